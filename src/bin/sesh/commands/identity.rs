@@ -1,0 +1,115 @@
+//! `sesh keygen`, `sesh recover`, `sesh id` and `sesh phrase`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use rand_core::OsRng;
+use sesh::cli::{IdArgs, KeygenArgs, OutputArg, PhraseArgs, PhraseFormat, RecoverArgs, RecoverFormat};
+use sesh::clock::{Clock, SystemClock};
+use sesh::identity::{Seed, keyfile};
+use sesh::{Identity, mnemonic, store};
+use zeroize::Zeroizing;
+
+use super::{Ctx, is_stdio, read_stdin, stdin_is_terminal};
+
+pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> anyhow::Result<()> {
+    let identity = Identity::generate(&mut OsRng);
+    save(ctx, &identity, &args.output)
+}
+
+pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> anyhow::Result<()> {
+    let phrase = read_phrase()?;
+    let seed = match args.format {
+        RecoverFormat::Auto => mnemonic::decode_any(&phrase).map(|(_, s)| s),
+        RecoverFormat::Session => mnemonic::decode(&phrase),
+        RecoverFormat::Bip39 => mnemonic::decode_bip39(&phrase),
+    }
+    .map_err(sesh::Error::Phrase)?;
+    let identity = Identity::from_seed(Seed::from_legacy(&seed));
+    save(ctx, &identity, &args.output)
+}
+
+/// The phrase from a prompt without echo on a terminal, else all of standard input.
+fn read_phrase() -> anyhow::Result<Zeroizing<String>> {
+    if stdin_is_terminal() {
+        let p = rpassword::prompt_password("recovery phrase: ").map_err(|source| {
+            sesh::Error::Io {
+                action: "reading the phrase from",
+                path: PathBuf::from("/dev/tty"),
+                source,
+            }
+        })?;
+        return Ok(Zeroizing::new(p));
+    }
+    let bytes = Zeroizing::new(read_stdin(16 * 1024)?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| sesh::Error::Input("the recovery phrase is not UTF-8 text".to_owned()))?;
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+/// Writes the identity where `-o` says and prints its Session ID.
+fn save(ctx: &Ctx, identity: &Identity, out: &OutputArg) -> anyhow::Result<()> {
+    let text = keyfile::encode(identity, SystemClock.now());
+    let sid = identity.session_id();
+    match &out.output {
+        Some(p) if is_stdio(p) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("writing the identity to standard output")?;
+            // The Session ID goes to stderr so that stdout is only the key file.
+            if !ctx.quiet {
+                let _ = writeln!(std::io::stderr(), "{sid}");
+            }
+        }
+        other => {
+            let (path, is_default) = match other {
+                Some(p) => (p.clone(), false),
+                None => (store::default_identity_path()?, true),
+            };
+            store::write_secret_file(&path, text.as_bytes(), out.force, is_default)?;
+            ctx.note(format_args!("wrote identity '{}'", path.display()));
+            print_id(ctx, identity)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_id(ctx: &Ctx, identity: &Identity) -> anyhow::Result<()> {
+    if ctx.json {
+        ctx.json_line(&serde_json::json!({
+            "type": "identity",
+            "session_id": identity.session_id(),
+            "ed25519_pubkey": identity.ed25519_pub().to_hex(),
+            "x25519_pubkey": identity.x25519_pub().to_hex(),
+        }))
+    } else {
+        ctx.line(identity.session_id())
+    }
+}
+
+pub(crate) fn id(ctx: &Ctx, args: &IdArgs) -> anyhow::Result<()> {
+    let identity = ctx.load_identity(&args.identity)?;
+    print_id(ctx, &identity)
+}
+
+pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> anyhow::Result<()> {
+    let identity = ctx.load_identity(&args.identity)?;
+    let (name, phrase) = match args.format {
+        PhraseFormat::Session => ("session", identity.seed().legacy().map(|s| mnemonic::encode(&s))),
+        PhraseFormat::Bip39 => ("bip39", identity.seed().legacy().map(|s| mnemonic::encode_bip39(&s))),
+    };
+    let phrase = phrase.ok_or(sesh::Error::NoPhrase { format: name })?;
+    if ctx.json {
+        ctx.json_line(&serde_json::json!({
+            "type": "phrase",
+            "format": name,
+            "phrase": phrase.as_str(),
+            "session_id": identity.session_id(),
+        }))
+    } else {
+        ctx.line(phrase.as_str())
+    }
+}

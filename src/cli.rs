@@ -1,0 +1,186 @@
+//! The command-line interface as data: clap definitions shared by the `sesh` binary, the man
+//! pages and the shell completions.
+//!
+//! Nothing here does work; `src/bin/sesh` resolves these values and calls the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The sections every man page ends with: exit status, environment and files.
+pub const AFTER_HELP: &str = "\
+EXIT STATUS
+  0  success
+  1  failure (the operation failed; repeating it unchanged will fail again)
+  2  usage error or invalid input (a bad argument, Session ID, phrase or key file)
+  3  network or temporary failure (a retry may help)
+  4  partial failure (some items failed, others succeeded)
+
+ENVIRONMENT
+  SESH_IDENTITY  the identity file, when -i is not given
+
+FILES
+  $XDG_DATA_HOME/sesh/identity  the default identity file (~/.local/share/sesh/identity)
+
+Data goes to standard output; messages for people, errors ('sesh: error: ...') and hints go to
+standard error. With --json, standard output carries JSON Lines: one object per line, each
+with a \"type\" field. Secrets are never taken from arguments.";
+
+/// A command-line client for the Session messenger.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sesh",
+    version,
+    about = "A command-line client for the Session messenger",
+    long_about = "sesh sends and reads Session messages from the command line: identities and \
+                  recovery phrases, end-to-end encrypted 1:1 messages, and the service-node \
+                  network through onion requests.",
+    after_long_help = AFTER_HELP,
+    propagate_version = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print JSON Lines on standard output instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing on standard error but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new identity and print its Session ID.
+    #[command(
+        long_about = "Create a new identity (a random 16-byte seed, as the Session apps make) and \
+                      print its Session ID on standard output.\n\nThe identity file is written to \
+                      FILE, or to the default identity file when -o is not given, with mode 0600; \
+                      an existing file is never replaced without --force. With -o - the \
+                      identity file goes to standard output and the Session ID to standard \
+                      error.",
+        after_long_help = AFTER_HELP
+    )]
+    Keygen(KeygenArgs),
+    /// Restore an identity from its recovery phrase.
+    #[command(
+        long_about = "Restore an identity from its recovery phrase and print its Session ID.\n\n\
+                      The phrase is read from standard input when it is not a terminal, or from a \
+                      prompt that does not echo; never from an argument. It may be Session's \
+                      13-word phrase (as the apps show it) or a 12-word BIP39 phrase of the same \
+                      seed. The identity file is written as by 'sesh keygen'.",
+        after_long_help = AFTER_HELP
+    )]
+    Recover(RecoverArgs),
+    /// Print the Session ID of an identity.
+    #[command(
+        long_about = "Print the Session ID of an identity. With --json, print one object with \
+                      \"session_id\", \"ed25519_pubkey\" and \"x25519_pubkey\" (64 lowercase hex \
+                      characters each, no prefix).",
+        after_long_help = AFTER_HELP
+    )]
+    Id(IdArgs),
+    /// Print the recovery phrase of an identity.
+    #[command(
+        long_about = "Print the recovery phrase of an identity: Session's 13 words (the default, \
+                      as the apps show it) or the 12-word BIP39 phrase of the same seed. Anyone \
+                      with the phrase has the account: keep it secret.",
+        after_long_help = AFTER_HELP
+    )]
+    Phrase(PhraseArgs),
+}
+
+/// Where an identity is read from.
+#[derive(Debug, Args)]
+pub struct IdentityArg {
+    /// The identity file ('-' for standard input) [default: the default identity file].
+    #[arg(short, long, value_name = "FILE", env = "SESH_IDENTITY")]
+    pub identity: Option<PathBuf>,
+}
+
+/// Where a new identity file is written.
+#[derive(Debug, Args)]
+pub struct OutputArg {
+    /// Write the identity file to FILE ('-' for standard output) [default: the default
+    /// identity file].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing identity file.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// Arguments of `sesh keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where the identity goes.
+    #[command(flatten)]
+    pub output: OutputArg,
+}
+
+/// The phrase formats `sesh recover` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecoverFormat {
+    /// 13 words: Session's phrase; 12 words: BIP39.
+    Auto,
+    /// Session's 13-word phrase.
+    Session,
+    /// A 12-word BIP39 phrase.
+    Bip39,
+}
+
+/// The phrase formats `sesh phrase` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhraseFormat {
+    /// Session's 13-word phrase, as the apps show it.
+    Session,
+    /// The 12-word BIP39 phrase of the same seed.
+    Bip39,
+}
+
+/// Arguments of `sesh recover`.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// Where the identity goes.
+    #[command(flatten)]
+    pub output: OutputArg,
+    /// The phrase's format.
+    #[arg(long, value_enum, default_value_t = RecoverFormat::Auto)]
+    pub format: RecoverFormat,
+}
+
+/// Arguments of `sesh id`.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// The identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh phrase`.
+#[derive(Debug, Args)]
+pub struct PhraseArgs {
+    /// The identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// The phrase's format.
+    #[arg(long, value_enum, default_value_t = PhraseFormat::Session)]
+    pub format: PhraseFormat,
+}
+
+/// The `sesh` command, for man pages and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

@@ -1,0 +1,60 @@
+//! Time as a value: the only module that reads the system clock.
+//!
+//! Protocol code takes the current time as an argument; the binaries pass [`SystemClock`], and
+//! tests pass [`FixedClock`]. The network's clock offset (protocol.md §4.7) is applied here.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A source of the current time.
+pub trait Clock {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+
+    /// The current time in milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64 {
+        to_ms(self.now())
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 for times before it).
+pub fn to_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The time `ms` milliseconds after the Unix epoch.
+pub fn from_ms(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the system clock"
+    )]
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock stopped at one instant, for tests.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub SystemTime);
+
+impl FixedClock {
+    /// A clock stopped `ms` milliseconds after the epoch.
+    pub fn from_ms(ms: u64) -> Self {
+        Self(from_ms(ms))
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        self.0
+    }
+}

@@ -1,0 +1,35 @@
+//! sesh: a command-line client for the Session messenger, as a library.
+//!
+//! sesh speaks the Session protocol byte for byte as the official apps do: identities and
+//! recovery phrases, the 1:1 message format, storage RPC, swarms and onion requests. The
+//! binaries in `src/bin` are thin: they parse arguments, call this library and print.
+//!
+//! # Layout
+//!
+//! The protocol core does no I/O: it takes bytes, time and randomness as arguments.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`identity`] | seeds, key pairs, Session IDs; [`identity::keyfile`] is the key file text |
+//! | [`mnemonic`] | recovery phrases: Session's 13 words, and BIP39 |
+//! | [`clock`] | time as a value; the only module that reads the system clock |
+//!
+//! The I/O edge:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`store`] | default paths; reading and writing key files (0600, atomic) |
+//! | [`cli`] | the command-line definitions, shared by the binary, man pages and completions |
+//!
+//! Errors are one enum per concept; [`Error`] gathers them for the commands, and its
+//! [`ErrorKind`] decides the exit status (see `sesh(1)`) and whether a retry may help.
+
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod identity;
+pub mod mnemonic;
+pub mod store;
+
+pub use error::{Error, ErrorKind, HasKind};
+pub use identity::{Identity, SessionId};
