@@ -1,1 +1,7 @@
+//! The integration tests: one test binary, one module per area.
 
+mod integration {
+    pub(crate) mod support;
+
+    mod identity_vectors;
+}
