@@ -7,24 +7,47 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The sections every man page ends with: exit status, environment and files.
+/// Exit statuses, the same for every command (`sesh(1)` EXIT STATUS).
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (0, "success"),
+    (
+        1,
+        "failure: the operation failed, and repeating it unchanged will fail again",
+    ),
+    (
+        2,
+        "usage error or invalid input: a bad argument, Session ID, phrase or key file",
+    ),
+    (3, "network or temporary failure: a retry may help"),
+    (4, "partial failure: some items failed, others succeeded"),
+];
+
+/// Environment variables read (`sesh(1)` ENVIRONMENT).
+pub const ENVIRONMENT: &[(&str, &str)] =
+    &[("SESH_IDENTITY", "the identity file, when -i is not given")];
+
+/// Files used (`sesh(1)` FILES).
+pub const FILES: &[(&str, &str)] = &[(
+    "$XDG_DATA_HOME/sesh/identity",
+    "the default identity file (~/.local/share/sesh/identity when XDG_DATA_HOME is unset)",
+)];
+
+/// How output is organised (`sesh(1)` OUTPUT).
+pub const OUTPUT: &str = "Data goes to standard output; messages for people, errors \
+                          ('sesh: error: ...') and hints ('hint: ...') go to standard error. With \
+                          --json, standard output carries JSON Lines: one object per line, each \
+                          with a \"type\" field. Secrets are never taken from arguments.";
+
+/// The text `--help` ends with: the sections above, for the terminal.
 pub const AFTER_HELP: &str = "\
-EXIT STATUS
-  0  success
-  1  failure (the operation failed; repeating it unchanged will fail again)
-  2  usage error or invalid input (a bad argument, Session ID, phrase or key file)
-  3  network or temporary failure (a retry may help)
-  4  partial failure (some items failed, others succeeded)
+Exit status: 0 success; 1 failure; 2 usage error or invalid input; 3 network or temporary \
+failure (a retry may help); 4 partial failure (some items failed, others succeeded).
 
-ENVIRONMENT
-  SESH_IDENTITY  the identity file, when -i is not given
+Environment: SESH_IDENTITY names the identity file when -i is not given; the default is \
+$XDG_DATA_HOME/sesh/identity.
 
-FILES
-  $XDG_DATA_HOME/sesh/identity  the default identity file (~/.local/share/sesh/identity)
-
-Data goes to standard output; messages for people, errors ('sesh: error: ...') and hints go to
-standard error. With --json, standard output carries JSON Lines: one object per line, each
-with a \"type\" field. Secrets are never taken from arguments.";
+Data goes to standard output; messages for people, errors and hints go to standard error. \
+With --json, standard output carries JSON Lines. Secrets are never taken from arguments.";
 
 /// A command-line client for the Session messenger.
 #[derive(Debug, Parser)]

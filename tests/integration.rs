@@ -3,5 +3,8 @@
 mod integration {
     pub(crate) mod support;
 
+    mod cli;
+    mod generated;
     mod identity_vectors;
+    mod phrase_props;
 }

@@ -1,0 +1,85 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[sesh] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'sesh'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'sesh'= {
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand keygen 'Create a new identity and print its Session ID'
+            cand recover 'Restore an identity from its recovery phrase'
+            cand id 'Print the Session ID of an identity'
+            cand phrase 'Print the recovery phrase of an identity'
+        }
+        &'sesh;keygen'= {
+            cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
+            cand --output 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
+            cand -f 'Replace an existing identity file'
+            cand --force 'Replace an existing identity file'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;recover'= {
+            cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
+            cand --output 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
+            cand --format 'The phrase''s format'
+            cand -f 'Replace an existing identity file'
+            cand --force 'Replace an existing identity file'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;id'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;phrase'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --format 'The phrase''s format'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

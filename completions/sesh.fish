@@ -1,0 +1,61 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sesh_global_optspecs
+    string join \n json q/quiet h/help V/version
+end
+
+function __fish_sesh_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sesh_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sesh_using_subcommand
+    set -l cmd (__fish_sesh_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sesh -n "__fish_sesh_needs_command" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_needs_command" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_needs_command" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "keygen" -d 'Create a new identity and print its Session ID'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "recover" -d 'Restore an identity from its recovery phrase'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "id" -d 'Print the Session ID of an identity'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "phrase" -d 'Print the recovery phrase of an identity'
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s f -l force -d 'Replace an existing identity file'
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -l format -d 'The phrase\'s format' -r -f -a "auto\t'13 words: Session\'s phrase; 12 words: BIP39'
+session\t'Session\'s 13-word phrase'
+bip39\t'A 12-word BIP39 phrase'"
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -s f -l force -d 'Replace an existing identity file'
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand id" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand id" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand id" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand id" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand id" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l format -d 'The phrase\'s format' -r -f -a "session\t'Session\'s 13-word phrase, as the apps show it'
+bip39\t'The 12-word BIP39 phrase of the same seed'"
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s V -l version -d 'Print version'

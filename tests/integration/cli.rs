@@ -1,0 +1,147 @@
+//! Golden tests of the `sesh` command line (tests/cmd/*.toml, run by trycmd), and behaviour
+//! that golden files cannot show: file modes, pipelines of several commands.
+//!
+//! Bless changed output with `TRYCMD=overwrite cargo test --test integration cli`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+#[test]
+fn golden_cases() {
+    trycmd::TestCases::new()
+        .register_bin("sesh", Path::new(env!("CARGO_BIN_EXE_sesh")))
+        .env("NO_COLOR", "1")
+        .case("tests/cmd/*.toml");
+}
+
+/// Runs `sesh` with `args` in `dir`, feeding `stdin`, with a private HOME.
+pub(crate) fn sesh(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env_remove("SESH_IDENTITY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sesh runs");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input.write_all(stdin).expect("stdin takes the input");
+    drop(input);
+    child.wait_with_output().expect("sesh finishes")
+}
+
+fn stdout_of(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+#[test]
+fn keygen_phrase_recover_id_agree() {
+    // The issue's acceptance pipeline:
+    // sesh keygen -o a.key && sesh phrase -i a.key | sesh recover -o - | sesh id -i -
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let created = stdout_of(&sesh(d, &["keygen", "-o", "a.key"], b""));
+    let phrase = stdout_of(&sesh(d, &["phrase", "-i", "a.key"], b""));
+    assert_eq!(phrase.split_whitespace().count(), 13);
+    let keyfile = stdout_of(&sesh(d, &["recover", "-o", "-"], phrase.as_bytes()));
+    let recovered = stdout_of(&sesh(d, &["id", "-i", "-"], keyfile.as_bytes()));
+    let direct = stdout_of(&sesh(d, &["id", "-i", "a.key"], b""));
+    assert_eq!(recovered, direct);
+    assert_eq!(created, direct);
+    assert_eq!(direct.trim().len(), 66);
+
+    // The same through BIP39.
+    let bip = stdout_of(&sesh(
+        d,
+        &["phrase", "--format", "bip39", "-i", "a.key"],
+        b"",
+    ));
+    assert_eq!(bip.split_whitespace().count(), 12);
+    let keyfile = stdout_of(&sesh(d, &["recover", "-o", "-"], bip.as_bytes()));
+    assert_eq!(
+        stdout_of(&sesh(d, &["id", "-i", "-"], keyfile.as_bytes())),
+        direct
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn key_files_are_private_and_never_clobbered() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = stdout_of(&sesh(d, &["keygen", "-o", "k"], b""));
+    let mode = std::fs::metadata(d.join("k")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let again = sesh(d, &["keygen", "-o", "k"], b"");
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(stdout_of(&sesh(d, &["id", "-i", "k"], b"")), first);
+
+    let forced = stdout_of(&sesh(d, &["keygen", "-o", "k", "--force"], b""));
+    assert_ne!(forced, first);
+    assert_eq!(stdout_of(&sesh(d, &["id", "-i", "k"], b"")), forced);
+
+    std::fs::set_permissions(d.join("k"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let refused = sesh(d, &["id", "-i", "k"], b"");
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.starts_with("sesh: error: key file 'k' is readable by others (mode 640)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: the file holds a secret key; run 'chmod 600 k'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn default_identity_location_and_env_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let created = stdout_of(&sesh(d, &["keygen"], b""));
+    assert!(d.join("data/sesh/identity").is_file());
+    assert_eq!(stdout_of(&sesh(d, &["id"], b"")), created);
+
+    // SESH_IDENTITY names another file.
+    stdout_of(&sesh(d, &["keygen", "-o", "other"], b""));
+    let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        .args(["id"])
+        .current_dir(d)
+        .env("XDG_DATA_HOME", d.join("data"))
+        .env("SESH_IDENTITY", d.join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_ne!(String::from_utf8_lossy(&out.stdout), created);
+}
+
+#[test]
+fn keygen_to_stdout_puts_the_id_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sesh(dir.path(), &["keygen", "-o", "-"], b"");
+    let keyfile = stdout_of(&out);
+    let id = String::from_utf8(out.stderr).unwrap();
+    assert!(keyfile.contains(&format!("# session id: {}", id.trim())));
+    assert!(keyfile.contains("SESH-SECRET-SEED-HEX-"));
+}
+
+#[test]
+fn phrase_secret_never_in_argv() {
+    // `recover` has no argument that takes a phrase: a phrase given as an argument is a usage
+    // error, not a recovered account.
+    let dir = tempfile::tempdir().unwrap();
+    let out = sesh(dir.path(), &["recover", "vexed", "enjoy"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
