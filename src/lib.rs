@@ -13,6 +13,7 @@
 //! | [`identity`] | seeds, key pairs, Session IDs; [`identity::keyfile`] is the key file text |
 //! | [`mnemonic`] | recovery phrases: Session's 13 words, and BIP39 |
 //! | [`clock`] | time as a value; the only module that reads the system clock |
+//! | [`network`] | which network: seeds, certificate pins, path rules; network files |
 //!
 //! The I/O edge:
 //!
@@ -29,6 +30,7 @@ pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod mnemonic;
+pub mod network;
 pub mod store;
 
 pub use error::{Error, ErrorKind, HasKind};

@@ -1,0 +1,240 @@
+//! Which Session network to talk to: its seed nodes, their certificate pins, and path rules.
+//!
+//! `mainnet` (the default) and `testnet` are built in; any other network, such as the local
+//! devnet that `sesh devnet` starts, is described by a network file:
+//!
+//! # Format
+//! ```toml
+//! name = "devnet"
+//! subnet_diversity = true          # paths use nodes from distinct /24 subnets (default true)
+//!
+//! [[seed]]
+//! url = "https://127.0.0.1:4443/json_rpc"
+//! cert_sha256 = "36ea0b25…"        # SHA-256 of the seed's certificate (DER), 64 hex characters
+//! ```
+//!
+//! A seed without `cert_sha256` must use plain `http` (the testnet seed does). Everything else
+//! about a network (the node pool, swarms, paths) is learned from the seeds, on the same code
+//! path for every network.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A seed node: where the node list is fetched from, and the certificate it must present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedNode {
+    /// The full URL of the seed's JSON-RPC endpoint, e.g. `https://seed1.getsession.org:4443/json_rpc`.
+    pub url: String,
+    /// SHA-256 of the certificate the seed must present (DER); `None` only for plain HTTP.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_hex32",
+        rename = "cert_sha256"
+    )]
+    pub pin: Option<[u8; 32]>,
+}
+
+/// A Session network: its name, seeds, and the rules the client follows on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    /// A short name for people and for the state directory (`mainnet`, `testnet`, `devnet`).
+    pub name: String,
+    /// Whether the nodes of one onion path must come from distinct /24 subnets.
+    #[serde(default = "default_true")]
+    pub subnet_diversity: bool,
+    /// The seed nodes.
+    #[serde(rename = "seed", default)]
+    pub seeds: Vec<SeedNode>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Parses `36:EA:0B:…` (a fingerprint as tools print it) at compile-time-known call sites.
+fn fingerprint(s: &str) -> [u8; 32] {
+    let hex: String = s.chars().filter(|c| *c != ':').collect();
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex, &mut out).expect("should be a valid built-in fingerprint");
+    out
+}
+
+impl Network {
+    /// The Session main network.
+    ///
+    /// Seeds and pins mirror session-desktop `ts/session/apis/seed_node_api/SeedNodeAPI.ts`
+    /// (protocol.md §5.1, §8): each seed serves a self-signed certificate, pinned exactly.
+    pub fn mainnet() -> Self {
+        let seed = |n: u8, fp: &str| SeedNode {
+            url: format!("https://seed{n}.getsession.org:4443/json_rpc"),
+            pin: Some(fingerprint(fp)),
+        };
+        Self {
+            name: "mainnet".to_owned(),
+            subnet_diversity: true,
+            seeds: vec![
+                seed(
+                    1,
+                    "36:EA:0B:25:35:37:98:85:51:EE:85:6E:4F:D2:0D:55:01:1E:9C:8B:27:EA:A2:F3:4B:8F:32:A0:BD:F0:4F:2D",
+                ),
+                seed(
+                    2,
+                    "C5:90:8D:D4:13:9A:CD:96:AE:DD:1E:45:57:65:97:65:08:09:C8:A5:EA:02:AF:55:6D:48:53:D4:53:96:E0:E7",
+                ),
+                seed(
+                    3,
+                    "8A:0A:F2:C7:12:34:2F:22:CE:00:E5:3C:16:01:41:0E:F8:D8:41:56:AE:E0:A9:80:9C:32:F6:F7:EF:BE:55:6E",
+                ),
+            ],
+        }
+    }
+
+    /// The Session test network (protocol.md §5.1: its seed speaks plain HTTP).
+    pub fn testnet() -> Self {
+        Self {
+            name: "testnet".to_owned(),
+            subnet_diversity: true,
+            seeds: vec![SeedNode {
+                url: "http://seed2.getsession.org:38157/json_rpc".to_owned(),
+                pin: None,
+            }],
+        }
+    }
+
+    /// A built-in network by name.
+    pub fn builtin(name: &str) -> Option<Self> {
+        match name {
+            "mainnet" => Some(Self::mainnet()),
+            "testnet" => Some(Self::testnet()),
+            _ => None,
+        }
+    }
+
+    /// Parses a network file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the text is not valid TOML of this form, has no seeds, or a seed
+    /// uses HTTPS without a pin.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let net: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        net.validate()?;
+        Ok(net)
+    }
+
+    /// The network file text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("should serialize a network as TOML")
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::Name(self.name.clone()));
+        }
+        if self.seeds.is_empty() {
+            return Err(ConfigError::NoSeeds);
+        }
+        for s in &self.seeds {
+            let https = s.url.starts_with("https://");
+            if !https && !s.url.starts_with("http://") {
+                return Err(ConfigError::SeedUrl(s.url.clone()));
+            }
+            if https && s.pin.is_none() {
+                return Err(ConfigError::NoPin(s.url.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Why a network file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not TOML of the expected form.
+    #[error("{0}")]
+    Syntax(String),
+    /// The name is empty or has characters other than letters, digits, `-` and `_`.
+    #[error("network name '{0}' must be letters, digits, '-' or '_'")]
+    Name(String),
+    /// No `[[seed]]`.
+    #[error("the network has no [[seed]]")]
+    NoSeeds,
+    /// A seed URL that is not http or https.
+    #[error("seed URL '{0}' is not an http or https URL")]
+    SeedUrl(String),
+    /// An HTTPS seed without a certificate pin.
+    #[error("seed '{0}' uses https but has no cert_sha256 pin")]
+    NoPin(String),
+}
+
+mod opt_hex32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_str(&hex::encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<[u8; 32]>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| {
+            let t: String = t.chars().filter(|c| *c != ':').collect();
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(&t, &mut out)
+                .map_err(|_| serde::de::Error::custom("cert_sha256 must be 64 hex characters"))?;
+            Ok(out)
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_valid_and_round_trip() {
+        for net in [Network::mainnet(), Network::testnet()] {
+            net.validate().unwrap();
+            assert_eq!(Network::from_toml(&net.to_toml()).unwrap(), net);
+        }
+        assert_eq!(
+            hex::encode(Network::mainnet().seeds[0].pin.unwrap()),
+            "36ea0b253537988551ee856e4fd20d55011e9c8b27eaa2f34b8f32a0bdf04f2d"
+        );
+    }
+
+    #[test]
+    fn refuses_unpinned_https() {
+        let text = "name = \"x\"\n[[seed]]\nurl = \"https://127.0.0.1:1/json_rpc\"\n";
+        assert_eq!(
+            Network::from_toml(text),
+            Err(ConfigError::NoPin("https://127.0.0.1:1/json_rpc".into()))
+        );
+        assert_eq!(
+            Network::from_toml("name = \"x\"\n"),
+            Err(ConfigError::NoSeeds)
+        );
+        assert!(matches!(
+            Network::from_toml("name = 3"),
+            Err(ConfigError::Syntax(_))
+        ));
+    }
+}
