@@ -14,6 +14,8 @@
 //! | [`mnemonic`] | recovery phrases: Session's 13 words, and BIP39 |
 //! | [`clock`] | time as a value; the only module that reads the system clock |
 //! | [`network`] | which network: seeds, certificate pins, path rules; network files |
+//! | [`onion`] | onion requests: build, peel, open replies; [`onion::path`] chooses paths |
+//! | [`swarm`] | service nodes, the snode pool, and which swarm stores a Session ID |
 //!
 //! The I/O edge:
 //!
@@ -31,7 +33,9 @@ pub mod error;
 pub mod identity;
 pub mod mnemonic;
 pub mod network;
+pub mod onion;
 pub mod store;
+pub mod swarm;
 
 pub use error::{Error, ErrorKind, HasKind};
 pub use identity::{Identity, SessionId};

@@ -1,0 +1,988 @@
+//! Onion requests: building them (client), peeling them (service node), and opening replies.
+//!
+//! Mirrors libsession-util `src/onionreq/builder.cpp`, `parser.cpp`, `response_parser.cpp`,
+//! session-storage-server `oxenss/rpc/onion_processing.cpp`, `request_handler.cpp` and
+//! `server/https.cpp`, and session-desktop `ts/session/apis/snode_api/onions.ts`
+//! (protocol.md §7, §13, §15.10).
+//!
+//! A request through path `[G, R1, R2]` to destination `D` is four nested [`wire::Layer`]s,
+//! each encrypted to one node ([`hop`]):
+//!
+//! ```text
+//! HTTP body to G:  [N] Enc_G( [N] Enc_R1( [N] Enc_R2( [N] Enc_D( [N] payload {"headers":""} )
+//!                                                      {"destination":D,"enc_type","ephemeral_key"} )
+//!                                         {"destination":R2,…} )
+//!                            {"destination":R1,…} )
+//!                  {"enc_type":…,"ephemeral_key":A_G}
+//! reply from D:    base64( Enc_D( {"status":200,"body":"<RPC response JSON as a string>"} ) )
+//! ```
+//!
+//! The client side is two steps, in the shape of arti's `client1`/`client2`: [`build`] returns
+//! the bytes to POST to the guard's `/onion_req/v2` and a [`PendingReply`]; the caller moves the
+//! bytes and hands the answer to [`PendingReply::open`]. A service node (the local `sesh-node`)
+//! calls [`peel`] on what it receives and gets a [`Peeled`]: relay it, answer it, or proxy it.
+//! Nothing here does I/O; randomness comes in as an argument.
+
+pub mod hop;
+pub mod path;
+pub mod wire;
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use rand_core::{CryptoRng, RngCore};
+use serde_json::{Map, Value, json};
+use x25519_dalek::StaticSecret;
+use zeroize::Zeroizing;
+
+use crate::error::{ErrorKind, HasKind};
+use crate::identity::{Ed25519Pub, X25519Pub};
+use crate::swarm::Snode;
+
+pub use hop::{CryptoError, EncType, LayerKey};
+pub use path::{OnionPath, PathError, PathPolicy};
+pub use wire::Layer;
+
+/// The highest hop number a node accepts (session-storage-server `MAX_ONION_HOPS`); so at most
+/// 15 relays before the destination.
+pub const MAX_ONION_HOPS: u32 = 15;
+
+/// The largest request payload [`build`] accepts: the storage server's 10 MiB body limit.
+pub const MAX_PAYLOAD_LEN: usize = 10 * 1024 * 1024;
+
+/// Storage servers send base64 with padding; accept it without, too.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// The keys of one hop (or of a snode destination): what a layer names and encrypts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HopKeys {
+    /// The Ed25519 key, by which the previous hop finds this node.
+    pub ed25519: Ed25519Pub,
+    /// The X25519 key the layer is encrypted to.
+    pub x25519: X25519Pub,
+}
+
+impl From<&Snode> for HopKeys {
+    fn from(s: &Snode) -> Self {
+        Self {
+            ed25519: s.ed25519,
+            x25519: s.x25519,
+        }
+    }
+}
+
+/// `http` or `https`, for a server destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Scheme {
+    /// Plain HTTP (default port 80).
+    Http,
+    /// HTTPS (default port 443); what the storage server assumes when unspecified.
+    #[default]
+    Https,
+}
+
+impl Scheme {
+    /// `"http"` or `"https"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+
+    /// 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Http => 80,
+            Self::Https => 443,
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A server reached through the last hop acting as an HTTP proxy (file server, community
+/// server; protocol.md §7.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerDestination {
+    /// Host name or address.
+    pub host: String,
+    /// The path to POST to; storage servers only proxy `/oxen/…/lsrpc` and `/loki/…/lsrpc`.
+    pub target: String,
+    /// `http` or `https`.
+    pub scheme: Scheme,
+    /// The port.
+    pub port: u16,
+    /// The server's X25519 key; the payload is encrypted to it.
+    pub x25519: X25519Pub,
+}
+
+/// Where an onion request ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Destination {
+    /// A service node, which runs the payload as a storage RPC request (v3 style, §7.3).
+    Snode(HopKeys),
+    /// A server behind the last hop (§7.5); the payload is the server's own request format
+    /// (v4: bencoded), and its reply comes back raw: use [`PendingReply::decrypt`].
+    Server(ServerDestination),
+}
+
+/// Why a request could not be built or its reply not opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// More relays than nodes accept. A bug in the caller.
+    #[error("path of {len} hops is longer than the {max} storage servers accept")]
+    PathTooLong {
+        /// Hops given.
+        len: usize,
+        /// The limit, [`MAX_ONION_HOPS`].
+        max: usize,
+    },
+    /// The destination is also a hop of the path. Choose a path without it.
+    #[error("destination {node} is hop {hop} of the path")]
+    DestinationInPath {
+        /// The destination.
+        node: Ed25519Pub,
+        /// Its index in the path.
+        hop: usize,
+    },
+    /// The payload is larger than storage servers accept.
+    #[error("request of {len} bytes exceeds the {max}-byte limit")]
+    PayloadTooLarge {
+        /// The payload's length.
+        len: usize,
+        /// The limit, [`MAX_PAYLOAD_LEN`].
+        max: usize,
+    },
+    /// A node's X25519 key is a low-order point: the node list is corrupt or malicious.
+    /// Refresh the pool.
+    #[error("X25519 key {key} is a low-order point")]
+    LowOrderKey {
+        /// The key.
+        key: X25519Pub,
+    },
+    /// The reply body is empty.
+    #[error("empty onion reply")]
+    EmptyReply,
+    /// The reply body is not base64 (nor JSON with a base64 `result`).
+    #[error("onion reply is not base64: {reason}")]
+    ReplyBase64 {
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The reply does not decrypt with the destination's layer key: it came from elsewhere or
+    /// was altered.
+    #[error("onion reply does not decrypt")]
+    ReplyDecrypt(#[source] CryptoError),
+    /// The decrypted reply is not the JSON object `{"status": …, "body": …}`.
+    #[error("onion reply is not a JSON status object: {reason}")]
+    ReplyJson {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl HasKind for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // A path or destination that garbles replies: another path may work.
+            Self::EmptyReply
+            | Self::ReplyBase64 { .. }
+            | Self::ReplyDecrypt(_)
+            | Self::ReplyJson { .. } => ErrorKind::Transient,
+            Self::PathTooLong { .. }
+            | Self::DestinationInPath { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::LowOrderKey { .. } => ErrorKind::Failure,
+        }
+    }
+}
+
+/// A JSON object from `json!` literals that are objects by construction.
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A fresh ephemeral key pair and the layer key it shares with `node`.
+fn ephemeral(
+    enc: EncType,
+    node: &X25519Pub,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<(X25519Pub, LayerKey), Error> {
+    let secret = Zeroizing::new(StaticSecret::random_from_rng(&mut *rng).to_bytes());
+    let key =
+        LayerKey::for_client(enc, &secret, node).map_err(|_| Error::LowOrderKey { key: *node })?;
+    Ok((hop::x25519_public(&secret), key))
+}
+
+fn seal_layer(
+    key: &LayerKey,
+    plaintext: &[u8],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Vec<u8>, Error> {
+    key.encrypt(plaintext, rng)
+        .map_err(|_| Error::PayloadTooLarge {
+            len: plaintext.len(),
+            max: MAX_PAYLOAD_LEN,
+        })
+}
+
+fn frame(blob: Vec<u8>, json: Value) -> Result<Vec<u8>, Error> {
+    let len = blob.len();
+    Layer::new(blob, object(json))
+        .map(|l| l.encode())
+        .map_err(|_| Error::PayloadTooLarge {
+            len,
+            max: MAX_PAYLOAD_LEN,
+        })
+}
+
+/// Builds an onion request through `path` (guard first; may be empty) to `dest`.
+///
+/// Returns the HTTP body to POST to the first hop's `/onion_req/v2` — the guard, or with an
+/// empty path the destination itself — and the [`PendingReply`] that opens the answer. A path
+/// of 1 or 2 hops with a snode destination is how to test a prefix of a path. Every layer is
+/// encrypted with `enc` and a fresh ephemeral key. JSON keys are sorted as libsession's
+/// builder (nlohmann) emits them.
+///
+/// # Errors
+/// [`Error::PathTooLong`] beyond [`MAX_ONION_HOPS`] hops; [`Error::DestinationInPath`];
+/// [`Error::PayloadTooLarge`] beyond [`MAX_PAYLOAD_LEN`]; [`Error::LowOrderKey`] for a bad
+/// node key.
+pub fn build(
+    path: &[HopKeys],
+    dest: &Destination,
+    payload: &[u8],
+    enc: EncType,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<(Vec<u8>, PendingReply), Error> {
+    if path.len() > MAX_ONION_HOPS as usize {
+        return Err(Error::PathTooLong {
+            len: path.len(),
+            max: MAX_ONION_HOPS as usize,
+        });
+    }
+    if payload.len() > MAX_PAYLOAD_LEN {
+        return Err(Error::PayloadTooLarge {
+            len: payload.len(),
+            max: MAX_PAYLOAD_LEN,
+        });
+    }
+    let enc_name = enc.as_str();
+
+    // The destination's layer, and the routing JSON the last relay gets for it.
+    let (mut blob, mut routing, reply_key) = match dest {
+        Destination::Snode(d) => {
+            if let Some(hop) = path.iter().position(|h| h.ed25519 == d.ed25519) {
+                return Err(Error::DestinationInPath {
+                    node: d.ed25519,
+                    hop,
+                });
+            }
+            let inner = frame(payload.to_vec(), json!({"headers": ""}))?;
+            let (a, key) = ephemeral(enc, &d.x25519, rng)?;
+            let blob = seal_layer(&key, &inner, rng)?;
+            let routing = json!({
+                "destination": d.ed25519.to_hex(),
+                "enc_type": enc_name,
+                "ephemeral_key": a.to_hex(),
+            });
+            (blob, routing, key)
+        }
+        Destination::Server(s) => {
+            // libsession Builder::build: the server gets the payload itself, encrypted; the
+            // last relay gets where to send it.
+            let (a, key) = ephemeral(enc, &s.x25519, rng)?;
+            let blob = seal_layer(&key, payload, rng)?;
+            let routing = json!({
+                "enc_type": enc_name,
+                "ephemeral_key": a.to_hex(),
+                "host": s.host,
+                "method": "POST",
+                "port": s.port,
+                "protocol": s.scheme.as_str(),
+                "target": s.target,
+            });
+            (blob, routing, key)
+        }
+    };
+
+    // Wrap for each relay, last first.
+    for hop in path.iter().rev() {
+        let plaintext = frame(blob, routing)?;
+        let (a, key) = ephemeral(enc, &hop.x25519, rng)?;
+        blob = seal_layer(&key, &plaintext, rng)?;
+        routing = json!({
+            "destination": hop.ed25519.to_hex(),
+            "enc_type": enc_name,
+            "ephemeral_key": a.to_hex(),
+        });
+    }
+
+    // The first hop learns only how to decrypt its layer.
+    let outer = json!({
+        "enc_type": enc_name,
+        "ephemeral_key": routing["ephemeral_key"].clone(),
+    });
+    let body = frame(blob, outer)?;
+    Ok((body, PendingReply { key: reply_key }))
+}
+
+/// What a client keeps after [`build`] to read the destination's reply: the destination
+/// layer's key.
+///
+/// # Security
+/// Holds a secret key; `Debug` prints `[redacted]`.
+#[derive(Clone, Debug)]
+pub struct PendingReply {
+    key: LayerKey,
+}
+
+/// A snode destination's answer, decrypted (protocol.md §7.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The destination's HTTP status for the inner request (200, 421, 406, …).
+    pub status: u16,
+    /// The body: for storage RPC, the response JSON as a string.
+    pub body: String,
+}
+
+impl Response {
+    /// The body parsed as JSON (storage RPC responses are JSON, double-encoded in `body`).
+    ///
+    /// # Errors
+    /// The JSON parser's error when the body is not JSON (e.g. a plain-text error message).
+    pub fn body_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.body)
+    }
+}
+
+impl PendingReply {
+    /// The reply key of a request built elsewhere: its encryption type, the destination
+    /// layer's ephemeral secret, and the destination's X25519 key.
+    ///
+    /// # Errors
+    /// [`Error::LowOrderKey`] for a low-order destination key.
+    pub fn new(
+        enc: EncType,
+        ephemeral_secret: &[u8; 32],
+        destination: &X25519Pub,
+    ) -> Result<Self, Error> {
+        let key = LayerKey::for_client(enc, ephemeral_secret, destination)
+            .map_err(|_| Error::LowOrderKey { key: *destination })?;
+        Ok(Self { key })
+    }
+
+    /// The encryption type of the request, and so of the reply.
+    pub fn enc_type(&self) -> EncType {
+        self.key.enc_type()
+    }
+
+    /// Decrypts raw reply bytes (a server destination's v4 reply, or a snode reply requested
+    /// with `"base64": false`).
+    ///
+    /// # Errors
+    /// [`Error::ReplyDecrypt`] if they do not decrypt with this request's key.
+    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
+        self.key.decrypt(ciphertext).map_err(Error::ReplyDecrypt)
+    }
+
+    /// Opens the HTTP 200 body of a snode destination's reply (v3, protocol.md §7.4).
+    ///
+    /// The body is base64, or a JSON object whose string `result` is the base64; it decrypts
+    /// to `{"status" or "status_code": n, "body": …}`. A non-string `body` (asked for with
+    /// `"json": true`) is returned serialized. A non-200 HTTP status means a hop failed and
+    /// the body is plain text: don't call this then (see [`path_failure`]).
+    ///
+    /// # Errors
+    /// [`Error::EmptyReply`], [`Error::ReplyBase64`], [`Error::ReplyDecrypt`] or
+    /// [`Error::ReplyJson`], in the order the steps fail.
+    pub fn open(&self, http_body: &[u8]) -> Result<Response, Error> {
+        let text = http_body.trim_ascii();
+        if text.is_empty() {
+            return Err(Error::EmptyReply);
+        }
+        // session-desktop decodeOnionResult: use `result` if the body is JSON with one.
+        let wrapped = serde_json::from_slice::<Value>(text).ok();
+        let b64 = match wrapped.as_ref().and_then(|v| v.get("result")) {
+            Some(Value::String(s)) => s.trim().as_bytes(),
+            _ => text,
+        };
+        let ciphertext = BASE64.decode(b64).map_err(|e| Error::ReplyBase64 {
+            reason: e.to_string(),
+        })?;
+        let plaintext = self.decrypt(&ciphertext)?;
+        parse_v3_plaintext(&plaintext)
+    }
+}
+
+/// `{"status"|"status_code": n, "body": …}` → [`Response`].
+fn parse_v3_plaintext(plaintext: &[u8]) -> Result<Response, Error> {
+    let bad = |reason: String| Error::ReplyJson { reason };
+    let v: Value = serde_json::from_slice(plaintext).map_err(|e| bad(e.to_string()))?;
+    let Value::Object(obj) = v else {
+        return Err(bad(format!("got {}", wire::json_type(&v))));
+    };
+    // session-desktop: `status_code || status` (so a 0 status_code falls through).
+    let code = |k: &str| obj.get(k).and_then(Value::as_u64).filter(|&c| c != 0);
+    let status = code("status_code")
+        .or_else(|| code("status"))
+        .ok_or_else(|| bad("no numeric 'status'".to_owned()))?;
+    let status = u16::try_from(status).map_err(|_| bad(format!("status {status} out of range")))?;
+    let body = match obj.get("body") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    Ok(Response { status, body })
+}
+
+/// What a non-200 HTTP answer from the guard means (protocol.md §7.7). The body is plain
+/// text from whichever hop failed; nothing is encrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathFailure {
+    /// 406 or 425: the client's clock is off. Resync the network offset; don't blame the path.
+    ClockOutOfSync,
+    /// 421: the destination is not in the swarm the client thought. Refresh the swarm.
+    WrongSwarm,
+    /// A hop did not know the next one (`Next node not found: <ed25519>`). Drop that node from
+    /// the pool, swarms and paths.
+    NodeNotFound(Ed25519Pub),
+    /// Any other failure: count a strike against the path.
+    Other {
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+/// Classifies a non-200 HTTP answer to an onion request (session-desktop
+/// `processOnionRequestErrorOnPath`, libsession `handle_errors`).
+pub fn path_failure(status: u16, body: &[u8]) -> PathFailure {
+    const NOT_FOUND: &str = "Next node not found: ";
+    let text = String::from_utf8_lossy(body);
+    // Over QUIC the body is prefixed with "502 Bad Gateway\n\n".
+    if let Some(i) = text.find(NOT_FOUND) {
+        let rest = &text[i + NOT_FOUND.len()..];
+        if let Some(key) = rest.get(..64).and_then(|h| h.parse().ok()) {
+            return PathFailure::NodeNotFound(key);
+        }
+    }
+    match status {
+        406 | 425 => PathFailure::ClockOutOfSync,
+        421 => PathFailure::WrongSwarm,
+        status => PathFailure::Other { status },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node side
+// ---------------------------------------------------------------------------------------------
+
+/// The key a node answers the client with: the layer key of the layer it decrypted.
+///
+/// # Security
+/// Holds a secret key; `Debug` prints `[redacted]`.
+#[derive(Clone, Debug)]
+pub struct ReplyKey(LayerKey);
+
+impl ReplyKey {
+    /// The encryption type the reply uses (the request's).
+    pub fn enc_type(&self) -> EncType {
+        self.0.enc_type()
+    }
+
+    /// The layer key.
+    pub fn layer_key(&self) -> &LayerKey {
+        &self.0
+    }
+
+    /// Encrypts a reply: `nonce ‖ ciphertext ‖ tag`, raw.
+    ///
+    /// # Errors
+    /// [`CryptoError::TooLong`] for a plaintext beyond the AEAD's limit.
+    pub fn seal(
+        &self,
+        plaintext: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.0.encrypt(plaintext, rng)
+    }
+
+    /// The text body of a destination's HTTP 200 answer:
+    /// `base64(Enc({"status": status, "body": body}))` (storage server `wrap_proxy_response`).
+    ///
+    /// # Errors
+    /// [`CryptoError::TooLong`] for a body beyond the AEAD's limit.
+    pub fn seal_response(
+        &self,
+        status: u16,
+        body: &str,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<String, CryptoError> {
+        let inner = json!({"status": status, "body": body}).to_string();
+        Ok(BASE64.encode(self.seal(inner.as_bytes(), rng)?))
+    }
+}
+
+/// A request to pass on to the next service node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relay {
+    /// The next node's Ed25519 key. A node that does not know it answers 502
+    /// `Next node not found: <hex>`.
+    pub destination: Ed25519Pub,
+    /// The ephemeral key for the next node's layer.
+    pub ephemeral_key: X25519Pub,
+    /// The next layer's encryption.
+    pub enc_type: EncType,
+    /// The next node's hop number (this node's + 1).
+    pub hop_no: u32,
+    /// What the next node gets: `[N][blob]{"enc_type","ephemeral_key","hop_no"}`, ready for
+    /// its [`peel`]. (Storage servers send the same fields bencoded over their internal
+    /// transport.)
+    pub next_layer: Vec<u8>,
+    /// The routing JSON this node decrypted.
+    pub routing: Map<String, Value>,
+}
+
+/// A request for this node itself: a storage RPC request to run and answer.
+#[derive(Clone, Debug)]
+pub struct Final {
+    /// The request body (storage RPC JSON `{"method", "params"}` as bytes).
+    pub payload: Vec<u8>,
+    /// `"json": true`: embed a JSON response body as JSON rather than as a string.
+    pub json: bool,
+    /// `"base64": false` turns off base64 for the reply (default on).
+    pub base64: bool,
+    /// The routing JSON (it has `"headers"`).
+    pub routing: Map<String, Value>,
+    /// The key to encrypt the reply with.
+    pub reply: ReplyKey,
+}
+
+impl Final {
+    /// The HTTP 200 body answering this request, honouring its `json` and `base64` options
+    /// (storage server `wrap_proxy_response`). A string `body` is sent as is; any other JSON
+    /// is embedded (`json: true`) or serialized into a string.
+    ///
+    /// # Errors
+    /// [`CryptoError::TooLong`] for a body beyond the AEAD's limit.
+    pub fn respond(
+        &self,
+        status: u16,
+        body: &Value,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Vec<u8>, CryptoError> {
+        let body = match body {
+            Value::String(_) => body.clone(),
+            other if self.json => other.clone(),
+            other => Value::String(other.to_string()),
+        };
+        let inner = json!({"status": status, "body": body}).to_string();
+        let sealed = self.reply.seal(inner.as_bytes(), rng)?;
+        Ok(if self.base64 {
+            BASE64.encode(sealed).into_bytes()
+        } else {
+            sealed
+        })
+    }
+}
+
+/// A request to forward to an HTTP(S) server (protocol.md §7.2 case 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proxy {
+    /// The server's host.
+    pub host: String,
+    /// The path; checked to be `/oxen/…/lsrpc` or `/loki/…/lsrpc` without a query.
+    pub target: String,
+    /// The port (default 443).
+    pub port: u16,
+    /// `http` or `https` (default).
+    pub scheme: Scheme,
+    /// The method named in the request (storage servers always POST).
+    pub method: String,
+    /// What to POST: this node's whole decrypted layer, `[N][blob]{json}`.
+    pub layer_plaintext: Vec<u8>,
+    /// The routing JSON.
+    pub routing: Map<String, Value>,
+}
+
+impl Proxy {
+    /// The URL to POST to, as the storage server builds it (port only if not the default).
+    pub fn url(&self) -> String {
+        let port = if self.port == self.scheme.default_port() {
+            String::new()
+        } else {
+            format!(":{}", self.port)
+        };
+        let slash = if self.target.starts_with('/') {
+            ""
+        } else {
+            "/"
+        };
+        format!(
+            "{}://{}{port}{slash}{}",
+            self.scheme, self.host, self.target
+        )
+    }
+}
+
+/// What a node does with an onion request layer.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Peeled {
+    /// Pass it on.
+    Relay(Relay),
+    /// Answer it.
+    Final(Final),
+    /// Forward it to a server.
+    Proxy(Proxy),
+}
+
+/// A decrypted layer: what [`decrypt_layer`] returns.
+#[derive(Clone, Debug)]
+pub struct Unwrapped {
+    /// The plaintext.
+    pub plaintext: Vec<u8>,
+    /// The key to answer with.
+    pub reply: ReplyKey,
+    /// The layer's hop number (0 if absent).
+    pub hop_no: u32,
+}
+
+/// Why a node refuses an onion request layer; [`PeelError::http_reply`] is its answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeelError {
+    /// The layer's framing is wrong.
+    #[error("Error parsing onion request: {0}")]
+    Layer(#[source] wire::DecodeError),
+    /// The layer's JSON lacks a field or has a bad one (`ephemeral_key`, `enc_type`, `hop_no`).
+    #[error("Error parsing onion request: {problem}")]
+    Field {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The hop number is above [`MAX_ONION_HOPS`].
+    #[error("onion request max path length exceeded")]
+    HopLimit {
+        /// The hop number.
+        hop_no: u32,
+    },
+    /// The blob does not decrypt with this node's key.
+    #[error("Invalid ciphertext")]
+    Ciphertext(#[source] CryptoError),
+    /// The decrypted layer is not `[N][blob]{json}` or its JSON is not a valid instruction.
+    /// The node answers this one encrypted.
+    #[error("Invalid json")]
+    InvalidJson {
+        /// What is wrong.
+        reason: String,
+        /// The key to answer with.
+        reply: ReplyKey,
+    },
+    /// A proxy request to a scheme or target the node will not proxy to. Answered encrypted.
+    #[error("Invalid url")]
+    InvalidUrl {
+        /// The `protocol` given.
+        protocol: String,
+        /// The `target` given.
+        target: String,
+        /// The key to answer with.
+        reply: ReplyKey,
+    },
+}
+
+impl PeelError {
+    /// The HTTP status a storage server answers with (protocol.md §15.10).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Layer(_) | Self::Field { .. } | Self::HopLimit { .. } | Self::Ciphertext(_) => {
+                400
+            }
+            // Answered as a successful onion reply carrying the 400 inside.
+            Self::InvalidJson { .. } | Self::InvalidUrl { .. } => 200,
+        }
+    }
+
+    /// The HTTP status and text body a storage server sends for this error: plain text, or
+    /// for [`PeelError::InvalidJson`]/[`PeelError::InvalidUrl`] the encrypted base64
+    /// `{"status":400,"body":"Invalid json"|"Invalid url"}` under status 200.
+    pub fn http_reply(&self, rng: &mut (impl RngCore + CryptoRng)) -> (u16, String) {
+        let sealed = |reply: &ReplyKey, msg: &str, rng: &mut _| {
+            reply
+                .seal_response(400, msg, rng)
+                .expect("should encrypt a reply of a few dozen bytes")
+        };
+        let body = match self {
+            Self::InvalidJson { reply, .. } => sealed(reply, "Invalid json", rng),
+            Self::InvalidUrl { reply, .. } => sealed(reply, "Invalid url", rng),
+            other => other.to_string(),
+        };
+        (self.http_status(), body)
+    }
+}
+
+fn field_error(field: &'static str, problem: impl Into<String>) -> PeelError {
+    PeelError::Field {
+        field,
+        problem: problem.into(),
+    }
+}
+
+fn hex_x25519(v: &Value) -> Option<X25519Pub> {
+    v.as_str()?.parse().ok()
+}
+
+/// Decrypts one layer with the node's X25519 secret, without interpreting the plaintext.
+///
+/// The layer's JSON gives `ephemeral_key` (required), `enc_type` (default AES-GCM) and
+/// `hop_no` (default 0; negative counts as 0). This is also what a server destination does
+/// with the request it is proxied (libsession-util `parser.cpp`).
+///
+/// # Errors
+/// [`PeelError::Layer`]/[`PeelError::Field`] for a malformed layer,
+/// [`PeelError::HopLimit`] for a hop number above 15, [`PeelError::Ciphertext`] when the blob
+/// does not decrypt.
+pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwrapped, PeelError> {
+    let layer = Layer::decode(layer).map_err(PeelError::Layer)?;
+    let json = layer.json();
+    let ephemeral_key = match json.get("ephemeral_key") {
+        None => {
+            return Err(field_error(
+                "ephemeral_key",
+                "key 'ephemeral_key' not found",
+            ));
+        }
+        Some(v) => hex_x25519(v)
+            .ok_or_else(|| field_error("ephemeral_key", format!("invalid ephemeral_key {v}")))?,
+    };
+    let enc_type = match json.get("enc_type") {
+        None => EncType::default(),
+        Some(Value::String(s)) => s
+            .parse()
+            .map_err(|e: hop::UnknownEncType| field_error("enc_type", e.to_string()))?,
+        Some(v) => return Err(field_error("enc_type", format!("invalid enc_type {v}"))),
+    };
+    // session-storage-server https.cpp: a client may give a fake starting hop number.
+    let hop_no = match json.get("hop_no") {
+        None => 0,
+        Some(v) => {
+            let n = v
+                .as_i64()
+                .ok_or_else(|| field_error("hop_no", format!("invalid hop_no {v}")))?;
+            u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+        }
+    };
+    // session-storage-server omq.cpp checks this before decrypting. It checks only relayed
+    // requests; sesh checks every layer, which differs only for a client that sends a fake
+    // hop_no above 15 to its guard.
+    if hop_no > MAX_ONION_HOPS {
+        return Err(PeelError::HopLimit { hop_no });
+    }
+    let key = LayerKey::for_node(enc_type, node_x25519_secret, &ephemeral_key)
+        .map_err(PeelError::Ciphertext)?;
+    let plaintext = key.decrypt(layer.blob()).map_err(PeelError::Ciphertext)?;
+    Ok(Unwrapped {
+        plaintext,
+        reply: ReplyKey(key),
+        hop_no,
+    })
+}
+
+/// Peels one layer: decrypts it with the node's X25519 secret and says what to do.
+///
+/// `layer` is the HTTP body a client POSTs to `/onion_req/v2`, or a [`Relay::next_layer`]
+/// from the previous node. Mirrors session-storage-server `process_inner_request`: a routing
+/// JSON with `headers` is for this node ([`Peeled::Final`]); with `host`, for a server
+/// ([`Peeled::Proxy`]); otherwise for the node named by `destination` ([`Peeled::Relay`]).
+///
+/// # Errors
+/// The errors of [`decrypt_layer`]; then [`PeelError::InvalidJson`] when the plaintext is not
+/// a valid instruction and [`PeelError::InvalidUrl`] for a proxy target the storage server
+/// would refuse. [`PeelError::http_reply`] gives the answer to send.
+pub fn peel(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Peeled, PeelError> {
+    let Unwrapped {
+        plaintext,
+        reply,
+        hop_no,
+    } = decrypt_layer(node_x25519_secret, layer)?;
+    match interpret(&plaintext, hop_no) {
+        Ok(Interpreted::Relay(r)) => Ok(Peeled::Relay(r)),
+        Ok(Interpreted::Final {
+            payload,
+            json,
+            base64,
+            routing,
+        }) => Ok(Peeled::Final(Final {
+            payload,
+            json,
+            base64,
+            routing,
+            reply,
+        })),
+        Ok(Interpreted::Proxy {
+            host,
+            target,
+            port,
+            protocol,
+            method,
+            routing,
+        }) => {
+            // request_handler.cpp process_onion_req(RelayToServerInfo&&) and
+            // onion_processing.cpp is_onion_url_target_allowed.
+            let allowed = (target.starts_with("/oxen/") || target.starts_with("/loki/"))
+                && target.ends_with("/lsrpc")
+                && !target.contains('?');
+            let scheme = match protocol.as_str() {
+                "https" => Some(Scheme::Https),
+                "http" => Some(Scheme::Http),
+                _ => None,
+            };
+            match scheme {
+                Some(scheme) if allowed => Ok(Peeled::Proxy(Proxy {
+                    host,
+                    target,
+                    port,
+                    scheme,
+                    method,
+                    layer_plaintext: plaintext,
+                    routing,
+                })),
+                _ => Err(PeelError::InvalidUrl {
+                    protocol,
+                    target,
+                    reply,
+                }),
+            }
+        }
+        Err(reason) => Err(PeelError::InvalidJson { reason, reply }),
+    }
+}
+
+enum Interpreted {
+    Relay(Relay),
+    Final {
+        payload: Vec<u8>,
+        json: bool,
+        base64: bool,
+        routing: Map<String, Value>,
+    },
+    Proxy {
+        host: String,
+        target: String,
+        port: u16,
+        protocol: String,
+        method: String,
+        routing: Map<String, Value>,
+    },
+}
+
+/// The decrypted plaintext of a layer → what it asks for; `Err` is the "Invalid json" case.
+fn interpret(plaintext: &[u8], hop_no: u32) -> Result<Interpreted, String> {
+    let (blob, routing) = Layer::decode(plaintext)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    let opt_bool = |k: &str, default: bool| match routing.get(k) {
+        None => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(format!("'{k}' is {}, not a boolean", wire::json_type(v))),
+    };
+    let opt_str = |k: &str, default: &str| match routing.get(k) {
+        None => Ok(default.to_owned()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(v) => Err(format!("'{k}' is {}, not a string", wire::json_type(v))),
+    };
+
+    if routing.contains_key("headers") {
+        return Ok(Interpreted::Final {
+            payload: blob,
+            json: opt_bool("json", false)?,
+            base64: opt_bool("base64", true)?,
+            routing,
+        });
+    }
+
+    if let Some(host) = routing.get("host") {
+        let host = host
+            .as_str()
+            .ok_or_else(|| "'host' is not a string".to_owned())?
+            .to_owned();
+        let target = match routing.get("target") {
+            None => return Err("key 'target' not found".to_owned()),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => return Err(format!("'target' is {}, not a string", wire::json_type(v))),
+        };
+        let port = match routing.get("port") {
+            None => 443,
+            Some(v) => v
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .ok_or_else(|| format!("invalid port {v}"))?,
+        };
+        // A string other than http/https is "Invalid url", checked by the caller.
+        let protocol = opt_str("protocol", "https")?;
+        let method = opt_str("method", "POST")?;
+        return Ok(Interpreted::Proxy {
+            host,
+            target,
+            port,
+            protocol,
+            method,
+            routing,
+        });
+    }
+
+    let destination: Ed25519Pub = match routing.get("destination") {
+        None => return Err("key 'destination' not found".to_owned()),
+        Some(v) => v
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("invalid destination {v}"))?,
+    };
+    let ephemeral_key = match routing.get("ephemeral_key") {
+        None => return Err("key 'ephemeral_key' not found".to_owned()),
+        Some(v) => hex_x25519(v).ok_or_else(|| format!("invalid ephemeral_key {v}"))?,
+    };
+    let enc_type: EncType = match routing.get("enc_type") {
+        None => EncType::default(),
+        Some(Value::String(s)) => s.parse().map_err(|e: hop::UnknownEncType| e.to_string())?,
+        Some(v) => return Err(format!("invalid enc_type {v}")),
+    };
+    let next_hop = hop_no.saturating_add(1);
+    let next_layer = Layer::new(
+        blob,
+        object(json!({
+            "enc_type": enc_type.as_str(),
+            "ephemeral_key": ephemeral_key.to_hex(),
+            "hop_no": next_hop,
+        })),
+    )
+    .map_err(|e| e.to_string())?
+    .encode();
+    Ok(Interpreted::Relay(Relay {
+        destination,
+        ephemeral_key,
+        enc_type,
+        hop_no: next_hop,
+        next_layer,
+        routing,
+    }))
+}
