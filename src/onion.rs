@@ -354,6 +354,13 @@ pub struct PendingReply {
 }
 
 /// A snode destination's answer, decrypted (protocol.md §7.4).
+///
+/// # Format
+/// ```text
+/// HTTP 200 body:  base64(nonce ‖ Enc({"status": 200, "body": "<response JSON as a string>"}))
+///                 or {"result": "<that base64>"}
+/// ```
+/// `status_code` is accepted for `status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// The destination's HTTP status for the inner request (200, 421, 406, …).

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use rand_core::{CryptoRng, RngCore};
 
+use crate::error::{ErrorKind, HasKind};
 use crate::identity::Ed25519Pub;
 use crate::onion::HopKeys;
 use crate::swarm::Snode;
@@ -171,6 +172,32 @@ pub enum PathError {
         /// The node.
         node: Ed25519Pub,
     },
+}
+
+impl HasKind for PathError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // A refreshed pool or other guards may do.
+            Self::TooFewNodes { .. }
+            | Self::TooFewSubnets { .. }
+            | Self::TooFewGuards { .. }
+            | Self::Exhausted { .. }
+            | Self::NoReplacement { .. } => ErrorKind::Transient,
+            Self::NotInPath { .. } | Self::Empty | Self::RepeatedNode { .. } => ErrorKind::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::TooFewNodes { .. } | Self::NoReplacement { .. } => {
+                Some("the service node list is too short; refresh it from the seed nodes".into())
+            }
+            Self::TooFewSubnets { .. } | Self::Exhausted { .. } => Some(
+                "the service nodes share too few /24 subnets; on a test network, turn subnet diversity off".into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// A uniform index below `n` (`n > 0`), by rejection sampling.
