@@ -676,9 +676,10 @@ pub struct Unwrapped {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum PeelError {
-    /// The layer's framing is wrong.
+    /// The layer's framing is wrong. (Not a `#[source]`: the message already includes it,
+    /// as the storage server's plain-text answer does.)
     #[error("Error parsing onion request: {0}")]
-    Layer(#[source] wire::DecodeError),
+    Layer(wire::DecodeError),
     /// The layer's JSON lacks a field or has a bad one (`ephemeral_key`, `enc_type`, `hop_no`).
     #[error("Error parsing onion request: {problem}")]
     Field {
