@@ -343,18 +343,24 @@ mod tests {
     #[test]
     fn names_bad_words() {
         assert_eq!(
-            decode("vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted abbey"),
+            decode(
+                "vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted abbey"
+            ),
             Err(DecodeError::Checksum)
         );
         assert_eq!(
-            decode("vexed enjoy xyzzy films adept voted vexed enjoy pigment films adept voted adept"),
+            decode(
+                "vexed enjoy xyzzy films adept voted vexed enjoy pigment films adept voted adept"
+            ),
             Err(DecodeError::UnknownWord {
                 position: 3,
                 word: "xyzzy".into()
             })
         );
         assert_eq!(
-            decode("vexed en pigment films adept voted vexed enjoy pigment films adept voted adept"),
+            decode(
+                "vexed en pigment films adept voted vexed enjoy pigment films adept voted adept"
+            ),
             Err(DecodeError::UnknownWord {
                 position: 2,
                 word: "en".into()
@@ -385,8 +391,10 @@ mod tests {
     #[test]
     fn auto_detects_a_session_phrase_missing_its_checksum() {
         assert_eq!(
-            decode_any("vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted")
-                .unwrap_err(),
+            decode_any(
+                "vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted"
+            )
+            .unwrap_err(),
             DecodeError::MissingChecksum
         );
     }

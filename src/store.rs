@@ -112,7 +112,8 @@ pub fn write_secret_file(
         b.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(&dir).map_err(io_error("creating directory", &dir))?;
+        b.create(&dir)
+            .map_err(io_error("creating directory", &dir))?;
     }
     let file_name = path
         .file_name()

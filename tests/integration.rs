@@ -4,4 +4,5 @@ mod integration {
     pub(crate) mod support;
 
     mod identity_vectors;
+    mod node_plumbing;
 }

@@ -165,7 +165,11 @@ mod tests {
     fn round_trips() {
         let id = identity();
         let text = encode(&id, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
-        assert!(text.contains("# created: 2023-11-14T22:13:20Z"), "{}", *text);
+        assert!(
+            text.contains("# created: 2023-11-14T22:13:20Z"),
+            "{}",
+            *text
+        );
         let back = decode(text.as_bytes()).unwrap();
         assert_eq!(back.session_id(), id.session_id());
         assert_eq!(back.seed(), id.seed());

@@ -22,7 +22,10 @@ fn identity_vectors_derive_every_field() {
         sk.extend_from_slice(id.ed25519_pub().as_bytes());
         assert_eq!(hex::encode(sk), str_of(case, "ed25519_sk_hex"));
         assert_eq!(id.x25519_pub().to_hex(), str_of(case, "x25519_pk_hex"));
-        assert_eq!(hex::encode(id.x25519_secret()), str_of(case, "x25519_sk_hex"));
+        assert_eq!(
+            hex::encode(id.x25519_secret()),
+            str_of(case, "x25519_sk_hex")
+        );
         assert_eq!(id.session_id().to_string(), str_of(case, "session_id"));
         // Phrase both ways.
         assert_eq!(mnemonic::encode(&seed16).as_str(), str_of(case, "mnemonic"));

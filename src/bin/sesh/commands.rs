@@ -78,10 +78,9 @@ pub(crate) fn read_stdin(limit: u64) -> anyhow::Result<Vec<u8>> {
             source,
         })?;
     if buf.len() as u64 > limit {
-        return Err(sesh::Error::Input(format!(
-            "standard input is larger than {limit} bytes"
-        ))
-        .into());
+        return Err(
+            sesh::Error::Input(format!("standard input is larger than {limit} bytes")).into(),
+        );
     }
     Ok(buf)
 }

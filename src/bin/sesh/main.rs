@@ -1,7 +1,5 @@
 //! `sesh`: the command-line client. Parses arguments, runs one command, reports.
 
-#![expect(clippy::print_stderr, reason = "CLI output")]
-
 mod commands;
 mod render;
 

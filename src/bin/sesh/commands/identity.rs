@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use rand_core::OsRng;
-use sesh::cli::{IdArgs, KeygenArgs, OutputArg, PhraseArgs, PhraseFormat, RecoverArgs, RecoverFormat};
+use sesh::cli::{
+    IdArgs, KeygenArgs, OutputArg, PhraseArgs, PhraseFormat, RecoverArgs, RecoverFormat,
+};
 use sesh::clock::{Clock, SystemClock};
 use sesh::identity::{Seed, keyfile};
 use sesh::{Identity, mnemonic, store};
@@ -33,13 +35,12 @@ pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> anyhow::Result<()> {
 /// The phrase from a prompt without echo on a terminal, else all of standard input.
 fn read_phrase() -> anyhow::Result<Zeroizing<String>> {
     if stdin_is_terminal() {
-        let p = rpassword::prompt_password("recovery phrase: ").map_err(|source| {
-            sesh::Error::Io {
+        let p =
+            rpassword::prompt_password("recovery phrase: ").map_err(|source| sesh::Error::Io {
                 action: "reading the phrase from",
                 path: PathBuf::from("/dev/tty"),
                 source,
-            }
-        })?;
+            })?;
         return Ok(Zeroizing::new(p));
     }
     let bytes = Zeroizing::new(read_stdin(16 * 1024)?);
@@ -98,8 +99,14 @@ pub(crate) fn id(ctx: &Ctx, args: &IdArgs) -> anyhow::Result<()> {
 pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> anyhow::Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let (name, phrase) = match args.format {
-        PhraseFormat::Session => ("session", identity.seed().legacy().map(|s| mnemonic::encode(&s))),
-        PhraseFormat::Bip39 => ("bip39", identity.seed().legacy().map(|s| mnemonic::encode_bip39(&s))),
+        PhraseFormat::Session => (
+            "session",
+            identity.seed().legacy().map(|s| mnemonic::encode(&s)),
+        ),
+        PhraseFormat::Bip39 => (
+            "bip39",
+            identity.seed().legacy().map(|s| mnemonic::encode_bip39(&s)),
+        ),
     };
     let phrase = phrase.ok_or(sesh::Error::NoPhrase { format: name })?;
     if ctx.json {
