@@ -207,3 +207,47 @@ pub struct PhraseArgs {
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
+
+/// The sections of `sesh-node`'s man page after the options.
+pub const NODE_AFTER_HELP: &str = "\
+FILES
+  DIR/identity          the node's Ed25519 identity (key file, mode 0600)
+  DIR/cert.pem,key.pem  its self-signed TLS certificate and key (key mode 0600)
+  DIR/messages.sqlite3  its message store
+  DIR/node.log          its log, unless --log is given
+
+Once listening, the node prints its address on standard output, one line (with --json, one
+JSON object with \"type\":\"listening\", the address, keys and certificate pins), and serves until
+SIGINT or SIGTERM.";
+
+/// A local Session service node, for an offline test network.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sesh-node",
+    version,
+    about = "A local Session service node, for an offline test network",
+    long_about = "sesh-node serves the Session storage servers' HTTPS protocol (storage RPC and \
+                  onion requests) from a directory holding its identity, TLS certificate and \
+                  messages. It listens on loopback unless told otherwise.",
+    after_long_help = NODE_AFTER_HELP,
+    max_term_width = 100
+)]
+pub struct NodeCli {
+    /// The node's directory, created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Write the log to FILE ('-' for standard error) [default: DIR/node.log].
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Print the listening line as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `sesh-node` command, for man pages and completions.
+pub fn node_command() -> clap::Command {
+    <NodeCli as clap::CommandFactory>::command()
+}

@@ -23,6 +23,7 @@
 //! |---|---|
 //! | [`store`] | default paths; reading and writing key files (0600, atomic) |
 //! | [`cli`] | the command-line definitions, shared by the binary, man pages and completions |
+//! | [`node`] | the local node `sesh-node`: HTTPS server, message database, client to other nodes |
 //!
 //! Errors are one enum per concept; [`Error`] gathers them for the commands, and its
 //! [`ErrorKind`] decides the exit status (see `sesh(1)`) and whether a retry may help.
@@ -34,6 +35,7 @@ pub mod identity;
 pub mod mnemonic;
 pub mod network;
 pub mod onion;
+pub mod node;
 pub mod store;
 pub mod swarm;
 

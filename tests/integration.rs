@@ -9,4 +9,5 @@ mod integration {
     mod onion_laws;
     mod onion_vectors;
     mod phrase_props;
+    mod node_plumbing;
 }

@@ -1,0 +1,132 @@
+//! `sesh-node`: a local service node. Opens its directory, listens, prints its address, and
+//! serves until SIGINT or SIGTERM.
+
+#![expect(clippy::print_stderr, reason = "CLI errors")]
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use sesh::HasKind as _;
+use sesh::cli::NodeCli;
+use sesh::clock::{Clock, SystemClock};
+use sesh::node::{self, Config, Home, Log};
+
+fn main() -> ExitCode {
+    let cli = NodeCli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sesh-node: error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sesh-node: error: {e:#}");
+            let kind = e.chain().find_map(|c| c.downcast_ref::<node::Error>());
+            if let Some(hint) = kind.and_then(|k| k.hint()) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(kind.map_or(1, |k| k.kind().exit_code()))
+        }
+    }
+}
+
+async fn serve(cli: NodeCli) -> anyhow::Result<()> {
+    let config = Config {
+        listen: cli.listen,
+        ..Config::new(&cli.dir)
+    };
+    let clock: Arc<dyn Clock + Send + Sync> = Arc::new(SystemClock);
+    let home = Home::open(&config.dir, clock.now(), &mut rand_core::OsRng)?;
+    let log = match &cli.log {
+        Some(p) if p.as_os_str() == "-" => Log::stderr(Arc::clone(&clock)),
+        Some(p) => open_log(p, &clock)?,
+        None => open_log(&config.dir.join(node::LOG_FILE), &clock)?,
+    };
+    // Register for the signals before announcing the address, so a launcher that signals
+    // as soon as it reads the line is heard.
+    let shutdown = shutdown_signal()?;
+    let listener = node::bind(config.listen).await?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let ed25519 = home.identity.ed25519_pub();
+    log.line(format_args!("listening on {addr} as {ed25519}"));
+
+    let line = if cli.json {
+        serde_json::json!({
+            "type": "listening",
+            "address": addr.to_string(),
+            "ed25519_pubkey": ed25519.to_hex(),
+            "x25519_pubkey": home.identity.x25519_pub().to_hex(),
+            "cert_sha256": home.tls.cert_sha256_hex,
+            "spki_sha256_base64": home.tls.spki_sha256_base64,
+        })
+        .to_string()
+    } else {
+        addr.to_string()
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("writing to standard output")?;
+    drop(out);
+
+    let pruner = tokio::spawn(node::prune_expired_every(
+        home.db.clone(),
+        Arc::clone(&clock),
+        Duration::from_secs(10),
+        log.clone(),
+    ));
+    let service = Arc::new(node::info::InfoService::new(Arc::clone(&clock)));
+    let result = node::run(
+        listener,
+        Arc::clone(&home.tls.config),
+        service,
+        config.limits,
+        log.clone(),
+        shutdown,
+    )
+    .await;
+    pruner.abort();
+    log.line("stopped");
+    Ok(result?)
+}
+
+fn open_log(path: &std::path::Path, clock: &Arc<dyn Clock + Send + Sync>) -> anyhow::Result<Log> {
+    Log::file(path, Arc::clone(clock))
+        .map_err(|source| node::Error::Log {
+            path: path.to_owned(),
+            source,
+        })
+        .map_err(Into::into)
+}
+
+/// Completes on the first SIGINT or SIGTERM.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}

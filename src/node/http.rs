@@ -1,0 +1,163 @@
+//! Requests and responses as the node's services see them: plain values, no hyper types.
+//!
+//! The server ([`super::run`]) parses HTTP, applies the limits that do not depend on what a
+//! request means (body size, rate, timeouts, the long-poll header) and hands a complete
+//! [`Request`] to a [`Service`]. The service answers with a [`Response`]; the server adds the
+//! `Server:` and `Content-Type:` headers.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use bytes::Bytes;
+
+/// The header map of a request (hyper's, re-exported so services need not name hyper).
+pub use hyper::HeaderMap;
+
+/// `Content-Type` of JSON bodies, exactly as the storage server sends it (protocol.md §15.6).
+pub const CONTENT_TYPE_JSON: &str = "application/json";
+/// `Content-Type` of string bodies, error texts and base64 onion replies (protocol.md §15.6).
+pub const CONTENT_TYPE_TEXT: &str = "text/plain";
+/// `Content-Type` of binary bodies (`active_nodes_bin` over direct HTTPS).
+pub const CONTENT_TYPE_BINARY: &str = "application/octet-stream";
+
+/// A future returned by [`Service::handle`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One HTTP request, its body read in full.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// The path, without the query string, e.g. `/storage_rpc/v1`.
+    pub path: String,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The body (at most [`super::MAX_REQUEST_BODY_SIZE`] bytes).
+    pub body: Bytes,
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+impl Request {
+    /// The value of header `name` (case-insensitive), if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// One HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code, e.g. 200.
+    pub status: u16,
+    /// The `Content-Type` header.
+    pub content_type: &'static str,
+    /// Further headers, e.g. `X-Oxen-Snode-Pubkey` on `/ping_test/v1` (protocol.md §8).
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Bytes,
+    /// Close the connection after this response (the storage server does after a 413).
+    pub close: bool,
+}
+
+impl Response {
+    /// A JSON response, `Content-Type: application/json`.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self::bytes(status, CONTENT_TYPE_JSON, value.to_string())
+    }
+
+    /// A text response, `Content-Type: text/plain`.
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Self::bytes(status, CONTENT_TYPE_TEXT, body.into())
+    }
+
+    /// A response with the given content type.
+    pub fn bytes(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+            close: false,
+        }
+    }
+
+    /// The storage server's answer for a path it does not serve: 404 with the text
+    /// `<METHOD> <url> Not Found` (protocol.md §15.5, SS `https.cpp on_headers`).
+    pub fn not_found(method: &str, url: &str) -> Self {
+        Self::text(404, format!("{method} {url} Not Found"))
+    }
+
+    /// The storage server's bare error answer: the status's reason phrase and a newline
+    /// (SS `https.cpp error_response`), e.g. `Too Many Requests\n` for 429.
+    pub fn reason(status: u16) -> Self {
+        let phrase = hyper::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
+        Self::text(status, format!("{phrase}\n"))
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Asks the server to close the connection after sending this response.
+    #[must_use]
+    pub fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+}
+
+/// What the server does with a request, decided from its request line before the body is read
+/// (the storage server's `on_headers`, SS `oxenss/server/https.cpp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Admit {
+    /// No such route: answer 404 `<METHOD> <url> Not Found` without reading the body.
+    NotFound,
+    /// A client storage RPC (`POST /storage_rpc/v1`): subject to the per-IP rate limit (429)
+    /// and refused with 410 when it carries a non-empty `X-Loki-Long-Poll` header (§4.1).
+    ClientRpc,
+    /// Any other route the service serves (`/onion_req/v2`, `/ping_test/v1`, a seed's
+    /// `/json_rpc`): read the body and hand it over.
+    Read,
+}
+
+/// What the node serves: the protocol's routes, decided by whoever implements this.
+///
+/// The server holds it as `Arc<dyn Service>` and calls it from many tasks at once.
+pub trait Service: Send + Sync + 'static {
+    /// Classifies a request from its method and path (the path has no query string).
+    fn admit(&self, method: &str, path: &str) -> Admit;
+
+    /// Answers a request that [`Service::admit`] let through.
+    fn handle(&self, request: Request) -> BoxFuture<'_, Response>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_set_content_types() {
+        let j = Response::json(200, &serde_json::json!({"a": 1}));
+        assert_eq!(j.content_type, "application/json");
+        assert_eq!(&j.body[..], br#"{"a":1}"#);
+        let t = Response::text(400, "no method x");
+        assert_eq!(t.content_type, "text/plain");
+        assert_eq!(
+            Response::not_found("GET", "/x?y").body,
+            Bytes::from("GET /x?y Not Found")
+        );
+        assert_eq!(
+            Response::reason(429).body,
+            Bytes::from("Too Many Requests\n")
+        );
+    }
+}

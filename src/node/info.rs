@@ -1,0 +1,97 @@
+//! A minimal service: `POST /storage_rpc/v1` answering `info` only, with the storage server's
+//! top-level error texts (protocol.md §15.5). A stand-in until the full RPC handler plugs in.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::http::{Admit, BoxFuture, Request, Response, Service};
+use crate::clock::Clock;
+
+/// The storage-server version the node claims in `info` (the one protocol.md was checked
+/// against).
+pub const VERSION: [u16; 3] = [2, 8, 0];
+/// The hard fork the node claims in `"hf"` (§4.2).
+pub const HARDFORK: [u16; 2] = [19, 0];
+
+/// Answers `info`; every other method is unknown.
+#[derive(Clone)]
+pub struct InfoService {
+    clock: Arc<dyn Clock + Send + Sync>,
+}
+
+impl std::fmt::Debug for InfoService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InfoService").finish_non_exhaustive()
+    }
+}
+
+impl InfoService {
+    /// A service telling the time by `clock`.
+    pub fn new(clock: Arc<dyn Clock + Send + Sync>) -> Self {
+        Self { clock }
+    }
+
+    fn answer(&self, body: &[u8]) -> Response {
+        // The storage server's top-level checks, in its order (SS request_handler.cpp).
+        let Ok(req) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return Response::text(400, "invalid json");
+        };
+        let Some(method) = req.get("method").and_then(|m| m.as_str()) else {
+            return Response::text(400, "invalid json: no `method` field");
+        };
+        if !req.get("params").is_some_and(serde_json::Value::is_object) {
+            return Response::text(400, "invalid json: no `params` field");
+        }
+        match method {
+            "info" => {
+                let now = self.clock.now_ms();
+                Response::json(
+                    200,
+                    &json!({"version": VERSION, "timestamp": now, "t": now, "hf": HARDFORK}),
+                )
+            }
+            other => Response::text(400, format!("no method {other}")),
+        }
+    }
+}
+
+impl Service for InfoService {
+    fn admit(&self, method: &str, path: &str) -> Admit {
+        if method == "POST" && path == super::STORAGE_RPC_PATH {
+            Admit::ClientRpc
+        } else {
+            Admit::NotFound
+        }
+    }
+
+    fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
+        let resp = self.answer(&request.body);
+        Box::pin(std::future::ready(resp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    #[test]
+    fn info_and_errors() {
+        let s = InfoService::new(Arc::new(FixedClock::from_ms(1_700_000_000_000)));
+        let r = s.answer(br#"{"method":"info","params":{}}"#);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.body,
+            r#"{"version":[2,8,0],"timestamp":1700000000000,"t":1700000000000,"hf":[19,0]}"#
+        );
+        assert_eq!(s.answer(b"{").body, "invalid json");
+        assert_eq!(s.answer(b"{}").body, "invalid json: no `method` field");
+        assert_eq!(
+            s.answer(br#"{"method":"info"}"#).body,
+            "invalid json: no `params` field"
+        );
+        let r = s.answer(br#"{"method":"store","params":{}}"#);
+        assert_eq!((r.status, &r.body[..]), (400, &b"no method store"[..]));
+    }
+}

@@ -1,0 +1,141 @@
+//! The node's log: one timestamped line per event, to a file, standard error or nowhere.
+//!
+//! Lines name requests by method, path, status and client address only: never message data,
+//! keys or request bodies.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::clock::Clock;
+
+/// A shared handle to a log sink; cheap to clone.
+#[derive(Clone)]
+pub struct Log {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    sink: Mutex<Box<dyn Write + Send>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+}
+
+impl fmt::Debug for Log {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Log")
+            .field("enabled", &self.inner.is_some())
+            .finish()
+    }
+}
+
+impl Log {
+    /// A log that drops every line.
+    pub fn discard() -> Self {
+        Self { inner: None }
+    }
+
+    /// A log on standard error.
+    pub fn stderr(clock: Arc<dyn Clock + Send + Sync>) -> Self {
+        Self::to_writer(io::stderr(), clock)
+    }
+
+    /// A log appended to the file at `path`, created with mode 0600 if missing.
+    ///
+    /// # Errors
+    /// The operating system's error when the file cannot be opened.
+    pub fn file(path: &Path, clock: Arc<dyn Clock + Send + Sync>) -> io::Result<Self> {
+        let mut opts = fs::OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        Ok(Self::to_writer(opts.open(path)?, clock))
+    }
+
+    /// A log written to any writer (tests pass a buffer).
+    pub fn to_writer(
+        writer: impl Write + Send + 'static,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> Self {
+        Self {
+            inner: Some(Arc::new(Inner {
+                sink: Mutex::new(Box::new(writer)),
+                clock,
+            })),
+        }
+    }
+
+    /// Writes one line: an RFC 3339 UTC timestamp, a space, then `msg`.
+    ///
+    /// A failing sink is ignored: logging never stops the node.
+    pub fn line(&self, msg: impl fmt::Display) {
+        let Some(inner) = &self.inner else {
+            return;
+        };
+        let line = format!(
+            "{} {msg}\n",
+            humantime::format_rfc3339_millis(inner.clock.now())
+        );
+        // A panic while holding the lock leaves the writer usable.
+        let mut sink = inner.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = sink.write_all(line.as_bytes()).and_then(|()| sink.flush());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_timestamped() {
+        let buf = Buf::default();
+        let log = Log::to_writer(
+            buf.clone(),
+            Arc::new(FixedClock::from_ms(1_700_000_000_123)),
+        );
+        log.line(format_args!(
+            "429 POST /storage_rpc/v1 from {}",
+            "127.0.0.1"
+        ));
+        Log::discard().line("nothing");
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text,
+            "2023-11-14T22:13:20.123Z 429 POST /storage_rpc/v1 from 127.0.0.1\n"
+        );
+    }
+
+    #[test]
+    fn file_log_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.log");
+        let log = Log::file(&p, Arc::new(FixedClock::from_ms(0))).unwrap();
+        log.line("started");
+        log.line("stopped");
+        let text = fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The per-client-IP token bucket behind the storage RPC's 429 (protocol.md §4.1).
+//!
+//! Mirrors SS `oxenss/rpc/rate_limiter.{h,cpp}`: each client IP has a bucket of 600 tokens,
+//! refilled at 300 tokens a second; a request takes one token, and a client with an empty bucket
+//! is refused. At most 10 000 clients are tracked; when the table is full, buckets that have
+//! refilled completely are forgotten, and a new client is refused if none could be.
+//!
+//! Pure: time is an argument (`now`, a [`Duration`] since any fixed origin), so tests need not
+//! sleep.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A bucket size and refill rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Tokens in a full bucket: the largest burst.
+    pub bucket_size: u32,
+    /// Tokens added per second (0: none, the bucket never refills).
+    pub per_second: u32,
+}
+
+impl Rate {
+    /// The storage server's client limit: 600 tokens, 300 a second (SS `RateLimiter`).
+    pub const STORAGE_SERVER: Self = Self {
+        bucket_size: 600,
+        per_second: 300,
+    };
+
+    /// The time one token takes to refill, in microseconds (at least 1).
+    fn token_period_us(self) -> u64 {
+        (1_000_000 / u64::from(self.per_second.max(1))).max(1)
+    }
+}
+
+/// How many clients are tracked at most (SS `RateLimiter::MAX_CLIENTS`).
+pub const MAX_CLIENTS: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: u32,
+    /// When the tokens were last counted: refills are whole tokens, and the remainder of a
+    /// period is kept by advancing this by whole periods only.
+    counted_at_us: u64,
+}
+
+/// Token buckets per client IP.
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    rate: Rate,
+    max_clients: usize,
+    buckets: HashMap<IpAddr, Bucket>,
+}
+
+impl RateLimiter {
+    /// A limiter with the given rate, tracking at most [`MAX_CLIENTS`] clients.
+    pub fn new(rate: Rate) -> Self {
+        Self::with_max_clients(rate, MAX_CLIENTS)
+    }
+
+    /// A limiter tracking at most `max_clients` clients.
+    pub fn with_max_clients(rate: Rate, max_clients: usize) -> Self {
+        Self {
+            rate,
+            max_clients,
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Takes a token for `ip` at time `now`: `true` if the request may go ahead, `false` if it
+    /// is to be refused with 429.
+    ///
+    /// IPv4-mapped IPv6 addresses count as their IPv4 address.
+    pub fn allow(&mut self, ip: IpAddr, now: Duration) -> bool {
+        let ip = ip.to_canonical();
+        let now_us = micros(now);
+        let rate = self.rate;
+        if let Some(bucket) = self.buckets.get_mut(&ip) {
+            refill(bucket, rate, now_us);
+            if bucket.tokens == 0 {
+                return false;
+            }
+            bucket.tokens -= 1;
+            return true;
+        }
+        if self.buckets.len() >= self.max_clients {
+            self.forget_full(now);
+            if self.buckets.len() >= self.max_clients {
+                return false;
+            }
+        }
+        if rate.bucket_size == 0 {
+            return false;
+        }
+        self.buckets.insert(
+            ip,
+            Bucket {
+                tokens: rate.bucket_size - 1,
+                counted_at_us: now_us,
+            },
+        );
+        true
+    }
+
+    /// Forgets the clients whose buckets have refilled completely by `now` (they would start
+    /// full anyway). The server calls this now and then, as SS does every 10 s.
+    pub fn forget_full(&mut self, now: Duration) {
+        let now_us = micros(now);
+        let rate = self.rate;
+        self.buckets.retain(|_, b| {
+            refill(b, rate, now_us);
+            b.tokens < rate.bucket_size
+        });
+    }
+
+    /// How many clients are tracked.
+    pub fn clients(&self) -> usize {
+        self.buckets.len()
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn refill(bucket: &mut Bucket, rate: Rate, now_us: u64) {
+    if rate.per_second == 0 {
+        return;
+    }
+    let period = rate.token_period_us();
+    // Time going backwards (it cannot with a monotonic clock) adds nothing.
+    let elapsed = now_us.saturating_sub(bucket.counted_at_us);
+    let periods = elapsed / period;
+    let room = u64::from(rate.bucket_size - bucket.tokens.min(rate.bucket_size));
+    if periods >= room {
+        bucket.tokens = rate.bucket_size;
+        bucket.counted_at_us = now_us;
+    } else {
+        // periods < room <= u32::MAX, so the conversion cannot fail.
+        bucket.tokens += u32::try_from(periods).unwrap_or(0);
+        bucket.counted_at_us += periods * period;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
+    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn burst_of_600_then_refused() {
+        let mut r = RateLimiter::new(Rate::STORAGE_SERVER);
+        for i in 0..600 {
+            assert!(r.allow(A, ms(0)), "request {i} should pass");
+        }
+        assert!(!r.allow(A, ms(0)));
+        // Another client has its own bucket.
+        assert!(r.allow(B, ms(0)));
+    }
+
+    #[test]
+    fn refills_300_per_second() {
+        let mut r = RateLimiter::new(Rate::STORAGE_SERVER);
+        for _ in 0..600 {
+            assert!(r.allow(A, ms(0)));
+        }
+        assert!(!r.allow(A, ms(0)));
+        // 3.333 ms per token: nothing after 3 ms, one token after 4 ms.
+        assert!(!r.allow(A, ms(3)));
+        assert!(r.allow(A, ms(4)));
+        assert!(!r.allow(A, ms(4)));
+        // One second later: 300 tokens (the partial period carried over, so no token is lost).
+        let mut n = 0;
+        while r.allow(A, ms(1004)) {
+            n += 1;
+        }
+        assert_eq!(n, 300);
+    }
+
+    #[test]
+    fn refill_is_capped_at_bucket_size() {
+        let mut r = RateLimiter::new(Rate::STORAGE_SERVER);
+        assert!(r.allow(A, ms(0)));
+        let mut n = 0;
+        while r.allow(A, ms(3_600_000)) {
+            n += 1;
+        }
+        assert_eq!(n, 600);
+    }
+
+    #[test]
+    fn mapped_ipv6_is_the_ipv4_client() {
+        let mut r = RateLimiter::new(Rate {
+            bucket_size: 1,
+            per_second: 1,
+        });
+        assert!(r.allow(A, ms(0)));
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(!r.allow(mapped, ms(0)));
+    }
+
+    #[test]
+    fn full_table_forgets_full_buckets_or_refuses() {
+        let mut r = RateLimiter::with_max_clients(Rate::STORAGE_SERVER, 1);
+        assert!(r.allow(A, ms(0)));
+        // A's bucket is not full yet: B is refused.
+        assert!(!r.allow(B, ms(1)));
+        assert_eq!(r.clients(), 1);
+        // Once A's bucket has refilled, A is forgotten and B fits.
+        assert!(r.allow(B, ms(10)));
+        assert_eq!(r.clients(), 1);
+    }
+
+    #[test]
+    fn zero_rate_never_refills() {
+        let mut r = RateLimiter::new(Rate {
+            bucket_size: 1,
+            per_second: 0,
+        });
+        assert!(r.allow(A, ms(0)));
+        assert!(!r.allow(A, ms(u64::MAX / 2)));
+    }
+
+    #[test]
+    fn time_going_backwards_adds_nothing() {
+        let mut r = RateLimiter::new(Rate {
+            bucket_size: 1,
+            per_second: 1,
+        });
+        assert!(r.allow(A, ms(5000)));
+        assert!(!r.allow(A, ms(0)));
+        assert!(r.allow(A, ms(6000)));
+    }
+}

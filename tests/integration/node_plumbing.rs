@@ -1,0 +1,406 @@
+//! The local node's server plumbing over real HTTPS on loopback: routes, limits, graceful
+//! shutdown, and the `sesh-node` binary's start and stop.
+//!
+//! Every wait is bounded by a timeout that only turns a hang into a failure; nothing asserts
+//! on timing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use sesh::clock::FixedClock;
+use sesh::node::info::InfoService;
+use sesh::node::peer::Peer;
+use sesh::node::rate::Rate;
+use sesh::node::{self, Admit, BoxFuture, Home, Limits, Log, Request, Response, Service};
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+/// A bound on every wait: long enough for a loaded machine, short enough to fail a hang.
+const BOUND: Duration = Duration::from_secs(60);
+const INFO: &str = r#"{"method":"info","params":{}}"#;
+const NOW_MS: u64 = 1_700_000_000_000;
+
+struct Running {
+    addr: String,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), node::Error>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    async fn shut_down(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(BOUND, self.server)
+            .await
+            .expect("the server should stop within the bound")
+            .expect("the server task should not panic")
+            .expect("the server should stop cleanly");
+    }
+}
+
+async fn start(service: Arc<dyn Service>, limits: Limits) -> Running {
+    start_logged(service, limits, Log::discard()).await
+}
+
+async fn start_logged(service: Arc<dyn Service>, limits: Limits, log: Log) -> Running {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = Home::open(dir.path(), SystemTime::UNIX_EPOCH, &mut rand_core::OsRng)
+        .expect("the node directory opens");
+    let listener = node::bind(node::DEFAULT_LISTEN)
+        .await
+        .expect("loopback binds");
+    let addr = listener.local_addr().expect("a bound address").to_string();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(node::run(
+        listener,
+        Arc::clone(&home.tls.config),
+        service,
+        limits,
+        log,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Running {
+        addr,
+        stop,
+        server,
+        _dir: dir,
+    }
+}
+
+fn info_service() -> Arc<dyn Service> {
+    Arc::new(InfoService::new(Arc::new(FixedClock::from_ms(NOW_MS))))
+}
+
+fn peer() -> Peer {
+    Peer::new(BOUND).expect("the HTTPS client builds")
+}
+
+#[tokio::test]
+async fn info_answers_json() {
+    let node = start(info_service(), Limits::default()).await;
+    let r = peer()
+        .request(
+            "POST",
+            &node.addr,
+            "/storage_rpc/v1",
+            &[],
+            Bytes::from(INFO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type.as_deref(), Some("application/json"));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["version"], serde_json::json!([2, 8, 0]));
+    assert_eq!(v["t"], NOW_MS);
+    // The same pooled client again, through `post`.
+    let (status, body) = peer()
+        .post(
+            &node.addr,
+            "/storage_rpc/v1",
+            Bytes::from(r#"{"method":"nope","params":{}}"#),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, &body[..]), (400, &b"no method nope"[..]));
+    node.shut_down().await;
+}
+
+/// A log sink the test can read.
+#[derive(Clone, Default)]
+struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("no panic while logging")
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn unknown_path_is_404_text() {
+    let lines = Lines::default();
+    let log = Log::to_writer(lines.clone(), Arc::new(FixedClock::from_ms(NOW_MS)));
+    let node = start_logged(info_service(), Limits::default(), log).await;
+    let r = peer()
+        .request("GET", &node.addr, "/get_nothing/v1?x=1", &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404);
+    assert_eq!(r.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(&r.body[..], b"GET /get_nothing/v1?x=1 Not Found");
+    node.shut_down().await;
+    let log = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        log,
+        "2023-11-14T22:13:20.000Z 404 GET /get_nothing/v1?x=1 from 127.0.0.1: no such route\n"
+    );
+}
+
+#[tokio::test]
+async fn oversize_body_is_413() {
+    let node = start(info_service(), Limits::default()).await;
+    let body = Bytes::from(vec![b'x'; 11 * 1024 * 1024]);
+    let r = peer()
+        .request("POST", &node.addr, "/storage_rpc/v1", &[], body)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413);
+    assert_eq!(&r.body[..], b"Request body too large");
+    // Exactly the limit is read (and then found not to be JSON).
+    let body = Bytes::from(vec![b'x'; node::MAX_REQUEST_BODY_SIZE]);
+    let (status, body) = peer()
+        .post(&node.addr, "/storage_rpc/v1", body)
+        .await
+        .unwrap();
+    assert_eq!((status, &body[..]), (400, &b"invalid json"[..]));
+    node.shut_down().await;
+}
+
+#[tokio::test]
+async fn long_poll_header_is_410() {
+    let node = start(info_service(), Limits::default()).await;
+    let r = peer()
+        .request(
+            "POST",
+            &node.addr,
+            "/storage_rpc/v1",
+            &[("X-Loki-Long-Poll", "true")],
+            Bytes::from(INFO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 410);
+    assert_eq!(r.content_type.as_deref(), Some("text/plain"));
+    node.shut_down().await;
+}
+
+#[tokio::test]
+async fn empty_bucket_is_429() {
+    let limits = Limits {
+        rate: Some(Rate {
+            bucket_size: 2,
+            per_second: 0,
+        }),
+        ..Limits::default()
+    };
+    let node = start(info_service(), limits).await;
+    let p = peer();
+    let post = || p.post(&node.addr, "/storage_rpc/v1", Bytes::from(INFO));
+    assert_eq!(post().await.unwrap().0, 200);
+    assert_eq!(post().await.unwrap().0, 200);
+    let (status, body) = post().await.unwrap();
+    assert_eq!((status, &body[..]), (429, &b"Too Many Requests\n"[..]));
+    node.shut_down().await;
+}
+
+/// Answers once told to, and says when a request has arrived.
+struct Gate {
+    arrived: Notify,
+    release: Notify,
+}
+
+impl Service for Gate {
+    fn admit(&self, _method: &str, _path: &str) -> Admit {
+        Admit::Read
+    }
+
+    fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
+        Box::pin(async move {
+            self.arrived.notify_one();
+            self.release.notified().await;
+            Response::text(200, format!("{} bytes", request.body.len()))
+        })
+    }
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_request_in_flight_finish() {
+    let gate = Arc::new(Gate {
+        arrived: Notify::new(),
+        release: Notify::new(),
+    });
+    let node = start(gate.clone(), Limits::default()).await;
+    let addr = node.addr.clone();
+    let in_flight = tokio::spawn(async move {
+        peer()
+            .post(&addr, "/onion_req/v2", Bytes::from_static(b"abc"))
+            .await
+    });
+    tokio::time::timeout(BOUND, gate.arrived.notified())
+        .await
+        .expect("the request should reach the service");
+
+    let Running {
+        stop, server, addr, ..
+    } = node;
+    stop.send(()).unwrap();
+    // New connections are no longer accepted once the server has stopped listening; the
+    // request in flight still gets its answer.
+    gate.release.notify_one();
+    let (status, body) = tokio::time::timeout(BOUND, in_flight)
+        .await
+        .expect("the request should finish")
+        .unwrap()
+        .unwrap();
+    assert_eq!((status, &body[..]), (200, &b"3 bytes"[..]));
+    tokio::time::timeout(BOUND, server)
+        .await
+        .expect("the server should stop")
+        .unwrap()
+        .unwrap();
+    let err = peer()
+        .post(&addr, "/onion_req/v2", Bytes::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.gateway_status(), 502, "{err:?}");
+}
+
+#[tokio::test]
+async fn shutdown_with_idle_connections_completes() {
+    let node = start(info_service(), Limits::default()).await;
+    let p = peer();
+    // Leaves a kept-alive connection in the client's pool.
+    let (status, _) = p
+        .post(&node.addr, "/storage_rpc/v1", Bytes::from(INFO))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    node.shut_down().await;
+}
+
+/// Runs `sesh-node`, returns it and its first stdout line.
+async fn spawn_binary(dir: &std::path::Path, json: bool) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_sesh-node"));
+    cmd.arg("--dir")
+        .arg(dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true);
+    if json {
+        cmd.arg("--json");
+    }
+    let mut child = cmd.spawn().expect("sesh-node starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    tokio::time::timeout(
+        BOUND,
+        tokio::io::BufReader::new(stdout).read_line(&mut line),
+    )
+    .await
+    .expect("sesh-node should print its address")
+    .expect("stdout is readable");
+    (child, line.trim_end().to_owned())
+}
+
+async fn terminate(mut child: tokio::process::Child) {
+    let pid = child.id().expect("sesh-node is running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = tokio::time::timeout(BOUND, child.wait())
+        .await
+        .expect("sesh-node should exit after SIGTERM")
+        .expect("waiting for sesh-node works");
+    assert!(status.success(), "{status:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn binary_serves_info_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, line) = spawn_binary(dir.path(), false).await;
+    let addr: SocketAddr = line.parse().expect("the first line is the address");
+    assert!(addr.ip().is_loopback());
+    let r = peer()
+        .request("POST", &line, "/storage_rpc/v1", &[], Bytes::from(INFO))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type.as_deref(), Some("application/json"));
+    terminate(child).await;
+
+    // The second start keeps the identity and the certificate.
+    let (child, first) = spawn_binary(dir.path(), true).await;
+    terminate(child).await;
+    let (child, second) = spawn_binary(dir.path(), true).await;
+    terminate(child).await;
+    let a: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(a["type"], "listening");
+    for key in [
+        "ed25519_pubkey",
+        "x25519_pubkey",
+        "cert_sha256",
+        "spki_sha256_base64",
+    ] {
+        assert!(a[key].is_string(), "{key}");
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    let log = std::fs::read_to_string(dir.path().join(node::LOG_FILE)).unwrap();
+    assert!(log.lines().any(|l| l.ends_with(" stopped")), "{log}");
+}
+
+/// Sends raw bytes over TLS and reads until the server closes.
+async fn raw_exchange(addr: &str, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("the node accepts");
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(node::peer::snode_client_config()));
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
+    let mut tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("the TLS handshake completes");
+    tls.write_all(request).await.expect("the request is sent");
+    let mut out = Vec::new();
+    // The server closes after a 413; a reset after the answer is fine too.
+    let _ = tokio::time::timeout(BOUND, tls.read_to_end(&mut out))
+        .await
+        .expect("the server should close the connection");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn chunked_body_past_the_limit_is_413_and_closes() {
+    let limits = Limits {
+        max_body: 16,
+        ..Limits::default()
+    };
+    let node = start(info_service(), limits).await;
+    let answer = raw_exchange(
+        &node.addr,
+        b"POST /storage_rpc/v1 HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n\
+          14\r\n01234567890123456789\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("\r\nconnection: close\r\n"), "{answer}");
+    assert!(lower.contains("\r\nserver: sesh-node/"), "{answer}");
+    assert!(
+        lower.contains("\r\ncontent-type: text/plain\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("\r\n\r\nRequest body too large"),
+        "{answer}"
+    );
+    node.shut_down().await;
+}
