@@ -189,9 +189,9 @@ impl HasKind for Error {
                 "only identities made from a 16-byte seed (all Session accounts) have one"
                     .to_owned(),
             ),
-            Self::Seal(message::SealError::TooLarge { .. }) => {
-                Some("a message must fit in 76 800 bytes once sealed; send a shorter text".to_owned())
-            }
+            Self::Seal(message::SealError::TooLarge { .. }) => Some(
+                "a message must fit in 76 800 bytes once sealed; send a shorter text".to_owned(),
+            ),
             Self::Open { source, .. } => match source {
                 message::OpenError::Decrypt => {
                     Some("is it addressed to this identity? name another with -i FILE".to_owned())

@@ -363,7 +363,9 @@ pub fn decrypt_incoming(recipient: &Identity, ciphertext: &[u8]) -> Result<Decry
         });
     }
     let (eph_pub, boxed) = ciphertext.split_at(32);
-    let eph_pub: &[u8; 32] = eph_pub.try_into().expect("should be 32 bytes after split_at");
+    let eph_pub: &[u8; 32] = eph_pub
+        .try_into()
+        .expect("should be 32 bytes after split_at");
     let own = recipient.x25519_pub();
     let cipher = box_cipher(recipient.x25519_secret(), eph_pub).ok_or(OpenError::Decrypt)?;
     let nonce = seal_nonce(eph_pub, own.as_bytes());
@@ -723,12 +725,16 @@ mod tests {
     fn flipped_bytes_fail_to_decrypt() {
         // protocol.md §12.3: flipping byte 2 or byte 14 must fail.
         let mut rng = rand_core::OsRng;
-        let ct = encrypt_for_recipient(&seed1(), &seed2().x25519_pub(), b"hello", &mut rng)
-            .unwrap();
+        let ct =
+            encrypt_for_recipient(&seed1(), &seed2().x25519_pub(), b"hello", &mut rng).unwrap();
         for i in [2, 14, 40, ct.len() - 1] {
             let mut bad = ct.clone();
             bad[i] ^= 1;
-            assert_eq!(decrypt_incoming(&seed2(), &bad), Err(OpenError::Decrypt), "byte {i}");
+            assert_eq!(
+                decrypt_incoming(&seed2(), &bad),
+                Err(OpenError::Decrypt),
+                "byte {i}"
+            );
         }
     }
 
@@ -789,7 +795,10 @@ mod tests {
         content.sig_timestamp = None;
         let data =
             seal_content_deterministic(&seed1(), &seed2().session_id(), &content, 5_000).unwrap();
-        assert_eq!(open_data(&seed2(), &data).unwrap().text.as_deref(), Some("hi"));
+        assert_eq!(
+            open_data(&seed2(), &data).unwrap().text.as_deref(),
+            Some("hi")
+        );
     }
 
     #[test]
@@ -802,7 +811,8 @@ mod tests {
             sig_timestamp: Some(9),
             ..Default::default()
         };
-        let data = seal_content_deterministic(&seed1(), &seed2().session_id(), &content, 9).unwrap();
+        let data =
+            seal_content_deterministic(&seed1(), &seed2().session_id(), &content, 9).unwrap();
         let m = open_data(&seed2(), &data).unwrap();
         assert_eq!(m.kind, ContentKind::Typing);
         assert_eq!(m.text, None);

@@ -6,6 +6,7 @@ mod integration {
     mod cli;
     mod generated;
     mod identity_vectors;
+    mod message_cli;
     mod message_vectors;
     mod onion_laws;
     mod onion_vectors;

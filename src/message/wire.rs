@@ -23,7 +23,6 @@
 
 // The structs mirror the .proto files field for field; their docs name the proto field.
 
-
 /// Decodes a protobuf message of type `M` from `bytes`.
 ///
 /// # Errors

@@ -238,7 +238,12 @@ mod tests {
                 "awBFNEOVNKVxvqtf//dyOHOSvcZBPVWGlxmcDVjStt4O0s7OxhCv66aiDvdRZp1Or+Qmk6gYiXjl1BZkgQYlCg==",
             ),
         ] {
-            assert_eq!(signature_b64(&id, &msg), want, "{}", String::from_utf8_lossy(&msg));
+            assert_eq!(
+                signature_b64(&id, &msg),
+                want,
+                "{}",
+                String::from_utf8_lossy(&msg)
+            );
         }
     }
 
@@ -247,7 +252,10 @@ mod tests {
         let s = |v: Vec<u8>| String::from_utf8(v).unwrap();
         assert_eq!(s(delete_all(Namespaces::All, 5)), "delete_allall5");
         assert_eq!(s(delete_all(Namespace(0).into(), 5)), "delete_all5");
-        assert_eq!(s(delete_before(Namespace(-10).into(), 7)), "delete_before-107");
+        assert_eq!(
+            s(delete_before(Namespace(-10).into(), 7)),
+            "delete_before-107"
+        );
         assert_eq!(s(expire(ExpireMode::Set, 9, &["a", "b"])), "expire9ab");
         assert_eq!(s(expire(ExpireMode::Extend, 9, &["a"])), "expireextend9a");
         assert_eq!(

@@ -78,7 +78,11 @@ fn check_message_vectors(section: &str, libsession: bool) {
         assert_eq!(m.text.as_deref(), Some(text), "{id}");
         assert_eq!(m.timestamp_ms, ts, "{id}");
         assert_eq!(m.display_name.as_deref(), name, "{id}");
-        assert_eq!(m.sender.to_string(), str_of(case, "sender_session_id"), "{id}");
+        assert_eq!(
+            m.sender.to_string(),
+            str_of(case, "sender_session_id"),
+            "{id}"
+        );
         assert_eq!(
             m.sender_ed25519.to_hex(),
             str_of(case, "sender_ed25519_pk_hex"),
@@ -88,7 +92,11 @@ fn check_message_vectors(section: &str, libsession: bool) {
 
         // The layers, one by one.
         let data = b64(data_b64);
-        assert_eq!(hex::encode(&data), str_of(case, "websocket_message_hex"), "{id}");
+        assert_eq!(
+            hex::encode(&data),
+            str_of(case, "websocket_message_hex"),
+            "{id}"
+        );
         let ws: wire::WebSocketMessage = wire::decode(&data).unwrap();
         let req = ws.request.unwrap();
         if libsession {
@@ -106,7 +114,11 @@ fn check_message_vectors(section: &str, libsession: bool) {
         let ct = env.content.unwrap();
         assert_eq!(hex::encode(&ct), str_of(case, "ciphertext_hex"), "{id}");
         let d = message::decrypt_incoming(&recipient, &ct).unwrap();
-        assert_eq!(hex::encode(&d.plaintext), str_of(case, "padded_hex"), "{id}");
+        assert_eq!(
+            hex::encode(&d.plaintext),
+            str_of(case, "padded_hex"),
+            "{id}"
+        );
         let content = pad::unpad(&d.plaintext).unwrap();
         assert_eq!(hex::encode(content), str_of(case, "content_hex"), "{id}");
 
@@ -218,7 +230,10 @@ fn deterministic_boxes_match_libsession() {
         let d = message::decrypt_incoming(&recipient, &ct).unwrap();
         assert_eq!(d.plaintext, plaintext, "{id}");
         assert_eq!(d.sender.to_string(), str_of(case, "sender_session_id"));
-        assert_eq!(d.sender_ed25519.to_hex(), str_of(case, "sender_ed25519_pk_hex"));
+        assert_eq!(
+            d.sender_ed25519.to_hex(),
+            str_of(case, "sender_ed25519_pk_hex")
+        );
     }
 }
 
@@ -272,7 +287,11 @@ fn forged_boxes_of_every_kind_are_rejected() {
         ),
         ("flipped bit", flip(&good, 60), "decrypt"),
         ("truncated", good[..good.len() - 1].to_vec(), "decrypt"),
-        ("sealed to another", raw_seal(&e, &signed(&alice, &a, &b, &m)), "decrypt"),
+        (
+            "sealed to another",
+            raw_seal(&e, &signed(&alice, &a, &b, &m)),
+            "decrypt",
+        ),
         (
             "content shorter than 96 bytes",
             raw_seal(&b, &signed(&alice, &a, &b, &m)[..95]),
@@ -357,13 +376,19 @@ fn storage_auth_vectors() {
         // given, "delete" included; the storage server's own `delete` signs the hashes instead
         // (auth::delete).
         let msg = auth::method_namespace_timestamp(method, ns, ts);
-        assert_eq!(String::from_utf8(msg.clone()).unwrap(), str_of(case, "string_to_sign"));
+        assert_eq!(
+            String::from_utf8(msg.clone()).unwrap(),
+            str_of(case, "string_to_sign")
+        );
         match method {
             "retrieve" => assert_eq!(auth::retrieve(ns, ts), msg),
             "store" => assert_eq!(auth::store(ns, ts), msg),
             _ => {}
         }
-        assert_eq!(auth::signature_b64(&id, &msg), str_of(case, "signature_b64"));
+        assert_eq!(
+            auth::signature_b64(&id, &msg),
+            str_of(case, "signature_b64")
+        );
         let fields = serde_json::Value::Object(auth::request_fields(&id, method, ns, ts));
         assert_eq!(fields, case["auth_fields"], "{method} {ns}");
     }
