@@ -13,7 +13,7 @@ struct Env {
 impl Env {
     fn new() -> Self {
         Self {
-            dir: tempfile::tempdir().unwrap(),
+            dir: tempfile::tempdir().expect("should work in the test harness"),
         }
     }
 
@@ -33,14 +33,16 @@ impl Env {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
+            .expect("should work in the test harness");
+        let mut input = child.stdin.take().expect("should work in the test harness");
         let stdin = stdin.to_vec();
         let writer = std::thread::spawn(move || {
             let _ = input.write_all(&stdin);
         });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
+        let out = child
+            .wait_with_output()
+            .expect("should work in the test harness");
+        writer.join().expect("should work in the test harness");
         out
     }
 
@@ -55,27 +57,28 @@ impl Env {
     fn key_of_seed(&self, name: &str, seed_hex: &str) -> PathBuf {
         let text = sesh::identity::keyfile::encode(&identity_of(seed_hex), std::time::UNIX_EPOCH);
         let p = self.path(name);
-        sesh::store::write_secret_file(&p, text.as_bytes(), true, false).unwrap();
+        sesh::store::write_secret_file(&p, text.as_bytes(), true, false)
+            .expect("should work in the test harness");
         p
     }
 }
 
 fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
+    String::from_utf8(o.stdout.clone()).expect("should work in the test harness")
 }
 
 fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+    String::from_utf8(o.stderr.clone()).expect("should work in the test harness")
 }
 
 fn code(o: &Output) -> i32 {
-    o.status.code().unwrap()
+    o.status.code().expect("should work in the test harness")
 }
 
 fn json_lines(o: &Output) -> Vec<serde_json::Value> {
     stdout(o)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).expect("should work in the test harness"))
         .collect()
 }
 

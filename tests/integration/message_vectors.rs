@@ -3,6 +3,11 @@
 //! `message_1o1_deterministic`, `message_1o1_invalid`, `content_text`, `padding`,
 //! `storage_auth`), and the laws of seal and open as property tests.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers shared by the tests: a failed unwrap is a failed test"
+)]
+
 use base64::Engine as _;
 use proptest::prelude::*;
 use sesh::identity::{Ed25519Pub, X25519Pub};
@@ -26,7 +31,7 @@ fn b64(s: &str) -> Vec<u8> {
 fn raw_seal(to: &X25519Pub, inner: &[u8]) -> Vec<u8> {
     crypto_box::PublicKey::from(to.0)
         .seal(&mut rand_core::OsRng, inner)
-        .unwrap()
+        .expect("should work in the test harness")
 }
 
 /// `M ‖ A ‖ Ed25519_signer(M ‖ A ‖ X)`.
@@ -69,7 +74,9 @@ fn check_message_vectors(section: &str, libsession: bool) {
             str_of(case, "recipient_session_id")
         );
         let data_b64 = str_of(case, "storage_data_b64");
-        let ts = case["timestamp_ms"].as_u64().unwrap();
+        let ts = case["timestamp_ms"]
+            .as_u64()
+            .expect("should work in the test harness");
         let text = str_of(case, "text");
         let name = case["display_name"].as_str();
 
