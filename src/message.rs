@@ -544,8 +544,8 @@ impl Message {
 #[non_exhaustive]
 pub enum OpenError {
     /// The text is not base64.
-    #[error("not base64: {0}")]
-    Base64(String),
+    #[error("not base64")]
+    Base64(#[source] base64::DecodeError),
     /// Larger than a swarm stores: not a message.
     #[error("{len} bytes is larger than a stored message can be ({max})")]
     TooLarge {
@@ -623,15 +623,14 @@ pub fn open(recipient: &Identity, data_b64: impl AsRef<[u8]>) -> Result<Message,
             max: MAX_DATA_B64_LEN,
         });
     }
-    let data = B64
-        .decode(text)
-        .map_err(|e| OpenError::Base64(e.to_string()))?;
+    let data = B64.decode(text).map_err(OpenError::Base64)?;
     open_data(recipient, &data)
 }
 
 /// Opens stored data (raw bytes): the WebSocketMessage of §3.1. Both wrappers in use are
 /// accepted: libsession's (empty verb and path) and older session-desktop's (`PUT
-/// /api/v1/message`); only the body counts.
+/// /api/v1/message`); only the body counts. A bare Envelope, without the wrapper, is accepted
+/// too: read as a WebSocketMessage it has no request and the impossible type 6.
 ///
 /// # Errors
 /// [`OpenError::TooLarge`], [`OpenError::WebSocket`], [`OpenError::Missing`], then as
@@ -644,6 +643,9 @@ pub fn open_data(recipient: &Identity, data: &[u8]) -> Result<Message, OpenError
         });
     }
     let ws: wire::WebSocketMessage = wire::decode(data).map_err(OpenError::WebSocket)?;
+    if ws.request.is_none() && ws.r#type == Some(EnvelopeType::SessionMessage as i32) {
+        return open_envelope(recipient, data);
+    }
     let body = ws
         .request
         .and_then(|r| r.body)

@@ -97,6 +97,15 @@ fn check_message_vectors(section: &str, libsession: bool) {
         );
         assert_eq!(m.kind, ContentKind::Data);
 
+        // A bare envelope opens too.
+        let env_only = message::open_data(
+            &recipient,
+            &hex_vec(case["envelope_hex"].as_str().unwrap_or_default()),
+        );
+        if case["envelope_hex"].is_string() {
+            assert_eq!(env_only.as_ref().map(|m| m.timestamp_ms), Ok(ts), "{id}");
+        }
+
         // The layers, one by one.
         let data = b64(data_b64);
         assert_eq!(
