@@ -29,6 +29,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand recover 'Restore an identity from its recovery phrase'
             cand id 'Print the Session ID of an identity'
             cand phrase 'Print the recovery phrase of an identity'
+            cand seal 'Seal a message for a recipient: print the base64 data a swarm stores'
+            cand open 'Open sealed messages: read base64 payloads from standard input, print the messages'
         }
         &'sesh;keygen'= {
             cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
@@ -72,6 +74,32 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --format 'The phrase''s format'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;seal'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand -m 'The text [default: standard input, less one trailing newline]'
+            cand --message 'The text [default: standard input, less one trailing newline]'
+            cand --name 'Send DISPLAY_NAME as the sender''s display name'
+            cand --timestamp 'The time the message was sent, in milliseconds since the Unix epoch [default: now]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;open'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --json 'Print JSON Lines on standard output instead of text'
             cand -q 'Print nothing on standard error but errors'
             cand --quiet 'Print nothing on standard error but errors'

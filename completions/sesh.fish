@@ -32,6 +32,8 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "keygen" -d 'Create a new 
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "recover" -d 'Restore an identity from its recovery phrase'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "id" -d 'Print the Session ID of an identity'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "phrase" -d 'Print the recovery phrase of an identity'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s f -l force -d 'Replace an existing identity file'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l json -d 'Print JSON Lines on standard output instead of text'
@@ -59,3 +61,16 @@ complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l json -d 'Print JSON
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -s m -l message -d 'The text [default: standard input, less one trailing newline]' -r
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -l name -d 'Send DISPLAY_NAME as the sender\'s display name' -r
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -l timestamp -d 'The time the message was sent, in milliseconds since the Unix epoch [default: now]' -r
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand open" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand open" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand open" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand open" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand open" -s V -l version -d 'Print version'

@@ -123,6 +123,47 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Phrase(PhraseArgs),
+    /// Seal a message for a recipient: print the base64 data a swarm stores.
+    #[command(
+        long_about = "Seal a 1:1 message from an identity to RECIPIENT (a Session ID) and print, \
+                      on one line, the base64 data a service node stores for it: the same bytes \
+                      the Session apps send, readable by them and by 'sesh open'. Nothing is \
+                      sent over the network.\n\n\
+                      The text is TEXT, or all of standard input less one trailing newline. A \
+                      sealed message is at most 76 800 bytes, so a text can be a little over \
+                      76 000 bytes long. The message is stamped with the current time, or MS \
+                      (milliseconds since the Unix epoch). With --json, print one object with \
+                      \"type\": \"sealed\", \"to\", \"timestamp\" (ms), \"data\" (the base64) \
+                      and \"hash\" (the hash a service node will give it in namespace 0).",
+        after_long_help = AFTER_HELP
+    )]
+    Seal(SealArgs),
+    /// Open sealed messages: read base64 payloads from standard input, print the messages.
+    #[command(
+        long_about = "Open the messages sealed to an identity: read base64 payloads (as 'sesh \
+                      seal' prints them and service nodes store them) from standard input, one \
+                      per line, and print each message. Blank lines are skipped; base64 with or \
+                      without '=' padding is accepted. Each message is checked as the Session \
+                      apps check it: its signature, that it was sealed to this identity, and its \
+                      timestamps.\n\n\
+                      Each message prints as a line 'from SESSION_ID (DISPLAY NAME) at TIME' \
+                      (the name only when the message carries one; TIME in RFC 3339, UTC), then \
+                      its text. Control characters other than newline and tab are shown escaped; \
+                      use --json for the exact text. A message without text (a read receipt, a \
+                      typing indicator…) prints its kind in brackets.\n\n\
+                      With --json, print one object per message: \"type\": \"message\", \
+                      \"from\" (the sender's Session ID), \"timestamp\" (ms since the epoch), \
+                      \"text\" (null when there is none), \"kind\" (data, receipt, typing, call, \
+                      data_extraction, unsend, message_request_response or other), \
+                      \"sender_ed25519\" (hex), and when present \"display_name\", \
+                      \"expiration_type\" (delete_after_read, delete_after_send or unknown), \
+                      \"expiration_timer\" (seconds) and \"attachments\" (a count).\n\n\
+                      A payload that does not open is reported on standard error as 'sesh: \
+                      error: line N: CAUSE' and the others are still opened. The exit status is \
+                      then 4 if some payloads opened, or 1 if none did.",
+        after_long_help = AFTER_HELP
+    )]
+    Open(OpenArgs),
 }
 
 /// Where an identity is read from.
@@ -201,6 +242,34 @@ pub struct PhraseArgs {
     /// The phrase's format.
     #[arg(long, value_enum, default_value_t = PhraseFormat::Session)]
     pub format: PhraseFormat,
+}
+
+/// Arguments of `sesh seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// The recipient's Session ID (66 hex characters starting with 05).
+    #[arg(value_name = "RECIPIENT")]
+    pub recipient: String,
+    /// The sender's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// The text [default: standard input, less one trailing newline].
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Send DISPLAY_NAME as the sender's display name.
+    #[arg(long, value_name = "DISPLAY_NAME")]
+    pub name: Option<String>,
+    /// The time the message was sent, in milliseconds since the Unix epoch [default: now].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timestamp: Option<u64>,
+}
+
+/// Arguments of `sesh open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The recipient's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
 }
 
 /// The `sesh` command, for man pages and completions.

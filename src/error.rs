@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::identity;
+use crate::message;
 use crate::mnemonic;
 
 /// What kind of failure an error is: decides the exit status and whether to retry.
@@ -134,14 +135,29 @@ pub enum Error {
     /// The input was not what the command expects.
     #[error("{0}")]
     Input(String),
+    /// A message could not be sealed (too long, or an unusable recipient key).
+    #[error("cannot seal the message")]
+    Seal(#[source] message::SealError),
+    /// A stored message (one line of input) did not open.
+    #[error("line {line}")]
+    Open {
+        /// The 1-based line number of the payload.
+        line: usize,
+        /// Why it did not open.
+        #[source]
+        source: message::OpenError,
+    },
 }
 
 impl HasKind for Error {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::SessionId { .. } | Self::Phrase(_) | Self::KeyFile { .. } | Self::Input(_) => {
-                ErrorKind::InvalidInput
-            }
+            Self::SessionId { .. }
+            | Self::Phrase(_)
+            | Self::KeyFile { .. }
+            | Self::Input(_)
+            | Self::Seal(_)
+            | Self::Open { .. } => ErrorKind::InvalidInput,
             Self::Io { source, .. } if is_transient_io(source) => ErrorKind::Transient,
             Self::KeyFilePermissions { .. }
             | Self::AlreadyExists { .. }
@@ -173,7 +189,16 @@ impl HasKind for Error {
                 "only identities made from a 16-byte seed (all Session accounts) have one"
                     .to_owned(),
             ),
-            Self::Io { .. } | Self::Input(_) => None,
+            Self::Seal(message::SealError::TooLarge { .. }) => Some(
+                "a message must fit in 76 800 bytes once sealed; send a shorter text".to_owned(),
+            ),
+            Self::Open { source, .. } => match source {
+                message::OpenError::Decrypt => {
+                    Some("is it addressed to this identity? name another with -i FILE".to_owned())
+                }
+                _ => None,
+            },
+            Self::Io { .. } | Self::Input(_) | Self::Seal(_) => None,
         }
     }
 }

@@ -12,6 +12,8 @@
 //! |---|---|
 //! | [`identity`] | seeds, key pairs, Session IDs; [`identity::keyfile`] is the key file text |
 //! | [`mnemonic`] | recovery phrases: Session's 13 words, and BIP39 |
+//! | [`message`] | 1:1 messages: [`message::seal`] and [`message::open`], byte-compatible with the apps |
+//! | [`rpc`] | storage RPC values: namespaces, the message hash, signed request fields ([`rpc::auth`]) |
 //! | [`clock`] | time as a value; the only module that reads the system clock |
 //! | [`network`] | which network: seeds, certificate pins, path rules; network files |
 //! | [`onion`] | onion requests: build, peel, open replies; [`onion::path`] chooses paths |
@@ -32,10 +34,12 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod identity;
+pub mod message;
 pub mod mnemonic;
 pub mod network;
 pub mod onion;
 pub mod node;
+pub mod rpc;
 pub mod store;
 pub mod swarm;
 

@@ -6,6 +6,8 @@ mod integration {
     mod cli;
     mod generated;
     mod identity_vectors;
+    mod message_cli;
+    mod message_vectors;
     mod onion_laws;
     mod onion_vectors;
     mod phrase_props;

@@ -36,3 +36,68 @@ pub fn str_of<'a>(case: &'a serde_json::Value, key: &str) -> &'a str {
         .as_str()
         .unwrap_or_else(|| panic!("case has no string {key}: {case}"))
 }
+
+/// A deterministic RNG for tests (SHA-512 in counter mode over a seed), so that a failing
+/// proptest case, which prints its seed, replays exactly.
+pub struct TestRng {
+    seed: [u8; 32],
+    counter: u64,
+    buf: Vec<u8>,
+}
+
+impl TestRng {
+    /// An RNG that yields the same bytes for the same seed.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self {
+            seed,
+            counter: 0,
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl rand_core::RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        use sha2::Digest as _;
+        for d in dest {
+            if self.buf.is_empty() {
+                let mut h = sha2::Sha512::new();
+                h.update(self.seed);
+                h.update(self.counter.to_le_bytes());
+                self.counter += 1;
+                self.buf = h.finalize().to_vec();
+            }
+            *d = self.buf.pop().expect("refilled above");
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for TestRng {}
+
+/// The identity of a 16-byte legacy seed given in hex.
+pub fn identity_of(seed_hex: &str) -> sesh::Identity {
+    let seed16: [u8; 16] = hex_array(seed_hex);
+    sesh::Identity::from_seed(sesh::identity::Seed::from_legacy(&seed16))
+}
+
+/// Decodes hex of any length.
+pub fn hex_vec(s: &str) -> Vec<u8> {
+    hex::decode(s).unwrap_or_else(|e| panic!("bad hex {s}: {e}"))
+}

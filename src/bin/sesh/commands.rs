@@ -1,6 +1,7 @@
 //! The commands: each turns resolved arguments into library calls and prints the result.
 
 mod identity;
+mod message;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -105,6 +106,8 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> anyhow::Result<ExitCode> {
         Command::Recover(a) => identity::recover(ctx, &a),
         Command::Id(a) => identity::id(ctx, &a),
         Command::Phrase(a) => identity::phrase(ctx, &a),
+        Command::Seal(a) => message::seal(ctx, &a),
+        Command::Open(a) => message::open(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

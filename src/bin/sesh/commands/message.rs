@@ -1,0 +1,254 @@
+//! `sesh seal` and `sesh open`: the 1:1 message format, offline.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use rand_core::OsRng;
+use sesh::cli::{OpenArgs, SealArgs};
+use sesh::clock::{self, Clock, SystemClock};
+use sesh::message::{self, Message, Outgoing, wire::ExpirationType};
+use sesh::rpc::{self, Namespace};
+use sesh::{ErrorKind, SessionId};
+
+use super::{Ctx, Failed, is_stdio, read_stdin, stdin_is_terminal};
+
+pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> anyhow::Result<()> {
+    // Resolve everything before doing anything (style §2.13).
+    let to: SessionId = args
+        .recipient
+        .parse()
+        .map_err(|source| sesh::Error::SessionId {
+            input: args.recipient.clone(),
+            source,
+        })?;
+    if args.message.is_none() && args.identity.identity.as_deref().is_some_and(is_stdio) {
+        return Err(sesh::Error::Input(
+            "the text and the identity cannot both come from standard input; \
+             give the text with -m TEXT or the identity with -i FILE"
+                .to_owned(),
+        )
+        .into());
+    }
+    let identity = ctx.load_identity(&args.identity)?;
+    let text = match &args.message {
+        Some(t) => t.clone(),
+        None => read_text(ctx)?,
+    };
+    let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_ms());
+
+    let mut out = Outgoing::new(text);
+    out.display_name.clone_from(&args.name);
+    let data =
+        message::seal(&identity, &to, &out, timestamp, &mut OsRng).map_err(sesh::Error::Seal)?;
+    let b64 = message::to_base64(&data);
+    if ctx.json {
+        ctx.json_line(&serde_json::json!({
+            "type": "sealed",
+            "to": to,
+            "timestamp": timestamp,
+            "data": b64,
+            "hash": rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data),
+        }))
+    } else {
+        ctx.line(b64)
+    }
+}
+
+/// The text from standard input, less one trailing newline (so that `echo hi | sesh seal`
+/// sends "hi").
+fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
+    if stdin_is_terminal() {
+        ctx.note("reading the message from standard input (end it with Ctrl-D)");
+    }
+    // Anything longer cannot be sealed; +2 leaves room for a final "\r\n".
+    let bytes = read_stdin(rpc::MAX_DATA_LEN as u64 + 2)?;
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| sesh::Error::Input("the message is not UTF-8 text".to_owned()))?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+/// The longest line `open` keeps: a full payload plus generous surrounding whitespace. Longer
+/// lines are skipped as too large without being held in memory.
+const MAX_LINE: usize = message::MAX_DATA_B64_LEN + 4096;
+
+pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> anyhow::Result<()> {
+    if args.identity.identity.as_deref().is_some_and(is_stdio) {
+        return Err(sesh::Error::Input(
+            "the payloads come from standard input, so the identity cannot; \
+             name it with -i FILE"
+                .to_owned(),
+        )
+        .into());
+    }
+    let identity = ctx.load_identity(&args.identity)?;
+    let mut input = std::io::stdin().lock();
+    let mut buf = Vec::new();
+    let (mut line_no, mut total, mut failed) = (0usize, 0usize, 0usize);
+    loop {
+        line_no += 1;
+        let result = match read_line(&mut input, &mut buf).map_err(|source| sesh::Error::Io {
+            action: "reading",
+            path: PathBuf::from("-"),
+            source,
+        })? {
+            Line::Eof => break,
+            Line::Text if buf.trim_ascii().is_empty() => continue,
+            Line::Text => message::open(&identity, &buf),
+            Line::TooLong(len) => Err(message::OpenError::TooLarge {
+                len,
+                max: message::MAX_DATA_B64_LEN,
+            }),
+        };
+        total += 1;
+        match result {
+            Ok(m) => print_message(ctx, &m)?,
+            Err(source) => {
+                failed += 1;
+                let e = anyhow::Error::from(sesh::Error::Open {
+                    line: line_no,
+                    source,
+                });
+                let _ = std::io::stdout().flush();
+                let _ = writeln!(std::io::stderr(), "sesh: error: {e:#}");
+            }
+        }
+    }
+    if failed == 0 {
+        return Ok(());
+    }
+    Err(Failed {
+        kind: if failed == total {
+            ErrorKind::Failure
+        } else {
+            ErrorKind::Partial
+        },
+        message: format!("{failed} of {total} payloads failed"),
+    }
+    .into())
+}
+
+enum Line {
+    Eof,
+    Text,
+    /// A line over [`MAX_LINE`] bytes (its length): skipped, never held whole.
+    TooLong(usize),
+}
+
+/// Reads one line (without its `\n`) into `buf`, holding at most [`MAX_LINE`] bytes.
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Line> {
+    buf.clear();
+    let (mut len, mut any, mut too_long) = (0usize, false, false);
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => Line::Eof,
+                (true, true) => Line::TooLong(len),
+                (true, false) => Line::Text,
+            });
+        }
+        any = true;
+        let newline = avail.iter().position(|&b| b == b'\n');
+        let chunk = &avail[..newline.unwrap_or(avail.len())];
+        len += chunk.len();
+        if !too_long {
+            if buf.len() + chunk.len() > MAX_LINE {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        let used = newline.map_or(avail.len(), |i| i + 1);
+        r.consume(used);
+        if newline.is_some() {
+            return Ok(if too_long {
+                Line::TooLong(len)
+            } else {
+                Line::Text
+            });
+        }
+    }
+}
+
+fn expiration_str(t: ExpirationType) -> &'static str {
+    match t {
+        ExpirationType::DeleteAfterRead => "delete_after_read",
+        ExpirationType::DeleteAfterSend => "delete_after_send",
+        ExpirationType::Unknown => "unknown",
+    }
+}
+
+fn print_message(ctx: &Ctx, m: &Message) -> anyhow::Result<()> {
+    if ctx.json {
+        let mut o = serde_json::Map::new();
+        o.insert("type".into(), "message".into());
+        o.insert("from".into(), m.sender.to_string().into());
+        o.insert("timestamp".into(), m.timestamp_ms.into());
+        o.insert("text".into(), m.text.clone().into());
+        o.insert("kind".into(), m.kind.as_str().into());
+        if let Some(n) = &m.display_name {
+            o.insert("display_name".into(), n.clone().into());
+        }
+        o.insert("sender_ed25519".into(), m.sender_ed25519.to_hex().into());
+        if let Some(t) = m.expiration_type {
+            o.insert("expiration_type".into(), expiration_str(t).into());
+        }
+        if let Some(s) = m.expiration_timer_s {
+            o.insert("expiration_timer".into(), s.into());
+        }
+        if m.attachments > 0 {
+            o.insert("attachments".into(), m.attachments.into());
+        }
+        return ctx.json_line(&serde_json::Value::Object(o));
+    }
+    let mut out = format!("from {}", m.sender);
+    if let Some(n) = &m.display_name {
+        out.push_str(&format!(" ({})", escape(n, false)));
+    }
+    out.push_str(&format!(" at {}\n", format_time(m.timestamp_ms)));
+    match &m.text {
+        Some(t) => out.push_str(&escape(t, true)),
+        None if m.attachments == 0 => out.push_str(&format!("[{}]", m.kind)),
+        None => {}
+    }
+    if m.attachments > 0 {
+        if m.text.is_some() {
+            out.push('\n');
+        }
+        let s = if m.attachments == 1 { "" } else { "s" };
+        out.push_str(&format!("[{} attachment{s}]", m.attachments));
+    }
+    ctx.line(out)
+}
+
+/// RFC 3339 with milliseconds, or the raw number past what RFC 3339 can show (year 9999).
+fn format_time(ms: u64) -> String {
+    const MAX_RFC3339_MS: u64 = 253_402_300_800_000;
+    if ms >= MAX_RFC3339_MS {
+        return format!("{ms} ms after the epoch");
+    }
+    humantime::format_rfc3339_millis(clock::from_ms(ms)).to_string()
+}
+
+/// Shows control characters escaped, so that a message cannot drive the terminal; newlines
+/// and tabs stay when `keep_lines`.
+fn escape(s: &str, keep_lines: bool) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\t' if keep_lines => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}

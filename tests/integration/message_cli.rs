@@ -1,0 +1,297 @@
+//! `sesh seal` and `sesh open` as a user runs them: pipelines, files of payloads, exit statuses.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use super::support::{cases, identity_of, str_of};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("should work in the test harness"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs sesh with `args` and `stdin`, in the temp dir, with no default identity.
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("SESH_IDENTITY")
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.path("data"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("should work in the test harness");
+        let mut input = child.stdin.take().expect("should work in the test harness");
+        let stdin = stdin.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = input.write_all(&stdin);
+        });
+        let out = child
+            .wait_with_output()
+            .expect("should work in the test harness");
+        writer.join().expect("should work in the test harness");
+        out
+    }
+
+    /// Makes a key file with `sesh keygen -o` and returns its Session ID.
+    fn keygen(&self, name: &str) -> String {
+        let out = self.run(&["keygen", "-o", name], b"");
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    }
+
+    /// Writes the key file of a 16-byte vector seed.
+    fn key_of_seed(&self, name: &str, seed_hex: &str) -> PathBuf {
+        let text = sesh::identity::keyfile::encode(&identity_of(seed_hex), std::time::UNIX_EPOCH);
+        let p = self.path(name);
+        sesh::store::write_secret_file(&p, text.as_bytes(), true, false)
+            .expect("should work in the test harness");
+        p
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("should work in the test harness")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("should work in the test harness")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("should work in the test harness")
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("should work in the test harness"))
+        .collect()
+}
+
+#[test]
+fn seal_pipes_into_open() {
+    let env = Env::new();
+    let alice = env.keygen("alice.key");
+    let bob = env.keygen("bob.key");
+    let sealed = env.run(
+        &[
+            "seal",
+            &bob,
+            "-m",
+            "hi",
+            "-i",
+            "alice.key",
+            "--name",
+            "Alice",
+        ],
+        b"",
+    );
+    assert_eq!(code(&sealed), 0, "{}", stderr(&sealed));
+    let payload = stdout(&sealed);
+    assert_eq!(payload.lines().count(), 1);
+
+    let opened = env.run(&["open", "-i", "bob.key"], payload.as_bytes());
+    assert_eq!(code(&opened), 0, "{}", stderr(&opened));
+    let text = stdout(&opened);
+    assert!(
+        text.starts_with(&format!("from {alice} (Alice) at ")),
+        "{text}"
+    );
+    assert!(text.ends_with("\nhi\n"), "{text}");
+
+    let opened = env.run(&["--json", "open", "-i", "bob.key"], payload.as_bytes());
+    let msgs = json_lines(&opened);
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["type"], "message");
+    assert_eq!(msgs[0]["from"], alice.as_str());
+    assert_eq!(msgs[0]["text"], "hi");
+    assert_eq!(msgs[0]["display_name"], "Alice");
+    assert_eq!(msgs[0]["kind"], "data");
+    assert!(msgs[0]["timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+}
+
+#[test]
+fn seal_reads_stdin_less_one_newline_and_takes_a_timestamp() {
+    let env = Env::new();
+    env.keygen("alice.key");
+    let bob = env.keygen("bob.key");
+    let sealed = env.run(
+        &[
+            "seal",
+            &bob,
+            "-i",
+            "alice.key",
+            "--timestamp",
+            "1700000000000",
+        ],
+        b"two lines\n\n",
+    );
+    assert_eq!(code(&sealed), 0, "{}", stderr(&sealed));
+    let opened = env.run(&["--json", "open", "-i", "bob.key"], &sealed.stdout);
+    let msgs = json_lines(&opened);
+    assert_eq!(msgs[0]["text"], "two lines\n");
+    assert_eq!(msgs[0]["timestamp"], 1_700_000_000_000u64);
+    assert!(msgs[0].get("display_name").is_none());
+}
+
+#[test]
+fn note_to_self() {
+    let env = Env::new();
+    let me = env.keygen("me.key");
+    let sealed = env.run(&["seal", &me, "-m", "remember", "-i", "me.key"], b"");
+    let opened = env.run(&["--json", "open", "-i", "me.key"], &sealed.stdout);
+    assert_eq!(code(&opened), 0);
+    assert_eq!(json_lines(&opened)[0]["from"], me.as_str());
+}
+
+#[test]
+fn open_reports_bad_lines_and_goes_on() {
+    let env = Env::new();
+    env.keygen("alice.key");
+    let bob = env.keygen("bob.key");
+    let carol = env.keygen("carol.key");
+    let to_bob = env.run(&["seal", &bob, "-m", "one", "-i", "alice.key"], b"");
+    let to_carol = env.run(&["seal", &carol, "-m", "two", "-i", "alice.key"], b"");
+    let mut input = Vec::new();
+    input.extend_from_slice(&to_bob.stdout); // line 1
+    input.extend_from_slice(b"\n"); // line 2: blank, skipped
+    input.extend_from_slice(b"@@@ not base64\n"); // line 3
+    input.extend_from_slice(&to_carol.stdout); // line 4: not ours
+    input.extend_from_slice(&to_bob.stdout); // line 5
+
+    let opened = env.run(&["open", "-i", "bob.key"], &input);
+    assert_eq!(code(&opened), 4, "{}", stderr(&opened));
+    let err = stderr(&opened);
+    assert!(err.contains("sesh: error: line 3: not base64"), "{err}");
+    assert!(err.contains("sesh: error: line 4: cannot decrypt"), "{err}");
+    assert!(err.contains("2 of 4 payloads failed"), "{err}");
+    assert_eq!(stdout(&opened).matches("\none\n").count(), 2);
+
+    // Nothing opens: exit 1.
+    let opened = env.run(&["open", "-i", "bob.key"], &to_carol.stdout);
+    assert_eq!(code(&opened), 1);
+    assert!(stderr(&opened).contains("1 of 1 payloads failed"));
+
+    // No payloads at all is not an error.
+    let opened = env.run(&["open", "-i", "bob.key"], b"\n \n");
+    assert_eq!(code(&opened), 0);
+    assert_eq!(stdout(&opened), "");
+}
+
+#[test]
+fn open_survives_huge_and_binary_lines() {
+    let env = Env::new();
+    env.keygen("bob.key");
+    let mut input = vec![b'A'; 300_000];
+    input.push(b'\n');
+    input.extend_from_slice(&[0xff, 0x00, 0x80, b'\n']);
+    input.extend_from_slice(&[b'x'; 200_000]); // no final newline
+    let opened = env.run(&["open", "-i", "bob.key"], &input);
+    assert_eq!(code(&opened), 1);
+    let err = stderr(&opened);
+    assert!(err.contains("line 1: 300000 bytes is larger"), "{err}");
+    assert!(err.contains("line 2: not base64"), "{err}");
+    assert!(err.contains("line 3: 200000 bytes is larger"), "{err}");
+}
+
+#[test]
+fn seal_refuses_bad_recipients_and_long_texts() {
+    let env = Env::new();
+    env.keygen("alice.key");
+    let bad = env.run(&["seal", "05abc", "-m", "hi", "-i", "alice.key"], b"");
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("invalid Session ID '05abc'"));
+    let blinded = format!("15{}", "0".repeat(64));
+    let bad = env.run(&["seal", &blinded, "-m", "hi", "-i", "alice.key"], b"");
+    assert_eq!(code(&bad), 2);
+
+    let bob = env.keygen("bob.key");
+    let long = vec![b'x'; 76_700];
+    let out = env.run(&["seal", &bob, "-i", "alice.key"], &long);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("too long"), "{}", stderr(&out));
+    let out = env.run(&["seal", &bob, "-i", "alice.key"], &[0xff, 0xfe]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not UTF-8"));
+}
+
+#[test]
+fn stdin_cannot_be_both_text_and_identity() {
+    let env = Env::new();
+    let bob = env.keygen("bob.key");
+    let out = env.run(&["seal", &bob, "-i", "-"], b"");
+    assert_eq!(code(&out), 2);
+    let out = env.run(&["open", "-i", "-"], b"");
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn open_reads_files_of_vector_payloads() {
+    // The payloads of independent implementations, grouped by recipient.
+    let env = Env::new();
+    let mut by_recipient: std::collections::BTreeMap<&str, Vec<&serde_json::Value>> =
+        Default::default();
+    for case in cases("message_1o1")
+        .iter()
+        .chain(cases("message_1o1_libsession"))
+    {
+        by_recipient
+            .entry(str_of(case, "recipient_seed_hex"))
+            .or_default()
+            .push(case);
+    }
+    for (i, (seed, cases)) in by_recipient.iter().enumerate() {
+        let key = env.key_of_seed(&format!("r{i}.key"), seed);
+        let input: String = cases
+            .iter()
+            .map(|c| format!("{}\n", str_of(c, "storage_data_b64")))
+            .collect();
+        let out = env.run(
+            &["--json", "open", "-i", key.to_str().unwrap()],
+            input.as_bytes(),
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let msgs = json_lines(&out);
+        assert_eq!(msgs.len(), cases.len());
+        for (m, c) in msgs.iter().zip(cases) {
+            assert_eq!(m["text"], c["text"]);
+            assert_eq!(m["timestamp"], c["timestamp_ms"]);
+            assert_eq!(m["from"], c["sender_session_id"]);
+            assert_eq!(m["sender_ed25519"], c["sender_ed25519_pk_hex"]);
+            if let Some(n) = c["display_name"].as_str() {
+                assert_eq!(m["display_name"], n);
+            }
+        }
+    }
+}
+
+#[test]
+fn sealed_json_names_the_hash() {
+    let env = Env::new();
+    env.keygen("alice.key");
+    let bob = env.keygen("bob.key");
+    let out = env.run(&["--json", "seal", &bob, "-m", "x", "-i", "alice.key"], b"");
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["type"], "sealed");
+    assert_eq!(v["to"], bob.as_str());
+    assert_eq!(v["hash"].as_str().unwrap().len(), 43);
+    let opened = env.run(
+        &["open", "-i", "bob.key"],
+        v["data"].as_str().unwrap().as_bytes(),
+    );
+    assert_eq!(code(&opened), 0, "{}", stderr(&opened));
+}
