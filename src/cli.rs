@@ -164,6 +164,20 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Open(OpenArgs),
+    /// Run a local Session network on loopback: service nodes in swarms, and a seed.
+    #[command(
+        long_about = "Start a local Session network: N sesh-node processes (each on its own \
+                      loopback address 127.0.X.1, so every node is in its own /24 subnet), \
+                      grouped in swarms, and a seed that serves the node list. When every node \
+                      answers, the path of the network file is printed on standard output; \
+                      point any sesh command at it with --network FILE or SESH_NETWORK. The \
+                      network runs in the foreground until interrupted (SIGINT or SIGTERM), \
+                      then every node is stopped.\n\nEach node keeps its keys, certificate, \
+                      messages, log (node.log) and pid under DIR, so a test can stop or kill \
+                      one, and a restarted devnet with the same DIR keeps its messages.",
+        after_long_help = AFTER_HELP
+    )]
+    Devnet(DevnetArgs),
 }
 
 /// Where an identity is read from.
@@ -272,6 +286,32 @@ pub struct OpenArgs {
     pub identity: IdentityArg,
 }
 
+/// Arguments of `sesh devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// The directory for the nodes' files [default: a new directory under the system's
+    /// temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// How many service nodes.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..=2000))]
+    pub nodes: u16,
+    /// How many nodes per swarm.
+    #[arg(long, value_name = "K", default_value_t = 5,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub swarm_size: u16,
+    /// Add this many milliseconds to every node's clock (to test clock skew).
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        hide = true
+    )]
+    pub clock_offset_ms: i64,
+}
+
 /// The `sesh` command, for man pages and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -314,6 +354,21 @@ pub struct NodeCli {
     /// Print the listening line as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The node list to serve and route by (a get_n_service_nodes result, as `sesh devnet`
+    /// writes it); re-read when it changes. Until it exists the node answers 503.
+    #[arg(long, value_name = "FILE")]
+    pub roster: PathBuf,
+    /// Act as a seed: answer get_n_service_nodes on /json_rpc, and nothing else.
+    #[arg(long)]
+    pub seed: bool,
+    /// Add this many milliseconds to the node's clock (to test clock skew).
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub clock_offset_ms: i64,
 }
 
 /// The `sesh-node` command, for man pages and completions.

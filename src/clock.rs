@@ -42,6 +42,28 @@ impl Clock for SystemClock {
     }
 }
 
+/// Another clock moved by a fixed offset (a node with a skewed clock, or a client applying
+/// the network's time offset).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock<C> {
+    /// The underlying clock.
+    pub inner: C,
+    /// Added to its time, ms.
+    pub offset_ms: i64,
+}
+
+impl<C: Clock> Clock for OffsetClock<C> {
+    fn now(&self) -> SystemTime {
+        let t = self.inner.now();
+        let d = Duration::from_millis(self.offset_ms.unsigned_abs());
+        if self.offset_ms >= 0 {
+            t + d
+        } else {
+            t.checked_sub(d).unwrap_or(UNIX_EPOCH)
+        }
+    }
+}
+
 /// A clock stopped at one instant, for tests.
 #[derive(Debug, Clone, Copy)]
 pub struct FixedClock(pub SystemTime);

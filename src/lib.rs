@@ -32,13 +32,14 @@
 
 pub mod cli;
 pub mod clock;
+pub mod devnet;
 pub mod error;
 pub mod identity;
 pub mod message;
 pub mod mnemonic;
 pub mod network;
-pub mod onion;
 pub mod node;
+pub mod onion;
 pub mod rpc;
 pub mod store;
 pub mod swarm;

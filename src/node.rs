@@ -40,6 +40,9 @@ pub mod info;
 pub mod log;
 pub mod peer;
 pub mod rate;
+pub mod roster;
+pub mod rpc;
+pub mod service;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -440,6 +443,22 @@ async fn connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    // A TLS connection starts with a handshake record (0x16). Anything else is plain HTTP,
+    // which seeds must also speak: some clients fetch the node list over http (protocol.md
+    // §5.1 testnet, §15.11).
+    let mut first = [0u8; 1];
+    let peeked = tokio::time::timeout(shared.limits.handshake_timeout, stream.peek(&mut first));
+    let is_tls = tokio::select! {
+        r = peeked => match r {
+            Ok(Ok(1)) => first[0] == 0x16,
+            _ => return,
+        },
+        _ = stop.changed() => return,
+    };
+    if !is_tls {
+        serve_http(TokioIo::new(stream), peer, shared, stop).await;
+        return;
+    }
     let handshake = tokio::time::timeout(shared.limits.handshake_timeout, acceptor.accept(stream));
     let tls = tokio::select! {
         r = handshake => match r {
@@ -455,7 +474,15 @@ async fn connection(
         },
         _ = stop.changed() => return,
     };
+    serve_http(TokioIo::new(tls), peer, shared, stop).await;
+}
 
+/// Serves HTTP/1.1 requests on one connection until the client leaves, goes idle, or
+/// shutdown is asked.
+async fn serve_http<I>(io: I, peer: SocketAddr, shared: Arc<Shared>, mut stop: watch::Receiver<()>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let service = {
         let shared = Arc::clone(&shared);
         hyper::service::service_fn(move |req| {
@@ -468,7 +495,7 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.idle_timeout)
         .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(tls), service);
+    let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}

@@ -8,8 +8,8 @@ mod integration {
     mod identity_vectors;
     mod message_cli;
     mod message_vectors;
+    mod node_plumbing;
     mod onion_laws;
     mod onion_vectors;
     mod phrase_props;
-    mod node_plumbing;
 }

@@ -69,6 +69,11 @@ pub enum PeerError {
 }
 
 impl PeerError {
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
     /// The status an onion hop answers with for this failure: 504 for a timeout, else 502
     /// (protocol.md §4.8, §13.4).
     pub fn gateway_status(&self) -> u16 {
@@ -103,7 +108,17 @@ impl Peer {
     /// # Errors
     /// [`PeerError::Client`] when the client cannot be built.
     pub fn new(timeout: Duration) -> Result<Self, PeerError> {
+        Self::bound(timeout, None)
+    }
+
+    /// A client whose connections leave from `local` (a node's own address), so the next
+    /// hop's log names the node that connected rather than the host's default address.
+    ///
+    /// # Errors
+    /// [`PeerError::Client`] when the client cannot be built.
+    pub fn bound(timeout: Duration, local: Option<std::net::IpAddr>) -> Result<Self, PeerError> {
         let client = reqwest::Client::builder()
+            .local_address(local)
             .tls_backend_preconfigured(snode_client_config())
             // Loopback and service nodes are never reached through a proxy.
             .no_proxy()

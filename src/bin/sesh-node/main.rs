@@ -12,7 +12,10 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use sesh::HasKind as _;
 use sesh::cli::NodeCli;
-use sesh::clock::{Clock, SystemClock};
+use sesh::clock::{Clock, OffsetClock, SystemClock};
+use sesh::node::peer::Peer;
+use sesh::node::roster::RosterFile;
+use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
 use sesh::node::{self, Config, Home, Log};
 
 fn main() -> ExitCode {
@@ -45,7 +48,10 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
         listen: cli.listen,
         ..Config::new(&cli.dir)
     };
-    let clock: Arc<dyn Clock + Send + Sync> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock + Send + Sync> = Arc::new(OffsetClock {
+        inner: SystemClock,
+        offset_ms: cli.clock_offset_ms,
+    });
     let home = Home::open(&config.dir, clock.now(), &mut rand_core::OsRng)?;
     let log = match &cli.log {
         Some(p) if p.as_os_str() == "-" => Log::stderr(Arc::clone(&clock)),
@@ -85,7 +91,23 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
         Duration::from_secs(10),
         log.clone(),
     ));
-    let service = Arc::new(node::info::InfoService::new(Arc::clone(&clock)));
+    // Connections to other nodes leave from our own address, so their logs name us.
+    let local = Some(addr.ip()).filter(|ip| !ip.is_unspecified());
+    let peer = Peer::bound(PEER_TIMEOUT, local).context("setting up the client to other nodes")?;
+    let (role, db) = if cli.seed {
+        (Role::Seed, None)
+    } else {
+        (Role::Storage, Some(home.db.clone()))
+    };
+    let service = Arc::new(NodeService::new(
+        role,
+        home.identity,
+        RosterFile::new(&cli.roster),
+        db,
+        peer,
+        Arc::clone(&clock),
+        log.clone(),
+    ));
     let result = node::run(
         listener,
         Arc::clone(&home.tls.config),

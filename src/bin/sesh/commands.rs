@@ -1,5 +1,6 @@
 //! The commands: each turns resolved arguments into library calls and prints the result.
 
+mod devnet;
 mod identity;
 mod message;
 
@@ -108,6 +109,7 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> anyhow::Result<ExitCode> {
         Command::Phrase(a) => identity::phrase(ctx, &a),
         Command::Seal(a) => message::seal(ctx, &a),
         Command::Open(a) => message::open(ctx, &a),
+        Command::Devnet(a) => devnet::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,61 @@
+//! `sesh devnet`: a local network in the foreground.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use sesh::cli::DevnetArgs;
+use sesh::devnet::{Devnet, Options};
+
+use super::Ctx;
+
+/// Where `sesh-node` is: `SESH_NODE`, else next to this binary, else on the PATH.
+fn node_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("SESH_NODE") {
+        return PathBuf::from(p);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("sesh-node")))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("sesh-node"))
+}
+
+pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> anyhow::Result<()> {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("sesh-devnet-{}", std::process::id())),
+    };
+    let opts = Options {
+        dir: dir.clone(),
+        nodes: usize::from(args.nodes),
+        swarm_size: usize::from(args.swarm_size),
+        node_bin: node_bin(),
+        clock_offset_ms: args.clock_offset_ms,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        let net = tokio::select! {
+            net = Devnet::start(opts) => net.context("starting the devnet")?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = term.recv() => return Ok(()),
+        };
+        ctx.note(format_args!(
+            "devnet: {} nodes in swarms of {}, seed at {}; logs in '{}'",
+            args.nodes,
+            args.swarm_size,
+            net.seed().addr,
+            dir.display()
+        ));
+        ctx.line(net.network_file().display())?;
+        ctx.note("running; interrupt (Ctrl-C) to stop every node");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        ctx.note("stopping");
+        net.shutdown().await;
+        Ok(())
+    })
+}

@@ -1,0 +1,516 @@
+//! A local Session network on loopback: N `sesh-node` processes in swarms, and a seed.
+//!
+//! Each node runs as its own process on its own address, 127.0.X.1, so that the client's rule
+//! of distinct /24 subnets per path is exercised for real, and a test can stop or kill any one
+//! of them. The launcher writes the node list (the roster) that every node watches, so swarms
+//! can be moved while the network runs, and a network file (see [`crate::network`]) that
+//! points any sesh command at the seed.
+//!
+//! # Layout of the directory
+//! ```text
+//! DIR/network.toml        the network file (`--network DIR/network.toml`)
+//! DIR/roster.json         the node list, as get_n_service_nodes returns it
+//! DIR/seed/               the seed's identity, certificate, log and pid
+//! DIR/node-01/ …          each node's identity, certificate, database, log (node.log) and pid
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::identity::{Ed25519Pub, X25519Pub};
+use crate::network::{Network, SeedNode};
+use crate::node::peer::Peer;
+use crate::node::roster::{Roster, VERSION};
+use crate::node::service::JSON_RPC_PATH;
+use crate::swarm::Snode;
+
+/// The file name of the network file in the devnet directory.
+pub const NETWORK_FILE: &str = "network.toml";
+/// The file name of the roster in the devnet directory.
+pub const ROSTER_FILE: &str = "roster.json";
+
+/// How long a node may take to start and answer.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to start a devnet.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The directory for every node's files.
+    pub dir: PathBuf,
+    /// How many storage nodes.
+    pub nodes: usize,
+    /// How many nodes per swarm.
+    pub swarm_size: usize,
+    /// The `sesh-node` binary.
+    pub node_bin: PathBuf,
+    /// Added to every node's clock, ms (to test clock skew).
+    pub clock_offset_ms: i64,
+}
+
+/// Why a devnet could not start or change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory could not be written or read.
+    #[error("{action} '{path}'")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A node process could not start or did not report.
+    #[error("node {name} did not start: {why}")]
+    Start {
+        /// The node's directory name.
+        name: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// A node did not become ready in time.
+    #[error("node {name} at {addr} did not answer within {secs} s")]
+    NotReady {
+        /// The node's directory name.
+        name: String,
+        /// Its address.
+        addr: SocketAddr,
+        /// The timeout.
+        secs: u64,
+    },
+    /// Options that cannot make a network.
+    #[error("{0}")]
+    Options(String),
+}
+
+impl crate::error::HasKind for Error {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            Self::Options(_) => crate::ErrorKind::InvalidInput,
+            _ => crate::ErrorKind::Failure,
+        }
+    }
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One node process of the devnet.
+#[derive(Debug)]
+pub struct NodeProc {
+    /// Its directory name (`node-01`, `seed`).
+    pub name: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its Ed25519 key.
+    pub ed25519: Ed25519Pub,
+    /// Its X25519 key.
+    pub x25519: X25519Pub,
+    /// SHA-256 of its TLS certificate.
+    pub cert_sha256: [u8; 32],
+    child: Option<Child>,
+}
+
+impl NodeProc {
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    /// Its log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.dir.join("node.log")
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+}
+
+/// A running devnet. Dropping it kills every node.
+#[derive(Debug)]
+pub struct Devnet {
+    opts: Options,
+    seed: NodeProc,
+    nodes: Vec<NodeProc>,
+    roster: Roster,
+    peer: Peer,
+}
+
+/// The address of storage node `i` (0-based): 127.0.X.1, one /24 each.
+pub fn node_ip(i: usize) -> Ipv4Addr {
+    let n = i + 1;
+    Ipv4Addr::new(127, (n / 254) as u8, (n % 254 + 1) as u8, 1)
+}
+
+/// Evenly spread swarm ids for `n` swarms.
+pub fn swarm_ids(n: usize) -> Vec<u64> {
+    let n = n.max(1) as u128;
+    (0..n)
+        .map(|k| ((k * (1u128 << 64)) / n + (1u128 << 64) / (2 * n)) as u64)
+        .collect()
+}
+
+impl Devnet {
+    /// Starts the seed and the nodes, writes the roster and the network file, and waits until
+    /// every node answers.
+    ///
+    /// # Errors
+    /// [`Error`] naming the node that failed.
+    pub async fn start(opts: Options) -> Result<Self, Error> {
+        if opts.nodes == 0 || opts.swarm_size == 0 {
+            return Err(Error::Options(
+                "--nodes and --swarm-size must be at least 1".into(),
+            ));
+        }
+        if opts.nodes > 60_000 {
+            return Err(Error::Options("at most 60000 nodes".into()));
+        }
+        std::fs::create_dir_all(&opts.dir).map_err(io("creating", &opts.dir))?;
+        let roster_path = opts.dir.join(ROSTER_FILE);
+        // A stale roster from an earlier run would make the new nodes ready too early.
+        let _ = std::fs::remove_file(&roster_path);
+        let peer = Peer::new(Duration::from_secs(5)).map_err(|e| Error::Start {
+            name: "client".into(),
+            why: e.to_string(),
+        })?;
+        let seed = spawn(
+            &opts,
+            "seed",
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            true,
+        )
+        .await?;
+        let mut nodes = Vec::with_capacity(opts.nodes);
+        for i in 0..opts.nodes {
+            let name = format!("node-{:02}", i + 1);
+            let addr = SocketAddr::new(IpAddr::V4(node_ip(i)), 0);
+            nodes.push(spawn(&opts, &name, addr, false).await?);
+        }
+        let ids = swarm_ids(opts.nodes / opts.swarm_size);
+        let snodes: Vec<Snode> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| snode_of(n, ids[i % ids.len()]))
+            .collect();
+        let roster = Roster::new(snodes, 1);
+        let net = Self {
+            opts,
+            seed,
+            nodes,
+            roster,
+            peer,
+        };
+        net.write_roster()?;
+        net.wait_ready().await?;
+        net.write_network_file()?;
+        Ok(net)
+    }
+
+    /// The network file.
+    pub fn network_file(&self) -> PathBuf {
+        self.opts.dir.join(NETWORK_FILE)
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.opts.dir
+    }
+
+    /// The network, as the network file describes it.
+    pub fn network(&self) -> Network {
+        Network {
+            name: "devnet".into(),
+            subnet_diversity: true,
+            seeds: vec![SeedNode {
+                url: format!("https://{}{JSON_RPC_PATH}", self.seed.addr),
+                pin: Some(self.seed.cert_sha256),
+            }],
+        }
+    }
+
+    /// The storage nodes.
+    pub fn nodes(&self) -> &[NodeProc] {
+        &self.nodes
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> &NodeProc {
+        &self.seed
+    }
+
+    /// The current roster.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// Replaces the roster (e.g. to move a node to another swarm); nodes pick it up on their
+    /// next request.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn set_roster(&mut self, roster: Roster) -> Result<(), Error> {
+        self.roster = roster;
+        self.write_roster()
+    }
+
+    /// Kills node `i` at once (SIGKILL), as a crash.
+    pub async fn kill(&mut self, i: usize) {
+        if let Some(n) = self.nodes.get_mut(i) {
+            if let Some(mut c) = n.child.take() {
+                let _ = c.kill().await;
+            }
+        }
+    }
+
+    /// Starts node `i` again on the same address, with the same directory (and so the same
+    /// keys and messages).
+    ///
+    /// # Errors
+    /// [`Error`] when it does not start or answer.
+    pub async fn restart(&mut self, i: usize) -> Result<(), Error> {
+        self.kill(i).await;
+        let Some(n) = self.nodes.get(i) else {
+            return Err(Error::Options(format!("no node {i}")));
+        };
+        let (name, addr) = (n.name.clone(), n.addr);
+        let fresh = spawn(&self.opts, &name, addr, false).await?;
+        self.nodes[i] = fresh;
+        let n = &self.nodes[i];
+        wait_answer(&self.peer, n).await
+    }
+
+    /// Stops every node (SIGTERM, then SIGKILL after a grace period).
+    pub async fn shutdown(mut self) {
+        for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
+            if let Some(c) = n.child.as_mut() {
+                terminate(c);
+            }
+        }
+        for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
+            if let Some(mut c) = n.child.take() {
+                if tokio::time::timeout(Duration::from_secs(5), c.wait())
+                    .await
+                    .is_err()
+                {
+                    let _ = c.kill().await;
+                }
+            }
+        }
+    }
+
+    fn write_roster(&self) -> Result<(), Error> {
+        let path = self.opts.dir.join(ROSTER_FILE);
+        let tmp = self.opts.dir.join(".roster.json.tmp");
+        std::fs::write(&tmp, self.roster.to_json().to_string()).map_err(io("writing", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("writing", &path))
+    }
+
+    fn write_network_file(&self) -> Result<(), Error> {
+        let path = self.network_file();
+        let text = format!(
+            "# A local Session network started by `sesh devnet`; its nodes are in {ROSTER_FILE}.\n{}",
+            self.network().to_toml()
+        );
+        std::fs::write(&path, text).map_err(io("writing", &path))
+    }
+
+    async fn wait_ready(&self) -> Result<(), Error> {
+        wait_seed(&self.peer, &self.seed).await?;
+        for n in &self.nodes {
+            wait_answer(&self.peer, n).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
+            if let Some(c) = n.child.as_mut() {
+                let _ = c.start_kill();
+            }
+        }
+    }
+}
+
+fn terminate(c: &mut Child) {
+    #[cfg(unix)]
+    if let Some(pid) = c.id() {
+        // SIGTERM lets the node finish in-flight requests and close its database.
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        return;
+    }
+    let _ = c.start_kill();
+}
+
+fn snode_of(n: &NodeProc, swarm_id: u64) -> Snode {
+    let ip = match n.addr.ip() {
+        IpAddr::V4(ip) => ip,
+        IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
+    };
+    Snode {
+        ed25519: n.ed25519,
+        x25519: n.x25519,
+        ip,
+        port: n.addr.port(),
+        swarm_id,
+        version: Some(VERSION),
+    }
+}
+
+/// Starts one `sesh-node` and reads the line it prints once listening.
+async fn spawn(
+    opts: &Options,
+    name: &str,
+    listen: SocketAddr,
+    seed: bool,
+) -> Result<NodeProc, Error> {
+    let dir = opts.dir.join(name);
+    std::fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+    let mut cmd = Command::new(&opts.node_bin);
+    cmd.arg("--dir")
+        .arg(&dir)
+        .arg("--listen")
+        .arg(listen.to_string())
+        .arg("--roster")
+        .arg(opts.dir.join(ROSTER_FILE))
+        .arg("--log")
+        .arg(dir.join("node.log"))
+        .arg("--json");
+    if seed {
+        cmd.arg("--seed");
+    }
+    if opts.clock_offset_ms != 0 {
+        cmd.arg(format!("--clock-offset-ms={}", opts.clock_offset_ms));
+    }
+    let stderr_path = dir.join("stderr.log");
+    let stderr = std::fs::File::create(&stderr_path).map_err(io("creating", &stderr_path))?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .kill_on_drop(true);
+    let start_err = |why: String| Error::Start {
+        name: name.to_owned(),
+        why,
+    };
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| start_err(format!("running '{}': {e}", opts.node_bin.display())))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| start_err("no stdout".into()))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(START_TIMEOUT, lines.next_line())
+        .await
+        .map_err(|_| start_err(format!("no address within {} s", START_TIMEOUT.as_secs())))?
+        .map_err(|e| start_err(e.to_string()))?
+        .ok_or_else(|| {
+            let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            start_err(format!("it exited: {}", log.trim()))
+        })?;
+    let v: Value = serde_json::from_str(&line)
+        .map_err(|_| start_err(format!("unexpected output '{line}'")))?;
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let addr: SocketAddr = field("address")
+        .parse()
+        .map_err(|_| start_err(format!("bad address in '{line}'")))?;
+    let ed25519 = field("ed25519_pubkey")
+        .parse()
+        .map_err(|_| start_err(format!("bad key in '{line}'")))?;
+    let x25519 = field("x25519_pubkey")
+        .parse()
+        .map_err(|_| start_err(format!("bad key in '{line}'")))?;
+    let mut cert_sha256 = [0u8; 32];
+    hex::decode_to_slice(field("cert_sha256"), &mut cert_sha256)
+        .map_err(|_| start_err(format!("bad certificate hash in '{line}'")))?;
+    if let Some(pid) = child.id() {
+        let pid_path = dir.join("pid");
+        std::fs::write(&pid_path, format!("{pid}\n")).map_err(io("writing", &pid_path))?;
+    }
+    // Keep reading (and discarding) its stdout so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(NodeProc {
+        name: name.to_owned(),
+        dir,
+        addr,
+        ed25519,
+        x25519,
+        cert_sha256,
+        child: Some(child),
+    })
+}
+
+/// Waits until a storage node answers a storage request (so it has the roster).
+async fn wait_answer(peer: &Peer, n: &NodeProc) -> Result<(), Error> {
+    let body =
+        json!({"method": "get_swarm", "params": {"pubkey": format!("05{}", n.x25519)}}).to_string();
+    let url = format!("https://{}", n.addr);
+    poll_until(n, || async {
+        matches!(
+            peer.post(&url, crate::node::STORAGE_RPC_PATH, body.clone().into())
+                .await,
+            Ok((200, _))
+        )
+    })
+    .await
+}
+
+async fn wait_seed(peer: &Peer, n: &NodeProc) -> Result<(), Error> {
+    let body = json!({"jsonrpc": "2.0", "method": "get_n_service_nodes", "params": {}}).to_string();
+    let url = format!("https://{}", n.addr);
+    poll_until(n, || async {
+        matches!(
+            peer.post(&url, JSON_RPC_PATH, body.clone().into()).await,
+            Ok((200, _))
+        )
+    })
+    .await
+}
+
+async fn poll_until<F, Fut>(n: &NodeProc, mut ok: F) -> Result<(), Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+    loop {
+        if ok().await {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(Error::NotReady {
+                name: n.name.clone(),
+                addr: n.addr,
+                secs: START_TIMEOUT.as_secs(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,203 @@
+//! The network as a node sees it: every service node with its keys, address and swarm.
+//!
+//! On the real network oxend tells each storage server the node list; on the devnet the
+//! launcher writes it to a roster file that every node watches. The file is exactly the
+//! `result` of a `get_n_service_nodes` answer (protocol.md §5.1), so a seed serves it as is.
+//!
+//! # Format
+//! ```text
+//! {"service_node_states": [{"public_ip": "127.0.1.1", "storage_port": 40001,
+//!   "pubkey_ed25519": hex, "pubkey_x25519": hex, "swarm_id": 1234,
+//!   "storage_server_version": [2, 11, 0], "requested_unlock_height": 0}, ...],
+//!  "height": 1}
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+
+use crate::identity::Ed25519Pub;
+use crate::swarm::{INVALID_SWARM_ID, Snode, SnodePool, space, swarm_for};
+
+/// The version every sesh-node reports (the storage server release it follows).
+pub const VERSION: [u16; 3] = [2, 11, 0];
+/// The hard fork the devnet claims to be on.
+pub const HARDFORK: [u16; 2] = [21, 0];
+
+/// A snapshot of the node list.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pool: SnodePool,
+    height: u64,
+}
+
+impl Roster {
+    /// A roster of these nodes.
+    pub fn new(nodes: Vec<Snode>, height: u64) -> Self {
+        Self {
+            pool: SnodePool::new(nodes),
+            height,
+        }
+    }
+
+    /// Parses a roster file.
+    ///
+    /// # Errors
+    /// A message saying what is wrong.
+    pub fn from_json(text: &[u8]) -> Result<Self, String> {
+        let v: Value = serde_json::from_slice(text).map_err(|e| format!("not JSON: {e}"))?;
+        let (pool, _) = SnodePool::from_get_n_service_nodes(&v).map_err(|e| e.to_string())?;
+        let height = v.get("height").and_then(Value::as_u64).unwrap_or(1);
+        Ok(Self { pool, height })
+    }
+
+    /// The roster file text.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "service_node_states": self.pool.nodes().iter().map(state_json).collect::<Vec<_>>(),
+            "height": self.height,
+        })
+    }
+
+    /// The nodes.
+    pub fn pool(&self) -> &SnodePool {
+        &self.pool
+    }
+
+    /// The chain height to report.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// The node with this key.
+    pub fn node(&self, ed25519: &Ed25519Pub) -> Option<&Snode> {
+        self.pool.get(ed25519)
+    }
+
+    /// The swarm that stores a pubkey's messages (the 32 bytes after the prefix, §6).
+    pub fn swarm_of(&self, pubkey: &[u8; 33]) -> Option<u64> {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&pubkey[1..]);
+        swarm_for(space(&key), &self.pool.swarm_ids())
+    }
+
+    /// The members of a swarm.
+    pub fn members(&self, swarm_id: u64) -> Vec<&Snode> {
+        self.pool.members_of(swarm_id)
+    }
+
+    /// The `get_swarm` / 421 body for a swarm (protocol.md §4.5).
+    pub fn swarm_json(&self, swarm_id: Option<u64>) -> Value {
+        match swarm_id {
+            Some(id) => json!({
+                "snodes": self.members(id).iter().map(|n| n.to_swarm_entry()).collect::<Vec<_>>(),
+                "swarm": format!("{id:x}"),
+            }),
+            None => json!({"snodes": [], "swarm": format!("{INVALID_SWARM_ID:x}")}),
+        }
+    }
+
+    /// The `get_n_service_nodes` result, keeping only the requested `fields` when given
+    /// (as an object of `name: true`, or an array of names).
+    pub fn service_nodes_json(&self, fields: Option<&Value>) -> Value {
+        let wanted: Option<Vec<String>> = fields.and_then(|f| match f {
+            Value::Object(m) => Some(
+                m.iter()
+                    .filter(|(_, v)| v.as_bool().unwrap_or(true))
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+            ),
+            Value::Array(a) => Some(
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        });
+        let states: Vec<Value> = self
+            .pool
+            .nodes()
+            .iter()
+            .map(|n| {
+                let full = state_json(n);
+                match (&wanted, full) {
+                    (Some(w), Value::Object(m)) if !w.is_empty() => Value::Object(
+                        m.into_iter()
+                            .filter(|(k, _)| w.iter().any(|f| f == k))
+                            .collect(),
+                    ),
+                    (_, full) => full,
+                }
+            })
+            .collect();
+        json!({
+            "service_node_states": states,
+            "height": self.height,
+            "target_height": self.height,
+            "hardfork": HARDFORK[0],
+            "snode_revision": HARDFORK[1],
+            "status": "OK",
+        })
+    }
+}
+
+fn state_json(n: &Snode) -> Value {
+    json!({
+        "public_ip": n.ip.to_string(),
+        "storage_port": n.port,
+        "storage_lmq_port": 0,
+        "pubkey_ed25519": n.ed25519.to_hex(),
+        "pubkey_x25519": n.x25519.to_hex(),
+        "swarm_id": n.swarm_id,
+        "storage_server_version": n.version.unwrap_or(VERSION),
+        "requested_unlock_height": 0,
+    })
+}
+
+/// The roster last read, and the file's modification time then.
+type Loaded = (Option<SystemTime>, Option<Arc<Roster>>);
+
+/// A roster file that is re-read when it changes, so the devnet can move swarms while the
+/// nodes run.
+#[derive(Debug, Clone)]
+pub struct RosterFile {
+    path: PathBuf,
+    inner: Arc<Mutex<Loaded>>,
+}
+
+impl RosterFile {
+    /// Watches `path` (which may not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            inner: Arc::new(Mutex::new((None, None))),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current roster: re-read if the file changed since the last call; `None` until the
+    /// file exists and parses (the node is not ready).
+    pub fn current(&self) -> Option<Arc<Roster>> {
+        let mtime = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
+        let mut guard = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if mtime.is_some() && mtime != guard.0 {
+            if let Ok(text) = std::fs::read(&self.path) {
+                if let Ok(r) = Roster::from_json(&text) {
+                    *guard = (mtime, Some(Arc::new(r)));
+                }
+            }
+        }
+        guard.1.clone()
+    }
+}

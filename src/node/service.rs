@@ -1,0 +1,822 @@
+//! What a sesh-node answers: the storage RPC, onion requests and, for a seed, the node list.
+//!
+//! The routes and their semantics follow session-storage-server (`oxenss/server/https.cpp`,
+//! `oxenss/rpc/request_handler.cpp`, `onion_processing.cpp`) as protocol.md §4, §7, §13 and §15
+//! describe them. Parsing and checks are [`super::rpc`]'s and onion layers [`crate::onion`]'s:
+//! the same code the client uses to build them. This module adds the store, the swarm
+//! (replication to the other members) and the hops to other nodes.
+//!
+//! Replication: a recursive request (store, delete, expire…) is executed locally and forwarded,
+//! as the same `{"method","params"}` JSON, to every other member of the swarm over HTTPS with
+//! the headers [`FORWARDED_BY`] and [`FORWARD_SIGNATURE`] (the sender's Ed25519 key and its
+//! signature of the body). A member accepts a forwarded request only from a node of its own
+//! swarm, executes it locally, and answers its own entry of the `swarm` dict.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signature, VerifyingKey};
+use rand_core::OsRng;
+use serde_json::{Map, Value, json};
+
+use super::db::{self, Message};
+use super::http::{Admit, BoxFuture, Request as HttpRequest, Response, Service};
+use super::peer::Peer;
+use super::roster::{HARDFORK, Roster, RosterFile, VERSION};
+use super::rpc::{self, Namespaces, Request, RpcError};
+use super::{Log, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
+use crate::clock::Clock;
+use crate::identity::{Ed25519Pub, Identity};
+use crate::onion::{self, Peeled};
+use crate::rpc::{Namespace, message_hash};
+
+/// Header naming the swarm member that forwarded a request (hex Ed25519 key).
+pub const FORWARDED_BY: &str = "x-sesh-forwarded-by";
+/// Header carrying the forwarding member's signature of the body (base64).
+pub const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
+/// The seed's JSON-RPC route.
+pub const JSON_RPC_PATH: &str = "/json_rpc";
+
+/// How long a hop or a swarm member may take to answer.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a node is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A storage server: storage RPC and onion requests.
+    Storage,
+    /// A seed: answers `get_n_service_nodes` on `/json_rpc`, nothing else.
+    Seed,
+}
+
+/// Where a storage request came from, for checks and logs.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// Straight from a client's connection.
+    Direct(SocketAddr),
+    /// The last hop of an onion request, arriving on this connection.
+    Onion(SocketAddr),
+    /// Forwarded by a member of our swarm.
+    Forwarded(SocketAddr),
+}
+
+impl Origin {
+    fn describe(self) -> String {
+        match self {
+            Self::Direct(a) => format!("via=direct peer={}", a.ip()),
+            Self::Onion(a) => format!("via=onion peer={}", a.ip()),
+            Self::Forwarded(a) => format!("via=swarm peer={}", a.ip()),
+        }
+    }
+}
+
+/// The node's answers.
+pub struct NodeService {
+    role: Role,
+    identity: Identity,
+    roster: RosterFile,
+    db: Option<db::Handle>,
+    peer: Peer,
+    clock: Arc<dyn Clock + Send + Sync>,
+    log: Log,
+}
+
+impl std::fmt::Debug for NodeService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeService")
+            .field("role", &self.role)
+            .field("ed25519", &self.identity.ed25519_pub())
+            .finish_non_exhaustive()
+    }
+}
+
+type Answer = (u16, Value);
+
+fn text_answer(e: RpcError) -> Answer {
+    (e.status, Value::String(e.message))
+}
+
+impl NodeService {
+    /// A node with this identity, roster file, store (none for a seed) and outbound client.
+    pub fn new(
+        role: Role,
+        identity: Identity,
+        roster: RosterFile,
+        db: Option<db::Handle>,
+        peer: Peer,
+        clock: Arc<dyn Clock + Send + Sync>,
+        log: Log,
+    ) -> Self {
+        Self {
+            role,
+            identity,
+            roster,
+            db,
+            peer,
+            clock,
+            log,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// `t` and `hf`, added to most answers (SS `add_misc_response_fields`).
+    fn misc(&self, mut v: Value) -> Value {
+        if let Value::Object(m) = &mut v {
+            m.insert("t".into(), json!(self.now()));
+            m.insert("hf".into(), json!(HARDFORK));
+        }
+        v
+    }
+
+    fn me(&self) -> Ed25519Pub {
+        self.identity.ed25519_pub()
+    }
+
+    fn sign_b64(&self, msg: &[u8]) -> String {
+        BASE64.encode(self.identity.sign(msg))
+    }
+
+    /// Our swarm, from the current roster.
+    fn my_swarm(&self, roster: &Roster) -> Option<u64> {
+        roster.node(&self.me()).map(|n| n.swarm_id)
+    }
+
+    async fn storage_rpc(&self, body: &[u8], origin: Origin) -> Response {
+        let answer = self.storage_rpc_answer(body, origin).await;
+        to_response(answer)
+    }
+
+    /// Runs a storage RPC body and returns its status and body (object or text).
+    async fn storage_rpc_answer(&self, body: &[u8], origin: Origin) -> Answer {
+        let Some(roster) = self.roster.current() else {
+            return (
+                503,
+                Value::String("Service node is not ready: no service node list yet".into()),
+            );
+        };
+        let (status, value, method) = match rpc::parse(body) {
+            Err(e) => {
+                let (s, v) = text_answer(e);
+                (s, v, "?")
+            }
+            Ok(req) => {
+                let method = req.method();
+                let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+                let (s, v) = match req {
+                    Request::Batch(subs) | Request::Sequence(subs) => {
+                        let sequence =
+                            raw.get("method").and_then(Value::as_str) == Some("sequence");
+                        let raws = raw["params"]["requests"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        let mut results = Vec::with_capacity(subs.len());
+                        for (sub, sub_raw) in subs.into_iter().zip(raws) {
+                            let name = sub.method();
+                            let (code, body) = self.one(&roster, sub, &sub_raw, origin).await;
+                            self.log.line(format_args!(
+                                "storage_rpc {method}/{name} {code} {}",
+                                origin.describe()
+                            ));
+                            let stop = sequence && !(200..300).contains(&code);
+                            results.push(json!({"code": code, "body": body}));
+                            if stop {
+                                break;
+                            }
+                        }
+                        (200, json!({"results": results}))
+                    }
+                    single => self.one(&roster, single, &raw, origin).await,
+                };
+                (s, v, method)
+            }
+        };
+        self.log.line(format_args!(
+            "storage_rpc {method} {status} {}",
+            origin.describe()
+        ));
+        (status, value)
+    }
+
+    /// One (sub)request.
+    async fn one(&self, roster: &Roster, req: Request, raw: &Value, origin: Origin) -> Answer {
+        let forwarded = matches!(origin, Origin::Forwarded(_));
+        if let Some(pk) = req.pubkey() {
+            let theirs = roster.swarm_of(pk);
+            if theirs != self.my_swarm(roster) || theirs.is_none() {
+                return (421, self.misc(roster.swarm_json(theirs)));
+            }
+        }
+        let now = self.now();
+        if let Err(e) = self.check(&req, now, forwarded) {
+            return text_answer(e);
+        }
+        match &req {
+            Request::Info => (
+                200,
+                self.misc(json!({"version": VERSION, "timestamp": now})),
+            ),
+            Request::GetSwarm { pubkey } => {
+                (200, self.misc(roster.swarm_json(roster.swarm_of(pubkey))))
+            }
+            Request::OxendRequest { endpoint, params } => match endpoint.as_str() {
+                "get_service_nodes" => (
+                    200,
+                    self.misc(json!({"result": roster.service_nodes_json(params.get("fields"))})),
+                ),
+                // No names are registered on a local network.
+                _ => (200, self.misc(json!({"result": {"entries": []}}))),
+            },
+            Request::Retrieve(r) => self.retrieve(r, now).await,
+            Request::GetExpiries {
+                pubkey, messages, ..
+            } => {
+                let (pk, hashes) = (*pubkey, messages.clone());
+                match self.db(move |db| db.get_expiries(&pk, &hashes, now)).await {
+                    Ok(list) => {
+                        let m: Map<String, Value> =
+                            list.into_iter().map(|(h, e)| (h, json!(e))).collect();
+                        (200, self.misc(json!({"expiries": m})))
+                    }
+                    Err(e) => e,
+                }
+            }
+            _ if forwarded => self.local_entry(&req, now).await,
+            _ => self.recursive(roster, &req, raw, now).await,
+        }
+    }
+
+    /// Authentication and clock checks, in the storage server's order (§15.9).
+    fn check(&self, req: &Request, now: u64, forwarded: bool) -> Result<(), RpcError> {
+        let window_check = |method: &str, ts: u64| rpc::check_clock(method, ts, now, forwarded);
+        match req {
+            Request::Store(s) => {
+                let public = rpc::store_is_public(s.namespace);
+                let max = if public {
+                    rpc::MAX_TTL_PUBLIC_MS
+                } else {
+                    rpc::MAX_TTL_PRIVATE_MS
+                };
+                let ttl = s.expiry.saturating_sub(s.timestamp);
+                if !(rpc::MIN_TTL_MS..=max).contains(&ttl) || s.expiry < s.timestamp {
+                    return Err(RpcError::new(403, "Provided expiry/TTL is not valid."));
+                }
+                if s.timestamp > now + rpc::STORE_FUTURE_MS
+                    || s.expiry.saturating_add(rpc::STORE_FUTURE_MS) < now
+                {
+                    return Err(RpcError::new(406, "Timestamp error: check your clock"));
+                }
+                if !public {
+                    let Some(auth) = &s.auth else {
+                        return Err(RpcError::new(401, "store: request signature required"));
+                    };
+                    window_check("store", s.sig_timestamp)?;
+                    rpc::verify(&s.pubkey, auth, &signed(req))?;
+                }
+                Ok(())
+            }
+            Request::Retrieve(r) => {
+                if rpc::retrieve_is_public(r.namespace) {
+                    return Ok(());
+                }
+                let Some(auth) = &r.auth else {
+                    return Err(RpcError::new(401, "retrieve: request signature required"));
+                };
+                let Some(ts) = r.timestamp else {
+                    return Err(RpcError::parse_missing("timestamp"));
+                };
+                window_check("retrieve", ts)?;
+                rpc::verify(&r.pubkey, auth, &signed(req))
+            }
+            Request::Delete { pubkey, auth, .. } => rpc::verify(pubkey, auth, &signed(req)),
+            Request::DeleteAll {
+                pubkey,
+                timestamp,
+                auth,
+                ..
+            }
+            | Request::GetExpiries {
+                pubkey,
+                timestamp,
+                auth,
+                ..
+            } => {
+                window_check(req.method(), *timestamp)?;
+                rpc::verify(pubkey, auth, &signed(req))
+            }
+            Request::DeleteBefore { pubkey, auth, .. }
+            | Request::Expire { pubkey, auth, .. }
+            | Request::ExpireAll { pubkey, auth, .. } => rpc::verify(pubkey, auth, &signed(req)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut db::Db) -> Result<T, db::Error> + Send + 'static,
+    ) -> Result<T, Answer> {
+        let Some(handle) = &self.db else {
+            return Err((
+                503,
+                Value::String("Service node is not ready: no store".into()),
+            ));
+        };
+        handle.call(f).await.map_err(|e| {
+            self.log.line(format_args!("database error: {e}"));
+            (500, Value::String("internal error".into()))
+        })
+    }
+
+    async fn retrieve(&self, r: &rpc::Retrieve, now: u64) -> Answer {
+        let (pk, ns, last, count, size) = (
+            r.pubkey,
+            r.namespace.0,
+            r.last_hash.clone(),
+            r.max_count,
+            r.max_size,
+        );
+        let got = self
+            .db(move |db| db.retrieve(&pk, ns, last.as_deref(), count, Some(size), now))
+            .await;
+        match got {
+            Ok(found) => {
+                let messages: Vec<Value> = found
+                    .messages
+                    .iter()
+                    .map(|m| {
+                        json!({
+                            "hash": m.hash,
+                            "timestamp": m.timestamp_ms,
+                            "expiration": m.expiry_ms,
+                            "data": BASE64.encode(&m.data),
+                        })
+                    })
+                    .collect();
+                (
+                    200,
+                    self.misc(json!({"messages": messages, "more": found.more})),
+                )
+            }
+            Err(e) => e,
+        }
+    }
+
+    /// Executes a recursive request here and on every other member of the swarm, and
+    /// assembles the `swarm` dict.
+    async fn recursive(&self, roster: &Roster, req: &Request, raw: &Value, now: u64) -> Answer {
+        let body = json!({"method": req.method(), "params": raw.get("params").cloned().unwrap_or(Value::Null)})
+            .to_string();
+        let my_swarm = self.my_swarm(roster);
+        let peers: Vec<_> = my_swarm
+            .map(|id| roster.members(id))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.ed25519 != self.me())
+            .cloned()
+            .collect();
+        let sig = self.sign_b64(body.as_bytes());
+        let me_hex = self.me().to_hex();
+        let forwards = peers.iter().map(|n| {
+            let url = format!("https://{}:{}", n.ip, n.port);
+            let body = body.clone();
+            let sig = sig.clone();
+            let me_hex = me_hex.clone();
+            async move {
+                let res = self
+                    .peer
+                    .request(
+                        "POST",
+                        &url,
+                        STORAGE_RPC_PATH,
+                        &[(FORWARDED_BY, &me_hex), (FORWARD_SIGNATURE, &sig)],
+                        body.into(),
+                    )
+                    .await;
+                let entry = match res {
+                    Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body)
+                        .unwrap_or_else(|_| json!({"bad_peer_response": true})),
+                    Ok(r) => json!({"failed": true, "code": r.status,
+                                    "reason": String::from_utf8_lossy(&r.body)}),
+                    Err(e) if e.is_timeout() => json!({"failed": true, "timeout": true}),
+                    Err(_) => json!({"failed": true, "query_failure": true}),
+                };
+                (n.ed25519.to_hex(), entry)
+            }
+        });
+        let (mine, others) = tokio::join!(
+            self.local_entry(req, now),
+            futures_join_all(forwards.collect())
+        );
+        let (my_status, my_entry) = mine;
+        if !(200..300).contains(&my_status) {
+            // Our own copy failed (e.g. 404 for `required`): answer that as the storage
+            // server does.
+            return (my_status, my_entry);
+        }
+        let mut swarm = Map::new();
+        let top_hash = my_entry.get("hash").cloned();
+        swarm.insert(self.me().to_hex(), my_entry);
+        for (k, v) in others {
+            swarm.insert(k, v);
+        }
+        let all_failed = swarm
+            .values()
+            .all(|v| v.get("failed").and_then(Value::as_bool).unwrap_or(false));
+        let mut out = json!({"swarm": swarm});
+        if let Some(h) = top_hash {
+            out["hash"] = h;
+        }
+        (if all_failed { 500 } else { 200 }, self.misc(out))
+    }
+
+    /// Executes a recursive request on this node only: our entry of the `swarm` dict.
+    async fn local_entry(&self, req: &Request, now: u64) -> Answer {
+        let res = match req {
+            Request::Store(s) => {
+                let hash = message_hash(&s.pubkey, s.namespace, &s.data);
+                let msg = Message {
+                    owner: s.pubkey,
+                    namespace: s.namespace.0,
+                    hash: hash.clone(),
+                    timestamp_ms: s.timestamp,
+                    expiry_ms: s.expiry,
+                    data: s.data.clone(),
+                };
+                self.db(move |db| db.store(&msg, now)).await.map(|o| {
+                    let mut e = json!({
+                        "hash": hash,
+                        "signature": self.sign_b64(hash.as_bytes()),
+                        "expiry": o.expiry_ms,
+                    });
+                    if o.already {
+                        e["already"] = json!(true);
+                    }
+                    e
+                })
+            }
+            Request::Delete {
+                pubkey,
+                messages,
+                required,
+                ..
+            } => {
+                let (pk, hashes) = (*pubkey, messages.clone());
+                let deleted = match self.db(move |db| db.delete(&pk, &hashes, now)).await {
+                    Ok(d) => d,
+                    Err(e) => return e,
+                };
+                if *required && deleted.is_empty() {
+                    return (404, Value::String("no messages deleted".into()));
+                }
+                // Signature over pubkey ‖ requested hashes ‖ deleted hashes (SS delete).
+                let sig = format!(
+                    "{}{}{}",
+                    hex::encode(pubkey),
+                    messages.concat(),
+                    deleted.concat()
+                );
+                Ok(json!({"deleted": deleted, "signature": self.sign_b64(sig.as_bytes())}))
+            }
+            Request::DeleteAll {
+                pubkey,
+                namespace,
+                timestamp,
+                ..
+            } => {
+                let (pk, ns) = (*pubkey, one_ns(*namespace));
+                self.db(move |db| db.delete_all(&pk, ns, now))
+                    .await
+                    .map(|d| self.deleted_entry(pubkey, *namespace, &timestamp.to_string(), d))
+            }
+            Request::DeleteBefore {
+                pubkey,
+                namespace,
+                before,
+                ..
+            } => {
+                let (pk, ns, b) = (*pubkey, one_ns(*namespace), *before);
+                self.db(move |db| db.delete_before(&pk, ns, b, now))
+                    .await
+                    .map(|d| self.deleted_entry(pubkey, *namespace, &before.to_string(), d))
+            }
+            Request::Expire {
+                pubkey,
+                messages,
+                expiry,
+                mode,
+                ..
+            } => {
+                let (pk, hashes, e) = (*pubkey, messages.clone(), *expiry);
+                let m = match mode {
+                    rpc::ExpireMode::Set => db::ExpireMode::Either,
+                    rpc::ExpireMode::Shorten => db::ExpireMode::Shorten,
+                    rpc::ExpireMode::Extend => db::ExpireMode::Extend,
+                };
+                self.db(move |db| db.expire(&pk, &hashes, e, m, now))
+                    .await
+                    .map(|o| {
+                        let unchanged: Map<String, Value> = o
+                            .unchanged
+                            .iter()
+                            .map(|(h, e)| (h.clone(), json!(e)))
+                            .collect();
+                        let sig = format!(
+                            "{}{expiry}{}{}",
+                            hex::encode(pubkey),
+                            messages.concat(),
+                            o.updated.concat()
+                        );
+                        json!({
+                            "updated": o.updated,
+                            "unchanged": unchanged,
+                            "expiry": expiry,
+                            "signature": self.sign_b64(sig.as_bytes()),
+                        })
+                    })
+            }
+            Request::ExpireAll {
+                pubkey,
+                namespace,
+                expiry,
+                ..
+            } => {
+                let (pk, ns, e) = (*pubkey, one_ns(*namespace), *expiry);
+                self.db(move |db| db.expire_all(&pk, ns, e, now))
+                    .await
+                    .map(|u| {
+                        let updated: Vec<String> = u.into_iter().map(|(_, h)| h).collect();
+                        let sig = format!("{}{expiry}{}", hex::encode(pubkey), updated.concat());
+                        json!({"updated": updated, "expiry": expiry,
+                           "signature": self.sign_b64(sig.as_bytes())})
+                    })
+            }
+            _ => {
+                return (
+                    400,
+                    Value::String("invalid request: not a swarm request".into()),
+                );
+            }
+        };
+        match res {
+            Ok(v) => (200, v),
+            Err(e) => e,
+        }
+    }
+
+    fn deleted_entry(
+        &self,
+        pubkey: &[u8; 33],
+        ns: Namespaces,
+        ts: &str,
+        deleted: Vec<(i16, String)>,
+    ) -> Value {
+        let all: Vec<&str> = deleted.iter().map(|(_, h)| h.as_str()).collect();
+        let sig = format!("{}{ts}{}", hex::encode(pubkey), all.concat());
+        let listed = match ns {
+            Namespaces::One(_) => json!(all),
+            Namespaces::All => {
+                let mut by_ns: Map<String, Value> = Map::new();
+                for (n, h) in &deleted {
+                    let e = by_ns.entry(n.to_string()).or_insert_with(|| json!([]));
+                    if let Value::Array(a) = e {
+                        a.push(json!(h));
+                    }
+                }
+                Value::Object(by_ns)
+            }
+        };
+        json!({"deleted": listed, "signature": self.sign_b64(sig.as_bytes())})
+    }
+
+    /// Checks that a forwarded request comes from a member of our swarm.
+    fn forwarded_by_member(&self, req: &HttpRequest) -> Result<(), String> {
+        let by = req.header(FORWARDED_BY).unwrap_or_default();
+        let key: Ed25519Pub = by.parse().map_err(|_| "bad forwarder key".to_owned())?;
+        let roster = self.roster.current().ok_or("no roster")?;
+        let sender = roster.node(&key).ok_or("forwarder is not a known node")?;
+        if Some(sender.swarm_id) != self.my_swarm(&roster) {
+            return Err("forwarder is not in our swarm".into());
+        }
+        let sig = req.header(FORWARD_SIGNATURE).unwrap_or_default();
+        let sig: [u8; 64] = BASE64
+            .decode(sig)
+            .ok()
+            .and_then(|s| s.try_into().ok())
+            .ok_or("bad forward signature")?;
+        let vk = VerifyingKey::from_bytes(key.as_bytes()).map_err(|_| "bad forwarder key")?;
+        vk.verify_strict(&req.body, &Signature::from_bytes(&sig))
+            .map_err(|_| "forward signature does not verify".to_owned())
+    }
+
+    async fn onion(&self, req: HttpRequest) -> Response {
+        if self.roster.current().is_none() {
+            return Response::text(503, format!("Snode not ready: {}", self.me().to_hex()));
+        }
+        let peeled = onion::peel(self.identity.x25519_secret(), &req.body);
+        match peeled {
+            Err(e) => {
+                let (status, body) = e.http_reply(&mut OsRng);
+                self.log.line(format_args!(
+                    "onion_req rejected {status} peer={}: {e}",
+                    req.peer.ip()
+                ));
+                Response::text(status, body)
+            }
+            Ok(Peeled::Relay(relay)) => {
+                let Some(roster) = self.roster.current() else {
+                    return Response::text(503, "Service node is not ready");
+                };
+                let Some(next) = roster.node(&relay.destination).cloned() else {
+                    self.log.line(format_args!(
+                        "onion_req relay 502 peer={}: next node unknown",
+                        req.peer.ip()
+                    ));
+                    return Response::text(
+                        502,
+                        format!("Next node not found: {}", relay.destination.to_hex()),
+                    );
+                };
+                let url = format!("https://{}:{}", next.ip, next.port);
+                match self
+                    .peer
+                    .request("POST", &url, ONION_REQ_PATH, &[], relay.next_layer.into())
+                    .await
+                {
+                    Ok(r) => {
+                        self.log.line(format_args!(
+                            "onion_req relay {} peer={} next={}",
+                            r.status,
+                            req.peer.ip(),
+                            short(&next.ed25519)
+                        ));
+                        let mut resp =
+                            Response::bytes(r.status, super::http::CONTENT_TYPE_TEXT, r.body);
+                        if r.content_type.as_deref() == Some(super::http::CONTENT_TYPE_JSON) {
+                            resp.content_type = super::http::CONTENT_TYPE_JSON;
+                        }
+                        resp
+                    }
+                    Err(e) => {
+                        let status = e.gateway_status();
+                        self.log.line(format_args!(
+                            "onion_req relay {status} peer={} next={}: {e}",
+                            req.peer.ip(),
+                            short(&next.ed25519)
+                        ));
+                        let text = if status == 504 {
+                            "Request time out".to_owned()
+                        } else {
+                            format!("Next node is unreachable: {}", next.ed25519.to_hex())
+                        };
+                        Response::text(status, text)
+                    }
+                }
+            }
+            Ok(Peeled::Final(f)) => {
+                let (status, body) = self
+                    .storage_rpc_answer(&f.payload, Origin::Onion(req.peer))
+                    .await;
+                match f.respond(status, &body, &mut OsRng) {
+                    Ok(bytes) => Response::bytes(200, super::http::CONTENT_TYPE_TEXT, bytes),
+                    Err(_) => Response::text(500, "internal error"),
+                }
+            }
+            Ok(Peeled::Proxy(p)) => {
+                self.log.line(format_args!(
+                    "onion_req proxy refused peer={}: host {}",
+                    req.peer.ip(),
+                    p.host
+                ));
+                Response::text(502, "sesh-node does not proxy to servers")
+            }
+        }
+    }
+
+    fn seed(&self, req: &HttpRequest) -> Response {
+        let Some(roster) = self.roster.current() else {
+            return Response::text(503, "Service node list is not ready");
+        };
+        let v: Value = match serde_json::from_slice(&req.body) {
+            Ok(v) => v,
+            Err(_) => {
+                return Response::json(
+                    200,
+                    &json!({"jsonrpc": "2.0", "id": null,
+                            "error": {"code": -32700, "message": "Parse error"}}),
+                );
+            }
+        };
+        let id = v.get("id").cloned().unwrap_or(json!(0));
+        let method = v.get("method").and_then(Value::as_str).unwrap_or_default();
+        self.log
+            .line(format_args!("json_rpc {method} peer={}", req.peer.ip()));
+        if method != "get_n_service_nodes" && method != "get_service_nodes" {
+            return Response::json(
+                200,
+                &json!({"jsonrpc": "2.0", "id": id,
+                        "error": {"code": -32601, "message": "Method not found"}}),
+            );
+        }
+        let fields = v.get("params").and_then(|p| p.get("fields"));
+        Response::json(
+            200,
+            &json!({"jsonrpc": "2.0", "id": id, "result": roster.service_nodes_json(fields)}),
+        )
+    }
+}
+
+fn signed(req: &Request) -> Vec<u8> {
+    rpc::signed_message(req).unwrap_or_default()
+}
+
+fn one_ns(ns: Namespaces) -> Option<i16> {
+    match ns {
+        Namespaces::All => None,
+        Namespaces::One(Namespace(n)) => Some(n),
+    }
+}
+
+fn short(k: &Ed25519Pub) -> String {
+    k.to_hex()[..8].to_owned()
+}
+
+fn to_response((status, body): Answer) -> Response {
+    match body {
+        Value::String(s) => Response::text(status, s),
+        other => Response::json(status, &other),
+    }
+}
+
+/// Awaits futures concurrently, keeping their order.
+async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+impl Service for NodeService {
+    fn admit(&self, method: &str, path: &str) -> Admit {
+        match (self.role, method, path) {
+            (Role::Storage, "POST", STORAGE_RPC_PATH) => Admit::ClientRpc,
+            (Role::Storage, "POST", ONION_REQ_PATH) | (Role::Storage, "GET", PING_TEST_PATH) => {
+                Admit::Read
+            }
+            (Role::Seed, "POST", JSON_RPC_PATH) => Admit::Read,
+            _ => Admit::NotFound,
+        }
+    }
+
+    fn handle(&self, request: HttpRequest) -> BoxFuture<'_, Response> {
+        Box::pin(async move {
+            match request.path.as_str() {
+                STORAGE_RPC_PATH if request.header(FORWARDED_BY).is_some() => {
+                    match self.forwarded_by_member(&request) {
+                        Ok(()) => {
+                            self.storage_rpc(&request.body, Origin::Forwarded(request.peer))
+                                .await
+                        }
+                        Err(why) => {
+                            self.log.line(format_args!(
+                                "storage_rpc forwarded request refused peer={}: {why}",
+                                request.peer.ip()
+                            ));
+                            Response::text(401, format!("forwarded request refused: {why}"))
+                        }
+                    }
+                }
+                STORAGE_RPC_PATH => {
+                    self.storage_rpc(&request.body, Origin::Direct(request.peer))
+                        .await
+                }
+                ONION_REQ_PATH => self.onion(request).await,
+                PING_TEST_PATH => Response::text(200, "")
+                    .with_header("X-Oxen-Snode-Pubkey", BASE64.encode(self.me().as_bytes())),
+                JSON_RPC_PATH => self.seed(&request),
+                other => Response::not_found(&request.method, other),
+            }
+        })
+    }
+}
