@@ -8,6 +8,7 @@ mod integration {
     mod identity_vectors;
     mod message_cli;
     mod message_vectors;
+    mod devnet;
     mod node_plumbing;
     mod onion_laws;
     mod onion_vectors;
