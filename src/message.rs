@@ -400,14 +400,26 @@ pub fn decrypt_incoming(recipient: &Identity, ciphertext: &[u8]) -> Result<Decry
 }
 
 /// The verifying key of an Ed25519 public key and its X25519 form, or `None` for keys
-/// libsodium refuses: not a point, not canonically encoded, or of small order.
+/// libsodium refuses: not canonically encoded, not a point, or of small order.
 fn sender_key(a: &Ed25519Pub) -> Option<(VerifyingKey, X25519Pub)> {
-    let key = VerifyingKey::from_bytes(a.as_bytes()).ok()?;
-    if key.to_edwards().compress().to_bytes() != a.0 {
+    if !is_canonical_y(&a.0) {
         return None;
     }
-    let x = a.to_x25519()?;
-    Some((key, x))
+    let key = VerifyingKey::from_bytes(a.as_bytes()).ok()?;
+    if key.is_weak() {
+        return None;
+    }
+    // As Ed25519Pub::to_x25519, reusing the point already decompressed.
+    Some((key, X25519Pub(key.to_montgomery().to_bytes())))
+}
+
+/// Whether the y coordinate of an Ed25519 encoding (sign bit ignored) is below
+/// p = 2^255 − 19, as libsodium's `ge25519_is_canonical` requires. The encodings of
+/// p … 2^255 − 1 are exactly: low byte ≥ 0xed, then 30 bytes of 0xff, then 0x7f.
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let top_is_max = bytes[31] & 0x7f == 0x7f;
+    let middle_is_max = bytes[1..31].iter().all(|&b| b == 0xff);
+    !(top_is_max && middle_is_max && bytes[0] >= 0xed)
 }
 
 /// What a Content carries, when it is not (only) text.
@@ -768,6 +780,33 @@ mod tests {
         assert_eq!(m.timestamp_ms, t);
         assert_eq!(m.sender, seed1().session_id());
         assert_eq!(m.kind, ContentKind::Data);
+    }
+
+    #[test]
+    fn non_canonical_sender_keys_are_refused() {
+        // y = p + k for small k: the same points as y = k, which dalek would accept.
+        let mut decompressable = 0;
+        for k in 0u8..19 {
+            let mut y = [0xffu8; 32];
+            y[31] = 0x7f;
+            y[0] = 0xed + k;
+            assert!(!is_canonical_y(&y));
+            if VerifyingKey::from_bytes(&y).is_ok() {
+                decompressable += 1;
+            }
+            assert!(sender_key(&Ed25519Pub(y)).is_none(), "p + {k}");
+        }
+        assert!(
+            decompressable > 0,
+            "the test should meet points dalek accepts"
+        );
+        let mut below_p = [0xffu8; 32];
+        below_p[31] = 0x7f;
+        below_p[0] = 0xec;
+        assert!(is_canonical_y(&below_p));
+        // A real key passes, and converts as Ed25519Pub::to_x25519 does.
+        let a = seed1().ed25519_pub();
+        assert_eq!(sender_key(&a).map(|(_, x)| x), a.to_x25519());
     }
 
     #[test]

@@ -600,6 +600,57 @@ proptest! {
     }
 }
 
+fn content_strategy() -> impl Strategy<Value = Content> {
+    (
+        proptest::option::of(".{0,40}"),
+        proptest::option::of(any::<u64>()),
+        proptest::option::of(".{0,20}"),
+        proptest::collection::vec((any::<u64>(), proptest::option::of("[a-z/]{0,20}")), 0..3),
+        proptest::option::of((0i32..3, any::<u32>())),
+        proptest::option::of(any::<u64>()),
+        proptest::option::of((any::<u64>(), 0u32..2)),
+    )
+        .prop_map(|(body, ts, name, atts, exp, sig, typing)| Content {
+            data_message: Some(DataMessage {
+                body,
+                timestamp: ts,
+                profile: name.map(|n| LokiProfile {
+                    display_name: Some(n),
+                    ..Default::default()
+                }),
+                attachments: atts
+                    .into_iter()
+                    .map(|(id, url)| wire::AttachmentPointer {
+                        deprecated_id: id,
+                        url,
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            typing_message: typing
+                .map(|(timestamp, action)| wire::TypingMessage { timestamp, action }),
+            expiration_type: exp.map(|(t, _)| t),
+            expiration_timer: exp.map(|(_, s)| s),
+            sig_timestamp: sig,
+            ..Default::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn content_encodes_and_decodes(c in content_strategy()) {
+        let bytes = wire::encode(&c);
+        prop_assert_eq!(wire::decode::<Content>(&bytes).unwrap(), c);
+        // Padding in either form is undone.
+        let (p, l) = (pad::pad(&bytes), pad::pad_legacy(&bytes));
+        prop_assert_eq!(pad::unpad(&p).unwrap(), &bytes[..]);
+        prop_assert_eq!(pad::unpad(&l).unwrap(), &bytes[..]);
+    }
+}
+
 proptest! {
     // Few cases: each seals and opens up to 76 800 bytes.
     #![proptest_config(ProptestConfig::with_cases(6))]
