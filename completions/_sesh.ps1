@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('phrase', 'phrase', [CompletionResultType]::ParameterValue, 'Print the recovery phrase of an identity')
             [CompletionResult]::new('seal', 'seal', [CompletionResultType]::ParameterValue, 'Seal a message for a recipient: print the base64 data a swarm stores')
             [CompletionResult]::new('open', 'open', [CompletionResultType]::ParameterValue, 'Open sealed messages: read base64 payloads from standard input, print the messages')
+            [CompletionResult]::new('devnet', 'devnet', [CompletionResultType]::ParameterValue, 'Run a local Session network on loopback: service nodes in swarms, and a seed')
             break
         }
         'sesh;keygen' {
@@ -109,6 +110,20 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
         'sesh;open' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sesh;devnet' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory for the nodes'' files [default: a new directory under the system''s temporary directory]')
+            [CompletionResult]::new('--nodes', '--nodes', [CompletionResultType]::ParameterName, 'How many service nodes')
+            [CompletionResult]::new('--swarm-size', '--swarm-size', [CompletionResultType]::ParameterName, 'How many nodes per swarm')
+            [CompletionResult]::new('--clock-offset-ms', '--clock-offset-ms', [CompletionResultType]::ParameterName, 'Add this many milliseconds to every node''s clock (to test clock skew)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')

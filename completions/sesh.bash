@@ -16,6 +16,9 @@ _sesh() {
             ",$1")
                 cmd="sesh"
                 ;;
+            sesh,devnet)
+                cmd="sesh__subcmd__devnet"
+                ;;
             sesh,id)
                 cmd="sesh__subcmd__id"
                 ;;
@@ -41,12 +44,42 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --help --version keygen recover id phrase seal open"
+            opts="-q -h -V --json --quiet --help --version keygen recover id phrase seal open devnet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__devnet)
+            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --swarm-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clock-offset-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

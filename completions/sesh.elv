@@ -31,6 +31,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand phrase 'Print the recovery phrase of an identity'
             cand seal 'Seal a message for a recipient: print the base64 data a swarm stores'
             cand open 'Open sealed messages: read base64 payloads from standard input, print the messages'
+            cand devnet 'Run a local Session network on loopback: service nodes in swarms, and a seed'
         }
         &'sesh;keygen'= {
             cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
@@ -100,6 +101,19 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;open'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;devnet'= {
+            cand --dir 'The directory for the nodes'' files [default: a new directory under the system''s temporary directory]'
+            cand --nodes 'How many service nodes'
+            cand --swarm-size 'How many nodes per swarm'
+            cand --clock-offset-ms 'Add this many milliseconds to every node''s clock (to test clock skew)'
             cand --json 'Print JSON Lines on standard output instead of text'
             cand -q 'Print nothing on standard error but errors'
             cand --quiet 'Print nothing on standard error but errors'

@@ -34,6 +34,7 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "id" -d 'Print the Session
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "phrase" -d 'Print the recovery phrase of an identity'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, and a seed'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s f -l force -d 'Replace an existing identity file'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l json -d 'Print JSON Lines on standard output instead of text'
@@ -74,3 +75,11 @@ complete -c sesh -n "__fish_sesh_using_subcommand open" -l json -d 'Print JSON L
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l dir -d 'The directory for the nodes\' files [default: a new directory under the system\'s temporary directory]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l nodes -d 'How many service nodes' -r
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l swarm-size -d 'How many nodes per swarm' -r
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l clock-offset-ms -d 'Add this many milliseconds to every node\'s clock (to test clock skew)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -s V -l version -d 'Print version'

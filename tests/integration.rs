@@ -4,11 +4,11 @@ mod integration {
     pub(crate) mod support;
 
     mod cli;
+    mod devnet;
     mod generated;
     mod identity_vectors;
     mod message_cli;
     mod message_vectors;
-    mod devnet;
     mod node_plumbing;
     mod onion_laws;
     mod onion_vectors;

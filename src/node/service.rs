@@ -154,13 +154,23 @@ impl NodeService {
 
     /// Runs a storage RPC body and returns its status and body (object or text).
     async fn storage_rpc_answer(&self, body: &[u8], origin: Origin) -> Answer {
-        let Some(roster) = self.roster.current() else {
+        let roster = self.roster.current();
+        let parsed = rpc::parse(body);
+        if matches!(parsed, Ok(Request::Info)) {
+            // `info` needs no node list: it is how a launcher sees the node is up.
+            let now = self.now();
+            return (
+                200,
+                self.misc(json!({"version": VERSION, "timestamp": now})),
+            );
+        }
+        let Some(roster) = roster else {
             return (
                 503,
                 Value::String("Service node is not ready: no service node list yet".into()),
             );
         };
-        let (status, value, method) = match rpc::parse(body) {
+        let (status, value, method) = match parsed {
             Err(e) => {
                 let (s, v) = text_answer(e);
                 (s, v, "?")

@@ -127,7 +127,12 @@ async fn store_replicates_and_retrieve_pages_with_last_hash() {
 
     let mut stored = Vec::new();
     for i in 0..5u8 {
-        let (status, body) = rpc(swarm[0], "store", store_params(&bob, &[i; 40], now(), 60_000)).await;
+        let (status, body) = rpc(
+            swarm[0],
+            "store",
+            store_params(&bob, &[i; 40], now(), 60_000),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         // One entry per swarm member, each signed by its node.
         assert_eq!(body["swarm"].as_object().unwrap().len(), 3, "{body}");
@@ -155,7 +160,12 @@ async fn store_replicates_and_retrieve_pages_with_last_hash() {
     // Storing the same data again is the same message ("already").
     let ts = now();
     let (_, a) = rpc(swarm[1], "store", store_params(&bob, b"same", ts, 60_000)).await;
-    let (_, b) = rpc(swarm[2], "store", store_params(&bob, b"same", ts + 5, 60_000)).await;
+    let (_, b) = rpc(
+        swarm[2],
+        "store",
+        store_params(&bob, b"same", ts + 5, 60_000),
+    )
+    .await;
     assert_eq!(a["hash"], b["hash"]);
     let me = swarm[2].ed25519.to_hex();
     assert_eq!(b["swarm"][&me]["already"], json!(true), "{b}");
@@ -172,7 +182,10 @@ async fn refusals_have_the_storage_servers_statuses() {
     let other = not_in_swarm(&net, &bob);
     let (status, body) = rpc(other, "store", store_params(&bob, b"x", now(), 60_000)).await;
     assert_eq!(status, 421);
-    let right: Vec<String> = swarm_of(&net, &bob).iter().map(|n| n.ed25519.to_hex()).collect();
+    let right: Vec<String> = swarm_of(&net, &bob)
+        .iter()
+        .map(|n| n.ed25519.to_hex())
+        .collect();
     let listed: Vec<String> = body["snodes"]
         .as_array()
         .unwrap()
@@ -192,25 +205,50 @@ async fn refusals_have_the_storage_servers_statuses() {
     forged["pubkey_ed25519"] = json!(bob.ed25519_pub().to_hex());
     let (status, _) = rpc(home, "retrieve", forged).await;
     assert_eq!(status, 401);
-    let (status, body) = rpc(home, "retrieve", json!({"pubkey": bob.session_id().to_string()})).await;
-    assert_eq!((status, body), (401, json!("retrieve: request signature required")));
+    let (status, body) = rpc(
+        home,
+        "retrieve",
+        json!({"pubkey": bob.session_id().to_string()}),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (401, json!("retrieve: request signature required"))
+    );
 
     // 400s: malformed requests, with the storage server's texts.
     let (status, body) = rpc(home, "frobnicate", json!({})).await;
     assert_eq!((status, body), (400, json!("no method frobnicate")));
     let (status, body) = rpc(home, "store", json!({"pubkey": "05ab"})).await;
     assert_eq!(status, 400);
-    assert_eq!(body, json!("invalid request: Pubkey must be 66 hex digits (33 bytes) long"));
+    assert_eq!(
+        body,
+        json!("invalid request: Pubkey must be 66 hex digits (33 bytes) long")
+    );
     let (status, bytes) = peer()
-        .post(&format!("https://{home}"), "/storage_rpc/v1", "{not json".into())
+        .post(
+            &format!("https://{home}"),
+            "/storage_rpc/v1",
+            "{not json".into(),
+        )
         .await
         .unwrap();
     assert_eq!((status, &bytes[..]), (400, &b"invalid json"[..]));
 
     // 403: a TTL beyond 14 days in a public namespace; 413: data over 76 800 bytes.
-    let (status, _) = rpc(home, "store", store_params(&bob, b"x", now(), 15 * 86_400_000)).await;
+    let (status, _) = rpc(
+        home,
+        "store",
+        store_params(&bob, b"x", now(), 15 * 86_400_000),
+    )
+    .await;
     assert_eq!(status, 403);
-    let (status, _) = rpc(home, "store", store_params(&bob, &[0; 76_801], now(), 60_000)).await;
+    let (status, _) = rpc(
+        home,
+        "store",
+        store_params(&bob, &[0; 76_801], now(), 60_000),
+    )
+    .await;
     assert_eq!(status, 413);
 
     // A wrong swarm inside a batch is a 421 subresult of an HTTP 200.
@@ -230,21 +268,41 @@ async fn messages_survive_a_killed_member_and_a_restart() {
     let (mut net, _dir) = devnet(6, 3).await;
     let carol = identity(5);
     let swarm: Vec<Snode> = swarm_of(&net, &carol).into_iter().cloned().collect();
-    let (status, body) = rpc(&swarm[0], "store", store_params(&carol, b"keep me", now(), 600_000)).await;
+    let (status, body) = rpc(
+        &swarm[0],
+        "store",
+        store_params(&carol, b"keep me", now(), 600_000),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let hash = body["hash"].as_str().unwrap().to_owned();
 
     // Kill the member that took the store; the others still have it.
-    let idx = |n: &Snode| net.nodes().iter().position(|p| p.ed25519 == n.ed25519).unwrap();
+    let idx = |n: &Snode| {
+        net.nodes()
+            .iter()
+            .position(|p| p.ed25519 == n.ed25519)
+            .unwrap()
+    };
     let first = idx(&swarm[0]);
     net.kill(first).await;
-    let (status, body) = rpc(&swarm[1], "retrieve", retrieve_params(&carol, "", now(), json!({}))).await;
+    let (status, body) = rpc(
+        &swarm[1],
+        "retrieve",
+        retrieve_params(&carol, "", now(), json!({})),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(hashes(&body), vec![hash.clone()]);
 
     // Restart it: its own database still holds the message.
     net.restart(first).await.expect("the node restarts");
-    let (status, body) = rpc(&swarm[0], "retrieve", retrieve_params(&carol, "", now(), json!({}))).await;
+    let (status, body) = rpc(
+        &swarm[0],
+        "retrieve",
+        retrieve_params(&carol, "", now(), json!({})),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(hashes(&body), vec![hash]);
     net.shutdown().await;
@@ -261,7 +319,12 @@ async fn messages_expire_on_their_ttl() {
     assert_eq!(status, 200, "{body}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, body) = rpc(node, "retrieve", retrieve_params(&dave, "", now(), json!({}))).await;
+        let (_, body) = rpc(
+            node,
+            "retrieve",
+            retrieve_params(&dave, "", now(), json!({})),
+        )
+        .await;
         if hashes(&body).is_empty() {
             break;
         }
@@ -310,14 +373,17 @@ async fn onion_requests_cross_three_hops_and_reach_the_swarm_from_the_exit() {
         .collect();
 
     for enc in [EncType::AesGcm, EncType::XChaCha20] {
-        let (status, body) = onion_rpc(&path, dest, enc, &json!({"method": "info", "params": {}})).await;
+        let (status, body) =
+            onion_rpc(&path, dest, enc, &json!({"method": "info", "params": {}})).await;
         assert_eq!(status, 200, "{body}");
         assert!(body["version"].is_array());
     }
-    let store = json!({"method": "store", "params": store_params(&erin, b"via onion", now(), 60_000)});
+    let store =
+        json!({"method": "store", "params": store_params(&erin, b"via onion", now(), 60_000)});
     let (status, body) = onion_rpc(&path, dest, EncType::AesGcm, &store).await;
     assert_eq!(status, 200, "{body}");
-    let retrieve = json!({"method": "retrieve", "params": retrieve_params(&erin, "", now(), json!({}))});
+    let retrieve =
+        json!({"method": "retrieve", "params": retrieve_params(&erin, "", now(), json!({}))});
     let (status, body) = onion_rpc(&path, dest, EncType::XChaCha20, &retrieve).await;
     assert_eq!(status, 200);
     assert_eq!(hashes(&body).len(), 1);
@@ -337,7 +403,10 @@ async fn onion_requests_cross_three_hops_and_reach_the_swarm_from_the_exit() {
             .lines()
             .find(|l| l.contains(&format!("storage_rpc {method} ")))
             .unwrap_or_else(|| panic!("no {method} line in\n{log}"));
-        assert!(line.contains(&format!("via=onion peer={exit_ip}")), "{line}");
+        assert!(
+            line.contains(&format!("via=onion peer={exit_ip}")),
+            "{line}"
+        );
     }
 
     // An unknown next hop: 502 from the hop before it, naming the key.
@@ -355,7 +424,11 @@ async fn onion_requests_cross_three_hops_and_reach_the_swarm_from_the_exit() {
     )
     .unwrap();
     let (status, text) = peer()
-        .post(&format!("https://{}", path[0]), "/onion_req/v2", body.into())
+        .post(
+            &format!("https://{}", path[0]),
+            "/onion_req/v2",
+            body.into(),
+        )
         .await
         .unwrap();
     assert_eq!(status, 502);
@@ -366,7 +439,11 @@ async fn onion_requests_cross_three_hops_and_reach_the_swarm_from_the_exit() {
 
     // Garbage to the guard: 400, plain text.
     let (status, _) = peer()
-        .post(&format!("https://{}", path[0]), "/onion_req/v2", "garbage".into())
+        .post(
+            &format!("https://{}", path[0]),
+            "/onion_req/v2",
+            "garbage".into(),
+        )
         .await
         .unwrap();
     assert_eq!(status, 400);
@@ -393,7 +470,12 @@ async fn the_seed_serves_the_node_list_over_https_and_http() {
         assert_eq!(states.len(), 3);
         assert_eq!(
             states[0].as_object().unwrap().keys().collect::<Vec<_>>(),
-            ["public_ip", "storage_port", "pubkey_ed25519", "pubkey_x25519"]
+            [
+                "public_ip",
+                "storage_port",
+                "pubkey_ed25519",
+                "pubkey_x25519"
+            ]
         );
     }
     // The network file pins the seed's certificate.

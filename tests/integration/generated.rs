@@ -12,7 +12,7 @@ fn root() -> PathBuf {
 /// Every generated file: its path under the crate root and its contents.
 fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    for cmd in [sesh::cli::command()] {
+    for cmd in [sesh::cli::command(), sesh::cli::node_command()] {
         let mut cmd = cmd;
         cmd.build();
         man_pages(&cmd, &mut out);
@@ -41,7 +41,7 @@ fn man_pages(cmd: &clap::Command, out: &mut Vec<(PathBuf, Vec<u8>)>) {
     );
     let mut buf = Vec::new();
     man.render(&mut buf).expect("rendering to memory");
-    buf.extend_from_slice(extra_sections().as_bytes());
+    buf.extend_from_slice(extra_sections(cmd.get_name().starts_with("sesh-node")).as_bytes());
     out.push((Path::new("man").join(man.get_filename()), buf));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         man_pages(sub, out);
@@ -49,7 +49,7 @@ fn man_pages(cmd: &clap::Command, out: &mut Vec<(PathBuf, Vec<u8>)>) {
 }
 
 /// EXIT STATUS, ENVIRONMENT, FILES and OUTPUT, from the same data as `--help`.
-fn extra_sections() -> String {
+fn extra_sections(node: bool) -> String {
     use clap_mangen::roff::{Roff, bold, roman};
     let mut r = Roff::default();
     r.control("SH", ["EXIT STATUS"]);
@@ -57,6 +57,9 @@ fn extra_sections() -> String {
         r.control("TP", []);
         r.text([bold(code.to_string())]);
         r.text([roman(*text)]);
+    }
+    if node {
+        return r.to_roff();
     }
     r.control("SH", ["OUTPUT"]);
     r.text([roman(sesh::cli::OUTPUT)]);
@@ -100,6 +103,7 @@ fn man_pages_and_completions_are_current() {
 #[test]
 fn cli_definition_is_consistent() {
     sesh::cli::command().debug_assert();
+    sesh::cli::node_command().debug_assert();
 }
 
 #[test]

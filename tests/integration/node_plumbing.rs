@@ -286,6 +286,8 @@ async fn spawn_binary(dir: &std::path::Path, json: bool) -> (tokio::process::Chi
     cmd.arg("--dir")
         .arg(dir)
         .args(["--listen", "127.0.0.1:0"])
+        .arg("--roster")
+        .arg(dir.join("no-roster-yet.json"))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
