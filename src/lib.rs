@@ -36,6 +36,7 @@ pub mod network;
 pub mod onion;
 pub mod store;
 pub mod swarm;
+pub mod transport;
 
 pub use error::{Error, ErrorKind, HasKind};
 pub use identity::{Identity, SessionId};
