@@ -28,6 +28,7 @@
 //! [`ErrorKind`] decides the exit status (see `sesh(1)`) and whether a retry may help.
 
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod identity;

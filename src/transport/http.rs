@@ -128,11 +128,7 @@ impl Transport for HttpTransport {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| classify(e, timeout))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(e, timeout))? {
             if body.len() + chunk.len() > MAX_REPLY_LEN {
                 return Err(TransportError::Http {
                     reason: format!("answer larger than {MAX_REPLY_LEN} bytes"),

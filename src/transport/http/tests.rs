@@ -288,7 +288,10 @@ async fn plain_http_only_without_a_pin() {
     let port = http_server(None);
     let t = HttpTransport::new().unwrap();
     let url = format!("http://127.0.0.1:{port}/json_rpc");
-    let reply = t.post(&seed(url.clone(), None), Vec::new(), T).await.unwrap();
+    let reply = t
+        .post(&seed(url.clone(), None), Vec::new(), T)
+        .await
+        .unwrap();
     assert_eq!(reply.status, 200);
     let err = t
         .post(&seed(url, Some([1; 32])), Vec::new(), T)
@@ -314,7 +317,11 @@ async fn connection_failures_and_timeouts_are_told_apart() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let err = t
-        .post(&seed(format!("http://127.0.0.1:{port}/"), None), Vec::new(), T)
+        .post(
+            &seed(format!("http://127.0.0.1:{port}/"), None),
+            Vec::new(),
+            T,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
