@@ -18,6 +18,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
     }
     var completions = [
         &'sesh'= {
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --json 'Print JSON Lines on standard output instead of text'
             cand -q 'Print nothing on standard error but errors'
             cand --quiet 'Print nothing on standard error but errors'
@@ -29,10 +31,13 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand recover 'Restore an identity from its recovery phrase'
             cand id 'Print the Session ID of an identity'
             cand phrase 'Print the recovery phrase of an identity'
+            cand nodes 'List the service nodes of the network'
         }
         &'sesh;keygen'= {
             cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
             cand --output 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand -f 'Replace an existing identity file'
             cand --force 'Replace an existing identity file'
             cand --json 'Print JSON Lines on standard output instead of text'
@@ -47,6 +52,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
             cand --output 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
             cand --format 'The phrase''s format'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand -f 'Replace an existing identity file'
             cand --force 'Replace an existing identity file'
             cand --json 'Print JSON Lines on standard output instead of text'
@@ -60,6 +67,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;id'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --json 'Print JSON Lines on standard output instead of text'
             cand -q 'Print nothing on standard error but errors'
             cand --quiet 'Print nothing on standard error but errors'
@@ -72,6 +81,21 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --format 'The phrase''s format'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;nodes'= {
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --refresh 'Fetch the list from the seed nodes even if the cached one is fresh'
+            cand --reveal 'Show the nodes'' IP addresses and ports'
             cand --json 'Print JSON Lines on standard output instead of text'
             cand -q 'Print nothing on standard error but errors'
             cand --quiet 'Print nothing on standard error but errors'

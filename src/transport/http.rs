@@ -358,7 +358,9 @@ fn error_chain(e: &reqwest::Error) -> String {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(err) = cur {
         let s = err.to_string();
-        if parts.last() != Some(&s) {
+        // hyper's "client error (Connect)" only says which stage failed; the cause follows.
+        let stage = s.starts_with("client error (") && err.source().is_some();
+        if !stage && parts.last() != Some(&s) {
             parts.push(s);
         }
         cur = err.source();
