@@ -25,6 +25,9 @@ _sesh() {
             sesh,keygen)
                 cmd="sesh__subcmd__keygen"
                 ;;
+            sesh,nodes)
+                cmd="sesh__subcmd__nodes"
+                ;;
             sesh,open)
                 cmd="sesh__subcmd__open"
                 ;;
@@ -44,12 +47,20 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --help --version keygen recover id phrase seal open devnet"
+            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -58,7 +69,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__devnet)
-            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --json --quiet --help --version"
+            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -80,6 +91,14 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -88,7 +107,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__id)
-            opts="-i -q -h -V --identity --json --quiet --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,6 +121,14 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -110,7 +137,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__keygen)
-            opts="-o -f -q -h -V --output --force --json --quiet --help --version"
+            opts="-o -f -q -h -V --output --force --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,6 +151,36 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__nodes)
+            opts="-q -h -V --refresh --reveal --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -132,7 +189,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__open)
-            opts="-i -q -h -V --identity --json --quiet --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -146,6 +203,14 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -154,7 +219,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__phrase)
-            opts="-i -q -h -V --identity --format --json --quiet --help --version"
+            opts="-i -q -h -V --identity --format --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,6 +237,14 @@ _sesh() {
                     COMPREPLY=($(compgen -W "session bip39" -- "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -180,7 +253,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__recover)
-            opts="-o -f -q -h -V --output --force --format --json --quiet --help --version"
+            opts="-o -f -q -h -V --output --force --format --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +271,14 @@ _sesh() {
                     COMPREPLY=($(compgen -W "auto session bip39" -- "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -206,7 +287,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__seal)
-            opts="-i -m -q -h -V --identity --message --name --timestamp --json --quiet --help --version"
+            opts="-i -m -q -h -V --identity --message --name --timestamp --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +314,14 @@ _sesh() {
                     return 0
                     ;;
                 --timestamp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sesh_global_optspecs
-    string join \n json q/quiet h/help V/version
+    string join \n json q/quiet network= state-dir= h/help V/version
 end
 
 function __fish_sesh_needs_command
@@ -24,6 +24,8 @@ function __fish_sesh_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c sesh -n "__fish_sesh_needs_command" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_needs_command" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_needs_command" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_needs_command" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -35,7 +37,10 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "phrase" -d 'Print the rec
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, and a seed'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "nodes" -d 'List the service nodes of the network'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s f -l force -d 'Replace an existing identity file'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s q -l quiet -d 'Print nothing on standard error but errors'
@@ -45,12 +50,16 @@ complete -c sesh -n "__fish_sesh_using_subcommand recover" -s o -l output -d 'Wr
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -l format -d 'The phrase\'s format' -r -f -a "auto\t'13 words: Session\'s phrase; 12 words: BIP39'
 session\t'Session\'s 13-word phrase'
 bip39\t'A 12-word BIP39 phrase'"
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand recover" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -s f -l force -d 'Replace an existing identity file'
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand id" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand id" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -58,6 +67,8 @@ complete -c sesh -n "__fish_sesh_using_subcommand id" -s V -l version -d 'Print 
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l format -d 'The phrase\'s format' -r -f -a "session\t'Session\'s 13-word phrase, as the apps show it'
 bip39\t'The 12-word BIP39 phrase of the same seed'"
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand phrase" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -66,11 +77,15 @@ complete -c sesh -n "__fish_sesh_using_subcommand seal" -s i -l identity -d 'The
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -s m -l message -d 'The text [default: standard input, less one trailing newline]' -r
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -l name -d 'Send DISPLAY_NAME as the sender\'s display name' -r
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -l timestamp -d 'The time the message was sent, in milliseconds since the Unix epoch [default: now]' -r
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand seal" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand seal" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand open" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand open" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand open" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -79,7 +94,17 @@ complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l dir -d 'The directo
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l nodes -d 'How many service nodes' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l swarm-size -d 'How many nodes per swarm' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l clock-offset-ms -d 'Add this many milliseconds to every node\'s clock (to test clock skew)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -l refresh -d 'Fetch the list from the seed nodes even if the cached one is fresh'
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -l reveal -d 'Show the nodes\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s V -l version -d 'Print version'

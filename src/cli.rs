@@ -23,14 +23,32 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
 ];
 
 /// Environment variables read (`sesh(1)` ENVIRONMENT).
-pub const ENVIRONMENT: &[(&str, &str)] =
-    &[("SESH_IDENTITY", "the identity file, when -i is not given")];
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("SESH_IDENTITY", "the identity file, when -i is not given"),
+    (
+        "SESH_NETWORK",
+        "the network (mainnet, testnet, or a network file), when --network is not given",
+    ),
+    (
+        "SESH_STATE_DIR",
+        "the state directory, when --state-dir is not given",
+    ),
+];
 
 /// Files used (`sesh(1)` FILES).
-pub const FILES: &[(&str, &str)] = &[(
-    "$XDG_DATA_HOME/sesh/identity",
-    "the default identity file (~/.local/share/sesh/identity when XDG_DATA_HOME is unset)",
-)];
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_DATA_HOME/sesh/identity",
+        "the default identity file (~/.local/share/sesh/identity when XDG_DATA_HOME is unset)",
+    ),
+    (
+        "$XDG_STATE_HOME/sesh/NETWORK/state.sqlite3",
+        "what sesh learned about a network (service nodes, swarms, onion paths, clock offset) \
+         and where receiving stopped; one directory per network, under --state-dir when given \
+         (~/.local/state/sesh when XDG_STATE_HOME is unset; the data directory on systems \
+         without a state directory)",
+    ),
+];
 
 /// How output is organised (`sesh(1)` OUTPUT).
 pub const OUTPUT: &str = "Data goes to standard output; messages for people, errors \
@@ -44,7 +62,8 @@ Exit status: 0 success; 1 failure; 2 usage error or invalid input; 3 network or 
 failure (a retry may help); 4 partial failure (some items failed, others succeeded).
 
 Environment: SESH_IDENTITY names the identity file when -i is not given; the default is \
-$XDG_DATA_HOME/sesh/identity.
+$XDG_DATA_HOME/sesh/identity. SESH_NETWORK and SESH_STATE_DIR stand for --network and \
+--state-dir.
 
 Data goes to standard output; messages for people, errors and hints go to standard error. \
 With --json, standard output carries JSON Lines. Secrets are never taken from arguments.";
@@ -81,6 +100,19 @@ pub struct GlobalArgs {
     /// Print nothing on standard error but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// The Session network: mainnet, testnet, or the path of a network file.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME|FILE",
+        env = "SESH_NETWORK",
+        default_value = "mainnet"
+    )]
+    pub network: String,
+    /// Where sesh keeps what it learns about the network [default: the platform's state
+    /// directory for sesh].
+    #[arg(long, global = true, value_name = "DIR", env = "SESH_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -178,6 +210,21 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Devnet(DevnetArgs),
+    /// List the service nodes of the network.
+    #[command(
+        long_about = "List the service nodes of the network, as its seed nodes give them. The \
+                      list is cached in the state directory and fetched again when it is older \
+                      than 2 hours, smaller than 12 nodes, or --refresh is given.\n\nText \
+                      output has one node per line: its Ed25519 key, its swarm id (hex) and \
+                      its storage server version. With --json, each node is one object with \
+                      \"type\": \"node\" and the fields of the seed's list: \"pubkey_ed25519\", \
+                      \"pubkey_x25519\", \"public_ip\", \"storage_port\", \"swarm_id\" and \
+                      \"storage_server_version\" (null when unknown).\n\nNode addresses are \
+                      hidden unless --reveal is given: text output leaves them out, and JSON \
+                      has null \"public_ip\" and \"storage_port\".",
+        after_long_help = AFTER_HELP
+    )]
+    Nodes(NodesArgs),
 }
 
 /// Where an identity is read from.
@@ -310,6 +357,17 @@ pub struct DevnetArgs {
         hide = true
     )]
     pub clock_offset_ms: i64,
+}
+
+/// Arguments of `sesh nodes`.
+#[derive(Debug, Args)]
+pub struct NodesArgs {
+    /// Fetch the list from the seed nodes even if the cached one is fresh.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Show the nodes' IP addresses and ports.
+    #[arg(long)]
+    pub reveal: bool,
 }
 
 /// The `sesh` command, for man pages and completions.

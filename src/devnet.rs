@@ -274,10 +274,10 @@ impl Devnet {
 
     /// Kills node `i` at once (SIGKILL), as a crash.
     pub async fn kill(&mut self, i: usize) {
-        if let Some(n) = self.nodes.get_mut(i) {
-            if let Some(mut c) = n.child.take() {
-                let _ = c.kill().await;
-            }
+        if let Some(n) = self.nodes.get_mut(i)
+            && let Some(mut c) = n.child.take()
+        {
+            let _ = c.kill().await;
         }
     }
 
@@ -306,13 +306,12 @@ impl Devnet {
             }
         }
         for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
-            if let Some(mut c) = n.child.take() {
-                if tokio::time::timeout(Duration::from_secs(5), c.wait())
+            if let Some(mut c) = n.child.take()
+                && tokio::time::timeout(Duration::from_secs(5), c.wait())
                     .await
                     .is_err()
-                {
-                    let _ = c.kill().await;
-                }
+            {
+                let _ = c.kill().await;
             }
         }
     }

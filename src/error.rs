@@ -115,6 +115,9 @@ pub enum Error {
     /// No home or data directory could be found for the default paths.
     #[error("no data directory could be determined for the default identity")]
     NoDataDir,
+    /// No home or state directory could be found for the client's state.
+    #[error("no state directory could be determined")]
+    NoStateDir,
     /// Reading or writing a file or stream failed.
     #[error("{action} '{path}'")]
     Io {
@@ -163,6 +166,7 @@ impl HasKind for Error {
             | Self::AlreadyExists { .. }
             | Self::NoIdentity { .. }
             | Self::NoDataDir
+            | Self::NoStateDir
             | Self::Io { .. }
             | Self::NoPhrase { .. } => ErrorKind::Failure,
         }
@@ -185,6 +189,7 @@ impl HasKind for Error {
                     .to_owned(),
             ),
             Self::NoDataDir => Some("name the identity file with -i FILE".to_owned()),
+            Self::NoStateDir => Some("name one with --state-dir DIR".to_owned()),
             Self::NoPhrase { .. } => Some(
                 "only identities made from a 16-byte seed (all Session accounts) have one"
                     .to_owned(),

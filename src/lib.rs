@@ -31,6 +31,7 @@
 //! [`ErrorKind`] decides the exit status (see `sesh(1)`) and whether a retry may help.
 
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod devnet;
 pub mod error;
@@ -43,6 +44,7 @@ pub mod onion;
 pub mod rpc;
 pub mod store;
 pub mod swarm;
+pub mod transport;
 
 pub use error::{Error, ErrorKind, HasKind};
 pub use identity::{Identity, SessionId};

@@ -25,6 +25,20 @@ pub fn default_identity_path() -> Result<PathBuf, Error> {
         .ok_or(Error::NoDataDir)
 }
 
+/// The default state directory, where the client keeps one directory per network: the
+/// platform's state directory for sesh (`$XDG_STATE_HOME/sesh` on Linux), or its data
+/// directory where there is no state directory (macOS, Windows).
+///
+/// # Errors
+/// [`Error::NoStateDir`] when no home directory can be found.
+pub fn default_state_dir() -> Result<PathBuf, Error> {
+    let dirs = directories::ProjectDirs::from("", "", "sesh").ok_or(Error::NoStateDir)?;
+    Ok(dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_dir())
+        .to_owned())
+}
+
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
     move |source| Error::Io {
         action,

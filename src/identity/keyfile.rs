@@ -77,10 +77,10 @@ pub fn decode(text: &[u8]) -> Result<Identity, Error> {
         return Err(Error::NoSecret);
     };
     let identity = Identity::from_seed(seed);
-    if let Some((line, id)) = claimed {
-        if id != identity.session_id() {
-            return Err(Error::SessionIdMismatch { line });
-        }
+    if let Some((line, id)) = claimed
+        && id != identity.session_id()
+    {
+        return Err(Error::SessionIdMismatch { line });
     }
     Ok(identity)
 }

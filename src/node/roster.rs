@@ -191,12 +191,12 @@ impl RosterFile {
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if mtime.is_some() && mtime != guard.0 {
-            if let Ok(text) = std::fs::read(&self.path) {
-                if let Ok(r) = Roster::from_json(&text) {
-                    *guard = (mtime, Some(Arc::new(r)));
-                }
-            }
+        if mtime.is_some()
+            && mtime != guard.0
+            && let Ok(text) = std::fs::read(&self.path)
+            && let Ok(r) = Roster::from_json(&text)
+        {
+            *guard = (mtime, Some(Arc::new(r)));
         }
         guard.1.clone()
     }

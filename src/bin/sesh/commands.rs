@@ -3,19 +3,30 @@
 mod devnet;
 mod identity;
 mod message;
+mod network;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use rand_core::OsRng;
 use sesh::cli::{Command, GlobalArgs, IdentityArg};
+use sesh::client::Client;
+use sesh::clock::SystemClock;
+use sesh::network::Network;
+use sesh::transport::http::HttpTransport;
 use sesh::{ErrorKind, Identity, store};
 
-/// What every command needs: the output mode and the streams.
+/// The network client the commands use.
+pub(crate) type NetClient = Client<HttpTransport, SystemClock, OsRng>;
+
+/// What every command needs: the output mode, the streams, and where the network is.
 pub(crate) struct Ctx {
     pub(crate) json: bool,
     pub(crate) quiet: bool,
+    network: String,
+    state_dir: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -23,7 +34,50 @@ impl Ctx {
         Self {
             json: global.json,
             quiet: global.quiet,
+            network: global.network.clone(),
+            state_dir: global.state_dir.clone(),
         }
+    }
+
+    /// The network named by `--network`: a built-in name, else a network file.
+    pub(crate) fn network(&self) -> anyhow::Result<Network> {
+        if let Some(net) = Network::builtin(&self.network) {
+            return Ok(net);
+        }
+        let path = Path::new(&self.network);
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(sesh::Error::Input(format!(
+                    "unknown network '{}': not mainnet or testnet, and no such network file",
+                    self.network
+                ))
+                .into());
+            }
+            Err(source) => {
+                return Err(sesh::Error::Io {
+                    action: "reading network file",
+                    path: path.to_owned(),
+                    source,
+                }
+                .into());
+            }
+        };
+        Network::from_toml(&text).map_err(|e| {
+            sesh::Error::Input(format!("network file '{}': {e}", path.display())).into()
+        })
+    }
+
+    /// A client of the `--network`, with its state in `--state-dir`/NETWORK.
+    pub(crate) fn client(&self) -> anyhow::Result<NetClient> {
+        let network = self.network()?;
+        let base = match &self.state_dir {
+            Some(d) => d.clone(),
+            None => store::default_state_dir()?,
+        };
+        let dir = base.join(&network.name);
+        let transport = HttpTransport::new()?;
+        Ok(Client::open(network, &dir, transport, SystemClock, OsRng)?)
     }
 
     /// A note for people on standard error, unless `--quiet`.
@@ -60,6 +114,15 @@ impl Ctx {
         }
         Ok(store::read_identity(&path)?)
     }
+}
+
+/// Runs a future to completion on a runtime for this command.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok(rt.block_on(f))
 }
 
 /// `-` names standard input or output.
@@ -110,6 +173,7 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> anyhow::Result<ExitCode> {
         Command::Seal(a) => message::seal(ctx, &a),
         Command::Open(a) => message::open(ctx, &a),
         Command::Devnet(a) => devnet::run(ctx, &a),
+        Command::Nodes(a) => network::nodes(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -50,6 +50,9 @@ fn classify(e: &anyhow::Error) -> (ErrorKind, Option<String>) {
         if let Some(err) = cause.downcast_ref::<sesh::Error>() {
             return (err.kind(), err.hint());
         }
+        if let Some(err) = cause.downcast_ref::<sesh::client::Error>() {
+            return (err.kind(), err.hint());
+        }
         if let Some(err) = cause.downcast_ref::<crate::commands::Failed>() {
             return (err.kind, None);
         }

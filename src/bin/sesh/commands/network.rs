@@ -1,0 +1,64 @@
+//! `sesh nodes`: the network's service nodes.
+
+use sesh::cli::NodesArgs;
+use sesh::clock::{Clock, SystemClock};
+use sesh::swarm::{INVALID_SWARM_ID, Snode};
+
+use super::{Ctx, block_on};
+
+pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> anyhow::Result<()> {
+    let mut client = ctx.client()?;
+    let started = SystemClock.now_ms();
+    let pool = block_on(async { client.pool(args.refresh).await.cloned() })??;
+    for n in pool.nodes() {
+        if ctx.json {
+            ctx.json_line(&node_json(n, args.reveal))?;
+        } else {
+            ctx.line(node_text(n, args.reveal))?;
+        }
+    }
+    let when = match client.pool_fetched_ms() {
+        Some(t) if t >= started => "fetched from the seed nodes now".to_owned(),
+        Some(t) => {
+            let age = std::time::Duration::from_secs(started.saturating_sub(t) / 1000);
+            format!("cached, fetched {} ago", humantime::format_duration(age))
+        }
+        None => "cached".to_owned(),
+    };
+    ctx.note(format_args!(
+        "{} service nodes of {} ({when})",
+        pool.len(),
+        client.network()
+    ));
+    Ok(())
+}
+
+fn swarm_id(n: &Snode) -> Option<u64> {
+    Some(n.swarm_id).filter(|&id| id != INVALID_SWARM_ID)
+}
+
+/// One `get_n_service_nodes` entry; the address is null unless revealed.
+fn node_json(n: &Snode, reveal: bool) -> serde_json::Value {
+    serde_json::json!({
+        "type": "node",
+        "pubkey_ed25519": n.ed25519.to_hex(),
+        "pubkey_x25519": n.x25519.to_hex(),
+        "public_ip": reveal.then(|| n.ip.to_string()),
+        "storage_port": reveal.then_some(n.port),
+        "swarm_id": swarm_id(n),
+        "storage_server_version": n.version,
+    })
+}
+
+/// `<ed25519>  swarm <hex>  v<version>[  <ip:port>]`.
+fn node_text(n: &Snode, reveal: bool) -> String {
+    let swarm = swarm_id(n).map_or_else(|| "-".to_owned(), |id| format!("{id:016x}"));
+    let version = n
+        .version
+        .map_or_else(|| "-".to_owned(), |[a, b, c]| format!("v{a}.{b}.{c}"));
+    let mut line = format!("{}  swarm {swarm}  {version}", n.ed25519);
+    if reveal {
+        line.push_str(&format!("  {}:{}", n.ip, n.port));
+    }
+    line
+}

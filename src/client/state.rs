@@ -1,0 +1,908 @@
+//! The client's durable state: one SQLite database per network, in the state directory.
+//!
+//! What the client learns about the network is kept between runs, so that a second `sesh`
+//! command reuses the node pool, swarms, guards and paths of the first (protocol.md §5.3,
+//! §7.6), and so that `sesh receive` resumes where it stopped and never delivers a message
+//! twice.
+//!
+//! # Format
+//! `<state dir>/state.sqlite3` (WAL, `synchronous=FULL`, `user_version` = [`SCHEMA_VERSION`]):
+//! ```text
+//! meta      (key TEXT PRIMARY KEY, value INTEGER)         pool_fetched_ms, clock_offset_ms
+//! pool_node (pubkey_ed25519 TEXT PRIMARY KEY, pubkey_x25519 TEXT, public_ip TEXT,
+//!            storage_port INTEGER, swarm_id INTEGER, storage_server_version TEXT,
+//!            position INTEGER)                            the node pool, in fetched order
+//! swarm     (pubkey TEXT PRIMARY KEY, swarm_id INTEGER, members TEXT, fetched_ms INTEGER)
+//! guard     (position INTEGER PRIMARY KEY, node TEXT)     tested guard nodes
+//! path      (position INTEGER PRIMARY KEY, hops TEXT, failures INTEGER)
+//! strike    (pubkey_ed25519 TEXT PRIMARY KEY, count INTEGER)
+//! cursor    (account TEXT, namespace INTEGER, last_hash TEXT, PRIMARY KEY (account, namespace))
+//! seen      (account TEXT, namespace INTEGER, hash TEXT, expires_ms INTEGER,
+//!            PRIMARY KEY (account, namespace, hash))
+//! ```
+//! Keys and Session IDs are lowercase hex; a swarm id (u64) is stored as the i64 with the same
+//! bits; `members`, `node` and `hops` are JSON: a node is a `get_n_service_nodes` entry (see
+//! [`Snode`]), a list of nodes is an array (a path's guard first). `storage_server_version` is
+//! `"2.11.0"` or NULL.
+//!
+//! Next to the database, `receive-<Session ID>.lock` holds the process id of the `sesh
+//! receive` that runs for that account ([`State::lock_receive`]).
+
+use std::fs;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{ErrorKind, HasKind};
+use crate::identity::{Ed25519Pub, SessionId};
+use crate::onion::path::OnionPath;
+use crate::swarm::{Snode, Swarm};
+
+/// The database file's name in the state directory.
+pub const DB_FILE: &str = "state.sqlite3";
+
+/// The schema this code writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+CREATE TABLE pool_node (
+    pubkey_ed25519 TEXT PRIMARY KEY,
+    pubkey_x25519 TEXT NOT NULL,
+    public_ip TEXT NOT NULL,
+    storage_port INTEGER NOT NULL,
+    swarm_id INTEGER NOT NULL,
+    storage_server_version TEXT,
+    position INTEGER NOT NULL
+) STRICT;
+CREATE TABLE swarm (
+    pubkey TEXT PRIMARY KEY,
+    swarm_id INTEGER NOT NULL,
+    members TEXT NOT NULL,
+    fetched_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE guard (position INTEGER PRIMARY KEY, node TEXT NOT NULL) STRICT;
+CREATE TABLE path (
+    position INTEGER PRIMARY KEY,
+    hops TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE strike (pubkey_ed25519 TEXT PRIMARY KEY, count INTEGER NOT NULL) STRICT;
+CREATE TABLE cursor (
+    account TEXT NOT NULL,
+    namespace INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    PRIMARY KEY (account, namespace)
+) STRICT;
+CREATE TABLE seen (
+    account TEXT NOT NULL,
+    namespace INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, namespace, hash)
+) STRICT;
+CREATE INDEX seen_expiry ON seen (expires_ms);
+";
+
+/// Why the state could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The state directory or a file in it could not be created, opened or written.
+    #[error("{action} '{path}'")]
+    Io {
+        /// What sesh was doing.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite failed.
+    #[error("state database '{path}': {action}")]
+    Sql {
+        /// What sesh was doing.
+        action: &'static str,
+        /// The database.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A stored value does not parse: the database was edited or damaged.
+    #[error("state database '{path}': stored {what} does not parse: {reason}")]
+    Corrupt {
+        /// The database.
+        path: PathBuf,
+        /// Which value.
+        what: &'static str,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// The database was written by a newer sesh.
+    #[error("state database '{path}' has schema {found}; this sesh knows {SCHEMA_VERSION}")]
+    NewerSchema {
+        /// The database.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+    },
+    /// Another `sesh receive` for the same account is running.
+    #[error("another 'sesh receive' for {account}{} is running", .pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    ReceiveBusy {
+        /// The account (short form).
+        account: String,
+        /// The holder's process id, if it wrote one.
+        pid: Option<u32>,
+        /// The lock file.
+        path: PathBuf,
+    },
+}
+
+impl HasKind for StateError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::ReceiveBusy { .. } => ErrorKind::Transient,
+            Self::Sql { source, .. } if is_busy(source) => ErrorKind::Transient,
+            Self::Io { .. }
+            | Self::Sql { .. }
+            | Self::Corrupt { .. }
+            | Self::NewerSchema { .. } => ErrorKind::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::ReceiveBusy { .. } => {
+                Some("wait for it to finish, or stop it; then run 'sesh receive' again".into())
+            }
+            Self::Corrupt { path, .. } => Some(format!(
+                "the state is a cache plus receive cursors; moving '{}' aside makes a fresh one (already received messages may then be received again)",
+                path.display()
+            )),
+            Self::NewerSchema { .. } => {
+                Some("use the newer sesh, or a separate --state-dir".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A path as stored: its nodes and how often it failed since it last worked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathRecord {
+    /// The nodes, guard first.
+    pub path: OnionPath,
+    /// Failures counted against it (protocol.md §7.7: at 3 it is dropped).
+    pub failures: u32,
+}
+
+/// A swarm as cached for one Session ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedSwarm {
+    /// The swarm.
+    pub swarm: Swarm,
+    /// When it was learned (local clock, ms since the epoch).
+    pub fetched_ms: u64,
+}
+
+/// The node pool as cached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedPool {
+    /// The nodes, in fetched order, minus those dropped since.
+    pub nodes: Vec<Snode>,
+    /// When it was fetched (local clock, ms since the epoch).
+    pub fetched_ms: u64,
+}
+
+/// The client's state database. See the module docs for the schema.
+#[derive(Debug)]
+pub struct State {
+    conn: Connection,
+    dir: PathBuf,
+    db: PathBuf,
+}
+
+fn ms_to_sql(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+fn sql_to_ms(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A swarm id as the i64 with the same bits (SQLite integers are signed).
+fn swarm_to_sql(id: u64) -> i64 {
+    i64::from_be_bytes(id.to_be_bytes())
+}
+
+fn swarm_from_sql(v: i64) -> u64 {
+    u64::from_be_bytes(v.to_be_bytes())
+}
+
+impl State {
+    /// Opens (creating if needed, mode 0700) the state directory `dir` and its database.
+    ///
+    /// # Errors
+    /// [`StateError::Io`] when the directory cannot be made, [`StateError::Sql`] when the
+    /// database cannot be opened or set up, [`StateError::NewerSchema`] for a database of a
+    /// newer sesh.
+    pub fn open(dir: &Path) -> Result<Self, StateError> {
+        let mut b = fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(|source| StateError::Io {
+            action: "creating state directory",
+            path: dir.to_owned(),
+            source,
+        })?;
+        let db = dir.join(DB_FILE);
+        let sql = |action: &'static str| {
+            let path = db.clone();
+            move |source| StateError::Sql {
+                action,
+                path,
+                source,
+            }
+        };
+        let conn = Connection::open(&db).map_err(sql("opening"))?;
+        // Several sesh processes may share the database (WAL lets readers and one writer
+        // proceed together); a writer waits for another rather than failing at once.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql("setting the busy timeout"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql("turning on WAL"))?;
+        // FULL: a receive cursor, once committed, survives a power loss.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql("setting synchronous=FULL"))?;
+        let mut state = Self {
+            conn,
+            dir: dir.to_owned(),
+            db,
+        };
+        state.migrate()?;
+        Ok(state)
+    }
+
+    fn migrate(&mut self) -> Result<(), StateError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(self.sql("reading the schema version"))?;
+        match version {
+            0 => {
+                let tx = self
+                    .conn
+                    .transaction()
+                    .map_err(sql_err(&self.db, "creating the schema"))?;
+                tx.execute_batch(SCHEMA)
+                    .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+                    .and_then(|()| tx.commit())
+                    .map_err(sql_err(&self.db, "creating the schema"))?;
+                Ok(())
+            }
+            SCHEMA_VERSION => Ok(()),
+            found => Err(StateError::NewerSchema {
+                path: self.db.clone(),
+                found,
+            }),
+        }
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn sql(&self, action: &'static str) -> impl FnOnce(rusqlite::Error) -> StateError + use<> {
+        sql_err(&self.db, action)
+    }
+
+    fn corrupt(&self, what: &'static str, reason: impl ToString) -> StateError {
+        StateError::Corrupt {
+            path: self.db.clone(),
+            what,
+            reason: reason.to_string(),
+        }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<i64>, StateError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.sql("reading meta"))
+    }
+
+    fn set_meta(&self, key: &str, value: i64) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(drop)
+            .map_err(self.sql("writing meta"))
+    }
+
+    // ---- node pool -----------------------------------------------------------------------
+
+    /// The cached node pool, if one was ever fetched.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn pool(&self) -> Result<Option<CachedPool>, StateError> {
+        let Some(fetched) = self.meta("pool_fetched_ms")? else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT pubkey_ed25519, pubkey_x25519, public_ip, storage_port, swarm_id,
+                        storage_server_version
+                 FROM pool_node ORDER BY position",
+            )
+            .map_err(self.sql("reading the node pool"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(self.sql("reading the node pool"))?;
+        let mut nodes = Vec::with_capacity(rows.len());
+        for (ed, x, ip, port, swarm, version) in rows {
+            let bad = |e: String| self.corrupt("pool node", e);
+            let version = match version {
+                None => None,
+                Some(v) => {
+                    let parts: Vec<u16> = v
+                        .split('.')
+                        .map(str::parse)
+                        .collect::<Result<_, _>>()
+                        .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?;
+                    Some(<[u16; 3]>::try_from(parts).map_err(|_| bad(format!("version {v}")))?)
+                }
+            };
+            nodes.push(Snode {
+                ed25519: ed.parse().map_err(|e| bad(format!("{e}")))?,
+                x25519: x.parse().map_err(|e| bad(format!("{e}")))?,
+                ip: ip.parse().map_err(|e| bad(format!("{e}")))?,
+                port: u16::try_from(port).map_err(|e| bad(e.to_string()))?,
+                swarm_id: swarm_from_sql(swarm),
+                version,
+            });
+        }
+        Ok(Some(CachedPool {
+            nodes,
+            fetched_ms: sql_to_ms(fetched),
+        }))
+    }
+
+    /// Replaces the node pool, fetched at `fetched_ms`.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn save_pool(&mut self, nodes: &[Snode], fetched_ms: u64) -> Result<(), StateError> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "saving the node pool"))?;
+        let res = (|| {
+            tx.execute("DELETE FROM pool_node", [])?;
+            {
+                let mut ins = tx.prepare(
+                    "INSERT OR REPLACE INTO pool_node (pubkey_ed25519, pubkey_x25519, public_ip,
+                        storage_port, swarm_id, storage_server_version, position)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for (i, n) in nodes.iter().enumerate() {
+                    ins.execute(params![
+                        n.ed25519.to_hex(),
+                        n.x25519.to_hex(),
+                        n.ip.to_string(),
+                        i64::from(n.port),
+                        swarm_to_sql(n.swarm_id),
+                        n.version.map(|[a, b, c]| format!("{a}.{b}.{c}")),
+                        i64::try_from(i).unwrap_or(i64::MAX),
+                    ])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('pool_fetched_ms', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [ms_to_sql(fetched_ms)],
+            )?;
+            Ok(())
+        })();
+        res.and_then(|()| tx.commit())
+            .map_err(sql_err(&self.db, "saving the node pool"))
+    }
+
+    /// Drops a node from the pool, every cached swarm, the guards, and its strikes (after
+    /// "Next node not found" or 3 strikes, protocol.md §7.7). Paths are the caller's to mend.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn drop_node(&mut self, node: &Ed25519Pub) -> Result<(), StateError> {
+        let key = node.to_hex();
+        let swarms = self.all_swarms()?;
+        let guards = self.guards()?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "dropping a node"))?;
+        let res = (|| {
+            tx.execute("DELETE FROM pool_node WHERE pubkey_ed25519 = ?1", [&key])?;
+            tx.execute("DELETE FROM strike WHERE pubkey_ed25519 = ?1", [&key])?;
+            for (pubkey, cached) in &swarms {
+                if cached.swarm.members.iter().any(|m| m.ed25519 == *node) {
+                    let members: Vec<&Snode> = cached
+                        .swarm
+                        .members
+                        .iter()
+                        .filter(|m| m.ed25519 != *node)
+                        .collect();
+                    tx.execute(
+                        "UPDATE swarm SET members = ?2 WHERE pubkey = ?1",
+                        params![pubkey, to_json(&members)],
+                    )?;
+                }
+            }
+            if guards.iter().any(|g| g.ed25519 == *node) {
+                tx.execute("DELETE FROM guard", [])?;
+                for (i, g) in guards.iter().filter(|g| g.ed25519 != *node).enumerate() {
+                    tx.execute(
+                        "INSERT INTO guard (position, node) VALUES (?1, ?2)",
+                        params![i64::try_from(i).unwrap_or(i64::MAX), to_json(g)],
+                    )?;
+                }
+            }
+            Ok(())
+        })();
+        res.and_then(|()| tx.commit())
+            .map_err(sql_err(&self.db, "dropping a node"))
+    }
+
+    // ---- swarms --------------------------------------------------------------------------
+
+    fn all_swarms(&self) -> Result<Vec<(String, CachedSwarm)>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT pubkey, swarm_id, members, fetched_ms FROM swarm")
+            .map_err(self.sql("reading swarms"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(self.sql("reading swarms"))?;
+        rows.into_iter()
+            .map(|(pk, id, members, fetched)| {
+                let members: Vec<Snode> =
+                    serde_json::from_str(&members).map_err(|e| self.corrupt("swarm", e))?;
+                Ok((
+                    pk,
+                    CachedSwarm {
+                        swarm: Swarm {
+                            id: swarm_from_sql(id),
+                            members,
+                        },
+                        fetched_ms: sql_to_ms(fetched),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The cached swarm of a Session ID.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn swarm(&self, account: &SessionId) -> Result<Option<CachedSwarm>, StateError> {
+        let row: Option<(i64, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT swarm_id, members, fetched_ms FROM swarm WHERE pubkey = ?1",
+                [account.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(self.sql("reading a swarm"))?;
+        row.map(|(id, members, fetched)| {
+            let members: Vec<Snode> =
+                serde_json::from_str(&members).map_err(|e| self.corrupt("swarm", e))?;
+            Ok(CachedSwarm {
+                swarm: Swarm {
+                    id: swarm_from_sql(id),
+                    members,
+                },
+                fetched_ms: sql_to_ms(fetched),
+            })
+        })
+        .transpose()
+    }
+
+    /// Caches the swarm of a Session ID, learned at `fetched_ms`.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn save_swarm(
+        &mut self,
+        account: &SessionId,
+        swarm: &Swarm,
+        fetched_ms: u64,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO swarm (pubkey, swarm_id, members, fetched_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (pubkey) DO UPDATE SET swarm_id = excluded.swarm_id,
+                    members = excluded.members, fetched_ms = excluded.fetched_ms",
+                params![
+                    account.to_string(),
+                    swarm_to_sql(swarm.id),
+                    to_json(&swarm.members),
+                    ms_to_sql(fetched_ms)
+                ],
+            )
+            .map(drop)
+            .map_err(self.sql("saving a swarm"))
+    }
+
+    /// Forgets the cached swarm of a Session ID.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn forget_swarm(&mut self, account: &SessionId) -> Result<(), StateError> {
+        self.conn
+            .execute("DELETE FROM swarm WHERE pubkey = ?1", [account.to_string()])
+            .map(drop)
+            .map_err(self.sql("forgetting a swarm"))
+    }
+
+    // ---- guards and paths ----------------------------------------------------------------
+
+    /// The guards that answered their test, in the order found.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn guards(&self) -> Result<Vec<Snode>, StateError> {
+        self.json_column("SELECT node FROM guard ORDER BY position", "guard")
+    }
+
+    /// Replaces the guards.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn save_guards(&mut self, guards: &[Snode]) -> Result<(), StateError> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "saving guards"))?;
+        let res = (|| {
+            tx.execute("DELETE FROM guard", [])?;
+            for (i, g) in guards.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO guard (position, node) VALUES (?1, ?2)",
+                    params![i64::try_from(i).unwrap_or(i64::MAX), to_json(g)],
+                )?;
+            }
+            Ok(())
+        })();
+        res.and_then(|()| tx.commit())
+            .map_err(sql_err(&self.db, "saving guards"))
+    }
+
+    /// The saved paths. A stored path that is no longer valid (a node twice) is skipped.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn paths(&self) -> Result<Vec<PathRecord>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hops, failures FROM path ORDER BY position")
+            .map_err(self.sql("reading paths"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(self.sql("reading paths"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (hops, failures) in rows {
+            let hops: Vec<Snode> =
+                serde_json::from_str(&hops).map_err(|e| self.corrupt("path", e))?;
+            if let Ok(path) = OnionPath::new(hops) {
+                out.push(PathRecord {
+                    path,
+                    failures: u32::try_from(failures).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the saved paths.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn save_paths(&mut self, paths: &[PathRecord]) -> Result<(), StateError> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "saving paths"))?;
+        let res = (|| {
+            tx.execute("DELETE FROM path", [])?;
+            for (i, p) in paths.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO path (position, hops, failures) VALUES (?1, ?2, ?3)",
+                    params![
+                        i64::try_from(i).unwrap_or(i64::MAX),
+                        to_json(p.path.hops()),
+                        i64::from(p.failures)
+                    ],
+                )?;
+            }
+            Ok(())
+        })();
+        res.and_then(|()| tx.commit())
+            .map_err(sql_err(&self.db, "saving paths"))
+    }
+
+    /// Adds a strike against a node and returns its count.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn strike(&mut self, node: &Ed25519Pub) -> Result<u32, StateError> {
+        self.conn
+            .query_row(
+                "INSERT INTO strike (pubkey_ed25519, count) VALUES (?1, 1)
+                 ON CONFLICT (pubkey_ed25519) DO UPDATE SET count = count + 1
+                 RETURNING count",
+                [node.to_hex()],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|c| u32::try_from(c).unwrap_or(u32::MAX))
+            .map_err(self.sql("counting a strike"))
+    }
+
+    /// A node's strikes.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn strikes(&self, node: &Ed25519Pub) -> Result<u32, StateError> {
+        self.conn
+            .query_row(
+                "SELECT count FROM strike WHERE pubkey_ed25519 = ?1",
+                [node.to_hex()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|c| c.map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)))
+            .map_err(self.sql("reading strikes"))
+    }
+
+    // ---- network clock -------------------------------------------------------------------
+
+    /// The last known network clock offset: network time minus local time, in ms.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn clock_offset_ms(&self) -> Result<Option<i64>, StateError> {
+        self.meta("clock_offset_ms")
+    }
+
+    /// Saves the network clock offset.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn save_clock_offset_ms(&mut self, offset: i64) -> Result<(), StateError> {
+        self.set_meta("clock_offset_ms", offset)
+    }
+
+    // ---- receiving -----------------------------------------------------------------------
+
+    /// The hash of the last message delivered from `account`'s `namespace`: the `last_hash`
+    /// for the next retrieve.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn cursor(
+        &self,
+        account: &SessionId,
+        namespace: i16,
+    ) -> Result<Option<String>, StateError> {
+        self.conn
+            .query_row(
+                "SELECT last_hash FROM cursor WHERE account = ?1 AND namespace = ?2",
+                params![account.to_string(), namespace],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql("reading the receive cursor"))
+    }
+
+    /// Whether the message `hash` of `account`'s `namespace` was delivered already (and has
+    /// not expired from the seen set since).
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn is_seen(
+        &self,
+        account: &SessionId,
+        namespace: i16,
+        hash: &str,
+    ) -> Result<bool, StateError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM seen WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
+                params![account.to_string(), namespace, hash],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(self.sql("reading the seen set"))
+    }
+
+    /// Records that the message `hash` (expiring at `expires_ms`) was delivered, and moves the
+    /// cursor to it, in one transaction.
+    ///
+    /// Call it *after* the message has been written out: a crash before this call delivers
+    /// the message again on the next run, a crash after it does not, and no message is ever
+    /// lost. Calling it again for the same message changes nothing but the cursor.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; then neither the seen set nor the cursor changed.
+    pub fn mark_delivered(
+        &mut self,
+        account: &SessionId,
+        namespace: i16,
+        hash: &str,
+        expires_ms: u64,
+    ) -> Result<(), StateError> {
+        let account = account.to_string();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "recording a delivered message"))?;
+        let res = tx
+            .execute(
+                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
+                params![account, namespace, hash, ms_to_sql(expires_ms)],
+            )
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT INTO cursor (account, namespace, last_hash) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
+                    params![account, namespace, hash],
+                )
+            });
+        res.and_then(|_| tx.commit())
+            .map_err(sql_err(&self.db, "recording a delivered message"))
+    }
+
+    /// Forgets seen messages that expired before `now_ms`: the swarm has dropped them, so
+    /// they cannot come back. Returns how many were forgotten.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn prune_seen(&mut self, now_ms: u64) -> Result<usize, StateError> {
+        self.conn
+            .execute(
+                "DELETE FROM seen WHERE expires_ms < ?1",
+                [ms_to_sql(now_ms)],
+            )
+            .map_err(self.sql("pruning the seen set"))
+    }
+
+    /// Takes the exclusive receive lock of `account`: only one `sesh receive` per account
+    /// runs at a time, or both would deliver the same messages. Released when the
+    /// [`ReceiveLock`] is dropped (or the process ends).
+    ///
+    /// # Errors
+    /// [`StateError::ReceiveBusy`] (naming the holder's pid when it wrote one) if another
+    /// process, or another [`ReceiveLock`] in this one, holds it; [`StateError::Io`] if the
+    /// lock file cannot be opened or written.
+    pub fn lock_receive(&self, account: &SessionId) -> Result<ReceiveLock, StateError> {
+        let path = self.dir.join(format!("receive-{account}.lock"));
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_owned();
+            move |source| StateError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        // Never truncate on open: that would erase the holder's pid.
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io("opening lock file", &path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(StateError::ReceiveBusy {
+                    account: account.short(),
+                    pid: text.trim().parse().ok(),
+                    path,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io("locking", &path)(e)),
+        }
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush())
+            .map_err(io("writing lock file", &path))?;
+        Ok(ReceiveLock { _file: file, path })
+    }
+
+    fn json_column<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        what: &'static str,
+    ) -> Result<Vec<T>, StateError> {
+        let mut stmt = self.conn.prepare(query).map_err(self.sql("reading"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(self.sql("reading"))?;
+        rows.iter()
+            .map(|t| serde_json::from_str(t).map_err(|e| self.corrupt(what, e)))
+            .collect()
+    }
+}
+
+/// The exclusive right to receive for one account; see [`State::lock_receive`].
+#[derive(Debug)]
+pub struct ReceiveLock {
+    _file: fs::File,
+    path: PathBuf,
+}
+
+impl ReceiveLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn sql_err(db: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> StateError + use<> {
+    let path = db.to_owned();
+    move |source| StateError::Sql {
+        action,
+        path,
+        source,
+    }
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("should serialize nodes: plain strings and numbers")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,815 @@
+//! The client against an in-memory network that answers like real nodes: the seed's node
+//! list, direct `get_swarm` for guard tests, and onion requests peeled hop by hop with the
+//! real `onion::peel`, answered by the destination with `Final::respond`.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use blake2::Digest as _;
+use ed25519_dalek::Verifier as _;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::clock::FixedClock;
+use crate::identity::Seed;
+use crate::network::SeedNode;
+use crate::onion::{Peeled, hop, peel};
+use crate::swarm::{space, swarm_for};
+use crate::transport::Reply;
+
+/// A deterministic generator (splitmix64). Not secure; tests only.
+#[derive(Clone, Debug)]
+struct TestRng(u64);
+
+impl RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for TestRng {}
+
+const NOW: u64 = 1_700_000_000_000;
+const SEED_URL: &str = "http://127.0.0.1:9/json_rpc";
+const SWARMS: [u64; 3] = [
+    0x1000_0000_0000_0000,
+    0x8000_0000_0000_0000,
+    0xc000_0000_0000_0000,
+];
+const NODES: u8 = 18;
+const HOUR: u64 = 60 * 60 * 1000;
+
+struct FakeNode {
+    snode: Snode,
+    secret: [u8; 32],
+}
+
+/// What the fake network saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Event {
+    Seed,
+    Direct {
+        node: Ed25519Pub,
+        method: String,
+    },
+    Onion {
+        relays: Vec<Ed25519Pub>,
+        dest: Ed25519Pub,
+        method: String,
+        status: u16,
+    },
+    PathError {
+        status: u16,
+    },
+}
+
+struct World {
+    time_ms: u64,
+    messages: HashMap<(String, i64), Vec<Value>>,
+    /// Relays answer "Next node not found" for these.
+    unknown: HashSet<Ed25519Pub>,
+    /// Whether the seed's list has swarm ids.
+    seed_swarm_ids: bool,
+    log: Vec<Event>,
+    rng: TestRng,
+}
+
+struct Net {
+    nodes: Vec<FakeNode>,
+    world: Mutex<World>,
+}
+
+#[derive(Clone)]
+struct Fake(Arc<Net>);
+
+impl Transport for Fake {
+    fn post(
+        &self,
+        target: &Target,
+        body: Vec<u8>,
+        _timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        let reply = self.0.handle(target, &body);
+        async move { reply }
+    }
+}
+
+fn json_reply(status: u16, body: &Value) -> Reply {
+    match body {
+        Value::String(s) => Reply {
+            status,
+            content_type: Some("text/plain".into()),
+            body: s.clone().into_bytes(),
+        },
+        other => Reply {
+            status,
+            content_type: Some("application/json".into()),
+            body: other.to_string().into_bytes(),
+        },
+    }
+}
+
+fn message_hash(pubkey: &SessionId, ns: i64, data: &[u8]) -> String {
+    let mut h = blake2::Blake2b::<blake2::digest::consts::U32>::new();
+    h.update(pubkey.to_bytes());
+    if ns != 0 {
+        h.update(ns.to_string().as_bytes());
+    }
+    h.update(data);
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(h.finalize())
+}
+
+impl Net {
+    fn fake(seed: u64) -> Fake {
+        let mut rng = TestRng(seed);
+        let nodes = (0..NODES)
+            .map(|i| {
+                let mut secret = [0u8; 32];
+                rng.fill_bytes(&mut secret);
+                let mut ed = [0u8; 32];
+                rng.fill_bytes(&mut ed);
+                FakeNode {
+                    snode: Snode {
+                        ed25519: Ed25519Pub(ed),
+                        x25519: hop::x25519_public(&secret),
+                        ip: Ipv4Addr::new(127, 0, i, 1),
+                        port: 30000 + u16::from(i),
+                        swarm_id: SWARMS[usize::from(i) % SWARMS.len()],
+                        version: Some([2, 11, 0]),
+                    },
+                    secret,
+                }
+            })
+            .collect();
+        Fake(Arc::new(Self {
+            nodes,
+            world: Mutex::new(World {
+                time_ms: NOW,
+                messages: HashMap::new(),
+                unknown: HashSet::new(),
+                seed_swarm_ids: true,
+                log: Vec::new(),
+                rng,
+            }),
+        }))
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap()
+    }
+
+    fn by_ed(&self, k: &Ed25519Pub) -> Option<&FakeNode> {
+        self.nodes.iter().find(|n| n.snode.ed25519 == *k)
+    }
+
+    fn true_swarm(&self, pk: &SessionId) -> (u64, Vec<&Snode>) {
+        let id = swarm_for(space(pk.x25519().as_bytes()), &SWARMS).unwrap();
+        let members = self
+            .nodes
+            .iter()
+            .map(|n| &n.snode)
+            .filter(|s| s.swarm_id == id)
+            .collect();
+        (id, members)
+    }
+
+    fn swarm_json(&self, pk: &SessionId, t: u64) -> Value {
+        let (id, members) = self.true_swarm(pk);
+        json!({
+            "snodes": members.iter().map(|m| m.to_swarm_entry()).collect::<Vec<_>>(),
+            "swarm": format!("{id:x}"),
+            "t": t,
+            "hf": [19, 3],
+        })
+    }
+
+    fn handle(&self, target: &Target, body: &[u8]) -> Result<Reply, TransportError> {
+        match target {
+            Target::Seed(s) => {
+                self.world().log.push(Event::Seed);
+                if s.url != SEED_URL {
+                    return Err(TransportError::Connect {
+                        reason: "refused".into(),
+                    });
+                }
+                let with_ids = self.world().seed_swarm_ids;
+                let states: Vec<Value> = self
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let mut v = json!({
+                            "public_ip": n.snode.ip.to_string(),
+                            "storage_port": n.snode.port,
+                            "pubkey_ed25519": n.snode.ed25519.to_hex(),
+                            "pubkey_x25519": n.snode.x25519.to_hex(),
+                            "requested_unlock_height": 0,
+                            "storage_server_version": [2, 11, 0],
+                        });
+                        if with_ids {
+                            v["swarm_id"] = json!(n.snode.swarm_id);
+                        }
+                        v
+                    })
+                    .collect();
+                Ok(json_reply(
+                    200,
+                    &json!({"jsonrpc": "2.0", "id": 0,
+                            "result": {"height": 100, "service_node_states": states}}),
+                ))
+            }
+            Target::Node { addr, path } => {
+                let Some(node) = self
+                    .nodes
+                    .iter()
+                    .find(|n| n.snode.ip == *addr.ip() && n.snode.port == addr.port())
+                else {
+                    return Err(TransportError::Connect {
+                        reason: "refused".into(),
+                    });
+                };
+                match *path {
+                    STORAGE_RPC_PATH => {
+                        let req: Value = serde_json::from_slice(body).unwrap();
+                        self.world().log.push(Event::Direct {
+                            node: node.snode.ed25519,
+                            method: req["method"].as_str().unwrap().to_owned(),
+                        });
+                        let (status, body) = self.rpc(node, &req);
+                        Ok(json_reply(status, &body))
+                    }
+                    ONION_REQ_PATH => Ok(self.onion(node, body)),
+                    other => panic!("unexpected path {other}"),
+                }
+            }
+        }
+    }
+
+    /// A relay passes the request on in-process; the destination answers it.
+    fn onion(&self, guard: &FakeNode, body: &[u8]) -> Reply {
+        let mut relays = Vec::new();
+        let mut cur = guard;
+        let mut layer = body.to_vec();
+        loop {
+            let peeled = peel(&cur.secret, &layer);
+            match peeled {
+                Err(e) => {
+                    let (status, text) = e.http_reply(&mut self.world().rng);
+                    self.world().log.push(Event::PathError { status });
+                    return json_reply(status, &Value::String(text));
+                }
+                Ok(Peeled::Relay(r)) => {
+                    relays.push(cur.snode.ed25519);
+                    let next = self.by_ed(&r.destination);
+                    let unknown = self.world().unknown.contains(&r.destination);
+                    match next {
+                        Some(n) if !unknown => {
+                            cur = n;
+                            layer = r.next_layer;
+                        }
+                        _ => {
+                            self.world().log.push(Event::PathError { status: 502 });
+                            return json_reply(
+                                502,
+                                &Value::String(format!(
+                                    "Next node not found: {}",
+                                    r.destination.to_hex()
+                                )),
+                            );
+                        }
+                    }
+                }
+                Ok(Peeled::Final(f)) => {
+                    let req: Value = serde_json::from_slice(&f.payload).unwrap();
+                    let (status, answer) = self.rpc(cur, &req);
+                    let mut w = self.world();
+                    w.log.push(Event::Onion {
+                        relays,
+                        dest: cur.snode.ed25519,
+                        method: req["method"].as_str().unwrap().to_owned(),
+                        status,
+                    });
+                    let out = f.respond(status, &answer, &mut w.rng).unwrap();
+                    return Reply {
+                        status: 200,
+                        content_type: Some("text/plain".into()),
+                        body: out,
+                    };
+                }
+                Ok(Peeled::Proxy(_)) => panic!("no proxy requests expected"),
+            }
+        }
+    }
+
+    /// The storage RPC methods the client uses, with the storage server's checks (§4, §15).
+    fn rpc(&self, node: &FakeNode, req: &Value) -> (u16, Value) {
+        let t = self.world().time_ms;
+        let p = &req["params"];
+        let text = |s: &str| Value::String(s.to_owned());
+        let pubkey = || -> SessionId { p["pubkey"].as_str().unwrap().parse().unwrap() };
+        let in_swarm = |pk: &SessionId| {
+            self.true_swarm(pk)
+                .1
+                .iter()
+                .any(|m| m.ed25519 == node.snode.ed25519)
+        };
+        match req["method"].as_str().unwrap() {
+            "info" => (
+                200,
+                json!({"version": [2, 11, 0], "timestamp": t, "t": t, "hf": [19, 3]}),
+            ),
+            "get_swarm" => (200, self.swarm_json(&pubkey(), t)),
+            "store" => {
+                let pk = pubkey();
+                if !in_swarm(&pk) {
+                    return (421, self.swarm_json(&pk, t));
+                }
+                let ttl = p["ttl"].as_u64().unwrap();
+                let ts = p["timestamp"].as_u64().unwrap();
+                if !(10_000..=14 * 24 * HOUR).contains(&ttl) {
+                    return (403, text("Provided expiry/TTL is not valid."));
+                }
+                if ts > t + 10_000 {
+                    return (406, text("Timestamp error: check your clock"));
+                }
+                let ns = p["namespace"].as_i64().unwrap_or(0);
+                let data = base64::engine::general_purpose::STANDARD
+                    .decode(p["data"].as_str().unwrap())
+                    .unwrap();
+                let hash = message_hash(&pk, ns, &data);
+                let mut w = self.world();
+                let list = w.messages.entry((pk.to_string(), ns)).or_default();
+                let already = list.iter().any(|m| m["hash"] == hash);
+                if !already {
+                    list.push(
+                        json!({"hash": hash, "timestamp": ts, "expiration": ts + ttl,
+                                     "data": p["data"]}),
+                    );
+                }
+                let mut entry = json!({"hash": hash, "signature": "c2ln", "expiry": ts + ttl});
+                if already {
+                    entry["already"] = json!(true);
+                }
+                (
+                    200,
+                    json!({"hash": hash, "swarm": {node.snode.ed25519.to_hex(): entry},
+                           "t": t, "hf": [19, 3]}),
+                )
+            }
+            "retrieve" => {
+                let pk = pubkey();
+                if !in_swarm(&pk) {
+                    return (421, self.swarm_json(&pk, t));
+                }
+                let ns = p["namespace"].as_i64().unwrap_or(0);
+                let Some(ts) = p["timestamp"].as_u64() else {
+                    return (401, text("retrieve: request signature required"));
+                };
+                let ed: Ed25519Pub = p["pubkey_ed25519"].as_str().unwrap().parse().unwrap();
+                if ed.to_x25519() != Some(pk.x25519()) {
+                    return (401, text("pubkey_ed25519 does not match pubkey"));
+                }
+                if ts.abs_diff(t) > 60_000 {
+                    return (406, text("retrieve timestamp too far from current time"));
+                }
+                let sig: [u8; 64] = base64::engine::general_purpose::STANDARD
+                    .decode(p["signature"].as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap();
+                let ns_str = if ns == 0 {
+                    String::new()
+                } else {
+                    ns.to_string()
+                };
+                let signed = format!("retrieve{ns_str}{ts}");
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(&ed.0).unwrap();
+                if vk
+                    .verify(
+                        signed.as_bytes(),
+                        &ed25519_dalek::Signature::from_bytes(&sig),
+                    )
+                    .is_err()
+                {
+                    return (401, text("retrieve signature verification failed"));
+                }
+                let w = self.world();
+                let all = w
+                    .messages
+                    .get(&(pk.to_string(), ns))
+                    .cloned()
+                    .unwrap_or_default();
+                let last = p["last_hash"].as_str().unwrap_or("");
+                let start = all
+                    .iter()
+                    .position(|m| m["hash"] == last)
+                    .map_or(0, |i| i + 1);
+                (
+                    200,
+                    json!({"messages": all[start..], "more": false, "t": t, "hf": [19, 3]}),
+                )
+            }
+            other => (400, text(&format!("no method {other}"))),
+        }
+    }
+}
+
+impl Fake {
+    fn log(&self) -> Vec<Event> {
+        self.0.world().log.clone()
+    }
+
+    fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
+        self.log().iter().filter(|e| f(e)).count()
+    }
+
+    fn onion_events(&self, method: &str) -> Vec<(Vec<Ed25519Pub>, Ed25519Pub, u16)> {
+        self.log()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Onion {
+                    relays,
+                    dest,
+                    method: m,
+                    status,
+                } if m == method => Some((relays, dest, status)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn network() -> Network {
+    Network {
+        name: "fake".into(),
+        subnet_diversity: true,
+        seeds: vec![SeedNode {
+            url: SEED_URL.into(),
+            pin: None,
+        }],
+    }
+}
+
+type TestClient = Client<Fake, FixedClock, TestRng>;
+
+fn client(net: &Fake, dir: &Path, now: u64, seed: u64) -> TestClient {
+    Client::open(
+        network(),
+        dir,
+        net.clone(),
+        FixedClock::from_ms(now),
+        TestRng(seed),
+    )
+    .unwrap()
+}
+
+fn recipient() -> Identity {
+    Identity::from_seed(Seed::from_legacy(&[7; 16]))
+}
+
+fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+#[tokio::test]
+async fn pool_is_fetched_from_the_seed_once_and_reused() {
+    let net = Net::fake(1);
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = || net.count(|e| *e == Event::Seed);
+    {
+        let mut c = client(&net, dir.path(), NOW, 1);
+        assert_eq!(c.pool(false).await.unwrap().len(), usize::from(NODES));
+        assert_eq!(c.pool(false).await.unwrap().len(), usize::from(NODES));
+        assert_eq!(seeds(), 1);
+        assert_eq!(c.pool_fetched_ms(), Some(NOW));
+    }
+    // A second run within 2 h uses the cache.
+    let mut c = client(&net, dir.path(), NOW + HOUR, 2);
+    let pool = c.pool(false).await.unwrap();
+    assert_eq!(pool.len(), usize::from(NODES));
+    assert_eq!(pool.swarm_ids(), SWARMS);
+    assert_eq!(seeds(), 1);
+    assert_eq!(c.pool_fetched_ms(), Some(NOW));
+    // --refresh fetches.
+    c.pool(true).await.unwrap();
+    assert_eq!(seeds(), 2);
+    // After 2 h the cache is stale.
+    let mut c = client(&net, dir.path(), NOW + 3 * HOUR, 3);
+    c.pool(false).await.unwrap();
+    assert_eq!(seeds(), 3);
+    assert_eq!(c.pool_fetched_ms(), Some(NOW + 3 * HOUR));
+}
+
+#[tokio::test]
+async fn unreachable_seeds_are_a_transient_error() {
+    let net = Net::fake(1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut net_cfg = network();
+    net_cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    let mut c = Client::open(
+        net_cfg,
+        dir.path(),
+        net.clone(),
+        FixedClock::from_ms(NOW),
+        TestRng(1),
+    )
+    .unwrap();
+    let err = c.pool(false).await.unwrap_err();
+    assert!(matches!(err, Error::NoSeed { tried: 1, .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Transient);
+}
+
+#[tokio::test]
+async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
+    let who = recipient().session_id();
+    let net = Net::fake(2);
+    let (id, members) = net.0.true_swarm(&who);
+    let want: HashSet<Ed25519Pub> = members.iter().map(|m| m.ed25519).collect();
+
+    // With swarm ids in the node list: computed, no request.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 1);
+    let swarm = c.swarm_for(&who).await.unwrap();
+    assert_eq!(swarm.id, id);
+    assert_eq!(
+        swarm
+            .members
+            .iter()
+            .map(|m| m.ed25519)
+            .collect::<HashSet<_>>(),
+        want
+    );
+    assert!(net.onion_events("get_swarm").is_empty());
+
+    // Without: a get_swarm through an onion path, then the cache.
+    let net = Net::fake(2);
+    net.0.world().seed_swarm_ids = false;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 1);
+    let swarm = c.swarm_for(&who).await.unwrap();
+    assert_eq!(swarm.id, id);
+    assert_eq!(
+        swarm
+            .members
+            .iter()
+            .map(|m| m.ed25519)
+            .collect::<HashSet<_>>(),
+        want
+    );
+    let asked = net.onion_events("get_swarm");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].0.len(), 3);
+    let again = c.swarm_for(&who).await.unwrap();
+    assert_eq!(again.members.len(), swarm.members.len());
+    assert_eq!(net.onion_events("get_swarm").len(), 1);
+    assert!(c.state().swarm(&who).unwrap().is_some());
+}
+
+#[tokio::test]
+async fn store_goes_through_a_three_hop_path_and_is_idempotent() {
+    let to = recipient().session_id();
+    let net = Net::fake(3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let data = b"sealed message bytes";
+    let out = c.store(&to, &b64(data), 14 * 24 * HOUR, NOW).await.unwrap();
+    assert_eq!(out.hash, message_hash(&to, 0, data));
+    let stores = net.onion_events("store");
+    assert_eq!(stores.len(), 1);
+    let (relays, dest, status) = &stores[0];
+    assert_eq!(*status, 200);
+    assert_eq!(*dest, out.node);
+    assert_eq!(relays.len(), 3, "guard and two more hops");
+    assert!(!relays.contains(dest));
+    assert_eq!(relays.iter().collect::<HashSet<_>>().len(), 3);
+    assert!(net.0.true_swarm(&to).1.iter().any(|m| m.ed25519 == *dest));
+    // The guard was tested with a direct get_swarm; nothing else went direct.
+    let direct: Vec<Event> = net
+        .log()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Direct { .. }))
+        .collect();
+    assert!(direct.contains(&Event::Direct {
+        node: relays[0],
+        method: "get_swarm".into()
+    }));
+    assert!(
+        direct
+            .iter()
+            .all(|e| matches!(e, Event::Direct { method, .. } if method == "get_swarm"))
+    );
+    // Again: the same hash, still one message.
+    let again = c.store(&to, &b64(data), 14 * 24 * HOUR, NOW).await.unwrap();
+    assert_eq!(again.hash, out.hash);
+    assert_eq!(net.0.world().messages[&(to.to_string(), 0)].len(), 1);
+
+    // Bad input never reaches the network.
+    let err = c.store(&to, &b64(data), 1_000, NOW).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let err = c.store(&to, "", HOUR, NOW).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn paths_and_guards_are_reused_by_the_next_run() {
+    let net = Net::fake(4);
+    let dir = tempfile::tempdir().unwrap();
+    let first = client(&net, dir.path(), NOW, 5).paths().await.unwrap();
+    assert_eq!(first.len(), 2);
+    for p in &first {
+        assert_eq!(p.hops().len(), 3);
+        let subnets: HashSet<_> = p.hops().iter().map(Snode::subnet24).collect();
+        assert_eq!(subnets.len(), 3);
+    }
+    let tests = net.count(|e| matches!(e, Event::Direct { .. }));
+    let second = client(&net, dir.path(), NOW + 60_000, 6)
+        .paths()
+        .await
+        .unwrap();
+    assert_eq!(second, first);
+    assert_eq!(net.count(|e| matches!(e, Event::Direct { .. })), tests);
+}
+
+#[tokio::test]
+async fn signed_retrieve_returns_messages_after_last_hash() {
+    let me = recipient();
+    let net = Net::fake(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 7);
+    let a = c
+        .store(&me.session_id(), &b64(b"first"), HOUR, NOW)
+        .await
+        .unwrap();
+    let b = c
+        .store(&me.session_id(), &b64(b"second"), HOUR, NOW + 1)
+        .await
+        .unwrap();
+    let got = c.retrieve(&me, 0, None).await.unwrap();
+    assert!(!got.more);
+    let hashes: Vec<&str> = got.messages.iter().map(|m| m.hash.as_str()).collect();
+    assert_eq!(hashes, [a.hash.as_str(), b.hash.as_str()]);
+    assert_eq!(got.messages[0].decode_data().unwrap(), b"first");
+    assert_eq!(got.messages[1].timestamp_ms, NOW + 1);
+    assert_eq!(got.messages[1].expiration_ms, NOW + 1 + HOUR);
+    let after = c.retrieve(&me, 0, Some(&a.hash)).await.unwrap();
+    assert_eq!(after.messages.len(), 1);
+    assert_eq!(after.messages[0].hash, b.hash);
+    // The node checked the signature: every retrieve answered 200.
+    assert!(
+        net.onion_events("retrieve")
+            .iter()
+            .all(|(_, _, status)| *status == 200)
+    );
+}
+
+#[tokio::test]
+async fn wrong_swarm_answer_moves_to_the_new_swarm() {
+    let to = recipient().session_id();
+    let net = Net::fake(6);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 8);
+    // A stale cached swarm: the members of another swarm.
+    let (right, _) = net.0.true_swarm(&to);
+    let wrong = *SWARMS.iter().find(|&&s| s != right).unwrap();
+    let stale: Vec<Snode> = net
+        .0
+        .nodes
+        .iter()
+        .map(|n| n.snode.clone())
+        .filter(|s| s.swarm_id == wrong)
+        .collect();
+    c.pool(false).await.unwrap();
+    c.state()
+        .save_swarm(
+            &to,
+            &Swarm {
+                id: wrong,
+                members: stale,
+            },
+            NOW,
+        )
+        .unwrap();
+
+    let out = c.store(&to, &b64(b"hello"), HOUR, NOW).await.unwrap();
+    let stores = net.onion_events("store");
+    assert_eq!(stores.len(), 2);
+    assert_eq!(stores[0].2, 421);
+    assert_eq!(stores[1].2, 200);
+    assert_eq!(stores[1].1, out.node);
+    // The cache now holds the swarm from the 421 answer.
+    let cached = c.state().swarm(&to).unwrap().unwrap();
+    assert_eq!(cached.swarm.id, right);
+    assert!(cached.swarm.members.iter().any(|m| m.ed25519 == out.node));
+}
+
+#[tokio::test]
+async fn clock_out_of_sync_is_fixed_once_and_retried() {
+    let me = recipient();
+    let net = Net::fake(7);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 9);
+    c.paths().await.unwrap();
+    assert_eq!(c.network_now_ms(), NOW);
+    // The network's clock is 5 minutes ahead of ours.
+    let ahead = NOW + 5 * 60_000;
+    net.0.world().time_ms = ahead;
+    let got = c.retrieve(&me, 0, None).await.unwrap();
+    assert!(got.messages.is_empty());
+    let methods: Vec<(String, u16)> = net
+        .log()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Onion { method, status, .. } => Some((method, status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            ("retrieve".to_owned(), 406),
+            ("info".to_owned(), 200),
+            ("retrieve".to_owned(), 200)
+        ]
+    );
+    assert_eq!(c.network_now_ms(), ahead);
+    assert_eq!(c.clock_offset_ms(), 5 * 60_000);
+    // The offset is remembered.
+    drop(c);
+    let c = client(&net, dir.path(), NOW, 10);
+    assert_eq!(c.network_now_ms(), ahead);
+}
+
+#[tokio::test]
+async fn node_not_found_drops_the_node_and_mends_the_path() {
+    let net = Net::fake(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 11);
+    let paths = c.paths().await.unwrap();
+    // Both middle hops have left the network.
+    let gone: Vec<Ed25519Pub> = paths.iter().map(|p| p.hops()[1].ed25519).collect();
+    net.0.world().unknown.extend(gone.iter().copied());
+    let in_paths: HashSet<Ed25519Pub> = paths
+        .iter()
+        .flat_map(|p| p.hops().iter().map(|h| h.ed25519))
+        .collect();
+    let dest = net
+        .0
+        .nodes
+        .iter()
+        .map(|n| n.snode.clone())
+        .find(|s| !in_paths.contains(&s.ed25519))
+        .unwrap();
+    let (status, body) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(body["version"], json!([2, 11, 0]));
+    assert!(net.count(|e| *e == Event::PathError { status: 502 }) >= 1);
+
+    let dropped: Vec<Ed25519Pub> = gone
+        .iter()
+        .copied()
+        .filter(|g| c.pool_ref().get(g).is_none())
+        .collect();
+    assert!(!dropped.is_empty());
+    let now_paths = c.paths().await.unwrap();
+    assert_eq!(now_paths.len(), 2);
+    let stored_pool = c.state().pool().unwrap().unwrap().nodes;
+    for g in &dropped {
+        assert!(now_paths.iter().all(|p| !p.contains(g)));
+        assert!(stored_pool.iter().all(|n| n.ed25519 != *g));
+    }
+    // The guards are unchanged: only the failed hop was replaced.
+    let guards: Vec<_> = now_paths.iter().map(|p| p.guard().ed25519).collect();
+    let before: Vec<_> = paths.iter().map(|p| p.guard().ed25519).collect();
+    assert_eq!(guards, before);
+    assert_eq!(c.state().paths().unwrap().len(), 2);
+}
+
+#[test]
+fn retrieve_signature_text() {
+    assert_eq!(retrieve_signature_message(0, 1234), b"retrieve1234");
+    assert_eq!(retrieve_signature_message(-10, 5), b"retrieve-105");
+    assert_eq!(retrieve_signature_message(2, 5), b"retrieve25");
+}
+
+#[test]
+fn nodes_are_named_by_short_key() {
+    assert_eq!(short_key(&Ed25519Pub([0xab; 32])), "abababab…abab");
+}
