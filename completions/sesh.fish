@@ -38,6 +38,8 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "seal" -d 'Seal a message 
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, and a seed'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "nodes" -d 'List the service nodes of the network'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "send" -d 'Send a message to one or more Session IDs through onion paths'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "receive" -d 'Receive new messages through onion paths, each exactly once'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -108,3 +110,24 @@ complete -c sesh -n "__fish_sesh_using_subcommand nodes" -l json -d 'Print JSON 
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s m -l message -d 'The text [default: standard input, less one trailing newline]' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l name -d 'Send DISPLAY_NAME as the sender\'s display name' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l ttl -d 'How long the swarm keeps the message (10s to 14d)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l max -d 'Stop after N messages' -r
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l interval -d 'How often --follow polls' -r
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -s f -l follow -d 'Keep polling for new messages until interrupted'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -s V -l version -d 'Print version'

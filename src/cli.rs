@@ -225,6 +225,37 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Nodes(NodesArgs),
+    /// Send a message to one or more Session IDs through onion paths.
+    #[command(
+        long_about = "Seal a message for each RECIPIENT and store it in the recipient's swarm \
+                      through a 3-hop onion request: no service node learns both who sends and \
+                      who receives. The text comes from -m, or from standard input (less one \
+                      trailing newline).\n\nFor each recipient one line is printed: the \
+                      recipient's Session ID and the stored message's hash (with --json: \
+                      {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\"}). A failed \
+                      attempt is retried on another path or swarm member with the same sealed \
+                      payload, so a retry never stores a second message. Exit status 4 when \
+                      some recipients failed, 3 when the network could not be reached.",
+        after_long_help = AFTER_HELP
+    )]
+    Send(SendArgs),
+    /// Receive new messages through onion paths, each exactly once.
+    #[command(
+        long_about = "Fetch this identity's new messages from its swarm through a 3-hop onion \
+                      request (a signed retrieve), open them, and print each once, oldest \
+                      first. Across runs no message is lost or repeated: the position in the \
+                      inbox and the hashes already delivered are kept in the state directory, \
+                      and advanced only after a message has been written out, so a crash \
+                      delivers it again rather than losing it. Only one receive per identity \
+                      runs at a time.\n\nWith --follow, polls until interrupted (SIGINT or \
+                      SIGTERM), --timeout passes, or standard output is closed. A message that \
+                      does not open is reported on standard error with its hash and the rest \
+                      go on (exit status 4).\n\nText output is a 'from … at …' line and the \
+                      text, per message; --json prints {\"type\": \"message\", \"hash\", \
+                      \"from\", \"timestamp\", \"text\", \"expires_at\", …} per line.",
+        after_long_help = AFTER_HELP
+    )]
+    Receive(ReceiveArgs),
 }
 
 /// Where an identity is read from.
@@ -357,6 +388,50 @@ pub struct DevnetArgs {
         hide = true
     )]
     pub clock_offset_ms: i64,
+}
+
+/// Arguments of `sesh send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The recipients' Session IDs (66 hex characters starting with 05).
+    #[arg(value_name = "RECIPIENT", required = true)]
+    pub recipients: Vec<String>,
+    /// The sender's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// The text [default: standard input, less one trailing newline].
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Send DISPLAY_NAME as the sender's display name.
+    #[arg(long, value_name = "DISPLAY_NAME")]
+    pub name: Option<String>,
+    /// How long the swarm keeps the message (10s to 14d).
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    pub ttl: std::time::Duration,
+}
+
+/// Arguments of `sesh receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// The recipient's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// Keep polling for new messages until interrupted.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Stop after DURATION (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Stop after N messages.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
+    /// How often --follow polls.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 5m, 2h, 14d)"))
 }
 
 /// Arguments of `sesh nodes`.

@@ -4,6 +4,8 @@ mod devnet;
 mod identity;
 mod message;
 mod network;
+mod receive;
+mod send;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -174,6 +176,8 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> anyhow::Result<ExitCode> {
         Command::Open(a) => message::open(ctx, &a),
         Command::Devnet(a) => devnet::run(ctx, &a),
         Command::Nodes(a) => network::nodes(ctx, &a),
+        Command::Send(a) => send::run(ctx, &a),
+        Command::Receive(a) => receive::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

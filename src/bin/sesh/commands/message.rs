@@ -56,7 +56,7 @@ pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> anyhow::Result<()> {
 
 /// The text from standard input, less one trailing newline (so that `echo hi | sesh seal`
 /// sends "hi").
-fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
+pub(crate) fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
     if stdin_is_terminal() {
         ctx.note("reading the message from standard input (end it with Ctrl-D)");
     }
@@ -191,6 +191,14 @@ fn expiration_str(t: ExpirationType) -> &'static str {
 
 fn print_message(ctx: &Ctx, m: &Message) -> anyhow::Result<()> {
     if ctx.json {
+        return ctx.json_line(&serde_json::Value::Object(message_json(m)));
+    }
+    ctx.line(message_text(m))
+}
+
+/// A message as a JSON object (`"type": "message"`); callers may add fields.
+pub(crate) fn message_json(m: &Message) -> serde_json::Map<String, serde_json::Value> {
+    {
         let mut o = serde_json::Map::new();
         o.insert("type".into(), "message".into());
         o.insert("from".into(), m.sender.to_string().into());
@@ -210,8 +218,12 @@ fn print_message(ctx: &Ctx, m: &Message) -> anyhow::Result<()> {
         if m.attachments > 0 {
             o.insert("attachments".into(), m.attachments.into());
         }
-        return ctx.json_line(&serde_json::Value::Object(o));
+        o
     }
+}
+
+/// A message for people: a `from … at …` line, then the text.
+pub(crate) fn message_text(m: &Message) -> String {
     let mut out = format!("from {}", m.sender);
     if let Some(n) = &m.display_name {
         out.push_str(&format!(" ({})", escape(n, false)));
@@ -229,11 +241,11 @@ fn print_message(ctx: &Ctx, m: &Message) -> anyhow::Result<()> {
         let s = if m.attachments == 1 { "" } else { "s" };
         out.push_str(&format!("[{} attachment{s}]", m.attachments));
     }
-    ctx.line(out)
+    out
 }
 
 /// RFC 3339 with milliseconds, or the raw number past what RFC 3339 can show (year 9999).
-fn format_time(ms: u64) -> String {
+pub(crate) fn format_time(ms: u64) -> String {
     const MAX_RFC3339_MS: u64 = 253_402_300_800_000;
     if ms >= MAX_RFC3339_MS {
         return format!("{ms} ms after the epoch");

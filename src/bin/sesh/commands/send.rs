@@ -1,0 +1,148 @@
+//! `sesh send`: seal a message for each recipient and store it in their swarm through an
+//! onion path.
+
+use std::io::Write as _;
+
+use rand_core::OsRng;
+use sesh::cli::SendArgs;
+use sesh::message::{self, Outgoing};
+use sesh::{ErrorKind, HasKind as _, SessionId};
+
+use super::message::read_text;
+use super::{Ctx, Failed, block_on, is_stdio};
+
+pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
+    // Resolve everything before touching the network.
+    let recipients = args
+        .recipients
+        .iter()
+        .map(|r| {
+            r.parse::<SessionId>()
+                .map_err(|source| sesh::Error::SessionId {
+                    input: r.clone(),
+                    source,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
+    if !(10_000..=14 * 86_400_000).contains(&ttl_ms) {
+        return Err(sesh::Error::Input(format!(
+            "--ttl must be between 10s and 14d, not {}",
+            humantime::format_duration(args.ttl)
+        ))
+        .into());
+    }
+    if args.message.is_none() && args.identity.identity.as_deref().is_some_and(is_stdio) {
+        return Err(sesh::Error::Input(
+            "the text and the identity cannot both come from standard input; \
+             give the text with -m TEXT or the identity with -i FILE"
+                .to_owned(),
+        )
+        .into());
+    }
+    let identity = ctx.load_identity(&args.identity)?;
+    let text = match &args.message {
+        Some(t) => t.clone(),
+        None => read_text(ctx)?,
+    };
+    let mut out = Outgoing::new(text);
+    out.display_name.clone_from(&args.name);
+
+    let mut client = ctx.client()?;
+    let mut failures: Vec<ErrorKind> = Vec::new();
+    block_on(async {
+        for to in &recipients {
+            let result = send_one(&mut client, &identity, to, &out, ttl_ms).await;
+            match result {
+                Ok((hash, timestamp)) => {
+                    if ctx.json {
+                        ctx.json_line(&serde_json::json!({
+                            "type": "sent", "to": to, "hash": hash, "timestamp": timestamp,
+                        }))?;
+                    } else {
+                        ctx.line(format_args!("{to} {hash}"))?;
+                    }
+                }
+                Err(e) => {
+                    let kind = e.kind();
+                    failures.push(kind);
+                    let _ = std::io::stdout().flush();
+                    let mut err = std::io::stderr().lock();
+                    let _ = writeln!(err, "sesh: error: sending to {}: {e:#}", to.short());
+                    if let Some(h) = e.hint() {
+                        let _ = writeln!(err, "hint: {h}");
+                    }
+                }
+            }
+        }
+        anyhow::Ok(())
+    })??;
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let kind = if failures.len() < recipients.len() {
+        ErrorKind::Partial
+    } else if failures.iter().all(|k| *k == ErrorKind::Transient) {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Failure
+    };
+    Err(Failed {
+        kind,
+        message: format!(
+            "{} of {} recipients failed",
+            failures.len(),
+            recipients.len()
+        ),
+    }
+    .into())
+}
+
+/// Seals once and stores; the client retries the same payload on other paths and members,
+/// so a retry cannot store a second message. Only when a node says our clock is off even
+/// after resynchronising is the message sealed again, with the corrected time (the first
+/// payload was refused, so nothing was stored).
+async fn send_one(
+    client: &mut super::NetClient,
+    identity: &sesh::Identity,
+    to: &SessionId,
+    out: &Outgoing,
+    ttl_ms: u64,
+) -> Result<(String, u64), SendError> {
+    let mut resealed = false;
+    loop {
+        let timestamp = client.network_now_ms();
+        let data = message::seal(identity, to, out, timestamp, &mut OsRng)
+            .map_err(|e| SendError::Lib(sesh::Error::Seal(e).into()))?;
+        let b64 = message::to_base64(&data);
+        match client.store(to, &b64, ttl_ms, timestamp).await {
+            Ok(o) => return Ok((o.hash, timestamp)),
+            Err(sesh::client::Error::ClockOutOfSync { .. }) if !resealed => resealed = true,
+            Err(e) => return Err(SendError::Client(e)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error(transparent)]
+    Client(sesh::client::Error),
+    #[error(transparent)]
+    Lib(anyhow::Error),
+}
+
+impl SendError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Client(e) => e.kind(),
+            Self::Lib(_) => ErrorKind::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::Client(e) => e.hint(),
+            Self::Lib(_) => None,
+        }
+    }
+}
