@@ -468,7 +468,8 @@ pub enum PathFailure {
     ClockOutOfSync,
     /// 421: the destination is not in the swarm the client thought. Refresh the swarm.
     WrongSwarm,
-    /// A hop did not know the next one (`Next node not found: <ed25519>`). Drop that node from
+    /// A hop did not know, or could not reach, the next one (`Next node not found: <ed25519>`,
+    /// `Next node is currently unreachable: <ed25519>`). Drop that node from
     /// the pool, swarms and paths.
     NodeNotFound(Ed25519Pub),
     /// Any other failure: count a strike against the path.
@@ -481,13 +482,17 @@ pub enum PathFailure {
 /// Classifies a non-200 HTTP answer to an onion request (session-desktop
 /// `processOnionRequestErrorOnPath`, libsession `handle_errors`).
 pub fn path_failure(status: u16, body: &[u8]) -> PathFailure {
-    const NOT_FOUND: &str = "Next node not found: ";
+    // Both mean the named node cannot be reached and should be dropped (libsession-util
+    // `network/onion_request_router.cpp` error_patterns: force_remove_node).
+    const PATTERNS: [&str; 2] = ["Next node not found: ", "Next node is currently unreachable: "];
     let text = String::from_utf8_lossy(body);
     // Over QUIC the body is prefixed with "502 Bad Gateway\n\n".
-    if let Some(i) = text.find(NOT_FOUND) {
-        let rest = &text[i + NOT_FOUND.len()..];
-        if let Some(key) = rest.get(..64).and_then(|h| h.parse().ok()) {
-            return PathFailure::NodeNotFound(key);
+    for pattern in PATTERNS {
+        if let Some(i) = text.find(pattern) {
+            let rest = &text[i + pattern.len()..];
+            if let Some(key) = rest.get(..64).and_then(|h| h.parse().ok()) {
+                return PathFailure::NodeNotFound(key);
+            }
         }
     }
     match status {

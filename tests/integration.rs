@@ -13,4 +13,5 @@ mod integration {
     mod onion_laws;
     mod onion_vectors;
     mod phrase_props;
+    mod send_receive;
 }

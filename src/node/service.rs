@@ -682,7 +682,11 @@ impl NodeService {
                         let text = if status == 504 {
                             "Request time out".to_owned()
                         } else {
-                            format!("Next node is unreachable: {}", next.ed25519.to_hex())
+                            // The storage server's words (libsession-util drops the node).
+                            format!(
+                                "Next node is currently unreachable: {}",
+                                next.ed25519.to_hex()
+                            )
                         };
                         Response::text(status, text)
                     }

@@ -1,0 +1,359 @@
+//! `sesh send` and `sesh receive` on a devnet (issue 5): every storage request travels as a
+//! 3-hop onion request; messages arrive once, in order, across runs, node failures, a moved
+//! swarm and a skewed clock.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sesh::client::state::State;
+use sesh::clock::{Clock, SystemClock};
+use sesh::devnet::Devnet;
+use sesh::message::{self, Outgoing};
+use sesh::node::peer::Peer;
+use sesh::node::roster::Roster;
+use sesh::swarm::Snode;
+
+use super::devnet::{devnet, devnet_with};
+
+/// A user of the CLI: a key file and a state directory, on one devnet.
+struct User {
+    key: PathBuf,
+    state: PathBuf,
+    network: PathBuf,
+    id: String,
+}
+
+impl User {
+    fn new(dir: &Path, name: &str, net: &Devnet) -> Self {
+        let key = dir.join(format!("{name}.key"));
+        let state = dir.join(format!("{name}-state"));
+        let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
+            .args(["keygen", "-q", "-o"])
+            .arg(&key)
+            .output()
+            .expect("sesh keygen runs");
+        assert!(out.status.success());
+        let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        Self {
+            key,
+            state,
+            network: net.network_file(),
+            id,
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        c.args(args)
+            .arg("-i")
+            .arg(&self.key)
+            .env("SESH_NETWORK", &self.network)
+            .env("SESH_STATE_DIR", &self.state)
+            .env_remove("SESH_IDENTITY")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        run_bounded(self.cmd(args))
+    }
+
+    fn send(&self, to: &[&User], text: &str) -> Vec<Value> {
+        let mut args = vec!["send", "--json", "-m", text];
+        args.extend(to.iter().map(|u| u.id.as_str()));
+        let out = self.run(&args);
+        assert!(
+            out.status.success(),
+            "send failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lines(&out)
+    }
+
+    fn receive(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["receive", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        assert!(
+            out.status.success(),
+            "receive failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lines(&out)
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.state.join("devnet")
+    }
+}
+
+/// Runs a command, killing it if it takes more than two minutes.
+fn run_bounded(mut cmd: Command) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sesh runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(out) => out.expect("sesh finishes"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("sesh did not finish within 2 minutes");
+        }
+    }
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect()
+}
+
+fn texts(msgs: &[Value]) -> Vec<&str> {
+    msgs.iter().map(|m| m["text"].as_str().unwrap()).collect()
+}
+
+/// Every store and retrieve that reached a node came from another node (an exit hop or a
+/// swarm member), never straight from the client at 127.0.0.1.
+fn assert_only_onion_storage_requests(net: &Devnet) {
+    let mut seen = 0;
+    for n in net.nodes() {
+        let log = std::fs::read_to_string(n.log_file()).unwrap_or_default();
+        for line in log.lines().filter(|l| {
+            l.contains("storage_rpc store ") || l.contains("storage_rpc retrieve ")
+        }) {
+            seen += 1;
+            assert!(
+                line.contains("via=onion") || line.contains("via=swarm"),
+                "a storage request did not come through an onion path: {line}"
+            );
+            assert!(!line.contains("peer=127.0.0.1"), "from the client's address: {line}");
+        }
+    }
+    assert!(seen > 0, "no storage requests logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_travel_through_onion_paths_and_arrive_once() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob, carol) = (User::new(d, "alice", &net), User::new(d, "bob", &net), User::new(d, "carol", &net));
+
+    let sent = alice.send(&[&bob], "hello bob");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["to"], json!(bob.id));
+    assert_eq!(sent[0]["hash"].as_str().unwrap().len(), 43);
+
+    let got = bob.receive(&[]);
+    assert_eq!(texts(&got), ["hello bob"]);
+    assert_eq!(got[0]["from"], json!(alice.id));
+    assert_eq!(got[0]["hash"], sent[0]["hash"]);
+    assert_eq!(got[0]["timestamp"], sent[0]["timestamp"]);
+    assert!(got[0]["expires_at"].as_u64().unwrap() > got[0]["timestamp"].as_u64().unwrap());
+    // Once only.
+    assert!(bob.receive(&[]).is_empty());
+
+    // Several recipients, and a note to self.
+    let sent = alice.send(&[&bob, &carol, &alice], "to all");
+    assert_eq!(sent.len(), 3);
+    assert_eq!(texts(&bob.receive(&[])), ["to all"]);
+    assert_eq!(texts(&carol.receive(&[])), ["to all"]);
+    let own = alice.receive(&[]);
+    assert_eq!(texts(&own), ["to all"]);
+    assert_eq!(own[0]["from"], json!(alice.id));
+
+    // Text output, from standard input.
+    let mut c = alice.cmd(&["send", &bob.id]);
+    c.stdin(Stdio::piped());
+    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"df says: 42% used\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.starts_with(&format!("{} ", bob.id)), "{line}");
+    let out = bob.run(&["receive"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("from {} at ", alice.id)), "{text}");
+    assert!(text.ends_with("\ndf says: 42% used\n"), "{text}");
+
+    assert_only_onion_storage_requests(&net);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_messages_arrive_in_order_across_runs() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    let alice_id = sesh::store::read_identity(&alice.key).unwrap();
+    let bob_sid: sesh::SessionId = bob.id.parse().unwrap();
+    // Stored straight into the swarm, oldest first (the test is about receiving).
+    let node = {
+        let r = net.roster();
+        r.members(r.swarm_of(&bob_sid.to_bytes()).unwrap())[0].clone()
+    };
+    let peer = Peer::new(Duration::from_secs(10)).unwrap();
+    let t0 = SystemClock.now_ms();
+    for i in 0..1000u64 {
+        let data = message::seal(
+            &alice_id,
+            &bob_sid,
+            &Outgoing::new(format!("msg {i:04}")),
+            t0 + i,
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        let body = json!({"method": "store", "params": {
+            "pubkey": bob.id, "timestamp": t0 + i, "ttl": 600_000,
+            "data": base64::engine::general_purpose::STANDARD.encode(&data)}});
+        let (status, _) = peer
+            .post(&format!("https://{node}"), "/storage_rpc/v1", body.to_string().into())
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+    let mut all = Vec::new();
+    for _ in 0..10 {
+        let got = bob.receive(&["--max", "300"]);
+        assert!(got.len() <= 300);
+        if got.is_empty() {
+            break;
+        }
+        all.extend(got);
+    }
+    let want: Vec<String> = (0..1000).map(|i| format!("msg {i:04}")).collect();
+    assert_eq!(texts(&all), want);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_hops_and_swarm_members_are_routed_around() {
+    let (mut net, dir) = devnet(9, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    alice.send(&[&bob], "first");
+    assert_eq!(texts(&bob.receive(&[])), ["first"]);
+
+    // Kill a relay of alice's first path that is not in bob's swarm.
+    let bob_swarm: Vec<_> = {
+        let r = net.roster();
+        let sid: sesh::SessionId = bob.id.parse().unwrap();
+        r.members(r.swarm_of(&sid.to_bytes()).unwrap()).into_iter().map(|n| n.ed25519).collect()
+    };
+    let paths = State::open(&alice.state_dir()).unwrap().paths().unwrap();
+    assert!(!paths.is_empty(), "alice's paths are persisted");
+    let victim = paths[0]
+        .path
+        .hops()
+        .iter()
+        .map(|h| h.ed25519)
+        .find(|k| !bob_swarm.contains(k))
+        .expect("a hop outside bob's swarm");
+    let idx = net.nodes().iter().position(|n| n.ed25519 == victim).unwrap();
+    net.kill(idx).await;
+    alice.send(&[&bob], "second");
+    alice.send(&[&bob], "third");
+    assert_eq!(texts(&bob.receive(&[])), ["second", "third"]);
+
+    // Kill one member of bob's swarm: the others still take and serve messages.
+    let idx = net.nodes().iter().position(|n| n.ed25519 == bob_swarm[0]).unwrap();
+    net.kill(idx).await;
+    alice.send(&[&bob], "fourth");
+    assert_eq!(texts(&bob.receive(&[])), ["fourth"]);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_swarm_is_followed_after_a_421() {
+    let (mut net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    alice.send(&[&bob], "before");
+    assert_eq!(texts(&bob.receive(&[])), ["before"]);
+
+    // Swap the two swarms' members: bob's swarm id is the same, its nodes are not, and both
+    // clients have the old members cached.
+    let ids = net.roster().pool().swarm_ids();
+    assert_eq!(ids.len(), 2);
+    let moved: Vec<Snode> = net
+        .roster()
+        .pool()
+        .nodes()
+        .iter()
+        .map(|n| Snode {
+            swarm_id: if n.swarm_id == ids[0] { ids[1] } else { ids[0] },
+            ..n.clone()
+        })
+        .collect();
+    net.set_roster(Roster::new(moved, 2)).unwrap();
+
+    alice.send(&[&bob], "after");
+    assert_eq!(texts(&bob.receive(&[])), ["after"]);
+    let wrong_swarm = net.nodes().iter().any(|n| {
+        std::fs::read_to_string(n.log_file())
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains("storage_rpc store 421") || l.contains("storage_rpc retrieve 421"))
+    });
+    assert!(wrong_swarm, "no node answered 421");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skewed_network_clock_is_learned() {
+    // Every node's clock is two minutes behind ours: our first signatures are refused (406).
+    let (net, dir) = devnet_with(6, 3, -120_000).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    alice.send(&[&bob], "in sync");
+    assert_eq!(texts(&bob.receive(&[])), ["in sync"]);
+    let offset = State::open(&bob.state_dir()).unwrap().clock_offset_ms().unwrap();
+    let offset = offset.expect("the offset is saved");
+    assert!((-125_000..=-115_000).contains(&offset), "offset {offset}");
+    let refused = net.nodes().iter().any(|n| {
+        std::fs::read_to_string(n.log_file())
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains(" 406 "))
+    });
+    assert!(refused, "no node answered 406");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receive_that_cannot_write_delivers_again_and_runs_are_exclusive() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    alice.send(&[&bob], "do not lose me");
+
+    // Standard output closed before anything is written: fetched, but not delivered.
+    let mut c = bob.cmd(&["receive"]);
+    let child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = child;
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a closed stdout ends receive quietly: {status:?}");
+    assert_eq!(texts(&bob.receive(&[])), ["do not lose me"]);
+    assert!(bob.receive(&[]).is_empty());
+
+    // A second receive while one holds the lock is refused, and says why.
+    let state = State::open(&bob.state_dir()).unwrap();
+    let _held = state.lock_receive(&bob.id.parse().unwrap()).unwrap();
+    let out = bob.run(&["receive"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("sesh: error: "), "{err}");
+    assert!(err.contains("receive"), "{err}");
+    net.shutdown().await;
+}
