@@ -310,6 +310,18 @@ pub struct Retrieved {
     pub node: Ed25519Pub,
 }
 
+/// Whom a path failure is counted against.
+#[derive(Clone, Copy, Debug)]
+enum Blame {
+    /// The guard could not be reached: its fault alone. (session-desktop strikes the other
+    /// hops in this case too; sesh doesn't, so that one dead guard does not get two healthy
+    /// nodes dropped from the pool.)
+    Guard,
+    /// A hop answered with an error, or the reply was garbled somewhere along the path: the
+    /// hops after the guard take a strike each (§7.7).
+    Relays,
+}
+
 /// The outcome of one onion request attempt.
 enum Attempt {
     /// The guard could not be reached.
@@ -724,7 +736,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             });
         }
         if *count == 2 {
-            self.pool(true).await?;
+            // A failed refresh leaves the old pool, which still serves.
+            if let Err(e) = self.pool(true).await
+                && e.kind() != ErrorKind::Transient
+            {
+                return Err(e);
+            }
         }
         match Swarm::from_get_swarm(body) {
             Ok(swarm) if !swarm.members.is_empty() => {
@@ -972,17 +989,21 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         self.save_paths()
     }
 
-    /// A failure of path `index` (§7.7): +1 for the path, +1 strike for each non-guard hop;
-    /// a path at [`STRIKE_LIMIT`] failures is dropped with its guard, a node at
+    /// A failure of path `index` (§7.7): +1 for the path and a strike for whom `blame`
+    /// names; a path at [`STRIKE_LIMIT`] failures is dropped with its guard, a node at
     /// [`STRIKE_LIMIT`] strikes is dropped everywhere.
-    fn path_failed(&mut self, index: usize) -> Result<(), Error> {
+    fn path_failed(&mut self, index: usize, blame: Blame) -> Result<(), Error> {
         let Some(rec) = self.paths.as_mut().and_then(|p| p.get_mut(index)) else {
             return Ok(());
         };
         rec.failures += 1;
         let rec = rec.clone();
         let mut to_drop = Vec::new();
-        for h in &rec.path.hops()[1..] {
+        let struck = match blame {
+            Blame::Guard => &rec.path.hops()[..1],
+            Blame::Relays => &rec.path.hops()[1..],
+        };
+        for h in struck {
             if self.state.strike(&h.ed25519).map_err(Error::State)? >= STRIKE_LIMIT {
                 to_drop.push(h.ed25519);
             }
@@ -1199,7 +1220,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                         });
                     }
                     last = format!("guard {}: {e}", short_key(&self.guard_of(index)));
-                    self.path_failed(index)?;
+                    self.path_failed(index, Blame::Guard)?;
                 }
                 Attempt::Path { status, body } => match onion::path_failure(status, &body) {
                     PathFailure::NodeNotFound(gone) => {
@@ -1230,12 +1251,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                             "path answered {status}: {}",
                             shorten(&String::from_utf8_lossy(&body))
                         );
-                        self.path_failed(index)?;
+                        self.path_failed(index, Blame::Relays)?;
                     }
                 },
                 Attempt::Reply(e) => {
                     last = e.to_string();
-                    self.path_failed(index)?;
+                    self.path_failed(index, Blame::Relays)?;
                 }
                 Attempt::Answer { status, body } => {
                     self.path_worked(index)?;

@@ -89,6 +89,10 @@ struct World {
     unknown: HashSet<Ed25519Pub>,
     /// Whether the seed's list has swarm ids.
     seed_swarm_ids: bool,
+    /// Nodes that refuse connections.
+    down: HashSet<Ed25519Pub>,
+    /// Every store and retrieve answers 421 naming another swarm.
+    liar: bool,
     log: Vec<Event>,
     rng: TestRng,
 }
@@ -167,6 +171,8 @@ impl Net {
                 messages: HashMap::new(),
                 unknown: HashSet::new(),
                 seed_swarm_ids: true,
+                down: HashSet::new(),
+                liar: false,
                 log: Vec::new(),
                 rng,
             }),
@@ -246,6 +252,11 @@ impl Net {
                         reason: "refused".into(),
                     });
                 };
+                if self.world().down.contains(&node.snode.ed25519) {
+                    return Err(TransportError::Connect {
+                        reason: "refused".into(),
+                    });
+                }
                 match *path {
                     STORAGE_RPC_PATH => {
                         let req: Value = serde_json::from_slice(body).unwrap();
@@ -337,6 +348,17 @@ impl Net {
                 json!({"version": [2, 11, 0], "timestamp": t, "t": t, "hf": [19, 3]}),
             ),
             "get_swarm" => (200, self.swarm_json(&pubkey(), t)),
+            "store" | "retrieve" if self.world().liar => {
+                // Name the swarm of some other key, never ours.
+                let mut other = pubkey().x25519();
+                loop {
+                    other.0[0] = other.0[0].wrapping_add(0x40);
+                    let o = SessionId::from_x25519(other);
+                    if self.true_swarm(&o).0 != self.true_swarm(&pubkey()).0 {
+                        return (421, self.swarm_json(&o, t));
+                    }
+                }
+            }
             "store" => {
                 let pk = pubkey();
                 if !in_swarm(&pk) {
@@ -800,6 +822,63 @@ async fn node_not_found_drops_the_node_and_mends_the_path() {
     let before: Vec<_> = paths.iter().map(|p| p.guard().ed25519).collect();
     assert_eq!(guards, before);
     assert_eq!(c.state().paths().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_third_wrong_swarm_answer_gives_up() {
+    let to = recipient().session_id();
+    let net = Net::fake(9);
+    net.0.world().liar = true;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 12);
+    let err = c.store(&to, &b64(b"x"), HOUR, NOW).await.unwrap_err();
+    assert!(matches!(err, Error::WrongSwarm { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Transient);
+    assert_eq!(net.onion_events("store").len(), 3);
+    // The second 421 refreshed the pool.
+    assert_eq!(net.count(|e| *e == Event::Seed), 2);
+}
+
+#[tokio::test]
+async fn a_failing_guard_is_replaced_after_three_failures() {
+    let net = Net::fake(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    // The first path's guard stops answering. The destination is on the second path, so
+    // every request must take the first.
+    let down = paths[0].guard().ed25519;
+    net.0.world().down.insert(down);
+    let dest = paths[1].hops()[1].clone();
+
+    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    assert!(
+        matches!(err, Error::PathsFailed { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Transient);
+    // Three failures: the path and its guard are gone, the guard from the pool too; its
+    // other hops were not to blame.
+    assert!(
+        c.state()
+            .guards()
+            .unwrap()
+            .iter()
+            .all(|g| g.ed25519 != down)
+    );
+    assert!(c.pool_ref().get(&down).is_none());
+    for h in &paths[0].hops()[1..] {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+        assert!(c.pool_ref().get(&h.ed25519).is_some());
+    }
+
+    // The next request builds a new path with a newly tested guard.
+    let (status, _) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    assert_eq!(status, 200);
+    let now_paths = c.paths().await.unwrap();
+    assert_eq!(now_paths.len(), 2);
+    assert!(now_paths.iter().all(|p| !p.contains(&down)));
+    assert_eq!(now_paths[0], paths[1]);
 }
 
 #[test]
