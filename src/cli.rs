@@ -214,7 +214,7 @@ pub enum Command {
     #[command(
         long_about = "List the service nodes of the network, as its seed nodes give them. The \
                       list is cached in the state directory and fetched again when it is older \
-                      than 2 hours, smaller than 12 nodes, or --refresh is given.\n\nText \
+                      than 2 hours, smaller than 8 nodes, or --refresh is given.\n\nText \
                       output has one node per line: its Ed25519 key, its swarm id (hex) and \
                       its storage server version. With --json, each node is one object with \
                       \"type\": \"node\" and the fields of the seed's list: \"pubkey_ed25519\", \

@@ -37,6 +37,7 @@ use crate::identity::{Ed25519Pub, Identity, SessionId, X25519Pub};
 use crate::network::Network;
 use crate::onion::path::{self as onion_path, OnionPath, PathError, PathPolicy};
 use crate::onion::{self, Destination, EncType, PathFailure};
+use crate::rpc::{Namespace, auth};
 use crate::swarm::{Snode, SnodePool, Swarm};
 use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, TransportError};
 
@@ -44,8 +45,9 @@ pub use state::{PathRecord, State, StateError};
 
 /// A cached pool older than this is fetched again (libsession: 2 h).
 pub const POOL_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
-/// A cached pool smaller than this is fetched again (libsession's minimum cache size).
-pub const MIN_POOL_SIZE: usize = 12;
+/// A cached pool smaller than this is fetched again: enough for two 3-hop paths and a
+/// destination (session-desktop `minSnodePoolCount`; libsession uses 12).
+pub const MIN_POOL_SIZE: usize = 8;
 /// A cached swarm with fewer members still in the pool is looked up again
 /// (session-desktop `minSwarmSnodeCount`).
 pub const MIN_SWARM_MEMBERS: usize = 3;
@@ -375,18 +377,6 @@ fn shorten(s: &str) -> String {
     }
     let cut: String = s.chars().take(197).collect();
     format!("{cut}...")
-}
-
-/// The signed text of a `retrieve` (§4.3): `"retrieve" + namespace + timestamp`, where
-/// namespace 0 is the empty string.
-// TODO(lead): use rpc::auth once merged
-fn retrieve_signature_message(namespace: i16, timestamp_ms: u64) -> Vec<u8> {
-    let ns = if namespace == 0 {
-        String::new()
-    } else {
-        namespace.to_string()
-    };
-    format!("retrieve{ns}{timestamp_ms}").into_bytes()
 }
 
 fn addr(n: &Snode) -> SocketAddrV4 {
@@ -1433,7 +1423,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
 
     /// Retrieves the messages of `identity`'s `namespace` after `last_hash` (from the oldest
     /// when `None`) from a random member of its swarm, with a signed request (§4.3: the
-    /// signature of `"retrieve" + namespace + timestamp`, and `pubkey_ed25519`).
+    /// signature of `"retrieve" + namespace + timestamp`, and `pubkey_ed25519`; see
+    /// [`auth::request_fields`]).
     ///
     /// # Errors
     /// [`Error::Refused`] when the signature is refused, [`Error::BadAnswer`] for a
@@ -1441,22 +1432,17 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     pub async fn retrieve(
         &mut self,
         identity: &Identity,
-        namespace: i16,
+        namespace: Namespace,
         last_hash: Option<&str>,
     ) -> Result<Retrieved, Error> {
         let account = identity.session_id();
-        let ed = identity.ed25519_pub().to_hex();
         let last_hash = last_hash.unwrap_or("").to_owned();
         let params = |now: u64| {
-            let sig = identity.sign(&retrieve_signature_message(namespace, now));
-            json!({
-                "pubkey": account.to_string(),
-                "pubkey_ed25519": ed,
-                "namespace": namespace,
-                "last_hash": last_hash,
-                "timestamp": now,
-                "signature": base64::engine::general_purpose::STANDARD.encode(sig),
-            })
+            let mut p = auth::request_fields(identity, "retrieve", namespace, now);
+            // Sent even for namespace 0, where the server would assume it.
+            p.insert("namespace".into(), namespace.0.into());
+            p.insert("last_hash".into(), last_hash.clone().into());
+            Value::Object(p)
         };
         let (node, body) = self.swarm_request(&account, "retrieve", params).await?;
         let bad = |reason: String| Error::BadAnswer {

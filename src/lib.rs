@@ -26,6 +26,8 @@
 //! | [`store`] | default paths; reading and writing key files (0600, atomic) |
 //! | [`cli`] | the command-line definitions, shared by the binary, man pages and completions |
 //! | [`node`] | the local node `sesh-node`: HTTPS server, message database, client to other nodes |
+//! | [`transport`] | one HTTP POST to a seed or a service node; the TLS policy ([`transport::http`]) |
+//! | [`client`] | the network client: node pool, swarms, onion paths, store and retrieve; its state |
 //!
 //! Errors are one enum per concept; [`Error`] gathers them for the commands, and its
 //! [`ErrorKind`] decides the exit status (see `sesh(1)`) and whether a retry may help.

@@ -4,6 +4,7 @@ mod integration {
     pub(crate) mod support;
 
     mod cli;
+    mod client_devnet;
     mod devnet;
     mod generated;
     mod identity_vectors;

@@ -37,6 +37,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, SessionId};
 use crate::onion::path::OnionPath;
+use crate::rpc::Namespace;
 use crate::swarm::{Snode, Swarm};
 
 /// The database file's name in the state directory.
@@ -728,12 +729,12 @@ impl State {
     pub fn cursor(
         &self,
         account: &SessionId,
-        namespace: i16,
+        namespace: Namespace,
     ) -> Result<Option<String>, StateError> {
         self.conn
             .query_row(
                 "SELECT last_hash FROM cursor WHERE account = ?1 AND namespace = ?2",
-                params![account.to_string(), namespace],
+                params![account.to_string(), namespace.0],
                 |r| r.get(0),
             )
             .optional()
@@ -748,13 +749,13 @@ impl State {
     pub fn is_seen(
         &self,
         account: &SessionId,
-        namespace: i16,
+        namespace: Namespace,
         hash: &str,
     ) -> Result<bool, StateError> {
         self.conn
             .query_row(
                 "SELECT 1 FROM seen WHERE account = ?1 AND namespace = ?2 AND hash = ?3",
-                params![account.to_string(), namespace, hash],
+                params![account.to_string(), namespace.0, hash],
                 |_| Ok(()),
             )
             .optional()
@@ -774,7 +775,7 @@ impl State {
     pub fn mark_delivered(
         &mut self,
         account: &SessionId,
-        namespace: i16,
+        namespace: Namespace,
         hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
@@ -787,13 +788,13 @@ impl State {
             .execute(
                 "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
-                params![account, namespace, hash, ms_to_sql(expires_ms)],
+                params![account, namespace.0, hash, ms_to_sql(expires_ms)],
             )
             .and_then(|_| {
                 tx.execute(
                     "INSERT INTO cursor (account, namespace, last_hash) VALUES (?1, ?2, ?3)
                      ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
-                    params![account, namespace, hash],
+                    params![account, namespace.0, hash],
                 )
             });
         res.and_then(|_| tx.commit())

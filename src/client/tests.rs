@@ -7,7 +7,6 @@ use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
-use blake2::Digest as _;
 use ed25519_dalek::Verifier as _;
 use serde_json::{Value, json};
 
@@ -133,13 +132,8 @@ fn json_reply(status: u16, body: &Value) -> Reply {
 }
 
 fn message_hash(pubkey: &SessionId, ns: i64, data: &[u8]) -> String {
-    let mut h = blake2::Blake2b::<blake2::digest::consts::U32>::new();
-    h.update(pubkey.to_bytes());
-    if ns != 0 {
-        h.update(ns.to_string().as_bytes());
-    }
-    h.update(data);
-    base64::engine::general_purpose::STANDARD_NO_PAD.encode(h.finalize())
+    let ns = Namespace(i16::try_from(ns).unwrap());
+    crate::rpc::message_hash(&pubkey.to_bytes(), ns, data)
 }
 
 impl Net {
@@ -684,14 +678,17 @@ async fn signed_retrieve_returns_messages_after_last_hash() {
         .store(&me.session_id(), &b64(b"second"), HOUR, NOW + 1)
         .await
         .unwrap();
-    let got = c.retrieve(&me, 0, None).await.unwrap();
+    let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
     assert!(!got.more);
     let hashes: Vec<&str> = got.messages.iter().map(|m| m.hash.as_str()).collect();
     assert_eq!(hashes, [a.hash.as_str(), b.hash.as_str()]);
     assert_eq!(got.messages[0].decode_data().unwrap(), b"first");
     assert_eq!(got.messages[1].timestamp_ms, NOW + 1);
     assert_eq!(got.messages[1].expiration_ms, NOW + 1 + HOUR);
-    let after = c.retrieve(&me, 0, Some(&a.hash)).await.unwrap();
+    let after = c
+        .retrieve(&me, Namespace::DEFAULT, Some(&a.hash))
+        .await
+        .unwrap();
     assert_eq!(after.messages.len(), 1);
     assert_eq!(after.messages[0].hash, b.hash);
     // The node checked the signature: every retrieve answered 200.
@@ -753,7 +750,7 @@ async fn clock_out_of_sync_is_fixed_once_and_retried() {
     // The network's clock is 5 minutes ahead of ours.
     let ahead = NOW + 5 * 60_000;
     net.0.world().time_ms = ahead;
-    let got = c.retrieve(&me, 0, None).await.unwrap();
+    let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
     assert!(got.messages.is_empty());
     let methods: Vec<(String, u16)> = net
         .log()
@@ -879,13 +876,6 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
     assert_eq!(now_paths.len(), 2);
     assert!(now_paths.iter().all(|p| !p.contains(&down)));
     assert_eq!(now_paths[0], paths[1]);
-}
-
-#[test]
-fn retrieve_signature_text() {
-    assert_eq!(retrieve_signature_message(0, 1234), b"retrieve1234");
-    assert_eq!(retrieve_signature_message(-10, 5), b"retrieve-105");
-    assert_eq!(retrieve_signature_message(2, 5), b"retrieve25");
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! The real transport: HTTP/1.1 over rustls (ring provider) with reqwest.
 //!
-//! All TLS policy lives in [`tls_policy`]; see it for what is checked and why. Every request
-//! carries the headers session-desktop sends (`User-Agent: WhatsApp`, `Accept-Language:
-//! en-us`, protocol.md §5.1, §7.3), has its own timeout, and reuses pooled connections. No
-//! proxy from the environment is used and redirects are not followed: a seed or node that
-//! redirects is answering something else.
+//! All TLS policy lives in one function, `tls_policy`: see it for what is checked and why.
+//! Every request carries the headers session-desktop sends (`User-Agent: WhatsApp`,
+//! `Accept-Language: en-us`, protocol.md §5.1, §7.3), has its own timeout, and reuses pooled
+//! connections. No proxy from the environment is used and redirects are not followed: a seed
+//! or node that redirects is answering something else.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,9 @@ use std::net::Ipv4Addr;
 use super::*;
 use crate::identity::X25519Pub;
 
+const NS: Namespace = Namespace::DEFAULT;
+const NS2: Namespace = Namespace::USER_PROFILE;
+
 fn account(b: u8) -> SessionId {
     SessionId::from_x25519(X25519Pub([b; 32]))
 }
@@ -23,18 +26,18 @@ fn delivery_moves_cursor_and_seen_together() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
-    assert_eq!(st.cursor(&a, 0).unwrap(), None);
-    assert!(!st.is_seen(&a, 0, "h1").unwrap());
-    st.mark_delivered(&a, 0, "h1", 1_000).unwrap();
-    assert_eq!(st.cursor(&a, 0).unwrap().as_deref(), Some("h1"));
-    assert!(st.is_seen(&a, 0, "h1").unwrap());
+    assert_eq!(st.cursor(&a, NS).unwrap(), None);
+    assert!(!st.is_seen(&a, NS, "h1").unwrap());
+    st.mark_delivered(&a, NS, "h1", 1_000).unwrap();
+    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("h1"));
+    assert!(st.is_seen(&a, NS, "h1").unwrap());
     // Per account and namespace.
-    assert_eq!(st.cursor(&a, 2).unwrap(), None);
-    assert!(!st.is_seen(&account(2), 0, "h1").unwrap());
+    assert_eq!(st.cursor(&a, NS2).unwrap(), None);
+    assert!(!st.is_seen(&account(2), NS, "h1").unwrap());
     // Delivering again is harmless; the cursor follows the latest call.
-    st.mark_delivered(&a, 0, "h2", 2_000).unwrap();
-    st.mark_delivered(&a, 0, "h1", 500).unwrap();
-    assert_eq!(st.cursor(&a, 0).unwrap().as_deref(), Some("h1"));
+    st.mark_delivered(&a, NS, "h2", 2_000).unwrap();
+    st.mark_delivered(&a, NS, "h1", 500).unwrap();
+    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("h1"));
     // The later expiry is kept.
     assert_eq!(st.prune_seen(900).unwrap(), 0);
 }
@@ -49,21 +52,21 @@ fn a_crash_before_marking_redelivers_and_never_loses() {
         let mut st = State::open(dir.path()).unwrap();
         // Deliver m1 fully; write m2 out but "crash" before marking it.
         for (i, h) in retrieved.iter().enumerate() {
-            assert!(!st.is_seen(&a, 0, h).unwrap());
+            assert!(!st.is_seen(&a, NS, h).unwrap());
             written.push(*h);
             if i == 1 {
                 break;
             }
-            st.mark_delivered(&a, 0, h, 10_000).unwrap();
+            st.mark_delivered(&a, NS, h, 10_000).unwrap();
         }
     }
     let st = State::open(dir.path()).unwrap();
     // The next run asks for messages after m1, and m2 comes again: delivered twice, not lost.
-    assert_eq!(st.cursor(&a, 0).unwrap().as_deref(), Some("m1"));
+    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("m1"));
     let again: Vec<&str> = retrieved
         .iter()
         .copied()
-        .filter(|h| !st.is_seen(&a, 0, h).unwrap())
+        .filter(|h| !st.is_seen(&a, NS, h).unwrap())
         .collect();
     assert_eq!(again, ["m2", "m3"]);
     assert_eq!(written, ["m1", "m2"]);
@@ -74,16 +77,16 @@ fn a_failed_mark_changes_neither_cursor_nor_seen() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
-    st.mark_delivered(&a, 0, "m1", 10_000).unwrap();
+    st.mark_delivered(&a, NS, "m1", 10_000).unwrap();
     // Another process holds the write lock; don't wait for it.
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
-    let err = st.mark_delivered(&a, 0, "m2", 10_000).unwrap_err();
+    let err = st.mark_delivered(&a, NS, "m2", 10_000).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
     other.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(st.cursor(&a, 0).unwrap().as_deref(), Some("m1"));
-    assert!(!st.is_seen(&a, 0, "m2").unwrap());
+    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("m1"));
+    assert!(!st.is_seen(&a, NS, "m2").unwrap());
 }
 
 #[test]
@@ -91,13 +94,13 @@ fn expired_seen_entries_are_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
-    st.mark_delivered(&a, 0, "old", 100).unwrap();
-    st.mark_delivered(&a, 0, "new", 200).unwrap();
+    st.mark_delivered(&a, NS, "old", 100).unwrap();
+    st.mark_delivered(&a, NS, "new", 200).unwrap();
     assert_eq!(st.prune_seen(150).unwrap(), 1);
-    assert!(!st.is_seen(&a, 0, "old").unwrap());
-    assert!(st.is_seen(&a, 0, "new").unwrap());
+    assert!(!st.is_seen(&a, NS, "old").unwrap());
+    assert!(st.is_seen(&a, NS, "new").unwrap());
     // The cursor is not part of the seen set.
-    assert_eq!(st.cursor(&a, 0).unwrap().as_deref(), Some("new"));
+    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("new"));
 }
 
 #[test]
