@@ -484,7 +484,10 @@ pub enum PathFailure {
 pub fn path_failure(status: u16, body: &[u8]) -> PathFailure {
     // Both mean the named node cannot be reached and should be dropped (libsession-util
     // `network/onion_request_router.cpp` error_patterns: force_remove_node).
-    const PATTERNS: [&str; 2] = ["Next node not found: ", "Next node is currently unreachable: "];
+    const PATTERNS: [&str; 2] = [
+        "Next node not found: ",
+        "Next node is currently unreachable: ",
+    ];
     let text = String::from_utf8_lossy(body);
     // Over QUIC the body is prefixed with "502 Bad Gateway\n\n".
     for pattern in PATTERNS {

@@ -36,7 +36,10 @@ impl User {
             .output()
             .expect("sesh keygen runs");
         assert!(out.status.success());
-        let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let id = String::from_utf8(out.stdout)
+            .expect("a UTF-8 Session ID")
+            .trim()
+            .to_owned();
         Self {
             key,
             state,
@@ -61,7 +64,7 @@ impl User {
         run_bounded(self.cmd(args))
     }
 
-    fn send(&self, to: &[&User], text: &str) -> Vec<Value> {
+    fn send(&self, to: &[&Self], text: &str) -> Vec<Value> {
         let mut args = vec!["send", "--json", "-m", text];
         args.extend(to.iter().map(|u| u.id.as_str()));
         let out = self.run(&args);
@@ -105,7 +108,9 @@ fn run_bounded(mut cmd: Command) -> Output {
     match rx.recv_timeout(Duration::from_secs(120)) {
         Ok(out) => out.expect("sesh finishes"),
         Err(_) => {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
             panic!("sesh did not finish within 2 minutes");
         }
     }
@@ -119,7 +124,9 @@ fn lines(out: &Output) -> Vec<Value> {
 }
 
 fn texts(msgs: &[Value]) -> Vec<&str> {
-    msgs.iter().map(|m| m["text"].as_str().unwrap()).collect()
+    msgs.iter()
+        .map(|m| m["text"].as_str().expect("a text"))
+        .collect()
 }
 
 /// Every store and retrieve that reached a node came from another node (an exit hop or a
@@ -128,15 +135,19 @@ fn assert_only_onion_storage_requests(net: &Devnet) {
     let mut seen = 0;
     for n in net.nodes() {
         let log = std::fs::read_to_string(n.log_file()).unwrap_or_default();
-        for line in log.lines().filter(|l| {
-            l.contains("storage_rpc store ") || l.contains("storage_rpc retrieve ")
-        }) {
+        for line in log
+            .lines()
+            .filter(|l| l.contains("storage_rpc store ") || l.contains("storage_rpc retrieve "))
+        {
             seen += 1;
             assert!(
                 line.contains("via=onion") || line.contains("via=swarm"),
                 "a storage request did not come through an onion path: {line}"
             );
-            assert!(!line.contains("peer=127.0.0.1"), "from the client's address: {line}");
+            assert!(
+                !line.contains("peer=127.0.0.1"),
+                "from the client's address: {line}"
+            );
         }
     }
     assert!(seen > 0, "no storage requests logged");
@@ -146,7 +157,11 @@ fn assert_only_onion_storage_requests(net: &Devnet) {
 async fn messages_travel_through_onion_paths_and_arrive_once() {
     let (net, dir) = devnet(6, 3).await;
     let d = dir.path();
-    let (alice, bob, carol) = (User::new(d, "alice", &net), User::new(d, "bob", &net), User::new(d, "carol", &net));
+    let (alice, bob, carol) = (
+        User::new(d, "alice", &net),
+        User::new(d, "bob", &net),
+        User::new(d, "carol", &net),
+    );
 
     let sent = alice.send(&[&bob], "hello bob");
     assert_eq!(sent.len(), 1);
@@ -174,16 +189,32 @@ async fn messages_travel_through_onion_paths_and_arrive_once() {
     // Text output, from standard input.
     let mut c = alice.cmd(&["send", &bob.id]);
     c.stdin(Stdio::piped());
-    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write as _;
-    child.stdin.take().unwrap().write_all(b"df says: 42% used\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"df says: 42% used\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(line.starts_with(&format!("{} ", bob.id)), "{line}");
     let out = bob.run(&["receive"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with(&format!("from {} at ", alice.id)), "{text}");
+    assert!(
+        text.starts_with(&format!("from {} at ", alice.id)),
+        "{text}"
+    );
     assert!(text.ends_with("\ndf says: 42% used\n"), "{text}");
 
     assert_only_onion_storage_requests(&net);
@@ -217,7 +248,11 @@ async fn a_thousand_messages_arrive_in_order_across_runs() {
             "pubkey": bob.id, "timestamp": t0 + i, "ttl": 600_000,
             "data": base64::engine::general_purpose::STANDARD.encode(&data)}});
         let (status, _) = peer
-            .post(&format!("https://{node}"), "/storage_rpc/v1", body.to_string().into())
+            .post(
+                &format!("https://{node}"),
+                "/storage_rpc/v1",
+                body.to_string().into(),
+            )
             .await
             .unwrap();
         assert_eq!(status, 200);
@@ -248,7 +283,10 @@ async fn failed_hops_and_swarm_members_are_routed_around() {
     let bob_swarm: Vec<_> = {
         let r = net.roster();
         let sid: sesh::SessionId = bob.id.parse().unwrap();
-        r.members(r.swarm_of(&sid.to_bytes()).unwrap()).into_iter().map(|n| n.ed25519).collect()
+        r.members(r.swarm_of(&sid.to_bytes()).unwrap())
+            .into_iter()
+            .map(|n| n.ed25519)
+            .collect()
     };
     let paths = State::open(&alice.state_dir()).unwrap().paths().unwrap();
     assert!(!paths.is_empty(), "alice's paths are persisted");
@@ -259,14 +297,22 @@ async fn failed_hops_and_swarm_members_are_routed_around() {
         .map(|h| h.ed25519)
         .find(|k| !bob_swarm.contains(k))
         .expect("a hop outside bob's swarm");
-    let idx = net.nodes().iter().position(|n| n.ed25519 == victim).unwrap();
+    let idx = net
+        .nodes()
+        .iter()
+        .position(|n| n.ed25519 == victim)
+        .unwrap();
     net.kill(idx).await;
     alice.send(&[&bob], "second");
     alice.send(&[&bob], "third");
     assert_eq!(texts(&bob.receive(&[])), ["second", "third"]);
 
     // Kill one member of bob's swarm: the others still take and serve messages.
-    let idx = net.nodes().iter().position(|n| n.ed25519 == bob_swarm[0]).unwrap();
+    let idx = net
+        .nodes()
+        .iter()
+        .position(|n| n.ed25519 == bob_swarm[0])
+        .unwrap();
     net.kill(idx).await;
     alice.send(&[&bob], "fourth");
     assert_eq!(texts(&bob.receive(&[])), ["fourth"]);
@@ -317,7 +363,10 @@ async fn a_skewed_network_clock_is_learned() {
     let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
     alice.send(&[&bob], "in sync");
     assert_eq!(texts(&bob.receive(&[])), ["in sync"]);
-    let offset = State::open(&bob.state_dir()).unwrap().clock_offset_ms().unwrap();
+    let offset = State::open(&bob.state_dir())
+        .unwrap()
+        .clock_offset_ms()
+        .unwrap();
     let offset = offset.expect("the offset is saved");
     assert!((-125_000..=-115_000).contains(&offset), "offset {offset}");
     let refused = net.nodes().iter().any(|n| {
@@ -339,11 +388,18 @@ async fn a_receive_that_cannot_write_delivers_again_and_runs_are_exclusive() {
 
     // Standard output closed before anything is written: fetched, but not delivered.
     let mut c = bob.cmd(&["receive"]);
-    let child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut child = child;
     drop(child.stdout.take());
     let status = child.wait().unwrap();
-    assert!(status.success(), "a closed stdout ends receive quietly: {status:?}");
+    assert!(
+        status.success(),
+        "a closed stdout ends receive quietly: {status:?}"
+    );
     assert_eq!(texts(&bob.receive(&[])), ["do not lose me"]);
     assert!(bob.receive(&[]).is_empty());
 

@@ -7,6 +7,7 @@
 
 use anyhow::Context as _;
 use sesh::cli::ReceiveArgs;
+use sesh::rpc::Namespace;
 use sesh::{ErrorKind, message};
 use std::io::Write as _;
 
@@ -14,7 +15,7 @@ use super::message::{message_json, message_text};
 use super::{Ctx, Failed};
 
 /// The namespace of 1:1 messages.
-const NS: i16 = 0;
+const NS: Namespace = Namespace::DEFAULT;
 
 pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
