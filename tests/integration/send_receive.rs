@@ -413,3 +413,121 @@ async fn a_receive_that_cannot_write_delivers_again_and_runs_are_exclusive() {
     assert!(err.contains("receive"), "{err}");
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn some_recipients_failing_is_exit_4_and_no_network_is_exit_3() {
+    let (mut net, dir) = devnet(12, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    // Two recipients in different swarms; then one swarm dies entirely.
+    let sids = net.roster().pool().swarm_ids();
+    let mut users = Vec::new();
+    for i in 0..40 {
+        let u = User::new(d, &format!("u{i}"), &net);
+        let sid: sesh::SessionId = u.id.parse().unwrap();
+        users.push((net.roster().swarm_of(&sid.to_bytes()).unwrap(), u));
+    }
+    let in_a = users
+        .iter()
+        .find(|(s, _)| *s == sids[0])
+        .map(|(_, u)| u)
+        .unwrap();
+    let in_b = users
+        .iter()
+        .find(|(s, _)| *s == sids[1])
+        .map(|(_, u)| u)
+        .unwrap();
+    let dead: Vec<usize> = net
+        .roster()
+        .members(sids[0])
+        .iter()
+        .map(|m| {
+            net.nodes()
+                .iter()
+                .position(|n| n.ed25519 == m.ed25519)
+                .unwrap()
+        })
+        .collect();
+    // Paths and the pool are learned first, while every node is up.
+    alice.send(&[in_b], "warm up");
+    for i in dead {
+        net.kill(i).await;
+    }
+    let out = alice.run(&["send", "-m", "partial", &in_a.id, &in_b.id]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(&in_b.id), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sesh: error: sending to"), "{stderr}");
+    assert!(stderr.contains("1 of 2 recipients failed"), "{stderr}");
+
+    // The whole network gone: a temporary failure, exit 3.
+    net.shutdown().await;
+    let out = alice.run(&["send", "-m", "nobody home", &in_b.id]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_prints_new_messages_and_stops_cleanly() {
+    use std::io::BufRead as _;
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    let mut c = bob.cmd(&["receive", "--follow", "--json", "--interval", "200ms"]);
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    alice.send(&[&bob], "one");
+    alice.send(&[&bob], "two");
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a message within a minute")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        got.push(v["text"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(got, ["one", "two"]);
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (tx2, rx2) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx2.send(child.wait());
+    });
+    let status = rx2
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receive --follow stops on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    // Nothing is delivered twice after the restart.
+    assert!(bob.receive(&[]).is_empty());
+    net.shutdown().await;
+}
