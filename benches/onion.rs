@@ -38,19 +38,29 @@ fn bench(c: &mut Criterion) {
     for enc in [EncType::AesGcm, EncType::XChaCha20] {
         let name = enc.as_str();
         g.bench_function(BenchmarkId::new("build_3_hops", name), |b| {
-            b.iter(|| onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng).unwrap());
+            b.iter(|| {
+                onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng)
+                    .expect("benchmark inputs are valid")
+            });
         });
-        let (body, _) = onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng).unwrap();
+        let (body, _) = onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng)
+            .expect("benchmark inputs are valid");
         g.bench_function(BenchmarkId::new("peel_one_layer", name), |b| {
-            b.iter(|| onion::peel(nodes[0].x25519_secret(), black_box(&body)).unwrap());
+            b.iter(|| {
+                onion::peel(nodes[0].x25519_secret(), black_box(&body))
+                    .expect("benchmark inputs are valid")
+            });
         });
         g.bench_function(BenchmarkId::new("round_trip", name), |b| {
             b.iter(|| {
                 let (mut layer, pending) =
-                    onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng).unwrap();
+                    onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng)
+                        .expect("benchmark inputs are valid");
                 let mut hop = 0;
                 let reply = loop {
-                    match onion::peel(nodes[hop].x25519_secret(), &layer).unwrap() {
+                    match onion::peel(nodes[hop].x25519_secret(), &layer)
+                        .expect("benchmark inputs are valid")
+                    {
                         Peeled::Relay(r) => {
                             layer = r.next_layer;
                             hop += 1;
@@ -58,12 +68,12 @@ fn bench(c: &mut Criterion) {
                         Peeled::Final(f) => {
                             break f
                                 .respond(200, &json!({"messages": [], "more": false}), &mut OsRng)
-                                .unwrap();
+                                .expect("benchmark inputs are valid");
                         }
                         _ => unreachable!("a 3-hop request to a node has no proxy layer"),
                     }
                 };
-                pending.open(&reply).unwrap()
+                pending.open(&reply).expect("benchmark inputs are valid")
             });
         });
     }
