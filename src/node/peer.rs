@@ -6,16 +6,12 @@
 //!
 //! # Security
 //!
-//! Nodes serve self-signed certificates that nobody verifies; see [`snode_client_config`].
+//! Nodes serve self-signed certificates that nobody verifies; the TLS policy is
+//! [`crate::transport::http::service_node_tls`]'s, the client's own.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-
-use super::tls;
 
 /// The largest response body read from another node: a full retrieve (7.8 MB, §4.3), base64'd
 /// and wrapped in onion layers, with room to spare.
@@ -63,6 +59,9 @@ pub enum PeerError {
         /// The limit.
         limit: usize,
     },
+    /// The TLS configuration could not be made.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTPS client")]
     Client(#[source] reqwest::Error),
@@ -119,7 +118,12 @@ impl Peer {
     pub fn bound(timeout: Duration, local: Option<std::net::IpAddr>) -> Result<Self, PeerError> {
         let client = reqwest::Client::builder()
             .local_address(local)
-            .tls_backend_preconfigured(snode_client_config())
+            // The one TLS policy for service nodes (protocol.md §8): see
+            // `transport::http::tls_policy`.
+            .tls_backend_preconfigured(
+                crate::transport::http::service_node_tls()
+                    .map_err(|e| PeerError::Tls(e.to_string()))?,
+            )
             // Loopback and service nodes are never reached through a proxy.
             .no_proxy()
             .connect_timeout(timeout)
@@ -230,85 +234,6 @@ impl Peer {
             content_type,
             body: body.freeze(),
         })
-    }
-}
-
-/// The TLS client configuration for connections to service nodes: any certificate is accepted.
-///
-/// This is the one place that decision lives. Service nodes serve self-signed certificates
-/// that the official clients do not verify either (session-desktop's `snodeHttpsAgent` has
-/// `rejectUnauthorized: false`, protocol.md §8). Authenticity comes from a layer above TLS:
-/// every onion request is encrypted to the destination node's X25519 key, which comes from
-/// the signed service-node list, so a man in the middle can neither read nor forge the reply.
-/// The handshake signature is still checked, so the peer does hold the certificate's key.
-///
-/// Seed nodes are different: clients pin their certificates (§5.1); this configuration is
-/// not for them.
-pub fn snode_client_config() -> rustls::ClientConfig {
-    let provider = tls::provider();
-    let verifier = Arc::new(AnyCertificate {
-        provider: Arc::clone(&provider),
-    });
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("should: the ring provider supports the default TLS versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
-}
-
-/// Accepts every server certificate; checks handshake signatures (see [`snode_client_config`]).
-#[derive(Debug)]
-struct AnyCertificate {
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
     }
 }
 

@@ -211,6 +211,15 @@ fn tls_policy(peer: TlsFor) -> Result<rustls::ClientConfig, SetupError> {
         .with_no_client_auth())
 }
 
+/// The TLS configuration for connections to service nodes, from [`tls_policy`]: the client's
+/// and the local node's (its onion hops and swarm replication) alike.
+///
+/// # Errors
+/// [`SetupError`] when rustls cannot be set up.
+pub fn service_node_tls() -> Result<rustls::ClientConfig, SetupError> {
+    tls_policy(TlsFor::ServiceNode)
+}
+
 /// Accepts a server whose end-entity certificate has exactly this SHA-256.
 #[derive(Debug)]
 pub(crate) struct PinnedCertificate {

@@ -364,7 +364,9 @@ async fn raw_exchange(addr: &str, request: &[u8]) -> String {
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .expect("the node accepts");
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(node::peer::snode_client_config()));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(
+        sesh::transport::http::service_node_tls().expect("TLS is set up"),
+    ));
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
     let mut tls = connector
         .connect(name, tcp)
