@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sesh::devnet::Devnet;
 
-use super::devnet::{devnet, identity};
+use super::devnet::{devnet, devnet_with, identity};
 
 /// The CLI pointed at one devnet, with its own state directory.
 struct Cli {
@@ -275,7 +275,7 @@ async fn probe_passes_live_nodes_and_fails_a_killed_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
-    let (net, dir) = devnet(6, 3).await;
+    let (mut net, dir) = devnet(6, 3).await;
     let cli = Cli::new(&net, dir.path());
 
     // show (the default): two paths of three hops, no addresses.
@@ -444,6 +444,67 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
     let text = cli.expect(&["swarm", "--reveal", &id], 0);
     assert_eq!(text.matches("127.0.").count(), members.len(), "{text}");
 
+    // A dead middle hop: its row says why, the exit's row is skipped, exit status 4.
+    let paths = cli.json(&["path"], 0);
+    let middle = paths[0]["hops"][1]["pubkey_ed25519"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let i = net
+        .nodes()
+        .iter()
+        .position(|n| n.ed25519.to_hex() == middle)
+        .unwrap();
+    net.kill(i).await;
+    let hops = cli.json(&["path", "test"], 4);
+    assert_eq!(hops.len(), 6);
+    let failed_shape = [
+        ("type", "string"),
+        ("path", "number"),
+        ("hop", "number"),
+        ("pubkey_ed25519", "string"),
+        ("latency_ms", "null"),
+        ("increment_ms", "null"),
+        ("error", "string"),
+    ];
+    assert_eq!(hops[0]["error"], Value::Null);
+    assert_shape(&hops[1], &failed_shape);
+    assert_eq!(hops[1]["pubkey_ed25519"], middle.as_str());
+    assert_shape(&hops[2], &failed_shape);
+    assert_eq!(hops[2]["error"], "skipped: hop 2 failed");
+    assert!(hops[3..].iter().all(|h| h["error"].is_null()), "{hops:?}");
+    let text = cli.expect(&["path", "test"], 4);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 6, "{text}");
+    assert!(rows[1].contains("  FAIL  "), "{text}");
+    assert!(rows[2].ends_with("  FAIL  skipped: hop 2 failed"), "{text}");
+
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_fails_nodes_whose_clock_is_off() {
+    // Every node's clock is two minutes ahead of ours: beyond the 60 s signature window.
+    let (net, dir) = devnet_with(2, 1, 120_000).await;
+    let cli = Cli::new(&net, dir.path());
+    let all = cli.json(&["probe", "--all"], 4);
+    assert_eq!(all.len(), 3);
+    for obj in &all[..2] {
+        assert_shape(obj, &with(PROBE_PASS, &[("reason", "string")]));
+        assert_eq!(obj["verdict"], "fail");
+        let offset = obj["clock_offset_ms"].as_i64().unwrap();
+        assert!(offset > 60_000, "{obj}");
+        let reason = obj["reason"].as_str().unwrap();
+        assert!(reason.starts_with("clock off by +1"), "{reason}");
+        assert!(
+            reason.ends_with(" s (signed requests allow ±60 s)"),
+            "{reason}"
+        );
+    }
+    assert_eq!(
+        (&all[2]["passed"], &all[2]["failed"]),
+        (&0.into(), &2.into())
+    );
     net.shutdown().await;
 }
 
@@ -523,7 +584,9 @@ mod mmdb {
                     Record::Node(m) => m,
                     Record::Data(i) => count + 16 + offsets[i],
                 };
-                out.extend_from_slice(&u32::try_from(v).expect("a 24-bit record").to_be_bytes()[1..]);
+                out.extend_from_slice(
+                    &u32::try_from(v).expect("a 24-bit record").to_be_bytes()[1..],
+                );
             }
         }
         out.extend_from_slice(&[0; 16]);

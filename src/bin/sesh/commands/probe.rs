@@ -27,6 +27,9 @@ pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| s.parse::<NodeQuery>().map(|q| (s.clone(), q)))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.timeout.is_zero() {
+        return Err(sesh::Error::Input("--timeout must be more than 0s".to_owned()).into());
+    }
     let options = probe::Options {
         concurrency: usize::from(args.concurrency),
         timeout: args.timeout,
