@@ -40,6 +40,9 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "devnet" -d 'Run a local S
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "nodes" -d 'List the service nodes of the network'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "send" -d 'Send a message to one or more Session IDs through onion paths'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "receive" -d 'Receive new messages through onion paths, each exactly once'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "probe" -d 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -131,3 +134,58 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -l json -d 'Print JSO
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l concurrency -d 'Probe at most N nodes at once' -r
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l timeout -d 'The time each request may take' -r
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l all -d 'Probe every node of the pool'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l onion -d 'Also send an onion request through each node as a relay'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l refresh -d 'Fetch the node list from the seed nodes even if the cached one is fresh'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l reveal -d 'Show the nodes\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l reveal -d 'Show the hops\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -f -a "show" -d 'Show the onion paths (building them when there are none)'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -f -a "new" -d 'Drop the onion paths and their guards, build new ones, and show them'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -f -a "test" -d 'Measure each hop\'s latency with onion requests ending at hop 1, 2 and 3'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l reveal -d 'Show the hops\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -l reveal -d 'Show the hops\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -l reveal -d 'Show the hops\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l reveal -d 'Show the members\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s V -l version -d 'Print version'

@@ -256,6 +256,80 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Receive(ReceiveArgs),
+    /// Probe service nodes directly: are they up, healthy, and usable as onion relays?
+    #[command(
+        long_about = "Probe service nodes of the pool and report, per node, whether it is \
+                      healthy: a pass, a FAIL with the reason, or NOT FOUND when the node is \
+                      not in the pool. NODE is an Ed25519 key (or a unique prefix of one, as \
+                      'sesh nodes' lists them) or IP:PORT; --all probes the whole pool.\n\n\
+                      A probe is a direct HTTPS request, not an onion request: the probed \
+                      node sees your IP address. Each node gets two 'info' requests on one \
+                      connection: the first must answer 200 with the storage server version; \
+                      the second gives the round-trip latency and the node's clock, compared \
+                      with ours at the middle of the round trip. With --onion, an onion \
+                      request then goes through the node as a relay to another node that \
+                      answered. A node fails when it is unreachable or times out, answers \
+                      other than 200 or garbled, gives no version, has a clock more than 60 s \
+                      off ours (signed requests would fail), or with --onion does not relay. \
+                      If every node is off by about the same amount, our clock is the one \
+                      that is wrong.\n\n\
+                      Text output has one line per node: its key, the verdict, version, \
+                      latency, clock offset and swarm id, or the reason for a FAIL; a summary \
+                      goes to standard error (and on a terminal, a progress bar while \
+                      probing). With --json, each node is one object {\"type\": \"probe\", \
+                      \"node\" (as given, or the key with --all), \"pubkey_ed25519\" (null when \
+                      not found), \"verdict\" (pass, fail or not_found), \"reason\" (null on \
+                      a pass), \"reachable\", \"version\" ([major, minor, patch] or null), \
+                      \"latency_ms\", \"clock_offset_ms\" (its time minus ours), \"swarm_id\" \
+                      (a number, or null), \"onion\" (true, false, or null when not \
+                      tested)}, plus \"ip\" and \"port\" with --reveal; then one {\"type\": \
+                      \"summary\", \"probed\", \"passed\", \"failed\", \"not_found\", \
+                      \"elapsed_ms\"}.\n\n\
+                      Exit status 4 when any node failed or was not found.",
+        after_long_help = AFTER_HELP
+    )]
+    Probe(ProbeArgs),
+    /// Show, rebuild or test the onion paths, as the Session apps' Path screen shows them.
+    #[command(
+        long_about = "Show the onion paths sesh sends through (You → guard → middle → exit → \
+                      destination), build new ones, or measure each hop's latency.\n\n\
+                      'sesh path show' (the default) prints each path on a line: every hop's \
+                      short Ed25519 key, its storage server version, and its country when a \
+                      MaxMind-format GeoIP database (GeoLite2-Country, GeoLite2-City, or \
+                      another with country.iso_code) is given with --geoip. Paths are built \
+                      first when there are none. 'sesh path new' drops the paths and their \
+                      guards, builds new ones, and shows them. 'sesh path test' sends onion \
+                      requests (an 'info') that end at hop 1, then hop 2 through hop 1, then \
+                      hop 3 through hops 1 and 2, the fastest of three each, and prints a row \
+                      per hop: the latency to it and the increment over the hop before. A hop \
+                      that fails is reported with the reason, the hops after it are skipped, \
+                      and the exit status is 4.\n\n\
+                      IP addresses are hidden unless --reveal is given. With --json, show and \
+                      new print one object per path: {\"type\": \"path\", \"index\" (1, 2, …), \
+                      \"hops\": [{\"pubkey_ed25519\", \"version\" ([major, minor, patch] or \
+                      null), \"country\" (with --geoip; null when unknown), \"ip\" and \
+                      \"port\" (with --reveal)}]}; test prints one object per hop: {\"type\": \
+                      \"hop\", \"path\", \"hop\" (1 = guard), \"pubkey_ed25519\", \
+                      \"latency_ms\", \"increment_ms\", \"error\"} (latency and increment \
+                      null and error a text when the hop failed), with \"country\", \"ip\" and \
+                      \"port\" as for show.",
+        after_long_help = AFTER_HELP
+    )]
+    Path(PathArgs),
+    /// Show the swarm that stores a Session ID's messages, as the network answers it.
+    #[command(
+        long_about = "Ask the network (a get_swarm through an onion path) which swarm stores \
+                      the messages of SESSION_ID, or of the identity's own Session ID when \
+                      none is given, and print the swarm id (hex), then each member: its \
+                      short Ed25519 key and storage server version. IP addresses are hidden \
+                      unless --reveal is given.\n\n\
+                      With --json, print one object {\"type\": \"swarm\", \"session_id\", \
+                      \"swarm_id\" (a number), \"members\": [{\"pubkey_ed25519\", \"version\" \
+                      ([major, minor, patch] or null), \"ip\" and \"port\" (with \
+                      --reveal)}]}.",
+        after_long_help = AFTER_HELP
+    )]
+    Swarm(SwarmArgs),
 }
 
 /// Where an identity is read from.
@@ -441,6 +515,76 @@ pub struct NodesArgs {
     #[arg(long)]
     pub refresh: bool,
     /// Show the nodes' IP addresses and ports.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// Arguments of `sesh probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The nodes: Ed25519 keys (or unique prefixes of them) or IP:PORT addresses.
+    #[arg(
+        value_name = "NODE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub nodes: Vec<String>,
+    /// Probe every node of the pool.
+    #[arg(long)]
+    pub all: bool,
+    /// Probe at most N nodes at once.
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// The time each request may take.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Also send an onion request through each node as a relay.
+    #[arg(long)]
+    pub onion: bool,
+    /// Fetch the node list from the seed nodes even if the cached one is fresh.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Show the nodes' IP addresses and ports.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// Arguments of `sesh path`.
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// What to do [default: show].
+    #[command(subcommand)]
+    pub action: Option<PathAction>,
+    /// Show the hops' IP addresses and ports.
+    #[arg(long, global = true)]
+    pub reveal: bool,
+    /// Show each hop's country from this MaxMind-format GeoIP database (.mmdb).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub geoip: Option<PathBuf>,
+}
+
+/// What `sesh path` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum PathAction {
+    /// Show the onion paths (building them when there are none).
+    Show,
+    /// Drop the onion paths and their guards, build new ones, and show them.
+    New,
+    /// Measure each hop's latency with onion requests ending at hop 1, 2 and 3.
+    Test,
+}
+
+/// Arguments of `sesh swarm`.
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    /// The Session ID [default: the identity's].
+    #[arg(value_name = "SESSION_ID")]
+    pub session_id: Option<String>,
+    /// The identity whose swarm to show when no SESSION_ID is given.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// Show the members' IP addresses and ports.
     #[arg(long)]
     pub reveal: bool,
 }

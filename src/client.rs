@@ -20,6 +20,7 @@
 //! Network time: every reply's `"t"` sets the offset between local and network time
 //! (§4.7), which [`Client::network_now_ms`] applies; a 406 resynchronises it and retries once.
 
+pub mod probe;
 pub mod state;
 
 use std::collections::HashSet;
@@ -387,6 +388,60 @@ fn addr(n: &Snode) -> SocketAddrV4 {
 fn same_node(pool: &SnodePool, n: &Snode) -> bool {
     pool.get(&n.ed25519)
         .is_some_and(|p| p.x25519 == n.x25519 && p.ip == n.ip && p.port == n.port)
+}
+
+/// Builds an onion request through `path` (guard first; may be empty) to `dest`: where to
+/// POST it, the body, and what opens the reply.
+fn build_request(
+    path: &[Snode],
+    dest: &Snode,
+    payload: &[u8],
+    enc: EncType,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<(Target, Vec<u8>, onion::PendingReply), Error> {
+    let hops: Vec<onion::HopKeys> = path.iter().map(onion::HopKeys::from).collect();
+    let (body, pending) = onion::build(&hops, &Destination::Snode(dest.into()), payload, enc, rng)
+        .map_err(|source| Error::Onion {
+            node: short_key(&dest.ed25519),
+            source,
+        })?;
+    let first = path.first().unwrap_or(dest);
+    let target = Target::Node {
+        addr: addr(first),
+        path: ONION_REQ_PATH,
+    };
+    Ok((target, body, pending))
+}
+
+/// POSTs an onion request built by [`build_request`] and opens the reply: the outcome, not
+/// yet judged.
+async fn send_request<T: Transport>(
+    transport: &T,
+    target: &Target,
+    body: Vec<u8>,
+    pending: &onion::PendingReply,
+    timeout: Duration,
+) -> Attempt {
+    let reply = match transport.post(target, body, timeout).await {
+        Ok(r) => r,
+        Err(e) => return Attempt::Transport(e),
+    };
+    if reply.status != 200 {
+        return Attempt::Path {
+            status: reply.status,
+            body: reply.body,
+        };
+    }
+    match pending.open(&reply.body) {
+        Ok(resp) => {
+            let body = resp.body_json().unwrap_or(Value::String(resp.body));
+            Attempt::Answer {
+                status: resp.status,
+                body,
+            }
+        }
+        Err(e) => Attempt::Reply(e),
+    }
 }
 
 impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
@@ -760,6 +815,19 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             .collect())
     }
 
+    /// Drops the onion paths and their guards, and builds new ones, testing new guards
+    /// (`sesh path new`).
+    ///
+    /// # Errors
+    /// Those of [`Client::paths`].
+    pub async fn new_paths(&mut self) -> Result<Vec<OnionPath>, Error> {
+        self.ensure_pool().await?;
+        self.paths = Some(Vec::new());
+        self.save_paths()?;
+        self.state.save_guards(&[]).map_err(Error::State)?;
+        self.paths().await
+    }
+
     /// Paths whose hops are all still in the pool at the same address.
     fn valid_paths(&self, paths: Vec<PathRecord>) -> Vec<PathRecord> {
         let Some(pool) = &self.pool else {
@@ -1110,51 +1178,77 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 node: dest.ed25519,
                 index,
             }))?;
-        let (body, pending) = onion::build(
-            &path.hop_keys(),
-            &Destination::Snode(dest.into()),
+        let (target, body, pending) = build_request(
+            path.hops(),
+            dest,
             payload,
             self.config.enc_type,
             &mut self.rng,
+        )?;
+        let outcome = send_request(
+            &self.transport,
+            &target,
+            body,
+            &pending,
+            self.config.onion_timeout,
         )
-        .map_err(|source| Error::Onion {
+        .await;
+        Ok((index, outcome))
+    }
+
+    /// Sends one storage RPC request as an onion request through exactly `path` (guard
+    /// first; empty: straight to `dest`'s onion endpoint) to `dest`, and returns the
+    /// destination's status and body, as [`Client::onion_rpc`] does.
+    ///
+    /// For diagnostics: one attempt, no retry, and nothing learned or counted (no strikes,
+    /// no path changes, no clock offset). `sesh path test` times a path prefix by prefix
+    /// with it.
+    ///
+    /// # Errors
+    /// [`Error::Onion`] when the request cannot be built (e.g. `dest` is in `path`);
+    /// [`Error::PathsFailed`] (with one attempt) when the request failed on the way: the
+    /// first hop could not be reached, a hop answered with an error, or the reply did not
+    /// open.
+    pub async fn onion_rpc_via(
+        &mut self,
+        path: &[Snode],
+        dest: &Snode,
+        method: &str,
+        params: Value,
+    ) -> Result<(u16, Value), Error> {
+        let payload = json!({"method": method, "params": params}).to_string();
+        let (target, body, pending) = build_request(
+            path,
+            dest,
+            payload.as_bytes(),
+            self.config.enc_type,
+            &mut self.rng,
+        )?;
+        let outcome = send_request(
+            &self.transport,
+            &target,
+            body,
+            &pending,
+            self.config.onion_timeout,
+        )
+        .await;
+        let first = path.first().unwrap_or(dest);
+        let last = match outcome {
+            Attempt::Answer { status, body } => return Ok((status, body)),
+            Attempt::Transport(e) => format!("node {}: {e}", short_key(&first.ed25519)),
+            // The hop's own words: which hop failed, and how, is what a diagnosis needs.
+            Attempt::Path { status, body } => format!(
+                "path answered {status}: {}",
+                shorten(&String::from_utf8_lossy(&body))
+            ),
+            Attempt::Reply(e) => e.to_string(),
+        };
+        Err(Error::PathsFailed {
+            method: method.to_owned(),
             node: short_key(&dest.ed25519),
-            source,
-        })?;
-        let target = Target::Node {
-            addr: addr(path.guard()),
-            path: ONION_REQ_PATH,
-        };
-        let reply = match self
-            .transport
-            .post(&target, body, self.config.onion_timeout)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return Ok((index, Attempt::Transport(e))),
-        };
-        if reply.status != 200 {
-            return Ok((
-                index,
-                Attempt::Path {
-                    status: reply.status,
-                    body: reply.body,
-                },
-            ));
-        }
-        Ok((
-            index,
-            match pending.open(&reply.body) {
-                Ok(resp) => {
-                    let body = resp.body_json().unwrap_or(Value::String(resp.body));
-                    Attempt::Answer {
-                        status: resp.status,
-                        body,
-                    }
-                }
-                Err(e) => Attempt::Reply(e),
-            },
-        ))
+            attempts: 1,
+            last,
+        })
     }
 
     /// Sends the storage RPC request `{"method": method, "params": params}` to `dest` as an

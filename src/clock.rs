@@ -2,8 +2,10 @@
 //!
 //! Protocol code takes the current time as an argument; the binaries pass [`SystemClock`], and
 //! tests pass [`FixedClock`]. The network's clock offset (protocol.md §4.7) is applied here.
+//! Round trips are measured with a [`Stopwatch`] on the monotonic clock, which jumps of the
+//! wall clock do not disturb.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A source of the current time.
 pub trait Clock {
@@ -79,4 +81,36 @@ impl Clock for FixedClock {
     fn now(&self) -> SystemTime {
         self.0
     }
+}
+
+/// Time elapsed since it was started, on the monotonic clock: for measuring round trips
+/// (`sesh probe`, `sesh path test`), never for timestamps.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// A stopwatch started now.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the monotonic clock"
+    )]
+    pub fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    /// The time since [`Stopwatch::start`].
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+/// A duration in whole milliseconds, rounded to the nearest (for `*_ms` fields).
+pub fn round_ms(d: Duration) -> u64 {
+    u64::try_from((d.as_micros() + 500) / 1000).unwrap_or(u64::MAX)
+}
+
+/// A duration as milliseconds with one decimal, for people: `0.4 ms`, `125.0 ms`.
+pub fn format_ms(d: Duration) -> String {
+    let tenths = (d.as_micros() + 50) / 100;
+    format!("{}.{} ms", tenths / 10, tenths % 10)
 }

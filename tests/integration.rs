@@ -14,5 +14,6 @@ mod integration {
     mod onion_laws;
     mod onion_vectors;
     mod phrase_props;
+    mod probe_path;
     mod send_receive;
 }

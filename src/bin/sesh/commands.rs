@@ -4,8 +4,11 @@ mod devnet;
 mod identity;
 mod message;
 mod network;
+mod path;
+mod probe;
 mod receive;
 mod send;
+mod swarm;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -178,6 +181,9 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> anyhow::Result<ExitCode> {
         Command::Nodes(a) => network::nodes(ctx, &a),
         Command::Send(a) => send::run(ctx, &a),
         Command::Receive(a) => receive::run(ctx, &a),
+        Command::Probe(a) => probe::run(ctx, &a),
+        Command::Path(a) => path::run(ctx, &a),
+        Command::Swarm(a) => swarm::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,15 +17,23 @@ pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
         return ExitCode::from(ErrorKind::InvalidInput.exit_code());
     }
     let rendered = e.render().to_string();
-    let mut lines = rendered.lines();
+    let mut lines = rendered.lines().peekable();
     let first = lines.next().unwrap_or_default();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // "the following required arguments were not provided:" lists them on indented lines.
+    if first.ends_with(':') {
+        let mut items = Vec::new();
+        while let Some(item) = lines.next_if(|l| l.starts_with("  ")) {
+            items.push(item.trim());
+        }
+        first = format!("{} {}", first, items.join(", "));
+    }
     let hint = lines
         .map(str::trim)
         .find_map(|l| l.strip_prefix("tip: "))
         .map(str::to_owned)
         .unwrap_or_else(|| "see 'sesh --help'".to_owned());
-    report(first, Some(&hint));
+    report(&first, Some(&hint));
     ExitCode::from(ErrorKind::InvalidInput.exit_code())
 }
 
@@ -51,6 +59,9 @@ fn classify(e: &anyhow::Error) -> (ErrorKind, Option<String>) {
             return (err.kind(), err.hint());
         }
         if let Some(err) = cause.downcast_ref::<sesh::client::Error>() {
+            return (err.kind(), err.hint());
+        }
+        if let Some(err) = cause.downcast_ref::<sesh::client::probe::QueryError>() {
             return (err.kind(), err.hint());
         }
         if let Some(err) = cause.downcast_ref::<crate::commands::Failed>() {
