@@ -248,9 +248,10 @@ pub enum Command {
                       and advanced only after a message has been written out, so a crash \
                       delivers it again rather than losing it. Only one receive per identity \
                       runs at a time.\n\nWith --follow, polls until interrupted (SIGINT or \
-                      SIGTERM), --timeout passes, or standard output is closed. A message that \
-                      does not open is reported on standard error with its hash and the rest \
-                      go on (exit status 4).\n\nText output is a 'from … at …' line and the \
+                      SIGTERM), --timeout passes, or standard output is closed; network failures \
+                      are reported and retried with a growing delay. A message that does not \
+                      open is reported on standard error with its hash and the rest go on \
+                      (exit status 4 if others opened, 1 if none did).\n\nText output is a 'from … at …' line and the \
                       text, per message; --json prints {\"type\": \"message\", \"hash\", \
                       \"from\", \"timestamp\", \"text\", \"expires_at\", …} per line.",
         after_long_help = AFTER_HELP
@@ -500,8 +501,16 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max: Option<u64>,
     /// How often --follow polls.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: std::time::Duration,
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d < std::time::Duration::from_millis(100) {
+        return Err("the polling interval must be at least 100ms".to_owned());
+    }
+    Ok(d)
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -23,7 +23,7 @@
 pub mod probe;
 pub mod state;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddrV4;
 use std::path::Path;
 use std::time::Duration;
@@ -1391,7 +1391,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         mut params: F,
     ) -> Result<(Snode, Value), Error>
     where
-        F: FnMut(u64) -> Value,
+        F: FnMut(&Snode, u64) -> Value,
     {
         let mut wrong = 0;
         let mut tried: HashSet<Ed25519Pub> = HashSet::new();
@@ -1410,7 +1410,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             let node = candidates[onion_path::uniform(&mut self.rng, candidates.len())].clone();
             tried.insert(node.ed25519);
             let short = short_key(&node.ed25519);
-            match self.onion_rpc_with(&node, method, &mut params).await {
+            let mut for_node = |now: u64| params(&node, now);
+            match self.onion_rpc_with(&node, method, &mut for_node).await {
                 Ok((200, body)) => return Ok((node, body)),
                 Ok((421, body)) => {
                     // Not counted as an attempt: the swarm changed, not the node failed.
@@ -1494,7 +1495,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             "ttl": ttl_ms,
             "data": data_b64,
         });
-        let (node, body) = self.swarm_request(to, "store", |_| params.clone()).await?;
+        let (node, body) = self
+            .swarm_request(to, "store", |_, _| params.clone())
+            .await?;
         let hash = body
             .get("hash")
             .and_then(Value::as_str)
@@ -1529,13 +1532,44 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         namespace: Namespace,
         last_hash: Option<&str>,
     ) -> Result<Retrieved, Error> {
-        let account = identity.session_id();
         let last_hash = last_hash.unwrap_or("").to_owned();
-        let params = |now: u64| {
+        self.retrieve_with(identity, namespace, |_| last_hash.clone())
+            .await
+    }
+
+    /// As [`Client::retrieve`], with the `last_hash` chosen for the member that is asked.
+    ///
+    /// Swarm members need not hold messages in the same order, nor all of them at once (one
+    /// may have missed a copy), so a position in one member's list means nothing in
+    /// another's: a receiver keeps one cursor per member, as session-desktop does
+    /// (`getLastHashBySnode`), and its seen set removes repeats.
+    ///
+    /// # Errors
+    /// As [`Client::retrieve`].
+    pub async fn retrieve_by_node(
+        &mut self,
+        identity: &Identity,
+        namespace: Namespace,
+        cursors: &HashMap<Ed25519Pub, String>,
+    ) -> Result<Retrieved, Error> {
+        self.retrieve_with(identity, namespace, |node| {
+            cursors.get(node).cloned().unwrap_or_default()
+        })
+        .await
+    }
+
+    async fn retrieve_with(
+        &mut self,
+        identity: &Identity,
+        namespace: Namespace,
+        last_hash: impl Fn(&Ed25519Pub) -> String,
+    ) -> Result<Retrieved, Error> {
+        let account = identity.session_id();
+        let params = |node: &Snode, now: u64| {
             let mut p = auth::request_fields(identity, "retrieve", namespace, now);
             // Sent even for namespace 0, where the server would assume it.
             p.insert("namespace".into(), namespace.0.into());
-            p.insert("last_hash".into(), last_hash.clone().into());
+            p.insert("last_hash".into(), last_hash(&node.ed25519).into());
             Value::Object(p)
         };
         let (node, body) = self.swarm_request(&account, "retrieve", params).await?;

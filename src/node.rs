@@ -587,13 +587,8 @@ async fn respond(shared: &Shared, req: hyper::Request<Incoming>, peer: SocketAdd
         peer,
     };
     match tokio::time::timeout_at(deadline, shared.service.handle(request)).await {
-        Ok(resp) => {
-            if resp.status >= 400 {
-                refuse(resp, "refused by the service")
-            } else {
-                resp
-            }
-        }
+        // The service logs its own refusals, with their reasons: one line per request.
+        Ok(resp) => resp,
         Err(_) => refuse(Response::text(504, "Request time out"), "service timed out"),
     }
 }

@@ -28,6 +28,7 @@
 //! Next to the database, `receive-<Session ID>.lock` holds the process id of the `sesh
 //! receive` that runs for that account ([`State::lock_receive`]).
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -42,6 +43,12 @@ use crate::swarm::{Snode, Swarm};
 
 /// The database file's name in the state directory.
 pub const DB_FILE: &str = "state.sqlite3";
+
+/// Receive cursors per swarm member: each member's own list order (see
+/// [`crate::client::Client::retrieve_by_node`]).
+const NODE_CURSOR_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS node_cursor (
+    account TEXT NOT NULL, namespace INTEGER NOT NULL, node TEXT NOT NULL,
+    last_hash TEXT NOT NULL, PRIMARY KEY (account, namespace, node)) STRICT;";
 
 /// The schema this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -272,6 +279,11 @@ impl State {
             db,
         };
         state.migrate()?;
+        // Added after version 1, without changing its tables: created when missing.
+        state
+            .conn
+            .execute_batch(NODE_CURSOR_SCHEMA)
+            .map_err(sql_err(&state.db, "creating the per-node cursors"))?;
         Ok(state)
     }
 
@@ -795,6 +807,77 @@ impl State {
                     "INSERT INTO cursor (account, namespace, last_hash) VALUES (?1, ?2, ?3)
                      ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
                     params![account, namespace.0, hash],
+                )
+            });
+        res.and_then(|_| tx.commit())
+            .map_err(sql_err(&self.db, "recording a delivered message"))
+    }
+
+    /// The receive cursor at each swarm member that has one.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn node_cursors(
+        &self,
+        account: &SessionId,
+        namespace: Namespace,
+    ) -> Result<HashMap<Ed25519Pub, String>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT node, last_hash FROM node_cursor WHERE account = ?1 AND namespace = ?2",
+            )
+            .map_err(self.sql("reading the receive cursors"))?;
+        let rows = stmt
+            .query_map(params![account.to_string(), namespace.0], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(self.sql("reading the receive cursors"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(node, hash)| Some((node.parse().ok()?, hash)))
+            .collect())
+    }
+
+    /// Records a message from swarm member `node` as delivered: the seen set, the account's
+    /// cursor and the member's cursor, in one transaction. Call it only after the message
+    /// was written out.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; nothing is recorded then.
+    pub fn mark_delivered_from(
+        &mut self,
+        account: &SessionId,
+        namespace: Namespace,
+        node: &Ed25519Pub,
+        hash: &str,
+        expires_ms: u64,
+    ) -> Result<(), StateError> {
+        let account = account.to_string();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "recording a delivered message"))?;
+        let res = tx
+            .execute(
+                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
+                params![account, namespace.0, hash, ms_to_sql(expires_ms)],
+            )
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT INTO cursor (account, namespace, last_hash) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
+                    params![account, namespace.0, hash],
+                )
+            })
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT INTO node_cursor (account, namespace, node, last_hash)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
+                    params![account, namespace.0, node.to_hex(), hash],
                 )
             });
         res.and_then(|_| tx.commit())

@@ -73,6 +73,19 @@ impl Log {
         let Some(inner) = &self.inner else {
             return;
         };
+        // Control characters from requests are escaped, so that no request can forge a line.
+        let msg: String = msg
+            .to_string()
+            .chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() {
+                    c.escape_default().collect()
+                } else {
+                    vec![c]
+                };
+                escaped
+            })
+            .collect();
         let line = format!(
             "{} {msg}\n",
             humantime::format_rfc3339_millis(inner.clock.now())

@@ -40,8 +40,11 @@ pub const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
 /// The seed's JSON-RPC route.
 pub const JSON_RPC_PATH: &str = "/json_rpc";
 
-/// How long a hop or a swarm member may take to answer.
+/// How long a hop may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a swarm member may take to take a forwarded copy: well inside [`PEER_TIMEOUT`],
+/// so that one hung member cannot make the hop before us give up on a store that succeeded.
+pub const REPLICATION_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What a node is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,14 +395,15 @@ impl NodeService {
             .collect();
         let sig = self.sign_b64(body.as_bytes());
         let me_hex = self.me().to_hex();
+        let replicate = self.peer.with_timeout(REPLICATION_TIMEOUT);
+        let replicate = &replicate;
         let forwards = peers.iter().map(|n| {
             let url = format!("https://{}:{}", n.ip, n.port);
             let body = body.clone();
             let sig = sig.clone();
             let me_hex = me_hex.clone();
             async move {
-                let res = self
-                    .peer
+                let res = replicate
                     .request(
                         "POST",
                         &url,

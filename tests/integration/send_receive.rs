@@ -531,3 +531,104 @@ async fn follow_prints_new_messages_and_stops_cleanly() {
     assert!(bob.receive(&[]).is_empty());
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_missed_a_copy_does_not_hide_it() {
+    // Members may hold different lists: one cursor per member, or a message is skipped.
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    let alice_id = sesh::store::read_identity(&alice.key).unwrap();
+    let bob_sid: sesh::SessionId = bob.id.parse().unwrap();
+    let members: Vec<Snode> = {
+        let r = net.roster();
+        r.members(r.swarm_of(&bob_sid.to_bytes()).unwrap())
+            .into_iter()
+            .cloned()
+            .collect()
+    };
+    let peer = Peer::new(Duration::from_secs(10)).unwrap();
+    let t0 = SystemClock.now_ms();
+    // "only-here" goes to one member only, as a forwarded copy (the other members never
+    // hear of it), then three ordinary messages follow.
+    let store = |text: &str, ts: u64| {
+        let data = message::seal(
+            &alice_id,
+            &bob_sid,
+            &Outgoing::new(text),
+            ts,
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        json!({"method": "store", "params": {"pubkey": bob.id, "timestamp": ts, "ttl": 600_000,
+               "data": base64::engine::general_purpose::STANDARD.encode(&data)}})
+        .to_string()
+    };
+    let lone = members[0].clone();
+    let body = store("only-here", t0);
+    let sender = net
+        .nodes()
+        .iter()
+        .find(|n| n.ed25519 == members[1].ed25519)
+        .unwrap();
+    let key = sesh::store::read_identity(&sender.dir.join("identity")).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(body.as_bytes()));
+    let r = peer
+        .request(
+            "POST",
+            &format!("https://{lone}"),
+            "/storage_rpc/v1",
+            &[
+                ("x-sesh-forwarded-by", &key.ed25519_pub().to_hex()),
+                ("x-sesh-forward-signature", &sig),
+            ],
+            body.into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for (i, text) in ["a", "b", "c"].iter().enumerate() {
+        let (status, _) = peer
+            .post(
+                &format!("https://{}", members[1]),
+                "/storage_rpc/v1",
+                store(text, t0 + 1 + i as u64).into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+    // Enough receives that every member is asked at least once: whatever the order,
+    // everything arrives exactly once.
+    let mut all = Vec::new();
+    for _ in 0..12 {
+        all.extend(bob.receive(&[]));
+    }
+    let mut got: Vec<&str> = texts(&all);
+    got.sort_unstable();
+    assert_eq!(got, ["a", "b", "c", "only-here"]);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_stops_when_nobody_reads_its_output() {
+    let (net, dir) = devnet(6, 3).await;
+    let bob = User::new(dir.path(), "bob", &net);
+    let mut c = bob.cmd(&["receive", "--follow", "--interval", "200ms"]);
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receive --follow stops once its reader is gone")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    net.shutdown().await;
+}

@@ -40,14 +40,40 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
             }
         };
         tokio::pin!(until_deadline);
+        let mut stdout_closed = stdout_closed();
         let (mut delivered, mut failed) = (0u64, 0u64);
+        let mut backoff = args.interval;
         loop {
             let round = poll_once(ctx, &mut client, &identity, args.max.map(|m| m - delivered));
-            let (d, f, more) = tokio::select! {
-                r = round => r?,
+            let result = tokio::select! {
+                r = round => r,
                 () = &mut until_deadline => break,
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
+                _ = &mut stdout_closed => break,
+            };
+            let (d, f, more) = match result {
+                Ok(r) => {
+                    backoff = args.interval;
+                    r
+                }
+                // Following, a network failure is weathered: say so, wait longer, go on.
+                Err(e) if args.follow && is_transient(&e) => {
+                    ctx.note(format_args!(
+                        "warning: {e:#}; trying again in {}",
+                        humantime::format_duration(backoff)
+                    ));
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = &mut until_deadline => break,
+                        _ = tokio::signal::ctrl_c() => break,
+                        _ = term.recv() => break,
+                        _ = &mut stdout_closed => break,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             delivered += d;
             failed += f;
@@ -65,12 +91,11 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
                 () = &mut until_deadline => break,
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
+                _ = &mut stdout_closed => break,
             }
         }
         anyhow::Ok((delivered, failed))
     })?;
-    let now = client.network_now_ms();
-    let _ = client.state().prune_seen(now);
     if failed == 0 {
         return Ok(());
     }
@@ -85,6 +110,54 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
     .into())
 }
 
+/// The longest wait between polls after network failures.
+const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn is_transient(e: &anyhow::Error) -> bool {
+    use sesh::HasKind as _;
+    e.chain().any(|c| {
+        c.downcast_ref::<sesh::client::Error>()
+            .is_some_and(|e| e.kind() == ErrorKind::Transient)
+    })
+}
+
+/// Completes when standard output is a pipe or socket whose reader has gone (as `tail -f`
+/// notices): a follower whose output nobody reads stops, and frees the receive lock. Watched
+/// by a detached thread, so that nothing waits for it at exit.
+fn stdout_closed() -> tokio::sync::oneshot::Receiver<()> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let is_pipe = rustix::fs::fstat(std::io::stdout())
+        .map(|st| {
+            let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
+            matches!(
+                kind,
+                rustix::fs::FileType::Fifo | rustix::fs::FileType::Socket
+            )
+        })
+        .unwrap_or(false);
+    if is_pipe {
+        std::thread::spawn(move || {
+            let stdout = std::io::stdout();
+            loop {
+                let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+                match poll(&mut fds, None) {
+                    Ok(_) if fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP) => {
+                        let _ = tx.send(());
+                        return;
+                    }
+                    Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+    } else {
+        // Never completes: a file or terminal does not go away.
+        std::mem::forget(tx);
+    }
+    rx
+}
+
 /// One retrieve: prints what is new; returns (delivered, failed, more).
 async fn poll_once(
     ctx: &Ctx,
@@ -93,11 +166,12 @@ async fn poll_once(
     budget: Option<u64>,
 ) -> anyhow::Result<(u64, u64, bool)> {
     let account = identity.session_id();
-    let last = client
+    // One cursor per swarm member: their lists need not agree (see `retrieve_by_node`).
+    let cursors = client
         .state()
-        .cursor(&account, NS)
+        .node_cursors(&account, NS)
         .map_err(sesh::client::Error::State)?;
-    let got = client.retrieve(identity, NS, last.as_deref()).await?;
+    let got = client.retrieve_by_node(identity, NS, &cursors).await?;
     let (mut delivered, mut failed) = (0u64, 0u64);
     for m in got.messages {
         if budget.is_some_and(|b| delivered >= b) {
@@ -138,7 +212,7 @@ async fn poll_once(
         // Written and flushed (or reported): now, and only now, it counts as delivered.
         client
             .state()
-            .mark_delivered(&account, NS, &m.hash, m.expiration_ms)
+            .mark_delivered_from(&account, NS, &got.node, &m.hash, m.expiration_ms)
             .map_err(sesh::client::Error::State)?;
     }
     Ok((delivered, failed, got.more))

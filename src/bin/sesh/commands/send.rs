@@ -6,6 +6,7 @@ use std::io::Write as _;
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
 use sesh::message::{self, Outgoing};
+use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, HasKind as _, SessionId};
 
 use super::message::read_text;
@@ -45,22 +46,36 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
         Some(t) => t.clone(),
         None => read_text(ctx)?,
     };
+    if text.is_empty() && args.message.is_none() {
+        return Err(sesh::Error::Input(
+            "the message is empty (standard input had no text); give -m '' to send an empty one"
+                .to_owned(),
+        )
+        .into());
+    }
     let mut out = Outgoing::new(text);
     out.display_name.clone_from(&args.name);
+    // A message too long to seal is the input's fault: say so before touching the network.
+    message::seal(&identity, &recipients[0], &out, 0, &mut OsRng).map_err(sesh::Error::Seal)?;
 
     let mut client = ctx.client()?;
+    let mut out_err: Option<anyhow::Error> = None;
     let mut failures: Vec<ErrorKind> = Vec::new();
     block_on(async {
         for to in &recipients {
             let result = send_one(&mut client, &identity, to, &out, ttl_ms).await;
             match result {
                 Ok((hash, timestamp)) => {
-                    if ctx.json {
+                    let printed = if ctx.json {
                         ctx.json_line(&serde_json::json!({
                             "type": "sent", "to": to, "hash": hash, "timestamp": timestamp,
-                        }))?;
+                        }))
                     } else {
-                        ctx.line(format_args!("{to} {hash}"))?;
+                        ctx.line(format_args!("{to} {hash}"))
+                    };
+                    // A closed standard output does not stop the other recipients' sends.
+                    if let Err(e) = printed {
+                        out_err.get_or_insert(e);
                     }
                 }
                 Err(e) => {
@@ -78,7 +93,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
         anyhow::Ok(())
     })??;
     if failures.is_empty() {
-        return Ok(());
+        return out_err.map_or(Ok(()), Err);
     }
     let kind = if failures.len() < recipients.len() {
         ErrorKind::Partial
@@ -118,6 +133,12 @@ async fn send_one(
         match client.store(to, &b64, ttl_ms, timestamp).await {
             Ok(o) => return Ok((o.hash, timestamp)),
             Err(sesh::client::Error::ClockOutOfSync { .. }) if !resealed => resealed = true,
+            Err(e) if e.kind() == ErrorKind::Transient => {
+                // The request may have reached the swarm before the path failed: name the
+                // hash it would have, so that a re-run can be checked rather than doubled.
+                let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
+                return Err(SendError::Unknown(e, hash));
+            }
             Err(e) => return Err(SendError::Client(e)),
         }
     }
@@ -127,6 +148,8 @@ async fn send_one(
 enum SendError {
     #[error(transparent)]
     Client(sesh::client::Error),
+    #[error("{0}")]
+    Unknown(sesh::client::Error, String),
     #[error(transparent)]
     Lib(anyhow::Error),
 }
@@ -134,7 +157,7 @@ enum SendError {
 impl SendError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Client(e) => e.kind(),
+            Self::Client(e) | Self::Unknown(e, _) => e.kind(),
             Self::Lib(_) => ErrorKind::Failure,
         }
     }
@@ -142,6 +165,9 @@ impl SendError {
     fn hint(&self) -> Option<String> {
         match self {
             Self::Client(e) => e.hint(),
+            Self::Unknown(_, hash) => Some(format!(
+                "it may have been stored anyway, with hash {hash}; re-running sends another copy"
+            )),
             Self::Lib(_) => None,
         }
     }
