@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh-node' -ScriptBlock {
             [CompletionResult]::new('--clock-offset-ms', '--clock-offset-ms', [CompletionResultType]::ParameterName, 'Add this many milliseconds to the node''s clock (to test clock skew)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the listening line as JSON')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Act as a seed: answer get_n_service_nodes on /json_rpc, and nothing else')
+            [CompletionResult]::new('--stop-on-stdin-eof', '--stop-on-stdin-eof', [CompletionResultType]::ParameterName, 'Stop when standard input reaches its end: a launcher that holds the other end of a pipe (as `sesh devnet` does) takes its nodes with it however it ends')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

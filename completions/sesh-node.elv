@@ -25,6 +25,7 @@ set edit:completion:arg-completer[sesh-node] = {|@words|
             cand --clock-offset-ms 'Add this many milliseconds to the node''s clock (to test clock skew)'
             cand --json 'Print the listening line as JSON'
             cand --seed 'Act as a seed: answer get_n_service_nodes on /json_rpc, and nothing else'
+            cand --stop-on-stdin-eof 'Stop when standard input reaches its end: a launcher that holds the other end of a pipe (as `sesh devnet` does) takes its nodes with it however it ends'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -655,6 +655,10 @@ pub struct NodeCli {
         allow_negative_numbers = true
     )]
     pub clock_offset_ms: i64,
+    /// Stop when standard input reaches its end: a launcher that holds the other end of a
+    /// pipe (as `sesh devnet` does) takes its nodes with it however it ends.
+    #[arg(long)]
+    pub stop_on_stdin_eof: bool,
 }
 
 /// The `sesh-node` command, for man pages and completions.

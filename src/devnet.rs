@@ -124,6 +124,8 @@ pub struct NodeProc {
     /// SHA-256 of its TLS certificate.
     pub cert_sha256: [u8; 32],
     child: Option<Child>,
+    /// The node's standard input: it stops when this is dropped (see `--stop-on-stdin-eof`).
+    _lifeline: Option<tokio::process::ChildStdin>,
 }
 
 impl NodeProc {
@@ -400,12 +402,15 @@ async fn spawn(
     if seed {
         cmd.arg("--seed");
     }
+    // The node stops when this pipe closes: when the devnet ends, however it ends (even
+    // SIGKILL), no node outlives it.
+    cmd.arg("--stop-on-stdin-eof");
     if opts.clock_offset_ms != 0 {
         cmd.arg(format!("--clock-offset-ms={}", opts.clock_offset_ms));
     }
     let stderr_path = dir.join("stderr.log");
     let stderr = std::fs::File::create(&stderr_path).map_err(io("creating", &stderr_path))?;
-    cmd.stdin(Stdio::null())
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr))
         .kill_on_drop(true);
@@ -420,6 +425,10 @@ async fn spawn(
         .stdout
         .take()
         .ok_or_else(|| start_err("no stdout".into()))?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| start_err("no stdin".into()))?;
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(START_TIMEOUT, lines.next_line())
         .await
@@ -463,6 +472,7 @@ async fn spawn(
         x25519,
         cert_sha256,
         child: Some(child),
+        _lifeline: Some(stdin),
     })
 }
 

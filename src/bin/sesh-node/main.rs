@@ -60,7 +60,7 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     };
     // Register for the signals before announcing the address, so a launcher that signals
     // as soon as it reads the line is heard.
-    let shutdown = shutdown_signal()?;
+    let shutdown = shutdown_signal(cli.stop_on_stdin_eof)?;
     let listener = node::bind(config.listen).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let ed25519 = home.identity.ed25519_pub();
@@ -131,17 +131,31 @@ fn open_log(path: &std::path::Path, clock: &Arc<dyn Clock + Send + Sync>) -> any
         .map_err(Into::into)
 }
 
-/// Completes on the first SIGINT or SIGTERM.
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+/// Completes on the first SIGINT or SIGTERM, or, when asked, at the end of standard input.
+fn shutdown_signal(on_eof: bool) -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
+        if on_eof {
+            // A detached thread: a blocking read must not hold up the runtime's shutdown.
+            std::thread::spawn(move || {
+                use std::io::Read as _;
+                let mut sink = [0u8; 256];
+                let mut stdin = std::io::stdin().lock();
+                while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+                let _ = eof_tx.send(());
+            });
+        } else {
+            std::mem::forget(eof_tx);
+        }
         Ok(async move {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = int.recv() => {}
+                _ = eof_rx => {}
             }
         })
     }
