@@ -114,9 +114,10 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
 }
 
 /// Seals once and stores; the client retries the same payload on other paths and members,
-/// so a retry cannot store a second message. Only when a node says our clock is off even
-/// after resynchronising is the message sealed again, with the corrected time (the first
-/// payload was refused, so nothing was stored).
+/// so a retry cannot store a second message. When a node says our clock is off even after
+/// the client resynchronised, the same payload is stored again with the corrected store
+/// timestamp (the message keeps the time it was sealed with; its hash, which covers only the
+/// payload, stays the same).
 async fn send_one(
     client: &mut super::NetClient,
     identity: &sesh::Identity,
@@ -124,21 +125,23 @@ async fn send_one(
     out: &Outgoing,
     ttl_ms: u64,
 ) -> Result<(String, u64), SendError> {
-    let mut resealed = false;
+    let timestamp = client.network_now_ms();
+    let data = message::seal(identity, to, out, timestamp, &mut OsRng)
+        .map_err(|e| SendError::Lib(sesh::Error::Seal(e).into()))?;
+    let b64 = message::to_base64(&data);
+    let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
+    let mut store_ts = timestamp;
+    let mut retried = false;
     loop {
-        let timestamp = client.network_now_ms();
-        let data = message::seal(identity, to, out, timestamp, &mut OsRng)
-            .map_err(|e| SendError::Lib(sesh::Error::Seal(e).into()))?;
-        let b64 = message::to_base64(&data);
-        match client.store(to, &b64, ttl_ms, timestamp).await {
+        match client.store(to, &b64, ttl_ms, store_ts).await {
             Ok(o) => return Ok((o.hash, timestamp)),
-            Err(sesh::client::Error::ClockOutOfSync { .. }) if !resealed => resealed = true,
-            Err(e) if e.kind() == ErrorKind::Transient => {
-                // The request may have reached the swarm before the path failed: name the
-                // hash it would have, so that a re-run can be checked rather than doubled.
-                let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
-                return Err(SendError::Unknown(e, hash));
+            Err(sesh::client::Error::ClockOutOfSync { .. }) if !retried => {
+                retried = true;
+                store_ts = client.network_now_ms();
             }
+            // The request may have reached the swarm before the path failed: name the hash
+            // it would have, so that a re-run can be checked rather than doubled.
+            Err(e) if e.kind() == ErrorKind::Transient => return Err(SendError::Unknown(e, hash)),
             Err(e) => return Err(SendError::Client(e)),
         }
     }
