@@ -1,5 +1,7 @@
 //! A minimal service: `POST /storage_rpc/v1` answering `info` only, with the storage server's
-//! top-level error texts (protocol.md §15.5). A stand-in until the full RPC handler plugs in.
+//! top-level error texts (protocol.md §15.5). It exercises the server layer ([`super::run`])
+//! without a store or a roster: the server's own tests and the probe benchmark use it; a real
+//! node serves [`super::service::NodeService`].
 
 use std::sync::Arc;
 
@@ -8,11 +10,7 @@ use serde_json::json;
 use super::http::{Admit, BoxFuture, Request, Response, Service};
 use crate::clock::Clock;
 
-/// The storage-server version the node claims in `info` (the one protocol.md was checked
-/// against).
-pub const VERSION: [u16; 3] = [2, 8, 0];
-/// The hard fork the node claims in `"hf"` (§4.2).
-pub const HARDFORK: [u16; 2] = [19, 0];
+pub use super::roster::{HARDFORK, VERSION};
 
 /// Answers `info`; every other method is unknown.
 #[derive(Clone)]
@@ -83,7 +81,7 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(
             r.body,
-            r#"{"version":[2,8,0],"timestamp":1700000000000,"t":1700000000000,"hf":[19,0]}"#
+            r#"{"version":[2,11,0],"timestamp":1700000000000,"t":1700000000000,"hf":[21,0]}"#
         );
         assert_eq!(s.answer(b"{").body, "invalid json");
         assert_eq!(s.answer(b"{}").body, "invalid json: no `method` field");
