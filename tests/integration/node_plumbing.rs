@@ -95,7 +95,7 @@ async fn info_answers_json() {
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type.as_deref(), Some("application/json"));
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(v["version"], serde_json::json!([2, 8, 0]));
+    assert_eq!(v["version"], serde_json::json!([2, 11, 0]));
     assert_eq!(v["t"], NOW_MS);
     // The same pooled client again, through `post`.
     let (status, body) = peer()
