@@ -264,6 +264,12 @@ impl State {
             }
         };
         let conn = Connection::open(&db).map_err(sql("opening"))?;
+        // Private before the first write: SQLite gives the -wal and -shm files the same mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = fs::set_permissions(&db, fs::Permissions::from_mode(0o600));
+        }
         // Several sesh processes may share the database (WAL lets readers and one writer
         // proceed together); a writer waits for another rather than failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(10))

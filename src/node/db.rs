@@ -176,6 +176,12 @@ impl Db {
             source,
         };
         let conn = Connection::open(path).map_err(open_err)?;
+        // Private before the first write: SQLite gives the -wal and -shm files the same mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         Self::setup(conn).map_err(open_err)
     }
 
