@@ -354,15 +354,18 @@ impl Drop for Devnet {
 }
 
 fn terminate(c: &mut Child) {
-    #[cfg(unix)]
-    if let Some(pid) = c.id() {
-        // SIGTERM lets the node finish in-flight requests and close its database.
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-        return;
+    // SIGTERM lets the node finish in-flight requests and close its database.
+    if !c.id().is_some_and(sigterm) {
+        let _ = c.start_kill();
     }
-    let _ = c.start_kill();
+}
+
+/// Sends SIGTERM to process `pid`; whether it was sent.
+pub fn sigterm(pid: u32) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .is_some_and(|p| rustix::process::kill_process(p, rustix::process::Signal::TERM).is_ok())
 }
 
 fn snode_of(n: &NodeProc, swarm_id: u64) -> Snode {

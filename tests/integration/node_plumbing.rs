@@ -309,12 +309,8 @@ async fn spawn_binary(dir: &std::path::Path, json: bool) -> (tokio::process::Chi
 }
 
 async fn terminate(mut child: tokio::process::Child) {
-    let pid = child.id().expect("sesh-node is running").to_string();
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
+    let pid = child.id().expect("sesh-node is running");
+    assert!(sesh::devnet::sigterm(pid), "SIGTERM was sent");
     let status = tokio::time::timeout(BOUND, child.wait())
         .await
         .expect("sesh-node should exit after SIGTERM")

@@ -45,9 +45,7 @@ impl Cli {
         match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(out) => out.expect("sesh finishes"),
             Err(_) => {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status();
+                let _ = sesh::devnet::sigterm(pid);
                 panic!("sesh {args:?} did not finish within 2 minutes");
             }
         }

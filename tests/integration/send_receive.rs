@@ -108,9 +108,7 @@ fn run_bounded(mut cmd: Command) -> Output {
     match rx.recv_timeout(Duration::from_secs(120)) {
         Ok(out) => out.expect("sesh finishes"),
         Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+            let _ = sesh::devnet::sigterm(pid);
             panic!("sesh did not finish within 2 minutes");
         }
     }
@@ -510,14 +508,7 @@ async fn follow_prints_new_messages_and_stops_cleanly() {
         got.push(v["text"].as_str().unwrap().to_owned());
     }
     assert_eq!(got, ["one", "two"]);
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(sesh::devnet::sigterm(child.id()), "SIGTERM was sent");
     let (tx2, rx2) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx2.send(child.wait());
