@@ -797,26 +797,7 @@ impl State {
         hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
-        let account = account.to_string();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(sql_err(&self.db, "recording a delivered message"))?;
-        let res = tx
-            .execute(
-                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
-                params![account, namespace.0, hash, ms_to_sql(expires_ms)],
-            )
-            .and_then(|_| {
-                tx.execute(
-                    "INSERT INTO cursor (account, namespace, last_hash) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
-                    params![account, namespace.0, hash],
-                )
-            });
-        res.and_then(|_| tx.commit())
-            .map_err(sql_err(&self.db, "recording a delivered message"))
+        self.record_delivered(account, namespace, None, hash, expires_ms)
     }
 
     /// The receive cursor at each swarm member that has one.
@@ -860,6 +841,18 @@ impl State {
         hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
+        self.record_delivered(account, namespace, Some(node), hash, expires_ms)
+    }
+
+    /// The seen set, the account's cursor and, given a member, its cursor: one transaction.
+    fn record_delivered(
+        &mut self,
+        account: &SessionId,
+        namespace: Namespace,
+        node: Option<&Ed25519Pub>,
+        hash: &str,
+        expires_ms: u64,
+    ) -> Result<(), StateError> {
         let account = account.to_string();
         let tx = self
             .conn
@@ -878,13 +871,14 @@ impl State {
                     params![account, namespace.0, hash],
                 )
             })
-            .and_then(|_| {
-                tx.execute(
+            .and_then(|n| match node {
+                Some(node) => tx.execute(
                     "INSERT INTO node_cursor (account, namespace, node, last_hash)
                      VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
                     params![account, namespace.0, node.to_hex(), hash],
-                )
+                ),
+                None => Ok(n),
             });
         res.and_then(|_| tx.commit())
             .map_err(sql_err(&self.db, "recording a delivered message"))

@@ -107,16 +107,9 @@ pub struct Retrieved {
     pub more: bool,
 }
 
-/// Which direction [`Db::expire`] may move an expiry (protocol.md §4.3 `expire`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpireMode {
-    /// Only make expiries earlier (`"shorten": true`).
-    Shorten,
-    /// Only make expiries later (`"extend": true`).
-    Extend,
-    /// Set the expiry either way (neither flag).
-    Either,
-}
+/// Which direction [`Db::expire`] may move an expiry: the request's own `shorten`/`extend`
+/// (protocol.md §4.3 `expire`).
+pub use crate::rpc::auth::ExpireMode;
 
 /// What [`Db::expire`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -477,7 +470,7 @@ impl Db {
                 let apply = match mode {
                     ExpireMode::Shorten => new_expiry_ms < current,
                     ExpireMode::Extend => new_expiry_ms > current,
-                    ExpireMode::Either => true,
+                    ExpireMode::Set => true,
                 };
                 if apply {
                     set.execute(params![id, ms(new_expiry_ms)])
@@ -837,7 +830,7 @@ mod tests {
         assert!(out.updated.is_empty());
 
         let out = db
-            .expire(&ALICE, &both, NOW + 100, ExpireMode::Either, NOW)
+            .expire(&ALICE, &both, NOW + 100, ExpireMode::Set, NOW)
             .unwrap();
         assert_eq!(out.updated, sorted);
         assert_eq!(
@@ -847,7 +840,7 @@ mod tests {
         );
         // Bob cannot touch Alice's messages.
         let out = db
-            .expire(&BOB, &both, NOW + DAY, ExpireMode::Either, NOW)
+            .expire(&BOB, &both, NOW + DAY, ExpireMode::Set, NOW)
             .unwrap();
         assert_eq!(out, ExpireOutcome::default());
 

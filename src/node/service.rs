@@ -526,12 +526,7 @@ impl NodeService {
                 mode,
                 ..
             } => {
-                let (pk, hashes, e) = (*pubkey, messages.clone(), *expiry);
-                let m = match mode {
-                    rpc::ExpireMode::Set => db::ExpireMode::Either,
-                    rpc::ExpireMode::Shorten => db::ExpireMode::Shorten,
-                    rpc::ExpireMode::Extend => db::ExpireMode::Extend,
-                };
+                let (pk, hashes, e, m) = (*pubkey, messages.clone(), *expiry, *mode);
                 self.db(move |db| db.expire(&pk, &hashes, e, m, now))
                     .await
                     .map(|o| {

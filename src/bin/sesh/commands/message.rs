@@ -4,36 +4,18 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use rand_core::OsRng;
-use sesh::cli::{OpenArgs, SealArgs};
+use sesh::cli::{IdentityArg, OpenArgs, SealArgs};
 use sesh::clock::{self, Clock, SystemClock};
 use sesh::message::{self, Message, Outgoing, wire::ExpirationType};
 use sesh::rpc::{self, Namespace};
-use sesh::{ErrorKind, SessionId};
+use sesh::{ErrorKind, Identity, SessionId};
 
 use super::{Ctx, Failed, is_stdio, read_stdin, stdin_is_terminal};
 
 pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> anyhow::Result<()> {
     // Resolve everything before doing anything (style §2.13).
-    let to: SessionId = args
-        .recipient
-        .parse()
-        .map_err(|source| sesh::Error::SessionId {
-            input: args.recipient.clone(),
-            source,
-        })?;
-    if args.message.is_none() && args.identity.identity.as_deref().is_some_and(is_stdio) {
-        return Err(sesh::Error::Input(
-            "the text and the identity cannot both come from standard input; \
-             give the text with -m TEXT or the identity with -i FILE"
-                .to_owned(),
-        )
-        .into());
-    }
-    let identity = ctx.load_identity(&args.identity)?;
-    let text = match &args.message {
-        Some(t) => t.clone(),
-        None => read_text(ctx)?,
-    };
+    let to = parse_recipient(&args.recipient)?;
+    let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
     let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_ms());
 
     let mut out = Outgoing::new(text);
@@ -54,9 +36,40 @@ pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> anyhow::Result<()> {
     }
 }
 
+/// A recipient's Session ID from the command line (exit 2 when it is not one).
+pub(crate) fn parse_recipient(text: &str) -> Result<SessionId, sesh::Error> {
+    text.parse().map_err(|source| sesh::Error::SessionId {
+        input: text.to_owned(),
+        source,
+    })
+}
+
+/// The sender's identity and the text, from `-i` and `-m` or standard input (never both
+/// from standard input).
+pub(crate) fn load_sender(
+    ctx: &Ctx,
+    identity: &IdentityArg,
+    message: Option<&String>,
+) -> anyhow::Result<(Identity, String)> {
+    if message.is_none() && identity.identity.as_deref().is_some_and(is_stdio) {
+        return Err(sesh::Error::Input(
+            "the text and the identity cannot both come from standard input; \
+             give the text with -m TEXT or the identity with -i FILE"
+                .to_owned(),
+        )
+        .into());
+    }
+    let identity = ctx.load_identity(identity)?;
+    let text = match message {
+        Some(t) => t.clone(),
+        None => read_text(ctx)?,
+    };
+    Ok((identity, text))
+}
+
 /// The text from standard input, less one trailing newline (so that `echo hi | sesh seal`
 /// sends "hi").
-pub(crate) fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
+fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
     if stdin_is_terminal() {
         ctx.note("reading the message from standard input (end it with Ctrl-D)");
     }

@@ -9,21 +9,15 @@ use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, HasKind as _, SessionId};
 
-use super::message::read_text;
-use super::{Ctx, Failed, block_on, is_stdio};
+use super::message::{load_sender, parse_recipient};
+use super::{Ctx, Failed, block_on};
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
     // Resolve everything before touching the network.
     let recipients = args
         .recipients
         .iter()
-        .map(|r| {
-            r.parse::<SessionId>()
-                .map_err(|source| sesh::Error::SessionId {
-                    input: r.clone(),
-                    source,
-                })
-        })
+        .map(|r| parse_recipient(r))
         .collect::<Result<Vec<_>, _>>()?;
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
     if !(10_000..=14 * 86_400_000).contains(&ttl_ms) {
@@ -33,19 +27,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    if args.message.is_none() && args.identity.identity.as_deref().is_some_and(is_stdio) {
-        return Err(sesh::Error::Input(
-            "the text and the identity cannot both come from standard input; \
-             give the text with -m TEXT or the identity with -i FILE"
-                .to_owned(),
-        )
-        .into());
-    }
-    let identity = ctx.load_identity(&args.identity)?;
-    let text = match &args.message {
-        Some(t) => t.clone(),
-        None => read_text(ctx)?,
-    };
+    let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
     if text.is_empty() && args.message.is_none() {
         return Err(sesh::Error::Input(
             "the message is empty (standard input had no text); give -m '' to send an empty one"
