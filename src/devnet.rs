@@ -100,6 +100,22 @@ impl crate::error::HasKind for Error {
     }
 }
 
+/// The shell line that points the commands that follow at a devnet's network file:
+/// `export SESH_NETWORK=/tmp/devnet/network.toml`, the path single-quoted when a POSIX shell
+/// would otherwise split or expand it. `sesh devnet` prints it on standard error.
+pub fn export_line(network_file: &Path) -> String {
+    let path = network_file.to_string_lossy();
+    let plain = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c));
+    if plain {
+        format!("export SESH_NETWORK={path}")
+    } else {
+        format!("export SESH_NETWORK='{}'", path.replace('\'', "'\\''"))
+    }
+}
+
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
     move |source| Error::Io {
         action,
@@ -524,5 +540,26 @@ where
             });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_line_names_the_network_file() {
+        assert_eq!(
+            export_line(Path::new("/tmp/devnet/network.toml")),
+            "export SESH_NETWORK=/tmp/devnet/network.toml"
+        );
+    }
+
+    #[test]
+    fn export_line_quotes_what_a_shell_would_split() {
+        assert_eq!(
+            export_line(Path::new("/tmp/my net/it's.toml")),
+            "export SESH_NETWORK='/tmp/my net/it'\\''s.toml'"
+        );
     }
 }

@@ -14,14 +14,20 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use rand_core::OsRng;
 use sesh::cli::{Command, GlobalArgs, IdentityArg};
 use sesh::client::Client;
 use sesh::clock::SystemClock;
 use sesh::network::Network;
 use sesh::transport::http::HttpTransport;
-use sesh::{ErrorKind, Identity, store};
+use sesh::{Identity, store};
+
+use crate::escape;
+use crate::output::Record;
+use crate::render::Report;
+
+/// What a command returns: a [`Report`] on failure.
+pub(crate) type Result<T, E = Report> = std::result::Result<T, E>;
 
 /// The network client the commands use.
 pub(crate) type NetClient = Client<HttpTransport, SystemClock, OsRng>;
@@ -45,7 +51,7 @@ impl Ctx {
     }
 
     /// The network named by `--network`: a built-in name, else a network file.
-    pub(crate) fn network(&self) -> anyhow::Result<Network> {
+    pub(crate) fn network(&self) -> Result<Network> {
         if let Some(net) = Network::builtin(&self.network) {
             return Ok(net);
         }
@@ -74,39 +80,51 @@ impl Ctx {
     }
 
     /// A client of the `--network`, with its state in `--state-dir`/NETWORK.
-    pub(crate) fn client(&self) -> anyhow::Result<NetClient> {
+    pub(crate) fn client(&self) -> Result<NetClient> {
         let network = self.network()?;
         let base = match &self.state_dir {
             Some(d) => d.clone(),
             None => store::default_state_dir()?,
         };
         let dir = base.join(&network.name);
-        let transport = HttpTransport::new()?;
+        // `SetupError` has no kind: a TLS setup that fails will fail again.
+        let transport = HttpTransport::new().map_err(Report::failure)?;
         Ok(Client::open(network, &dir, transport, SystemClock, OsRng)?)
     }
 
-    /// A note for people on standard error, unless `--quiet`.
+    /// A note for people on standard error, unless `--quiet`; control characters escaped
+    /// (a note can quote a node).
     pub(crate) fn note(&self, msg: impl std::fmt::Display) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "sesh: {msg}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "sesh: {}",
+                escape::line(&msg.to_string())
+            );
         }
     }
 
     /// Writes one line of data on standard output.
-    pub(crate) fn line(&self, text: impl std::fmt::Display) -> anyhow::Result<()> {
+    pub(crate) fn line(&self, text: impl std::fmt::Display) -> Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{text}")
             .and_then(|()| out.flush())
-            .context("writing to standard output")
+            .map_err(|source| sesh::Error::Io {
+                action: "writing",
+                path: PathBuf::from("-"),
+                source,
+            })?;
+        Ok(())
     }
 
-    /// Writes one JSON Lines object on standard output.
-    pub(crate) fn json_line(&self, value: &serde_json::Value) -> anyhow::Result<()> {
-        self.line(value)
+    /// Writes one JSON Lines record on standard output.
+    pub(crate) fn record(&self, record: &Record<'_>) -> Result<()> {
+        let text = serde_json::to_string(record).map_err(Report::failure)?;
+        self.line(text)
     }
 
     /// Loads the identity named by `-i`, `SESH_IDENTITY` or the default path.
-    pub(crate) fn load_identity(&self, arg: &IdentityArg) -> anyhow::Result<Identity> {
+    pub(crate) fn load_identity(&self, arg: &IdentityArg) -> Result<Identity> {
         let path = match &arg.identity {
             Some(p) => p.clone(),
             None => store::default_identity_path()?,
@@ -122,11 +140,11 @@ impl Ctx {
 }
 
 /// Runs a future to completion on a runtime for this command.
-pub(crate) fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
+        .map_err(|e| Report::failure(e).context("starting the async runtime"))?;
     Ok(rt.block_on(f))
 }
 
@@ -136,7 +154,7 @@ pub(crate) fn is_stdio(p: &Path) -> bool {
 }
 
 /// Reads all of standard input, up to `limit` bytes.
-pub(crate) fn read_stdin(limit: u64) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_stdin(limit: u64) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::io::stdin()
         .lock()
@@ -160,16 +178,8 @@ pub(crate) fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }
 
-/// A failure already reported item by item: only its kind is left to decide the exit status.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub(crate) struct Failed {
-    pub(crate) kind: ErrorKind,
-    pub(crate) message: String,
-}
-
 /// Runs one command.
-pub(crate) fn run(ctx: &Ctx, command: Command) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
     match command {
         Command::Keygen(a) => identity::keygen(ctx, &a),
         Command::Recover(a) => identity::recover(ctx, &a),

@@ -1,6 +1,8 @@
 //! `sesh`: the command-line client. Parses arguments, runs one command, reports.
 
 mod commands;
+mod escape;
+mod output;
 mod render;
 
 use std::process::ExitCode;

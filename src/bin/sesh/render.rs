@@ -1,9 +1,120 @@
 //! Reporting: errors and hints on standard error, and the exit status they decide.
+//!
+//! Every error leaving a command is a [`Report`]. The only way to make one from a library
+//! error is [`From`], which asks the error's [`HasKind`] for its kind and hint at that
+//! moment: an error type without a kind does not compile into a `Report`, so the exit status
+//! is never guessed from a list of types.
 
+use std::fmt::Display;
 use std::io::Write;
 use std::process::ExitCode;
 
 use sesh::{ErrorKind, HasKind};
+
+use crate::escape;
+
+/// A failed command: what to print, and the kind that decides the exit status.
+#[derive(Debug)]
+pub(crate) struct Report {
+    error: anyhow::Error,
+    kind: ErrorKind,
+    hint: Option<String>,
+    /// The items already had their own `sesh: error:` lines: this is only their tally.
+    summary: bool,
+}
+
+impl<E> From<E> for Report
+where
+    E: HasKind + std::error::Error + Send + Sync + 'static,
+{
+    /// The one place an exit status is decided: from the error's own [`HasKind`].
+    fn from(e: E) -> Self {
+        Self {
+            kind: e.kind(),
+            hint: e.hint(),
+            error: e.into(),
+            summary: false,
+        }
+    }
+}
+
+impl Report {
+    /// A failure with no library error behind it (the runtime, a signal handler).
+    pub(crate) fn failure(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            error: error.into(),
+            kind: ErrorKind::Failure,
+            hint: None,
+            summary: false,
+        }
+    }
+
+    /// The tally of items that failed and were reported one by one: printed without a
+    /// second `error:`, it only decides the exit status.
+    pub(crate) fn summary(kind: ErrorKind, message: String) -> Self {
+        Self {
+            error: anyhow::Error::msg(message),
+            kind,
+            hint: None,
+            summary: true,
+        }
+    }
+
+    /// The exit status's kind.
+    pub(crate) fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The hint, if the error has one.
+    pub(crate) fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// Wraps the error in what the command was doing, keeping its kind and hint.
+    pub(crate) fn context<C>(mut self, what: C) -> Self
+    where
+        C: Display + Send + Sync + 'static,
+    {
+        self.error = self.error.context(what);
+        self
+    }
+
+    /// Replaces the hint.
+    pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    /// The message: the chain of causes, outermost first (`a: b: c`).
+    pub(crate) fn message(&self) -> String {
+        format!("{:#}", self.error)
+    }
+
+    /// Whether the error is standard output closing under us (`sesh open | head -1`).
+    fn is_broken_pipe(&self) -> bool {
+        self.error.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
+    }
+}
+
+/// Adds what the command was doing to an error, keeping its kind and hint.
+pub(crate) trait Context<T> {
+    /// Wraps the error in `what`.
+    fn context<C>(self, what: C) -> Result<T, Report>
+    where
+        C: Display + Send + Sync + 'static;
+}
+
+impl<T, E: Into<Report>> Context<T> for Result<T, E> {
+    fn context<C>(self, what: C) -> Result<T, Report>
+    where
+        C: Display + Send + Sync + 'static,
+    {
+        self.map_err(|e| e.into().context(what))
+    }
+}
 
 /// Prints a clap error the way every sesh error looks, or help and version on stdout.
 pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
@@ -33,49 +144,32 @@ pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
         .find_map(|l| l.strip_prefix("tip: "))
         .map(str::to_owned)
         .unwrap_or_else(|| "see 'sesh --help'".to_owned());
-    report(&first, Some(&hint));
+    error_line(&first, Some(&hint));
     ExitCode::from(ErrorKind::InvalidInput.exit_code())
 }
 
-/// Prints an error chain and returns the exit status its kind decides.
-pub(crate) fn error(e: &anyhow::Error) -> ExitCode {
+/// Prints a failed command's error and returns the exit status its kind decides.
+pub(crate) fn error(r: &Report) -> ExitCode {
     // A closed standard output is how pipelines end (`sesh open | head -1`): not an error.
-    if e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || matches!(c.downcast_ref::<sesh::Error>(), Some(sesh::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe)
-    }) {
+    if r.is_broken_pipe() {
         return ExitCode::SUCCESS;
     }
-    let (kind, hint) = classify(e);
-    report(&format!("{e:#}"), hint.as_deref());
-    ExitCode::from(kind.exit_code())
-}
-
-/// The kind and hint of the first error in the chain that knows them.
-fn classify(e: &anyhow::Error) -> (ErrorKind, Option<String>) {
-    for cause in e.chain() {
-        if let Some(err) = cause.downcast_ref::<sesh::Error>() {
-            return (err.kind(), err.hint());
-        }
-        if let Some(err) = cause.downcast_ref::<sesh::client::Error>() {
-            return (err.kind(), err.hint());
-        }
-        if let Some(err) = cause.downcast_ref::<sesh::client::probe::QueryError>() {
-            return (err.kind(), err.hint());
-        }
-        if let Some(err) = cause.downcast_ref::<crate::commands::Failed>() {
-            return (err.kind, None);
-        }
+    if r.summary {
+        let _ = std::io::stdout().flush();
+        let _ = writeln!(std::io::stderr(), "sesh: {}", escape::line(&r.message()));
+    } else {
+        error_line(&r.message(), r.hint());
     }
-    (ErrorKind::Failure, None)
+    ExitCode::from(r.kind.exit_code())
 }
 
-fn report(message: &str, hint: Option<&str>) {
+/// Prints one `sesh: error:` line and its hint, control characters escaped (a node's message
+/// can be part of it).
+pub(crate) fn error_line(message: &str, hint: Option<&str>) {
     let _ = std::io::stdout().flush();
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "sesh: error: {message}");
+    let _ = writeln!(err, "sesh: error: {}", escape::line(message));
     if let Some(h) = hint {
-        let _ = writeln!(err, "hint: {h}");
+        let _ = writeln!(err, "hint: {}", escape::line(h));
     }
 }

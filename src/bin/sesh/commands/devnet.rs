@@ -1,12 +1,13 @@
 //! `sesh devnet`: a local network in the foreground.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use sesh::cli::DevnetArgs;
 use sesh::devnet::{Devnet, Options};
 
-use super::Ctx;
+use super::{Ctx, Result};
+use crate::render::{Context as _, Report};
 
 /// Where `sesh-node` is: `SESH_NODE`, else next to this binary, else on the PATH.
 fn node_bin() -> PathBuf {
@@ -20,7 +21,7 @@ fn node_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("sesh-node"))
 }
 
-pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> anyhow::Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> Result<()> {
     let dir = match &args.dir {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("sesh-devnet-{}", std::process::id())),
@@ -32,9 +33,12 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> anyhow::Result<()> {
         node_bin: node_bin(),
         clock_offset_ms: args.clock_offset_ms,
     };
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(Report::failure)
+        .context("starting the async runtime")?;
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(Report::failure)
             .context("listening for SIGTERM")?;
         let net = tokio::select! {
             net = Devnet::start(opts) => net.context("starting the devnet")?,
@@ -49,6 +53,14 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> anyhow::Result<()> {
             dir.display()
         ));
         ctx.line(net.network_file().display())?;
+        // For the commands that follow, in another shell (pasted from the README).
+        if !ctx.quiet {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                sesh::devnet::export_line(&net.network_file())
+            );
+        }
         ctx.note("running; interrupt (Ctrl-C) to stop every node");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
@@ -56,6 +68,6 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> anyhow::Result<()> {
         }
         ctx.note("stopping");
         net.shutdown().await;
-        Ok(())
+        Ok::<(), Report>(())
     })
 }

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use rand_core::OsRng;
 use sesh::cli::{
     IdArgs, KeygenArgs, OutputArg, PhraseArgs, PhraseFormat, RecoverArgs, RecoverFormat,
@@ -13,14 +12,15 @@ use sesh::identity::{Seed, keyfile};
 use sesh::{Identity, mnemonic, store};
 use zeroize::Zeroizing;
 
-use super::{Ctx, is_stdio, read_stdin, stdin_is_terminal};
+use super::{Ctx, Result, is_stdio, read_stdin, stdin_is_terminal};
+use crate::output::{IdentityRecord, PhraseRecord, Record};
 
-pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> anyhow::Result<()> {
+pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> Result<()> {
     let identity = Identity::generate(&mut OsRng);
     save(ctx, &identity, &args.output)
 }
 
-pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> anyhow::Result<()> {
+pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> Result<()> {
     let phrase = read_phrase()?;
     let seed = match args.format {
         RecoverFormat::Auto => mnemonic::decode_any(&phrase).map(|(_, s)| s),
@@ -33,7 +33,7 @@ pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> anyhow::Result<()> {
 }
 
 /// The phrase from a prompt without echo on a terminal, else all of standard input.
-fn read_phrase() -> anyhow::Result<Zeroizing<String>> {
+fn read_phrase() -> Result<Zeroizing<String>> {
     if stdin_is_terminal() {
         let p =
             rpassword::prompt_password("recovery phrase: ").map_err(|source| sesh::Error::Io {
@@ -50,7 +50,7 @@ fn read_phrase() -> anyhow::Result<Zeroizing<String>> {
 }
 
 /// Writes the identity where `-o` says and prints its Session ID.
-fn save(ctx: &Ctx, identity: &Identity, out: &OutputArg) -> anyhow::Result<()> {
+fn save(ctx: &Ctx, identity: &Identity, out: &OutputArg) -> Result<()> {
     let text = keyfile::encode(identity, SystemClock.now());
     let sid = identity.session_id();
     match &out.output {
@@ -59,7 +59,11 @@ fn save(ctx: &Ctx, identity: &Identity, out: &OutputArg) -> anyhow::Result<()> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .context("writing the identity to standard output")?;
+                .map_err(|source| sesh::Error::Io {
+                    action: "writing the identity to",
+                    path: PathBuf::from("-"),
+                    source,
+                })?;
             // The Session ID goes to stderr so that stdout is only the key file.
             if !ctx.quiet {
                 let _ = writeln!(std::io::stderr(), "{sid}");
@@ -78,25 +82,24 @@ fn save(ctx: &Ctx, identity: &Identity, out: &OutputArg) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_id(ctx: &Ctx, identity: &Identity) -> anyhow::Result<()> {
+fn print_id(ctx: &Ctx, identity: &Identity) -> Result<()> {
     if ctx.json {
-        ctx.json_line(&serde_json::json!({
-            "type": "identity",
-            "session_id": identity.session_id(),
-            "ed25519_pubkey": identity.ed25519_pub().to_hex(),
-            "x25519_pubkey": identity.x25519_pub().to_hex(),
+        ctx.record(&Record::Identity(IdentityRecord {
+            session_id: identity.session_id().to_string(),
+            pubkey_ed25519: identity.ed25519_pub().to_hex(),
+            pubkey_x25519: identity.x25519_pub().to_hex(),
         }))
     } else {
         ctx.line(identity.session_id())
     }
 }
 
-pub(crate) fn id(ctx: &Ctx, args: &IdArgs) -> anyhow::Result<()> {
+pub(crate) fn id(ctx: &Ctx, args: &IdArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     print_id(ctx, &identity)
 }
 
-pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> anyhow::Result<()> {
+pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let (name, phrase) = match args.format {
         PhraseFormat::Session => (
@@ -110,11 +113,10 @@ pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> anyhow::Result<()> {
     };
     let phrase = phrase.ok_or(sesh::Error::NoPhrase { format: name })?;
     if ctx.json {
-        ctx.json_line(&serde_json::json!({
-            "type": "phrase",
-            "format": name,
-            "phrase": phrase.as_str(),
-            "session_id": identity.session_id(),
+        ctx.record(&Record::Phrase(PhraseRecord {
+            format: name,
+            phrase: phrase.as_str(),
+            session_id: identity.session_id().to_string(),
         }))
     } else {
         ctx.line(phrase.as_str())

@@ -1,6 +1,6 @@
 //! `sesh seal` and `sesh open`: the 1:1 message format, offline.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::PathBuf;
 
 use rand_core::OsRng;
@@ -10,9 +10,12 @@ use sesh::message::{self, Message, Outgoing, wire::ExpirationType};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, Identity, SessionId};
 
-use super::{Ctx, Failed, is_stdio, read_stdin, stdin_is_terminal};
+use super::{Ctx, Result, is_stdio, read_stdin, stdin_is_terminal};
+use crate::escape;
+use crate::output::{MessageRecord, Record, SealedRecord};
+use crate::render::{self, Report};
 
-pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> anyhow::Result<()> {
+pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> Result<()> {
     // Resolve everything before doing anything (style §2.13).
     let to = parse_recipient(&args.recipient)?;
     let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
@@ -24,12 +27,11 @@ pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> anyhow::Result<()> {
         message::seal(&identity, &to, &out, timestamp, &mut OsRng).map_err(sesh::Error::Seal)?;
     let b64 = message::to_base64(&data);
     if ctx.json {
-        ctx.json_line(&serde_json::json!({
-            "type": "sealed",
-            "to": to,
-            "timestamp": timestamp,
-            "data": b64,
-            "hash": rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data),
+        ctx.record(&Record::Sealed(SealedRecord {
+            to: to.to_string(),
+            timestamp,
+            hash: rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data),
+            data: b64,
         }))
     } else {
         ctx.line(b64)
@@ -50,7 +52,7 @@ pub(crate) fn load_sender(
     ctx: &Ctx,
     identity: &IdentityArg,
     message: Option<&String>,
-) -> anyhow::Result<(Identity, String)> {
+) -> Result<(Identity, String)> {
     if message.is_none() && identity.identity.as_deref().is_some_and(is_stdio) {
         return Err(sesh::Error::Input(
             "the text and the identity cannot both come from standard input; \
@@ -69,7 +71,7 @@ pub(crate) fn load_sender(
 
 /// The text from standard input, less one trailing newline (so that `echo hi | sesh seal`
 /// sends "hi").
-fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
+fn read_text(ctx: &Ctx) -> Result<String> {
     if stdin_is_terminal() {
         ctx.note("reading the message from standard input (end it with Ctrl-D)");
     }
@@ -90,7 +92,7 @@ fn read_text(ctx: &Ctx) -> anyhow::Result<String> {
 /// lines are skipped as too large without being held in memory.
 const MAX_LINE: usize = message::MAX_DATA_B64_LEN + 4096;
 
-pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> anyhow::Result<()> {
+pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
     if args.identity.identity.as_deref().is_some_and(is_stdio) {
         return Err(sesh::Error::Input(
             "the payloads come from standard input, so the identity cannot; \
@@ -123,27 +125,25 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> anyhow::Result<()> {
             Ok(m) => print_message(ctx, &m)?,
             Err(source) => {
                 failed += 1;
-                let e = anyhow::Error::from(sesh::Error::Open {
+                let r = Report::from(sesh::Error::Open {
                     line: line_no,
                     source,
                 });
-                let _ = std::io::stdout().flush();
-                let _ = writeln!(std::io::stderr(), "sesh: error: {e:#}");
+                render::error_line(&r.message(), None);
             }
         }
     }
     if failed == 0 {
         return Ok(());
     }
-    Err(Failed {
-        kind: if failed == total {
+    Err(Report::summary(
+        if failed == total {
             ErrorKind::Failure
         } else {
             ErrorKind::Partial
         },
-        message: format!("{failed} of {total} payloads failed"),
-    }
-    .into())
+        format!("{failed} of {total} payloads failed"),
+    ))
 }
 
 enum Line {
@@ -202,49 +202,41 @@ fn expiration_str(t: ExpirationType) -> &'static str {
     }
 }
 
-fn print_message(ctx: &Ctx, m: &Message) -> anyhow::Result<()> {
+fn print_message(ctx: &Ctx, m: &Message) -> Result<()> {
     if ctx.json {
-        return ctx.json_line(&serde_json::Value::Object(message_json(m)));
+        return ctx.record(&Record::Message(message_record(m)));
     }
     ctx.line(message_text(m))
 }
 
-/// A message as a JSON object (`"type": "message"`); callers may add fields.
-pub(crate) fn message_json(m: &Message) -> serde_json::Map<String, serde_json::Value> {
-    {
-        let mut o = serde_json::Map::new();
-        o.insert("type".into(), "message".into());
-        o.insert("from".into(), m.sender.to_string().into());
-        o.insert("timestamp".into(), m.timestamp_ms.into());
-        o.insert("text".into(), m.text.clone().into());
-        o.insert("kind".into(), m.kind.as_str().into());
-        if let Some(n) = &m.display_name {
-            o.insert("display_name".into(), n.clone().into());
-        }
-        o.insert("sender_ed25519".into(), m.sender_ed25519.to_hex().into());
-        if let Some(t) = m.expiration_type {
-            o.insert("expiration_type".into(), expiration_str(t).into());
-        }
-        if let Some(s) = m.expiration_timer_s {
-            o.insert("expiration_timer".into(), s.into());
-        }
-        if m.attachments > 0 {
-            o.insert("attachments".into(), m.attachments.into());
-        }
-        o
+/// A message as a `message` record; `receive` fills in `hash` and `expires_at`.
+pub(crate) fn message_record(m: &Message) -> MessageRecord {
+    MessageRecord {
+        from: m.sender.to_string(),
+        timestamp: m.timestamp_ms,
+        text: m.text.clone(),
+        kind: m.kind.as_str(),
+        display_name: m.display_name.clone(),
+        sender_ed25519: m.sender_ed25519.to_hex(),
+        expiration_type: m.expiration_type.map(expiration_str),
+        expiration_timer: m.expiration_timer_s.map(u64::from),
+        attachments: m.attachments,
+        hash: None,
+        expires_at: None,
     }
 }
 
-/// A message for people: a `from … at …` line, then the text.
+/// A message for people: a `from … at …` line at column 0, then the body, every line of it
+/// indented and escaped ([`escape::body`]), so that no body can forge a header.
 pub(crate) fn message_text(m: &Message) -> String {
     let mut out = format!("from {}", m.sender);
     if let Some(n) = &m.display_name {
-        out.push_str(&format!(" ({})", escape(n, false)));
+        out.push_str(&format!(" ({})", escape::line(n)));
     }
     out.push_str(&format!(" at {}\n", format_time(m.timestamp_ms)));
     match &m.text {
-        Some(t) => out.push_str(&escape(t, true)),
-        None if m.attachments == 0 => out.push_str(&format!("[{}]", m.kind)),
+        Some(t) => out.push_str(&escape::body(t)),
+        None if m.attachments == 0 => out.push_str(&format!("{}[{}]", escape::INDENT, m.kind)),
         None => {}
     }
     if m.attachments > 0 {
@@ -252,7 +244,11 @@ pub(crate) fn message_text(m: &Message) -> String {
             out.push('\n');
         }
         let s = if m.attachments == 1 { "" } else { "s" };
-        out.push_str(&format!("[{} attachment{s}]", m.attachments));
+        out.push_str(&format!(
+            "{}[{} attachment{s}]",
+            escape::INDENT,
+            m.attachments
+        ));
     }
     out
 }
@@ -264,16 +260,4 @@ pub(crate) fn format_time(ms: u64) -> String {
         return format!("{ms} ms after the epoch");
     }
     humantime::format_rfc3339_millis(clock::from_ms(ms)).to_string()
-}
-
-/// Shows control characters escaped, so that a message cannot drive the terminal; newlines
-/// and tabs stay when `keep_lines`.
-fn escape(s: &str, keep_lines: bool) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\n' | '\t' if keep_lines => c.to_string(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
 }

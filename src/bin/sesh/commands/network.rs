@@ -2,17 +2,22 @@
 
 use sesh::cli::NodesArgs;
 use sesh::clock::{Clock, SystemClock};
-use sesh::swarm::{INVALID_SWARM_ID, Snode};
+use sesh::swarm::Snode;
 
-use super::{Ctx, block_on};
+use super::{Ctx, Result, block_on};
+use crate::output::{NodeFields, NodeRecord, Record, swarm_id};
 
-pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> anyhow::Result<()> {
+pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> Result<()> {
     let mut client = ctx.client()?;
     let started = SystemClock.now_ms();
     let pool = block_on(async { client.pool(args.refresh).await.cloned() })??;
     for n in pool.nodes() {
         if ctx.json {
-            ctx.json_line(&node_json(n, args.reveal))?;
+            ctx.record(&Record::Node(NodeRecord {
+                node: NodeFields::of(n, args.reveal),
+                swarm_id: swarm_id(n),
+                storage_server_version: n.version,
+            }))?;
         } else {
             ctx.line(node_text(n, args.reveal))?;
         }
@@ -31,23 +36,6 @@ pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> anyhow::Result<()> {
         client.network()
     ));
     Ok(())
-}
-
-fn swarm_id(n: &Snode) -> Option<u64> {
-    Some(n.swarm_id).filter(|&id| id != INVALID_SWARM_ID)
-}
-
-/// One `get_n_service_nodes` entry; the address is null unless revealed.
-fn node_json(n: &Snode, reveal: bool) -> serde_json::Value {
-    serde_json::json!({
-        "type": "node",
-        "pubkey_ed25519": n.ed25519.to_hex(),
-        "pubkey_x25519": n.x25519.to_hex(),
-        "public_ip": reveal.then(|| n.ip.to_string()),
-        "storage_port": reveal.then_some(n.port),
-        "swarm_id": swarm_id(n),
-        "storage_server_version": n.version,
-    })
 }
 
 /// `<ed25519>  swarm <hex>  v<version>[  <ip:port>]`.

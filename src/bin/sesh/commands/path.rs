@@ -13,7 +13,10 @@ use sesh::clock::{Stopwatch, format_ms, round_ms};
 use sesh::onion::OnionPath;
 use sesh::swarm::{Snode, SnodePool};
 
-use super::{Ctx, Failed, NetClient, block_on};
+use super::{Ctx, NetClient, Result, block_on};
+use crate::escape;
+use crate::output::{HopRecord, NodeFields, PathHop, PathRecord, Record};
+use crate::render::Report;
 
 /// Requests per hop in `sesh path test`; the fastest counts.
 const SAMPLES: usize = 3;
@@ -27,7 +30,7 @@ pub(crate) fn version_text(v: Option<[u16; 3]>) -> String {
 struct GeoIp(maxminddb::Reader<Vec<u8>>);
 
 impl GeoIp {
-    fn open(path: &Path) -> anyhow::Result<Self> {
+    fn open(path: &Path) -> Result<Self> {
         let reader = maxminddb::Reader::open_readfile(path)
             .map_err(|e| sesh::Error::Input(format!("GeoIP database '{}': {e}", path.display())))?;
         Ok(Self(reader))
@@ -72,28 +75,21 @@ impl Show<'_> {
         format!("{} ({})", short_key(&n.ed25519), parts.join(", "))
     }
 
-    /// Fields of a hop object after its key: the country and address when asked for.
-    fn extend(&self, v: &mut Value, n: &Snode) {
-        if let Some(g) = self.geoip {
-            v["country"] = json!(g.country(n));
-        }
-        if self.reveal {
-            v["ip"] = json!(n.ip.to_string());
-            v["port"] = json!(n.port);
-        }
+    /// The country, with `--geoip` (`Some(None)` when the database does not know it).
+    fn country(&self, n: &Snode) -> Option<Option<String>> {
+        self.geoip.map(|g| g.country(n))
     }
 
-    fn hop_json(&self, n: &Snode) -> Value {
-        let mut v = json!({
-            "pubkey_ed25519": n.ed25519.to_hex(),
-            "version": self.version(n),
-        });
-        self.extend(&mut v, n);
-        v
+    fn hop_record(&self, n: &Snode) -> PathHop {
+        PathHop {
+            node: NodeFields::of(n, self.reveal),
+            version: self.version(n),
+            country: self.country(n),
+        }
     }
 }
 
-pub(crate) fn run(ctx: &Ctx, args: &PathArgs) -> anyhow::Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: &PathArgs) -> Result<()> {
     let geoip = args.geoip.as_deref().map(GeoIp::open).transpose()?;
     let action = args.action.unwrap_or(PathAction::Show);
     let mut client = ctx.client()?;
@@ -116,11 +112,13 @@ pub(crate) fn run(ctx: &Ctx, args: &PathArgs) -> anyhow::Result<()> {
     }
 }
 
-fn print_paths(ctx: &Ctx, show: &Show<'_>, paths: &[OnionPath]) -> anyhow::Result<()> {
+fn print_paths(ctx: &Ctx, show: &Show<'_>, paths: &[OnionPath]) -> Result<()> {
     for (i, p) in paths.iter().enumerate() {
         if ctx.json {
-            let hops: Vec<Value> = p.hops().iter().map(|h| show.hop_json(h)).collect();
-            ctx.json_line(&json!({"type": "path", "index": i + 1, "hops": hops}))?;
+            ctx.record(&Record::Path(PathRecord {
+                index: i + 1,
+                hops: p.hops().iter().map(|h| show.hop_record(h)).collect(),
+            }))?;
         } else {
             let hops: Vec<String> = p.hops().iter().map(|h| show.hop_text(h)).collect();
             ctx.line(format_args!(
@@ -157,12 +155,7 @@ async fn measure(client: &mut NetClient, via: &[Snode], hop: &Snode) -> Result<D
     Ok(best)
 }
 
-fn test(
-    ctx: &Ctx,
-    show: &Show<'_>,
-    client: &mut NetClient,
-    paths: &[OnionPath],
-) -> anyhow::Result<()> {
+fn test(ctx: &Ctx, show: &Show<'_>, client: &mut NetClient, paths: &[OnionPath]) -> Result<()> {
     let mut failures = 0;
     block_on(async {
         for (p, path) in paths.iter().enumerate() {
@@ -185,22 +178,20 @@ fn test(
                 // The increment over the hop before, whose own latency is in it too.
                 let increment = latency.map(|l| signed_ms(l, previous));
                 if ctx.json {
-                    let mut v = json!({
-                        "type": "hop",
-                        "path": p + 1,
-                        "hop": k + 1,
-                        "pubkey_ed25519": hop.ed25519.to_hex(),
-                        "latency_ms": latency.map(round_ms),
-                        "increment_ms": latency
+                    ctx.record(&Record::Hop(HopRecord {
+                        path: p + 1,
+                        hop: k + 1,
+                        node: NodeFields::of(hop, show.reveal),
+                        latency_ms: latency.map(round_ms),
+                        increment_ms: latency
                             .map(|l| round_ms(l) as i64 - round_ms(previous) as i64),
-                        "error": error,
-                    });
-                    show.extend(&mut v, hop);
-                    ctx.json_line(&v)?;
+                        error,
+                        country: show.country(hop),
+                    }))?;
                 } else {
                     let what = match (latency, increment, &error) {
                         (Some(l), Some(i), _) => format!("{:>10}  {i:>+9.1} ms", format_ms(l)),
-                        (_, _, Some(e)) => format!("FAIL  {e}"),
+                        (_, _, Some(e)) => format!("FAIL  {}", escape::line(e)),
                         _ => String::new(),
                     };
                     ctx.line(format_args!(
@@ -215,16 +206,15 @@ fn test(
                 }
             }
         }
-        anyhow::Ok(())
+        Ok::<(), Report>(())
     })??;
     if failures == 0 {
         return Ok(());
     }
-    Err(Failed {
-        kind: ErrorKind::Partial,
-        message: format!("{failures} hop(s) failed or were skipped"),
-    }
-    .into())
+    Err(Report::summary(
+        ErrorKind::Partial,
+        format!("{failures} hop(s) failed or were skipped"),
+    ))
 }
 
 /// `a - b` in milliseconds, with a sign (a later hop can answer faster than an earlier one).

@@ -3,15 +3,16 @@
 use std::io::IsTerminal as _;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 use sesh::ErrorKind;
 use sesh::cli::ProbeArgs;
 use sesh::client::probe::{self, NodeQuery, RelayCheck, Report};
 use sesh::clock::{Stopwatch, format_ms, round_ms};
-use sesh::swarm::{INVALID_SWARM_ID, Snode};
+use sesh::swarm::Snode;
 
 use super::path::version_text;
-use super::{Ctx, Failed, block_on};
+use super::{Ctx, Result, block_on};
+use crate::escape;
+use crate::output::{NodeFields, ProbeRecord, Record, SummaryRecord, swarm_id};
 
 /// One node asked about: as given, and the pool's node it names (if any), as an index into
 /// the probed nodes.
@@ -20,7 +21,7 @@ struct Entry {
     target: Option<usize>,
 }
 
-pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<()> {
     // Resolve the names before touching the network.
     let queries = args
         .nodes
@@ -86,20 +87,19 @@ pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> anyhow::Result<()> {
             Some(_) => failed += 1,
         }
         if ctx.json {
-            ctx.json_line(&probe_json(&e.given, report, args.reveal))?;
+            ctx.record(&Record::Probe(probe_record(&e.given, report, args.reveal)))?;
         } else {
             ctx.line(probe_text(&e.given, report, args.reveal))?;
         }
     }
     let elapsed = started.elapsed();
     if ctx.json {
-        ctx.json_line(&json!({
-            "type": "summary",
-            "probed": entries.len(),
-            "passed": passed,
-            "failed": failed,
-            "not_found": not_found,
-            "elapsed_ms": round_ms(elapsed),
+        ctx.record(&Record::Summary(SummaryRecord {
+            probed: entries.len(),
+            passed,
+            failed,
+            not_found,
+            elapsed_ms: round_ms(elapsed),
         }))?;
     }
     ctx.note(format_args!(
@@ -111,71 +111,58 @@ pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> anyhow::Result<()> {
     if failed + not_found == 0 {
         return Ok(());
     }
-    Err(Failed {
-        kind: ErrorKind::Partial,
-        message: format!(
+    Err(crate::render::Report::summary(
+        ErrorKind::Partial,
+        format!(
             "{} of {} node(s) failed or were not found",
             failed + not_found,
             entries.len()
         ),
-    }
-    .into())
+    ))
 }
 
-fn swarm_id(n: &Snode) -> Option<u64> {
-    Some(n.swarm_id).filter(|&id| id != INVALID_SWARM_ID)
-}
-
-/// The object of one node; the key set is the same for every verdict.
-fn probe_json(given: &str, report: Option<&Report>, reveal: bool) -> serde_json::Value {
-    let mut v = match report {
-        None => json!({
-            "type": "probe",
-            "node": given,
-            "pubkey_ed25519": null,
-            "verdict": "not_found",
-            "reason": "not in the pool",
-            "reachable": false,
-            "version": null,
-            "latency_ms": null,
-            "clock_offset_ms": null,
-            "swarm_id": null,
-            "onion": null,
-        }),
-        Some(r) => json!({
-            "type": "probe",
-            "node": given,
-            "pubkey_ed25519": r.node.ed25519.to_hex(),
-            "verdict": if r.passed() { "pass" } else { "fail" },
-            "reason": r.failure.as_ref().map(ToString::to_string),
-            "reachable": r.reachable,
-            "version": r.version,
-            "latency_ms": r.latency_ms(),
-            "clock_offset_ms": r.clock_offset_ms,
-            "swarm_id": swarm_id(&r.node),
-            "onion": match r.relay {
+/// The record of one node; the key set is the same for every verdict.
+fn probe_record(given: &str, report: Option<&Report>, reveal: bool) -> ProbeRecord {
+    match report {
+        None => ProbeRecord {
+            node: given.to_owned(),
+            fields: NodeFields::default(),
+            verdict: "not_found",
+            reason: Some("not in the pool".to_owned()),
+            reachable: false,
+            version: None,
+            latency_ms: None,
+            clock_offset_ms: None,
+            swarm_id: None,
+            onion: None,
+        },
+        Some(r) => ProbeRecord {
+            node: given.to_owned(),
+            fields: NodeFields::of(&r.node, reveal),
+            verdict: if r.passed() { "pass" } else { "fail" },
+            reason: r.failure.as_ref().map(ToString::to_string),
+            reachable: r.reachable,
+            version: r.version,
+            latency_ms: r.latency_ms(),
+            clock_offset_ms: r.clock_offset_ms,
+            swarm_id: swarm_id(&r.node),
+            onion: match r.relay {
                 RelayCheck::Passed => Some(true),
                 RelayCheck::Failed => Some(false),
                 _ => None,
             },
-        }),
-    };
-    if reveal {
-        let n = report.map(|r| &r.node);
-        v["ip"] = json!(n.map(|n| n.ip.to_string()));
-        v["port"] = json!(n.map(|n| n.port));
+        },
     }
-    v
 }
 
 /// `<key>  pass  v2.8.0  12 ms  clock +0.0 s  swarm <hex>[  onion ok]`, `<key>  FAIL
 /// <reason>`, or `<node>  NOT FOUND  not in the pool`; with `reveal`, `ip:port` at the end.
 fn probe_text(given: &str, report: Option<&Report>, reveal: bool) -> String {
     let Some(r) = report else {
-        return format!("{given}  NOT FOUND  not in the pool");
+        return format!("{}  NOT FOUND  not in the pool", escape::line(given));
     };
     let mut line = match &r.failure {
-        Some(f) => format!("{}  FAIL  {f}", r.node.ed25519),
+        Some(f) => format!("{}  FAIL  {}", r.node.ed25519, escape::line(&f.to_string())),
         None => {
             let mut l = format!(
                 "{}  pass  {}  {}  clock {}  swarm {}",

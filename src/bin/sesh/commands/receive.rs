@@ -5,19 +5,19 @@
 //! transaction). A crash before the record delivers the message again on the next run; a
 //! message already recorded is skipped.
 
-use anyhow::Context as _;
 use sesh::cli::ReceiveArgs;
 use sesh::rpc::Namespace;
 use sesh::{ErrorKind, message};
-use std::io::Write as _;
 
-use super::message::{message_json, message_text};
-use super::{Ctx, Failed};
+use super::message::{message_record, message_text};
+use super::{Ctx, Result};
+use crate::output::Record;
+use crate::render::{self, Context as _, Report};
 
 /// The namespace of 1:1 messages.
 const NS: Namespace = Namespace::DEFAULT;
 
-pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let account = identity.session_id();
     let mut client = ctx.client()?;
@@ -28,9 +28,11 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .map_err(Report::failure)
         .context("starting the async runtime")?;
     let (delivered, failed) = runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(Report::failure)
             .context("listening for SIGTERM")?;
         let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
         let until_deadline = async {
@@ -58,9 +60,10 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
                     r
                 }
                 // Following, a network failure is weathered: say so, wait longer, go on.
-                Err(e) if args.follow && is_transient(&e) => {
+                Err(e) if args.follow && e.kind() == ErrorKind::Transient => {
                     ctx.note(format_args!(
-                        "warning: {e:#}; trying again in {}",
+                        "warning: {}; trying again in {}",
+                        e.message(),
                         humantime::format_duration(backoff)
                     ));
                     tokio::select! {
@@ -94,32 +97,23 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> anyhow::Result<()> {
                 _ = &mut stdout_closed => break,
             }
         }
-        anyhow::Ok((delivered, failed))
+        Ok::<_, Report>((delivered, failed))
     })?;
     if failed == 0 {
         return Ok(());
     }
-    Err(Failed {
-        kind: if delivered == 0 {
+    Err(Report::summary(
+        if delivered == 0 {
             ErrorKind::Failure
         } else {
             ErrorKind::Partial
         },
-        message: format!("{failed} message(s) could not be opened"),
-    }
-    .into())
+        format!("{failed} message(s) could not be opened"),
+    ))
 }
 
 /// The longest wait between polls after network failures.
 const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(300);
-
-fn is_transient(e: &anyhow::Error) -> bool {
-    use sesh::HasKind as _;
-    e.chain().any(|c| {
-        c.downcast_ref::<sesh::client::Error>()
-            .is_some_and(|e| e.kind() == ErrorKind::Transient)
-    })
-}
 
 /// Completes when standard output is a pipe or socket whose reader has gone (as `tail -f`
 /// notices): a follower whose output nobody reads stops, and frees the receive lock. Watched
@@ -164,7 +158,7 @@ async fn poll_once(
     client: &mut super::NetClient,
     identity: &sesh::Identity,
     budget: Option<u64>,
-) -> anyhow::Result<(u64, u64, bool)> {
+) -> Result<(u64, u64, bool)> {
     let account = identity.session_id();
     // One cursor per swarm member: their lists need not agree (see `retrieve_by_node`).
     let cursors = client
@@ -189,10 +183,10 @@ async fn poll_once(
             match opened {
                 Ok(msg) => {
                     if ctx.json {
-                        let mut o = message_json(&msg);
-                        o.insert("hash".into(), m.hash.clone().into());
-                        o.insert("expires_at".into(), m.expiration_ms.into());
-                        ctx.json_line(&serde_json::Value::Object(o))?;
+                        let mut r = message_record(&msg);
+                        r.hash = Some(m.hash.clone());
+                        r.expires_at = Some(m.expiration_ms);
+                        ctx.record(&Record::Message(r))?;
                     } else {
                         ctx.line(message_text(&msg))?;
                     }
@@ -200,11 +194,9 @@ async fn poll_once(
                 }
                 Err(why) => {
                     failed += 1;
-                    let _ = std::io::stdout().flush();
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "sesh: error: message {} could not be opened: {why}",
-                        m.hash
+                    render::error_line(
+                        &format!("message {} could not be opened: {why}", m.hash),
+                        None,
                     );
                 }
             }

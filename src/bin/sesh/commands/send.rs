@@ -1,18 +1,18 @@
 //! `sesh send`: seal a message for each recipient and store it in their swarm through an
 //! onion path.
 
-use std::io::Write as _;
-
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
 use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
-use sesh::{ErrorKind, HasKind as _, SessionId};
+use sesh::{ErrorKind, SessionId};
 
 use super::message::{load_sender, parse_recipient};
-use super::{Ctx, Failed, block_on};
+use super::{Ctx, Result, block_on};
+use crate::output::{Record, SentRecord};
+use crate::render::{self, Report};
 
-pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     // Resolve everything before touching the network.
     let recipients = args
         .recipients
@@ -41,16 +41,17 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
     message::seal(&identity, &recipients[0], &out, 0, &mut OsRng).map_err(sesh::Error::Seal)?;
 
     let mut client = ctx.client()?;
-    let mut out_err: Option<anyhow::Error> = None;
+    let mut out_err: Option<Report> = None;
     let mut failures: Vec<ErrorKind> = Vec::new();
     block_on(async {
         for to in &recipients {
-            let result = send_one(&mut client, &identity, to, &out, ttl_ms).await;
-            match result {
+            match send_one(&mut client, &identity, to, &out, ttl_ms).await {
                 Ok((hash, timestamp)) => {
                     let printed = if ctx.json {
-                        ctx.json_line(&serde_json::json!({
-                            "type": "sent", "to": to, "hash": hash, "timestamp": timestamp,
+                        ctx.record(&Record::Sent(SentRecord {
+                            to: to.to_string(),
+                            hash,
+                            timestamp,
                         }))
                     } else {
                         ctx.line(format_args!("{to} {hash}"))
@@ -60,19 +61,16 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
                         out_err.get_or_insert(e);
                     }
                 }
+                // One recipient: its error is the command's, printed once.
+                Err(e) if recipients.len() == 1 => return Err(e.report(to)),
                 Err(e) => {
-                    let kind = e.kind();
-                    failures.push(kind);
-                    let _ = std::io::stdout().flush();
-                    let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "sesh: error: sending to {}: {e:#}", to.short());
-                    if let Some(h) = e.hint() {
-                        let _ = writeln!(err, "hint: {h}");
-                    }
+                    let r = e.report(to);
+                    failures.push(r.kind());
+                    render::error_line(&r.message(), r.hint());
                 }
             }
         }
-        anyhow::Ok(())
+        Ok::<(), Report>(())
     })??;
     if failures.is_empty() {
         return out_err.map_or(Ok(()), Err);
@@ -84,15 +82,14 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> anyhow::Result<()> {
     } else {
         ErrorKind::Failure
     };
-    Err(Failed {
+    Err(Report::summary(
         kind,
-        message: format!(
+        format!(
             "{} of {} recipients failed",
             failures.len(),
             recipients.len()
         ),
-    }
-    .into())
+    ))
 }
 
 /// Seals once and stores; the client retries the same payload on other paths and members,
@@ -109,7 +106,7 @@ async fn send_one(
 ) -> Result<(String, u64), SendError> {
     let timestamp = client.network_now_ms();
     let data = message::seal(identity, to, out, timestamp, &mut OsRng)
-        .map_err(|e| SendError::Lib(sesh::Error::Seal(e).into()))?;
+        .map_err(|e| SendError::Seal(sesh::Error::Seal(e)))?;
     let b64 = message::to_base64(&data);
     let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
     let mut store_ts = timestamp;
@@ -121,39 +118,84 @@ async fn send_one(
                 retried = true;
                 store_ts = client.network_now_ms();
             }
-            // The request may have reached the swarm before the path failed: name the hash
-            // it would have, so that a re-run can be checked rather than doubled.
-            Err(e) if e.kind() == ErrorKind::Transient => return Err(SendError::Unknown(e, hash)),
-            Err(e) => return Err(SendError::Client(e)),
+            Err(error) => return Err(SendError::Store { error, hash }),
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why one recipient's send failed.
 enum SendError {
-    #[error(transparent)]
-    Client(sesh::client::Error),
-    #[error("{0}")]
-    Unknown(sesh::client::Error, String),
-    #[error(transparent)]
-    Lib(anyhow::Error),
+    /// The message could not be sealed.
+    Seal(sesh::Error),
+    /// The store failed; `hash` is the hash the message would have in the swarm.
+    Store {
+        error: sesh::client::Error,
+        hash: String,
+    },
 }
 
 impl SendError {
-    fn kind(&self) -> ErrorKind {
+    /// The error as the command reports it, naming the recipient. When the request may have
+    /// reached the swarm before the failure, the hint names the hash it would have, so that
+    /// a re-run can be checked rather than doubled.
+    fn report(self, to: &SessionId) -> Report {
+        let what = format!("sending to {}", to.short());
         match self {
-            Self::Client(e) | Self::Unknown(e, _) => e.kind(),
-            Self::Lib(_) => ErrorKind::Failure,
+            Self::Seal(e) => Report::from(e).context(what),
+            Self::Store { error, hash } => {
+                let maybe_stored = may_have_reached_swarm(&error);
+                let r = Report::from(error).context(what);
+                if maybe_stored {
+                    r.with_hint(Some(format!(
+                        "it may have been stored anyway, with hash {hash}; \
+                         re-running sends another copy"
+                    )))
+                } else {
+                    r
+                }
+            }
         }
     }
+}
 
-    fn hint(&self) -> Option<String> {
-        match self {
-            Self::Client(e) => e.hint(),
-            Self::Unknown(_, hash) => Some(format!(
-                "it may have been stored anyway, with hash {hash}; re-running sends another copy"
-            )),
-            Self::Lib(_) => None,
-        }
+/// Whether a failed store may have reached a swarm member (and been stored). Errors raised
+/// before any request left this machine (no seed, a seed's pin, no paths or guards, the
+/// state database, an invalid request, an onion request that could not be built) cannot
+/// have; anything else (a timeout, a failed path, a node's answer) may have.
+fn may_have_reached_swarm(e: &sesh::client::Error) -> bool {
+    use sesh::client::Error as E;
+    !matches!(
+        e,
+        E::NoSeed { .. }
+            | E::SeedPin(_)
+            | E::Path(_)
+            | E::NoGuards { .. }
+            | E::State(_)
+            | E::InvalidInput(_)
+            | E::Onion { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_request_that_left_the_machine_may_have_been_stored() {
+        use sesh::client::Error as E;
+        let no_seed = E::NoSeed {
+            network: "devnet".into(),
+            tried: 1,
+            last: "refused".into(),
+        };
+        assert!(!may_have_reached_swarm(&no_seed));
+        assert!(!may_have_reached_swarm(&E::NoGuards { tested: 3 }));
+        let failed = E::PathsFailed {
+            method: "store".into(),
+            node: "1f000f09…1fef".into(),
+            attempts: 3,
+            last: "timed out".into(),
+        };
+        assert!(may_have_reached_swarm(&failed));
     }
 }

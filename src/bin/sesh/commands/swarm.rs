@@ -1,14 +1,14 @@
 //! `sesh swarm`: the swarm of a Session ID, as the network answers it.
 
-use serde_json::json;
 use sesh::SessionId;
 use sesh::cli::SwarmArgs;
 use sesh::client::short_key;
 
 use super::path::version_text;
-use super::{Ctx, block_on};
+use super::{Ctx, Result, block_on};
+use crate::output::{NodeFields, Record, SwarmMember, SwarmRecord};
 
-pub(crate) fn run(ctx: &Ctx, args: &SwarmArgs) -> anyhow::Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: &SwarmArgs) -> Result<()> {
     let account: SessionId = match &args.session_id {
         Some(s) => s.parse().map_err(|source| sesh::Error::SessionId {
             input: s.clone(),
@@ -25,26 +25,18 @@ pub(crate) fn run(ctx: &Ctx, args: &SwarmArgs) -> anyhow::Result<()> {
     // get_swarm names no versions: the pool has them.
     let version = |m: &sesh::swarm::Snode| m.version.or_else(|| pool.get(&m.ed25519)?.version);
     if ctx.json {
-        let members: Vec<serde_json::Value> = swarm
+        let members = swarm
             .members
             .iter()
-            .map(|m| {
-                let mut v = json!({
-                    "pubkey_ed25519": m.ed25519.to_hex(),
-                    "version": version(m),
-                });
-                if args.reveal {
-                    v["ip"] = json!(m.ip.to_string());
-                    v["port"] = json!(m.port);
-                }
-                v
+            .map(|m| SwarmMember {
+                node: NodeFields::of(m, args.reveal),
+                version: version(m),
             })
             .collect();
-        ctx.json_line(&json!({
-            "type": "swarm",
-            "session_id": account,
-            "swarm_id": swarm.id,
-            "members": members,
+        ctx.record(&Record::Swarm(SwarmRecord {
+            session_id: account.to_string(),
+            swarm_id: swarm.id,
+            members,
         }))?;
     } else {
         ctx.line(format_args!("swarm {:016x}", swarm.id))?;

@@ -1,0 +1,244 @@
+//! The `--json` records: one type per kind of row, each a JSON Lines object whose `"type"`
+//! names it (as ripgrep's `printer/json.rs`).
+//!
+//! One thing has one name everywhere. A service node is named by [`NodeFields`], flattened
+//! into `node`, `path` hops, `hop`, `probe` and `swarm` members alike: `pubkey_ed25519`,
+//! `pubkey_x25519`, `public_ip`, `storage_port` (the names `get_n_service_nodes` uses). The
+//! address fields are always present and `null` unless `--reveal`. Field order is the
+//! declaration order; adding a field is compatible, renaming or removing one is not.
+
+use serde::Serialize;
+use sesh::swarm::{INVALID_SWARM_ID, Snode};
+
+/// One row of `--json` output.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Record<'a> {
+    /// `sesh keygen`, `recover`, `id`.
+    Identity(IdentityRecord),
+    /// `sesh phrase`.
+    Phrase(PhraseRecord<'a>),
+    /// `sesh seal`.
+    Sealed(SealedRecord),
+    /// `sesh send`, per recipient.
+    Sent(SentRecord),
+    /// `sesh open` and `sesh receive`, per message.
+    Message(MessageRecord),
+    /// `sesh nodes`, per node.
+    Node(NodeRecord),
+    /// `sesh path show|new`, per path.
+    Path(PathRecord),
+    /// `sesh path test`, per hop.
+    Hop(HopRecord),
+    /// `sesh probe`, per node asked about.
+    Probe(ProbeRecord),
+    /// `sesh probe`, last.
+    Summary(SummaryRecord),
+    /// `sesh swarm`.
+    Swarm(SwarmRecord),
+}
+
+/// A service node's keys and address: flattened into every record about a node.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct NodeFields {
+    /// Its Ed25519 key, hex (`null` only for a probed node not in the pool).
+    pub(crate) pubkey_ed25519: Option<String>,
+    /// Its X25519 key, hex.
+    pub(crate) pubkey_x25519: Option<String>,
+    /// Its IPv4 address; `null` unless `--reveal`.
+    pub(crate) public_ip: Option<String>,
+    /// Its HTTPS storage port; `null` unless `--reveal`.
+    pub(crate) storage_port: Option<u16>,
+}
+
+impl NodeFields {
+    /// The fields of `n`, its address only when `reveal`.
+    pub(crate) fn of(n: &Snode, reveal: bool) -> Self {
+        Self {
+            pubkey_ed25519: Some(n.ed25519.to_hex()),
+            pubkey_x25519: Some(n.x25519.to_hex()),
+            public_ip: reveal.then(|| n.ip.to_string()),
+            storage_port: reveal.then_some(n.port),
+        }
+    }
+}
+
+/// A node's swarm ID, unless it has none.
+pub(crate) fn swarm_id(n: &Snode) -> Option<u64> {
+    Some(n.swarm_id).filter(|&id| id != INVALID_SWARM_ID)
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct IdentityRecord {
+    pub(crate) session_id: String,
+    pub(crate) pubkey_ed25519: String,
+    pub(crate) pubkey_x25519: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PhraseRecord<'a> {
+    pub(crate) format: &'static str,
+    /// Borrowed from a zeroizing buffer: never copied.
+    pub(crate) phrase: &'a str,
+    pub(crate) session_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SealedRecord {
+    pub(crate) to: String,
+    pub(crate) timestamp: u64,
+    pub(crate) data: String,
+    pub(crate) hash: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SentRecord {
+    pub(crate) to: String,
+    pub(crate) hash: String,
+    pub(crate) timestamp: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct MessageRecord {
+    pub(crate) from: String,
+    pub(crate) timestamp: u64,
+    /// `null` for a message without text.
+    pub(crate) text: Option<String>,
+    pub(crate) kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) display_name: Option<String>,
+    pub(crate) sender_ed25519: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expiration_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expiration_timer: Option<u64>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) attachments: usize,
+    /// `receive` only: the message's hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hash: Option<String>,
+    /// `receive` only: when the swarm deletes it (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at: Option<u64>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct NodeRecord {
+    #[serde(flatten)]
+    pub(crate) node: NodeFields,
+    pub(crate) swarm_id: Option<u64>,
+    pub(crate) storage_server_version: Option<[u16; 3]>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PathRecord {
+    pub(crate) index: usize,
+    pub(crate) hops: Vec<PathHop>,
+}
+
+/// One hop of a [`PathRecord`].
+#[derive(Debug, Serialize)]
+pub(crate) struct PathHop {
+    #[serde(flatten)]
+    pub(crate) node: NodeFields,
+    pub(crate) version: Option<[u16; 3]>,
+    /// With `--geoip` only: the country code, `null` when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) country: Option<Option<String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HopRecord {
+    pub(crate) path: usize,
+    pub(crate) hop: usize,
+    #[serde(flatten)]
+    pub(crate) node: NodeFields,
+    pub(crate) latency_ms: Option<u64>,
+    pub(crate) increment_ms: Option<i64>,
+    pub(crate) error: Option<String>,
+    /// With `--geoip` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) country: Option<Option<String>>,
+}
+
+/// The same keys for every verdict.
+#[derive(Debug, Serialize)]
+pub(crate) struct ProbeRecord {
+    /// The node as given on the command line (or its key, with `--all`).
+    pub(crate) node: String,
+    #[serde(flatten)]
+    pub(crate) fields: NodeFields,
+    /// `pass`, `fail` or `not_found`.
+    pub(crate) verdict: &'static str,
+    pub(crate) reason: Option<String>,
+    pub(crate) reachable: bool,
+    pub(crate) version: Option<[u16; 3]>,
+    pub(crate) latency_ms: Option<u64>,
+    pub(crate) clock_offset_ms: Option<i64>,
+    pub(crate) swarm_id: Option<u64>,
+    pub(crate) onion: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SummaryRecord {
+    pub(crate) probed: usize,
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+    pub(crate) not_found: usize,
+    pub(crate) elapsed_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SwarmRecord {
+    pub(crate) session_id: String,
+    pub(crate) swarm_id: u64,
+    pub(crate) members: Vec<SwarmMember>,
+}
+
+/// One member of a [`SwarmRecord`].
+#[derive(Debug, Serialize)]
+pub(crate) struct SwarmMember {
+    #[serde(flatten)]
+    pub(crate) node: NodeFields,
+    pub(crate) version: Option<[u16; 3]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_start_with_their_type_and_name_nodes_one_way() {
+        let r = Record::Node(NodeRecord {
+            node: NodeFields {
+                pubkey_ed25519: Some("aa".into()),
+                pubkey_x25519: Some("bb".into()),
+                public_ip: None,
+                storage_port: None,
+            },
+            swarm_id: Some(7),
+            storage_server_version: Some([2, 8, 0]),
+        });
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"storage_server_version":[2,8,0]}"#
+        );
+    }
+
+    #[test]
+    fn a_missing_geoip_country_is_absent_an_unknown_one_null() {
+        let hop = |country| PathHop {
+            node: NodeFields::default(),
+            version: None,
+            country,
+        };
+        let without = serde_json::to_value(hop(None)).unwrap();
+        assert!(without.get("country").is_none());
+        let unknown = serde_json::to_value(hop(Some(None))).unwrap();
+        assert_eq!(unknown["country"], serde_json::Value::Null);
+    }
+}
