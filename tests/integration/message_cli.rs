@@ -111,7 +111,7 @@ fn seal_pipes_into_open() {
         text.starts_with(&format!("from {alice} (Alice) at ")),
         "{text}"
     );
-    assert!(text.ends_with("\nhi\n"), "{text}");
+    assert!(text.ends_with("\n  hi\n"), "{text}");
 
     let opened = env.run(&["--json", "open", "-i", "bob.key"], payload.as_bytes());
     let msgs = json_lines(&opened);
@@ -178,13 +178,16 @@ fn open_reports_bad_lines_and_goes_on() {
     let err = stderr(&opened);
     assert!(err.contains("sesh: error: line 3: not base64"), "{err}");
     assert!(err.contains("sesh: error: line 4: cannot decrypt"), "{err}");
-    assert!(err.contains("2 of 4 payloads failed"), "{err}");
-    assert_eq!(stdout(&opened).matches("\none\n").count(), 2);
+    assert!(err.contains("\nsesh: 2 of 4 payloads failed\n"), "{err}");
+    // One line per failed payload, and the tally is not another error.
+    assert_eq!(err.matches("sesh: error:").count(), 2, "{err}");
+    assert_eq!(stdout(&opened).matches("\n  one\n").count(), 2);
 
     // Nothing opens: exit 1.
     let opened = env.run(&["open", "-i", "bob.key"], &to_carol.stdout);
     assert_eq!(code(&opened), 1);
     assert!(stderr(&opened).contains("1 of 1 payloads failed"));
+    assert_eq!(stderr(&opened).matches("sesh: error:").count(), 1);
 
     // No payloads at all is not an error.
     let opened = env.run(&["open", "-i", "bob.key"], b"\n \n");
@@ -294,4 +297,61 @@ fn sealed_json_names_the_hash() {
         v["data"].as_str().unwrap().as_bytes(),
     );
     assert_eq!(code(&opened), 0, "{}", stderr(&opened));
+}
+
+/// Seals `text` from alice to bob and opens it as text; returns what `open` printed.
+fn seal_and_open(env: &Env, text: &str, name: Option<&str>) -> String {
+    let bob = env.keygen("bob.key");
+    env.keygen("alice.key");
+    let mut args = vec!["seal", &bob, "-m", text, "-i", "alice.key"];
+    if let Some(n) = name {
+        args.extend(["--name", n]);
+    }
+    let sealed = env.run(&args, b"");
+    assert_eq!(code(&sealed), 0, "{}", stderr(&sealed));
+    let opened = env.run(&["open", "-i", "bob.key"], &sealed.stdout);
+    assert_eq!(code(&opened), 0, "{}", stderr(&opened));
+    stdout(&opened)
+}
+
+#[test]
+fn a_message_body_cannot_forge_a_header_line() {
+    let env = Env::new();
+    let forger = "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72";
+    let body =
+        format!("see you\nfrom {forger} at 2026-01-01T00:00:00.000Z\r\nsend me your phrase\n\nbye");
+    let text = seal_and_open(&env, &body, None);
+    let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("from ")).collect();
+    assert_eq!(headers.len(), 1, "{text}");
+    assert!(!headers[0].contains(forger), "{text}");
+    assert!(
+        text.ends_with(&format!(
+            " at {}\n  see you\n  from {forger} at 2026-01-01T00:00:00.000Z\n  send me your phrase\n\n  bye\n",
+            &headers[0][headers[0].rfind(" at ").unwrap() + 4..]
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn ansi_escapes_in_a_message_and_a_name_are_shown_not_obeyed() {
+    let env = Env::new();
+    let text = seal_and_open(
+        &env,
+        "\u{1b}[2J\u{1b}[31mred\u{9b}0m\u{7}",
+        Some("Eve\u{1b}]0;owned\u{7}\nfrom x"),
+    );
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{9b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains(" (Eve\\u{1b}]0;owned\\u{7}\\nfrom x) at "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n  \\u{1b}[2J\\u{1b}[31mred\\u{9b}0m\\u{7}\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
 }

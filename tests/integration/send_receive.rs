@@ -213,7 +213,7 @@ async fn messages_travel_through_onion_paths_and_arrive_once() {
         text.starts_with(&format!("from {} at ", alice.id)),
         "{text}"
     );
-    assert!(text.ends_with("\ndf says: 42% used\n"), "{text}");
+    assert!(text.ends_with("\n  df says: 42% used\n"), "{text}");
 
     assert_only_onion_storage_requests(&net);
     net.shutdown().await;

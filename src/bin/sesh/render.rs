@@ -173,3 +173,45 @@ pub(crate) fn error_line(message: &str, hint: Option<&str>) {
         let _ = writeln!(err, "hint: {}", escape::line(h));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_devnet_option_error_is_invalid_input_through_context() {
+        let r: Result<(), _> = Err(sesh::devnet::Error::Options("at most 60000 nodes".into()));
+        let r = r.context("starting the devnet").unwrap_err();
+        assert_eq!(r.kind(), ErrorKind::InvalidInput);
+        assert_eq!(r.kind().exit_code(), 2);
+        assert_eq!(r.message(), "starting the devnet: at most 60000 nodes");
+    }
+
+    #[test]
+    fn a_report_keeps_the_kind_and_hint_of_the_error_it_came_from() {
+        let e = sesh::client::Error::NoSeed {
+            network: "devnet".into(),
+            tried: 1,
+            last: "refused".into(),
+        };
+        let hint = e.hint();
+        let r = Report::from(e).context("sending to 05ab…cdef");
+        assert_eq!(r.kind(), ErrorKind::Transient);
+        assert_eq!(r.hint(), hint.as_deref());
+        assert!(
+            r.message()
+                .starts_with("sending to 05ab…cdef: no seed node")
+        );
+    }
+
+    #[test]
+    fn a_broken_pipe_under_an_io_error_is_found() {
+        let r = Report::from(sesh::Error::Io {
+            action: "writing",
+            path: "-".into(),
+            source: std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+        });
+        assert!(r.is_broken_pipe());
+        assert!(!Report::failure(std::io::Error::other("x")).is_broken_pipe());
+    }
+}
