@@ -204,8 +204,11 @@ impl Devnet {
         }
         std::fs::create_dir_all(&opts.dir).map_err(io("creating", &opts.dir))?;
         let roster_path = opts.dir.join(ROSTER_FILE);
-        // A stale roster from an earlier run would make the new nodes ready too early.
+        // A stale roster from an earlier run would make the new nodes ready too early, and a
+        // stale network file would say the devnet is up (it is written once every node
+        // answers).
         let _ = std::fs::remove_file(&roster_path);
+        let _ = std::fs::remove_file(opts.dir.join(NETWORK_FILE));
         let peer = Peer::new(Duration::from_secs(5)).map_err(|e| Error::Start {
             name: "client".into(),
             why: e.to_string(),

@@ -103,6 +103,9 @@ const PROBE_PASS: &[(&str, &str)] = &[
     ("type", "string"),
     ("node", "string"),
     ("pubkey_ed25519", "string"),
+    ("pubkey_x25519", "string"),
+    ("public_ip", "null"),
+    ("storage_port", "null"),
     ("verdict", "string"),
     ("reason", "null"),
     ("reachable", "bool"),
@@ -210,8 +213,8 @@ async fn probe_passes_live_nodes_and_fails_a_killed_one() {
                         ("version", "null"),
                         ("latency_ms", "null"),
                         ("clock_offset_ms", "null"),
-                        ("ip", "string"),
-                        ("port", "number"),
+                        ("public_ip", "string"),
+                        ("storage_port", "number"),
                     ],
                 ),
             );
@@ -226,11 +229,23 @@ async fn probe_passes_live_nodes_and_fails_a_killed_one() {
                 obj,
                 &with(
                     PROBE_PASS,
-                    &[("onion", "bool"), ("ip", "string"), ("port", "number")],
+                    &[
+                        ("onion", "bool"),
+                        ("public_ip", "string"),
+                        ("storage_port", "number"),
+                    ],
                 ),
             );
             assert_eq!(obj["verdict"], "pass", "{obj}");
             assert_eq!(obj["onion"], true, "{obj}");
+            // The address the network lists, under the names `get_n_service_nodes` uses.
+            let n = net
+                .nodes()
+                .iter()
+                .find(|n| obj["pubkey_ed25519"] == n.ed25519.to_hex().as_str())
+                .unwrap();
+            assert_eq!(obj["public_ip"], n.addr.ip().to_string().as_str(), "{obj}");
+            assert_eq!(obj["storage_port"], n.addr.port(), "{obj}");
         }
     }
     assert_eq!(failed, 1);
@@ -255,6 +270,7 @@ async fn probe_passes_live_nodes_and_fails_a_killed_one() {
             PROBE_PASS,
             &[
                 ("pubkey_ed25519", "null"),
+                ("pubkey_x25519", "null"),
                 ("reason", "string"),
                 ("version", "null"),
                 ("latency_ms", "null"),
@@ -293,7 +309,13 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
 
     let paths = cli.json(&["path", "show"], 0);
     assert_eq!(paths.len(), 2);
-    let hop_shape = [("pubkey_ed25519", "string"), ("version", "array")];
+    let hop_shape = [
+        ("pubkey_ed25519", "string"),
+        ("pubkey_x25519", "string"),
+        ("public_ip", "null"),
+        ("storage_port", "null"),
+        ("version", "array"),
+    ];
     for (i, p) in paths.iter().enumerate() {
         assert_shape(
             p,
@@ -323,9 +345,10 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
             h,
             &[
                 ("pubkey_ed25519", "string"),
+                ("pubkey_x25519", "string"),
+                ("public_ip", "string"),
+                ("storage_port", "number"),
                 ("version", "array"),
-                ("ip", "string"),
-                ("port", "number"),
             ],
         );
     }
@@ -346,6 +369,9 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
             h,
             &[
                 ("pubkey_ed25519", "string"),
+                ("pubkey_x25519", "string"),
+                ("public_ip", "null"),
+                ("storage_port", "null"),
                 ("version", "array"),
                 ("country", "string"),
             ],
@@ -376,6 +402,9 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
                 ("path", "number"),
                 ("hop", "number"),
                 ("pubkey_ed25519", "string"),
+                ("pubkey_x25519", "string"),
+                ("public_ip", "null"),
+                ("storage_port", "null"),
                 ("latency_ms", "number"),
                 ("increment_ms", "number"),
                 ("error", "null"),
@@ -426,7 +455,16 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
         .unwrap()
         .iter()
         .map(|m| {
-            assert_shape(m, &[("pubkey_ed25519", "string"), ("version", "array")]);
+            assert_shape(
+                m,
+                &[
+                    ("pubkey_ed25519", "string"),
+                    ("pubkey_x25519", "string"),
+                    ("public_ip", "null"),
+                    ("storage_port", "null"),
+                    ("version", "array"),
+                ],
+            );
             m["pubkey_ed25519"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -441,6 +479,37 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
     assert!(!text.contains("127.0."), "{text}");
     let text = cli.expect(&["swarm", "--reveal", &id], 0);
     assert_eq!(text.matches("127.0.").count(), members.len(), "{text}");
+
+    // One node, one name for its address: nodes, path, swarm and probe agree with the roster.
+    let address_of = |v: &Value| {
+        (
+            v["pubkey_ed25519"].as_str().unwrap().to_owned(),
+            v["pubkey_x25519"].as_str().unwrap().to_owned(),
+            v["public_ip"].as_str().unwrap().to_owned(),
+            v["storage_port"].as_u64().unwrap(),
+        )
+    };
+    let listed: Vec<_> = cli
+        .json(&["nodes", "--reveal"], 0)
+        .iter()
+        .map(address_of)
+        .collect();
+    let mut seen = 0;
+    for v in cli.json(&["path", "--reveal"], 0)[0]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            cli.json(&["swarm", "--reveal", &id], 0)[0]["members"]
+                .as_array()
+                .unwrap(),
+        )
+        .chain(&cli.json(&["probe", "--reveal", &members[0]], 0)[..1])
+    {
+        assert!(listed.contains(&address_of(v)), "{v} not in {listed:?}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3 + members.len() + 1);
 
     // A dead middle hop: its row says why, the exit's row is skipped, exit status 4.
     let paths = cli.json(&["path"], 0);
@@ -461,6 +530,9 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
         ("path", "number"),
         ("hop", "number"),
         ("pubkey_ed25519", "string"),
+        ("pubkey_x25519", "string"),
+        ("public_ip", "null"),
+        ("storage_port", "null"),
         ("latency_ms", "null"),
         ("increment_ms", "null"),
         ("error", "string"),
