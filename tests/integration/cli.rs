@@ -145,3 +145,111 @@ fn phrase_secret_never_in_argv() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+/// `sesh devnet` prints its network file on standard output and, on standard error, the
+/// `export SESH_NETWORK=…` line; pasted into a shell, that line points the next command at the
+/// devnet.
+#[test]
+fn devnet_prints_the_line_that_points_later_commands_at_it() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let net_dir = dir.path().join("devnet");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        .args(["devnet", "--nodes", "2", "--swarm-size", "1", "--dir"])
+        .arg(&net_dir)
+        .env("SESH_NODE", env!("CARGO_BIN_EXE_sesh-node"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sesh devnet runs");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().expect("stdout is piped");
+    let tx_out = tx.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx_out.send(("stdout", line));
+        }
+    });
+    let err = child.stderr.take().expect("stderr is piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(("stderr", line));
+        }
+    });
+    let (mut printed, mut export, mut seen) = (None, None, Vec::new());
+    while printed.is_none() || export.is_none() {
+        let Ok((stream, line)) = rx.recv_timeout(Duration::from_secs(120)) else {
+            let _ = sesh::devnet::sigterm(pid);
+            panic!("no network file and export line within 2 minutes: {seen:?}");
+        };
+        match stream {
+            "stdout" => printed = Some(line.clone()),
+            _ if line.starts_with("export ") => export = Some(line.clone()),
+            _ => {}
+        }
+        seen.push(line);
+    }
+    let network_file = net_dir.join("network.toml");
+    let result = std::panic::catch_unwind(|| {
+        assert_eq!(printed.as_deref(), network_file.to_str(), "{seen:?}");
+        let export = export.expect("an export line");
+        assert_eq!(
+            export,
+            format!("export SESH_NETWORK={}", network_file.display())
+        );
+        // What the shell does with the line: the next command uses the devnet.
+        let value = export
+            .strip_prefix("export SESH_NETWORK=")
+            .expect("the variable");
+        let nodes = Command::new(env!("CARGO_BIN_EXE_sesh"))
+            .arg("nodes")
+            .env("SESH_NETWORK", value)
+            .env("SESH_STATE_DIR", dir.path().join("state"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("sesh nodes runs");
+        assert_eq!(stdout_of(&nodes).lines().count(), 2);
+    });
+    let _ = sesh::devnet::sigterm(pid);
+    let _ = child.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// The README's devnet walk-through exports the network file its `sesh devnet --dir` makes,
+/// in the form `sesh devnet` prints.
+#[test]
+fn readme_devnet_walk_through_exports_its_network_file() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README");
+    let start = readme.find("sesh devnet --dir ").expect("a devnet line");
+    let block = &readme[start
+        ..readme[start..]
+            .find("```")
+            .map_or(readme.len(), |e| start + e)];
+    let dir = block["sesh devnet --dir ".len()..]
+        .split_whitespace()
+        .next()
+        .expect("a directory");
+    let expected = sesh::devnet::export_line(&Path::new(dir).join("network.toml"));
+    let exports: Vec<&str> = block
+        .lines()
+        .filter(|l| l.starts_with("export "))
+        .map(|l| l.split("  #").next().unwrap_or(l).trim_end())
+        .collect();
+    assert_eq!(exports, [expected.as_str()], "{block}");
+    let later = block
+        .lines()
+        .position(|l| l.starts_with("sesh ") && !l.starts_with("sesh devnet"));
+    let export_at = block.lines().position(|l| l.starts_with("export "));
+    assert!(
+        export_at < later,
+        "the export comes before the commands that need it: {block}"
+    );
+}
