@@ -52,9 +52,19 @@ pub const FILES: &[(&str, &str)] = &[
 
 /// How output is organised (`sesh(1)` OUTPUT).
 pub const OUTPUT: &str = "Data goes to standard output; messages for people, errors \
-                          ('sesh: error: ...') and hints ('hint: ...') go to standard error. With \
-                          --json, standard output carries JSON Lines: one object per line, each \
-                          with a \"type\" field. Secrets are never taken from arguments.";
+                          ('sesh: error: ...') and hints ('hint: ...') go to standard error. A \
+                          failure prints one 'sesh: error:' line; when items fail one by one \
+                          (recipients, payloads, nodes, hops), each has its own line and a last \
+                          line 'sesh: N of M ... failed' gives the tally. With --json, standard \
+                          output carries JSON Lines: one object per line, each with a \"type\" \
+                          field. A service node has the same fields in every object that names \
+                          one: \"pubkey_ed25519\" and \"pubkey_x25519\" (hex), \"public_ip\" \
+                          and \"storage_port\" (null unless --reveal). Text that comes from the \
+                          network or from a message (message text, display names, a node's error \
+                          message, a probe's reason) is printed with every control character \
+                          shown as an escape (\\n, \\r, \\t, \\u{1b}, …; likewise the \
+                          bidirectional-text controls and U+2028/U+2029), so that it cannot drive \
+                          the terminal. Secrets are never taken from arguments.";
 
 /// The text `--help` ends with: the sections above, for the terminal.
 pub const AFTER_HELP: &str = "\
@@ -142,8 +152,8 @@ pub enum Command {
     /// Print the Session ID of an identity.
     #[command(
         long_about = "Print the Session ID of an identity. With --json, print one object with \
-                      \"session_id\", \"ed25519_pubkey\" and \"x25519_pubkey\" (64 lowercase hex \
-                      characters each, no prefix).",
+                      \"type\": \"identity\", \"session_id\", \"pubkey_ed25519\" and \
+                      \"pubkey_x25519\" (64 lowercase hex characters each, no prefix).",
         after_long_help = AFTER_HELP
     )]
     Id(IdArgs),
@@ -180,9 +190,14 @@ pub enum Command {
                       timestamps.\n\n\
                       Each message prints as a line 'from SESSION_ID (DISPLAY NAME) at TIME' \
                       (the name only when the message carries one; TIME in RFC 3339, UTC), then \
-                      its text. Control characters other than newline and tab are shown escaped; \
-                      use --json for the exact text. A message without text (a read receipt, a \
-                      typing indicator…) prints its kind in brackets.\n\n\
+                      its text, every line of it indented by two spaces: only sesh's own 'from' \
+                      lines start at the left margin, so a message cannot forge one. A line \
+                      break in the text (LF or CRLF) starts a new indented line; a tab stays a \
+                      tab; every other control character (ESC, CR, the C1 controls, DEL), the \
+                      bidirectional-text controls and U+2028/U+2029 are shown as escapes \
+                      (\\u{1b}, \\r, …), in the display name newlines too. Use --json for \
+                      the exact text. A message without text (a read receipt, a typing \
+                      indicator…) prints its kind in brackets, indented.\n\n\
                       With --json, print one object per message: \"type\": \"message\", \
                       \"from\" (the sender's Session ID), \"timestamp\" (ms since the epoch), \
                       \"text\" (null when there is none), \"kind\" (data, receipt, typing, call, \
@@ -191,8 +206,9 @@ pub enum Command {
                       \"expiration_type\" (delete_after_read, delete_after_send or unknown), \
                       \"expiration_timer\" (seconds) and \"attachments\" (a count).\n\n\
                       A payload that does not open is reported on standard error as 'sesh: \
-                      error: line N: CAUSE' and the others are still opened. The exit status is \
-                      then 4 if some payloads opened, or 1 if none did.",
+                      error: line N: CAUSE' and the others are still opened; a last line 'sesh: \
+                      N of M payloads failed' gives the tally. The exit status is then 4 if \
+                      some payloads opened, or 1 if none did.",
         after_long_help = AFTER_HELP
     )]
     Open(OpenArgs),
@@ -201,8 +217,9 @@ pub enum Command {
         long_about = "Start a local Session network: N sesh-node processes (each on its own \
                       loopback address 127.0.X.1, so every node is in its own /24 subnet), \
                       grouped in swarms, and a seed that serves the node list. When every node \
-                      answers, the path of the network file is printed on standard output; \
-                      point any sesh command at it with --network FILE or SESH_NETWORK. The \
+                      answers, the path of the network file is printed on standard output, and \
+                      on standard error the shell line 'export SESH_NETWORK=FILE' that points \
+                      the sesh commands that follow at it (or give them --network FILE). The \
                       network runs in the foreground until interrupted (SIGINT or SIGTERM), \
                       then every node is stopped.\n\nEach node keeps its keys, certificate, \
                       messages, log (node.log) and pid under DIR, so a test can stop or kill \
@@ -234,8 +251,16 @@ pub enum Command {
                       recipient's Session ID and the stored message's hash (with --json: \
                       {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\"}). A failed \
                       attempt is retried on another path or swarm member with the same sealed \
-                      payload, so a retry never stores a second message. Exit status 4 when \
-                      some recipients failed, 3 when the network could not be reached.",
+                      payload, so a retry never stores a second message.\n\n\
+                      A recipient that fails is reported on standard error, 'sesh: error: \
+                      sending to 05…: CAUSE'; with several recipients the others are still \
+                      sent to and a last line 'sesh: N of M recipients failed' gives the tally. \
+                      When the request may have reached the recipient's swarm before failing \
+                      (a timeout, a failed path, a node's error), the hint says the message may \
+                      have been stored anyway and names its hash; when it cannot have left \
+                      this machine (no seed node answered, no onion path could be built) it \
+                      does not. Exit status 4 when some recipients failed, 3 when the network \
+                      could not be reached.",
         after_long_help = AFTER_HELP
     )]
     Send(SendArgs),
@@ -251,9 +276,10 @@ pub enum Command {
                       SIGTERM), --timeout passes, or standard output is closed; network failures \
                       are reported and retried with a growing delay. A message that does not \
                       open is reported on standard error with its hash and the rest go on \
-                      (exit status 4 if others opened, 1 if none did).\n\nText output is a 'from … at …' line and the \
-                      text, per message; --json prints {\"type\": \"message\", \"hash\", \
-                      \"from\", \"timestamp\", \"text\", \"expires_at\", …} per line.",
+                      (exit status 4 if others opened, 1 if none did).\n\nText output is a \
+                      'from … at …' line and the text, every line indented and control \
+                      characters escaped, as for 'sesh open'; --json prints the object 'sesh \
+                      open' prints, with \"hash\" and \"expires_at\" (ms) added, per line.",
         after_long_help = AFTER_HELP
     )]
     Receive(ReceiveArgs),
@@ -277,13 +303,16 @@ pub enum Command {
                       Text output has one line per node: its key, the verdict, version, \
                       latency, clock offset and swarm id, or the reason for a FAIL; a summary \
                       goes to standard error (and on a terminal, a progress bar while \
-                      probing). With --json, each node is one object {\"type\": \"probe\", \
-                      \"node\" (as given, or the key with --all), \"pubkey_ed25519\" (null when \
-                      not found), \"verdict\" (pass, fail or not_found), \"reason\" (null on \
+                      probing). A reason quoting a node has its control characters escaped. \
+                      With --json, each node is one object {\"type\": \"probe\", \
+                      \"node\" (as given, or the key with --all), \"pubkey_ed25519\" and \
+                      \"pubkey_x25519\" (null when not found), \"public_ip\" and \
+                      \"storage_port\" (null unless --reveal), \"verdict\" (pass, fail or \
+                      not_found), \"reason\" (null on \
                       a pass), \"reachable\", \"version\" ([major, minor, patch] or null), \
                       \"latency_ms\", \"clock_offset_ms\" (its time minus ours), \"swarm_id\" \
                       (a number, or null), \"onion\" (true, false, or null when not \
-                      tested)}, plus \"ip\" and \"port\" with --reveal; then one {\"type\": \
+                      tested)}; then one {\"type\": \
                       \"summary\", \"probed\", \"passed\", \"failed\", \"not_found\", \
                       \"elapsed_ms\"}.\n\n\
                       Exit status 4 when any node failed or was not found.",
@@ -307,13 +336,14 @@ pub enum Command {
                       and the exit status is 4.\n\n\
                       IP addresses are hidden unless --reveal is given. With --json, show and \
                       new print one object per path: {\"type\": \"path\", \"index\" (1, 2, …), \
-                      \"hops\": [{\"pubkey_ed25519\", \"version\" ([major, minor, patch] or \
-                      null), \"country\" (with --geoip; null when unknown), \"ip\" and \
-                      \"port\" (with --reveal)}]}; test prints one object per hop: {\"type\": \
-                      \"hop\", \"path\", \"hop\" (1 = guard), \"pubkey_ed25519\", \
-                      \"latency_ms\", \"increment_ms\", \"error\"} (latency and increment \
-                      null and error a text when the hop failed), with \"country\", \"ip\" and \
-                      \"port\" as for show.",
+                      \"hops\": [{\"pubkey_ed25519\", \"pubkey_x25519\", \"public_ip\" and \
+                      \"storage_port\" (null unless --reveal), \"version\" ([major, minor, \
+                      patch] or null), \"country\" (only with --geoip; null when unknown)}]}; \
+                      test prints one object per hop: {\"type\": \"hop\", \"path\", \"hop\" \
+                      (1 = guard), \"pubkey_ed25519\", \"pubkey_x25519\", \"public_ip\", \
+                      \"storage_port\", \"latency_ms\", \"increment_ms\", \"error\"} (latency \
+                      and increment null and error a text when the hop failed), with \
+                      \"country\" as for show. A hop's error text is escaped as text output.",
         after_long_help = AFTER_HELP
     )]
     Path(PathArgs),
@@ -325,9 +355,9 @@ pub enum Command {
                       short Ed25519 key and storage server version. IP addresses are hidden \
                       unless --reveal is given.\n\n\
                       With --json, print one object {\"type\": \"swarm\", \"session_id\", \
-                      \"swarm_id\" (a number), \"members\": [{\"pubkey_ed25519\", \"version\" \
-                      ([major, minor, patch] or null), \"ip\" and \"port\" (with \
-                      --reveal)}]}.",
+                      \"swarm_id\" (a number), \"members\": [{\"pubkey_ed25519\", \
+                      \"pubkey_x25519\", \"public_ip\" and \"storage_port\" (null unless \
+                      --reveal), \"version\" ([major, minor, patch] or null)}]}.",
         after_long_help = AFTER_HELP
     )]
     Swarm(SwarmArgs),
