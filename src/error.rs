@@ -57,6 +57,11 @@ impl fmt::Display for ErrorKind {
 }
 
 /// Errors that know their [`ErrorKind`] and may carry a hint for the user.
+///
+/// The `sesh` binary takes a failed command's exit status and hint from this trait alone: a
+/// library error becomes the binary's report only through a conversion that asks it, so
+/// every error enum a command can return implements `HasKind` (an error type without it
+/// does not compile into a report).
 pub trait HasKind {
     /// The kind of failure.
     fn kind(&self) -> ErrorKind;
