@@ -11,7 +11,8 @@
 //! meta      (key TEXT PRIMARY KEY, value INTEGER)         pool_fetched_ms, clock_offset_ms
 //! pool_node (pubkey_ed25519 TEXT PRIMARY KEY, pubkey_x25519 TEXT, public_ip TEXT,
 //!            storage_port INTEGER, swarm_id INTEGER, storage_server_version TEXT,
-//!            position INTEGER)                            the node pool, in fetched order
+//!            position INTEGER, dropped INTEGER)           the node list, in fetched order;
+//!                                                         dropped = 1: left out of the pool
 //! swarm     (pubkey TEXT PRIMARY KEY, swarm_id INTEGER, members TEXT, fetched_ms INTEGER)
 //! guard     (position INTEGER PRIMARY KEY, node TEXT)     tested guard nodes
 //! path      (position INTEGER PRIMARY KEY, hops TEXT, failures INTEGER)
@@ -26,9 +27,14 @@
 //! [`Snode`]), a list of nodes is an array (a path's guard first). `storage_server_version` is
 //! `"2.11.0"` or NULL.
 //!
+//! `pool_node` keeps the list as the seeds gave it: a node sesh stops routing through
+//! ([`State::drop_node`]) is marked `dropped`, not deleted, so that the network's list
+//! ([`State::listed_nodes`]) and the pool sesh routes through ([`State::pool`]) stay apart.
+//!
 //! Schema 1 also had `cursor (account, namespace, last_hash)`, one receive cursor per account;
 //! `receive` reads the per-member `node_cursor` instead, so schema 2 drops it (and creates
-//! `node_cursor`, which late schema-1 databases have and early ones lack).
+//! `node_cursor`, which late schema-1 databases have and early ones lack). Schema 1 deleted
+//! dropped nodes from `pool_node`; schema 2 adds the `dropped` column.
 //!
 //! Several `sesh` processes may open the same state at once (cron jobs firing in the same
 //! minute): see [`State::open`].
@@ -69,7 +75,8 @@ CREATE TABLE pool_node (
     storage_port INTEGER NOT NULL,
     swarm_id INTEGER NOT NULL,
     storage_server_version TEXT,
-    position INTEGER NOT NULL
+    position INTEGER NOT NULL,
+    dropped INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE TABLE swarm (
     pubkey TEXT PRIMARY KEY,
@@ -102,8 +109,8 @@ CREATE TABLE node_cursor (
 ";
 
 /// Schema 1 → 2: the per-member cursors become part of the schema (late schema-1 code
-/// created the table when missing, early code did not), and the account-wide cursor, which
-/// nothing reads since `receive` keeps one per member, goes.
+/// created the table when missing, early code did not); the account-wide cursor, which
+/// nothing reads since `receive` keeps one per member, goes; dropped nodes are marked.
 const MIGRATE_1_TO_2: &str = "
 CREATE TABLE IF NOT EXISTS node_cursor (
     account TEXT NOT NULL,
@@ -113,6 +120,7 @@ CREATE TABLE IF NOT EXISTS node_cursor (
     PRIMARY KEY (account, namespace, node)
 ) STRICT;
 DROP TABLE IF EXISTS cursor;
+ALTER TABLE pool_node ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// Why the state could not be read or written.
@@ -228,7 +236,8 @@ pub struct CachedSwarm {
 /// The node pool as cached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedPool {
-    /// The nodes, in fetched order, minus those dropped since.
+    /// The nodes, in fetched order: all of them ([`State::listed_nodes`]) or those not
+    /// dropped since ([`State::pool`]).
     pub nodes: Vec<Snode>,
     /// When it was fetched (local clock, ms since the epoch).
     pub fetched_ms: u64,
@@ -387,21 +396,39 @@ impl State {
 
     // ---- node pool -----------------------------------------------------------------------
 
-    /// The cached node pool, if one was ever fetched.
+    /// The cached node pool, if one was ever fetched: the nodes the seeds listed, minus
+    /// those dropped since ([`State::drop_node`]).
     ///
     /// # Errors
     /// [`StateError::Sql`] or [`StateError::Corrupt`].
     pub fn pool(&self) -> Result<Option<CachedPool>, StateError> {
+        self.cached_nodes(false)
+    }
+
+    /// The node list as the seeds gave it when the pool was last fetched, dropped nodes
+    /// included: what the network lists, as far as the cache knows.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn listed_nodes(&self) -> Result<Option<CachedPool>, StateError> {
+        self.cached_nodes(true)
+    }
+
+    fn cached_nodes(&self, with_dropped: bool) -> Result<Option<CachedPool>, StateError> {
         let Some(fetched) = self.meta("pool_fetched_ms")? else {
             return Ok(None);
         };
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(if with_dropped {
                 "SELECT pubkey_ed25519, pubkey_x25519, public_ip, storage_port, swarm_id,
                         storage_server_version
-                 FROM pool_node ORDER BY position",
-            )
+                 FROM pool_node ORDER BY position"
+            } else {
+                "SELECT pubkey_ed25519, pubkey_x25519, public_ip, storage_port, swarm_id,
+                        storage_server_version
+                 FROM pool_node WHERE dropped = 0 ORDER BY position"
+            })
             .map_err(self.sql("reading the node pool"))?;
         let rows = stmt
             .query_map([], |r| {
@@ -487,6 +514,7 @@ impl State {
 
     /// Drops a node from the pool, every cached swarm, the guards, and its strikes (after
     /// "Next node not found" or 3 strikes, protocol.md §7.7). Paths are the caller's to mend.
+    /// The node stays in [`State::listed_nodes`] until the pool is fetched again.
     ///
     /// # Errors
     /// [`StateError::Sql`] or [`StateError::Corrupt`].
@@ -501,7 +529,10 @@ impl State {
         let swarms = self.all_swarms()?;
         let guards = self.guards()?;
         let res = (|| {
-            tx.execute("DELETE FROM pool_node WHERE pubkey_ed25519 = ?1", [&key])?;
+            tx.execute(
+                "UPDATE pool_node SET dropped = 1 WHERE pubkey_ed25519 = ?1",
+                [&key],
+            )?;
             tx.execute("DELETE FROM strike WHERE pubkey_ed25519 = ?1", [&key])?;
             for (pubkey, cached) in &swarms {
                 if cached.swarm.members.iter().any(|m| m.ed25519 == *node) {

@@ -205,10 +205,19 @@ fn network_knowledge_round_trips() {
     let pool = st.pool().unwrap().unwrap();
     assert!(pool.nodes.iter().all(|n| n.ed25519 != nodes[0].ed25519));
     assert_eq!(pool.nodes.len(), 8);
+    // The network still lists it: the list and the pool are different things (issue 9).
+    let listed = st.listed_nodes().unwrap().unwrap();
+    assert_eq!(listed.nodes, with_invalid);
+    assert_eq!(listed.fetched_ms, 1234);
     assert_eq!(st.swarm(&a).unwrap().unwrap().swarm.members, nodes[1..4]);
     assert_eq!(st.guards().unwrap(), nodes[1..2]);
     assert_eq!(st.strikes(&nodes[0].ed25519).unwrap(), 0);
     assert_eq!(st.paths().unwrap(), paths);
+    // A fetched pool replaces the list, and nothing is dropped from it any more.
+    let mut st = st;
+    st.save_pool(&nodes, 5678).unwrap();
+    assert_eq!(st.pool().unwrap().unwrap().nodes, nodes);
+    assert_eq!(st.listed_nodes().unwrap().unwrap().nodes, nodes);
 }
 
 #[test]
@@ -340,6 +349,23 @@ fn schema_1_migrates_keeping_member_cursors_and_seen() {
         }
         c.execute("INSERT INTO meta VALUES ('clock_offset_ms', -7)", [])
             .unwrap();
+        c.execute("INSERT INTO meta VALUES ('pool_fetched_ms', 42)", [])
+            .unwrap();
+        for (i, b) in [1u8, 2].into_iter().enumerate() {
+            let n = node(b, 5);
+            c.execute(
+                "INSERT INTO pool_node VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+                params![
+                    n.ed25519.to_hex(),
+                    n.x25519.to_hex(),
+                    n.ip.to_string(),
+                    n.port,
+                    5,
+                    i64::try_from(i).unwrap()
+                ],
+            )
+            .unwrap();
+        }
     }
     let mut st = State::open(dir.path()).unwrap();
     assert_eq!(user_version(&st.conn).unwrap(), SCHEMA_VERSION);
@@ -350,6 +376,15 @@ fn schema_1_migrates_keeping_member_cursors_and_seen() {
     assert!(st.is_seen(&a, NS, "c1").unwrap() && st.is_seen(&a, NS, "c2").unwrap());
     assert_eq!(st.prune_seen(5_500).unwrap(), 1);
     assert_eq!(st.clock_offset_ms().unwrap(), Some(-7));
+    // The cached pool survives, and dropping a node now only marks it.
+    let pool_nodes = |p: Option<CachedPool>| -> Vec<Ed25519Pub> {
+        p.unwrap().nodes.iter().map(|n| n.ed25519).collect()
+    };
+    let (k1, k2) = (Ed25519Pub([1; 32]), Ed25519Pub([2; 32]));
+    assert_eq!(pool_nodes(st.pool().unwrap()), [k1, k2]);
+    st.drop_node(&k1).unwrap();
+    assert_eq!(pool_nodes(st.pool().unwrap()), [k2]);
+    assert_eq!(pool_nodes(st.listed_nodes().unwrap()), [k1, k2]);
     // Delivering works on the migrated database.
     st.mark_delivered_from(&a, NS, &m1, "c3", 9_000).unwrap();
     assert_eq!(st.node_cursors(&a, NS).unwrap()[&m1], "c3");
