@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -59,7 +59,7 @@ fn run_all_at_once(cmds: Vec<Command>) -> Vec<Output> {
         });
     }
     drop(tx);
-    let started = Instant::now();
+    let started = sesh::clock::Stopwatch::start();
     let mut outputs: Vec<Option<Output>> = vec![None; pids.len()];
     for _ in 0..pids.len() {
         let left = DEADLINE.saturating_sub(started.elapsed());

@@ -436,3 +436,34 @@ fn a_new_database_has_no_account_cursor() {
         ]
     );
 }
+
+/// Issue 9: several `sesh receive` of one account starting at once on a fresh state: whoever
+/// comes first creates the lock file and holds it; every other one is told the receive is
+/// busy (exit status 3), none fails on the file itself.
+#[test]
+fn receive_lock_on_a_fresh_state_goes_to_exactly_one() {
+    const RECEIVERS: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("fresh");
+    let barrier = std::sync::Barrier::new(RECEIVERS);
+    let results: Vec<Result<ReceiveLock, StateError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..RECEIVERS)
+            .map(|_| {
+                let (barrier, state_dir) = (&barrier, &state_dir);
+                s.spawn(move || {
+                    barrier.wait();
+                    State::open(state_dir)?.lock_receive(&account(1))
+                })
+            })
+            .collect();
+        // The locks taken stay held until every thread is done.
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let held = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(held, 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, StateError::ReceiveBusy { .. }), "{e:?}");
+        }
+    }
+}
