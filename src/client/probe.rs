@@ -68,7 +68,7 @@ impl Default for Options {
 #[non_exhaustive]
 pub enum Failure {
     /// No HTTP answer: connection refused, TLS failure, or timeout. The text names the
-    /// cause ([`unreachable_cause`]).
+    /// cause in a few words (`unreachable: connection refused`).
     #[error("unreachable: {}", unreachable_cause(.0))]
     Unreachable(TransportError),
     /// An HTTP answer other than 200.
@@ -104,7 +104,7 @@ pub enum Failure {
 /// (`connection refused`, `no route to host`, …), else the transport's whole explanation.
 /// A node that refuses connections is down or not listening: it is still a node the
 /// network lists, and the probe says so rather than that the network does not know it.
-pub fn unreachable_cause(e: &TransportError) -> String {
+pub(crate) fn unreachable_cause(e: &TransportError) -> String {
     /// Causes a connect error can carry (from the OS, through hyper), and how to say them.
     const CAUSES: [(&str, &str); 6] = [
         ("connection refused", "connection refused"),
