@@ -6,6 +6,7 @@ mod integration {
     mod cli;
     mod client_devnet;
     mod devnet;
+    mod first_use;
     mod generated;
     mod identity_vectors;
     mod message_cli;

@@ -67,8 +67,9 @@ impl Default for Options {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
-    /// No HTTP answer: connection refused, TLS failure, or timeout.
-    #[error("unreachable: {0}")]
+    /// No HTTP answer: connection refused, TLS failure, or timeout. The text names the
+    /// cause in a few words (`unreachable: connection refused`).
+    #[error("unreachable: {}", unreachable_cause(.0))]
     Unreachable(TransportError),
     /// An HTTP answer other than 200.
     #[error("answered HTTP {status}: {message}")]
@@ -97,6 +98,36 @@ pub enum Failure {
     /// The onion request through it as a relay failed.
     #[error("onion request through it failed: {0}")]
     Relay(String),
+}
+
+/// Why a node gave no HTTP answer, in the operating system's words where they are known
+/// (`connection refused`, `no route to host`, …), else the transport's whole explanation.
+/// A node that refuses connections is down or not listening: it is still a node the
+/// network lists, and the probe says so rather than that the network does not know it.
+pub(crate) fn unreachable_cause(e: &TransportError) -> String {
+    /// Causes a connect error can carry (from the OS, through hyper), and how to say them.
+    const CAUSES: [(&str, &str); 6] = [
+        ("connection refused", "connection refused"),
+        ("connection reset", "connection reset"),
+        ("no route to host", "no route to host"),
+        ("network is unreachable", "network unreachable"),
+        ("host is down", "host is down"),
+        ("timed out", "connection timed out"),
+    ];
+    match e {
+        TransportError::Timeout { after } => format!(
+            "no answer within {} (timeout)",
+            humantime::format_duration(*after)
+        ),
+        TransportError::Connect { reason } => {
+            let lower = reason.to_ascii_lowercase();
+            CAUSES
+                .iter()
+                .find(|(pattern, _)| lower.contains(pattern))
+                .map_or_else(|| e.to_string(), |(_, cause)| (*cause).to_owned())
+        }
+        other => other.to_string(),
+    }
 }
 
 /// `+75.2 s`, `-0.3 s`.
@@ -395,6 +426,19 @@ fn relay_outcome(outcome: Attempt) -> Result<(), String> {
 }
 
 impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
+    /// The nodes the network lists now, fetched from its seeds: what a health check probes.
+    ///
+    /// Not the pool sesh routes through ([`Client::pool`]), which leaves out the nodes that
+    /// failed since it was fetched: a check of that pool would pass while nodes are down.
+    /// Neither the pool nor the state changes.
+    ///
+    /// # Errors
+    /// [`Error::NoSeed`] when no seed gave a usable list, [`Error::SeedPin`] when the only
+    /// answering seed failed its pin.
+    pub async fn fetch_listed_nodes(&mut self) -> Result<SnodePool, Error> {
+        self.fetch_pool().await
+    }
+
     /// Probes `nodes` (see the module docs), at most [`Options::concurrency`] at once, and
     /// returns a report per node, in the order given. `progress(done, total)` is called
     /// after each request's outcome; `total` grows once the onion tests are known.
@@ -576,6 +620,46 @@ mod tests {
         assert_eq!(
             read_info(200, br#"{"version":[2,8,0]}"#),
             Err(Failure::Garbled("no time (\"t\")".into()))
+        );
+    }
+
+    #[test]
+    fn an_unreachable_node_is_reported_with_its_cause() {
+        let connect = |reason: &str| {
+            Failure::Unreachable(TransportError::Connect {
+                reason: reason.into(),
+            })
+            .to_string()
+        };
+        assert_eq!(
+            connect("tcp connect error: Connection refused (os error 111)"),
+            "unreachable: connection refused"
+        );
+        assert_eq!(
+            connect("tcp connect error: No route to host (os error 113)"),
+            "unreachable: no route to host"
+        );
+        assert_eq!(
+            connect("tcp connect error: Connection timed out (os error 110)"),
+            "unreachable: connection timed out"
+        );
+        assert_eq!(
+            connect("dns error: failed to lookup"),
+            "unreachable: connection failed: dns error: failed to lookup"
+        );
+        assert_eq!(
+            Failure::Unreachable(TransportError::Timeout {
+                after: Duration::from_secs(5)
+            })
+            .to_string(),
+            "unreachable: no answer within 5s (timeout)"
+        );
+        assert_eq!(
+            Failure::Unreachable(TransportError::Tls {
+                reason: "bad record".into()
+            })
+            .to_string(),
+            "unreachable: TLS handshake failed: bad record"
         );
     }
 

@@ -11,19 +11,33 @@
 //! meta      (key TEXT PRIMARY KEY, value INTEGER)         pool_fetched_ms, clock_offset_ms
 //! pool_node (pubkey_ed25519 TEXT PRIMARY KEY, pubkey_x25519 TEXT, public_ip TEXT,
 //!            storage_port INTEGER, swarm_id INTEGER, storage_server_version TEXT,
-//!            position INTEGER)                            the node pool, in fetched order
+//!            position INTEGER, dropped INTEGER)           the node list, in fetched order;
+//!                                                         dropped = 1: left out of the pool
 //! swarm     (pubkey TEXT PRIMARY KEY, swarm_id INTEGER, members TEXT, fetched_ms INTEGER)
 //! guard     (position INTEGER PRIMARY KEY, node TEXT)     tested guard nodes
 //! path      (position INTEGER PRIMARY KEY, hops TEXT, failures INTEGER)
 //! strike    (pubkey_ed25519 TEXT PRIMARY KEY, count INTEGER)
-//! cursor    (account TEXT, namespace INTEGER, last_hash TEXT, PRIMARY KEY (account, namespace))
 //! seen      (account TEXT, namespace INTEGER, hash TEXT, expires_ms INTEGER,
 //!            PRIMARY KEY (account, namespace, hash))
+//! node_cursor (account TEXT, namespace INTEGER, node TEXT, last_hash TEXT,
+//!            PRIMARY KEY (account, namespace, node))  receive cursor per swarm member
 //! ```
 //! Keys and Session IDs are lowercase hex; a swarm id (u64) is stored as the i64 with the same
 //! bits; `members`, `node` and `hops` are JSON: a node is a `get_n_service_nodes` entry (see
 //! [`Snode`]), a list of nodes is an array (a path's guard first). `storage_server_version` is
 //! `"2.11.0"` or NULL.
+//!
+//! `pool_node` keeps the list as the seeds gave it: a node sesh stops routing through
+//! ([`State::drop_node`]) is marked `dropped`, not deleted, so that the network's list
+//! ([`State::listed_nodes`]) and the pool sesh routes through ([`State::pool`]) stay apart.
+//!
+//! Schema 1 also had `cursor (account, namespace, last_hash)`, one receive cursor per account;
+//! `receive` reads the per-member `node_cursor` instead, so schema 2 drops it (and creates
+//! `node_cursor`, which late schema-1 databases have and early ones lack). Schema 1 deleted
+//! dropped nodes from `pool_node`; schema 2 adds the `dropped` column.
+//!
+//! Several `sesh` processes may open the same state at once (cron jobs firing in the same
+//! minute): see [`State::open`].
 //!
 //! Next to the database, `receive-<Session ID>.lock` holds the process id of the `sesh
 //! receive` that runs for that account ([`State::lock_receive`]).
@@ -33,7 +47,7 @@ use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, SessionId};
@@ -44,15 +58,14 @@ use crate::swarm::{Snode, Swarm};
 /// The database file's name in the state directory.
 pub const DB_FILE: &str = "state.sqlite3";
 
-/// Receive cursors per swarm member: each member's own list order (see
-/// [`crate::client::Client::retrieve_by_node`]).
-const NODE_CURSOR_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS node_cursor (
-    account TEXT NOT NULL, namespace INTEGER NOT NULL, node TEXT NOT NULL,
-    last_hash TEXT NOT NULL, PRIMARY KEY (account, namespace, node)) STRICT;";
-
 /// The schema this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
+/// How long a connection waits for another process's write lock before giving up
+/// ([`StateError::Sql`] with a busy cause, [`ErrorKind::Transient`]).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The schema of a new database (version [`SCHEMA_VERSION`]).
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
 CREATE TABLE pool_node (
@@ -62,7 +75,8 @@ CREATE TABLE pool_node (
     storage_port INTEGER NOT NULL,
     swarm_id INTEGER NOT NULL,
     storage_server_version TEXT,
-    position INTEGER NOT NULL
+    position INTEGER NOT NULL,
+    dropped INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE TABLE swarm (
     pubkey TEXT PRIMARY KEY,
@@ -77,12 +91,6 @@ CREATE TABLE path (
     failures INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE TABLE strike (pubkey_ed25519 TEXT PRIMARY KEY, count INTEGER NOT NULL) STRICT;
-CREATE TABLE cursor (
-    account TEXT NOT NULL,
-    namespace INTEGER NOT NULL,
-    last_hash TEXT NOT NULL,
-    PRIMARY KEY (account, namespace)
-) STRICT;
 CREATE TABLE seen (
     account TEXT NOT NULL,
     namespace INTEGER NOT NULL,
@@ -91,6 +99,28 @@ CREATE TABLE seen (
     PRIMARY KEY (account, namespace, hash)
 ) STRICT;
 CREATE INDEX seen_expiry ON seen (expires_ms);
+CREATE TABLE node_cursor (
+    account TEXT NOT NULL,
+    namespace INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    last_hash TEXT NOT NULL,
+    PRIMARY KEY (account, namespace, node)
+) STRICT;
+";
+
+/// Schema 1 → 2: the per-member cursors become part of the schema (late schema-1 code
+/// created the table when missing, early code did not); the account-wide cursor, which
+/// nothing reads since `receive` keeps one per member, goes; dropped nodes are marked.
+const MIGRATE_1_TO_2: &str = "
+CREATE TABLE IF NOT EXISTS node_cursor (
+    account TEXT NOT NULL,
+    namespace INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    last_hash TEXT NOT NULL,
+    PRIMARY KEY (account, namespace, node)
+) STRICT;
+DROP TABLE IF EXISTS cursor;
+ALTER TABLE pool_node ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// Why the state could not be read or written.
@@ -206,7 +236,8 @@ pub struct CachedSwarm {
 /// The node pool as cached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedPool {
-    /// The nodes, in fetched order, minus those dropped since.
+    /// The nodes, in fetched order: all of them ([`State::listed_nodes`]) or those not
+    /// dropped since ([`State::pool`]).
     pub nodes: Vec<Snode>,
     /// When it was fetched (local clock, ms since the epoch).
     pub fetched_ms: u64,
@@ -240,6 +271,14 @@ fn swarm_from_sql(v: i64) -> u64 {
 impl State {
     /// Opens (creating if needed, mode 0700) the state directory `dir` and its database.
     ///
+    /// Safe when many processes open the same fresh state at once: the directory is made
+    /// with `create_dir_all` (another process making it first is no error), WAL is turned on
+    /// only when it is not already on, every connection waits up to 10 s for another's write
+    /// lock, and the schema is created or migrated inside an `IMMEDIATE` transaction that
+    /// reads the version again once it holds the write lock, so exactly one process does it.
+    /// Every transaction on the connection is `IMMEDIATE` too (it takes the write lock at
+    /// `BEGIN`, where the busy timeout applies, rather than failing on upgrade).
+    ///
     /// # Errors
     /// [`StateError::Io`] when the directory cannot be made, [`StateError::Sql`] when the
     /// database cannot be opened or set up, [`StateError::NewerSchema`] for a database of a
@@ -255,15 +294,7 @@ impl State {
             source,
         })?;
         let db = dir.join(DB_FILE);
-        let sql = |action: &'static str| {
-            let path = db.clone();
-            move |source| StateError::Sql {
-                action,
-                path,
-                source,
-            }
-        };
-        let conn = Connection::open(&db).map_err(sql("opening"))?;
+        let mut conn = Connection::open(&db).map_err(sql_err(&db, "opening"))?;
         // Private before the first write: SQLite gives the -wal and -shm files the same mode.
         #[cfg(unix)]
         {
@@ -272,50 +303,60 @@ impl State {
         }
         // Several sesh processes may share the database (WAL lets readers and one writer
         // proceed together); a writer waits for another rather than failing at once.
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(sql("setting the busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql("turning on WAL"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql_err(&db, "setting the busy timeout"))?;
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        use_wal(&conn).map_err(sql_err(&db, "turning on WAL"))?;
         // FULL: a receive cursor, once committed, survives a power loss.
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql("setting synchronous=FULL"))?;
+            .map_err(sql_err(&db, "setting synchronous=FULL"))?;
         let mut state = Self {
             conn,
             dir: dir.to_owned(),
             db,
         };
         state.migrate()?;
-        // Added after version 1, without changing its tables: created when missing.
-        state
-            .conn
-            .execute_batch(NODE_CURSOR_SCHEMA)
-            .map_err(sql_err(&state.db, "creating the per-node cursors"))?;
         Ok(state)
     }
 
+    /// Brings the schema to [`SCHEMA_VERSION`]: creates it in a new database, migrates an
+    /// older one. See [`State::open`] for why this is safe under concurrency.
     fn migrate(&mut self) -> Result<(), StateError> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(self.sql("reading the schema version"))?;
-        match version {
-            0 => {
-                let tx = self
-                    .conn
-                    .transaction()
-                    .map_err(sql_err(&self.db, "creating the schema"))?;
-                tx.execute_batch(SCHEMA)
-                    .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
-                    .and_then(|()| tx.commit())
-                    .map_err(sql_err(&self.db, "creating the schema"))?;
-                Ok(())
+        // The common case needs no write lock.
+        match user_version(&self.conn).map_err(self.sql("reading the schema version"))? {
+            SCHEMA_VERSION => return Ok(()),
+            found if found > SCHEMA_VERSION => {
+                return Err(StateError::NewerSchema {
+                    path: self.db.clone(),
+                    found,
+                });
             }
-            SCHEMA_VERSION => Ok(()),
-            found => Err(StateError::NewerSchema {
-                path: self.db.clone(),
-                found,
-            }),
+            _ => {}
         }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(
+                &self.db,
+                "locking the database to set up its schema",
+            ))?;
+        // Another process may have created or migrated it while this one waited for the lock.
+        let (script, action) =
+            match user_version(&tx).map_err(sql_err(&self.db, "reading the schema version"))? {
+                0 => (SCHEMA, "creating the schema"),
+                1 => (MIGRATE_1_TO_2, "migrating the schema from version 1"),
+                SCHEMA_VERSION => return Ok(()),
+                found => {
+                    return Err(StateError::NewerSchema {
+                        path: self.db.clone(),
+                        found,
+                    });
+                }
+            };
+        tx.execute_batch(script)
+            .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
+            .and_then(|()| tx.commit())
+            .map_err(sql_err(&self.db, action))
     }
 
     /// The state directory.
@@ -355,21 +396,39 @@ impl State {
 
     // ---- node pool -----------------------------------------------------------------------
 
-    /// The cached node pool, if one was ever fetched.
+    /// The cached node pool, if one was ever fetched: the nodes the seeds listed, minus
+    /// those dropped since ([`State::drop_node`]).
     ///
     /// # Errors
     /// [`StateError::Sql`] or [`StateError::Corrupt`].
     pub fn pool(&self) -> Result<Option<CachedPool>, StateError> {
+        self.cached_nodes(false)
+    }
+
+    /// The node list as the seeds gave it when the pool was last fetched, dropped nodes
+    /// included: what the network lists, as far as the cache knows.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`] or [`StateError::Corrupt`].
+    pub fn listed_nodes(&self) -> Result<Option<CachedPool>, StateError> {
+        self.cached_nodes(true)
+    }
+
+    fn cached_nodes(&self, with_dropped: bool) -> Result<Option<CachedPool>, StateError> {
         let Some(fetched) = self.meta("pool_fetched_ms")? else {
             return Ok(None);
         };
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(if with_dropped {
                 "SELECT pubkey_ed25519, pubkey_x25519, public_ip, storage_port, swarm_id,
                         storage_server_version
-                 FROM pool_node ORDER BY position",
-            )
+                 FROM pool_node ORDER BY position"
+            } else {
+                "SELECT pubkey_ed25519, pubkey_x25519, public_ip, storage_port, swarm_id,
+                        storage_server_version
+                 FROM pool_node WHERE dropped = 0 ORDER BY position"
+            })
             .map_err(self.sql("reading the node pool"))?;
         let rows = stmt
             .query_map([], |r| {
@@ -455,19 +514,25 @@ impl State {
 
     /// Drops a node from the pool, every cached swarm, the guards, and its strikes (after
     /// "Next node not found" or 3 strikes, protocol.md §7.7). Paths are the caller's to mend.
+    /// The node stays in [`State::listed_nodes`] until the pool is fetched again.
     ///
     /// # Errors
     /// [`StateError::Sql`] or [`StateError::Corrupt`].
     pub fn drop_node(&mut self, node: &Ed25519Pub) -> Result<(), StateError> {
         let key = node.to_hex();
-        let swarms = self.all_swarms()?;
-        let guards = self.guards()?;
+        // Read and rewrite under one write lock, so that another process's guards or swarms
+        // saved meanwhile are not overwritten with older ones.
         let tx = self
             .conn
-            .transaction()
+            .unchecked_transaction()
             .map_err(sql_err(&self.db, "dropping a node"))?;
+        let swarms = self.all_swarms()?;
+        let guards = self.guards()?;
         let res = (|| {
-            tx.execute("DELETE FROM pool_node WHERE pubkey_ed25519 = ?1", [&key])?;
+            tx.execute(
+                "UPDATE pool_node SET dropped = 1 WHERE pubkey_ed25519 = ?1",
+                [&key],
+            )?;
             tx.execute("DELETE FROM strike WHERE pubkey_ed25519 = ?1", [&key])?;
             for (pubkey, cached) in &swarms {
                 if cached.swarm.members.iter().any(|m| m.ed25519 == *node) {
@@ -739,26 +804,6 @@ impl State {
 
     // ---- receiving -----------------------------------------------------------------------
 
-    /// The hash of the last message delivered from `account`'s `namespace`: the `last_hash`
-    /// for the next retrieve.
-    ///
-    /// # Errors
-    /// [`StateError::Sql`].
-    pub fn cursor(
-        &self,
-        account: &SessionId,
-        namespace: Namespace,
-    ) -> Result<Option<String>, StateError> {
-        self.conn
-            .query_row(
-                "SELECT last_hash FROM cursor WHERE account = ?1 AND namespace = ?2",
-                params![account.to_string(), namespace.0],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.sql("reading the receive cursor"))
-    }
-
     /// Whether the message `hash` of `account`'s `namespace` was delivered already (and has
     /// not expired from the seen set since).
     ///
@@ -779,25 +824,6 @@ impl State {
             .optional()
             .map(|r| r.is_some())
             .map_err(self.sql("reading the seen set"))
-    }
-
-    /// Records that the message `hash` (expiring at `expires_ms`) was delivered, and moves the
-    /// cursor to it, in one transaction.
-    ///
-    /// Call it *after* the message has been written out: a crash before this call delivers
-    /// the message again on the next run, a crash after it does not, and no message is ever
-    /// lost. Calling it again for the same message changes nothing but the cursor.
-    ///
-    /// # Errors
-    /// [`StateError::Sql`]; then neither the seen set nor the cursor changed.
-    pub fn mark_delivered(
-        &mut self,
-        account: &SessionId,
-        namespace: Namespace,
-        hash: &str,
-        expires_ms: u64,
-    ) -> Result<(), StateError> {
-        self.record_delivered(account, namespace, None, hash, expires_ms)
     }
 
     /// The receive cursor at each swarm member that has one.
@@ -827,29 +853,21 @@ impl State {
             .collect())
     }
 
-    /// Records a message from swarm member `node` as delivered: the seen set, the account's
-    /// cursor and the member's cursor, in one transaction. Call it only after the message
-    /// was written out.
+    /// Records a message from swarm member `node` as delivered: the seen set and the
+    /// member's cursor, in one transaction.
+    ///
+    /// Call it *after* the message has been written out: a crash before this call delivers
+    /// the message again on the next run, a crash after it does not, and no message is ever
+    /// lost. Calling it again for the same message changes nothing but the member's cursor
+    /// (and keeps the later expiry).
     ///
     /// # Errors
-    /// [`StateError::Sql`]; nothing is recorded then.
+    /// [`StateError::Sql`]; then neither the seen set nor the cursor changed.
     pub fn mark_delivered_from(
         &mut self,
         account: &SessionId,
         namespace: Namespace,
         node: &Ed25519Pub,
-        hash: &str,
-        expires_ms: u64,
-    ) -> Result<(), StateError> {
-        self.record_delivered(account, namespace, Some(node), hash, expires_ms)
-    }
-
-    /// The seen set, the account's cursor and, given a member, its cursor: one transaction.
-    fn record_delivered(
-        &mut self,
-        account: &SessionId,
-        namespace: Namespace,
-        node: Option<&Ed25519Pub>,
         hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
@@ -866,19 +884,11 @@ impl State {
             )
             .and_then(|_| {
                 tx.execute(
-                    "INSERT INTO cursor (account, namespace, last_hash) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
-                    params![account, namespace.0, hash],
-                )
-            })
-            .and_then(|n| match node {
-                Some(node) => tx.execute(
                     "INSERT INTO node_cursor (account, namespace, node, last_hash)
                      VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
                     params![account, namespace.0, node.to_hex(), hash],
-                ),
-                None => Ok(n),
+                )
             });
         res.and_then(|_| tx.commit())
             .map_err(sql_err(&self.db, "recording a delivered message"))
@@ -981,6 +991,38 @@ fn sql_err(db: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> S
         action,
         path,
         source,
+    }
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Turns on WAL unless it is on. The journal mode is stored in the database file, so only the
+/// first open of a new database changes it; that change needs an exclusive lock, and a
+/// process that loses the race for it may be told "busy" without the busy handler being
+/// asked (SQLite does not wait for some lock upgrades), so it is tried again for up to
+/// [`BUSY_TIMEOUT`].
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mode =
+        |c: &Connection| c.pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0));
+    let mut waited = std::time::Duration::ZERO;
+    let step = std::time::Duration::from_millis(20);
+    loop {
+        let result = mode(conn).and_then(|m| {
+            if m.eq_ignore_ascii_case("wal") {
+                Ok(())
+            } else {
+                conn.pragma_update(None, "journal_mode", "WAL")
+            }
+        });
+        match result {
+            Err(e) if is_busy(&e) && waited < BUSY_TIMEOUT => {
+                std::thread::sleep(step);
+                waited += step;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -687,3 +687,90 @@ mod mmdb {
         out
     }
 }
+
+/// Issue 9: `sesh probe --all` passed every node while two refused connections, because it
+/// probed the cached pool, from which sesh had dropped them; `sesh nodes` showed 8 of 10. A
+/// health check probes what the network lists, and `sesh nodes` lists it; the dead nodes
+/// FAIL with the real cause, not "unknown to the network" or "not in the pool".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_all_checks_what_the_network_lists_not_the_pool() {
+    use sesh::client::state::State;
+
+    // Ten nodes: with two dropped, the cached pool keeps the minimum of 8 and is not refetched.
+    let (mut net, dir) = devnet(10, 5).await;
+    let cli = Cli::new(&net, dir.path());
+    let keys: Vec<String> = net.nodes().iter().map(|n| n.ed25519.to_hex()).collect();
+    assert_eq!(cli.json(&["nodes"], 0).len(), 10);
+
+    // Two nodes go down, and sesh drops them from the pool it routes through, as it does when
+    // a relay says they are unreachable (done here on the state, so that it is certain).
+    net.kill(3).await;
+    net.kill(7).await;
+    let dead = [keys[3].as_str(), keys[7].as_str()];
+    {
+        let mut st = State::open(&cli.state.join("devnet")).unwrap();
+        st.drop_node(&net.nodes()[3].ed25519).unwrap();
+        st.drop_node(&net.nodes()[7].ed25519).unwrap();
+        assert_eq!(st.pool().unwrap().unwrap().nodes.len(), 8);
+    }
+
+    // probe --all: ten rows, the two dead ones FAIL with the cause; exit status 4.
+    let rows = cli.json(&["probe", "--all"], 4);
+    assert_eq!(rows.len(), 11, "{rows:?}");
+    let mut failed: Vec<&str> = Vec::new();
+    for r in &rows[..10] {
+        let key = r["pubkey_ed25519"].as_str().unwrap();
+        if r["verdict"] == "fail" {
+            failed.push(key);
+            assert_eq!(r["reason"], "unreachable: connection refused", "{r}");
+        } else {
+            assert_eq!(r["verdict"], "pass", "{r}");
+        }
+    }
+    failed.sort_unstable();
+    let mut want = dead.to_vec();
+    want.sort_unstable();
+    assert_eq!(failed, want);
+    assert_eq!(
+        (
+            &rows[10]["probed"],
+            &rows[10]["passed"],
+            &rows[10]["failed"]
+        ),
+        (&10.into(), &8.into(), &2.into())
+    );
+    let text = cli.expect(&["probe", "--all"], 4);
+    assert_eq!(
+        text.matches("  FAIL  unreachable: connection refused")
+            .count(),
+        2
+    );
+    assert_eq!(text.matches("  pass  ").count(), 8, "{text}");
+
+    // A dead node named on its own: FAIL with the cause, not NOT FOUND.
+    let text = cli.expect(&["probe", dead[0]], 4);
+    assert_eq!(
+        text,
+        format!("{}  FAIL  unreachable: connection refused\n", dead[0])
+    );
+
+    // sesh nodes lists all ten, and says that sesh routes through fewer.
+    let out = cli.run(&["nodes"]);
+    assert_eq!(out.status.code(), Some(0));
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(listed.lines().count(), 10, "{listed}");
+    for k in dead {
+        assert!(listed.contains(k), "{listed}");
+    }
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("10 service nodes of "), "{note}");
+    assert!(
+        note.contains("sesh no longer routes through 2 of them"),
+        "{note}"
+    );
+    // Probing changed nothing about the pool sesh routes through.
+    let st = State::open(&cli.state.join("devnet")).unwrap();
+    assert_eq!(st.pool().unwrap().unwrap().nodes.len(), 8);
+
+    net.shutdown().await;
+}

@@ -21,25 +21,44 @@ fn node(b: u8, swarm_id: u64) -> Snode {
     }
 }
 
+const MEMBER: Ed25519Pub = Ed25519Pub([0xee; 32]);
+
+/// The cursor of swarm member [`MEMBER`].
+fn cursor(st: &State, a: &SessionId, ns: Namespace) -> Option<String> {
+    st.node_cursors(a, ns).unwrap().remove(&MEMBER)
+}
+
+fn deliver(st: &mut State, a: &SessionId, ns: Namespace, hash: &str, expires_ms: u64) {
+    st.mark_delivered_from(a, ns, &MEMBER, hash, expires_ms)
+        .unwrap();
+}
+
 #[test]
 fn delivery_moves_cursor_and_seen_together() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
-    assert_eq!(st.cursor(&a, NS).unwrap(), None);
+    assert_eq!(cursor(&st, &a, NS), None);
     assert!(!st.is_seen(&a, NS, "h1").unwrap());
-    st.mark_delivered(&a, NS, "h1", 1_000).unwrap();
-    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("h1"));
+    deliver(&mut st, &a, NS, "h1", 1_000);
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("h1"));
     assert!(st.is_seen(&a, NS, "h1").unwrap());
     // Per account and namespace.
-    assert_eq!(st.cursor(&a, NS2).unwrap(), None);
+    assert_eq!(cursor(&st, &a, NS2), None);
     assert!(!st.is_seen(&account(2), NS, "h1").unwrap());
     // Delivering again is harmless; the cursor follows the latest call.
-    st.mark_delivered(&a, NS, "h2", 2_000).unwrap();
-    st.mark_delivered(&a, NS, "h1", 500).unwrap();
-    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("h1"));
+    deliver(&mut st, &a, NS, "h2", 2_000);
+    deliver(&mut st, &a, NS, "h1", 500);
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("h1"));
     // The later expiry is kept.
     assert_eq!(st.prune_seen(900).unwrap(), 0);
+    // Per member.
+    let other = Ed25519Pub([0xdd; 32]);
+    st.mark_delivered_from(&a, NS, &other, "h3", 3_000).unwrap();
+    let cursors = st.node_cursors(&a, NS).unwrap();
+    assert_eq!(cursors.len(), 2);
+    assert_eq!(cursors[&other], "h3");
+    assert_eq!(cursors[&MEMBER], "h1");
 }
 
 #[test]
@@ -57,12 +76,12 @@ fn a_crash_before_marking_redelivers_and_never_loses() {
             if i == 1 {
                 break;
             }
-            st.mark_delivered(&a, NS, h, 10_000).unwrap();
+            deliver(&mut st, &a, NS, h, 10_000);
         }
     }
     let st = State::open(dir.path()).unwrap();
     // The next run asks for messages after m1, and m2 comes again: delivered twice, not lost.
-    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("m1"));
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("m1"));
     let again: Vec<&str> = retrieved
         .iter()
         .copied()
@@ -77,15 +96,17 @@ fn a_failed_mark_changes_neither_cursor_nor_seen() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
-    st.mark_delivered(&a, NS, "m1", 10_000).unwrap();
+    deliver(&mut st, &a, NS, "m1", 10_000);
     // Another process holds the write lock; don't wait for it.
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
-    let err = st.mark_delivered(&a, NS, "m2", 10_000).unwrap_err();
+    let err = st
+        .mark_delivered_from(&a, NS, &MEMBER, "m2", 10_000)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
     other.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("m1"));
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("m1"));
     assert!(!st.is_seen(&a, NS, "m2").unwrap());
 }
 
@@ -94,13 +115,13 @@ fn expired_seen_entries_are_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
-    st.mark_delivered(&a, NS, "old", 100).unwrap();
-    st.mark_delivered(&a, NS, "new", 200).unwrap();
+    deliver(&mut st, &a, NS, "old", 100);
+    deliver(&mut st, &a, NS, "new", 200);
     assert_eq!(st.prune_seen(150).unwrap(), 1);
     assert!(!st.is_seen(&a, NS, "old").unwrap());
     assert!(st.is_seen(&a, NS, "new").unwrap());
     // The cursor is not part of the seen set.
-    assert_eq!(st.cursor(&a, NS).unwrap().as_deref(), Some("new"));
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("new"));
 }
 
 #[test]
@@ -184,10 +205,19 @@ fn network_knowledge_round_trips() {
     let pool = st.pool().unwrap().unwrap();
     assert!(pool.nodes.iter().all(|n| n.ed25519 != nodes[0].ed25519));
     assert_eq!(pool.nodes.len(), 8);
+    // The network still lists it: the list and the pool are different things (issue 9).
+    let listed = st.listed_nodes().unwrap().unwrap();
+    assert_eq!(listed.nodes, with_invalid);
+    assert_eq!(listed.fetched_ms, 1234);
     assert_eq!(st.swarm(&a).unwrap().unwrap().swarm.members, nodes[1..4]);
     assert_eq!(st.guards().unwrap(), nodes[1..2]);
     assert_eq!(st.strikes(&nodes[0].ed25519).unwrap(), 0);
     assert_eq!(st.paths().unwrap(), paths);
+    // A fetched pool replaces the list, and nothing is dropped from it any more.
+    let mut st = st;
+    st.save_pool(&nodes, 5678).unwrap();
+    assert_eq!(st.pool().unwrap().unwrap().nodes, nodes);
+    assert_eq!(st.listed_nodes().unwrap().unwrap().nodes, nodes);
 }
 
 #[test]
@@ -213,4 +243,227 @@ fn state_directory_is_private() {
     drop(State::open(&sub).unwrap());
     let mode = fs::metadata(&sub).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
+}
+
+/// Issue 9: cron jobs firing in the same minute open one fresh state at once. Each opener
+/// must get a working database (no "table meta already exists", no "database is locked"),
+/// and each one's write must land.
+#[test]
+fn many_open_one_fresh_state_at_once() {
+    const OPENERS: usize = 24;
+    let dir = tempfile::tempdir().unwrap();
+    // A state directory that does not exist yet, nested: its creation races too.
+    let state_dir = dir.path().join("state").join("devnet");
+    let barrier = std::sync::Barrier::new(OPENERS);
+    let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..OPENERS)
+            .map(|i| {
+                let (barrier, state_dir) = (&barrier, &state_dir);
+                s.spawn(move || {
+                    barrier.wait();
+                    let mut st = State::open(state_dir).map_err(|e| format!("open: {e:?}"))?;
+                    let node = Ed25519Pub([u8::try_from(i).unwrap(); 32]);
+                    st.mark_delivered_from(&account(1), NS, &node, &format!("h{i}"), 10_000)
+                        .map_err(|e| format!("write: {e:?}"))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    let st = State::open(&state_dir).unwrap();
+    assert_eq!(st.node_cursors(&account(1), NS).unwrap().len(), OPENERS);
+    assert_eq!(user_version(&st.conn).unwrap(), SCHEMA_VERSION);
+    let mode: String = st
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+/// The schema-1 tables as sesh wrote them, with the per-member cursors that late schema-1
+/// code added when missing.
+const SCHEMA_1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+CREATE TABLE pool_node (
+    pubkey_ed25519 TEXT PRIMARY KEY, pubkey_x25519 TEXT NOT NULL, public_ip TEXT NOT NULL,
+    storage_port INTEGER NOT NULL, swarm_id INTEGER NOT NULL, storage_server_version TEXT,
+    position INTEGER NOT NULL) STRICT;
+CREATE TABLE swarm (pubkey TEXT PRIMARY KEY, swarm_id INTEGER NOT NULL, members TEXT NOT NULL,
+    fetched_ms INTEGER NOT NULL) STRICT;
+CREATE TABLE guard (position INTEGER PRIMARY KEY, node TEXT NOT NULL) STRICT;
+CREATE TABLE path (position INTEGER PRIMARY KEY, hops TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0) STRICT;
+CREATE TABLE strike (pubkey_ed25519 TEXT PRIMARY KEY, count INTEGER NOT NULL) STRICT;
+CREATE TABLE cursor (account TEXT NOT NULL, namespace INTEGER NOT NULL,
+    last_hash TEXT NOT NULL, PRIMARY KEY (account, namespace)) STRICT;
+CREATE TABLE seen (account TEXT NOT NULL, namespace INTEGER NOT NULL, hash TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL, PRIMARY KEY (account, namespace, hash)) STRICT;
+CREATE INDEX seen_expiry ON seen (expires_ms);
+PRAGMA user_version = 1;
+";
+
+const NODE_CURSOR_1: &str = "CREATE TABLE IF NOT EXISTS node_cursor (
+    account TEXT NOT NULL, namespace INTEGER NOT NULL, node TEXT NOT NULL,
+    last_hash TEXT NOT NULL, PRIMARY KEY (account, namespace, node)) STRICT;";
+
+fn tables(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn schema_1_migrates_keeping_member_cursors_and_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = account(3);
+    let (m1, m2) = (Ed25519Pub([0x11; 32]), Ed25519Pub([0x22; 32]));
+    {
+        let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        c.execute_batch(SCHEMA_1).unwrap();
+        c.execute_batch(NODE_CURSOR_1).unwrap();
+        let acc = a.to_string();
+        for (node, hash) in [(m1, "c1"), (m2, "c2")] {
+            c.execute(
+                "INSERT INTO node_cursor VALUES (?1, ?2, ?3, ?4)",
+                params![acc, NS.0, node.to_hex(), hash],
+            )
+            .unwrap();
+        }
+        c.execute(
+            "INSERT INTO cursor VALUES (?1, ?2, 'c2')",
+            params![acc, NS.0],
+        )
+        .unwrap();
+        for (hash, exp) in [("c1", 5_000), ("c2", 6_000)] {
+            c.execute(
+                "INSERT INTO seen VALUES (?1, ?2, ?3, ?4)",
+                params![acc, NS.0, hash, exp],
+            )
+            .unwrap();
+        }
+        c.execute("INSERT INTO meta VALUES ('clock_offset_ms', -7)", [])
+            .unwrap();
+        c.execute("INSERT INTO meta VALUES ('pool_fetched_ms', 42)", [])
+            .unwrap();
+        for (i, b) in [1u8, 2].into_iter().enumerate() {
+            let n = node(b, 5);
+            c.execute(
+                "INSERT INTO pool_node VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+                params![
+                    n.ed25519.to_hex(),
+                    n.x25519.to_hex(),
+                    n.ip.to_string(),
+                    n.port,
+                    5,
+                    i64::try_from(i).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let mut st = State::open(dir.path()).unwrap();
+    assert_eq!(user_version(&st.conn).unwrap(), SCHEMA_VERSION);
+    assert!(!tables(&st.conn).contains(&"cursor".to_owned()));
+    let cursors = st.node_cursors(&a, NS).unwrap();
+    assert_eq!(cursors.len(), 2);
+    assert_eq!((cursors[&m1].as_str(), cursors[&m2].as_str()), ("c1", "c2"));
+    assert!(st.is_seen(&a, NS, "c1").unwrap() && st.is_seen(&a, NS, "c2").unwrap());
+    assert_eq!(st.prune_seen(5_500).unwrap(), 1);
+    assert_eq!(st.clock_offset_ms().unwrap(), Some(-7));
+    // The cached pool survives, and dropping a node now only marks it.
+    let pool_nodes = |p: Option<CachedPool>| -> Vec<Ed25519Pub> {
+        p.unwrap().nodes.iter().map(|n| n.ed25519).collect()
+    };
+    let (k1, k2) = (Ed25519Pub([1; 32]), Ed25519Pub([2; 32]));
+    assert_eq!(pool_nodes(st.pool().unwrap()), [k1, k2]);
+    st.drop_node(&k1).unwrap();
+    assert_eq!(pool_nodes(st.pool().unwrap()), [k2]);
+    assert_eq!(pool_nodes(st.listed_nodes().unwrap()), [k1, k2]);
+    // Delivering works on the migrated database.
+    st.mark_delivered_from(&a, NS, &m1, "c3", 9_000).unwrap();
+    assert_eq!(st.node_cursors(&a, NS).unwrap()[&m1], "c3");
+    drop(st);
+    // Opening again changes nothing.
+    let st = State::open(dir.path()).unwrap();
+    assert_eq!(st.node_cursors(&a, NS).unwrap().len(), 2);
+}
+
+#[test]
+fn early_schema_1_without_member_cursors_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = account(4);
+    {
+        let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        c.execute_batch(SCHEMA_1).unwrap();
+        c.execute(
+            "INSERT INTO seen VALUES (?1, ?2, 'old', 5000)",
+            params![a.to_string(), NS.0],
+        )
+        .unwrap();
+    }
+    let mut st = State::open(dir.path()).unwrap();
+    let names = tables(&st.conn);
+    assert!(names.contains(&"node_cursor".to_owned()), "{names:?}");
+    assert!(!names.contains(&"cursor".to_owned()), "{names:?}");
+    assert!(st.is_seen(&a, NS, "old").unwrap());
+    st.mark_delivered_from(&a, NS, &MEMBER, "new", 9_000)
+        .unwrap();
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("new"));
+}
+
+/// A fresh database has exactly the tables of schema 2 (no account-wide cursor).
+#[test]
+fn a_new_database_has_no_account_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = State::open(dir.path()).unwrap();
+    assert_eq!(
+        tables(&st.conn),
+        [
+            "guard",
+            "meta",
+            "node_cursor",
+            "path",
+            "pool_node",
+            "seen",
+            "strike",
+            "swarm"
+        ]
+    );
+}
+
+/// Issue 9: several `sesh receive` of one account starting at once on a fresh state: whoever
+/// comes first creates the lock file and holds it; every other one is told the receive is
+/// busy (exit status 3), none fails on the file itself.
+#[test]
+fn receive_lock_on_a_fresh_state_goes_to_exactly_one() {
+    const RECEIVERS: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("fresh");
+    let barrier = std::sync::Barrier::new(RECEIVERS);
+    let results: Vec<Result<ReceiveLock, StateError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..RECEIVERS)
+            .map(|_| {
+                let (barrier, state_dir) = (&barrier, &state_dir);
+                s.spawn(move || {
+                    barrier.wait();
+                    State::open(state_dir)?.lock_receive(&account(1))
+                })
+            })
+            .collect();
+        // The locks taken stay held until every thread is done.
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let held = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(held, 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, StateError::ReceiveBusy { .. }), "{e:?}");
+        }
+    }
 }

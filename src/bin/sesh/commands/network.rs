@@ -11,7 +11,14 @@ pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> Result<()> {
     let mut client = ctx.client()?;
     let started = SystemClock.now_ms();
     let pool = block_on(async { client.pool(args.refresh).await.cloned() })??;
-    for n in pool.nodes() {
+    // The list as the seeds gave it, with the nodes sesh has stopped routing through since:
+    // what the network lists, not only what sesh uses (issue 9).
+    let listed = client
+        .state()
+        .listed_nodes()
+        .map_err(sesh::client::Error::State)?
+        .map_or_else(|| pool.nodes().to_vec(), |l| l.nodes);
+    for n in &listed {
         if ctx.json {
             ctx.record(&Record::Node(NodeRecord {
                 node: NodeFields::of(n, args.reveal),
@@ -30,9 +37,15 @@ pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> Result<()> {
         }
         None => "cached".to_owned(),
     };
+    let unused = listed.len().saturating_sub(pool.len());
+    let unused = if unused == 0 {
+        String::new()
+    } else {
+        format!("; sesh no longer routes through {unused} of them, which failed")
+    };
     ctx.note(format_args!(
-        "{} service nodes of {} ({when})",
-        pool.len(),
+        "{} service nodes of {} ({when}{unused})",
+        listed.len(),
         client.network()
     ));
     Ok(())

@@ -38,7 +38,16 @@ pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<()> {
     };
     let started = Stopwatch::start();
     let mut client = ctx.client()?;
-    let pool = block_on(async { client.pool(args.refresh).await.cloned() })??;
+    // What the network lists now, not the pool sesh routes through: that one leaves out the
+    // nodes that failed, and a health check must see them fail (issue 9). --refresh also
+    // makes the fetched list the pool.
+    let pool = block_on(async {
+        if args.refresh {
+            client.pool(true).await.cloned()
+        } else {
+            client.fetch_listed_nodes().await
+        }
+    })??;
 
     let mut targets: Vec<Snode> = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
