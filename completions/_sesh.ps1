@@ -211,7 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'The time each request may take')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Probe every node of the pool')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Probe every node the network lists')
             [CompletionResult]::new('--onion', '--onion', [CompletionResultType]::ParameterName, 'Also send an onion request through each node as a relay')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch the node list from the seed nodes even if the cached one is fresh')
             [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Show the nodes'' IP addresses and ports')

@@ -197,7 +197,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --timeout 'The time each request may take'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
-            cand --all 'Probe every node of the pool'
+            cand --all 'Probe every node the network lists'
             cand --onion 'Also send an onion request through each node as a relay'
             cand --refresh 'Fetch the node list from the seed nodes even if the cached one is fresh'
             cand --reveal 'Show the nodes'' IP addresses and ports'

@@ -138,7 +138,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand probe" -l concurrency -d 'Prob
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -l timeout -d 'The time each request may take' -r
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand probe" -l all -d 'Probe every node of the pool'
+complete -c sesh -n "__fish_sesh_using_subcommand probe" -l all -d 'Probe every node the network lists'
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -l onion -d 'Also send an onion request through each node as a relay'
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -l refresh -d 'Fetch the node list from the seed nodes even if the cached one is fresh'
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -l reveal -d 'Show the nodes\' IP addresses and ports'

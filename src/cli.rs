@@ -285,10 +285,12 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// Probe service nodes directly: are they up, healthy, and usable as onion relays?
     #[command(
-        long_about = "Probe service nodes of the pool and report, per node, whether it is \
-                      healthy: a pass, a FAIL with the reason, or NOT FOUND when the node is \
-                      not in the pool. NODE is an Ed25519 key (or a unique prefix of one, as \
-                      'sesh nodes' lists them) or IP:PORT; --all probes the whole pool.\n\n\
+        long_about = "Probe service nodes of the network's list, as its seed nodes give it \
+                      now, and report, per node, whether it is healthy: a pass, a FAIL with \
+                      the reason, or NOT FOUND when the network does not list the node. NODE \
+                      is an Ed25519 key (or a unique prefix of one, as 'sesh nodes' lists \
+                      them) or IP:PORT; --all probes every node the network lists, including \
+                      those sesh stopped routing through.\n\n\
                       A probe is a direct HTTPS request, not an onion request: the probed \
                       node sees your IP address. Each node gets two 'info' requests on one \
                       connection: the first must answer 200 with the storage server version; \
@@ -568,7 +570,7 @@ pub struct ProbeArgs {
         conflicts_with = "all"
     )]
     pub nodes: Vec<String>,
-    /// Probe every node of the pool.
+    /// Probe every node the network lists.
     #[arg(long)]
     pub all: bool,
     /// Probe at most N nodes at once.

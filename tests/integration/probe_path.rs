@@ -282,7 +282,7 @@ async fn probe_passes_live_nodes_and_fails_a_killed_one() {
     assert_eq!(obj["verdict"], "not_found");
     assert_eq!(obj["node"], absent.as_str());
     let text = cli.expect(&["probe", "1.2.3.4:5"], 4);
-    assert_eq!(text, "1.2.3.4:5  NOT FOUND  not in the pool\n");
+    assert_eq!(text, "1.2.3.4:5  NOT FOUND  not in the network's list\n");
 
     net.shutdown().await;
 }

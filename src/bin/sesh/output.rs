@@ -41,7 +41,7 @@ pub(crate) enum Record<'a> {
 /// A service node's keys and address: flattened into every record about a node.
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct NodeFields {
-    /// Its Ed25519 key, hex (`null` only for a probed node not in the pool).
+    /// Its Ed25519 key, hex (`null` only for a probed node the network does not list).
     pub(crate) pubkey_ed25519: Option<String>,
     /// Its X25519 key, hex.
     pub(crate) pubkey_x25519: Option<String>,

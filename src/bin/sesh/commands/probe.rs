@@ -137,7 +137,7 @@ fn probe_record(given: &str, report: Option<&Report>, reveal: bool) -> ProbeReco
             node: given.to_owned(),
             fields: NodeFields::default(),
             verdict: "not_found",
-            reason: Some("not in the pool".to_owned()),
+            reason: Some("not in the network's list".to_owned()),
             reachable: false,
             version: None,
             latency_ms: None,
@@ -165,10 +165,13 @@ fn probe_record(given: &str, report: Option<&Report>, reveal: bool) -> ProbeReco
 }
 
 /// `<key>  pass  v2.8.0  12 ms  clock +0.0 s  swarm <hex>[  onion ok]`, `<key>  FAIL
-/// <reason>`, or `<node>  NOT FOUND  not in the pool`; with `reveal`, `ip:port` at the end.
+/// <reason>`, or `<node>  NOT FOUND  not in the network's list`; with `reveal`, `ip:port` at the end.
 fn probe_text(given: &str, report: Option<&Report>, reveal: bool) -> String {
     let Some(r) = report else {
-        return format!("{}  NOT FOUND  not in the pool", escape::line(given));
+        return format!(
+            "{}  NOT FOUND  not in the network's list",
+            escape::line(given)
+        );
     };
     let mut line = match &r.failure {
         Some(f) => format!("{}  FAIL  {}", r.node.ed25519, escape::line(&f.to_string())),
