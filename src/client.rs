@@ -17,8 +17,24 @@
 //! * **Requests**: every storage RPC is an onion request (AES-GCM layers, as session-desktop
 //!   sends) to `/onion_req/v2` of the path's guard; only guard tests go direct.
 //!
-//! Network time: every reply's `"t"` sets the offset between local and network time
-//! (§4.7), which [`Client::network_now_ms`] applies; a 406 resynchronises it and retries once.
+//! Network time: the median of the last few nodes' `"t"` sets the offset between local and
+//! network time (§4.7), which [`Client::network_now_ms`] applies; a 406 resynchronises it and
+//! retries once.
+//!
+//! # Layout
+//! Policy is pure and unit-tested without a database or sockets; the async [`Client`] moves
+//! bytes and saves what the policy decides.
+//!
+//! | module | concern |
+//! |---|---|
+//! | `client::pool` | the node pool: freshness, refresh from agreeing nodes, bootstrap, healing |
+//! | `client::swarms` | swarms: computed from the pool, or checked against it; expiry |
+//! | `client::router` | the path book: paths, guards, strikes, whom a failure blames |
+//! | `client::netclock` | the network clock offset: median of several nodes |
+//! | `client::onion_rpc` | one storage RPC request as an onion request, its outcome judged |
+//! | `client::storage` | store and retrieve; the JSON of the storage RPC, in one place |
+//! | `client::error` | [`Error`] |
+//! | [`probe`], [`state`] | health checks; the state database |
 
 mod error;
 mod netclock;
@@ -39,10 +55,14 @@ use base64::Engine as _;
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Value, json};
 
+use netclock::NetClock;
+use router::{PathBook, PathEvent};
+use state::CachedSwarm;
+
 use crate::clock::Clock;
 use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, Identity, SessionId, X25519Pub};
-use crate::network::Network;
+use crate::network::{KnownNode, Network};
 use crate::onion::path::{self as onion_path, OnionPath, PathError, PathPolicy};
 use crate::onion::{self, Destination, EncType, PathFailure};
 use crate::rpc::{Namespace, auth};
@@ -52,9 +72,10 @@ use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, Tran
 pub use error::{Error, short_key};
 use error::{message_of, shorten};
 use onion_rpc::{Attempt, build_request, send_request};
-use router::{Blame, addr};
+use router::addr;
 pub use state::{PathRecord, State, StateError};
 pub use storage::{Retrieved, RetrievedMessage, StoreOutcome};
+pub use swarms::SWARM_MAX_AGE;
 
 /// A cached pool older than this is fetched again (libsession: 2 h).
 pub const POOL_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
@@ -121,7 +142,13 @@ pub struct Client<T, C, R> {
     policy: PathPolicy,
     pool: Option<SnodePool>,
     pool_fetched_ms: Option<u64>,
-    paths: Option<Vec<PathRecord>>,
+    /// Whether the pool in use was fetched from the network by this client (since the last
+    /// [`Client::reload`]): then a pool that does not work is not fetched again.
+    pool_fetched_now: bool,
+    /// Set while the pool is refreshed through its own nodes: no healing inside it.
+    refreshing: bool,
+    book: Option<PathBook>,
+    net_clock: NetClock,
     offset_ms: i64,
     saved_offset_ms: Option<i64>,
 }
@@ -139,6 +166,11 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// A client of `network` whose state lives in `state_dir` (one directory per network:
     /// the caller appends the network's name).
     ///
+    /// What the state holds about the network (pool, swarms, guards, paths, strikes, clock
+    /// offset) is discarded when it was learned from another network definition (seeds,
+    /// pins or known nodes, [`Network::fingerprint`]): a devnet restarted under the same
+    /// name starts afresh.
+    ///
     /// # Errors
     /// [`Error::State`] when the state cannot be opened.
     pub fn open(
@@ -148,7 +180,13 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         clock: C,
         rng: R,
     ) -> Result<Self, Error> {
-        let state = State::open(state_dir).map_err(Error::State)?;
+        let mut state = State::open(state_dir).map_err(Error::State)?;
+        let fingerprint = network.fingerprint();
+        if state.network_fingerprint().map_err(Error::State)? != Some(fingerprint) {
+            state
+                .discard_network_cache(fingerprint)
+                .map_err(Error::State)?;
+        }
         let saved = state.clock_offset_ms().map_err(Error::State)?;
         let policy = PathPolicy {
             subnet_diversity: network.subnet_diversity,
@@ -164,7 +202,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             policy,
             pool: None,
             pool_fetched_ms: None,
-            paths: None,
+            pool_fetched_now: false,
+            refreshing: false,
+            book: None,
+            net_clock: NetClock::default(),
             offset_ms: saved.unwrap_or(0),
             saved_offset_ms: saved,
         })

@@ -41,6 +41,19 @@ pub enum Error {
         #[source]
         source: onion::Error,
     },
+    /// Too few nodes answered for the paths: new paths were tested and failed (half the
+    /// network down), even after refetching the pool.
+    #[error(
+        "cannot build onion paths: {dead} service node(s) did not answer; {live} of the pool may still, and {needed} distinct nodes are needed"
+    )]
+    DeadHops {
+        /// Nodes the paths need (paths × hops).
+        needed: usize,
+        /// Pool nodes not found dead.
+        live: usize,
+        /// Nodes that failed a path test.
+        dead: usize,
+    },
     /// Not enough guard nodes answered their test.
     #[error("no guard node answered ({tested} tested)")]
     NoGuards {
@@ -58,12 +71,24 @@ pub enum Error {
         attempts: usize,
         /// The last failure.
         last: String,
+        /// Whether some attempt got past connecting to its guard, so that the request may
+        /// have reached the destination (see [`Error::may_have_reached_swarm`]).
+        reached: bool,
     },
-    /// A relay did not know the destination: it has left the network and was dropped.
-    #[error("node {node} is unknown to the network (dropped from the pool)")]
+    /// The destination failed [`STRIKE_LIMIT`] times and was dropped from the pool.
+    #[error("node {node} failed {STRIKE_LIMIT} times and was dropped from the pool")]
     NodeGone {
         /// The destination.
         node: String,
+    },
+    /// The path's last hop could not reach the destination (it says so in plain text, which
+    /// anyone on the path could forge: the destination only takes a strike).
+    #[error("node {node} could not be reached through the path: {reason}")]
+    NodeUnreachable {
+        /// The destination.
+        node: String,
+        /// What the path said.
+        reason: String,
     },
     /// The node refused the request as unauthorized (401) or forbidden (403). Retrying won't
     /// help: the signature, key or TTL is wrong.
@@ -135,6 +160,24 @@ pub enum Error {
     InvalidInput(String),
 }
 
+impl Error {
+    /// Whether the request may have reached a swarm member, so that a `store` may have been
+    /// stored although it failed: the request left this machine through a guard that
+    /// accepted the connection, or a member answered with a server error or an answer that
+    /// did not make sense. False when it cannot have: no seed, no path, no guard could be
+    /// reached, or a member refused it (4xx, 421, 406).
+    pub fn may_have_reached_swarm(&self) -> bool {
+        match self {
+            Self::PathsFailed { reached, .. } => *reached,
+            Self::NodeGone { .. }
+            | Self::NodeUnreachable { .. }
+            | Self::NodeFailed { .. }
+            | Self::BadAnswer { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 impl HasKind for Error {
     fn kind(&self) -> ErrorKind {
         match self {
@@ -144,8 +187,10 @@ impl HasKind for Error {
             Self::Onion { source, .. } => source.kind(),
             Self::NoSeed { .. }
             | Self::NoGuards { .. }
+            | Self::DeadHops { .. }
             | Self::PathsFailed { .. }
             | Self::NodeGone { .. }
+            | Self::NodeUnreachable { .. }
             | Self::ClockOutOfSync { .. }
             | Self::WrongSwarm { .. }
             | Self::NodeFailed { .. }
@@ -162,10 +207,16 @@ impl HasKind for Error {
             Self::SeedPin(e) => e.hint(),
             Self::Path(e) => e.hint(),
             Self::NoSeed { .. } => Some("check the network connection and --network".into()),
+            Self::NoGuards { .. } | Self::DeadHops { .. } => Some(
+                "the pool was refetched and still too few nodes answer; check the network connection, or `sesh probe --all`".into(),
+            ),
             Self::ClockOutOfSync { .. } => Some(
                 "the network clock offset was corrected; re-run, and check the system clock".into(),
             ),
-            Self::WrongSwarm { .. } | Self::PathsFailed { .. } | Self::NodeGone { .. } => {
+            Self::WrongSwarm { .. }
+            | Self::PathsFailed { .. }
+            | Self::NodeGone { .. }
+            | Self::NodeUnreachable { .. } => {
                 Some("the network is changing; re-run".into())
             }
             _ => None,

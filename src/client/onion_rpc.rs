@@ -67,6 +67,24 @@ pub(super) async fn send_request<T: Transport>(
         Err(e) => Attempt::Reply(e),
     }
 }
+/// Whether a transport failure to the guard means the request never left this machine: the
+/// connection (or its TLS) could not be made. A timeout may come after the guard took it.
+fn never_sent(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::Connect { .. } | TransportError::Tls { .. } | TransportError::Policy { .. }
+    )
+}
+
+/// What a plain-text path answer about an unreachable destination says, for the error.
+fn unreachable_reason(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.contains("unreachable") {
+        "the last hop could not connect to it".into()
+    } else {
+        "the last hop does not know it".into()
+    }
+}
 
 impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     // ---- onion requests ------------------------------------------------------------------
@@ -79,9 +97,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         payload: &[u8],
     ) -> Result<(usize, Attempt), Error> {
         let path = self
-            .paths
+            .book
             .as_ref()
-            .and_then(|p| p.get(index))
+            .and_then(|b| b.paths().get(index))
             .map(|p| p.path.clone())
             .ok_or(Error::Path(PathError::NotInPath {
                 node: dest.ed25519,
@@ -125,14 +143,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         method: &str,
         params: Value,
     ) -> Result<(u16, Value), Error> {
-        let payload = json!({"method": method, "params": params}).to_string();
-        let (target, body, pending) = build_request(
-            path,
-            dest,
-            payload.as_bytes(),
-            self.config.enc_type,
-            &mut self.rng,
-        )?;
+        let payload = storage::rpc_payload(method, params);
+        let (target, body, pending) =
+            build_request(path, dest, &payload, self.config.enc_type, &mut self.rng)?;
         let outcome = send_request(
             &self.transport,
             &target,
@@ -142,9 +155,13 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         )
         .await;
         let first = path.first().unwrap_or(dest);
+        let mut reached = true;
         let last = match outcome {
             Attempt::Answer { status, body } => return Ok((status, body)),
-            Attempt::Transport(e) => format!("node {}: {e}", short_key(&first.ed25519)),
+            Attempt::Transport(e) => {
+                reached = !never_sent(&e);
+                format!("node {}: {e}", short_key(&first.ed25519))
+            }
             // The hop's own words: which hop failed, and how, is what a diagnosis needs.
             Attempt::Path { status, body } => format!(
                 "path answered {status}: {}",
@@ -157,6 +174,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             node: short_key(&dest.ed25519),
             attempts: 1,
             last,
+            reached,
         })
     }
 
@@ -165,15 +183,18 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// for a plain-text body).
     ///
     /// Path failures are retried on other paths ([`Config::onion_attempts`] in all) and
-    /// counted against the path per §7.7; a "Next node not found" drops that node and mends
-    /// the path. A 406 resynchronises the network clock and retries once. Any status the
-    /// destination gives is returned as is, for the caller to judge (a 5xx also strikes the
-    /// destination).
+    /// counted per §7.7 by the [`PathBook`]: a plain-text "Next node not found" strikes the
+    /// hop it names when that hop is on the path, the destination when it names the
+    /// destination (then the request ends with [`Error::NodeUnreachable`]), and changes
+    /// nothing otherwise. A 406 resynchronises the network clock and retries once. Any
+    /// status the destination gives is returned as is, for the caller to judge (a 5xx also
+    /// strikes the destination).
     ///
     /// # Errors
-    /// [`Error::PathsFailed`] when every attempt failed on the way, [`Error::NodeGone`]
-    /// when the network no longer knows `dest`, [`Error::ClockOutOfSync`] when the clock
-    /// is still off after resynchronising, and the errors of building paths.
+    /// [`Error::PathsFailed`] when every attempt failed on the way,
+    /// [`Error::NodeUnreachable`] when the path could not reach `dest`, [`Error::NodeGone`]
+    /// when that was its last strike, [`Error::ClockOutOfSync`] when the clock is still off
+    /// after resynchronising, and the errors of building paths.
     pub async fn onion_rpc(
         &mut self,
         dest: &Snode,
@@ -195,65 +216,101 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let mut clock_fixed = false;
         let mut attempts = 0;
         let mut last = String::new();
+        let mut reached = false;
+        let mut failed_guards = HashSet::new();
+        let mut healed = false;
         while attempts < self.config.onion_attempts {
             attempts += 1;
             self.ensure_paths().await?;
-            let index = self.path_for(dest)?;
-            let payload =
-                json!({"method": method, "params": params(self.network_now_ms())}).to_string();
-            let (index, outcome) = self.attempt(index, dest, payload.as_bytes()).await?;
+            let index = self.path_for(dest, &failed_guards)?;
+            let payload = storage::rpc_payload(method, params(self.network_now_ms()));
+            let (index, outcome) = self.attempt(index, dest, &payload).await?;
             match outcome {
                 Attempt::Transport(e) => {
+                    reached |= !never_sent(&e);
                     if e.kind() != ErrorKind::Transient {
                         return Err(Error::PathsFailed {
                             method: method.to_owned(),
                             node,
                             attempts,
                             last: e.to_string(),
+                            reached,
                         });
                     }
-                    last = format!("guard {}: {e}", short_key(&self.guard_of(index)));
-                    self.path_failed(index, Blame::Guard)?;
-                }
-                Attempt::Path { status, body } => match onion::path_failure(status, &body) {
-                    PathFailure::NodeNotFound(gone) => {
-                        self.drop_node(&gone)?;
-                        if gone == dest.ed25519 {
-                            return Err(Error::NodeGone { node });
+                    let guard = self.guard_of(index);
+                    last = format!("guard {}: {e}", short_key(&guard));
+                    failed_guards.insert(guard);
+                    self.record(index, &PathEvent::GuardUnreachable)?;
+                    // No guard can be reached: the pool may have moved (a restarted devnet)
+                    // or gone stale. Refetch it once before giving up (issue 9).
+                    if !healed && !self.pool_fetched_now && !self.refreshing && {
+                        let policy = self.policy;
+                        self.book_mut()?
+                            .all_guards_failed(&failed_guards, dest, &policy)
+                    } {
+                        healed = true;
+                        if self.refetch_pool().await.is_ok() {
+                            failed_guards.clear();
+                            attempts = 0;
                         }
-                        last = format!("node {} is unknown to the network", short_key(&gone));
                     }
-                    PathFailure::ClockOutOfSync if !clock_fixed => {
-                        clock_fixed = true;
-                        attempts -= 1;
-                        self.resync_clock(dest, &Value::Null).await?;
+                }
+                Attempt::Path { status, body } => {
+                    reached = true;
+                    match onion::path_failure(status, &body) {
+                        PathFailure::NodeNotFound(named) => {
+                            self.record(
+                                index,
+                                &PathEvent::NodeNotFound {
+                                    node: named,
+                                    dest: dest.ed25519,
+                                },
+                            )?;
+                            if named == dest.ed25519 {
+                                if self.pool_ref().get(&dest.ed25519).is_none() {
+                                    return Err(Error::NodeGone { node });
+                                }
+                                return Err(Error::NodeUnreachable {
+                                    node,
+                                    reason: unreachable_reason(&body),
+                                });
+                            }
+                            last =
+                                format!("a hop says node {} cannot be reached", short_key(&named));
+                        }
+                        PathFailure::ClockOutOfSync if !clock_fixed => {
+                            clock_fixed = true;
+                            attempts -= 1;
+                            self.resync_clock(dest, &Value::Null).await?;
+                        }
+                        PathFailure::ClockOutOfSync => {
+                            return Err(Error::ClockOutOfSync {
+                                node,
+                                method: method.to_owned(),
+                            });
+                        }
+                        PathFailure::WrongSwarm => {
+                            let text = String::from_utf8_lossy(&body).into_owned();
+                            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                            return Ok((421, body));
+                        }
+                        _ => {
+                            last = format!(
+                                "path answered {status}: {}",
+                                shorten(&String::from_utf8_lossy(&body))
+                            );
+                            self.record(index, &PathEvent::Relays)?;
+                        }
                     }
-                    PathFailure::ClockOutOfSync => {
-                        return Err(Error::ClockOutOfSync {
-                            node,
-                            method: method.to_owned(),
-                        });
-                    }
-                    PathFailure::WrongSwarm => {
-                        let text = String::from_utf8_lossy(&body).into_owned();
-                        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-                        return Ok((421, body));
-                    }
-                    _ => {
-                        last = format!(
-                            "path answered {status}: {}",
-                            shorten(&String::from_utf8_lossy(&body))
-                        );
-                        self.path_failed(index, Blame::Relays)?;
-                    }
-                },
+                }
                 Attempt::Reply(e) => {
+                    reached = true;
                     last = e.to_string();
-                    self.path_failed(index, Blame::Relays)?;
+                    self.record(index, &PathEvent::Relays)?;
                 }
                 Attempt::Answer { status, body } => {
-                    self.path_worked(index)?;
-                    self.learn_time(&body)?;
+                    self.record(index, &PathEvent::Worked)?;
+                    self.learn_time(&dest.ed25519, &body)?;
                     match status {
                         406 | 425 if !clock_fixed => {
                             clock_fixed = true;
@@ -280,24 +337,20 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             node,
             attempts,
             last,
+            reached,
         })
     }
 
-    pub(super) fn guard_of(&self, index: usize) -> Ed25519Pub {
-        self.paths
-            .as_ref()
-            .and_then(|p| p.get(index))
-            .map_or(Ed25519Pub([0; 32]), |p| p.path.guard().ed25519)
-    }
-
-    /// Runs a request on members of `account`'s swarm until one answers 200: 421 per
-    /// [`Client::wrong_swarm`], transient failures and 5xx on another member; 400/401/403
-    /// end it.
+    /// Runs a request on members of `account`'s swarm until one answers 200 with an answer
+    /// that `check` accepts: 421 per [`Client::wrong_swarm`]; transient failures, 5xx and
+    /// answers `check` refuses (which also strike the member) on another member;
+    /// 400/401/403 end it.
     pub(super) async fn swarm_request<F>(
         &mut self,
         account: &SessionId,
         method: &str,
         mut params: F,
+        check: impl Fn(&Value) -> Result<(), String>,
     ) -> Result<(Snode, Value), Error>
     where
         F: FnMut(&Snode, u64) -> Value,
@@ -321,10 +374,22 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             let short = short_key(&node.ed25519);
             let mut for_node = |now: u64| params(&node, now);
             match self.onion_rpc_with(&node, method, &mut for_node).await {
-                Ok((200, body)) => return Ok((node, body)),
+                Ok((200, body)) => match check(&body) {
+                    Ok(()) => return Ok((node, body)),
+                    Err(reason) => {
+                        // A member that claims success but does not confirm the request
+                        // (a store under another hash) is lying or broken.
+                        self.strike_node(&node.ed25519)?;
+                        last = Some(Error::BadAnswer {
+                            node: short,
+                            method: method.to_owned(),
+                            reason,
+                        });
+                    }
+                },
                 Ok((421, body)) => {
                     // Not counted as an attempt: the swarm changed, not the node failed.
-                    self.wrong_swarm(account, &body, &mut wrong).await?;
+                    self.wrong_swarm(account, &node, &body, &mut wrong).await?;
                     continue;
                 }
                 Ok((status @ (401 | 403), body)) => {
