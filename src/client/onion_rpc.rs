@@ -389,7 +389,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 },
                 Ok((421, body)) => {
                     // Not counted as an attempt: the swarm changed, not the node failed.
-                    self.wrong_swarm(account, &node, &body, &mut wrong).await?;
+                    self.wrong_swarm(account, &body, &mut wrong).await?;
                     continue;
                 }
                 Ok((status @ (401 | 403), body)) => {

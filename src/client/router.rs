@@ -161,8 +161,9 @@ impl PathBook {
     }
 
     /// What happened to a request through path `index` (§7.7): a failure counts +1 for the
-    /// path and strikes whom it blames; a path at [`STRIKE_LIMIT`] failures is dropped with
-    /// its guard.
+    /// path and strikes whom it blames. Once the strikes are counted (and struck-out nodes
+    /// dropped, which mends their paths), [`PathBook::retire_failed`] drops paths at the
+    /// limit.
     pub(crate) fn record(&mut self, index: usize, event: &PathEvent) -> Changes {
         let Some(rec) = self.paths.get_mut(index) else {
             return Changes::default();
@@ -194,14 +195,25 @@ impl PathBook {
             PathEvent::NodeNotFound { .. } => return Changes::default(),
         };
         rec.failures += 1;
-        let mut changes = Changes {
+        Changes {
             strike,
             paths: true,
             guards: false,
-        };
-        if rec.failures >= STRIKE_LIMIT {
-            let guard = rec.path.guard().ed25519;
-            self.paths.remove(index);
+        }
+    }
+
+    /// Drops the paths that failed [`STRIKE_LIMIT`] times, with their guards.
+    pub(crate) fn retire_failed(&mut self) -> Changes {
+        let mut changes = Changes::default();
+        let failed: Vec<Ed25519Pub> = self
+            .paths
+            .iter()
+            .filter(|p| p.failures >= STRIKE_LIMIT)
+            .map(|p| p.path.guard().ed25519)
+            .collect();
+        for guard in failed {
+            self.paths.retain(|p| p.path.guard().ed25519 != guard);
+            changes.paths = true;
             changes.merge(self.forget_guard(&guard));
         }
         changes
@@ -229,12 +241,10 @@ impl PathBook {
             if rec.path.guard().ed25519 == *node {
                 continue;
             }
+            // The mended path is a new path: its failures start again.
             if let Ok(path) = onion_path::replace_hop(&plain, i, node, pool, policy, &[*node], rng)
             {
-                self.paths.push(PathRecord {
-                    path,
-                    failures: rec.failures,
-                });
+                self.paths.push(PathRecord { path, failures: 0 });
             }
         }
         changes
@@ -646,9 +656,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         Ok(index)
     }
 
-    /// Records what happened to a request through path `index`, and saves the changes.
+    /// Records what happened to a request through path `index`, counts the strikes, then
+    /// retires paths at the failure limit, saving the changes.
     pub(super) fn record(&mut self, index: usize, event: &PathEvent) -> Result<(), Error> {
         let changes = self.book_mut()?.record(index, event);
+        self.apply(changes)?;
+        let changes = self.book_mut()?.retire_failed();
         self.apply(changes)
     }
 
@@ -755,6 +768,9 @@ mod tests {
             assert_eq!(b.paths()[0].failures, i);
         }
         let c = b.record(0, &PathEvent::GuardUnreachable);
+        assert!(c.paths && !c.guards);
+        assert_eq!(b.paths().len(), 2);
+        let c = b.retire_failed();
         assert!(c.paths && c.guards);
         assert_eq!(b.paths().len(), 1);
         assert_eq!(b.guards(), [node(4)]);

@@ -186,14 +186,13 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         }
     }
 
-    /// Handles a wrong-swarm answer (421) from `node` for `account`. With swarm ids in the
+    /// Handles a wrong-swarm answer (421) for `account`. With swarm ids in the
     /// pool, the first refreshes the pool (the pool decides, not the node); without, the
     /// swarm in the answer, checked against the pool, replaces the cached one and the second
     /// refreshes the pool. The third gives up.
     pub(super) async fn wrong_swarm(
         &mut self,
         account: &SessionId,
-        node: &Snode,
         body: &Value,
         count: &mut u32,
     ) -> Result<(), Error> {
@@ -203,7 +202,6 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 account: account.short(),
             });
         }
-        let _ = node;
         if implied_swarm(self.pool_ref(), account).is_some() {
             if *count == 1 {
                 self.refresh_pool_quietly().await?;

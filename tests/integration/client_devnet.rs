@@ -269,9 +269,17 @@ async fn client_drops_a_node_that_left_and_mends_its_path() {
     let height = net.roster().height() + 1;
     net.set_roster(Roster::new(rest, height)).unwrap();
 
-    let (status, body) = bounded(c.onion_rpc(&dest, "info", json!({})))
-        .await
-        .unwrap();
+    // Each "Next node not found" is one strike against the hop, never an instant drop
+    // (issue 9: anyone on the path could forge it); at the third it is dropped and the path
+    // mended, so a request may fail before one gets through.
+    let mut answer = None;
+    for _ in 0..3 {
+        if let Ok(a) = bounded(c.onion_rpc(&dest, "info", json!({}))).await {
+            answer = Some(a);
+            break;
+        }
+    }
+    let (status, body) = answer.expect("a request gets through once the hop is dropped");
     assert_eq!(status, 200, "{body}");
     assert!(body["t"].is_u64());
     assert!(bounded(c.pool(false)).await.unwrap().get(&gone).is_none());
