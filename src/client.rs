@@ -5,17 +5,20 @@
 //! [`Clock`] and a random source, and keeps what it learns in a [`State`] database so that the
 //! next command starts where this one stopped (protocol.md §5.3, §7.6).
 //!
-//! * **Node pool**: from the cache when fresh (2 h, as libsession) and big enough, else from the
-//!   network's seed nodes, tried in random order (§5.1).
-//! * **Swarms**: cached per Session ID; otherwise computed from the pool's swarm ids, as
-//!   libsession does, falling back to `get_swarm` through an onion path when the pool has no
-//!   swarm ids (§6). Computing locally costs no request and tells no node which account we
-//!   care about; the storage servers use the same rule (§12.7 vectors), and a 421 corrects a
-//!   stale answer.
-//! * **Paths**: two 3-hop paths whose guards answered a direct `get_swarm` (§7.6), kept in the
-//!   state and reused; strikes and failures per §7.7.
+//! * **Node pool**: from the cache when fresh (2 h, as libsession) and big enough, else
+//!   refreshed from three pool nodes that must agree, or bootstrapped from the network's
+//!   seeds (§5.1, §5.3) — and its known nodes when every seed fails. The cache belongs to the
+//!   network's fingerprint, and a pool whose guards do not answer is refetched.
+//! * **Swarms**: computed from the pool's swarm ids, as libsession does (§6); when the pool
+//!   has none, asked with `get_swarm` through an onion path, checked against the pool and
+//!   cached for [`SWARM_MAX_AGE`]. A 421 is checked the same way: the pool decides.
+//! * **Paths**: two 3-hop paths whose guards answered a direct `get_swarm` (§7.6) and that
+//!   answered a test request, kept in the state and reused; strikes and failures per §7.7,
+//!   where a hop's plain-text word strikes at most one node.
 //! * **Requests**: every storage RPC is an onion request (AES-GCM layers, as session-desktop
-//!   sends) to `/onion_req/v2` of the path's guard; only guard tests go direct.
+//!   sends) to `/onion_req/v2` of the path's guard; only guard tests and the fallback to known
+//!   nodes go direct. Answers are checked: a store's hash, retrieved messages' hashes and
+//!   timestamps.
 //!
 //! Network time: the median of the last few nodes' `"t"` sets the offset between local and
 //! network time (§4.7), which [`Client::network_now_ms`] applies; a 406 resynchronises it and

@@ -185,8 +185,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         }
         self.refreshing = false;
         if lists.len() < POOL_SOURCES {
-            return Err(last.unwrap_or(Error::NoSwarm {
-                account: "the node list".into(),
+            return Err(last.unwrap_or(Error::BadAnswer {
+                node: "the pool".into(),
+                method: "oxend_request".into(),
+                reason: format!("fewer than {POOL_SOURCES} nodes gave a node list"),
             }));
         }
         let pool = agreed(&lists);
