@@ -44,9 +44,11 @@ pub enum Error {
     /// Too few nodes answered for the paths: new paths were tested and failed (half the
     /// network down), even after refetching the pool.
     #[error(
-        "cannot build onion paths: {dead} service node(s) did not answer; {live} of the pool may still, and {needed} distinct nodes are needed"
+        "cannot build onion paths: {dead} service node(s) did not answer ({nodes}); {live} of the pool may still, and {needed} distinct nodes are needed"
     )]
     DeadHops {
+        /// The first few nodes that did not answer, by short key.
+        nodes: String,
         /// Nodes the paths need (paths × hops).
         needed: usize,
         /// Pool nodes not found dead.

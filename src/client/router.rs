@@ -523,7 +523,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             let c = self.book_mut()?.add_paths(good);
             self.apply(c)?;
             let live = pool.len().saturating_sub(dead.len());
+            let mut nodes: Vec<String> = dead.iter().take(5).map(short_key).collect();
+            if dead.len() > nodes.len() {
+                nodes.push("…".into());
+            }
             last_dead = Some(Error::DeadHops {
+                nodes: nodes.join(", "),
                 needed: self.policy.paths * self.policy.hops,
                 live,
                 dead: dead.len(),

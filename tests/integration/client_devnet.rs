@@ -353,3 +353,37 @@ async fn sesh_nodes_lists_the_devnet_without_addresses() {
     assert!(text.lines().all(|l| l.contains(" 127.0.")), "{text}");
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_devnet_is_used_without_a_refresh() {
+    // Issue 9: the cache belongs to the network's seeds and pins, not its name. A devnet
+    // restarted under the same name (new addresses, new seed pin) works at once, where the
+    // old cache made every command fail with "no guard node answered".
+    let state = tempfile::tempdir().unwrap();
+    let bob = identity(2);
+    let (old, _old_dir) = devnet(10, 5).await;
+    let t = Counting::new();
+    let mut c = client(&old, state.path(), &t);
+    bounded(c.paths()).await.unwrap();
+    drop(c);
+    old.shutdown().await;
+
+    let (net, _dir) = devnet(10, 5).await;
+    assert_eq!(net.network().name, "devnet");
+    let t = Counting::new();
+    let mut c = client(&net, state.path(), &t);
+    let now = c.network_now_ms();
+    bounded(c.store(&bob.session_id(), &b64(b"after a restart"), TEN_MIN, now))
+        .await
+        .unwrap();
+    // Nothing was tried on the old network's nodes: one seed request, two guard tests, two
+    // path tests and the store.
+    assert_eq!((t.seed(), t.direct(), t.onion()), (1, 2, 3));
+    let pool = bounded(c.pool(false)).await.unwrap().clone();
+    for p in bounded(c.paths()).await.unwrap() {
+        for h in p.hops() {
+            assert_eq!(pool.get(&h.ed25519), Some(h));
+        }
+    }
+    net.shutdown().await;
+}
