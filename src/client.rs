@@ -151,6 +151,9 @@ pub struct Client<T, C, R> {
     /// Set while the pool is refreshed through its own nodes: no healing inside it.
     refreshing: bool,
     book: Option<PathBook>,
+    /// Set when the live nodes made fewer paths than wanted: use those, don't rebuild on
+    /// every request.
+    paths_short: bool,
     net_clock: NetClock,
     offset_ms: i64,
     saved_offset_ms: Option<i64>,
@@ -208,6 +211,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             pool_fetched_now: false,
             refreshing: false,
             book: None,
+            paths_short: false,
             net_clock: NetClock::default(),
             offset_ms: saved.unwrap_or(0),
             saved_offset_ms: saved,

@@ -44,12 +44,12 @@ pub enum Error {
     /// Too few nodes answered for the paths: new paths were tested and failed (half the
     /// network down), even after refetching the pool.
     #[error(
-        "cannot build onion paths: {dead} service node(s) did not answer ({nodes}); {live} of the pool may still, and {needed} distinct nodes are needed"
+        "cannot build an onion path: {dead} service node(s) did not answer ({nodes}); {live} other(s) of the pool were not enough for a path of {needed} answering nodes"
     )]
     DeadHops {
         /// The first few nodes that did not answer, by short key.
         nodes: String,
-        /// Nodes the paths need (paths × hops).
+        /// Nodes a path needs.
         needed: usize,
         /// Pool nodes not found dead.
         live: usize,

@@ -91,6 +91,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         self.pool_fetched_ms = None;
         self.book = None;
         self.pool_fetched_now = false;
+        self.paths_short = false;
     }
 
     pub(super) async fn load_pool(&mut self, refresh: bool) -> Result<(), Error> {

@@ -385,6 +385,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         self.ensure_pool().await?;
         let changes = self.book_mut()?.clear();
         self.apply(changes)?;
+        self.paths_short = false;
         self.paths().await
     }
 
@@ -462,12 +463,20 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         }
     }
 
+    /// Builds the missing paths from nodes that answer: new guards are tested, and every new
+    /// path carries a test request before it is kept; nodes that fail are avoided in the next
+    /// round. When the live nodes cannot make every path, fewer paths are kept (and not
+    /// rebuilt again until [`Client::reload`]); none at all is an error that says what is
+    /// missing.
     async fn build_paths(&mut self) -> Result<(), Error> {
-        self.book_mut()?;
+        let want = self.policy.paths;
+        let have = self.book_mut()?.paths().len();
+        if have >= want || (have > 0 && self.paths_short) {
+            return Ok(());
+        }
         let mut dead: Vec<Ed25519Pub> = Vec::new();
-        let mut last_dead = None;
+        let mut last_err = None;
         for _ in 0..BUILD_ROUNDS {
-            let want = self.policy.paths;
             let book = self.book_mut()?;
             let have = book.paths().len();
             if have >= want {
@@ -481,34 +490,51 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 let mut exclude = used.clone();
                 exclude.extend(self.book_mut()?.guards().iter().map(|g| g.ed25519));
                 exclude.extend(dead.iter().copied());
-                let found = self
-                    .test_guards(&pool, &exclude, needed - free.len())
-                    .await?;
-                free.extend(found.iter().cloned());
-                let c = self.book_mut()?.add_guards(found);
-                self.apply(c)?;
+                match self.test_guards(&pool, &exclude, needed - free.len()).await {
+                    Ok(found) => {
+                        free.extend(found.iter().cloned());
+                        let c = self.book_mut()?.add_guards(found);
+                        self.apply(c)?;
+                    }
+                    Err(e) if free.is_empty() => {
+                        last_err = Some(e);
+                        break;
+                    }
+                    Err(_) => {}
+                }
             }
-            let policy = PathPolicy {
-                paths: needed,
-                ..self.policy
-            };
             let mut exclude = used;
             exclude.extend(dead.iter().copied());
-            let new = onion_path::select_with_guards(
-                pool.nodes(),
-                &free,
-                &policy,
-                &exclude,
-                &mut self.rng,
-            )
-            .map_err(|e| match last_dead.take() {
-                Some(err) => err,
-                None => Error::Path(e),
-            })?;
-            let mut good = Vec::new();
+            // As many paths as the live nodes allow, up to the number missing.
+            let mut new = None;
+            for k in (1..=needed.min(free.len())).rev() {
+                let policy = PathPolicy {
+                    paths: k,
+                    ..self.policy
+                };
+                match onion_path::select_with_guards(
+                    pool.nodes(),
+                    &free,
+                    &policy,
+                    &exclude,
+                    &mut self.rng,
+                ) {
+                    Ok(paths) => {
+                        new = Some(paths);
+                        break;
+                    }
+                    Err(e) => last_err = Some(Error::Path(e)),
+                }
+            }
+            let Some(new) = new else {
+                break;
+            };
             for path in new {
                 match self.test_path(&path).await {
-                    Ok(()) => good.push(path),
+                    Ok(()) => {
+                        let c = self.book_mut()?.add_paths([path]);
+                        self.apply(c)?;
+                    }
                     Err(culprits) => {
                         for c in &culprits {
                             if *c == path.guard().ed25519 {
@@ -520,24 +546,31 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                     }
                 }
             }
-            let c = self.book_mut()?.add_paths(good);
-            self.apply(c)?;
-            let live = pool.len().saturating_sub(dead.len());
-            let mut nodes: Vec<String> = dead.iter().take(5).map(short_key).collect();
-            if dead.len() > nodes.len() {
-                nodes.push("…".into());
-            }
-            last_dead = Some(Error::DeadHops {
-                nodes: nodes.join(", "),
-                needed: self.policy.paths * self.policy.hops,
-                live,
-                dead: dead.len(),
-            });
         }
-        if self.book_mut()?.paths().len() >= self.policy.paths {
+        let have = self.book_mut()?.paths().len();
+        if have >= want {
             return Ok(());
         }
-        Err(last_dead.unwrap_or(Error::NoGuards { tested: 0 }))
+        if have > 0 {
+            // Degraded, but working: fewer paths through nodes that answered.
+            self.paths_short = true;
+            return Ok(());
+        }
+        if dead.is_empty() {
+            return Err(last_err.unwrap_or(Error::NoGuards { tested: 0 }));
+        }
+        dead.sort_unstable_by_key(Ed25519Pub::to_hex);
+        dead.dedup();
+        let mut nodes: Vec<String> = dead.iter().take(5).map(short_key).collect();
+        if dead.len() > nodes.len() {
+            nodes.push("…".into());
+        }
+        Err(Error::DeadHops {
+            nodes: nodes.join(", "),
+            needed: self.policy.hops,
+            live: self.pool_ref().len().saturating_sub(dead.len()),
+            dead: dead.len(),
+        })
     }
 
     /// Tests a new path with an `info` request through its guard and middle hop to its exit
@@ -577,7 +610,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     }
 
     /// Tests guard candidates two at a time with a direct `get_swarm` (§7.6) until `needed`
-    /// answered.
+    /// answered (or the rounds run out: then those that answered, if any).
     ///
     /// The `pubkey` asked about is a random one, not the user's: a direct request shows the
     /// guard our IP address, and it should not learn which account goes with it.
@@ -631,6 +664,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 found.truncate(needed);
                 return Ok(found);
             }
+        }
+        // Fewer than asked for still make some paths.
+        if !found.is_empty() {
+            return Ok(found);
         }
         if candidates.is_empty() {
             return Err(Error::Path(PathError::TooFewGuards {

@@ -1309,29 +1309,40 @@ async fn paths_are_built_only_through_nodes_that_answer() {
             assert!(p.hops().iter().all(|h| !down.contains(&h.ed25519)));
         }
     }
-    // Too few alive: an error that says what is missing, not paths through the dead.
-    let keep: Vec<Ed25519Pub> = net
+    // Too few alive for two paths: one path through live nodes, not two through the dead.
+    let alive: Vec<Ed25519Pub> = net
         .0
         .nodes
         .iter()
         .map(|n| n.snode.ed25519)
-        .take(4)
+        .filter(|k| !down.contains(k))
+        .take(5)
         .collect();
     net.0.world().down.extend(
         net.0
             .nodes
             .iter()
             .map(|n| n.snode.ed25519)
-            .filter(|k| !keep.contains(k)),
+            .filter(|k| !alive.contains(k)),
     );
     let mut c = client(&net, dir.path(), NOW, 30);
+    let paths = c.new_paths().await.unwrap();
+    assert_eq!(paths.len(), 1);
+    assert!(paths[0].hops().iter().all(|h| alive.contains(&h.ed25519)));
+    // Too few for even one: an error that names what is missing.
+    net.0.world().down.extend(alive.iter().skip(2).copied());
+    let mut c = client(&net, dir.path(), NOW, 31);
     let err = c.new_paths().await.unwrap_err();
     assert!(
-        matches!(err, Error::NoGuards { .. } | Error::DeadHops { .. }),
+        matches!(
+            err,
+            Error::NoGuards { .. } | Error::DeadHops { .. } | Error::Path(_)
+        ),
         "{err:?}"
     );
     assert_eq!(err.kind(), ErrorKind::Transient);
     assert!(!err.may_have_reached_swarm());
+    assert!(c.state().paths().unwrap().is_empty());
 }
 
 #[tokio::test]
