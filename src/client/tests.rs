@@ -1359,3 +1359,72 @@ async fn unreachable_seeds_cannot_have_reached_a_swarm() {
     assert!(matches!(err, Error::NoSeed { .. }), "{err:?}");
     assert!(!err.may_have_reached_swarm());
 }
+
+/// What `sesh receive` does with one retrieve (src/bin/sesh/commands/receive.rs): deliver
+/// what is not seen, record it; returns the data delivered.
+async fn receive_once(c: &mut TestClient, me: &Identity) -> Vec<Vec<u8>> {
+    let account = me.session_id();
+    let ns = Namespace::DEFAULT;
+    let cursors = c.state().node_cursors(&account, ns).unwrap();
+    let got = c.retrieve_by_node(me, ns, &cursors).await.unwrap();
+    let mut out = Vec::new();
+    let last_kept = got.messages.last().map(|m| m.node_hash.clone());
+    for m in &got.messages {
+        if !c.state().is_seen(&account, ns, &m.hash).unwrap() {
+            out.push(m.decode_data().unwrap());
+        }
+        c.state()
+            .mark_delivered_as(
+                &account,
+                ns,
+                &got.node,
+                &m.hash,
+                &m.node_hash,
+                m.expiration_ms,
+            )
+            .unwrap();
+    }
+    if let Some(last) = &got.last_node_hash
+        && last_kept.as_ref() != Some(last)
+    {
+        c.state().skip_to(&account, ns, &got.node, last).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
+    // Issue 9 ("one unconfirmed repeat"): the seen set holds the hash computed from the data,
+    // so whichever member answers, at whatever position, and whatever it calls a message,
+    // each prints once.
+    let me = recipient();
+    let net = Net::fake(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 7);
+    for text in ["one", "two", "three"] {
+        c.store(&me.session_id(), &b64(text.as_bytes()), HOUR, NOW)
+            .await
+            .unwrap();
+    }
+    let (_, members) = net.0.true_swarm(&me.session_id());
+    let mut delivered = Vec::new();
+    for round in 0..12 {
+        // Members take turns renaming everything they hold.
+        let mut w = net.0.world();
+        w.renamers.clear();
+        w.renamers.extend(
+            members
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i + round) % 3 == 0)
+                .map(|(_, m)| m.ed25519),
+        );
+        drop(w);
+        delivered.extend(receive_once(&mut c, &me).await);
+    }
+    delivered.sort();
+    assert_eq!(
+        delivered,
+        [b"one".to_vec(), b"three".to_vec(), b"two".to_vec()]
+    );
+}
