@@ -60,12 +60,20 @@ impl Changes {
 pub(crate) struct PathBook {
     paths: Vec<PathRecord>,
     guards: Vec<Snode>,
+    /// Failures of paths given up for a relay a hop could not reach, by guard: the guard's
+    /// next path starts with them, so that a guard that keeps claiming its relays are
+    /// unreachable is still retired at [`STRIKE_LIMIT`].
+    carried: HashMap<Ed25519Pub, u32>,
 }
 
 impl PathBook {
     /// A book of these paths and guards (as the state holds them).
     pub(crate) fn new(paths: Vec<PathRecord>, guards: Vec<Snode>) -> Self {
-        Self { paths, guards }
+        Self {
+            paths,
+            guards,
+            carried: HashMap::new(),
+        }
     }
 
     pub(crate) fn paths(&self) -> &[PathRecord] {
@@ -149,11 +157,13 @@ impl PathBook {
     /// Adds newly built paths.
     pub(crate) fn add_paths(&mut self, paths: impl IntoIterator<Item = OnionPath>) -> Changes {
         let before = self.paths.len();
-        self.paths.extend(
-            paths
-                .into_iter()
-                .map(|path| PathRecord { path, failures: 0 }),
-        );
+        for path in paths {
+            let failures = self
+                .carried
+                .remove(&path.guard().ed25519)
+                .unwrap_or_default();
+            self.paths.push(PathRecord { path, failures });
+        }
         Changes {
             paths: before != self.paths.len(),
             ..Changes::default()
@@ -182,6 +192,22 @@ impl PathBook {
             }
             PathEvent::GuardUnreachable => hops[..1].to_vec(),
             PathEvent::Relays => hops[1..].to_vec(),
+            // A relay of the path cannot be reached: it takes a strike, and the path is given
+            // up at once (its guard stays, for a path of tested nodes), rather than sent
+            // into the same dead end again.
+            PathEvent::NodeNotFound { node, .. } if hops[1..].contains(node) => {
+                rec.failures += 1;
+                if rec.failures < STRIKE_LIMIT {
+                    let guard = hops[0];
+                    self.carried.insert(guard, rec.failures);
+                    self.paths.remove(index);
+                }
+                return Changes {
+                    strike: vec![*node],
+                    paths: true,
+                    guards: false,
+                };
+            }
             PathEvent::NodeNotFound { node, .. } if hops.contains(node) => vec![*node],
             // The path carried the request to its end: the destination alone is at fault,
             // if the message is true.
@@ -787,18 +813,44 @@ mod tests {
         );
         assert_eq!(c.strike, vec![node(3).ed25519]);
         assert!(!c.guards);
-        assert_eq!(b.paths()[0].failures, 1);
+        // The path is given up, its guard kept for a new one, which inherits the failure.
+        assert_eq!(b.paths().len(), 1);
         assert_eq!(b.guards().len(), 2);
+        assert_eq!(b.free_guards(), [node(1)]);
+        b.add_paths([OnionPath::new(vec![node(1), node(9), node(10)]).unwrap()]);
+        assert_eq!(b.paths()[1].failures, 1);
         // About the destination: it alone takes the strike; the path did its job.
         let c = b.record(
-            1,
+            0,
             &PathEvent::NodeNotFound {
                 node: node(8).ed25519,
                 dest: node(8).ed25519,
             },
         );
         assert_eq!(c.strike, vec![node(8).ed25519]);
-        assert_eq!(b.paths()[1].failures, 0);
+        assert_eq!(b.paths()[0].failures, 0);
+    }
+
+    #[test]
+    fn a_guard_that_keeps_blaming_its_relays_is_retired() {
+        let mut b = book();
+        for i in 0..STRIKE_LIMIT {
+            let relay = b.paths()[1].path.hops()[1].ed25519;
+            b.record(
+                1,
+                &PathEvent::NodeNotFound {
+                    node: relay,
+                    dest: node(8).ed25519,
+                },
+            );
+            b.retire_failed();
+            if i + 1 < STRIKE_LIMIT {
+                let j = 20 + u8::try_from(i).unwrap() * 2;
+                b.add_paths([OnionPath::new(vec![node(4), node(j), node(j + 1)]).unwrap()]);
+            }
+        }
+        assert_eq!(b.paths().len(), 1);
+        assert_eq!(b.guards(), [node(1)]);
     }
 
     #[test]
