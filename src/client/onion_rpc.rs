@@ -222,7 +222,21 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         while attempts < self.config.onion_attempts {
             attempts += 1;
             self.ensure_paths().await?;
-            let index = self.path_for(dest, &failed_guards)?;
+            let index = match self.path_for(dest, &failed_guards) {
+                Ok(i) => i,
+                // No path may carry a request to this node (it is every path's guard, or
+                // shares its /24): another destination may do.
+                Err(Error::Path(e)) => {
+                    return Err(Error::PathsFailed {
+                        method: method.to_owned(),
+                        node,
+                        attempts,
+                        last: format!("no path can reach it: {e}"),
+                        reached,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             let payload = storage::rpc_payload(method, params(self.network_now_ms()));
             let (index, outcome) = self.attempt(index, dest, &payload).await?;
             match outcome {
