@@ -1435,3 +1435,65 @@ async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
         [b"one".to_vec(), b"three".to_vec(), b"two".to_vec()]
     );
 }
+
+#[tokio::test]
+async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
+    // Issue 9: as the apps fall back to a bundled node list.
+    let net = Net::fake(1);
+    let dir = tempfile::tempdir().unwrap();
+    let known = |n: &Snode| crate::network::KnownNode {
+        public_ip: n.ip,
+        storage_port: n.port,
+        pubkey_ed25519: n.ed25519.to_hex(),
+    };
+    let mut cfg = network();
+    cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    // The first known node claims another node's key: its list does not name it there.
+    let mut liar = known(&net.0.nodes[0].snode);
+    liar.pubkey_ed25519 = net.0.nodes[1].snode.ed25519.to_hex();
+    cfg.known_nodes = vec![liar.clone()];
+    let mut c = Client::open(
+        cfg.clone(),
+        dir.path(),
+        net.clone(),
+        FixedClock::from_ms(NOW),
+        TestRng(1),
+    )
+    .unwrap();
+    let err = c.pool(false).await.unwrap_err();
+    assert!(matches!(err, Error::NoSeed { .. }), "{err:?}");
+
+    cfg.known_nodes = vec![liar, known(&net.0.nodes[2].snode)];
+    let mut c = Client::open(
+        cfg,
+        dir.path(),
+        net.clone(),
+        FixedClock::from_ms(NOW),
+        TestRng(2),
+    )
+    .unwrap();
+    assert_eq!(c.pool(false).await.unwrap().len(), usize::from(NODES));
+    assert!(net.log().contains(&Event::Direct {
+        node: net.0.nodes[2].snode.ed25519,
+        method: "oxend_request".into()
+    }));
+}
+
+#[tokio::test]
+async fn a_swarm_learned_from_a_node_expires() {
+    // Issue 9: cached swarms are asked again after SWARM_MAX_AGE.
+    let who = recipient().session_id();
+    let net = Net::fake(2);
+    net.0.world().seed_swarm_ids = false;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 1);
+    c.swarm_for(&who).await.unwrap();
+    assert_eq!(net.onion_events("get_swarm").len(), 1);
+    let max = u64::try_from(SWARM_MAX_AGE.as_millis()).unwrap();
+    let mut c = client(&net, dir.path(), NOW + max - 1, 2);
+    c.swarm_for(&who).await.unwrap();
+    assert_eq!(net.onion_events("get_swarm").len(), 1);
+    let mut c = client(&net, dir.path(), NOW + max, 3);
+    c.swarm_for(&who).await.unwrap();
+    assert_eq!(net.onion_events("get_swarm").len(), 2);
+}
