@@ -183,10 +183,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// for a plain-text body).
     ///
     /// Path failures are retried on other paths ([`Config::onion_attempts`] in all) and
-    /// counted per §7.7 by the [`PathBook`]: a plain-text "Next node not found" strikes the
-    /// hop it names when that hop is on the path, the destination when it names the
-    /// destination (then the request ends with [`Error::NodeUnreachable`]), and changes
-    /// nothing otherwise. A 406 resynchronises the network clock and retries once. Any
+    /// counted per §7.7 by the path book (`client::router`): a plain-text "Next node not
+    /// found" strikes the hop it names when that hop is on the path (and gives the path up),
+    /// the destination when it names the destination (then the request ends with
+    /// [`Error::NodeUnreachable`]), and changes nothing otherwise. A 406 resynchronises the network clock and retries once. Any
     /// status the destination gives is returned as is, for the caller to judge (a 5xx also
     /// strikes the destination).
     ///

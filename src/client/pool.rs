@@ -292,6 +292,14 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     }
 
     pub(super) async fn ensure_pool(&mut self) -> Result<&SnodePool, Error> {
+        // A pool that lost most of its nodes (struck out) since it was loaded is fetched again
+        // (once per run) rather than routed through until it is empty.
+        if self.pool.as_ref().is_some_and(|p| p.len() < MIN_POOL_SIZE)
+            && !self.pool_fetched_now
+            && !self.refreshing
+        {
+            self.pool = None;
+        }
         self.pool(false).await
     }
 
