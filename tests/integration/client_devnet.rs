@@ -385,3 +385,42 @@ async fn a_restarted_devnet_is_used_without_a_refresh() {
     }
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_running_client_heals_from_the_shared_state() {
+    // Issue 9 ("a running `receive --follow` never heals"): a client started before the
+    // devnet was restarted fails, then, after another process wrote the new network's pool to
+    // the shared state, `reload` lets it work again (as `receive --follow` does after a
+    // failure) instead of backing off forever.
+    let state = tempfile::tempdir().unwrap();
+    let bob = identity(2);
+    let (old, _old_dir) = devnet(10, 5).await;
+    let t = Counting::new();
+    let mut follower = client(&old, state.path(), &t);
+    bounded(follower.retrieve(&bob, Namespace::DEFAULT, None))
+        .await
+        .unwrap();
+    old.shutdown().await;
+
+    let (net, _dir) = devnet(10, 5).await;
+    assert!(
+        bounded(follower.retrieve(&bob, Namespace::DEFAULT, None))
+            .await
+            .is_err()
+    );
+    // Another process, with the new network file, sends bob a message.
+    let mut sender = client(&net, state.path(), &Counting::new());
+    let now = sender.network_now_ms();
+    let sent = bounded(sender.store(&bob.session_id(), &b64(b"hello"), TEN_MIN, now))
+        .await
+        .unwrap();
+    drop(sender);
+
+    follower.reload();
+    let got = bounded(follower.retrieve(&bob, Namespace::DEFAULT, None))
+        .await
+        .unwrap();
+    assert_eq!(got.messages.len(), 1);
+    assert_eq!(got.messages[0].hash, sent.hash);
+    net.shutdown().await;
+}
