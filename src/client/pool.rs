@@ -272,13 +272,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             else {
                 continue;
             };
-            if reply.status != 200 {
-                continue;
-            }
-            let Ok(v) = serde_json::from_slice::<Value>(&reply.body) else {
-                continue;
-            };
-            if let Ok(pool) = storage::parse_node_list(&v)
+            if let Ok(pool) = storage::parse_node_reply(&reply)
                 && lists_itself(&pool, k)
             {
                 return Ok(pool);

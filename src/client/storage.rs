@@ -172,6 +172,15 @@ pub(crate) fn parse_seed_reply(reply: &crate::transport::Reply) -> Result<SnodeP
     parse_node_list(&v)
 }
 
+/// A node's direct HTTP answer to [`oxend_node_list_request`].
+pub(crate) fn parse_node_reply(reply: &crate::transport::Reply) -> Result<SnodePool, String> {
+    if reply.status != 200 {
+        return Err(format!("HTTP status {}", reply.status));
+    }
+    let v: Value = serde_json::from_slice(&reply.body).map_err(|e| format!("not JSON: {e}"))?;
+    parse_node_list(&v)
+}
+
 /// A `get_swarm` answer (or a 421's body).
 pub(crate) fn parse_swarm(v: &Value) -> Result<Swarm, String> {
     Swarm::from_get_swarm(v).map_err(|e| e.to_string())
