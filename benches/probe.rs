@@ -73,6 +73,7 @@ fn bench(c: &mut Criterion) {
         name: "bench".into(),
         subnet_diversity: true,
         seeds: Vec::new(),
+        known_nodes: Vec::new(),
     };
     let options = Options::default();
     let mut group = c.benchmark_group("probe");

@@ -265,6 +265,7 @@ impl Devnet {
                 url: format!("https://{}{JSON_RPC_PATH}", self.seed.addr),
                 pin: Some(self.seed.cert_sha256),
             }],
+            known_nodes: Vec::new(),
         }
     }
 

@@ -16,6 +16,15 @@
 //! A seed without `cert_sha256` must use plain `http` (the testnet seed does). Everything else
 //! about a network (the node pool, swarms, paths) is learned from the seeds, on the same code
 //! path for every network.
+//!
+//! A network may also list known service nodes (`[[node]]` with `public_ip`, `storage_port`
+//! and `pubkey_ed25519`), asked for the node list when every seed fails, as the Session apps
+//! fall back to a bundled list. Mainnet bundles libsession's; testnet and devnet have none
+//! unless their file lists some.
+//!
+//! What the client caches about a network (pool, swarms, paths) belongs to its
+//! [`Network::fingerprint`]: seeds, pins and known nodes, not the name, so that a devnet
+//! restarted under the same name with new seeds starts afresh.
 
 use std::fmt;
 
@@ -47,6 +56,28 @@ pub struct Network {
     /// The seed nodes.
     #[serde(rename = "seed", default)]
     pub seeds: Vec<SeedNode>,
+    /// Known service nodes, asked for the node list when every seed fails.
+    #[serde(rename = "node", default, skip_serializing_if = "Vec::is_empty")]
+    pub known_nodes: Vec<KnownNode>,
+}
+
+/// A service node known in advance (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownNode {
+    /// Its IPv4 address.
+    pub public_ip: std::net::Ipv4Addr,
+    /// Its storage server's HTTPS port.
+    pub storage_port: u16,
+    /// Its Ed25519 key, 64 hex characters: the node list it gives must contain it at this
+    /// address.
+    pub pubkey_ed25519: String,
+}
+
+impl KnownNode {
+    /// The Ed25519 key, when it is valid hex.
+    pub fn ed25519(&self) -> Option<crate::identity::Ed25519Pub> {
+        self.pubkey_ed25519.parse().ok()
+    }
 }
 
 fn default_true() -> bool {
@@ -71,9 +102,43 @@ impl Network {
             url: format!("https://seed{n}.getsession.org:4443/json_rpc"),
             pin: Some(fingerprint(fp)),
         };
+        // libsession-util `include/session/network/network_opt.hpp` (`netid::mainnet`, the
+        // nodes it bootstraps from; protocol.md §5.2): key, address, HTTPS storage port.
+        let node = |key: &str, ip: [u8; 4], port: u16| KnownNode {
+            public_ip: ip.into(),
+            storage_port: port,
+            pubkey_ed25519: key.to_owned(),
+        };
         Self {
             name: "mainnet".to_owned(),
             subnet_diversity: true,
+            known_nodes: vec![
+                node(
+                    "1f000f09a7b07828dcb72af7cd16857050c10c02bd58afb0e38111fb6cda1fef",
+                    [95, 216, 33, 113],
+                    22100,
+                ),
+                node(
+                    "1f101f0acee4db6f31aaa8b4df134e85ca8a4878efaef7f971e88ab144c1a7ce",
+                    [37, 27, 236, 229],
+                    22101,
+                ),
+                node(
+                    "1f202f00f4d2d4acc01e20773999a291cf3e3136c325474d159814e06199919f",
+                    [172, 96, 140, 124],
+                    22102,
+                ),
+                node(
+                    "1f303f1d7523c46fa5398826740d13282d26b5de90fbae5749442f66afb6d78b",
+                    [208, 73, 207, 54],
+                    22103,
+                ),
+                node(
+                    "1f604f1c858a121a681d8f9b470ef72e6946ee1b9c5ad15a35e16b50c28db7b0",
+                    [104, 194, 8, 115],
+                    22104,
+                ),
+            ],
             seeds: vec![
                 seed(
                     1,
@@ -96,6 +161,7 @@ impl Network {
         Self {
             name: "testnet".to_owned(),
             subnet_diversity: true,
+            known_nodes: Vec::new(),
             seeds: vec![SeedNode {
                 url: "http://seed2.getsession.org:38157/json_rpc".to_owned(),
                 pin: None,
@@ -110,6 +176,30 @@ impl Network {
             "testnet" => Some(Self::testnet()),
             _ => None,
         }
+    }
+
+    /// What identifies the network for the client's cache: a hash of its seeds (URL and pin)
+    /// and known nodes, as an i64 (the state's `meta` values are integers). The name is left
+    /// out on purpose: a devnet restarted under the same name is another network.
+    pub fn fingerprint(&self) -> i64 {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for s in &self.seeds {
+            h.update(b"seed\0");
+            h.update(s.url.as_bytes());
+            h.update([0]);
+            h.update(s.pin.unwrap_or([0; 32]));
+        }
+        for n in &self.known_nodes {
+            h.update(b"node\0");
+            h.update(n.public_ip.octets());
+            h.update(n.storage_port.to_be_bytes());
+            h.update(n.pubkey_ed25519.to_ascii_lowercase().as_bytes());
+        }
+        let d = h.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&d[..8]);
+        i64::from_be_bytes(first)
     }
 
     /// Parses a network file.
@@ -139,6 +229,11 @@ impl Network {
         }
         if self.seeds.is_empty() {
             return Err(ConfigError::NoSeeds);
+        }
+        for n in &self.known_nodes {
+            if n.ed25519().is_none() {
+                return Err(ConfigError::NodeKey(n.pubkey_ed25519.clone()));
+            }
         }
         for s in &self.seeds {
             let https = s.url.starts_with("https://");
@@ -175,6 +270,9 @@ pub enum ConfigError {
     /// A seed URL that is not http or https.
     #[error("seed URL '{0}' is not an http or https URL")]
     SeedUrl(String),
+    /// A known node whose `pubkey_ed25519` is not 64 hex characters.
+    #[error("node key '{0}' is not 64 hex characters")]
+    NodeKey(String),
     /// An HTTPS seed without a certificate pin.
     #[error("seed '{0}' uses https but has no cert_sha256 pin")]
     NoPin(String),
@@ -218,6 +316,40 @@ mod tests {
         assert_eq!(
             hex::encode(Network::mainnet().seeds[0].pin.unwrap()),
             "36ea0b253537988551ee856e4fd20d55011e9c8b27eaa2f34b8f32a0bdf04f2d"
+        );
+    }
+
+    #[test]
+    fn fingerprint_follows_seeds_pins_and_nodes_not_the_name() {
+        let text = "name = \"dev\"\n[[seed]]\nurl = \"http://127.0.0.1:1/json_rpc\"\n";
+        let a = Network::from_toml(text).unwrap();
+        let mut renamed = a.clone();
+        renamed.name = "other".into();
+        assert_eq!(a.fingerprint(), renamed.fingerprint());
+        let mut moved = a.clone();
+        moved.seeds[0].url = "http://127.0.0.1:2/json_rpc".into();
+        assert_ne!(a.fingerprint(), moved.fingerprint());
+        let mut repinned = Network::mainnet();
+        repinned.seeds[0].pin = Some([1; 32]);
+        assert_ne!(Network::mainnet().fingerprint(), repinned.fingerprint());
+        let mut more = a.clone();
+        more.known_nodes = Network::mainnet().known_nodes;
+        assert_ne!(a.fingerprint(), more.fingerprint());
+        assert_eq!(
+            Network::mainnet().fingerprint(),
+            Network::mainnet().fingerprint()
+        );
+    }
+
+    #[test]
+    fn known_nodes_parse_and_mainnet_bundles_some() {
+        assert_eq!(Network::mainnet().known_nodes.len(), 5);
+        assert!(Network::testnet().known_nodes.is_empty());
+        let text = "name = \"x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/json_rpc\"\n\
+                    [[node]]\npublic_ip = \"127.0.0.1\"\nstorage_port = 2\npubkey_ed25519 = \"zz\"\n";
+        assert_eq!(
+            Network::from_toml(text),
+            Err(ConfigError::NodeKey("zz".into()))
         );
     }
 

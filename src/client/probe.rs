@@ -436,7 +436,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// [`Error::NoSeed`] when no seed gave a usable list, [`Error::SeedPin`] when the only
     /// answering seed failed its pin.
     pub async fn fetch_listed_nodes(&mut self) -> Result<SnodePool, Error> {
-        self.fetch_pool().await
+        self.fetch_bootstrap().await
     }
 
     /// Probes `nodes` (see the module docs), at most [`Options::concurrency`] at once, and

@@ -971,6 +971,112 @@ impl State {
     }
 }
 
+/// What the client learned about a network, kept apart from what the user received: the
+/// part [`State::discard_network_cache`] forgets. (Methods added by the client for issue 9;
+/// they use the existing tables and the `meta` key/value table.)
+impl State {
+    /// The fingerprint of the network (its seeds, pins and known nodes) that the cached pool,
+    /// swarms, guards, paths and strikes were learned from (`meta` key `network_fingerprint`).
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn network_fingerprint(&self) -> Result<Option<i64>, StateError> {
+        self.meta("network_fingerprint")
+    }
+
+    /// Forgets everything learned from the network — the pool, swarms, guards, paths, strikes
+    /// and clock offset — and records `fingerprint` as the network it now belongs to, in one
+    /// transaction. Receive cursors and the seen set stay (they belong to the account).
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; then nothing changed.
+    pub fn discard_network_cache(&mut self, fingerprint: i64) -> Result<(), StateError> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "discarding the network cache"))?;
+        let res = tx.execute_batch(
+            "DELETE FROM pool_node; DELETE FROM swarm; DELETE FROM guard; DELETE FROM path;
+             DELETE FROM strike;
+             DELETE FROM meta WHERE key IN ('pool_fetched_ms', 'clock_offset_ms');",
+        );
+        let res = res.and_then(|()| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('network_fingerprint', ?1)
+                 ON CONFLICT DO UPDATE SET value = excluded.value",
+                [fingerprint],
+            )
+        });
+        res.and_then(|_| tx.commit())
+            .map_err(sql_err(&self.db, "discarding the network cache"))
+    }
+
+    /// Records a message from swarm member `node` as delivered when the seen set's hash (the
+    /// one computed from the data) and the member's name for it (its cursor) differ: the seen
+    /// set and the member's cursor, in one transaction. Call it only after the message was
+    /// written out.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; nothing is recorded then.
+    pub fn mark_delivered_as(
+        &mut self,
+        account: &SessionId,
+        namespace: Namespace,
+        node: &Ed25519Pub,
+        hash: &str,
+        node_hash: &str,
+        expires_ms: u64,
+    ) -> Result<(), StateError> {
+        if hash == node_hash {
+            return self.mark_delivered_from(account, namespace, node, hash, expires_ms);
+        }
+        let account = account.to_string();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(sql_err(&self.db, "recording a delivered message"))?;
+        let res = tx
+            .execute(
+                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
+                params![account, namespace.0, hash, ms_to_sql(expires_ms)],
+            )
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT INTO node_cursor (account, namespace, node, last_hash)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
+                    params![account, namespace.0, node.to_hex(), node_hash],
+                )
+            });
+        res.and_then(|_| tx.commit())
+            .map_err(sql_err(&self.db, "recording a delivered message"))
+    }
+
+    /// Moves swarm member `node`'s receive cursor to `node_hash` without delivering anything
+    /// (past messages that were dropped as implausible).
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn skip_to(
+        &mut self,
+        account: &SessionId,
+        namespace: Namespace,
+        node: &Ed25519Pub,
+        node_hash: &str,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO node_cursor (account, namespace, node, last_hash)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
+                params![account.to_string(), namespace.0, node.to_hex(), node_hash],
+            )
+            .map(|_| ())
+            .map_err(self.sql("moving a receive cursor"))
+    }
+}
+
 /// The exclusive right to receive for one account; see [`State::lock_receive`].
 #[derive(Debug)]
 pub struct ReceiveLock {

@@ -20,7 +20,7 @@ use crate::transport::Reply;
 
 /// A deterministic generator (splitmix64). Not secure; tests only.
 #[derive(Clone, Debug)]
-struct TestRng(u64);
+pub(super) struct TestRng(pub(super) u64);
 
 impl RngCore for TestRng {
     fn next_u32(&mut self) -> u32 {
@@ -92,6 +92,16 @@ struct World {
     down: HashSet<Ed25519Pub>,
     /// Every store and retrieve answers 421 naming another swarm.
     liar: bool,
+    /// Every store and retrieve answers 421 naming nodes outside the pool.
+    forged_421: bool,
+    /// The guard answers every onion request with a forged "Next node not found" about it.
+    forge_not_found: Option<Ed25519Pub>,
+    /// These members answer a store with another hash (and store nothing).
+    bad_hash: HashSet<Ed25519Pub>,
+    /// These members serve every message under a made-up hash, from the start.
+    renamers: HashSet<Ed25519Pub>,
+    /// Every node's port is moved by this much (a restarted network).
+    port_shift: u16,
     log: Vec<Event>,
     rng: TestRng,
 }
@@ -167,6 +177,11 @@ impl Net {
                 seed_swarm_ids: true,
                 down: HashSet::new(),
                 liar: false,
+                forged_421: false,
+                forge_not_found: None,
+                bad_hash: HashSet::new(),
+                renamers: HashSet::new(),
+                port_shift: 0,
                 log: Vec::new(),
                 rng,
             }),
@@ -202,6 +217,33 @@ impl Net {
         })
     }
 
+    /// The `result` of a node list: every node (moved ones at their new address).
+    fn node_list(&self) -> Value {
+        let (with_ids, shift) = {
+            let w = self.world();
+            (w.seed_swarm_ids, w.port_shift)
+        };
+        let states: Vec<Value> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut v = json!({
+                    "public_ip": n.snode.ip.to_string(),
+                    "storage_port": n.snode.port + shift,
+                    "pubkey_ed25519": n.snode.ed25519.to_hex(),
+                    "pubkey_x25519": n.snode.x25519.to_hex(),
+                    "requested_unlock_height": 0,
+                    "storage_server_version": [2, 11, 0],
+                });
+                if with_ids {
+                    v["swarm_id"] = json!(n.snode.swarm_id);
+                }
+                v
+            })
+            .collect();
+        json!({"height": 100, "service_node_states": states})
+    }
+
     fn handle(&self, target: &Target, body: &[u8]) -> Result<Reply, TransportError> {
         match target {
             Target::Seed(s) => {
@@ -211,36 +253,17 @@ impl Net {
                         reason: "refused".into(),
                     });
                 }
-                let with_ids = self.world().seed_swarm_ids;
-                let states: Vec<Value> = self
-                    .nodes
-                    .iter()
-                    .map(|n| {
-                        let mut v = json!({
-                            "public_ip": n.snode.ip.to_string(),
-                            "storage_port": n.snode.port,
-                            "pubkey_ed25519": n.snode.ed25519.to_hex(),
-                            "pubkey_x25519": n.snode.x25519.to_hex(),
-                            "requested_unlock_height": 0,
-                            "storage_server_version": [2, 11, 0],
-                        });
-                        if with_ids {
-                            v["swarm_id"] = json!(n.snode.swarm_id);
-                        }
-                        v
-                    })
-                    .collect();
                 Ok(json_reply(
                     200,
-                    &json!({"jsonrpc": "2.0", "id": 0,
-                            "result": {"height": 100, "service_node_states": states}}),
+                    &json!({"jsonrpc": "2.0", "id": 0, "result": self.node_list()}),
                 ))
             }
             Target::Node { addr, path } => {
+                let shift = self.world().port_shift;
                 let Some(node) = self
                     .nodes
                     .iter()
-                    .find(|n| n.snode.ip == *addr.ip() && n.snode.port == addr.port())
+                    .find(|n| n.snode.ip == *addr.ip() && n.snode.port + shift == addr.port())
                 else {
                     return Err(TransportError::Connect {
                         reason: "refused".into(),
@@ -270,6 +293,14 @@ impl Net {
 
     /// A relay passes the request on in-process; the destination answers it.
     fn onion(&self, guard: &FakeNode, body: &[u8]) -> Reply {
+        let forged = self.world().forge_not_found;
+        if let Some(k) = forged {
+            self.world().log.push(Event::PathError { status: 502 });
+            return json_reply(
+                502,
+                &Value::String(format!("Next node not found: {}", k.to_hex())),
+            );
+        }
         let mut relays = Vec::new();
         let mut cur = guard;
         let mut layer = body.to_vec();
@@ -285,6 +316,16 @@ impl Net {
                     relays.push(cur.snode.ed25519);
                     let next = self.by_ed(&r.destination);
                     let unknown = self.world().unknown.contains(&r.destination);
+                    if self.world().down.contains(&r.destination) {
+                        self.world().log.push(Event::PathError { status: 502 });
+                        return json_reply(
+                            502,
+                            &Value::String(format!(
+                                "Next node is currently unreachable: {}",
+                                r.destination.to_hex()
+                            )),
+                        );
+                    }
                     match next {
                         Some(n) if !unknown => {
                             cur = n;
@@ -342,6 +383,10 @@ impl Net {
                 json!({"version": [2, 11, 0], "timestamp": t, "t": t, "hf": [19, 3]}),
             ),
             "get_swarm" => (200, self.swarm_json(&pubkey(), t)),
+            "oxend_request" => (
+                200,
+                json!({"result": self.node_list(), "t": t, "hf": [19, 3]}),
+            ),
             "store" | "retrieve" if self.world().liar => {
                 // Name the swarm of some other key, never ours.
                 let mut other = pubkey().x25519();
@@ -352,6 +397,22 @@ impl Net {
                         return (421, self.swarm_json(&o, t));
                     }
                 }
+            }
+            "store" | "retrieve" if self.world().forged_421 => {
+                // Strangers, and a pool node under another X25519 key.
+                let mut rng = TestRng(9);
+                let mut stranger = || {
+                    let mut k = [0u8; 32];
+                    rng.fill_bytes(&mut k);
+                    json!({"pubkey_ed25519": hex::encode(k), "pubkey_x25519": hex::encode(k),
+                           "ip": "127.9.9.9", "port": "9", "port_https": 9})
+                };
+                let mut rekeyed = self.nodes[0].snode.to_swarm_entry();
+                rekeyed["pubkey_x25519"] = json!(hex::encode([0xee; 32]));
+                (
+                    421,
+                    json!({"snodes": [stranger(), stranger(), rekeyed], "swarm": "ff", "t": t}),
+                )
             }
             "store" => {
                 let pk = pubkey();
@@ -371,6 +432,14 @@ impl Net {
                     .decode(p["data"].as_str().unwrap())
                     .unwrap();
                 let hash = message_hash(&pk, ns, &data);
+                if self.world().bad_hash.contains(&node.snode.ed25519) {
+                    let fake = "0".repeat(43);
+                    return (
+                        200,
+                        json!({"hash": fake, "swarm": {node.snode.ed25519.to_hex(): {"hash": fake}},
+                               "t": t, "hf": [19, 3]}),
+                    );
+                }
                 let mut w = self.world();
                 let list = w.messages.entry((pk.to_string(), ns)).or_default();
                 let already = list.iter().any(|m| m["hash"] == hash);
@@ -433,6 +502,20 @@ impl Net {
                     .get(&(pk.to_string(), ns))
                     .cloned()
                     .unwrap_or_default();
+                if w.renamers.contains(&node.snode.ed25519) {
+                    let renamed: Vec<Value> = all
+                        .iter()
+                        .map(|m| {
+                            let mut m = m.clone();
+                            m["hash"] = json!(format!("renamed{}", w.log.len()));
+                            m
+                        })
+                        .collect();
+                    return (
+                        200,
+                        json!({"messages": renamed, "more": false, "t": t, "hf": [19, 3]}),
+                    );
+                }
                 let last = p["last_hash"].as_str().unwrap_or("");
                 let start = all
                     .iter()
@@ -481,6 +564,7 @@ fn network() -> Network {
             url: SEED_URL.into(),
             pin: None,
         }],
+        known_nodes: Vec::new(),
     }
 }
 
@@ -506,7 +590,7 @@ fn b64(data: &[u8]) -> String {
 }
 
 #[tokio::test]
-async fn pool_is_fetched_from_the_seed_once_and_reused() {
+async fn pool_is_bootstrapped_from_the_seed_once_then_refreshed_from_three_nodes() {
     let net = Net::fake(1);
     let dir = tempfile::tempdir().unwrap();
     let seeds = || net.count(|e| *e == Event::Seed);
@@ -524,14 +608,26 @@ async fn pool_is_fetched_from_the_seed_once_and_reused() {
     assert_eq!(pool.swarm_ids(), SWARMS);
     assert_eq!(seeds(), 1);
     assert_eq!(c.pool_fetched_ms(), Some(NOW));
-    // --refresh fetches.
+    // --refresh asks three pool nodes (through onion paths), not the seed (issue 9).
     c.pool(true).await.unwrap();
-    assert_eq!(seeds(), 2);
-    // After 2 h the cache is stale.
-    let mut c = client(&net, dir.path(), NOW + 3 * HOUR, 3);
-    c.pool(false).await.unwrap();
-    assert_eq!(seeds(), 3);
-    assert_eq!(c.pool_fetched_ms(), Some(NOW + 3 * HOUR));
+    assert_eq!(seeds(), 1);
+    let asked = net.onion_events("oxend_request");
+    assert_eq!(asked.len(), 3);
+    assert_eq!(
+        asked
+            .iter()
+            .map(|(_, d, _)| *d)
+            .collect::<HashSet<_>>()
+            .len(),
+        3
+    );
+    assert_eq!(c.pool_fetched_ms(), Some(NOW + HOUR));
+    // After 2 h the cache is stale: refreshed the same way.
+    let mut c = client(&net, dir.path(), NOW + 4 * HOUR, 3);
+    assert_eq!(c.pool(false).await.unwrap().len(), usize::from(NODES));
+    assert_eq!(seeds(), 1);
+    assert_eq!(net.onion_events("oxend_request").len(), 6);
+    assert_eq!(c.pool_fetched_ms(), Some(NOW + 4 * HOUR));
 }
 
 #[tokio::test]
@@ -699,22 +795,30 @@ async fn signed_retrieve_returns_messages_after_last_hash() {
     );
 }
 
-#[tokio::test]
-async fn wrong_swarm_answer_moves_to_the_new_swarm() {
-    let to = recipient().session_id();
-    let net = Net::fake(6);
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = client(&net, dir.path(), NOW, 8);
-    // A stale cached swarm: the members of another swarm.
-    let (right, _) = net.0.true_swarm(&to);
+/// The members of `net`'s swarm other than `right`, as `Snode`s.
+fn other_swarm(net: &Fake, right: u64) -> (u64, Vec<Snode>) {
     let wrong = *SWARMS.iter().find(|&&s| s != right).unwrap();
-    let stale: Vec<Snode> = net
+    let members = net
         .0
         .nodes
         .iter()
         .map(|n| n.snode.clone())
         .filter(|s| s.swarm_id == wrong)
         .collect();
+    (wrong, members)
+}
+
+#[tokio::test]
+async fn wrong_swarm_answer_moves_to_the_new_swarm() {
+    // Without swarm ids in the pool, the swarm in a 421 is used (checked against the pool).
+    let to = recipient().session_id();
+    let net = Net::fake(6);
+    net.0.world().seed_swarm_ids = false;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 8);
+    // A stale cached swarm: the members of another swarm.
+    let (right, _) = net.0.true_swarm(&to);
+    let (wrong, stale) = other_swarm(&net, right);
     c.pool(false).await.unwrap();
     c.state()
         .save_swarm(
@@ -740,6 +844,53 @@ async fn wrong_swarm_answer_moves_to_the_new_swarm() {
 }
 
 #[tokio::test]
+async fn with_swarm_ids_the_pools_swarm_wins_over_a_cached_one() {
+    // Issue 9: the swarm the pool implies is used; a stale or planted cache entry is not.
+    let to = recipient().session_id();
+    let net = Net::fake(6);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 8);
+    let (right, _) = net.0.true_swarm(&to);
+    let (wrong, stale) = other_swarm(&net, right);
+    c.pool(false).await.unwrap();
+    c.state()
+        .save_swarm(
+            &to,
+            &Swarm {
+                id: wrong,
+                members: stale,
+            },
+            NOW,
+        )
+        .unwrap();
+    c.store(&to, &b64(b"hello"), HOUR, NOW).await.unwrap();
+    let stores = net.onion_events("store");
+    assert_eq!(stores.len(), 1);
+    assert_eq!(stores[0].2, 200);
+}
+
+#[tokio::test]
+async fn a_forged_421_naming_strangers_is_not_believed() {
+    // Issue 9: a 421 whose members are not pool nodes (or carry other X25519 keys) is never
+    // saved as the account's swarm.
+    let to = recipient().session_id();
+    let net = Net::fake(6);
+    net.0.world().seed_swarm_ids = false;
+    net.0.world().forged_421 = true;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 8);
+    let err = c.store(&to, &b64(b"hello"), HOUR, NOW).await.unwrap_err();
+    assert!(matches!(err, Error::WrongSwarm { .. }), "{err:?}");
+    if let Some(cached) = c.state().swarm(&to).unwrap() {
+        let pool = c.pool(false).await.unwrap().clone();
+        for m in &cached.swarm.members {
+            assert_eq!(pool.get(&m.ed25519), Some(m));
+        }
+    }
+    assert!(!err.may_have_reached_swarm());
+}
+
+#[tokio::test]
 async fn clock_out_of_sync_is_fixed_once_and_retried() {
     let me = recipient();
     let net = Net::fake(7);
@@ -750,11 +901,13 @@ async fn clock_out_of_sync_is_fixed_once_and_retried() {
     // The network's clock is 5 minutes ahead of ours.
     let ahead = NOW + 5 * 60_000;
     net.0.world().time_ms = ahead;
+    let before = net.log().len();
     let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
     assert!(got.messages.is_empty());
     let methods: Vec<(String, u16)> = net
         .log()
         .into_iter()
+        .skip(before)
         .filter_map(|e| match e {
             Event::Onion { method, status, .. } => Some((method, status)),
             _ => None,
@@ -777,14 +930,14 @@ async fn clock_out_of_sync_is_fixed_once_and_retried() {
 }
 
 #[tokio::test]
-async fn node_not_found_drops_the_node_and_mends_the_path() {
+async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
     let net = Net::fake(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
     // Both middle hops have left the network.
-    let gone: Vec<Ed25519Pub> = paths.iter().map(|p| p.hops()[1].ed25519).collect();
-    net.0.world().unknown.extend(gone.iter().copied());
+    let gone_all: Vec<Ed25519Pub> = paths.iter().map(|p| p.hops()[1].ed25519).collect();
+    net.0.world().unknown.extend(gone_all.iter().copied());
     let in_paths: HashSet<Ed25519Pub> = paths
         .iter()
         .flat_map(|p| p.hops().iter().map(|h| h.ed25519))
@@ -796,29 +949,116 @@ async fn node_not_found_drops_the_node_and_mends_the_path() {
         .map(|n| n.snode.clone())
         .find(|s| !in_paths.contains(&s.ed25519))
         .unwrap();
-    let (status, body) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
-    assert_eq!(status, 200);
-    assert_eq!(body["version"], json!([2, 11, 0]));
-    assert!(net.count(|e| *e == Event::PathError { status: 502 }) >= 1);
-
-    let dropped: Vec<Ed25519Pub> = gone
-        .iter()
-        .copied()
-        .filter(|g| c.pool_ref().get(g).is_none())
-        .collect();
-    assert!(!dropped.is_empty());
-    let now_paths = c.paths().await.unwrap();
-    assert_eq!(now_paths.len(), 2);
-    let stored_pool = c.state().pool().unwrap().unwrap().nodes;
-    for g in &dropped {
-        assert!(now_paths.iter().all(|p| !p.contains(g)));
-        assert!(stored_pool.iter().all(|n| n.ed25519 != *g));
+    // One message is one strike, never an instant drop (issue 9): a gone hop is in the pool
+    // until its third strike, and out of every path after it.
+    let mut answered = false;
+    for _ in 0..10 {
+        let result = c.onion_rpc(&dest, "info", json!({})).await;
+        for g in &gone_all {
+            if c.pool_ref().get(g).is_some() {
+                assert!(c.state().strikes(g).unwrap() < STRIKE_LIMIT);
+            } else {
+                let paths = c.paths().await.unwrap();
+                assert!(paths.iter().all(|p| !p.contains(g)));
+            }
+        }
+        if let Ok((status, body)) = result {
+            assert_eq!(status, 200);
+            assert_eq!(body["version"], json!([2, 11, 0]));
+            answered = true;
+            break;
+        }
     }
-    // The guards are unchanged: only the failed hop was replaced.
-    let guards: Vec<_> = now_paths.iter().map(|p| p.guard().ed25519).collect();
-    let before: Vec<_> = paths.iter().map(|p| p.guard().ed25519).collect();
-    assert_eq!(guards, before);
-    assert_eq!(c.state().paths().unwrap().len(), 2);
+    assert!(answered);
+    assert!(net.count(|e| *e == Event::PathError { status: 502 }) >= 1);
+    // The paths in use now avoid the hops that could not be reached.
+    let now_paths = c.paths().await.unwrap();
+    assert!(
+        now_paths
+            .iter()
+            .any(|p| gone_all.iter().all(|g| !p.contains(g)))
+    );
+    assert_eq!(c.paths().await.unwrap().len(), 2);
+    // Nobody else was dropped: the exits are all still there.
+    for p in &paths {
+        assert!(c.pool_ref().get(&p.hops()[2].ed25519).is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_forged_not_found_about_a_stranger_changes_nothing() {
+    // Issue 9: a plaintext "Next node not found" about a node that is neither on the path nor
+    // the destination changes no pool, swarm, guard, path or strike.
+    let net = Net::fake(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 11);
+    let paths = c.paths().await.unwrap();
+    let in_paths: HashSet<Ed25519Pub> = paths
+        .iter()
+        .flat_map(|p| p.hops().iter().map(|h| h.ed25519))
+        .collect();
+    let mut others = net
+        .0
+        .nodes
+        .iter()
+        .map(|n| n.snode.clone())
+        .filter(|s| !in_paths.contains(&s.ed25519));
+    let dest = others.next().unwrap();
+    let stranger = others.next().unwrap().ed25519;
+    net.0.world().forge_not_found = Some(stranger);
+    let pool_before = c.state().pool().unwrap().unwrap().nodes;
+    let guards_before = c.state().guards().unwrap();
+    let paths_before = c.state().paths().unwrap();
+    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    assert!(matches!(err, Error::PathsFailed { .. }), "{err:?}");
+    assert_eq!(c.state().pool().unwrap().unwrap().nodes, pool_before);
+    assert_eq!(c.state().guards().unwrap(), guards_before);
+    assert_eq!(c.state().paths().unwrap(), paths_before);
+    assert_eq!(c.state().strikes(&stranger).unwrap(), 0);
+    assert!(c.pool_ref().get(&stranger).is_some());
+
+    // About a hop of the path: that hop alone takes one strike, and stays.
+    let hop = paths[0].hops()[2].ed25519;
+    net.0.world().forge_not_found = Some(hop);
+    let _ = c.onion_rpc(&dest, "info", json!({})).await;
+    let struck = c.state().strikes(&hop).unwrap();
+    assert!((1..STRIKE_LIMIT).contains(&struck), "{struck}");
+    assert!(c.pool_ref().get(&hop).is_some());
+    for h in paths.iter().flat_map(|p| p.hops()) {
+        if h.ed25519 != hop {
+            assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_destination_that_refuses_connections_is_not_called_gone() {
+    // Issue 9 ("wrong diagnosis"): unreachable is not "unknown to the network".
+    let net = Net::fake(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 11);
+    let paths = c.paths().await.unwrap();
+    let in_paths: HashSet<Ed25519Pub> = paths
+        .iter()
+        .flat_map(|p| p.hops().iter().map(|h| h.ed25519))
+        .collect();
+    let dest = net
+        .0
+        .nodes
+        .iter()
+        .map(|n| n.snode.clone())
+        .find(|s| !in_paths.contains(&s.ed25519))
+        .unwrap();
+    net.0.world().down.insert(dest.ed25519);
+    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    assert!(matches!(err, Error::NodeUnreachable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&short_key(&dest.ed25519)), "{text}");
+    assert!(text.contains("could not connect"), "{text}");
+    assert!(!text.contains("unknown"), "{text}");
+    // One strike, still in the pool.
+    assert_eq!(c.state().strikes(&dest.ed25519).unwrap(), 1);
+    assert!(c.pool_ref().get(&dest.ed25519).is_some());
 }
 
 #[tokio::test]
@@ -832,8 +1072,10 @@ async fn a_third_wrong_swarm_answer_gives_up() {
     assert!(matches!(err, Error::WrongSwarm { .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Transient);
     assert_eq!(net.onion_events("store").len(), 3);
-    // The second 421 refreshed the pool.
-    assert_eq!(net.count(|e| *e == Event::Seed), 2);
+    // The first 421 refreshed the pool (from three pool nodes): the pool's swarm ids decide,
+    // not the node (issue 9).
+    assert_eq!(net.count(|e| *e == Event::Seed), 1);
+    assert_eq!(net.onion_events("oxend_request").len(), 3);
 }
 
 #[tokio::test]
@@ -881,4 +1123,377 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
 #[test]
 fn nodes_are_named_by_short_key() {
     assert_eq!(short_key(&Ed25519Pub([0xab; 32])), "abababab…abab");
+}
+
+#[tokio::test]
+async fn a_store_under_another_hash_is_a_failure_and_goes_to_another_member() {
+    // Issue 9: the hash a member returns must be the one computed locally.
+    let to = recipient().session_id();
+    let net = Net::fake(3);
+    let (_, members) = net.0.true_swarm(&to);
+    // Fewer liars than members tried per store.
+    let liars: Vec<Ed25519Pub> = members.iter().map(|m| m.ed25519).take(2).collect();
+    net.0.world().bad_hash.extend(liars.iter().copied());
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let data = b"sealed";
+    let out = c.store(&to, &b64(data), HOUR, NOW).await.unwrap();
+    assert_eq!(out.hash, message_hash(&to, 0, data));
+    assert!(!liars.contains(&out.node));
+    assert_eq!(net.0.world().messages[&(to.to_string(), 0)].len(), 1);
+    // Every liar asked took a strike.
+    let asked: Vec<Ed25519Pub> = net
+        .onion_events("store")
+        .into_iter()
+        .map(|(_, d, _)| d)
+        .filter(|d| liars.contains(d))
+        .collect();
+    for l in &asked {
+        assert_eq!(c.state().strikes(l).unwrap(), 1);
+    }
+
+    // With only liars left, the send fails, naming one, and may not have been stored.
+    let net = Net::fake(3);
+    net.0
+        .world()
+        .bad_hash
+        .extend(members.iter().map(|m| m.ed25519));
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let err = c.store(&to, &b64(data), HOUR, NOW).await.unwrap_err();
+    assert!(matches!(err, Error::BadAnswer { .. }), "{err:?}");
+    assert!(err.to_string().contains("is not the data's"), "{err}");
+    assert!(err.may_have_reached_swarm());
+}
+
+#[tokio::test]
+async fn retrieve_names_messages_by_the_hash_of_their_data() {
+    // Issue 9 ("unconfirmed repeat"): a member that renames messages, or serves them again
+    // from the start, cannot make them look new.
+    let me = recipient();
+    let net = Net::fake(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 7);
+    let a = c
+        .store(&me.session_id(), &b64(b"first"), HOUR, NOW)
+        .await
+        .unwrap();
+    let (_, members) = net.0.true_swarm(&me.session_id());
+    net.0
+        .world()
+        .renamers
+        .extend(members.iter().map(|m| m.ed25519));
+    for _ in 0..3 {
+        let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
+        assert_eq!(got.messages.len(), 1);
+        assert_eq!(got.messages[0].hash, a.hash);
+        assert_ne!(got.messages[0].node_hash, a.hash);
+        assert_eq!(
+            got.last_node_hash.as_ref(),
+            Some(&got.messages[0].node_hash)
+        );
+    }
+}
+
+#[tokio::test]
+async fn messages_no_swarm_could_hold_are_dropped() {
+    let me = recipient();
+    let net = Net::fake(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 7);
+    c.store(&me.session_id(), &b64(b"now"), HOUR, NOW)
+        .await
+        .unwrap();
+    // A member plants one from a month ago and one from tomorrow.
+    for ts in [NOW - 30 * 24 * HOUR, NOW + 24 * HOUR] {
+        let data = format!("at {ts}");
+        let hash = message_hash(&me.session_id(), 0, data.as_bytes());
+        net.0
+            .world()
+            .messages
+            .get_mut(&(me.session_id().to_string(), 0))
+            .unwrap()
+            .push(
+                json!({"hash": hash, "timestamp": ts, "expiration": ts + HOUR,
+                          "data": b64(data.as_bytes())}),
+            );
+    }
+    let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
+    assert_eq!(got.messages.len(), 1);
+    assert_eq!(got.messages[0].decode_data().unwrap(), b"now");
+    assert_eq!(got.dropped, 2);
+    // The cursor can move past the dropped ones.
+    assert_ne!(
+        got.last_node_hash.as_ref(),
+        Some(&got.messages[0].node_hash)
+    );
+}
+
+#[tokio::test]
+async fn another_network_definition_discards_the_cache() {
+    // Issue 9: a devnet restarted under the same name (new seed) starts afresh.
+    let net = Net::fake(1);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut c = client(&net, dir.path(), NOW, 1);
+        c.paths().await.unwrap();
+        assert!(c.state().pool().unwrap().is_some());
+    }
+    // The same definition keeps it.
+    let mut c = client(&net, dir.path(), NOW, 2);
+    assert!(c.state().pool().unwrap().is_some());
+    assert_eq!(c.state().paths().unwrap().len(), 2);
+    drop(c);
+    let mut moved = network();
+    moved.seeds[0].url = "http://127.0.0.1:10/json_rpc".into();
+    let mut c = Client::open(
+        moved,
+        dir.path(),
+        net.clone(),
+        FixedClock::from_ms(NOW),
+        TestRng(3),
+    )
+    .unwrap();
+    assert!(c.state().pool().unwrap().is_none());
+    assert!(c.state().paths().unwrap().is_empty());
+    assert!(c.state().guards().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
+    // Issue 9: after the nodes move (a restarted devnet), the cached pool's guards all fail;
+    // the pool is refetched from the seed instead of failing with "no guard node answered".
+    let net = Net::fake(10);
+    let dir = tempfile::tempdir().unwrap();
+    client(&net, dir.path(), NOW, 13).paths().await.unwrap();
+    net.0.world().port_shift = 100;
+    let mut c = client(&net, dir.path(), NOW + 60_000, 14);
+    let dest = net.0.nodes[0].snode.clone();
+    let (status, _) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    assert_eq!(status, 200);
+    let paths = c.paths().await.unwrap();
+    assert_eq!(paths.len(), 2);
+    assert!(paths.iter().flat_map(|p| p.hops()).all(|h| h.port >= 30100));
+    assert_eq!(net.count(|e| *e == Event::Seed), 2);
+    // And a long-running client heals the same way after `reload`.
+    net.0.world().port_shift = 200;
+    let err = c
+        .onion_rpc(&paths[0].hops()[2].clone(), "info", json!({}))
+        .await;
+    assert!(err.is_err());
+    c.reload();
+    let dest = c.pool(false).await.unwrap().nodes()[0].clone();
+    let mut ok = false;
+    for _ in 0..3 {
+        if c.onion_rpc(&dest, "info", json!({})).await.is_ok() {
+            ok = true;
+            break;
+        }
+        c.reload();
+    }
+    assert!(ok);
+}
+
+#[tokio::test]
+async fn paths_are_built_only_through_nodes_that_answer() {
+    // Issue 9 ("half the network down"): new paths are tested; dead hops are avoided.
+    let net = Net::fake(12);
+    let dir = tempfile::tempdir().unwrap();
+    let down: HashSet<Ed25519Pub> = net
+        .0
+        .nodes
+        .iter()
+        .filter(|n| n.snode.swarm_id == SWARMS[0])
+        .map(|n| n.snode.ed25519)
+        .collect();
+    net.0.world().down.extend(down.iter().copied());
+    for seed in 0..4 {
+        let mut c = client(&net, dir.path(), NOW, 20 + seed);
+        let paths = c.new_paths().await.unwrap();
+        assert_eq!(paths.len(), 2);
+        for p in &paths {
+            assert!(p.hops().iter().all(|h| !down.contains(&h.ed25519)));
+        }
+    }
+    // Too few alive for two paths: one path through live nodes, not two through the dead.
+    let alive: Vec<Ed25519Pub> = net
+        .0
+        .nodes
+        .iter()
+        .map(|n| n.snode.ed25519)
+        .filter(|k| !down.contains(k))
+        .take(5)
+        .collect();
+    net.0.world().down.extend(
+        net.0
+            .nodes
+            .iter()
+            .map(|n| n.snode.ed25519)
+            .filter(|k| !alive.contains(k)),
+    );
+    let mut c = client(&net, dir.path(), NOW, 30);
+    let paths = c.new_paths().await.unwrap();
+    assert_eq!(paths.len(), 1);
+    assert!(paths[0].hops().iter().all(|h| alive.contains(&h.ed25519)));
+    // Too few for even one: an error that names what is missing.
+    net.0.world().down.extend(alive.iter().skip(2).copied());
+    let mut c = client(&net, dir.path(), NOW, 31);
+    let err = c.new_paths().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NoGuards { .. } | Error::DeadHops { .. } | Error::Path(_)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Transient);
+    assert!(!err.may_have_reached_swarm());
+    assert!(c.state().paths().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unreachable_seeds_cannot_have_reached_a_swarm() {
+    let net = Net::fake(1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = network();
+    cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    let mut c = Client::open(cfg, dir.path(), net, FixedClock::from_ms(NOW), TestRng(1)).unwrap();
+    let err = c
+        .store(&recipient().session_id(), &b64(b"x"), HOUR, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NoSeed { .. }), "{err:?}");
+    assert!(!err.may_have_reached_swarm());
+}
+
+/// What `sesh receive` does with one retrieve (src/bin/sesh/commands/receive.rs): deliver
+/// what is not seen, record it; returns the data delivered.
+async fn receive_once(c: &mut TestClient, me: &Identity) -> Vec<Vec<u8>> {
+    let account = me.session_id();
+    let ns = Namespace::DEFAULT;
+    let cursors = c.state().node_cursors(&account, ns).unwrap();
+    let got = c.retrieve_by_node(me, ns, &cursors).await.unwrap();
+    let mut out = Vec::new();
+    let last_kept = got.messages.last().map(|m| m.node_hash.clone());
+    for m in &got.messages {
+        if !c.state().is_seen(&account, ns, &m.hash).unwrap() {
+            out.push(m.decode_data().unwrap());
+        }
+        c.state()
+            .mark_delivered_as(
+                &account,
+                ns,
+                &got.node,
+                &m.hash,
+                &m.node_hash,
+                m.expiration_ms,
+            )
+            .unwrap();
+    }
+    if let Some(last) = &got.last_node_hash
+        && last_kept.as_ref() != Some(last)
+    {
+        c.state().skip_to(&account, ns, &got.node, last).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
+    // Issue 9 ("one unconfirmed repeat"): the seen set holds the hash computed from the data,
+    // so whichever member answers, at whatever position, and whatever it calls a message,
+    // each prints once.
+    let me = recipient();
+    let net = Net::fake(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 7);
+    for text in ["one", "two", "three"] {
+        c.store(&me.session_id(), &b64(text.as_bytes()), HOUR, NOW)
+            .await
+            .unwrap();
+    }
+    let (_, members) = net.0.true_swarm(&me.session_id());
+    let mut delivered = Vec::new();
+    for round in 0..12 {
+        // Members take turns renaming everything they hold.
+        {
+            let mut w = net.0.world();
+            w.renamers.clear();
+            w.renamers.extend(
+                members
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| (i + round) % 3 == 0)
+                    .map(|(_, m)| m.ed25519),
+            );
+        }
+        delivered.extend(receive_once(&mut c, &me).await);
+    }
+    delivered.sort();
+    assert_eq!(
+        delivered,
+        [b"one".to_vec(), b"three".to_vec(), b"two".to_vec()]
+    );
+}
+
+#[tokio::test]
+async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
+    // Issue 9: as the apps fall back to a bundled node list.
+    let net = Net::fake(1);
+    let dir = tempfile::tempdir().unwrap();
+    let known = |n: &Snode| crate::network::KnownNode {
+        public_ip: n.ip,
+        storage_port: n.port,
+        pubkey_ed25519: n.ed25519.to_hex(),
+    };
+    let mut cfg = network();
+    cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    // The first known node claims another node's key: its list does not name it there.
+    let mut liar = known(&net.0.nodes[0].snode);
+    liar.pubkey_ed25519 = net.0.nodes[1].snode.ed25519.to_hex();
+    cfg.known_nodes = vec![liar.clone()];
+    let mut c = Client::open(
+        cfg.clone(),
+        dir.path(),
+        net.clone(),
+        FixedClock::from_ms(NOW),
+        TestRng(1),
+    )
+    .unwrap();
+    let err = c.pool(false).await.unwrap_err();
+    assert!(matches!(err, Error::NoSeed { .. }), "{err:?}");
+
+    cfg.known_nodes = vec![liar, known(&net.0.nodes[2].snode)];
+    let mut c = Client::open(
+        cfg,
+        dir.path(),
+        net.clone(),
+        FixedClock::from_ms(NOW),
+        TestRng(2),
+    )
+    .unwrap();
+    assert_eq!(c.pool(false).await.unwrap().len(), usize::from(NODES));
+    assert!(net.log().contains(&Event::Direct {
+        node: net.0.nodes[2].snode.ed25519,
+        method: "oxend_request".into()
+    }));
+}
+
+#[tokio::test]
+async fn a_swarm_learned_from_a_node_expires() {
+    // Issue 9: cached swarms are asked again after SWARM_MAX_AGE.
+    let who = recipient().session_id();
+    let net = Net::fake(2);
+    net.0.world().seed_swarm_ids = false;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 1);
+    c.swarm_for(&who).await.unwrap();
+    assert_eq!(net.onion_events("get_swarm").len(), 1);
+    let max = u64::try_from(SWARM_MAX_AGE.as_millis()).unwrap();
+    let mut c = client(&net, dir.path(), NOW + max - 1, 2);
+    c.swarm_for(&who).await.unwrap();
+    assert_eq!(net.onion_events("get_swarm").len(), 1);
+    let mut c = client(&net, dir.path(), NOW + max, 3);
+    c.swarm_for(&who).await.unwrap();
+    assert_eq!(net.onion_events("get_swarm").len(), 2);
 }

@@ -371,6 +371,14 @@ fn same_subnet(n: &Snode, hops: &[Snode]) -> bool {
     hops.iter().any(|h| h.subnet24() == n.subnet24())
 }
 
+/// Whether `path` may carry a request to `dest`: it does not contain `dest` and, with subnet
+/// diversity, no hop shares a /24 with it (a subnet's operator would otherwise see both ends
+/// of the request, as libsession's `enforce_subnet_diversity` guards against).
+pub(crate) fn fits_destination(path: &OnionPath, dest: &Snode, policy: &PathPolicy) -> bool {
+    let clash = policy.subnet_diversity && same_subnet(dest, &path.hops);
+    !(clash || path.contains(&dest.ed25519))
+}
+
 /// Replaces the failed node `failed` in `paths[index]` with a random node of `pool`, keeping
 /// the rules: the new node is in no path, not in `exclude`, and (with subnet diversity) not
 /// in the /24 of any node of that path, the failed one included (session-desktop

@@ -319,7 +319,10 @@ async fn failed_hops_and_swarm_members_are_routed_around() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moved_swarm_is_followed_after_a_421() {
-    let (mut net, dir) = devnet(6, 3).await;
+    // Eight nodes, so that the clients keep their cached pool (MIN_POOL_SIZE): a smaller one is
+    // refetched by every run, and the swarm it implies is already the new one (issue 9: the
+    // pool's swarm ids decide, no swarm cache is consulted then).
+    let (mut net, dir) = devnet(8, 4).await;
     let d = dir.path();
     let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
     alice.send(&[&bob], "before");
@@ -622,5 +625,61 @@ async fn follow_stops_when_nobody_reads_its_output() {
         .expect("receive --follow stops once its reader is gone")
         .unwrap();
     assert!(status.success(), "{status:?}");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_half_the_network_down_paths_avoid_the_dead_and_sends_work() {
+    // Issue 9 ("half the network down"): one whole swarm dead, 5 of 10 nodes. Sends to the
+    // healthy swarm go through, and `sesh path new` builds paths only through nodes that
+    // answer (fewer paths when the live nodes cannot make two).
+    let (mut net, dir) = devnet(10, 5).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    alice.send(&[&bob], "before");
+    let bob_swarm: Vec<_> = {
+        let r = net.roster();
+        let sid: sesh::SessionId = bob.id.parse().unwrap();
+        r.members(r.swarm_of(&sid.to_bytes()).unwrap())
+            .into_iter()
+            .map(|n| n.ed25519)
+            .collect()
+    };
+    let dead: Vec<_> = net
+        .nodes()
+        .iter()
+        .map(|n| n.ed25519)
+        .filter(|k| !bob_swarm.contains(k))
+        .collect();
+    for k in &dead {
+        let idx = net.nodes().iter().position(|n| n.ed25519 == *k).unwrap();
+        net.kill(idx).await;
+    }
+    for i in 0..5 {
+        alice.send(&[&bob], &format!("during {i}"));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    cmd.args(["path", "new"])
+        .env("SESH_NETWORK", &alice.network)
+        .env("SESH_STATE_DIR", &alice.state)
+        .stdin(Stdio::null());
+    let out = run_bounded(cmd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paths = State::open(&alice.state_dir()).unwrap().paths().unwrap();
+    assert!(!paths.is_empty());
+    for p in &paths {
+        assert!(p.path.hops().iter().all(|h| !dead.contains(&h.ed25519)));
+    }
+    let got = bob.receive(&[]);
+    assert_eq!(
+        texts(&got),
+        [
+            "before", "during 0", "during 1", "during 2", "during 3", "during 4"
+        ]
+    );
     net.shutdown().await;
 }

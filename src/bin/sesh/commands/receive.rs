@@ -61,6 +61,9 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
                 }
                 // Following, a network failure is weathered: say so, wait longer, go on.
                 Err(e) if args.follow && e.kind() == ErrorKind::Transient => {
+                    // Heal: read the shared state again (another sesh may have refreshed the
+                    // pool), and let the next round refetch a pool that does not work.
+                    client.reload();
                     ctx.note(format_args!(
                         "warning: {}; trying again in {}",
                         e.message(),
@@ -167,6 +170,7 @@ async fn poll_once(
         .map_err(sesh::client::Error::State)?;
     let got = client.retrieve_by_node(identity, NS, &cursors).await?;
     let (mut delivered, mut failed) = (0u64, 0u64);
+    let last_kept = got.messages.last().map(|m| m.node_hash.clone());
     for m in got.messages {
         if budget.is_some_and(|b| delivered >= b) {
             return Ok((delivered, failed, true));
@@ -201,10 +205,28 @@ async fn poll_once(
                 }
             }
         }
-        // Written and flushed (or reported): now, and only now, it counts as delivered.
+        // Written and flushed (or reported): now, and only now, it counts as delivered. The
+        // seen set holds the hash computed from the data (a member cannot rename a message
+        // to have it printed twice); the member's cursor, its own name for it.
         client
             .state()
-            .mark_delivered_from(&account, NS, &got.node, &m.hash, m.expiration_ms)
+            .mark_delivered_as(
+                &account,
+                NS,
+                &got.node,
+                &m.hash,
+                &m.node_hash,
+                m.expiration_ms,
+            )
+            .map_err(sesh::client::Error::State)?;
+    }
+    // Messages dropped as implausible after the last one kept: move past them.
+    if let Some(last) = &got.last_node_hash
+        && last_kept.as_ref() != Some(last)
+    {
+        client
+            .state()
+            .skip_to(&account, NS, &got.node, last)
             .map_err(sesh::client::Error::State)?;
     }
     Ok((delivered, failed, got.more))

@@ -143,7 +143,7 @@ impl SendError {
         match self {
             Self::Seal(e) => Report::from(e).context(what),
             Self::Store { error, hash } => {
-                let maybe_stored = may_have_reached_swarm(&error);
+                let maybe_stored = error.may_have_reached_swarm();
                 let r = Report::from(error).context(what);
                 if maybe_stored {
                     r.with_hint(Some(format!(
@@ -155,47 +155,5 @@ impl SendError {
                 }
             }
         }
-    }
-}
-
-/// Whether a failed store may have reached a swarm member (and been stored). Errors raised
-/// before any request left this machine (no seed, a seed's pin, no paths or guards, the
-/// state database, an invalid request, an onion request that could not be built) cannot
-/// have; anything else (a timeout, a failed path, a node's answer) may have.
-fn may_have_reached_swarm(e: &sesh::client::Error) -> bool {
-    use sesh::client::Error as E;
-    !matches!(
-        e,
-        E::NoSeed { .. }
-            | E::SeedPin(_)
-            | E::Path(_)
-            | E::NoGuards { .. }
-            | E::State(_)
-            | E::InvalidInput(_)
-            | E::Onion { .. }
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_request_that_left_the_machine_may_have_been_stored() {
-        use sesh::client::Error as E;
-        let no_seed = E::NoSeed {
-            network: "devnet".into(),
-            tried: 1,
-            last: "refused".into(),
-        };
-        assert!(!may_have_reached_swarm(&no_seed));
-        assert!(!may_have_reached_swarm(&E::NoGuards { tested: 3 }));
-        let failed = E::PathsFailed {
-            method: "store".into(),
-            node: "1f000f09…1fef".into(),
-            attempts: 3,
-            last: "timed out".into(),
-        };
-        assert!(may_have_reached_swarm(&failed));
     }
 }
