@@ -69,9 +69,8 @@ use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Identity, keyfile};
 use crate::store;
 
-/// The largest request body the node reads: 10 MiB, as the storage server
-/// (`MAX_REQUEST_BODY_SIZE`, protocol.md §4.1). Larger requests get 413.
-pub const MAX_REQUEST_BODY_SIZE: usize = 10 * 1024 * 1024;
+/// The largest request body the node reads (protocol.md §4.1); larger requests get 413.
+pub use crate::rpc::limits::MAX_REQUEST_BODY as MAX_REQUEST_BODY_SIZE;
 
 /// The `Server:` header of every response (clients do not check it, §15.6).
 pub const SERVER_HEADER: &str = concat!("sesh-node/", env!("CARGO_PKG_VERSION"));

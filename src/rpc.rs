@@ -5,6 +5,8 @@
 //! builds the signed fields of authenticated requests. No I/O happens here.
 
 pub mod auth;
+pub mod limits;
+pub mod status;
 
 use std::fmt;
 
@@ -12,9 +14,7 @@ use base64::Engine as _;
 use blake2::Digest as _;
 use blake2::digest::consts::U32;
 
-/// The most `data` a `store` accepts, in raw bytes (102 400 in base64); session-storage-server
-/// `store::MAX_MESSAGE_BODY` (§4.3).
-pub const MAX_DATA_LEN: usize = 76_800;
+pub use limits::MAX_DATA_LEN;
 
 /// A storage namespace: one of the separate mailboxes of an account (§4.4).
 ///

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
-/// The largest response body read from another node: a full retrieve (7.8 MB, §4.3), base64'd
-/// and wrapped in onion layers, with room to spare.
-pub const MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
+/// The largest response body read from another node (see
+/// [`crate::rpc::limits::MAX_REPLY_LEN`]).
+pub use crate::rpc::limits::MAX_REPLY_LEN as MAX_RESPONSE_BODY;
 
 /// Why a request to another node failed.
 #[derive(Debug, thiserror::Error)]

@@ -24,24 +24,10 @@ pub use crate::rpc::auth::{ExpireMode, Namespaces};
 /// A user's storage key: a prefix byte (05, 03, …) and 32 key bytes.
 pub type Pubkey = [u8; 33];
 
-/// Largest `data` of a store, in raw bytes (76 800, as base64 102 400 characters).
-pub const MAX_DATA: usize = 76_800;
-/// Most subrequests in one batch or sequence.
-pub const MAX_SUBREQUESTS: usize = 20;
-/// Shortest TTL, ms.
-pub const MIN_TTL_MS: u64 = 10_000;
-/// Longest TTL in public namespaces (14 days), ms.
-pub const MAX_TTL_PUBLIC_MS: u64 = 14 * 24 * 3600 * 1000;
-/// Longest TTL in private namespaces (30 days), ms.
-pub const MAX_TTL_PRIVATE_MS: u64 = 30 * 24 * 3600 * 1000;
-/// How far a signed timestamp may be from the node's clock, ms (±60 s).
-pub const SIGNATURE_WINDOW_MS: u64 = 60_000;
-/// The same for copies forwarded by another swarm member (±70 s).
-pub const FORWARDED_WINDOW_MS: u64 = 70_000;
-/// How far in the future a store timestamp may be, ms.
-pub const STORE_FUTURE_MS: u64 = 10_000;
-/// `max_size` budget that negative values divide (`-k` → `RETRIEVE_MAX_SIZE / k`).
-pub const RETRIEVE_MAX_SIZE: i64 = 7_800_000;
+use crate::rpc::limits::{
+    FORWARDED_WINDOW_MS, MAX_DATA_B64_LEN, MAX_DATA_LEN as MAX_DATA, MAX_SUBREQUESTS,
+    RETRIEVE_DEFAULT_SIZE_DIVISOR, RETRIEVE_MAX_SIZE, SIGNATURE_WINDOW_MS,
+};
 
 /// A refused request: the HTTP status and the plain-text body a storage server sends.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -415,7 +401,7 @@ fn parse_store(p: &Params<'_>) -> Result<Request, RpcError> {
         (None, None) => return Err(RpcError::parse("Required field 'ttl' or 'expiry' missing")),
     };
     let data_b64 = p.required(p.string("data")?, "data")?;
-    if data_b64.len() > MAX_DATA.div_ceil(3) * 4 {
+    if data_b64.len() > MAX_DATA_B64_LEN {
         return Err(RpcError::new(
             413,
             format!("Message body exceeds maximum allowed length of {MAX_DATA}"),
@@ -472,7 +458,7 @@ fn parse_retrieve(p: &Params<'_>) -> Result<Request, RpcError> {
     let max_size = match p.int("max_size")? {
         Some(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
         Some(n) if n < 0 => usize::try_from(RETRIEVE_MAX_SIZE / n.saturating_neg()).unwrap_or(0),
-        _ => usize::try_from(RETRIEVE_MAX_SIZE / 5).unwrap_or(0),
+        _ => usize::try_from(RETRIEVE_MAX_SIZE / RETRIEVE_DEFAULT_SIZE_DIVISOR).unwrap_or(0),
     };
     let timestamp = p.timestamp("timestamp")?;
     let auth = if p.0.get("signature").is_some_and(|s| !s.is_null()) {

@@ -31,7 +31,8 @@ use super::{Log, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 use crate::clock::Clock;
 use crate::identity::{Ed25519Pub, Identity};
 use crate::onion::{self, Peeled};
-use crate::rpc::{Namespace, message_hash};
+use crate::rpc::status::{self as rpc_status, REQUEST_TIME_OUT};
+use crate::rpc::{Namespace, limits, message_hash};
 
 /// Header naming the swarm member that forwarded a request (hex Ed25519 key).
 pub const FORWARDED_BY: &str = "x-sesh-forwarded-by";
@@ -272,16 +273,16 @@ impl NodeService {
             Request::Store(s) => {
                 let public = rpc::store_is_public(s.namespace);
                 let max = if public {
-                    rpc::MAX_TTL_PUBLIC_MS
+                    limits::MAX_TTL_PUBLIC_MS
                 } else {
-                    rpc::MAX_TTL_PRIVATE_MS
+                    limits::MAX_TTL_PRIVATE_MS
                 };
                 let ttl = s.expiry.saturating_sub(s.timestamp);
-                if !(rpc::MIN_TTL_MS..=max).contains(&ttl) || s.expiry < s.timestamp {
+                if !(limits::MIN_TTL_MS..=max).contains(&ttl) || s.expiry < s.timestamp {
                     return Err(RpcError::new(403, "Provided expiry/TTL is not valid."));
                 }
-                if s.timestamp > now + rpc::STORE_FUTURE_MS
-                    || s.expiry.saturating_add(rpc::STORE_FUTURE_MS) < now
+                if s.timestamp > now + limits::STORE_FUTURE_MS
+                    || s.expiry.saturating_add(limits::STORE_FUTURE_MS) < now
                 {
                     return Err(RpcError::new(406, "Timestamp error: check your clock"));
                 }
@@ -648,7 +649,7 @@ impl NodeService {
                     ));
                     return Response::text(
                         502,
-                        format!("Next node not found: {}", relay.destination.to_hex()),
+                        rpc_status::next_node_not_found(&relay.destination),
                     );
                 };
                 let url = format!("https://{}:{}", next.ip, next.port);
@@ -679,13 +680,10 @@ impl NodeService {
                             short(&next.ed25519)
                         ));
                         let text = if status == 504 {
-                            "Request time out".to_owned()
+                            REQUEST_TIME_OUT.to_owned()
                         } else {
                             // The storage server's words (libsession-util drops the node).
-                            format!(
-                                "Next node is currently unreachable: {}",
-                                next.ed25519.to_hex()
-                            )
+                            rpc_status::next_node_unreachable(&next.ed25519)
                         };
                         Response::text(status, text)
                     }

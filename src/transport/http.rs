@@ -19,9 +19,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Reply, Target, Transport, TransportError};
 
-/// The largest answer read: a full `get_n_service_nodes` list is well under 1 MiB and a
-/// retrieve answer under 8 MiB (protocol.md §4.3 `RETRIEVE_MAX_SIZE`).
-pub const MAX_REPLY_LEN: usize = 32 * 1024 * 1024;
+/// The largest answer read; see [`crate::rpc::limits::MAX_REPLY_LEN`] for the bound and why.
+pub use crate::rpc::limits::MAX_REPLY_LEN;
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE: Duration = Duration::from_secs(60);
