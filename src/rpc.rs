@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod limits;
+pub mod request;
 pub mod response;
 pub mod status;
 

@@ -31,6 +31,11 @@ use super::{Log, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 use crate::clock::Clock;
 use crate::identity::{Ed25519Pub, Identity};
 use crate::onion::{self, Peeled};
+use crate::rpc::request::JsonRpcCall;
+use crate::rpc::response::{
+    BatchResponse, InfoResponse, JsonRpcError, JsonRpcId, JsonRpcReply, Misc, OxendResponse,
+    RetrieveResponse, RetrievedMessage, SubBody, SubResult,
+};
 use crate::rpc::status::{self as rpc_status, REQUEST_TIME_OUT};
 use crate::rpc::{Namespace, limits, message_hash};
 
@@ -129,6 +134,23 @@ impl NodeService {
         self.clock.now_ms()
     }
 
+    /// `t` and `hf` as a typed answer carries them.
+    fn misc_fields(&self) -> Misc {
+        Misc {
+            t: Some(self.now()),
+            hf: Some(HARDFORK.to_vec()),
+        }
+    }
+
+    /// The `info` answer.
+    fn info(&self) -> Value {
+        to_json(&InfoResponse {
+            version: VERSION.to_vec(),
+            timestamp: self.now(),
+            misc: self.misc_fields(),
+        })
+    }
+
     /// `t` and `hf`, added to most answers (SS `add_misc_response_fields`).
     fn misc(&self, mut v: Value) -> Value {
         if let Value::Object(m) = &mut v {
@@ -162,11 +184,7 @@ impl NodeService {
         let parsed = rpc::parse(body);
         if matches!(parsed, Ok(Request::Info)) {
             // `info` needs no node list: it is how a launcher sees the node is up.
-            let now = self.now();
-            return (
-                200,
-                self.misc(json!({"version": VERSION, "timestamp": now})),
-            );
+            return (200, self.info());
         }
         let Some(roster) = roster else {
             return (
@@ -181,32 +199,29 @@ impl NodeService {
             }
             Ok(req) => {
                 let method = req.method();
-                let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
                 let (s, v) = match req {
                     Request::Batch(subs) | Request::Sequence(subs) => {
-                        let sequence =
-                            raw.get("method").and_then(Value::as_str) == Some("sequence");
-                        let raws = raw["params"]["requests"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default();
+                        let sequence = method == "sequence";
                         let mut results = Vec::with_capacity(subs.len());
-                        for (sub, sub_raw) in subs.into_iter().zip(raws) {
+                        for sub in subs {
                             let name = sub.method();
-                            let (code, body) = self.one(&roster, sub, &sub_raw, origin).await;
+                            let (code, body) = self.one(&roster, sub, origin).await;
                             self.log.line(format_args!(
                                 "storage_rpc {method}/{name} {code} {}",
                                 origin.describe()
                             ));
                             let stop = sequence && !(200..300).contains(&code);
-                            results.push(json!({"code": code, "body": body}));
+                            results.push(SubResult {
+                                code,
+                                body: SubBody::Ok(body),
+                            });
                             if stop {
                                 break;
                             }
                         }
-                        (200, json!({"results": results}))
+                        (200, to_json(&BatchResponse { results }))
                     }
-                    single => self.one(&roster, single, &raw, origin).await,
+                    single => self.one(&roster, single, origin).await,
                 };
                 (s, v, method)
             }
@@ -219,12 +234,12 @@ impl NodeService {
     }
 
     /// One (sub)request.
-    async fn one(&self, roster: &Roster, req: Request, raw: &Value, origin: Origin) -> Answer {
+    async fn one(&self, roster: &Roster, req: Request, origin: Origin) -> Answer {
         let forwarded = matches!(origin, Origin::Forwarded(_));
         if let Some(pk) = req.pubkey() {
             let theirs = roster.swarm_of(pk);
             if theirs != self.my_swarm(roster) || theirs.is_none() {
-                return (421, self.misc(roster.swarm_json(theirs)));
+                return (421, self.misc(to_json(&roster.swarm_answer(theirs))));
             }
         }
         let now = self.now();
@@ -232,17 +247,18 @@ impl NodeService {
             return text_answer(e);
         }
         match &req {
-            Request::Info => (
+            Request::Info => (200, self.info()),
+            Request::GetSwarm { pubkey } => (
                 200,
-                self.misc(json!({"version": VERSION, "timestamp": now})),
+                self.misc(to_json(&roster.swarm_answer(roster.swarm_of(pubkey)))),
             ),
-            Request::GetSwarm { pubkey } => {
-                (200, self.misc(roster.swarm_json(roster.swarm_of(pubkey))))
-            }
-            Request::OxendRequest { endpoint, params } => match endpoint.as_str() {
+            Request::OxendRequest { endpoint, fields } => match endpoint.as_str() {
                 "get_service_nodes" => (
                     200,
-                    self.misc(json!({"result": roster.service_nodes_json(params.get("fields"))})),
+                    self.misc(to_json(&OxendResponse {
+                        result: roster.service_nodes(fields.as_deref()),
+                        misc: Misc::default(),
+                    })),
                 ),
                 // No names are registered on a local network.
                 _ => (200, self.misc(json!({"result": {"entries": []}}))),
@@ -262,7 +278,7 @@ impl NodeService {
                 }
             }
             _ if forwarded => self.local_entry(&req, now).await,
-            _ => self.recursive(roster, &req, raw, now).await,
+            _ => self.recursive(roster, &req, now).await,
         }
     }
 
@@ -360,22 +376,19 @@ impl NodeService {
             .await;
         match got {
             Ok(found) => {
-                let messages: Vec<Value> = found
+                let messages = found
                     .messages
                     .iter()
                     .map(|m| {
-                        json!({
-                            "hash": m.hash,
-                            "timestamp": m.timestamp_ms,
-                            "expiration": m.expiry_ms,
-                            "data": BASE64.encode(&m.data),
-                        })
+                        RetrievedMessage::new(m.hash.clone(), m.timestamp_ms, m.expiry_ms, &m.data)
                     })
                     .collect();
-                (
-                    200,
-                    self.misc(json!({"messages": messages, "more": found.more})),
-                )
+                let answer = RetrieveResponse {
+                    messages,
+                    more: found.more,
+                    misc: self.misc_fields(),
+                };
+                (200, to_json(&answer))
             }
             Err(e) => e,
         }
@@ -383,9 +396,8 @@ impl NodeService {
 
     /// Executes a recursive request here and on every other member of the swarm, and
     /// assembles the `swarm` dict.
-    async fn recursive(&self, roster: &Roster, req: &Request, raw: &Value, now: u64) -> Answer {
-        let body = json!({"method": req.method(), "params": raw.get("params").cloned().unwrap_or(Value::Null)})
-            .to_string();
+    async fn recursive(&self, roster: &Roster, req: &Request, now: u64) -> Answer {
+        let body = String::from_utf8_lossy(&req.to_json()).into_owned();
         let my_swarm = self.my_swarm(roster);
         let peers: Vec<_> = my_swarm
             .map(|id| roster.members(id))
@@ -713,32 +725,32 @@ impl NodeService {
         let Some(roster) = self.roster.current() else {
             return Response::text(503, "Service node list is not ready");
         };
-        let v: Value = match serde_json::from_slice(&req.body) {
-            Ok(v) => v,
-            Err(_) => {
-                return Response::json(
-                    200,
-                    &json!({"jsonrpc": "2.0", "id": null,
-                            "error": {"code": -32700, "message": "Parse error"}}),
-                );
-            }
+        let reply = |id, result, error| JsonRpcReply {
+            jsonrpc: Some("2.0".into()),
+            id,
+            result,
+            error,
         };
-        let id = v.get("id").cloned().unwrap_or(json!(0));
-        let method = v.get("method").and_then(Value::as_str).unwrap_or_default();
+        let Some(call) = JsonRpcCall::parse(&req.body) else {
+            let error = JsonRpcError {
+                code: -32700,
+                message: "Parse error".into(),
+            };
+            return Response::json(200, &to_json(&reply(None, None, Some(error))));
+        };
+        let id = call.id.or(Some(JsonRpcId::Number(0)));
+        let method = call.method.as_str();
         self.log
             .line(format_args!("json_rpc {method} peer={}", req.peer.ip()));
         if method != "get_n_service_nodes" && method != "get_service_nodes" {
-            return Response::json(
-                200,
-                &json!({"jsonrpc": "2.0", "id": id,
-                        "error": {"code": -32601, "message": "Method not found"}}),
-            );
+            let error = JsonRpcError {
+                code: -32601,
+                message: "Method not found".into(),
+            };
+            return Response::json(200, &to_json(&reply(id, None, Some(error))));
         }
-        let fields = v.get("params").and_then(|p| p.get("fields"));
-        Response::json(
-            200,
-            &json!({"jsonrpc": "2.0", "id": id, "result": roster.service_nodes_json(fields)}),
-        )
+        let result = roster.service_nodes(call.fields.as_deref());
+        Response::json(200, &to_json(&reply(id, Some(result), None)))
     }
 }
 
@@ -755,6 +767,11 @@ fn one_ns(ns: Namespaces) -> Option<i16> {
 
 fn short(k: &Ed25519Pub) -> String {
     k.to_hex()[..8].to_owned()
+}
+
+/// A typed answer as the JSON the node sends (its own data: it always serializes).
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn to_response((status, body): Answer) -> Response {
