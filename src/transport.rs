@@ -80,6 +80,53 @@ pub trait Transport {
         body: Vec<u8>,
         timeout: Duration,
     ) -> impl Future<Output = Result<Reply, TransportError>> + Send;
+
+    /// As [`Transport::post`], with extra request headers (a node forwarding a request to
+    /// its swarm names itself in headers, see `node::service`).
+    ///
+    /// The provided implementation can send no headers: it refuses a non-empty list.
+    ///
+    /// # Errors
+    /// As [`Transport::post`].
+    fn post_with_headers(
+        &self,
+        target: &Target,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        let unsupported = !headers.is_empty();
+        let sent = self.post(target, body, timeout);
+        async move {
+            if unsupported {
+                return Err(TransportError::Http {
+                    reason: "this transport cannot send request headers".into(),
+                });
+            }
+            sent.await
+        }
+    }
+}
+
+impl<T: Transport + Send + Sync> Transport for std::sync::Arc<T> {
+    fn post(
+        &self,
+        target: &Target,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        T::post(self, target, body, timeout)
+    }
+
+    fn post_with_headers(
+        &self,
+        target: &Target,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        T::post_with_headers(self, target, headers, body, timeout)
+    }
 }
 
 /// Why no HTTP answer arrived.
@@ -129,20 +176,42 @@ pub enum TransportError {
         /// Which rule it breaks.
         reason: &'static str,
     },
-    /// The HTTP exchange failed after connecting (malformed answer, body too large).
+    /// The HTTP exchange failed after connecting (malformed answer).
     #[error("HTTP exchange failed: {reason}")]
     Http {
         /// What failed.
         reason: String,
     },
+    /// The answer is larger than the bound ([`crate::rpc::limits::MAX_REPLY_LEN`]): refused
+    /// as it streamed in (or from its `Content-Length`), never buffered whole.
+    #[error("answer larger than {max} bytes")]
+    TooLarge {
+        /// The bound.
+        max: usize,
+    },
+}
+
+impl TransportError {
+    /// Whether no complete answer came in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// The status an onion hop answers with for this failure of the next hop: 504 for a
+    /// timeout, else 502 (protocol.md §4.8, §13.4).
+    pub fn gateway_status(&self) -> u16 {
+        if self.is_timeout() { 504 } else { 502 }
+    }
 }
 
 impl HasKind for TransportError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Timeout { .. } | Self::Connect { .. } | Self::Tls { .. } | Self::Http { .. } => {
-                ErrorKind::Transient
-            }
+            Self::Timeout { .. }
+            | Self::Connect { .. }
+            | Self::Tls { .. }
+            | Self::Http { .. }
+            | Self::TooLarge { .. } => ErrorKind::Transient,
             Self::PinMismatch { .. } | Self::Policy { .. } => ErrorKind::Failure,
         }
     }

@@ -12,7 +12,7 @@
 //! signature of the body). A member accepts a forwarded request only from a node of its own
 //! swarm, executes it locally, and answers its own entry of the `swarm` dict.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +24,6 @@ use serde_json::{Map, Value, json};
 
 use super::db::{self, Message};
 use super::http::{Admit, BoxFuture, Request as HttpRequest, Response, Service};
-use super::peer::Peer;
 use super::roster::{HARDFORK, Roster, RosterFile, VERSION};
 use super::rpc::{self, Namespaces, Request, RpcError};
 use super::{Log, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
@@ -38,6 +37,8 @@ use crate::rpc::response::{
 };
 use crate::rpc::status::{self as rpc_status, REQUEST_TIME_OUT};
 use crate::rpc::{Namespace, limits, message_hash};
+use crate::transport::http::HttpTransport;
+use crate::transport::{Target, Transport};
 
 /// Header naming the swarm member that forwarded a request (hex Ed25519 key).
 pub const FORWARDED_BY: &str = "x-sesh-forwarded-by";
@@ -83,17 +84,20 @@ impl Origin {
 }
 
 /// The node's answers.
-pub struct NodeService {
+///
+/// `T` carries its traffic to other nodes (onion hops, swarm replication): HTTPS in a running
+/// node, [`crate::transport::memory::MemoryNetwork`] in tests.
+pub struct NodeService<T = Arc<HttpTransport>> {
     role: Role,
     identity: Identity,
     roster: RosterFile,
     db: Option<db::Handle>,
-    peer: Peer,
+    peer: T,
     clock: Arc<dyn Clock + Send + Sync>,
     log: Log,
 }
 
-impl std::fmt::Debug for NodeService {
+impl<T> std::fmt::Debug for NodeService<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeService")
             .field("role", &self.role)
@@ -108,14 +112,14 @@ fn text_answer(e: RpcError) -> Answer {
     (e.status, Value::String(e.message))
 }
 
-impl NodeService {
+impl<T: Transport + Send + Sync> NodeService<T> {
     /// A node with this identity, roster file, store (none for a seed) and outbound client.
     pub fn new(
         role: Role,
         identity: Identity,
         roster: RosterFile,
         db: Option<db::Handle>,
-        peer: Peer,
+        peer: T,
         clock: Arc<dyn Clock + Send + Sync>,
         log: Log,
     ) -> Self {
@@ -347,10 +351,10 @@ impl NodeService {
         }
     }
 
-    async fn db<T: Send + 'static>(
+    async fn db<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut db::Db) -> Result<T, db::Error> + Send + 'static,
-    ) -> Result<T, Answer> {
+        f: impl FnOnce(&mut db::Db) -> Result<R, db::Error> + Send + 'static,
+    ) -> Result<R, Answer> {
         let Some(handle) = &self.db else {
             return Err((
                 503,
@@ -408,22 +412,20 @@ impl NodeService {
             .collect();
         let sig = self.sign_b64(body.as_bytes());
         let me_hex = self.me().to_hex();
-        let replicate = self.peer.with_timeout(REPLICATION_TIMEOUT);
-        let replicate = &replicate;
         let forwards = peers.iter().map(|n| {
-            let url = format!("https://{}:{}", n.ip, n.port);
+            let target = Target::Node {
+                addr: SocketAddrV4::new(n.ip, n.port),
+                path: STORAGE_RPC_PATH,
+            };
             let body = body.clone();
-            let sig = sig.clone();
-            let me_hex = me_hex.clone();
+            let headers = [
+                (FORWARDED_BY, me_hex.clone()),
+                (FORWARD_SIGNATURE, sig.clone()),
+            ];
             async move {
-                let res = replicate
-                    .request(
-                        "POST",
-                        &url,
-                        STORAGE_RPC_PATH,
-                        &[(FORWARDED_BY, &me_hex), (FORWARD_SIGNATURE, &sig)],
-                        body.into(),
-                    )
+                let res = self
+                    .peer
+                    .post_with_headers(&target, &headers, body.into_bytes(), REPLICATION_TIMEOUT)
                     .await;
                 let entry = match res {
                     Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body)
@@ -664,10 +666,13 @@ impl NodeService {
                         rpc_status::next_node_not_found(&relay.destination),
                     );
                 };
-                let url = format!("https://{}:{}", next.ip, next.port);
+                let target = Target::Node {
+                    addr: SocketAddrV4::new(next.ip, next.port),
+                    path: ONION_REQ_PATH,
+                };
                 match self
                     .peer
-                    .request("POST", &url, ONION_REQ_PATH, &[], relay.next_layer.into())
+                    .post(&target, relay.next_layer, PEER_TIMEOUT)
                     .await
                 {
                     Ok(r) => {
@@ -805,7 +810,7 @@ async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output
     out.into_iter().flatten().collect()
 }
 
-impl Service for NodeService {
+impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
     fn admit(&self, method: &str, path: &str) -> Admit {
         match (self.role, method, path) {
             (Role::Storage, "POST", STORAGE_RPC_PATH) => Admit::ClientRpc,
