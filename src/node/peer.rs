@@ -100,3 +100,49 @@ impl Peer {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refused_is_502_and_a_bad_url_is_refused() {
+        // A port that was just free: nothing listens on it.
+        let addr = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let peer = Peer::new(Duration::from_secs(5)).unwrap();
+        let err = peer
+            .post(&addr.to_string(), "/storage_rpc/v1", Bytes::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
+        assert_eq!(err.gateway_status(), 502);
+        let err = peer
+            .post("not a host", "/x", Bytes::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Policy { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn silent_node_is_504() {
+        // Accepts the connection and never answers the TLS handshake.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hold = tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            std::future::pending::<()>().await;
+            drop(s);
+        });
+        let peer = Peer::new(Duration::from_millis(200)).unwrap();
+        let err = peer
+            .post(&addr.to_string(), "/onion_req/v2", Bytes::new())
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(err.gateway_status(), 504);
+        hold.abort();
+    }
+}
