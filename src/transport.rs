@@ -9,6 +9,8 @@
 //! and reports how it failed ([`TransportError`]), so that the client can decide.
 
 pub mod http;
+#[doc(hidden)]
+pub mod memory;
 
 use std::future::Future;
 use std::net::SocketAddrV4;

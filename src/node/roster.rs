@@ -157,6 +157,14 @@ impl RosterFile {
         }
     }
 
+    /// A roster that lives in memory only and never changes (for in-process nodes).
+    pub fn fixed(roster: Roster) -> Self {
+        Self {
+            path: PathBuf::new(),
+            inner: Arc::new(Mutex::new((None, Some(Arc::new(roster))))),
+        }
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
