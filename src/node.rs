@@ -75,12 +75,8 @@ pub use crate::rpc::limits::MAX_REQUEST_BODY as MAX_REQUEST_BODY_SIZE;
 /// The `Server:` header of every response (clients do not check it, §15.6).
 pub const SERVER_HEADER: &str = concat!("sesh-node/", env!("CARGO_PKG_VERSION"));
 
-/// The storage RPC route: `POST` JSON `{"method","params"}` (§4.1).
-pub const STORAGE_RPC_PATH: &str = "/storage_rpc/v1";
-/// The onion request route (§7, §13.4).
-pub const ONION_REQ_PATH: &str = "/onion_req/v2";
-/// The reachability test route (§8).
-pub const PING_TEST_PATH: &str = "/ping_test/v1";
+/// The routes a node serves: one set of constants, the transport's (§4.1, §5.1, §7, §8).
+pub use crate::transport::{JSON_RPC_PATH, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 
 /// The identity file in the node's directory (the format of [`crate::identity::keyfile`]).
 pub const IDENTITY_FILE: &str = "identity";

@@ -23,6 +23,10 @@ use crate::network::SeedNode;
 pub const STORAGE_RPC_PATH: &str = "/storage_rpc/v1";
 /// The path of a service node's onion request endpoint (protocol.md §7.3).
 pub const ONION_REQ_PATH: &str = "/onion_req/v2";
+/// The path of a service node's reachability test (protocol.md §8).
+pub const PING_TEST_PATH: &str = "/ping_test/v1";
+/// The path of a seed's JSON-RPC endpoint (protocol.md §5.1).
+pub const JSON_RPC_PATH: &str = "/json_rpc";
 
 /// Where a request goes.
 #[derive(Clone, Debug, PartialEq, Eq)]

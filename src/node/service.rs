@@ -22,36 +22,39 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use rand_core::OsRng;
 use serde_json::{Map, Value, json};
 
+use super::Log;
 use super::db::{self, Message};
 use super::http::{Admit, BoxFuture, Request as HttpRequest, Response, Service};
 use super::roster::{HARDFORK, Roster, RosterFile, VERSION};
 use super::rpc::{self, Namespaces, Request, RpcError};
-use super::{Log, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 use crate::clock::Clock;
 use crate::identity::{Ed25519Pub, Identity};
 use crate::onion::{self, Peeled};
 use crate::rpc::request::JsonRpcCall;
 use crate::rpc::response::{
-    BatchResponse, InfoResponse, JsonRpcError, JsonRpcId, JsonRpcReply, Misc, OxendResponse,
-    RetrieveResponse, RetrievedMessage, SubBody, SubResult,
+    self, BatchResponse, InfoResponse, JsonRpcError, JsonRpcId, JsonRpcReply, Misc, OxendResponse,
+    RetrieveResponse, RetrievedMessage, StoreEntry, SubBody, SubResult,
 };
 use crate::rpc::status::{self as rpc_status, REQUEST_TIME_OUT};
 use crate::rpc::{Namespace, limits, message_hash};
 use crate::transport::http::HttpTransport;
+use crate::transport::{ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 use crate::transport::{Target, Transport};
 
 /// Header naming the swarm member that forwarded a request (hex Ed25519 key).
 pub const FORWARDED_BY: &str = "x-sesh-forwarded-by";
 /// Header carrying the forwarding member's signature of the body (base64).
 pub const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
-/// The seed's JSON-RPC route.
-pub const JSON_RPC_PATH: &str = "/json_rpc";
+pub use crate::transport::JSON_RPC_PATH;
 
 /// How long a hop may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a swarm member may take to take a forwarded copy: well inside [`PEER_TIMEOUT`],
 /// so that one hung member cannot make the hop before us give up on a store that succeeded.
 pub const REPLICATION_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The largest swarm entry a member may answer a forwarded store with.
+const MAX_PEER_ENTRY: usize = 64 * 1024;
 
 /// What a node is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -412,6 +415,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             .collect();
         let sig = self.sign_b64(body.as_bytes());
         let me_hex = self.me().to_hex();
+        let is_store = matches!(req, Request::Store(_));
         let forwards = peers.iter().map(|n| {
             let target = Target::Node {
                 addr: SocketAddrV4::new(n.ip, n.port),
@@ -428,6 +432,12 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     .post_with_headers(&target, &headers, body.into_bytes(), REPLICATION_TIMEOUT)
                     .await;
                 let entry = match res {
+                    // A store entry is decoded into its type; other entries (deleted and
+                    // updated lists) are passed on as JSON, within the transport's bound.
+                    Ok(r) if r.status == 200 && is_store => {
+                        response::decode_bounded::<StoreEntry>(&r.body, MAX_PEER_ENTRY)
+                            .map_or_else(|_| json!({"bad_peer_response": true}), |e| to_json(&e))
+                    }
                     Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body)
                         .unwrap_or_else(|_| json!({"bad_peer_response": true})),
                     Ok(r) => json!({"failed": true, "code": r.status,
@@ -478,15 +488,8 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     data: s.data.clone(),
                 };
                 self.db(move |db| db.store(&msg, now)).await.map(|o| {
-                    let mut e = json!({
-                        "hash": hash,
-                        "signature": self.sign_b64(hash.as_bytes()),
-                        "expiry": o.expiry_ms,
-                    });
-                    if o.already {
-                        e["already"] = json!(true);
-                    }
-                    e
+                    let signature = self.sign_b64(hash.as_bytes());
+                    to_json(&StoreEntry::stored(hash, signature, o.expiry_ms, o.already))
                 })
             }
             Request::Delete {

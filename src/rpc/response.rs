@@ -191,6 +191,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+impl Answer for StoreEntry {
+    const WHAT: &'static str = "store member";
+}
+
 impl StoreEntry {
     /// A successful entry.
     pub fn stored(hash: String, signature: String, expiry: u64, already: bool) -> Self {

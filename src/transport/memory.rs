@@ -194,7 +194,7 @@ async fn deliver(
             let seeds = inner.seeds.lock().unwrap_or_else(PoisonError::into_inner);
             (
                 seeds.get(&seed.url).cloned().ok_or_else(refused)?,
-                "/json_rpc",
+                super::JSON_RPC_PATH,
             )
         }
     };
