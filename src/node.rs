@@ -13,7 +13,7 @@
 //! | [`rate`] | the per-client-IP token bucket behind 429 (pure, time as an argument) |
 //! | [`tls`] | the self-signed certificate, made once and kept in the directory |
 //! | [`db`] | the message store on SQLite, and its async [`db::Handle`] |
-//! | [`peer`] | the HTTPS client to other nodes (timeouts → 504, failures → 502) |
+//! | [`peer`] | a thin wrapper over [`crate::transport::http::HttpTransport`] for the launcher and tests |
 //! | [`log`] | timestamped log lines to a file or standard error |
 //! | [`info`] | a stand-in service answering `info` only |
 //!

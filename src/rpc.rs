@@ -1,8 +1,15 @@
-//! Storage RPC values: namespaces, limits, and the hash a swarm gives each stored message.
+//! The storage RPC, one codec for the client, the node and the tests: namespaces, the hash a
+//! swarm gives each stored message, and
 //!
-//! The parts of the storage server's client RPC (protocol.md §4; session-storage-server
-//! `oxenss/rpc/client_rpc_endpoints.h`) that are plain functions of their inputs. [`auth`]
-//! builds the signed fields of authenticated requests. No I/O happens here.
+//! | module | what |
+//! |---|---|
+//! | [`limits`] | every limit: data size, TTLs, clock windows, retrieve caps, body and reply bounds |
+//! | [`request`] | typed requests: the node's parser (bytes → [`request::Request`]) and their JSON |
+//! | [`response`] | typed answers, decoded with a size bound and encoded by the node |
+//! | [`status`] | what an HTTP status (and a hop's plaintext error) means |
+//! | [`auth`] | the strings authenticated requests sign |
+//!
+//! Protocol.md §4, §5.1, §7.7, §15; session-storage-server `oxenss/rpc/`. No I/O happens here.
 
 pub mod auth;
 pub mod limits;

@@ -1,16 +1,10 @@
-//! Storage RPC requests as the local node receives them: parsing, validation and
-//! authentication, without I/O.
+//! The node's checks of a parsed storage RPC request: who may read or write a namespace,
+//! signatures and clock windows, without I/O.
 //!
-//! Mirrors session-storage-server `oxenss/rpc/client_rpc_endpoints.cpp` (parsing, error texts)
-//! and `request_handler.cpp` (checks and their order), as summarised in protocol.md §4 and §15.
-//! The caller supplies the time; what a request does to the store is
+//! Parsing is [`crate::rpc::request`]'s (re-exported here for the node's callers). Mirrors
+//! session-storage-server `request_handler.cpp` (checks and their order), as summarised in
+//! protocol.md §4 and §15. The caller supplies the time; what a request does to the store is
 //! [`crate::node::service`]'s.
-//!
-//! # Format
-//! ```text
-//! POST /storage_rpc/v1
-//! {"jsonrpc": "2.0" (ignored), "method": "<name>", "params": {…}}
-//! ```
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
