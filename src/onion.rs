@@ -49,7 +49,7 @@ pub use wire::Layer;
 pub const MAX_ONION_HOPS: u32 = 15;
 
 /// The largest request payload [`build`] accepts: the storage server's 10 MiB body limit.
-pub const MAX_PAYLOAD_LEN: usize = 10 * 1024 * 1024;
+pub const MAX_PAYLOAD_LEN: usize = crate::rpc::limits::MAX_REQUEST_BODY;
 
 /// Storage servers send base64 with padding; accept it without, too.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
