@@ -10,7 +10,6 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::identity::Ed25519Pub;
 use crate::rpc::Namespace;
-use crate::rpc::auth;
 use crate::rpc::limits::{FORWARDED_WINDOW_MS, SIGNATURE_WINDOW_MS};
 pub use crate::rpc::request::{
     Auth, ExpireMode, Namespaces, Pubkey, Request, Retrieve, RpcError, Store, parse,
@@ -85,38 +84,7 @@ pub fn check_clock(method: &str, ts: u64, now_ms: u64, forwarded: bool) -> Resul
     Ok(())
 }
 
-/// The string a request's signature covers (protocol.md §4.3), from [`crate::rpc::auth`].
+/// The string a request's signature covers: [`Request::signed_message`].
 pub fn signed_message(req: &Request) -> Option<Vec<u8>> {
-    Some(match req {
-        Request::Store(s) => auth::store(s.namespace, s.sig_timestamp),
-        Request::Retrieve(r) => auth::retrieve(r.namespace, r.timestamp?),
-        Request::Delete { messages, .. } => auth::delete(messages),
-        Request::DeleteAll {
-            namespace,
-            timestamp,
-            ..
-        } => auth::delete_all(*namespace, *timestamp),
-        Request::DeleteBefore {
-            namespace, before, ..
-        } => auth::delete_before(*namespace, *before),
-        Request::Expire {
-            messages,
-            expiry,
-            mode,
-            ..
-        } => auth::expire(*mode, *expiry, messages),
-        Request::ExpireAll {
-            namespace, expiry, ..
-        } => auth::expire_all(*namespace, *expiry),
-        Request::GetExpiries {
-            messages,
-            timestamp,
-            ..
-        } => auth::get_expiries(*timestamp, messages),
-        Request::Info
-        | Request::GetSwarm { .. }
-        | Request::OxendRequest { .. }
-        | Request::Batch(_)
-        | Request::Sequence(_) => return None,
-    })
+    req.signed_message()
 }

@@ -4,7 +4,7 @@
 //! final payload) straight from bytes into a [`Request`], with the checks, their order and the
 //! error texts of session-storage-server `oxenss/rpc/client_rpc_endpoints.cpp` (protocol.md §4,
 //! §15). Untrusted JSON goes into fixed structs: the known fields of a params object, each a
-//! JSON scalar or list ([`Field`] is private, and unknown fields are skipped, not kept).
+//! JSON scalar or list (a private `Field`), and unknown fields are skipped, not kept.
 //! `Serialize` is the client's side (and the node's, when it forwards a request to its swarm):
 //! a [`Request`] serializes to `{"method": …, "params": {…}}` that [`parse`] reads back.
 //!
@@ -971,6 +971,44 @@ impl Serialize for Request {
 }
 
 impl Request {
+    /// The string a request's signature covers (protocol.md §4.3), from [`super::auth`]: a
+    /// client signs it (with the account's Ed25519 key) into [`Auth::signature`]; a node
+    /// verifies it. `None` for unsigned methods (and a retrieve without a timestamp).
+    pub fn signed_message(&self) -> Option<Vec<u8>> {
+        Some(match self {
+            Self::Store(s) => super::auth::store(s.namespace, s.sig_timestamp),
+            Self::Retrieve(r) => super::auth::retrieve(r.namespace, r.timestamp?),
+            Self::Delete { messages, .. } => super::auth::delete(messages),
+            Self::DeleteAll {
+                namespace,
+                timestamp,
+                ..
+            } => super::auth::delete_all(*namespace, *timestamp),
+            Self::DeleteBefore {
+                namespace, before, ..
+            } => super::auth::delete_before(*namespace, *before),
+            Self::Expire {
+                messages,
+                expiry,
+                mode,
+                ..
+            } => super::auth::expire(*mode, *expiry, messages),
+            Self::ExpireAll {
+                namespace, expiry, ..
+            } => super::auth::expire_all(*namespace, *expiry),
+            Self::GetExpiries {
+                messages,
+                timestamp,
+                ..
+            } => super::auth::get_expiries(*timestamp, messages),
+            Self::Info
+            | Self::GetSwarm { .. }
+            | Self::OxendRequest { .. }
+            | Self::Batch(_)
+            | Self::Sequence(_) => return None,
+        })
+    }
+
     /// The request as the JSON body of `/storage_rpc/v1` (or an onion request's payload).
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()
