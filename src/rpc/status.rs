@@ -14,12 +14,12 @@ pub const NEXT_NODE_UNREACHABLE: &str = "Next node is currently unreachable: ";
 /// The plaintext a hop answers with 504 when the next hop did not answer in time.
 pub const REQUEST_TIME_OUT: &str = "Request time out";
 
-/// The text "Next node not found: <hex key>" a hop answers for an unknown next hop.
+/// The text `Next node not found: <hex key>` a hop answers for an unknown next hop.
 pub fn next_node_not_found(key: &Ed25519Pub) -> String {
     format!("{NEXT_NODE_NOT_FOUND}{}", key.to_hex())
 }
 
-/// The text "Next node is currently unreachable: <hex key>" for a next hop that failed.
+/// The text `Next node is currently unreachable: <hex key>` for a next hop that failed.
 pub fn next_node_unreachable(key: &Ed25519Pub) -> String {
     format!("{NEXT_NODE_UNREACHABLE}{}", key.to_hex())
 }

@@ -292,8 +292,8 @@ fn tls_policy(peer: TlsFor) -> Result<rustls::ClientConfig, SetupError> {
         .with_no_client_auth())
 }
 
-/// The TLS configuration for connections to service nodes, from [`tls_policy`]: the client's
-/// and the local node's (its onion hops and swarm replication) alike.
+/// The TLS configuration [`HttpTransport`] uses for service nodes (any certificate: see the
+/// TLS policy in this module's source), for tests that speak TLS to a node themselves.
 ///
 /// # Errors
 /// [`SetupError`] when rustls cannot be set up.
