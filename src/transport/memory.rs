@@ -29,7 +29,7 @@ const CLIENT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::L
 /// The seed's URL on a [`MemoryNetwork`].
 pub const SEED_URL: &str = "http://seed.memory.invalid/json_rpc";
 
-type Node = Arc<NodeService<MemoryLink>>;
+type Node = Arc<dyn Service>;
 
 #[derive(Default)]
 struct Inner {
@@ -61,8 +61,8 @@ pub struct MemoryLink(Weak<Inner>);
 pub struct SetupError(String);
 
 impl MemoryNetwork {
-    /// `swarms` swarms of `per_swarm` storage nodes each (at 127.0.0.1, 127.0.0.2, …, port
-    /// 22021), and a seed at [`SEED_URL`] that lists them. Node keys come from `key_seed`, so
+    /// `swarms` swarms of `per_swarm` storage nodes each (at 127.0.1.1, 127.0.2.1, …, port
+    /// 22021: each in a /24 of its own), and a seed at [`SEED_URL`] that lists them. Node keys come from `key_seed`, so
     /// that a test is repeatable; every node reads time from `clock`.
     ///
     /// # Errors
@@ -87,7 +87,7 @@ impl MemoryNetwork {
                 nodes.push(Snode {
                     ed25519: identity.ed25519_pub(),
                     x25519: identity.x25519_pub(),
-                    ip: Ipv4Addr::new(127, 0, 0, i),
+                    ip: Ipv4Addr::new(127, 0, i, 1),
                     port: 22021,
                     swarm_id: s * step + step / 2,
                     version: None,
@@ -99,7 +99,7 @@ impl MemoryNetwork {
         let roster = Roster::new(nodes.clone(), 1);
         for (n, identity) in nodes.iter().zip(identities) {
             let db = db::Db::open_in_memory().map_err(|e| SetupError(e.to_string()))?;
-            let service = NodeService::new(
+            let service: Node = Arc::new(NodeService::new(
                 Role::Storage,
                 identity,
                 RosterFile::fixed(roster.clone()),
@@ -107,9 +107,9 @@ impl MemoryNetwork {
                 net.link(),
                 Arc::clone(&clock),
                 Log::discard(),
-            );
+            ));
             net.lock_nodes()
-                .insert(SocketAddrV4::new(n.ip, n.port), Arc::new(service));
+                .insert(SocketAddrV4::new(n.ip, n.port), service);
         }
         let mut seed_key = [key_seed; 32];
         seed_key[30] = 0xff;
@@ -141,6 +141,16 @@ impl MemoryNetwork {
     /// A link for a node of this network.
     pub fn link(&self) -> MemoryLink {
         MemoryLink(Arc::downgrade(&self.inner))
+    }
+
+    /// Puts `service` at `addr` in place of what answered there (returned): e.g. a test double
+    /// that wraps the real node and lies about some answers.
+    pub fn set_service(
+        &self,
+        addr: SocketAddrV4,
+        service: Arc<dyn Service>,
+    ) -> Option<Arc<dyn Service>> {
+        self.lock_nodes().insert(addr, service)
     }
 
     /// Makes a node refuse connections (`down`) or answer again.

@@ -190,3 +190,43 @@ async fn the_seed_lists_the_nodes() {
         .unwrap_err();
     assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
 }
+
+/// Answers every request with a fixed plaintext, as a lying node might.
+struct Liar(&'static str);
+
+impl Service for Liar {
+    fn admit(&self, _method: &str, _path: &str) -> Admit {
+        Admit::Read
+    }
+
+    fn handle(
+        &self,
+        _request: crate::node::http::Request,
+    ) -> crate::node::BoxFuture<'_, crate::node::Response> {
+        Box::pin(async move { crate::node::Response::text(502, self.0) })
+    }
+}
+
+#[tokio::test]
+async fn a_node_can_be_replaced_by_a_double() {
+    let (net, nodes, _) = net();
+    let old = net.set_service(addr(&nodes[0]), Arc::new(Liar("Next node not found: nope")));
+    assert!(old.is_some());
+    let reply = net
+        .post(
+            &Target::Node {
+                addr: addr(&nodes[0]),
+                path: ONION_REQ_PATH,
+            },
+            b"x".to_vec(),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (reply.status, &reply.body[..]),
+        (502, &b"Next node not found: nope"[..])
+    );
+    let distinct: HashSet<[u8; 3]> = nodes.iter().map(Snode::subnet24).collect();
+    assert_eq!(distinct.len(), nodes.len(), "every node in its own /24");
+}
