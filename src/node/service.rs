@@ -33,7 +33,7 @@ use crate::onion::{self, Peeled};
 use crate::rpc::request::JsonRpcCall;
 use crate::rpc::response::{
     self, BatchResponse, InfoResponse, JsonRpcError, JsonRpcId, JsonRpcReply, Misc, OxendResponse,
-    RetrieveResponse, RetrievedMessage, StoreEntry, SubBody, SubResult,
+    RetrieveResponse, RetrievedMessage, StoreEntry, SubBody, SubResult, SwarmEntry,
 };
 use crate::rpc::status::{self as rpc_status, REQUEST_TIME_OUT};
 use crate::rpc::{Namespace, limits, message_hash};
@@ -52,9 +52,6 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a swarm member may take to take a forwarded copy: well inside [`PEER_TIMEOUT`],
 /// so that one hung member cannot make the hop before us give up on a store that succeeded.
 pub const REPLICATION_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The largest swarm entry a member may answer a forwarded store with.
-const MAX_PEER_ENTRY: usize = 64 * 1024;
 
 /// What a node is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -415,7 +412,6 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             .collect();
         let sig = self.sign_b64(body.as_bytes());
         let me_hex = self.me().to_hex();
-        let is_store = matches!(req, Request::Store(_));
         let forwards = peers.iter().map(|n| {
             let target = Target::Node {
                 addr: SocketAddrV4::new(n.ip, n.port),
@@ -432,14 +428,10 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     .post_with_headers(&target, &headers, body.into_bytes(), REPLICATION_TIMEOUT)
                     .await;
                 let entry = match res {
-                    // A store entry is decoded into its type; other entries (deleted and
-                    // updated lists) are passed on as JSON, within the transport's bound.
-                    Ok(r) if r.status == 200 && is_store => {
-                        response::decode_bounded::<StoreEntry>(&r.body, MAX_PEER_ENTRY)
-                            .map_or_else(|_| json!({"bad_peer_response": true}), |e| to_json(&e))
-                    }
-                    Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body)
-                        .unwrap_or_else(|_| json!({"bad_peer_response": true})),
+                    // Decoded into its type, within a bound: a member's word is passed on
+                    // only in the shape a member answers.
+                    Ok(r) if r.status == 200 => response::decode::<SwarmEntry>(&r.body)
+                        .map_or_else(|_| json!({"bad_peer_response": true}), |e| to_json(&e)),
                     Ok(r) => json!({"failed": true, "code": r.status,
                                     "reason": String::from_utf8_lossy(&r.body)}),
                     Err(e) if e.is_timeout() => json!({"failed": true, "timeout": true}),

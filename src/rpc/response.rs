@@ -147,8 +147,9 @@ pub struct Misc {
 // store (and the swarm dict of every recursive request)
 // ---------------------------------------------------------------------------------------------
 
-/// One member's entry of a `store` answer's `swarm` dict: its hash and signature, or why it
-/// failed.
+/// One member's entry of the `swarm` dict of a recursive request's answer: for a store its
+/// hash and signature; for a delete or expire what it deleted or updated; or why it failed.
+/// ([`SwarmEntry`] is the same type.)
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreEntry {
     /// The hash the member gave the message (43 characters of unpadded base64).
@@ -166,6 +167,15 @@ pub struct StoreEntry {
     /// The member had it already.
     #[serde(default, skip_serializing_if = "is_false")]
     pub already: bool,
+    /// `delete*`: the hashes deleted (by namespace for `"namespace": "all"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deleted>,
+    /// `expire*`: the hashes whose expiry changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Vec<String>>,
+    /// `expire`: the hashes left as they were, with their expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<BTreeMap<String, u64>>,
     /// The member failed.
     #[serde(default, skip_serializing_if = "is_false")]
     pub failed: bool,
@@ -186,13 +196,26 @@ pub struct StoreEntry {
     pub bad_peer_response: bool,
 }
 
+/// Any member's entry of a recursive request's `swarm` dict.
+pub type SwarmEntry = StoreEntry;
+
+/// What a member deleted: a list, or lists by namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Deleted {
+    /// The hashes (one namespace).
+    List(Vec<String>),
+    /// The hashes by namespace (decimal keys).
+    ByNamespace(BTreeMap<String, Vec<String>>),
+}
+
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
 impl Answer for StoreEntry {
-    const WHAT: &'static str = "store member";
+    const WHAT: &'static str = "swarm member";
 }
 
 impl StoreEntry {

@@ -78,7 +78,7 @@ impl MemoryNetwork {
         let mut identities = Vec::new();
         let step = u64::MAX / swarms.max(1);
         for s in 0..swarms {
-            for m in 0..per_swarm {
+            for _ in 0..per_swarm {
                 let i = u8::try_from(nodes.len() + 1)
                     .map_err(|_| SetupError("too many nodes".into()))?;
                 let mut bytes = [key_seed; 32];
@@ -93,7 +93,6 @@ impl MemoryNetwork {
                     version: None,
                 });
                 identities.push(identity);
-                let _ = m;
             }
         }
         let roster = Roster::new(nodes.clone(), 1);

@@ -230,3 +230,64 @@ async fn a_node_can_be_replaced_by_a_double() {
     let distinct: HashSet<[u8; 3]> = nodes.iter().map(Snode::subnet24).collect();
     assert_eq!(distinct.len(), nodes.len(), "every node in its own /24");
 }
+
+#[tokio::test]
+async fn a_signed_delete_all_reaches_every_member() {
+    let (net, nodes, now) = net();
+    let account = Identity::from_seed(Seed::from_bytes([44; 32]));
+    let pubkey = account.session_id().to_bytes();
+    let swarm = SnodePool::new(nodes.clone())
+        .swarm_of(&account.session_id())
+        .unwrap();
+    let members: Vec<&Snode> = nodes.iter().filter(|n| n.swarm_id == swarm).collect();
+    let net = &net;
+    let post = |to: &Snode, req: &Request| {
+        let target = Target::Node {
+            addr: addr(to),
+            path: crate::transport::STORAGE_RPC_PATH,
+        };
+        let body = req.to_json();
+        async move { net.post(&target, body, T).await }
+    };
+    for i in 0..2u8 {
+        let store = Request::Store(Store {
+            pubkey,
+            namespace: Namespace::DEFAULT,
+            timestamp: now,
+            expiry: now + 3_600_000,
+            data: vec![i; 10],
+            sig_timestamp: now,
+            auth: None,
+        });
+        assert_eq!(post(members[0], &store).await.unwrap().status, 200);
+    }
+    let all = crate::rpc::request::Namespaces::All;
+    let delete = Request::DeleteAll {
+        pubkey,
+        namespace: all,
+        timestamp: now,
+        auth: Auth {
+            signature: account.sign(&auth::delete_all(all, now)),
+            pubkey_ed25519: Some(account.ed25519_pub().0),
+        },
+    };
+    let reply = post(members[1], &delete).await.unwrap();
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let answer: StoreResponse = response::decode(&reply.body).unwrap();
+    assert_eq!(answer.swarm.len(), 3);
+    for (key, entry) in &answer.swarm {
+        let Some(response::Deleted::ByNamespace(by_ns)) = &entry.deleted else {
+            panic!("{key}: {entry:?}");
+        };
+        assert_eq!(by_ns["0"].len(), 2, "{key}: {entry:?}");
+        assert!(
+            !entry.bad_peer_response && !entry.failed,
+            "{key}: {entry:?}"
+        );
+    }
+}
