@@ -17,6 +17,7 @@ use std::net::SocketAddrV4;
 use std::time::Duration;
 
 use crate::error::{ErrorKind, HasKind};
+use crate::identity::Ed25519Pub;
 use crate::network::SeedNode;
 
 /// The path of a service node's direct storage RPC endpoint (protocol.md §4.1).
@@ -55,6 +56,57 @@ impl Target {
             Self::Seed(s) => s.url.clone(),
             Self::Node { addr, path } => format!("https://{addr}{path}"),
         }
+    }
+}
+
+impl Target {
+    /// How errors and logs name the target: a seed by its URL (public), a node by its short
+    /// Ed25519 key ([`short_key`]) when the caller knows it, else "a service node";
+    /// never by a node's address.
+    pub fn name(&self, key: Option<&Ed25519Pub>) -> String {
+        match (self, key) {
+            (Self::Seed(s), _) => format!("seed '{}'", s.url),
+            (Self::Node { .. }, Some(k)) => format!("node {}", short_key(k)),
+            (Self::Node { .. }, None) => "a service node".to_owned(),
+        }
+    }
+}
+
+/// A node's short key, as the client names nodes: the first 8 and last 4 hex digits of its
+/// Ed25519 key (`abababab…abab`).
+pub fn short_key(k: &Ed25519Pub) -> String {
+    let h = k.to_hex();
+    format!("{}…{}", &h[..8], &h[h.len() - 4..])
+}
+
+/// A transport failure, naming what failed (see [`Target::name`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{target}: {source}")]
+pub struct TargetError {
+    /// The target, as [`Target::name`] names it.
+    pub target: String,
+    /// What failed.
+    #[source]
+    pub source: TransportError,
+}
+
+impl TargetError {
+    /// `source` from `target` (a node known by `key`).
+    pub fn new(target: &Target, key: Option<&Ed25519Pub>, source: TransportError) -> Self {
+        Self {
+            target: target.name(key),
+            source,
+        }
+    }
+}
+
+impl HasKind for TargetError {
+    fn kind(&self) -> ErrorKind {
+        self.source.kind()
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.source.hint()
     }
 }
 
@@ -232,5 +284,35 @@ impl HasKind for TransportError {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_a_node_by_its_short_key_never_its_address() {
+        let target = Target::Node {
+            addr: "127.0.3.1:22021".parse().unwrap(),
+            path: STORAGE_RPC_PATH,
+        };
+        let key = Ed25519Pub([0xab; 32]);
+        let err = TargetError::new(&target, Some(&key), TransportError::TooLarge { max: 10 });
+        assert_eq!(
+            err.to_string(),
+            "node abababab…abab: answer larger than 10 bytes"
+        );
+        assert_eq!(err.kind(), ErrorKind::Transient);
+        let unnamed = TargetError::new(&target, None, TransportError::TooLarge { max: 10 });
+        assert!(!unnamed.to_string().contains("127.0.3.1"), "{unnamed}");
+        let seed = Target::Seed(SeedNode {
+            url: "https://seed1.example:4443/json_rpc".into(),
+            pin: None,
+        });
+        assert_eq!(
+            seed.name(None),
+            "seed 'https://seed1.example:4443/json_rpc'"
+        );
     }
 }
