@@ -50,7 +50,7 @@ pub const SIGNED_OVERHEAD: usize = 32 + 64;
 pub const MIN_CIPHERTEXT_LEN: usize = SEAL_OVERHEAD + SIGNED_OVERHEAD;
 
 /// The longest base64 text of stored data [`open`] reads (4/3 of [`MAX_DATA_LEN`]).
-pub const MAX_DATA_B64_LEN: usize = MAX_DATA_LEN.div_ceil(3) * 4;
+pub use crate::rpc::limits::MAX_DATA_B64_LEN;
 
 /// The keyed-BLAKE2b key of the deterministic ephemeral seed (libsession `BOX_HASHKEY`).
 const BOX_HASH_KEY: &[u8] = b"SessionBoxEphemeralHashKey";

@@ -13,7 +13,7 @@
 //! | [`rate`] | the per-client-IP token bucket behind 429 (pure, time as an argument) |
 //! | [`tls`] | the self-signed certificate, made once and kept in the directory |
 //! | [`db`] | the message store on SQLite, and its async [`db::Handle`] |
-//! | [`peer`] | the HTTPS client to other nodes (timeouts → 504, failures → 502) |
+//! | [`peer`] | a thin wrapper over [`crate::transport::http::HttpTransport`] for the launcher and tests |
 //! | [`log`] | timestamped log lines to a file or standard error |
 //! | [`info`] | a stand-in service answering `info` only |
 //!
@@ -69,19 +69,14 @@ use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Identity, keyfile};
 use crate::store;
 
-/// The largest request body the node reads: 10 MiB, as the storage server
-/// (`MAX_REQUEST_BODY_SIZE`, protocol.md §4.1). Larger requests get 413.
-pub const MAX_REQUEST_BODY_SIZE: usize = 10 * 1024 * 1024;
+/// The largest request body the node reads (protocol.md §4.1); larger requests get 413.
+pub use crate::rpc::limits::MAX_REQUEST_BODY as MAX_REQUEST_BODY_SIZE;
 
 /// The `Server:` header of every response (clients do not check it, §15.6).
 pub const SERVER_HEADER: &str = concat!("sesh-node/", env!("CARGO_PKG_VERSION"));
 
-/// The storage RPC route: `POST` JSON `{"method","params"}` (§4.1).
-pub const STORAGE_RPC_PATH: &str = "/storage_rpc/v1";
-/// The onion request route (§7, §13.4).
-pub const ONION_REQ_PATH: &str = "/onion_req/v2";
-/// The reachability test route (§8).
-pub const PING_TEST_PATH: &str = "/ping_test/v1";
+/// The routes a node serves: one set of constants, the transport's (§4.1, §5.1, §7, §8).
+pub use crate::transport::{JSON_RPC_PATH, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 
 /// The identity file in the node's directory (the format of [`crate::identity::keyfile`]).
 pub const IDENTITY_FILE: &str = "identity";

@@ -49,7 +49,7 @@ pub use wire::Layer;
 pub const MAX_ONION_HOPS: u32 = 15;
 
 /// The largest request payload [`build`] accepts: the storage server's 10 MiB body limit.
-pub const MAX_PAYLOAD_LEN: usize = 10 * 1024 * 1024;
+pub const MAX_PAYLOAD_LEN: usize = crate::rpc::limits::MAX_REQUEST_BODY;
 
 /// Storage servers send base64 with padding; accept it without, too.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -481,27 +481,18 @@ pub enum PathFailure {
 
 /// Classifies a non-200 HTTP answer to an onion request (session-desktop
 /// `processOnionRequestErrorOnPath`, libsession `handle_errors`).
+///
+/// A thin wrapper over [`crate::rpc::status::of_path_reply`], which is where the texts and
+/// statuses are classified.
 pub fn path_failure(status: u16, body: &[u8]) -> PathFailure {
-    // Both mean the named node cannot be reached and should be dropped (libsession-util
-    // `network/onion_request_router.cpp` error_patterns: force_remove_node).
-    const PATTERNS: [&str; 2] = [
-        "Next node not found: ",
-        "Next node is currently unreachable: ",
-    ];
-    let text = String::from_utf8_lossy(body);
-    // Over QUIC the body is prefixed with "502 Bad Gateway\n\n".
-    for pattern in PATTERNS {
-        if let Some(i) = text.find(pattern) {
-            let rest = &text[i + pattern.len()..];
-            if let Some(key) = rest.get(..64).and_then(|h| h.parse().ok()) {
-                return PathFailure::NodeNotFound(key);
-            }
+    use crate::rpc::status::{self, Outcome};
+    match status::of_path_reply(status, body) {
+        Outcome::NextNodeNotFound(key) | Outcome::NextNodeUnreachable(key) => {
+            PathFailure::NodeNotFound(key)
         }
-    }
-    match status {
-        406 | 425 => PathFailure::ClockOutOfSync,
-        421 => PathFailure::WrongSwarm,
-        status => PathFailure::Other { status },
+        Outcome::ClockOutOfSync => PathFailure::ClockOutOfSync,
+        Outcome::WrongSwarm => PathFailure::WrongSwarm,
+        _ => PathFailure::Other { status },
     }
 }
 

@@ -1,10 +1,21 @@
-//! Storage RPC values: namespaces, limits, and the hash a swarm gives each stored message.
+//! The storage RPC, one codec for the client, the node and the tests: namespaces, the hash a
+//! swarm gives each stored message, and
 //!
-//! The parts of the storage server's client RPC (protocol.md §4; session-storage-server
-//! `oxenss/rpc/client_rpc_endpoints.h`) that are plain functions of their inputs. [`auth`]
-//! builds the signed fields of authenticated requests. No I/O happens here.
+//! | module | what |
+//! |---|---|
+//! | [`limits`] | every limit: data size, TTLs, clock windows, retrieve caps, body and reply bounds |
+//! | [`request`] | typed requests: the node's parser (bytes → [`request::Request`]) and their JSON |
+//! | [`response`] | typed answers, decoded with a size bound and encoded by the node |
+//! | [`status`] | what an HTTP status (and a hop's plaintext error) means |
+//! | [`auth`] | the strings authenticated requests sign |
+//!
+//! Protocol.md §4, §5.1, §7.7, §15; session-storage-server `oxenss/rpc/`. No I/O happens here.
 
 pub mod auth;
+pub mod limits;
+pub mod request;
+pub mod response;
+pub mod status;
 
 use std::fmt;
 
@@ -12,9 +23,7 @@ use base64::Engine as _;
 use blake2::Digest as _;
 use blake2::digest::consts::U32;
 
-/// The most `data` a `store` accepts, in raw bytes (102 400 in base64); session-storage-server
-/// `store::MAX_MESSAGE_BODY` (§4.3).
-pub const MAX_DATA_LEN: usize = 76_800;
+pub use limits::MAX_DATA_LEN;
 
 /// A storage namespace: one of the separate mailboxes of an account (§4.4).
 ///

@@ -313,6 +313,17 @@ pub struct Swarm {
 }
 
 impl Swarm {
+    /// The swarm a typed `get_swarm` answer (or 421 body) describes; unusable entries are
+    /// dropped. Decode it with [`crate::rpc::response::decode`].
+    ///
+    /// # Errors
+    /// [`SnodeParseError`] if `swarm` is not hex or an entry is malformed.
+    pub fn from_response(
+        body: &crate::rpc::response::SwarmResponse,
+    ) -> Result<Self, SnodeParseError> {
+        body.to_swarm()
+    }
+
     /// Parses `{"snodes": [...], "swarm": "<hex id>", ...}` (protocol.md §4.5). Unusable
     /// entries are dropped.
     ///
@@ -381,6 +392,15 @@ impl SnodePool {
         let pool = Self::new(nodes);
         let dropped = states.len() - pool.len();
         Ok((pool, dropped))
+    }
+
+    /// A pool from a typed `get_n_service_nodes` result; returns it and how many entries
+    /// were dropped as unusable, malformed or repeated.
+    pub fn from_service_nodes(result: &crate::rpc::response::ServiceNodes) -> (Self, usize) {
+        let (nodes, _) = result.usable();
+        let pool = Self::new(nodes);
+        let dropped = result.service_node_states.len() - pool.len();
+        (pool, dropped)
     }
 
     /// The nodes, in the order they were added.

@@ -9,18 +9,25 @@
 //! and reports how it failed ([`TransportError`]), so that the client can decide.
 
 pub mod http;
+#[doc(hidden)]
+pub mod memory;
 
 use std::future::Future;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
 use crate::error::{ErrorKind, HasKind};
+use crate::identity::Ed25519Pub;
 use crate::network::SeedNode;
 
 /// The path of a service node's direct storage RPC endpoint (protocol.md §4.1).
 pub const STORAGE_RPC_PATH: &str = "/storage_rpc/v1";
 /// The path of a service node's onion request endpoint (protocol.md §7.3).
 pub const ONION_REQ_PATH: &str = "/onion_req/v2";
+/// The path of a service node's reachability test (protocol.md §8).
+pub const PING_TEST_PATH: &str = "/ping_test/v1";
+/// The path of a seed's JSON-RPC endpoint (protocol.md §5.1).
+pub const JSON_RPC_PATH: &str = "/json_rpc";
 
 /// Where a request goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +59,57 @@ impl Target {
     }
 }
 
+impl Target {
+    /// How errors and logs name the target: a seed by its URL (public), a node by its short
+    /// Ed25519 key ([`short_key`]) when the caller knows it, else "a service node";
+    /// never by a node's address.
+    pub fn name(&self, key: Option<&Ed25519Pub>) -> String {
+        match (self, key) {
+            (Self::Seed(s), _) => format!("seed '{}'", s.url),
+            (Self::Node { .. }, Some(k)) => format!("node {}", short_key(k)),
+            (Self::Node { .. }, None) => "a service node".to_owned(),
+        }
+    }
+}
+
+/// A node's short key, as the client names nodes: the first 8 and last 4 hex digits of its
+/// Ed25519 key (`abababab…abab`).
+pub fn short_key(k: &Ed25519Pub) -> String {
+    let h = k.to_hex();
+    format!("{}…{}", &h[..8], &h[h.len() - 4..])
+}
+
+/// A transport failure, naming what failed (see [`Target::name`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{target}: {source}")]
+pub struct TargetError {
+    /// The target, as [`Target::name`] names it.
+    pub target: String,
+    /// What failed.
+    #[source]
+    pub source: TransportError,
+}
+
+impl TargetError {
+    /// `source` from `target` (a node known by `key`).
+    pub fn new(target: &Target, key: Option<&Ed25519Pub>, source: TransportError) -> Self {
+        Self {
+            target: target.name(key),
+            source,
+        }
+    }
+}
+
+impl HasKind for TargetError {
+    fn kind(&self) -> ErrorKind {
+        self.source.kind()
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.source.hint()
+    }
+}
+
 /// An HTTP answer: whatever the status, the transport delivered it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
@@ -80,6 +138,53 @@ pub trait Transport {
         body: Vec<u8>,
         timeout: Duration,
     ) -> impl Future<Output = Result<Reply, TransportError>> + Send;
+
+    /// As [`Transport::post`], with extra request headers (a node forwarding a request to
+    /// its swarm names itself in headers, see `node::service`).
+    ///
+    /// The provided implementation can send no headers: it refuses a non-empty list.
+    ///
+    /// # Errors
+    /// As [`Transport::post`].
+    fn post_with_headers(
+        &self,
+        target: &Target,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        let unsupported = !headers.is_empty();
+        let sent = self.post(target, body, timeout);
+        async move {
+            if unsupported {
+                return Err(TransportError::Http {
+                    reason: "this transport cannot send request headers".into(),
+                });
+            }
+            sent.await
+        }
+    }
+}
+
+impl<T: Transport + Send + Sync> Transport for std::sync::Arc<T> {
+    fn post(
+        &self,
+        target: &Target,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        T::post(self, target, body, timeout)
+    }
+
+    fn post_with_headers(
+        &self,
+        target: &Target,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
+        T::post_with_headers(self, target, headers, body, timeout)
+    }
 }
 
 /// Why no HTTP answer arrived.
@@ -129,20 +234,42 @@ pub enum TransportError {
         /// Which rule it breaks.
         reason: &'static str,
     },
-    /// The HTTP exchange failed after connecting (malformed answer, body too large).
+    /// The HTTP exchange failed after connecting (malformed answer).
     #[error("HTTP exchange failed: {reason}")]
     Http {
         /// What failed.
         reason: String,
     },
+    /// The answer is larger than the bound ([`crate::rpc::limits::MAX_REPLY_LEN`]): refused
+    /// as it streamed in (or from its `Content-Length`), never buffered whole.
+    #[error("answer larger than {max} bytes")]
+    TooLarge {
+        /// The bound.
+        max: usize,
+    },
+}
+
+impl TransportError {
+    /// Whether no complete answer came in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// The status an onion hop answers with for this failure of the next hop: 504 for a
+    /// timeout, else 502 (protocol.md §4.8, §13.4).
+    pub fn gateway_status(&self) -> u16 {
+        if self.is_timeout() { 504 } else { 502 }
+    }
 }
 
 impl HasKind for TransportError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Timeout { .. } | Self::Connect { .. } | Self::Tls { .. } | Self::Http { .. } => {
-                ErrorKind::Transient
-            }
+            Self::Timeout { .. }
+            | Self::Connect { .. }
+            | Self::Tls { .. }
+            | Self::Http { .. }
+            | Self::TooLarge { .. } => ErrorKind::Transient,
             Self::PinMismatch { .. } | Self::Policy { .. } => ErrorKind::Failure,
         }
     }
@@ -157,5 +284,35 @@ impl HasKind for TransportError {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_a_node_by_its_short_key_never_its_address() {
+        let target = Target::Node {
+            addr: "127.0.3.1:22021".parse().unwrap(),
+            path: STORAGE_RPC_PATH,
+        };
+        let key = Ed25519Pub([0xab; 32]);
+        let err = TargetError::new(&target, Some(&key), TransportError::TooLarge { max: 10 });
+        assert_eq!(
+            err.to_string(),
+            "node abababab…abab: answer larger than 10 bytes"
+        );
+        assert_eq!(err.kind(), ErrorKind::Transient);
+        let unnamed = TargetError::new(&target, None, TransportError::TooLarge { max: 10 });
+        assert!(!unnamed.to_string().contains("127.0.3.1"), "{unnamed}");
+        let seed = Target::Seed(SeedNode {
+            url: "https://seed1.example:4443/json_rpc".into(),
+            pin: None,
+        });
+        assert_eq!(
+            seed.name(None),
+            "seed 'https://seed1.example:4443/json_rpc'"
+        );
     }
 }

@@ -19,7 +19,8 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use crate::identity::Ed25519Pub;
-use crate::swarm::{INVALID_SWARM_ID, Snode, SnodePool, space, swarm_for};
+use crate::rpc::response::{ServiceNodeState, ServiceNodes, SwarmResponse};
+use crate::swarm::{Snode, SnodePool, space, swarm_for};
 
 /// The version every sesh-node reports (the storage server release it follows).
 pub const VERSION: [u16; 3] = [2, 11, 0];
@@ -89,57 +90,37 @@ impl Roster {
     }
 
     /// The `get_swarm` / 421 body for a swarm (protocol.md §4.5).
-    pub fn swarm_json(&self, swarm_id: Option<u64>) -> Value {
+    pub fn swarm_answer(&self, swarm_id: Option<u64>) -> SwarmResponse {
         match swarm_id {
-            Some(id) => json!({
-                "snodes": self.members(id).iter().map(|n| n.to_swarm_entry()).collect::<Vec<_>>(),
-                "swarm": format!("{id:x}"),
-            }),
-            None => json!({"snodes": [], "swarm": format!("{INVALID_SWARM_ID:x}")}),
+            Some(id) => SwarmResponse::of(Some(id), &self.members(id)),
+            None => SwarmResponse::of(None, &[]),
         }
     }
 
-    /// The `get_n_service_nodes` result, keeping only the requested `fields` when given
-    /// (as an object of `name: true`, or an array of names).
-    pub fn service_nodes_json(&self, fields: Option<&Value>) -> Value {
-        let wanted: Option<Vec<String>> = fields.and_then(|f| match f {
-            Value::Object(m) => Some(
-                m.iter()
-                    .filter(|(_, v)| v.as_bool().unwrap_or(true))
-                    .map(|(k, _)| k.clone())
-                    .collect(),
-            ),
-            Value::Array(a) => Some(
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-            ),
-            _ => None,
-        });
-        let states: Vec<Value> = self
+    /// The `get_n_service_nodes` result, keeping only the requested `fields` when given.
+    pub fn service_nodes(&self, fields: Option<&[String]>) -> ServiceNodes {
+        let wanted: Option<Vec<&str>> =
+            fields.map(|f| f.iter().map(String::as_str).collect::<Vec<_>>());
+        let states = self
             .pool
             .nodes()
             .iter()
             .map(|n| {
-                let full = state_json(n);
-                match (&wanted, full) {
-                    (Some(w), Value::Object(m)) if !w.is_empty() => Value::Object(
-                        m.into_iter()
-                            .filter(|(k, _)| w.iter().any(|f| f == k))
-                            .collect(),
-                    ),
-                    (_, full) => full,
+                let full = ServiceNodeState::of(n, VERSION);
+                match &wanted {
+                    Some(w) if !w.is_empty() => full.only(w),
+                    _ => full,
                 }
             })
             .collect();
-        json!({
-            "service_node_states": states,
-            "height": self.height,
-            "target_height": self.height,
-            "hardfork": HARDFORK[0],
-            "snode_revision": HARDFORK[1],
-            "status": "OK",
-        })
+        ServiceNodes {
+            service_node_states: states,
+            height: Some(self.height),
+            target_height: Some(self.height),
+            hardfork: Some(HARDFORK[0]),
+            snode_revision: Some(HARDFORK[1]),
+            status: Some("OK".into()),
+        }
     }
 }
 
@@ -173,6 +154,14 @@ impl RosterFile {
         Self {
             path: path.into(),
             inner: Arc::new(Mutex::new((None, None))),
+        }
+    }
+
+    /// A roster that lives in memory only and never changes (for in-process nodes).
+    pub fn fixed(roster: Roster) -> Self {
+        Self {
+            path: PathBuf::new(),
+            inner: Arc::new(Mutex::new((None, Some(Arc::new(roster))))),
         }
     }
 

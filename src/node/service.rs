@@ -12,7 +12,7 @@
 //! signature of the body). A member accepts a forwarded request only from a node of its own
 //! swarm, executes it locally, and answers its own entry of the `swarm` dict.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,23 +22,30 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use rand_core::OsRng;
 use serde_json::{Map, Value, json};
 
+use super::Log;
 use super::db::{self, Message};
 use super::http::{Admit, BoxFuture, Request as HttpRequest, Response, Service};
-use super::peer::Peer;
 use super::roster::{HARDFORK, Roster, RosterFile, VERSION};
 use super::rpc::{self, Namespaces, Request, RpcError};
-use super::{Log, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 use crate::clock::Clock;
 use crate::identity::{Ed25519Pub, Identity};
 use crate::onion::{self, Peeled};
-use crate::rpc::{Namespace, message_hash};
+use crate::rpc::request::JsonRpcCall;
+use crate::rpc::response::{
+    self, BatchResponse, InfoResponse, JsonRpcError, JsonRpcId, JsonRpcReply, Misc, OxendResponse,
+    RetrieveResponse, RetrievedMessage, StoreEntry, SubBody, SubResult, SwarmEntry,
+};
+use crate::rpc::status::{self as rpc_status, REQUEST_TIME_OUT};
+use crate::rpc::{Namespace, limits, message_hash};
+use crate::transport::http::HttpTransport;
+use crate::transport::{ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
+use crate::transport::{Target, Transport};
 
 /// Header naming the swarm member that forwarded a request (hex Ed25519 key).
 pub const FORWARDED_BY: &str = "x-sesh-forwarded-by";
 /// Header carrying the forwarding member's signature of the body (base64).
 pub const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
-/// The seed's JSON-RPC route.
-pub const JSON_RPC_PATH: &str = "/json_rpc";
+pub use crate::transport::JSON_RPC_PATH;
 
 /// How long a hop may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,17 +84,20 @@ impl Origin {
 }
 
 /// The node's answers.
-pub struct NodeService {
+///
+/// `T` carries its traffic to other nodes (onion hops, swarm replication): HTTPS in a running
+/// node, [`crate::transport::memory::MemoryNetwork`] in tests.
+pub struct NodeService<T = Arc<HttpTransport>> {
     role: Role,
     identity: Identity,
     roster: RosterFile,
     db: Option<db::Handle>,
-    peer: Peer,
+    peer: T,
     clock: Arc<dyn Clock + Send + Sync>,
     log: Log,
 }
 
-impl std::fmt::Debug for NodeService {
+impl<T> std::fmt::Debug for NodeService<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeService")
             .field("role", &self.role)
@@ -102,14 +112,14 @@ fn text_answer(e: RpcError) -> Answer {
     (e.status, Value::String(e.message))
 }
 
-impl NodeService {
+impl<T: Transport + Send + Sync> NodeService<T> {
     /// A node with this identity, roster file, store (none for a seed) and outbound client.
     pub fn new(
         role: Role,
         identity: Identity,
         roster: RosterFile,
         db: Option<db::Handle>,
-        peer: Peer,
+        peer: T,
         clock: Arc<dyn Clock + Send + Sync>,
         log: Log,
     ) -> Self {
@@ -126,6 +136,23 @@ impl NodeService {
 
     fn now(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// `t` and `hf` as a typed answer carries them.
+    fn misc_fields(&self) -> Misc {
+        Misc {
+            t: Some(self.now()),
+            hf: Some(HARDFORK.to_vec()),
+        }
+    }
+
+    /// The `info` answer.
+    fn info(&self) -> Value {
+        to_json(&InfoResponse {
+            version: VERSION.to_vec(),
+            timestamp: self.now(),
+            misc: self.misc_fields(),
+        })
     }
 
     /// `t` and `hf`, added to most answers (SS `add_misc_response_fields`).
@@ -161,11 +188,7 @@ impl NodeService {
         let parsed = rpc::parse(body);
         if matches!(parsed, Ok(Request::Info)) {
             // `info` needs no node list: it is how a launcher sees the node is up.
-            let now = self.now();
-            return (
-                200,
-                self.misc(json!({"version": VERSION, "timestamp": now})),
-            );
+            return (200, self.info());
         }
         let Some(roster) = roster else {
             return (
@@ -180,32 +203,29 @@ impl NodeService {
             }
             Ok(req) => {
                 let method = req.method();
-                let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
                 let (s, v) = match req {
                     Request::Batch(subs) | Request::Sequence(subs) => {
-                        let sequence =
-                            raw.get("method").and_then(Value::as_str) == Some("sequence");
-                        let raws = raw["params"]["requests"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default();
+                        let sequence = method == "sequence";
                         let mut results = Vec::with_capacity(subs.len());
-                        for (sub, sub_raw) in subs.into_iter().zip(raws) {
+                        for sub in subs {
                             let name = sub.method();
-                            let (code, body) = self.one(&roster, sub, &sub_raw, origin).await;
+                            let (code, body) = self.one(&roster, sub, origin).await;
                             self.log.line(format_args!(
                                 "storage_rpc {method}/{name} {code} {}",
                                 origin.describe()
                             ));
                             let stop = sequence && !(200..300).contains(&code);
-                            results.push(json!({"code": code, "body": body}));
+                            results.push(SubResult {
+                                code,
+                                body: SubBody::Ok(body),
+                            });
                             if stop {
                                 break;
                             }
                         }
-                        (200, json!({"results": results}))
+                        (200, to_json(&BatchResponse { results }))
                     }
-                    single => self.one(&roster, single, &raw, origin).await,
+                    single => self.one(&roster, single, origin).await,
                 };
                 (s, v, method)
             }
@@ -218,12 +238,12 @@ impl NodeService {
     }
 
     /// One (sub)request.
-    async fn one(&self, roster: &Roster, req: Request, raw: &Value, origin: Origin) -> Answer {
+    async fn one(&self, roster: &Roster, req: Request, origin: Origin) -> Answer {
         let forwarded = matches!(origin, Origin::Forwarded(_));
         if let Some(pk) = req.pubkey() {
             let theirs = roster.swarm_of(pk);
             if theirs != self.my_swarm(roster) || theirs.is_none() {
-                return (421, self.misc(roster.swarm_json(theirs)));
+                return (421, self.misc(to_json(&roster.swarm_answer(theirs))));
             }
         }
         let now = self.now();
@@ -231,17 +251,18 @@ impl NodeService {
             return text_answer(e);
         }
         match &req {
-            Request::Info => (
+            Request::Info => (200, self.info()),
+            Request::GetSwarm { pubkey } => (
                 200,
-                self.misc(json!({"version": VERSION, "timestamp": now})),
+                self.misc(to_json(&roster.swarm_answer(roster.swarm_of(pubkey)))),
             ),
-            Request::GetSwarm { pubkey } => {
-                (200, self.misc(roster.swarm_json(roster.swarm_of(pubkey))))
-            }
-            Request::OxendRequest { endpoint, params } => match endpoint.as_str() {
+            Request::OxendRequest { endpoint, fields } => match endpoint.as_str() {
                 "get_service_nodes" => (
                     200,
-                    self.misc(json!({"result": roster.service_nodes_json(params.get("fields"))})),
+                    self.misc(to_json(&OxendResponse {
+                        result: roster.service_nodes(fields.as_deref()),
+                        misc: Misc::default(),
+                    })),
                 ),
                 // No names are registered on a local network.
                 _ => (200, self.misc(json!({"result": {"entries": []}}))),
@@ -261,7 +282,7 @@ impl NodeService {
                 }
             }
             _ if forwarded => self.local_entry(&req, now).await,
-            _ => self.recursive(roster, &req, raw, now).await,
+            _ => self.recursive(roster, &req, now).await,
         }
     }
 
@@ -272,16 +293,16 @@ impl NodeService {
             Request::Store(s) => {
                 let public = rpc::store_is_public(s.namespace);
                 let max = if public {
-                    rpc::MAX_TTL_PUBLIC_MS
+                    limits::MAX_TTL_PUBLIC_MS
                 } else {
-                    rpc::MAX_TTL_PRIVATE_MS
+                    limits::MAX_TTL_PRIVATE_MS
                 };
                 let ttl = s.expiry.saturating_sub(s.timestamp);
-                if !(rpc::MIN_TTL_MS..=max).contains(&ttl) || s.expiry < s.timestamp {
+                if !(limits::MIN_TTL_MS..=max).contains(&ttl) || s.expiry < s.timestamp {
                     return Err(RpcError::new(403, "Provided expiry/TTL is not valid."));
                 }
-                if s.timestamp > now + rpc::STORE_FUTURE_MS
-                    || s.expiry.saturating_add(rpc::STORE_FUTURE_MS) < now
+                if s.timestamp > now + limits::STORE_FUTURE_MS
+                    || s.expiry.saturating_add(limits::STORE_FUTURE_MS) < now
                 {
                     return Err(RpcError::new(406, "Timestamp error: check your clock"));
                 }
@@ -330,10 +351,10 @@ impl NodeService {
         }
     }
 
-    async fn db<T: Send + 'static>(
+    async fn db<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut db::Db) -> Result<T, db::Error> + Send + 'static,
-    ) -> Result<T, Answer> {
+        f: impl FnOnce(&mut db::Db) -> Result<R, db::Error> + Send + 'static,
+    ) -> Result<R, Answer> {
         let Some(handle) = &self.db else {
             return Err((
                 503,
@@ -359,22 +380,19 @@ impl NodeService {
             .await;
         match got {
             Ok(found) => {
-                let messages: Vec<Value> = found
+                let messages = found
                     .messages
                     .iter()
                     .map(|m| {
-                        json!({
-                            "hash": m.hash,
-                            "timestamp": m.timestamp_ms,
-                            "expiration": m.expiry_ms,
-                            "data": BASE64.encode(&m.data),
-                        })
+                        RetrievedMessage::new(m.hash.clone(), m.timestamp_ms, m.expiry_ms, &m.data)
                     })
                     .collect();
-                (
-                    200,
-                    self.misc(json!({"messages": messages, "more": found.more})),
-                )
+                let answer = RetrieveResponse {
+                    messages,
+                    more: found.more,
+                    misc: self.misc_fields(),
+                };
+                (200, to_json(&answer))
             }
             Err(e) => e,
         }
@@ -382,9 +400,8 @@ impl NodeService {
 
     /// Executes a recursive request here and on every other member of the swarm, and
     /// assembles the `swarm` dict.
-    async fn recursive(&self, roster: &Roster, req: &Request, raw: &Value, now: u64) -> Answer {
-        let body = json!({"method": req.method(), "params": raw.get("params").cloned().unwrap_or(Value::Null)})
-            .to_string();
+    async fn recursive(&self, roster: &Roster, req: &Request, now: u64) -> Answer {
+        let body = String::from_utf8_lossy(&req.to_json()).into_owned();
         let my_swarm = self.my_swarm(roster);
         let peers: Vec<_> = my_swarm
             .map(|id| roster.members(id))
@@ -395,26 +412,26 @@ impl NodeService {
             .collect();
         let sig = self.sign_b64(body.as_bytes());
         let me_hex = self.me().to_hex();
-        let replicate = self.peer.with_timeout(REPLICATION_TIMEOUT);
-        let replicate = &replicate;
         let forwards = peers.iter().map(|n| {
-            let url = format!("https://{}:{}", n.ip, n.port);
+            let target = Target::Node {
+                addr: SocketAddrV4::new(n.ip, n.port),
+                path: STORAGE_RPC_PATH,
+            };
             let body = body.clone();
-            let sig = sig.clone();
-            let me_hex = me_hex.clone();
+            let headers = [
+                (FORWARDED_BY, me_hex.clone()),
+                (FORWARD_SIGNATURE, sig.clone()),
+            ];
             async move {
-                let res = replicate
-                    .request(
-                        "POST",
-                        &url,
-                        STORAGE_RPC_PATH,
-                        &[(FORWARDED_BY, &me_hex), (FORWARD_SIGNATURE, &sig)],
-                        body.into(),
-                    )
+                let res = self
+                    .peer
+                    .post_with_headers(&target, &headers, body.into_bytes(), REPLICATION_TIMEOUT)
                     .await;
                 let entry = match res {
-                    Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body)
-                        .unwrap_or_else(|_| json!({"bad_peer_response": true})),
+                    // Decoded into its type, within a bound: a member's word is passed on
+                    // only in the shape a member answers.
+                    Ok(r) if r.status == 200 => response::decode::<SwarmEntry>(&r.body)
+                        .map_or_else(|_| json!({"bad_peer_response": true}), |e| to_json(&e)),
                     Ok(r) => json!({"failed": true, "code": r.status,
                                     "reason": String::from_utf8_lossy(&r.body)}),
                     Err(e) if e.is_timeout() => json!({"failed": true, "timeout": true}),
@@ -463,15 +480,8 @@ impl NodeService {
                     data: s.data.clone(),
                 };
                 self.db(move |db| db.store(&msg, now)).await.map(|o| {
-                    let mut e = json!({
-                        "hash": hash,
-                        "signature": self.sign_b64(hash.as_bytes()),
-                        "expiry": o.expiry_ms,
-                    });
-                    if o.already {
-                        e["already"] = json!(true);
-                    }
-                    e
+                    let signature = self.sign_b64(hash.as_bytes());
+                    to_json(&StoreEntry::stored(hash, signature, o.expiry_ms, o.already))
                 })
             }
             Request::Delete {
@@ -648,13 +658,16 @@ impl NodeService {
                     ));
                     return Response::text(
                         502,
-                        format!("Next node not found: {}", relay.destination.to_hex()),
+                        rpc_status::next_node_not_found(&relay.destination),
                     );
                 };
-                let url = format!("https://{}:{}", next.ip, next.port);
+                let target = Target::Node {
+                    addr: SocketAddrV4::new(next.ip, next.port),
+                    path: ONION_REQ_PATH,
+                };
                 match self
                     .peer
-                    .request("POST", &url, ONION_REQ_PATH, &[], relay.next_layer.into())
+                    .post(&target, relay.next_layer, PEER_TIMEOUT)
                     .await
                 {
                     Ok(r) => {
@@ -679,13 +692,10 @@ impl NodeService {
                             short(&next.ed25519)
                         ));
                         let text = if status == 504 {
-                            "Request time out".to_owned()
+                            REQUEST_TIME_OUT.to_owned()
                         } else {
                             // The storage server's words (libsession-util drops the node).
-                            format!(
-                                "Next node is currently unreachable: {}",
-                                next.ed25519.to_hex()
-                            )
+                            rpc_status::next_node_unreachable(&next.ed25519)
                         };
                         Response::text(status, text)
                     }
@@ -715,32 +725,32 @@ impl NodeService {
         let Some(roster) = self.roster.current() else {
             return Response::text(503, "Service node list is not ready");
         };
-        let v: Value = match serde_json::from_slice(&req.body) {
-            Ok(v) => v,
-            Err(_) => {
-                return Response::json(
-                    200,
-                    &json!({"jsonrpc": "2.0", "id": null,
-                            "error": {"code": -32700, "message": "Parse error"}}),
-                );
-            }
+        let reply = |id, result, error| JsonRpcReply {
+            jsonrpc: Some("2.0".into()),
+            id,
+            result,
+            error,
         };
-        let id = v.get("id").cloned().unwrap_or(json!(0));
-        let method = v.get("method").and_then(Value::as_str).unwrap_or_default();
+        let Some(call) = JsonRpcCall::parse(&req.body) else {
+            let error = JsonRpcError {
+                code: -32700,
+                message: "Parse error".into(),
+            };
+            return Response::json(200, &to_json(&reply(None, None, Some(error))));
+        };
+        let id = call.id.or(Some(JsonRpcId::Number(0)));
+        let method = call.method.as_str();
         self.log
             .line(format_args!("json_rpc {method} peer={}", req.peer.ip()));
         if method != "get_n_service_nodes" && method != "get_service_nodes" {
-            return Response::json(
-                200,
-                &json!({"jsonrpc": "2.0", "id": id,
-                        "error": {"code": -32601, "message": "Method not found"}}),
-            );
+            let error = JsonRpcError {
+                code: -32601,
+                message: "Method not found".into(),
+            };
+            return Response::json(200, &to_json(&reply(id, None, Some(error))));
         }
-        let fields = v.get("params").and_then(|p| p.get("fields"));
-        Response::json(
-            200,
-            &json!({"jsonrpc": "2.0", "id": id, "result": roster.service_nodes_json(fields)}),
-        )
+        let result = roster.service_nodes(call.fields.as_deref());
+        Response::json(200, &to_json(&reply(id, Some(result), None)))
     }
 }
 
@@ -757,6 +767,11 @@ fn one_ns(ns: Namespaces) -> Option<i16> {
 
 fn short(k: &Ed25519Pub) -> String {
     k.to_hex()[..8].to_owned()
+}
+
+/// A typed answer as the JSON the node sends (its own data: it always serializes).
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn to_response((status, body): Answer) -> Response {
@@ -790,7 +805,7 @@ async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output
     out.into_iter().flatten().collect()
 }
 
-impl Service for NodeService {
+impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
     fn admit(&self, method: &str, path: &str) -> Admit {
         match (self.role, method, path) {
             (Role::Storage, "POST", STORAGE_RPC_PATH) => Admit::ClientRpc,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// The largest layer sesh encodes or decodes: the storage server's 10 MiB request limit plus
 /// room for the layers' own overhead.
-pub const MAX_LAYER_LEN: usize = 10 * 1024 * 1024 + 64 * 1024;
+pub const MAX_LAYER_LEN: usize = crate::rpc::limits::MAX_REQUEST_BODY + 64 * 1024;
 
 /// One layer of an onion request: a blob and the JSON that says what to do with it.
 ///

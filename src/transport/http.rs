@@ -7,6 +7,7 @@
 //! or node that redirects is answering something else.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,12 +20,12 @@ use sha2::{Digest, Sha256};
 
 use super::{Reply, Target, Transport, TransportError};
 
-/// The largest answer read: a full `get_n_service_nodes` list is well under 1 MiB and a
-/// retrieve answer under 8 MiB (protocol.md §4.3 `RETRIEVE_MAX_SIZE`).
-pub const MAX_REPLY_LEN: usize = 32 * 1024 * 1024;
+/// The largest answer read; see [`crate::rpc::limits::MAX_REPLY_LEN`] for the bound and why.
+pub use crate::rpc::limits::MAX_REPLY_LEN;
 
-/// How long an idle pooled connection is kept.
-const POOL_IDLE: Duration = Duration::from_secs(60);
+/// How long an idle pooled connection is kept: shorter than a node's idle timeout, so a pooled
+/// connection is not reused just as the other side closes it.
+const POOL_IDLE: Duration = Duration::from_secs(15);
 
 /// A [`Transport`] over HTTPS (and plain HTTP for unpinned seeds).
 ///
@@ -51,10 +52,60 @@ impl HttpTransport {
     /// [`SetupError`] if the TLS or HTTP client cannot be built (a bug or an unusable
     /// platform).
     pub fn new() -> Result<Self, SetupError> {
+        Self::bound(None)
+    }
+
+    /// A transport whose connections to nodes leave from `local` (a node's own address), so
+    /// the other node's log names the node that connected rather than the host's default
+    /// address.
+    ///
+    /// # Errors
+    /// As [`HttpTransport::new`].
+    pub fn bound(local: Option<IpAddr>) -> Result<Self, SetupError> {
         Ok(Self {
-            nodes: client(tls_policy(TlsFor::ServiceNode)?)?,
+            nodes: client(tls_policy(TlsFor::ServiceNode)?, local)?,
             seeds: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Sends any request to a service node (or a plain-http URL) and reads the answer with
+    /// the same bound and timeout as [`Transport::post`]: for the devnet launcher and tests.
+    ///
+    /// `base` is `host:port` (`127.0.0.2:22021`) or a URL prefix (`https://127.0.0.2:22021`).
+    ///
+    /// # Errors
+    /// [`TransportError`]; [`TransportError::Policy`] for a method or URL that does not parse.
+    pub async fn request(
+        &self,
+        method: &str,
+        base: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Reply, TransportError> {
+        let url = if base.contains("://") {
+            format!("{base}{path}")
+        } else {
+            format!("https://{base}{path}")
+        };
+        let invalid = |reason| TransportError::Policy {
+            url: url.clone(),
+            reason,
+        };
+        let parsed = reqwest::Url::parse(&url).map_err(|_| invalid("not a valid URL"))?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| invalid("not a valid HTTP method"))?;
+        let mut req = self
+            .nodes
+            .request(method, parsed)
+            .timeout(timeout)
+            .body(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let resp = req.send().await.map_err(|e| classify(e, timeout))?;
+        read_reply(resp, MAX_REPLY_LEN, timeout).await
     }
 
     fn seed_client(&self, pin: [u8; 32], url: &str) -> Result<reqwest::Client, TransportError> {
@@ -66,7 +117,7 @@ impl HttpTransport {
             pin,
             url: url.to_owned(),
         })
-        .and_then(client)
+        .and_then(|tls| client(tls, None))
         .map_err(|e| TransportError::Http { reason: e.reason })?;
         seeds.insert(pin, made.clone());
         Ok(made)
@@ -109,8 +160,21 @@ impl Transport for HttpTransport {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Reply, TransportError> {
+        self.post_with_headers(target, &[], body, timeout).await
+    }
+
+    async fn post_with_headers(
+        &self,
+        target: &Target,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Reply, TransportError> {
         let client = self.client_for(target)?;
         let mut req = client.post(target.url()).timeout(timeout).body(body);
+        for (name, value) in headers {
+            req = req.header(*name, value.as_str());
+        }
         // JSON endpoints get a JSON content type; onion requests are binary and session-desktop
         // sends none (protocol.md §7.3).
         let json = match target {
@@ -120,31 +184,47 @@ impl Transport for HttpTransport {
         if json {
             req = req.header(CONTENT_TYPE, "application/json");
         }
-        let mut resp = req.send().await.map_err(|e| classify(e, timeout))?;
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(e, timeout))? {
-            if body.len() + chunk.len() > MAX_REPLY_LEN {
-                return Err(TransportError::Http {
-                    reason: format!("answer larger than {MAX_REPLY_LEN} bytes"),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Reply {
-            status,
-            content_type,
-            body,
-        })
+        let resp = req.send().await.map_err(|e| classify(e, timeout))?;
+        read_reply(resp, MAX_REPLY_LEN, timeout).await
     }
 }
 
-fn client(tls: rustls::ClientConfig) -> Result<reqwest::Client, SetupError> {
+/// Reads an answer of at most `max` bytes: a `Content-Length` over the bound is refused
+/// before any of the body is read, and the body is counted chunk by chunk as it streams in,
+/// so a larger one is dropped without being buffered whole. The request's timeout covers the
+/// whole body: a node that drips its answer cannot hold the caller longer than that.
+async fn read_reply(
+    mut resp: reqwest::Response,
+    max: usize,
+    timeout: Duration,
+) -> Result<Reply, TransportError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max))
+    {
+        return Err(TransportError::TooLarge { max });
+    }
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(e, timeout))? {
+        if body.len() + chunk.len() > max {
+            return Err(TransportError::TooLarge { max });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Reply {
+        status,
+        content_type,
+        body,
+    })
+}
+
+fn client(tls: rustls::ClientConfig, local: Option<IpAddr>) -> Result<reqwest::Client, SetupError> {
     let mut headers = HeaderMap::new();
     // session-desktop's anonymizing constants (protocol.md §5.1, §7.3).
     headers.insert(USER_AGENT, HeaderValue::from_static("WhatsApp"));
@@ -152,6 +232,7 @@ fn client(tls: rustls::ClientConfig) -> Result<reqwest::Client, SetupError> {
     reqwest::Client::builder()
         .default_headers(headers)
         .tls_backend_preconfigured(tls)
+        .local_address(local)
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(POOL_IDLE)
@@ -211,8 +292,8 @@ fn tls_policy(peer: TlsFor) -> Result<rustls::ClientConfig, SetupError> {
         .with_no_client_auth())
 }
 
-/// The TLS configuration for connections to service nodes, from [`tls_policy`]: the client's
-/// and the local node's (its onion hops and swarm replication) alike.
+/// The TLS configuration [`HttpTransport`] uses for service nodes (any certificate: see the
+/// TLS policy in this module's source), for tests that speak TLS to a node themselves.
 ///
 /// # Errors
 /// [`SetupError`] when rustls cannot be set up.

@@ -104,7 +104,7 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
         home.identity,
         RosterFile::new(&cli.roster),
         db,
-        peer,
+        peer.transport(),
         Arc::clone(&clock),
         log.clone(),
     ));

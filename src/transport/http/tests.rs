@@ -354,3 +354,153 @@ async fn connection_failures_and_timeouts_are_told_apart() {
     assert_eq!(err, TransportError::Timeout { after });
     assert_eq!(err.kind(), crate::ErrorKind::Transient);
 }
+
+/// What a hostile node does after reading a request.
+#[derive(Clone, Copy)]
+enum Hostile {
+    /// Announces a body far over the bound, and sends none of it.
+    HugeLength,
+    /// Streams a chunked body without end; stores how many bytes it managed to send.
+    EndlessChunks(&'static std::sync::atomic::AtomicUsize),
+    /// Sends the head, then one body byte every 20 ms.
+    Drip,
+    /// Answers with bytes that are not HTTP.
+    Garbage,
+}
+
+/// A TLS server on 127.0.0.1 that reads one request and then misbehaves as told.
+fn hostile_node(cert: &Cert, how: Hostile) -> SocketAddrV4 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cfg = cert.server_config();
+    thread::spawn(move || {
+        for sock in listener.incoming() {
+            let Ok(sock) = sock else { continue };
+            let cfg = cfg.clone();
+            thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(cfg).unwrap();
+                let mut r = BufReader::new(rustls::StreamOwned::new(conn, sock));
+                let mut len = 0usize;
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    if h.trim_end().is_empty() {
+                        break;
+                    }
+                }
+                let mut body = vec![0u8; len];
+                if r.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let w = r.get_mut();
+                let _ = match how {
+                    Hostile::HugeLength => w
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n")
+                        .and_then(|()| w.flush())
+                        .map(|()| thread::park()),
+                    Hostile::EndlessChunks(sent) => (|| {
+                        w.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+                        let chunk = vec![b'a'; 64 * 1024];
+                        loop {
+                            w.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+                            w.write_all(&chunk)?;
+                            w.write_all(b"\r\n")?;
+                            sent.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+                        }
+                    })(),
+                    Hostile::Drip => (|| {
+                        w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")?;
+                        loop {
+                            w.write_all(b"a")?;
+                            w.flush()?;
+                            thread::sleep(Duration::from_millis(20));
+                        }
+                    })(),
+                    Hostile::Garbage => w
+                        .write_all(b"\x00\x01\x02 not http at all\r\n\r\n")
+                        .and_then(|()| w.flush()),
+                };
+            });
+        }
+    });
+    SocketAddrV4::new([127, 0, 0, 1].into(), port)
+}
+
+fn node(addr: SocketAddrV4) -> Target {
+    Target::Node {
+        addr,
+        path: STORAGE_RPC_PATH,
+    }
+}
+
+#[tokio::test]
+async fn a_content_length_over_the_bound_is_refused_before_the_body() {
+    let cert = Cert::new();
+    let addr = hostile_node(&cert, Hostile::HugeLength);
+    let t = HttpTransport::new().unwrap();
+    // The server never sends the body: reading it would end in a timeout, not TooLarge.
+    let err = t.post(&node(addr), b"{}".to_vec(), T).await.unwrap_err();
+    assert_eq!(err, TransportError::TooLarge { max: MAX_REPLY_LEN });
+    assert_eq!(err.kind(), crate::ErrorKind::Transient);
+}
+
+#[tokio::test]
+async fn an_endless_body_is_refused_while_it_streams() {
+    static SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let cert = Cert::new();
+    let addr = hostile_node(&cert, Hostile::EndlessChunks(&SENT));
+    let t = HttpTransport::new().unwrap();
+    let err = t.post(&node(addr), b"{}".to_vec(), T).await.unwrap_err();
+    assert_eq!(err, TransportError::TooLarge { max: MAX_REPLY_LEN });
+    // The client stopped reading soon after the bound (socket buffers aside).
+    let sent = SENT.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent >= MAX_REPLY_LEN, "{sent}");
+}
+
+#[tokio::test]
+async fn a_dripping_body_ends_at_the_timeout() {
+    let cert = Cert::new();
+    let addr = hostile_node(&cert, Hostile::Drip);
+    let t = HttpTransport::new().unwrap();
+    let after = Duration::from_millis(300);
+    // The head arrives at once; the timeout still covers the whole body.
+    let err = t
+        .post(&node(addr), b"{}".to_vec(), after)
+        .await
+        .unwrap_err();
+    assert_eq!(err, TransportError::Timeout { after });
+}
+
+#[tokio::test]
+async fn garbage_is_an_http_error_without_the_address() {
+    let cert = Cert::new();
+    let addr = hostile_node(&cert, Hostile::Garbage);
+    let t = HttpTransport::new().unwrap();
+    let err = t.post(&node(addr), b"{}".to_vec(), T).await.unwrap_err();
+    assert!(matches!(err, TransportError::Http { .. }), "{err:?}");
+    assert!(!err.to_string().contains("127.0.0.1"), "{err}");
+}
+
+#[tokio::test]
+async fn headers_reach_the_node() {
+    let cert = Cert::new();
+    let port = http_server(Some(&cert));
+    let t = HttpTransport::new().unwrap();
+    let addr = SocketAddrV4::new([127, 0, 0, 1].into(), port);
+    let reply = t
+        .post_with_headers(
+            &node(addr),
+            &[("x-sesh-test", "yes".into())],
+            b"{}".to_vec(),
+            T,
+        )
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(v["headers"]["x-sesh-test"], "yes");
+}
