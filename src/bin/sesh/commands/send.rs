@@ -185,7 +185,9 @@ impl SendError {
 /// Whether a failed store may have reached a swarm member (and been stored). Errors raised
 /// before any request left this machine (no seed, a seed's pin, no paths or guards, the
 /// state database, an invalid request, an onion request that could not be built) cannot
-/// have; anything else (a timeout, a failed path, a node's answer) may have.
+/// have, nor can "no node known for the swarm" (no member was found, or every one answered
+/// wrong swarm, which stores nothing); anything else (a timeout, a failed path, a node's
+/// answer) may have.
 fn may_have_reached_swarm(e: &sesh::client::Error) -> bool {
     use sesh::client::Error as E;
     !matches!(
@@ -195,6 +197,7 @@ fn may_have_reached_swarm(e: &sesh::client::Error) -> bool {
             | E::Path(_)
             | E::NoGuards { .. }
             | E::State(_)
+            | E::NoSwarm { .. }
             | E::InvalidInput(_)
             | E::Onion { .. }
     )
@@ -229,6 +232,10 @@ mod tests {
         };
         assert!(!may_have_reached_swarm(&no_seed));
         assert!(!may_have_reached_swarm(&E::NoGuards { tested: 3 }));
+        let no_swarm = E::NoSwarm {
+            account: "05ab…cdef".into(),
+        };
+        assert!(!may_have_reached_swarm(&no_swarm));
         let failed = E::PathsFailed {
             method: "store".into(),
             node: "1f000f09…1fef".into(),
