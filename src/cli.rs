@@ -217,7 +217,8 @@ pub enum Command {
         long_about = "Start a local Session network: N sesh-node processes (each on its own \
                       loopback address 127.0.X.1, so every node is in its own /24 subnet), \
                       grouped in swarms, and a seed that serves the node list. When every node \
-                      answers, the path of the network file is printed on standard output, and \
+                      answers, the path of the network file is printed on standard output (with \
+                      --json, a \"devnet\" record: network_file, seed, nodes, swarm_size), and \
                       on standard error the shell line 'export SESH_NETWORK=FILE' that points \
                       the sesh commands that follow at it (or give them --network FILE). The \
                       network runs in the foreground until interrupted (SIGINT or SIGTERM), \

@@ -151,13 +151,25 @@ fn phrase_secret_never_in_argv() {
 /// devnet.
 #[test]
 fn devnet_prints_the_line_that_points_later_commands_at_it() {
+    devnet_points_later_commands_at_it(false);
+}
+
+/// With `--json`, standard output stays JSON Lines: the network file is a `devnet` record.
+#[test]
+fn devnet_json_prints_a_record_on_stdout() {
+    devnet_points_later_commands_at_it(true);
+}
+
+fn devnet_points_later_commands_at_it(json: bool) {
     use std::io::BufRead;
     use std::sync::mpsc;
     use std::time::Duration;
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let net_dir = dir.path().join("devnet");
+    let json_flag: &[&str] = if json { &["--json"] } else { &[] };
     let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        .args(json_flag)
         .args(["devnet", "--nodes", "2", "--swarm-size", "1", "--dir"])
         .arg(&net_dir)
         .env("SESH_NODE", env!("CARGO_BIN_EXE_sesh-node"))
@@ -196,7 +208,14 @@ fn devnet_prints_the_line_that_points_later_commands_at_it() {
     }
     let network_file = net_dir.join("network.toml");
     let result = std::panic::catch_unwind(|| {
-        assert_eq!(printed.as_deref(), network_file.to_str(), "{seen:?}");
+        let printed = printed.expect("a line on stdout");
+        if json {
+            let record: serde_json::Value = serde_json::from_str(&printed).expect("stdout is JSON");
+            assert_eq!(record["type"], "devnet", "{printed}");
+            assert_eq!(record["network_file"].as_str(), network_file.to_str());
+        } else {
+            assert_eq!(Some(printed.as_str()), network_file.to_str(), "{seen:?}");
+        }
         let export = export.expect("an export line");
         assert_eq!(
             export,

@@ -36,6 +36,8 @@ pub(crate) enum Record<'a> {
     Summary(SummaryRecord),
     /// `sesh swarm`.
     Swarm(SwarmRecord),
+    /// `sesh devnet`, once every node answers.
+    Devnet(DevnetRecord),
 }
 
 /// A service node's keys and address: flattened into every record about a node.
@@ -205,6 +207,16 @@ pub(crate) struct SwarmMember {
     #[serde(flatten)]
     pub(crate) node: NodeFields,
     pub(crate) version: Option<[u16; 3]>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DevnetRecord {
+    /// The network file to give `--network` or `SESH_NETWORK`.
+    pub(crate) network_file: String,
+    /// The seed's address (`IP:PORT`).
+    pub(crate) seed: String,
+    pub(crate) nodes: usize,
+    pub(crate) swarm_size: usize,
 }
 
 #[cfg(test)]
