@@ -236,8 +236,9 @@ pub enum Command {
                       output has one node per line: its Ed25519 key, its swarm id (hex) and \
                       its storage server version. With --json, each node is one object with \
                       \"type\": \"node\" and the fields of the seed's list: \"pubkey_ed25519\", \
-                      \"pubkey_x25519\", \"public_ip\", \"storage_port\", \"swarm_id\" and \
-                      \"storage_server_version\" (null when unknown).\n\nNode addresses are \
+                      \"pubkey_x25519\", \"public_ip\", \"storage_port\", \"swarm_id\", and the \
+                      storage server version (null when unknown) as \"version\", the name \
+                      path, probe and swarm use, and as \"storage_server_version\".\n\nNode addresses are \
                       hidden unless --reveal is given: text output leaves them out, and JSON \
                       has null \"public_ip\" and \"storage_port\".",
         after_long_help = AFTER_HELP

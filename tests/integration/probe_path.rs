@@ -480,13 +480,15 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
     let text = cli.expect(&["swarm", "--reveal", &id], 0);
     assert_eq!(text.matches("127.0.").count(), members.len(), "{text}");
 
-    // One node, one name for its address: nodes, path, swarm and probe agree with the roster.
+    // One node, one name for its address and version: nodes, path, swarm and probe agree
+    // with the roster.
     let address_of = |v: &Value| {
         (
             v["pubkey_ed25519"].as_str().unwrap().to_owned(),
             v["pubkey_x25519"].as_str().unwrap().to_owned(),
             v["public_ip"].as_str().unwrap().to_owned(),
             v["storage_port"].as_u64().unwrap(),
+            v["version"].as_array().unwrap().clone(),
         )
     };
     let listed: Vec<_> = cli

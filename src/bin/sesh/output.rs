@@ -4,7 +4,8 @@
 //! One thing has one name everywhere. A service node is named by [`NodeFields`], flattened
 //! into `node`, `path` hops, `hop`, `probe` and `swarm` members alike: `pubkey_ed25519`,
 //! `pubkey_x25519`, `public_ip`, `storage_port` (the names `get_n_service_nodes` uses). The
-//! address fields are always present and `null` unless `--reveal`. Field order is the
+//! address fields are always present and `null` unless `--reveal`; a node's storage server
+//! version is `version` wherever it is shown. Field order is the
 //! declaration order; adding a field is compatible, renaming or removing one is not.
 
 use serde::Serialize;
@@ -133,6 +134,10 @@ pub(crate) struct NodeRecord {
     #[serde(flatten)]
     pub(crate) node: NodeFields,
     pub(crate) swarm_id: Option<u64>,
+    /// The storage server's version: `version`, as in `path`, `probe` and `swarm`.
+    pub(crate) version: Option<[u16; 3]>,
+    /// The same, by its `get_n_service_nodes` name: kept, since removing a field breaks
+    /// readers.
     pub(crate) storage_server_version: Option<[u16; 3]>,
 }
 
@@ -233,11 +238,12 @@ mod tests {
                 storage_port: None,
             },
             swarm_id: Some(7),
+            version: Some([2, 8, 0]),
             storage_server_version: Some([2, 8, 0]),
         });
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"storage_server_version":[2,8,0]}"#
+            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"version":[2,8,0],"storage_server_version":[2,8,0]}"#
         );
     }
 
