@@ -168,6 +168,22 @@ fn devnet_points_later_commands_at_it(json: bool) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let net_dir = dir.path().join("devnet");
     let json_flag: &[&str] = if json { &["--json"] } else { &[] };
+    // As the README's `until [ -e …/network.toml ]` does: read the network file the moment it
+    // exists; it must be whole then (a race, so a partial write is only caught sometimes).
+    let network_file = net_dir.join("network.toml");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (path, stop) = (network_file.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    return Some(sesh::network::Network::from_toml(&text).map(drop));
+                }
+                std::thread::yield_now();
+            }
+            None
+        })
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
         .args(json_flag)
         .args(["devnet", "--nodes", "2", "--swarm-size", "1", "--dir"])
@@ -206,7 +222,6 @@ fn devnet_points_later_commands_at_it(json: bool) {
         }
         seen.push(line);
     }
-    let network_file = net_dir.join("network.toml");
     let result = std::panic::catch_unwind(|| {
         let printed = printed.expect("a line on stdout");
         if json {
@@ -234,10 +249,17 @@ fn devnet_points_later_commands_at_it(json: bool) {
             .expect("sesh nodes runs");
         assert_eq!(stdout_of(&nodes).lines().count(), 2);
     });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let first_read = watcher.join().expect("the watcher");
     let _ = sesh::devnet::sigterm(pid);
     let _ = child.wait();
     if let Err(e) = result {
         std::panic::resume_unwind(e);
+    }
+    match first_read {
+        Some(Ok(())) => {}
+        Some(Err(e)) => panic!("the network file was read before it was whole: {e}"),
+        None => panic!("the network file never appeared"),
     }
 }
 
