@@ -339,7 +339,8 @@ pub enum Command {
                       that fails is reported with the reason, the hops after it are skipped, \
                       and the exit status is 4.\n\n\
                       IP addresses are hidden unless --reveal is given. With --json, show and \
-                      new print one object per path: {\"type\": \"path\", \"index\" (1, 2, …), \
+                      new print one object per path: {\"type\": \"path\", \"index\" and \"path\" (both the path's number, 1, 2, …, \
+                      as \"path\" in test's hop objects), \
                       \"hops\": [{\"pubkey_ed25519\", \"pubkey_x25519\", \"public_ip\" and \
                       \"storage_port\" (null unless --reveal), \"version\" ([major, minor, \
                       patch] or null), \"country\" (only with --geoip; null when unknown)}]}; \

@@ -319,10 +319,17 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
     for (i, p) in paths.iter().enumerate() {
         assert_shape(
             p,
-            &[("type", "string"), ("index", "number"), ("hops", "array")],
+            &[
+                ("type", "string"),
+                ("index", "number"),
+                ("path", "number"),
+                ("hops", "array"),
+            ],
         );
         assert_eq!(p["type"], "path");
         assert_eq!(p["index"], i + 1);
+        // The path's number has the name `path test`'s hop records give it.
+        assert_eq!(p["path"], i + 1);
         let hops = p["hops"].as_array().unwrap();
         assert_eq!(hops.len(), 3);
         for h in hops {

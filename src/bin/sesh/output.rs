@@ -143,7 +143,10 @@ pub(crate) struct NodeRecord {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct PathRecord {
+    /// The path's number, from 1.
     pub(crate) index: usize,
+    /// The same, by the name the `hop` records of `sesh path test` give it.
+    pub(crate) path: usize,
     pub(crate) hops: Vec<PathHop>,
 }
 

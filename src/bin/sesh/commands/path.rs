@@ -117,6 +117,7 @@ fn print_paths(ctx: &Ctx, show: &Show<'_>, paths: &[OnionPath]) -> Result<()> {
         if ctx.json {
             ctx.record(&Record::Path(PathRecord {
                 index: i + 1,
+                path: i + 1,
                 hops: p.hops().iter().map(|h| show.hop_record(h)).collect(),
             }))?;
         } else {
