@@ -319,8 +319,7 @@ impl Devnet {
         wait_answer(&self.peer, n).await
     }
 
-    /// Stops every node (SIGTERM, then SIGKILL after a grace period) and removes the network
-    /// file.
+    /// Stops every node (SIGTERM, then SIGKILL after a grace period).
     pub async fn shutdown(mut self) {
         for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
             if let Some(c) = n.child.as_mut() {
@@ -336,10 +335,6 @@ impl Devnet {
                 let _ = c.kill().await;
             }
         }
-        // Its network file says the devnet is up (the README waits for it to appear): gone
-        // with the nodes, so that a script starting the next devnet in the same directory
-        // does not take the stale file for the new network.
-        let _ = std::fs::remove_file(self.network_file());
     }
 
     fn write_roster(&self) -> Result<(), Error> {
