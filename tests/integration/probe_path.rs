@@ -385,6 +385,16 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
         );
         assert_eq!(h["country"], "NL");
     }
+    // A database is not ours either: its text is escaped like the network's.
+    let evil = dir.path().join("evil.mmdb");
+    std::fs::write(
+        &evil,
+        mmdb::country_db(&[([127, 0, 0, 0], 16, "N\u{1b}[2J\nL")]),
+    )
+    .unwrap();
+    let text = cli.expect(&["path", "--geoip", evil.to_str().unwrap()], 0);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert_eq!(text.matches(", N\\u{1b}[2J\\nL)").count(), 6, "{text}");
 
     // test: one row per hop, in order.
     let text = cli.expect(&["path", "test"], 0);

@@ -67,7 +67,11 @@ impl Show<'_> {
     fn hop_text(&self, n: &Snode) -> String {
         let mut parts = vec![version_text(self.version(n))];
         if let Some(g) = self.geoip {
-            parts.push(g.country(n).unwrap_or_else(|| "??".to_owned()));
+            // The database's text, not ours: escaped like a node's.
+            parts.push(
+                g.country(n)
+                    .map_or_else(|| "??".to_owned(), |c| escape::line(&c)),
+            );
         }
         if self.reveal {
             parts.push(format!("{}:{}", n.ip, n.port));
