@@ -293,4 +293,16 @@ fn readme_devnet_walk_through_exports_its_network_file() {
         export_at < later,
         "the export comes before the commands that need it: {block}"
     );
+    // A stopped devnet leaves its network file behind, and `cmd &` may not have started (and
+    // removed it) when the shell's wait first looks: the walk-through removes it before
+    // starting the devnet, else the wait would go on at once, before the new devnet is up.
+    let network_file = format!("{dir}/network.toml");
+    let waits_for_file = block
+        .lines()
+        .any(|l| l.starts_with("until ") && l.contains(&format!("-e {network_file} ")));
+    let before = readme[..start].lines().last().unwrap_or_default();
+    assert!(
+        !waits_for_file || before.starts_with(&format!("rm -f {network_file}")),
+        "no stale network file can end the wait: {before}\n{block}"
+    );
 }
