@@ -6,8 +6,9 @@
 //! message already recorded is skipped.
 
 use sesh::cli::ReceiveArgs;
-use sesh::rpc::Namespace;
-use sesh::{ErrorKind, message};
+use sesh::client::RetrievedMessage;
+use sesh::rpc::{self, Namespace};
+use sesh::{ErrorKind, SessionId, message};
 
 use super::message::{message_record, message_text};
 use super::{Ctx, Result};
@@ -171,20 +172,20 @@ async fn poll_once(
         if budget.is_some_and(|b| delivered >= b) {
             return Ok((delivered, failed, true));
         }
+        let data = m.decode_data().map_err(|e| format!("not base64: {e}"));
+        let hash = message_hash(&account, &m, data.as_deref().ok());
         let seen = client
             .state()
-            .is_seen(&account, NS, &m.hash)
+            .is_seen(&account, NS, &hash)
             .map_err(sesh::client::Error::State)?;
         if !seen {
-            let opened = m
-                .decode_data()
-                .map_err(|e| format!("not base64: {e}"))
+            let opened = data
                 .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
             match opened {
                 Ok(msg) => {
                     if ctx.json {
                         let mut r = message_record(&msg);
-                        r.hash = Some(m.hash.clone());
+                        r.hash = Some(hash.clone());
                         r.expires_at = Some(m.expiration_ms);
                         ctx.record(&Record::Message(r))?;
                     } else {
@@ -194,18 +195,55 @@ async fn poll_once(
                 }
                 Err(why) => {
                     failed += 1;
-                    render::error_line(
-                        &format!("message {} could not be opened: {why}", m.hash),
-                        None,
-                    );
+                    render::error_line(&format!("message {hash} could not be opened: {why}"), None);
                 }
             }
         }
         // Written and flushed (or reported): now, and only now, it counts as delivered.
         client
             .state()
-            .mark_delivered_from(&account, NS, &got.node, &m.hash, m.expiration_ms)
+            .mark_delivered_from(&account, NS, &got.node, &hash, m.expiration_ms)
             .map_err(sesh::client::Error::State)?;
     }
     Ok((delivered, failed, got.more))
+}
+
+/// The message's hash as sesh computes it from the account and the data (§4.6), which is how
+/// it is deduplicated and printed: a member's own `hash` is only its word, and a member that
+/// named one message by two hashes (or re-served it under another) could make it print twice.
+/// Only data that is not even base64 is known by the member's hash (it is reported as failed).
+fn message_hash(account: &SessionId, m: &RetrievedMessage, data: Option<&[u8]>) -> String {
+    data.map_or_else(
+        || m.hash.clone(),
+        |d| rpc::message_hash(&account.to_bytes(), NS, d),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_known_by_the_hash_of_its_data_not_the_members_word() {
+        let account: SessionId =
+            "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72"
+                .parse()
+                .unwrap();
+        let data = b"sealed bytes";
+        let served = |hash: &str| RetrievedMessage {
+            hash: hash.to_owned(),
+            timestamp_ms: 1,
+            expiration_ms: 2,
+            data: message::to_base64(data),
+        };
+        let computed = rpc::message_hash(&account.to_bytes(), NS, data);
+        // The same data under two hashes a member made up is one message.
+        for forged in ["forged-1", "forged-2", computed.as_str()] {
+            let m = served(forged);
+            let d = m.decode_data().unwrap();
+            assert_eq!(message_hash(&account, &m, Some(&d)), computed);
+        }
+        // Data that does not decode has nothing else to go by.
+        assert_eq!(message_hash(&account, &served("h"), None), "h");
+    }
 }
