@@ -217,7 +217,8 @@ pub enum Command {
         long_about = "Start a local Session network: N sesh-node processes (each on its own \
                       loopback address 127.0.X.1, so every node is in its own /24 subnet), \
                       grouped in swarms, and a seed that serves the node list. When every node \
-                      answers, the path of the network file is printed on standard output, and \
+                      answers, the path of the network file is printed on standard output (with \
+                      --json, a \"devnet\" record: network_file, seed, nodes, swarm_size), and \
                       on standard error the shell line 'export SESH_NETWORK=FILE' that points \
                       the sesh commands that follow at it (or give them --network FILE). The \
                       network runs in the foreground until interrupted (SIGINT or SIGTERM), \
@@ -235,8 +236,9 @@ pub enum Command {
                       output has one node per line: its Ed25519 key, its swarm id (hex) and \
                       its storage server version. With --json, each node is one object with \
                       \"type\": \"node\" and the fields of the seed's list: \"pubkey_ed25519\", \
-                      \"pubkey_x25519\", \"public_ip\", \"storage_port\", \"swarm_id\" and \
-                      \"storage_server_version\" (null when unknown).\n\nNode addresses are \
+                      \"pubkey_x25519\", \"public_ip\", \"storage_port\", \"swarm_id\", and the \
+                      storage server version (null when unknown) as \"version\", the name \
+                      path, probe and swarm use, and as \"storage_server_version\".\n\nNode addresses are \
                       hidden unless --reveal is given: text output leaves them out, and JSON \
                       has null \"public_ip\" and \"storage_port\".",
         after_long_help = AFTER_HELP
@@ -337,7 +339,8 @@ pub enum Command {
                       that fails is reported with the reason, the hops after it are skipped, \
                       and the exit status is 4.\n\n\
                       IP addresses are hidden unless --reveal is given. With --json, show and \
-                      new print one object per path: {\"type\": \"path\", \"index\" (1, 2, …), \
+                      new print one object per path: {\"type\": \"path\", \"index\" and \"path\" (both the path's number, 1, 2, …, \
+                      as \"path\" in test's hop objects), \
                       \"hops\": [{\"pubkey_ed25519\", \"pubkey_x25519\", \"public_ip\" and \
                       \"storage_port\" (null unless --reveal), \"version\" ([major, minor, \
                       patch] or null), \"country\" (only with --geoip; null when unknown)}]}; \

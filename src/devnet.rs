@@ -351,7 +351,11 @@ impl Devnet {
             "# A local Session network started by `sesh devnet`; its nodes are in {ROSTER_FILE}.\n{}",
             self.network().to_toml()
         );
-        std::fs::write(&path, text).map_err(io("writing", &path))
+        // Whole or not at all: scripts (the README's `until [ -e …/network.toml ]`) read it
+        // the moment it exists.
+        let tmp = self.opts.dir.join(".network.toml.tmp");
+        std::fs::write(&tmp, text).map_err(io("writing", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("writing", &path))
     }
 
     async fn wait_ready(&self) -> Result<(), Error> {

@@ -151,13 +151,41 @@ fn phrase_secret_never_in_argv() {
 /// devnet.
 #[test]
 fn devnet_prints_the_line_that_points_later_commands_at_it() {
+    devnet_points_later_commands_at_it(false);
+}
+
+/// With `--json`, standard output stays JSON Lines: the network file is a `devnet` record.
+#[test]
+fn devnet_json_prints_a_record_on_stdout() {
+    devnet_points_later_commands_at_it(true);
+}
+
+fn devnet_points_later_commands_at_it(json: bool) {
     use std::io::BufRead;
     use std::sync::mpsc;
     use std::time::Duration;
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let net_dir = dir.path().join("devnet");
+    let json_flag: &[&str] = if json { &["--json"] } else { &[] };
+    // As the README's `until [ -e …/network.toml ]` does: read the network file the moment it
+    // exists; it must be whole then (a race, so a partial write is only caught sometimes).
+    let network_file = net_dir.join("network.toml");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (path, stop) = (network_file.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    return Some(sesh::network::Network::from_toml(&text).map(drop));
+                }
+                std::thread::yield_now();
+            }
+            None
+        })
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        .args(json_flag)
         .args(["devnet", "--nodes", "2", "--swarm-size", "1", "--dir"])
         .arg(&net_dir)
         .env("SESH_NODE", env!("CARGO_BIN_EXE_sesh-node"))
@@ -194,9 +222,15 @@ fn devnet_prints_the_line_that_points_later_commands_at_it() {
         }
         seen.push(line);
     }
-    let network_file = net_dir.join("network.toml");
     let result = std::panic::catch_unwind(|| {
-        assert_eq!(printed.as_deref(), network_file.to_str(), "{seen:?}");
+        let printed = printed.expect("a line on stdout");
+        if json {
+            let record: serde_json::Value = serde_json::from_str(&printed).expect("stdout is JSON");
+            assert_eq!(record["type"], "devnet", "{printed}");
+            assert_eq!(record["network_file"].as_str(), network_file.to_str());
+        } else {
+            assert_eq!(Some(printed.as_str()), network_file.to_str(), "{seen:?}");
+        }
         let export = export.expect("an export line");
         assert_eq!(
             export,
@@ -215,10 +249,17 @@ fn devnet_prints_the_line_that_points_later_commands_at_it() {
             .expect("sesh nodes runs");
         assert_eq!(stdout_of(&nodes).lines().count(), 2);
     });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let first_read = watcher.join().expect("the watcher");
     let _ = sesh::devnet::sigterm(pid);
     let _ = child.wait();
     if let Err(e) = result {
         std::panic::resume_unwind(e);
+    }
+    match first_read {
+        Some(Ok(())) => {}
+        Some(Err(e)) => panic!("the network file was read before it was whole: {e}"),
+        None => panic!("the network file never appeared"),
     }
 }
 
@@ -251,5 +292,17 @@ fn readme_devnet_walk_through_exports_its_network_file() {
     assert!(
         export_at < later,
         "the export comes before the commands that need it: {block}"
+    );
+    // A stopped devnet leaves its network file behind, and `cmd &` may not have started (and
+    // removed it) when the shell's wait first looks: the walk-through removes it before
+    // starting the devnet, else the wait would go on at once, before the new devnet is up.
+    let network_file = format!("{dir}/network.toml");
+    let waits_for_file = block
+        .lines()
+        .any(|l| l.starts_with("until ") && l.contains(&format!("-e {network_file} ")));
+    let before = readme[..start].lines().last().unwrap_or_default();
+    assert!(
+        !waits_for_file || before.starts_with(&format!("rm -f {network_file}")),
+        "no stale network file can end the wait: {before}\n{block}"
     );
 }

@@ -319,10 +319,17 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
     for (i, p) in paths.iter().enumerate() {
         assert_shape(
             p,
-            &[("type", "string"), ("index", "number"), ("hops", "array")],
+            &[
+                ("type", "string"),
+                ("index", "number"),
+                ("path", "number"),
+                ("hops", "array"),
+            ],
         );
         assert_eq!(p["type"], "path");
         assert_eq!(p["index"], i + 1);
+        // The path's number has the name `path test`'s hop records give it.
+        assert_eq!(p["path"], i + 1);
         let hops = p["hops"].as_array().unwrap();
         assert_eq!(hops.len(), 3);
         for h in hops {
@@ -378,6 +385,16 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
         );
         assert_eq!(h["country"], "NL");
     }
+    // A database is not ours either: its text is escaped like the network's.
+    let evil = dir.path().join("evil.mmdb");
+    std::fs::write(
+        &evil,
+        mmdb::country_db(&[([127, 0, 0, 0], 16, "N\u{1b}[2J\nL")]),
+    )
+    .unwrap();
+    let text = cli.expect(&["path", "--geoip", evil.to_str().unwrap()], 0);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert_eq!(text.matches(", N\\u{1b}[2J\\nL)").count(), 6, "{text}");
 
     // test: one row per hop, in order.
     let text = cli.expect(&["path", "test"], 0);
@@ -480,13 +497,15 @@ async fn paths_hide_addresses_and_test_prints_a_row_per_hop() {
     let text = cli.expect(&["swarm", "--reveal", &id], 0);
     assert_eq!(text.matches("127.0.").count(), members.len(), "{text}");
 
-    // One node, one name for its address: nodes, path, swarm and probe agree with the roster.
+    // One node, one name for its address and version: nodes, path, swarm and probe agree
+    // with the roster.
     let address_of = |v: &Value| {
         (
             v["pubkey_ed25519"].as_str().unwrap().to_owned(),
             v["pubkey_x25519"].as_str().unwrap().to_owned(),
             v["public_ip"].as_str().unwrap().to_owned(),
             v["storage_port"].as_u64().unwrap(),
+            v["version"].as_array().unwrap().clone(),
         )
     };
     let listed: Vec<_> = cli

@@ -4,7 +4,8 @@
 //! One thing has one name everywhere. A service node is named by [`NodeFields`], flattened
 //! into `node`, `path` hops, `hop`, `probe` and `swarm` members alike: `pubkey_ed25519`,
 //! `pubkey_x25519`, `public_ip`, `storage_port` (the names `get_n_service_nodes` uses). The
-//! address fields are always present and `null` unless `--reveal`. Field order is the
+//! address fields are always present and `null` unless `--reveal`; a node's storage server
+//! version is `version` wherever it is shown. Field order is the
 //! declaration order; adding a field is compatible, renaming or removing one is not.
 
 use serde::Serialize;
@@ -36,6 +37,8 @@ pub(crate) enum Record<'a> {
     Summary(SummaryRecord),
     /// `sesh swarm`.
     Swarm(SwarmRecord),
+    /// `sesh devnet`, once every node answers.
+    Devnet(DevnetRecord),
 }
 
 /// A service node's keys and address: flattened into every record about a node.
@@ -131,12 +134,19 @@ pub(crate) struct NodeRecord {
     #[serde(flatten)]
     pub(crate) node: NodeFields,
     pub(crate) swarm_id: Option<u64>,
+    /// The storage server's version: `version`, as in `path`, `probe` and `swarm`.
+    pub(crate) version: Option<[u16; 3]>,
+    /// The same, by its `get_n_service_nodes` name: kept, since removing a field breaks
+    /// readers.
     pub(crate) storage_server_version: Option<[u16; 3]>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct PathRecord {
+    /// The path's number, from 1.
     pub(crate) index: usize,
+    /// The same, by the name the `hop` records of `sesh path test` give it.
+    pub(crate) path: usize,
     pub(crate) hops: Vec<PathHop>,
 }
 
@@ -207,6 +217,16 @@ pub(crate) struct SwarmMember {
     pub(crate) version: Option<[u16; 3]>,
 }
 
+#[derive(Debug, Serialize)]
+pub(crate) struct DevnetRecord {
+    /// The network file to give `--network` or `SESH_NETWORK`.
+    pub(crate) network_file: String,
+    /// The seed's address (`IP:PORT`).
+    pub(crate) seed: String,
+    pub(crate) nodes: usize,
+    pub(crate) swarm_size: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,11 +241,12 @@ mod tests {
                 storage_port: None,
             },
             swarm_id: Some(7),
+            version: Some([2, 8, 0]),
             storage_server_version: Some([2, 8, 0]),
         });
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"storage_server_version":[2,8,0]}"#
+            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"version":[2,8,0],"storage_server_version":[2,8,0]}"#
         );
     }
 

@@ -467,3 +467,48 @@ fn receive_lock_on_a_fresh_state_goes_to_exactly_one() {
         }
     }
 }
+
+/// A schema-1 state opened by many processes at once after an upgrade (cron jobs again):
+/// exactly one migrates it (no "duplicate column name: dropped"), every opener works, and
+/// nothing of the old state is lost.
+#[test]
+fn many_open_one_schema_1_state_at_once() {
+    const OPENERS: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let a = account(5);
+    {
+        let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        // As schema-1 sesh left it: in WAL mode.
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        c.execute_batch(SCHEMA_1).unwrap();
+        c.execute(
+            "INSERT INTO seen VALUES (?1, ?2, 'old', 5000)",
+            params![a.to_string(), NS.0],
+        )
+        .unwrap();
+    }
+    let barrier = std::sync::Barrier::new(OPENERS);
+    let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..OPENERS)
+            .map(|i| {
+                let barrier = &barrier;
+                let path = dir.path();
+                let a = &a;
+                s.spawn(move || {
+                    barrier.wait();
+                    let mut st = State::open(path).map_err(|e| format!("open: {e:?}"))?;
+                    let node = Ed25519Pub([u8::try_from(i).unwrap(); 32]);
+                    st.mark_delivered_from(a, NS, &node, &format!("h{i}"), 10_000)
+                        .map_err(|e| format!("write: {e:?}"))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    let st = State::open(dir.path()).unwrap();
+    assert_eq!(user_version(&st.conn).unwrap(), SCHEMA_VERSION);
+    assert_eq!(st.node_cursors(&a, NS).unwrap().len(), OPENERS);
+    assert!(st.is_seen(&a, NS, "old").unwrap());
+}

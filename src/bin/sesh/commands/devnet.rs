@@ -7,6 +7,7 @@ use sesh::cli::DevnetArgs;
 use sesh::devnet::{Devnet, Options};
 
 use super::{Ctx, Result};
+use crate::output::{DevnetRecord, Record};
 use crate::render::{Context as _, Report};
 
 /// Where `sesh-node` is: `SESH_NODE`, else next to this binary, else on the PATH.
@@ -52,7 +53,16 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> Result<()> {
             net.seed().addr,
             dir.display()
         ));
-        ctx.line(net.network_file().display())?;
+        if ctx.json {
+            ctx.record(&Record::Devnet(DevnetRecord {
+                network_file: net.network_file().display().to_string(),
+                seed: net.seed().addr.to_string(),
+                nodes: usize::from(args.nodes),
+                swarm_size: usize::from(args.swarm_size),
+            }))?;
+        } else {
+            ctx.line(net.network_file().display())?;
+        }
         // For the commands that follow, in another shell (pasted from the README).
         if !ctx.quiet {
             let _ = writeln!(

@@ -23,6 +23,7 @@ pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> Result<()> {
             ctx.record(&Record::Node(NodeRecord {
                 node: NodeFields::of(n, args.reveal),
                 swarm_id: swarm_id(n),
+                version: n.version,
                 storage_server_version: n.version,
             }))?;
         } else {

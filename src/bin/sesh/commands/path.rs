@@ -67,7 +67,11 @@ impl Show<'_> {
     fn hop_text(&self, n: &Snode) -> String {
         let mut parts = vec![version_text(self.version(n))];
         if let Some(g) = self.geoip {
-            parts.push(g.country(n).unwrap_or_else(|| "??".to_owned()));
+            // The database's text, not ours: escaped like a node's.
+            parts.push(
+                g.country(n)
+                    .map_or_else(|| "??".to_owned(), |c| escape::line(&c)),
+            );
         }
         if self.reveal {
             parts.push(format!("{}:{}", n.ip, n.port));
@@ -117,6 +121,7 @@ fn print_paths(ctx: &Ctx, show: &Show<'_>, paths: &[OnionPath]) -> Result<()> {
         if ctx.json {
             ctx.record(&Record::Path(PathRecord {
                 index: i + 1,
+                path: i + 1,
                 hops: p.hops().iter().map(|h| show.hop_record(h)).collect(),
             }))?;
         } else {

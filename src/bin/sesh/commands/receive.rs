@@ -175,20 +175,21 @@ async fn poll_once(
         if budget.is_some_and(|b| delivered >= b) {
             return Ok((delivered, failed, true));
         }
+        let data = m.decode_data().map_err(|e| format!("not base64: {e}"));
+        // Computed by the client from the data: a member cannot rename a message.
+        let hash = m.hash.clone();
         let seen = client
             .state()
-            .is_seen(&account, NS, &m.hash)
+            .is_seen(&account, NS, &hash)
             .map_err(sesh::client::Error::State)?;
         if !seen {
-            let opened = m
-                .decode_data()
-                .map_err(|e| format!("not base64: {e}"))
+            let opened = data
                 .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
             match opened {
                 Ok(msg) => {
                     if ctx.json {
                         let mut r = message_record(&msg);
-                        r.hash = Some(m.hash.clone());
+                        r.hash = Some(hash.clone());
                         r.expires_at = Some(m.expiration_ms);
                         ctx.record(&Record::Message(r))?;
                     } else {
@@ -198,10 +199,7 @@ async fn poll_once(
                 }
                 Err(why) => {
                     failed += 1;
-                    render::error_line(
-                        &format!("message {} could not be opened: {why}", m.hash),
-                        None,
-                    );
+                    render::error_line(&format!("message {hash} could not be opened: {why}"), None);
                 }
             }
         }

@@ -45,7 +45,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     let mut failures: Vec<ErrorKind> = Vec::new();
     block_on(async {
         for to in &recipients {
-            match send_one(&mut client, &identity, to, &out, ttl_ms).await {
+            match send_one(ctx, &mut client, &identity, to, &out, ttl_ms).await {
                 Ok((hash, timestamp)) => {
                     let printed = if ctx.json {
                         ctx.record(&Record::Sent(SentRecord {
@@ -98,6 +98,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
 /// timestamp (the message keeps the time it was sealed with; its hash, which covers only the
 /// payload, stays the same).
 async fn send_one(
+    ctx: &Ctx,
     client: &mut super::NetClient,
     identity: &sesh::Identity,
     to: &SessionId,
@@ -113,7 +114,12 @@ async fn send_one(
     let mut retried = false;
     loop {
         match client.store(to, &b64, ttl_ms, store_ts).await {
-            Ok(o) => return Ok((o.hash, timestamp)),
+            Ok(o) => {
+                if let Some(warning) = hash_mismatch(&hash, &o.hash) {
+                    ctx.note(warning);
+                }
+                return Ok((hash, timestamp));
+            }
             Err(sesh::client::Error::ClockOutOfSync { .. }) if !retried => {
                 retried = true;
                 store_ts = client.network_now_ms();
@@ -121,6 +127,24 @@ async fn send_one(
             Err(error) => return Err(SendError::Store { error, hash }),
         }
     }
+}
+
+/// A warning when the member that stored the message named another hash than the one
+/// computed here from the recipient and the data (§4.6). `send` prints the computed hash,
+/// never the member's answer, which is a node's word (it could be anything, escape sequences
+/// included), so a member cannot make `send` print a hash that `receive` will not see.
+fn hash_mismatch(computed: &str, answered: &str) -> Option<String> {
+    (computed != answered).then(|| {
+        // A hash is 43 characters: more is shown as the start only.
+        let mut shown: String = answered.chars().take(64).collect();
+        if shown.len() < answered.len() {
+            shown.push('…');
+        }
+        format!(
+            "warning: the swarm member answered hash '{shown}', not the message's hash \
+             {computed}; it may not have stored the message as sent"
+        )
+    })
 }
 
 /// Why one recipient's send failed.
@@ -155,5 +179,25 @@ impl SendError {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_members_hash_is_never_what_send_prints() {
+        assert_eq!(hash_mismatch("CcyrwRSU", "CcyrwRSU"), None);
+        let forged = "x\n05ab… deadbeef\u{1b}]0;owned\u{7}";
+        let warning = hash_mismatch("CcyrwRSU", forged).expect("a warning");
+        assert!(
+            warning.contains("not the message's hash CcyrwRSU"),
+            "{warning}"
+        );
+        // Printed through Ctx::note, which escapes it.
+        assert!(!crate::escape::line(&warning).contains(['\n', '\u{1b}']));
+        let huge = "A".repeat(1 << 20);
+        assert!(hash_mismatch("CcyrwRSU", &huge).unwrap().len() < 200);
     }
 }
