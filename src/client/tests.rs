@@ -28,6 +28,8 @@ use crate::node::http::{
     Admit, BoxFuture, HeaderMap, Request as HttpRequest, Response as HttpResponse, Service,
 };
 use crate::onion::{Final, Peeled, peel};
+use crate::rpc::request::{Auth, Request as RpcRequest, Retrieve};
+use crate::rpc::response::RetrieveResponse;
 use crate::rpc::status as rpc_status;
 use crate::transport::Reply;
 use crate::transport::memory::{Logged, MemoryNetwork, SEED_URL};
@@ -102,7 +104,8 @@ enum Event {
 /// never how the node stores or checks.
 #[derive(Clone, Debug, Default)]
 struct Lies {
-    /// Relays answer "Next node not found" for these (nodes that left the network).
+    /// Relays answer "Next node not found" for these: nodes that left the network. (A
+    /// [`MemoryNetwork`]'s node list is fixed, so the relay's answer is what changes.)
     gone: HashSet<Ed25519Pub>,
     /// Every node answers every onion request with a forged "Next node not found" about it.
     forge_not_found: Option<Ed25519Pub>,
@@ -224,10 +227,10 @@ impl Tap {
         let ask = |body: Vec<u8>| self.inner.handle(direct(body, peer));
         if matches!(method, "store" | "retrieve") {
             if let Some(other) = &lies.wrong_swarm_of {
-                let r = ask(storage::rpc_payload(
-                    "get_swarm",
-                    json!({"pubkey": other.to_string()}),
-                ))
+                let r = ask(RpcRequest::GetSwarm {
+                    pubkey: other.to_bytes(),
+                }
+                .to_json())
                 .await;
                 return (421, String::from_utf8_lossy(&r.body).into_owned());
             }
@@ -282,22 +285,22 @@ impl Tap {
         }
         match peel(&self.secret, &req.body) {
             Ok(Peeled::Relay(r)) => {
+                // The guard (whose next hop is number 1) starts a request.
+                let guard = r.hop_no <= 1;
                 {
                     let mut chain = self.shared.chain.lock().unwrap();
-                    if r.hop_no <= 1 {
+                    if guard {
                         chain.clear();
                     }
                     chain.push(self.me);
                 }
-                if lies.gone.contains(&r.destination) {
-                    self.shared.push(Event::PathError { status: 502 });
-                    return HttpResponse::text(
-                        502,
-                        rpc_status::next_node_not_found(&r.destination),
-                    );
-                }
-                let resp = self.inner.handle(req).await;
-                if resp.status != 200 {
+                let resp = if lies.gone.contains(&r.destination) {
+                    HttpResponse::text(502, rpc_status::next_node_not_found(&r.destination))
+                } else {
+                    self.inner.handle(req).await
+                };
+                // A hop's plaintext error, once: as the client gets it from the guard.
+                if guard && resp.status != 200 {
                     self.shared.push(Event::PathError {
                         status: resp.status,
                     });
@@ -384,9 +387,9 @@ struct Net {
 
 /// The transport the clients use: whichever in-memory network is current.
 #[derive(Clone)]
-struct Fake(Arc<Net>);
+struct TestNet(Arc<Net>);
 
-impl Transport for Fake {
+impl Transport for TestNet {
     fn post(
         &self,
         target: &Target,
@@ -406,7 +409,7 @@ fn message_hash(pubkey: &SessionId, ns: i64, data: &[u8]) -> String {
 
 impl Net {
     /// 18 nodes in 3 swarms, with keys from `seed`, the nodes' clock at [`NOW`].
-    fn fake(seed: u64) -> Fake {
+    fn memory(seed: u64) -> TestNet {
         let key_seed = u8::try_from(seed).unwrap();
         let clock = NodeClock(Arc::new(AtomicU64::new(NOW)));
         let net = Self {
@@ -418,7 +421,7 @@ impl Net {
             old_requests: Mutex::new(Vec::new()),
         };
         net.start(PORT);
-        Fake(Arc::new(net))
+        TestNet(Arc::new(net))
     }
 
     /// Starts (or restarts) the network with every node on `port`, taps in front.
@@ -502,27 +505,29 @@ impl Net {
         let mut most = 0;
         for m in members {
             let i = nodes.iter().position(|n| n.ed25519 == m.ed25519).unwrap();
-            let sig = owner.sign(&auth::retrieve(Namespace::DEFAULT, now));
-            let body = storage::rpc_payload(
-                "retrieve",
-                json!({
-                    "pubkey": owner.session_id().to_string(),
-                    "pubkey_ed25519": owner.ed25519_pub().to_hex(),
-                    "timestamp": now,
-                    "signature": base64::engine::general_purpose::STANDARD.encode(sig),
+            let retrieve = RpcRequest::Retrieve(Retrieve {
+                pubkey: owner.session_id().to_bytes(),
+                namespace: Namespace::DEFAULT,
+                last_hash: None,
+                max_count: None,
+                max_size: 1_000_000,
+                timestamp: Some(now),
+                auth: Some(Auth {
+                    signature: owner.sign(&auth::retrieve(Namespace::DEFAULT, now)),
+                    pubkey_ed25519: Some(owner.ed25519_pub().0),
                 }),
-            );
+            });
             let peer = "127.0.0.1:1".parse().unwrap();
-            let r = real[i].handle(direct(body, peer)).await;
+            let r = real[i].handle(direct(retrieve.to_json(), peer)).await;
             assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-            let v: Value = serde_json::from_slice(&r.body).unwrap();
-            most = most.max(v["messages"].as_array().unwrap().len());
+            let got: RetrieveResponse = crate::rpc::response::decode(&r.body).unwrap();
+            most = most.max(got.messages.len());
         }
         most
     }
 }
 
-impl Fake {
+impl TestNet {
     /// What the taps saw, and seed and direct requests from the network's log, in the
     /// order of each source.
     fn log(&self) -> Vec<Event> {
@@ -578,16 +583,16 @@ impl Fake {
 
 fn network() -> Network {
     Network {
-        name: "fake".into(),
+        name: "memory".into(),
         subnet_diversity: true,
         seeds: vec![MemoryNetwork::seed()],
         known_nodes: Vec::new(),
     }
 }
 
-type TestClient = Client<Fake, FixedClock, TestRng>;
+type TestClient = Client<TestNet, FixedClock, TestRng>;
 
-fn client(net: &Fake, dir: &Path, now: u64, seed: u64) -> TestClient {
+fn client(net: &TestNet, dir: &Path, now: u64, seed: u64) -> TestClient {
     Client::open(
         network(),
         dir,
@@ -607,7 +612,7 @@ fn b64(data: &[u8]) -> String {
 }
 #[tokio::test]
 async fn pool_is_bootstrapped_from_the_seed_once_then_refreshed_from_three_nodes() {
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let seeds = || net.count(|e| *e == Event::Seed);
     {
@@ -648,7 +653,7 @@ async fn pool_is_bootstrapped_from_the_seed_once_then_refreshed_from_three_nodes
 
 #[tokio::test]
 async fn unreachable_seeds_are_a_transient_error() {
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let mut net_cfg = network();
     net_cfg.seeds[0].url = "http://other-seed.memory.invalid/json_rpc".into();
@@ -668,7 +673,7 @@ async fn unreachable_seeds_are_a_transient_error() {
 #[tokio::test]
 async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
     let who = recipient().session_id();
-    let net = Net::fake(2);
+    let net = Net::memory(2);
     let (id, members) = net.0.true_swarm(&who);
     let want: HashSet<Ed25519Pub> = members.iter().map(|m| m.ed25519).collect();
 
@@ -688,7 +693,7 @@ async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
     assert!(net.onion_events("get_swarm").is_empty());
 
     // Without: a get_swarm through an onion path, then the cache.
-    let net = Net::fake(2);
+    let net = Net::memory(2);
     net.0.lies().no_swarm_ids = true;
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 1);
@@ -714,7 +719,7 @@ async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
 #[tokio::test]
 async fn store_goes_through_a_three_hop_path_and_is_idempotent() {
     let to = recipient().session_id();
-    let net = Net::fake(3);
+    let net = Net::memory(3);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 4);
     let data = b"sealed message bytes";
@@ -758,7 +763,7 @@ async fn store_goes_through_a_three_hop_path_and_is_idempotent() {
 
 #[tokio::test]
 async fn paths_and_guards_are_reused_by_the_next_run() {
-    let net = Net::fake(4);
+    let net = Net::memory(4);
     let dir = tempfile::tempdir().unwrap();
     let first = client(&net, dir.path(), NOW, 5).paths().await.unwrap();
     assert_eq!(first.len(), 2);
@@ -779,7 +784,7 @@ async fn paths_and_guards_are_reused_by_the_next_run() {
 #[tokio::test]
 async fn signed_retrieve_returns_messages_after_last_hash() {
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     let a = c
@@ -812,7 +817,7 @@ async fn signed_retrieve_returns_messages_after_last_hash() {
 }
 
 /// The members of `net`'s swarm other than `right`, as `Snode`s.
-fn other_swarm(net: &Fake, right: u64) -> (u64, Vec<Snode>) {
+fn other_swarm(net: &TestNet, right: u64) -> (u64, Vec<Snode>) {
     let wrong = net.0.swarm_ids().into_iter().find(|&s| s != right).unwrap();
     let members = net
         .0
@@ -827,7 +832,7 @@ fn other_swarm(net: &Fake, right: u64) -> (u64, Vec<Snode>) {
 async fn wrong_swarm_answer_moves_to_the_new_swarm() {
     // Without swarm ids in the pool, the swarm in a 421 is used (checked against the pool).
     let to = recipient().session_id();
-    let net = Net::fake(6);
+    let net = Net::memory(6);
     net.0.lies().no_swarm_ids = true;
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 8);
@@ -862,7 +867,7 @@ async fn wrong_swarm_answer_moves_to_the_new_swarm() {
 async fn with_swarm_ids_the_pools_swarm_wins_over_a_cached_one() {
     // Issue 9: the swarm the pool implies is used; a stale or planted cache entry is not.
     let to = recipient().session_id();
-    let net = Net::fake(6);
+    let net = Net::memory(6);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 8);
     let (right, _) = net.0.true_swarm(&to);
@@ -889,7 +894,7 @@ async fn a_forged_421_naming_strangers_is_not_believed() {
     // Issue 9: a 421 whose members are not pool nodes (or carry other X25519 keys) is never
     // saved as the account's swarm.
     let to = recipient().session_id();
-    let net = Net::fake(6);
+    let net = Net::memory(6);
     net.0.lies().no_swarm_ids = true;
     net.0.lies().forged_421 = Some(forged_421_body(&net));
     let dir = tempfile::tempdir().unwrap();
@@ -908,7 +913,7 @@ async fn a_forged_421_naming_strangers_is_not_believed() {
 #[tokio::test]
 async fn clock_out_of_sync_is_fixed_once_and_retried() {
     let me = recipient();
-    let net = Net::fake(7);
+    let net = Net::memory(7);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 9);
     c.paths().await.unwrap();
@@ -946,7 +951,7 @@ async fn clock_out_of_sync_is_fixed_once_and_retried() {
 
 #[tokio::test]
 async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
-    let net = Net::fake(8);
+    let net = Net::memory(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
@@ -1006,7 +1011,7 @@ async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
 async fn a_forged_not_found_about_a_stranger_changes_nothing() {
     // Issue 9: a plaintext "Next node not found" about a node that is neither on the path nor
     // the destination changes no pool, swarm, guard, path or strike.
-    let net = Net::fake(8);
+    let net = Net::memory(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
@@ -1050,7 +1055,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
 #[tokio::test]
 async fn a_destination_that_refuses_connections_is_not_called_gone() {
     // Issue 9 ("wrong diagnosis"): unreachable is not "unknown to the network".
-    let net = Net::fake(8);
+    let net = Net::memory(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
@@ -1079,7 +1084,7 @@ async fn a_destination_that_refuses_connections_is_not_called_gone() {
 #[tokio::test]
 async fn a_third_wrong_swarm_answer_gives_up() {
     let to = recipient().session_id();
-    let net = Net::fake(9);
+    let net = Net::memory(9);
     net.0.lies().wrong_swarm_of = Some(in_another_swarm(&net, &to));
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 12);
@@ -1095,7 +1100,7 @@ async fn a_third_wrong_swarm_answer_gives_up() {
 
 #[tokio::test]
 async fn a_failing_guard_is_replaced_after_three_failures() {
-    let net = Net::fake(10);
+    let net = Net::memory(10);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 13);
     let paths = c.paths().await.unwrap();
@@ -1148,7 +1153,7 @@ fn nodes_are_named_by_short_key() {
 async fn a_store_under_another_hash_is_a_failure_and_goes_to_another_member() {
     // Issue 9: the hash a member returns must be the one computed locally.
     let to = recipient().session_id();
-    let net = Net::fake(3);
+    let net = Net::memory(3);
     let (_, members) = net.0.true_swarm(&to);
     // Fewer liars than members tried per store.
     let liars: Vec<Ed25519Pub> = members.iter().map(|m| m.ed25519).take(2).collect();
@@ -1172,7 +1177,7 @@ async fn a_store_under_another_hash_is_a_failure_and_goes_to_another_member() {
     }
 
     // With only liars left, the send fails, naming one, and may not have been stored.
-    let net = Net::fake(3);
+    let net = Net::memory(3);
     net.0
         .lies()
         .bad_hash
@@ -1190,7 +1195,7 @@ async fn retrieve_names_messages_by_the_hash_of_their_data() {
     // Issue 9 ("unconfirmed repeat"): a member that renames messages, or serves them again
     // from the start, cannot make them look new.
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     let a = c
@@ -1217,7 +1222,7 @@ async fn retrieve_names_messages_by_the_hash_of_their_data() {
 #[tokio::test]
 async fn messages_no_swarm_could_hold_are_dropped() {
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     c.store(&me.session_id(), &b64(b"now"), HOUR, NOW)
@@ -1246,7 +1251,7 @@ async fn messages_no_swarm_could_hold_are_dropped() {
 #[tokio::test]
 async fn another_network_definition_discards_the_cache() {
     // Issue 9: a devnet restarted under the same name (new seed) starts afresh.
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     {
         let mut c = client(&net, dir.path(), NOW, 1);
@@ -1277,7 +1282,7 @@ async fn another_network_definition_discards_the_cache() {
 async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
     // Issue 9: after the nodes move (a restarted devnet), the cached pool's guards all fail;
     // the pool is refetched from the seed instead of failing with "no guard node answered".
-    let net = Net::fake(10);
+    let net = Net::memory(10);
     let dir = tempfile::tempdir().unwrap();
     client(&net, dir.path(), NOW, 13).paths().await.unwrap();
     net.0.start(PORT + 100);
@@ -1320,7 +1325,7 @@ async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
 #[tokio::test]
 async fn paths_are_built_only_through_nodes_that_answer() {
     // Issue 9 ("half the network down"): new paths are tested; dead hops are avoided.
-    let net = Net::fake(12);
+    let net = Net::memory(12);
     let dir = tempfile::tempdir().unwrap();
     let first = net.0.swarm_ids()[0];
     let down: HashSet<Ed25519Pub> = net
@@ -1379,7 +1384,7 @@ async fn paths_are_built_only_through_nodes_that_answer() {
 
 #[tokio::test]
 async fn unreachable_seeds_cannot_have_reached_a_swarm() {
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = network();
     cfg.seeds[0].url = "http://other-seed.memory.invalid/json_rpc".into();
@@ -1430,7 +1435,7 @@ async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
     // so whichever member answers, at whatever position, and whatever it calls a message,
     // each prints once.
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     for text in ["one", "two", "three"] {
@@ -1465,7 +1470,7 @@ async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
 #[tokio::test]
 async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
     // Issue 9: as the apps fall back to a bundled node list.
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let known = |n: &Snode| crate::network::KnownNode {
         public_ip: n.ip,
@@ -1510,7 +1515,7 @@ async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
 async fn a_swarm_learned_from_a_node_expires() {
     // Issue 9: cached swarms are asked again after SWARM_MAX_AGE.
     let who = recipient().session_id();
-    let net = Net::fake(2);
+    let net = Net::memory(2);
     net.0.lies().no_swarm_ids = true;
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 1);
@@ -1526,7 +1531,7 @@ async fn a_swarm_learned_from_a_node_expires() {
 }
 
 /// A 421 body naming strangers, and a pool node under another X25519 key.
-fn forged_421_body(net: &Fake) -> String {
+fn forged_421_body(net: &TestNet) -> String {
     let mut rng = TestRng(9);
     let mut stranger = || {
         let mut k = [0u8; 32];
@@ -1540,7 +1545,7 @@ fn forged_421_body(net: &Fake) -> String {
 }
 
 /// An account whose swarm is not `pk`'s.
-fn in_another_swarm(net: &Fake, pk: &SessionId) -> SessionId {
+fn in_another_swarm(net: &TestNet, pk: &SessionId) -> SessionId {
     let (mine, _) = net.0.true_swarm(pk);
     (0..=u8::MAX)
         .map(|b| {
