@@ -1,22 +1,38 @@
-//! The client against an in-memory network that answers like real nodes: the seed's node
-//! list, direct `get_swarm` for guard tests, and onion requests peeled hop by hop with the
-//! real `onion::peel`, answered by the destination with `Final::respond`.
+//! The client against a [`MemoryNetwork`]: real [`NodeService`]s (a seed and 18 storage nodes
+//! in 3 swarms) answering in memory, so every storage rule is the node's own.
+//!
+//! Each node is wrapped in a [`Tap`]: it opens the onion layer meant for its node (with the
+//! node's key) to record what passed (relays, destination, method, status) and, when a test
+//! turns a [`Lies`] switch on, changes that one answer (a forged path error or 421, another
+//! hash, renamed or planted messages, a node list without swarm ids). Everything else is the
+//! real service's answer. Nodes' time comes from a [`NodeClock`] the test sets.
+//!
+//! [`NodeService`]: crate::node::service::NodeService
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
-use std::net::Ipv4Addr;
+use std::net::SocketAddrV4;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
-use ed25519_dalek::Verifier as _;
+use base64::Engine as _;
+use bytes::Bytes;
+use rand_core::OsRng;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::clock::FixedClock;
 use crate::identity::Seed;
-use crate::network::SeedNode;
-use crate::onion::{Peeled, hop, peel};
-use crate::swarm::{space, swarm_for};
+use crate::node::http::{
+    Admit, BoxFuture, HeaderMap, Request as HttpRequest, Response as HttpResponse, Service,
+};
+use crate::onion::{Final, Peeled, peel};
+use crate::rpc::request::{Auth, Request as RpcRequest, Retrieve};
+use crate::rpc::response::RetrieveResponse;
+use crate::rpc::status as rpc_status;
 use crate::transport::Reply;
+use crate::transport::memory::{Logged, MemoryNetwork, SEED_URL};
 
 /// A deterministic generator (splitmix64). Not secure; tests only.
 #[derive(Clone, Debug)]
@@ -48,21 +64,24 @@ impl RngCore for TestRng {
 impl CryptoRng for TestRng {}
 
 const NOW: u64 = 1_700_000_000_000;
-const SEED_URL: &str = "http://127.0.0.1:9/json_rpc";
-const SWARMS: [u64; 3] = [
-    0x1000_0000_0000_0000,
-    0x8000_0000_0000_0000,
-    0xc000_0000_0000_0000,
-];
+const SWARM_COUNT: u64 = 3;
+const PER_SWARM: u8 = 6;
 const NODES: u8 = 18;
+const PORT: u16 = 22021;
 const HOUR: u64 = 60 * 60 * 1000;
 
-struct FakeNode {
-    snode: Snode,
-    secret: [u8; 32],
+/// The nodes' clock: a test sets it.
+#[derive(Clone, Debug)]
+struct NodeClock(Arc<AtomicU64>);
+
+impl Clock for NodeClock {
+    fn now(&self) -> SystemTime {
+        crate::clock::from_ms(self.0.load(Ordering::SeqCst))
+    }
 }
 
-/// What the fake network saw.
+/// What the taps saw (requests to seeds and direct requests are in the network's own log,
+/// [`MemoryNetwork::requests`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Event {
     Seed,
@@ -81,63 +100,305 @@ enum Event {
     },
 }
 
-struct World {
-    time_ms: u64,
-    messages: HashMap<(String, i64), Vec<Value>>,
-    /// Relays answer "Next node not found" for these.
-    unknown: HashSet<Ed25519Pub>,
-    /// Whether the seed's list has swarm ids.
-    seed_swarm_ids: bool,
-    /// Nodes that refuse connections.
-    down: HashSet<Ed25519Pub>,
-    /// Every store and retrieve answers 421 naming another swarm.
-    liar: bool,
-    /// Every store and retrieve answers 421 naming nodes outside the pool.
-    forged_421: bool,
-    /// The guard answers every onion request with a forged "Next node not found" about it.
+/// The lies the taps tell, switched on by a test. Each changes an answer of the real node,
+/// never how the node stores or checks.
+#[derive(Clone, Debug, Default)]
+struct Lies {
+    /// Relays answer "Next node not found" for these: nodes that left the network. (A
+    /// [`MemoryNetwork`]'s node list is fixed, so the relay's answer is what changes.)
+    gone: HashSet<Ed25519Pub>,
+    /// Every node answers every onion request with a forged "Next node not found" about it.
     forge_not_found: Option<Ed25519Pub>,
-    /// These members answer a store with another hash (and store nothing).
+    /// Store and retrieve answer 421 with the swarm of this account (in another swarm), as
+    /// the node itself gives it for `get_swarm`.
+    wrong_swarm_of: Option<SessionId>,
+    /// Store and retrieve answer 421 with this body.
+    forged_421: Option<String>,
+    /// These members answer a store with another hash.
     bad_hash: HashSet<Ed25519Pub>,
-    /// These members serve every message under a made-up hash, from the start.
+    /// These members serve every message under a made-up hash, from the start (they drop
+    /// `last_hash`).
     renamers: HashSet<Ed25519Pub>,
-    /// Every node's port is moved by this much (a restarted network).
-    port_shift: u16,
-    log: Vec<Event>,
-    rng: TestRng,
+    /// Retrieve answers carry these messages too.
+    planted: Vec<Value>,
+    /// Node lists (the seed's and `oxend_request`'s) carry no swarm ids.
+    no_swarm_ids: bool,
+}
+
+/// State the taps of one test share.
+#[derive(Default)]
+struct Shared {
+    lies: Mutex<Lies>,
+    events: Mutex<Vec<Event>>,
+    /// The relays of the onion request in flight (requests are sent one at a time).
+    chain: Mutex<Vec<Ed25519Pub>>,
+    renamed: AtomicU64,
+}
+
+impl Shared {
+    fn lies(&self) -> Lies {
+        self.lies.lock().unwrap().clone()
+    }
+
+    fn push(&self, e: Event) {
+        self.events.lock().unwrap().push(e);
+    }
+}
+
+/// A test double in front of a real node: observes onion requests, and lies when told.
+struct Tap {
+    inner: Arc<dyn Service>,
+    me: Ed25519Pub,
+    secret: [u8; 32],
+    shared: Arc<Shared>,
+}
+
+fn direct(body: Vec<u8>, peer: std::net::SocketAddr) -> HttpRequest {
+    HttpRequest {
+        method: "POST".into(),
+        path: STORAGE_RPC_PATH.into(),
+        headers: HeaderMap::new(),
+        body: Bytes::from(body),
+        peer,
+    }
+}
+
+fn method_of(payload: &[u8]) -> String {
+    serde_json::from_slice::<Value>(payload)
+        .ok()
+        .and_then(|v| v["method"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Removes `swarm_id` from every entry of a node list.
+fn strip_swarm_ids(list: &mut Value) {
+    if let Some(states) = list["service_node_states"].as_array_mut() {
+        for s in states {
+            if let Some(o) = s.as_object_mut() {
+                o.remove("swarm_id");
+            }
+        }
+    }
+}
+
+/// The status inside a destination's sealed answer.
+fn sealed_status(f: &Final, body: &[u8]) -> u16 {
+    let Ok(blob) = base64::engine::general_purpose::STANDARD.decode(body.trim_ascii()) else {
+        return 0;
+    };
+    let Ok(plain) = f.reply.layer_key().decrypt(&blob) else {
+        return 0;
+    };
+    serde_json::from_slice::<Value>(&plain)
+        .ok()
+        .and_then(|v| v["status"].as_u64())
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(0)
+}
+
+impl Tap {
+    /// Whether a lie changes this node's answer to `method`.
+    fn lies_about(&self, lies: &Lies, method: &str) -> bool {
+        match method {
+            "store" => {
+                lies.wrong_swarm_of.is_some()
+                    || lies.forged_421.is_some()
+                    || lies.bad_hash.contains(&self.me)
+            }
+            "retrieve" => {
+                lies.wrong_swarm_of.is_some()
+                    || lies.forged_421.is_some()
+                    || lies.renamers.contains(&self.me)
+                    || !lies.planted.is_empty()
+            }
+            "oxend_request" => lies.no_swarm_ids,
+            _ => false,
+        }
+    }
+
+    /// The real node's answer to `payload`, with the lie applied.
+    async fn lie(
+        &self,
+        lies: &Lies,
+        method: &str,
+        payload: &[u8],
+        peer: std::net::SocketAddr,
+    ) -> (u16, String) {
+        let ask = |body: Vec<u8>| self.inner.handle(direct(body, peer));
+        if matches!(method, "store" | "retrieve") {
+            if let Some(other) = &lies.wrong_swarm_of {
+                let r = ask(RpcRequest::GetSwarm {
+                    pubkey: other.to_bytes(),
+                }
+                .to_json())
+                .await;
+                return (421, String::from_utf8_lossy(&r.body).into_owned());
+            }
+            if let Some(body) = &lies.forged_421 {
+                return (421, body.clone());
+            }
+        }
+        let mut payload: Value = serde_json::from_slice(payload).unwrap();
+        let renames = method == "retrieve" && lies.renamers.contains(&self.me);
+        if renames && let Some(p) = payload["params"].as_object_mut() {
+            p.remove("last_hash");
+        }
+        let r = ask(payload.to_string().into_bytes()).await;
+        let Ok(mut v) = serde_json::from_slice::<Value>(&r.body) else {
+            return (r.status, String::from_utf8_lossy(&r.body).into_owned());
+        };
+        if r.status == 200 {
+            match method {
+                "store" => {
+                    let fake = json!("0".repeat(43));
+                    v["hash"] = fake.clone();
+                    if let Some(swarm) = v["swarm"].as_object_mut() {
+                        for entry in swarm.values_mut() {
+                            entry["hash"] = fake.clone();
+                        }
+                    }
+                }
+                "retrieve" => {
+                    if let Some(list) = v["messages"].as_array_mut() {
+                        if renames {
+                            for m in list.iter_mut() {
+                                let n = self.shared.renamed.fetch_add(1, Ordering::SeqCst);
+                                // Well formed (43 base64 characters), as a real node's hash is.
+                                m["hash"] = json!(format!("renamed{n:0>36}"));
+                            }
+                        }
+                        list.extend(lies.planted.iter().cloned());
+                    }
+                }
+                "oxend_request" => strip_swarm_ids(&mut v["result"]),
+                _ => {}
+            }
+        }
+        (r.status, v.to_string())
+    }
+
+    async fn onion(&self, req: HttpRequest) -> HttpResponse {
+        let lies = self.shared.lies();
+        if let Some(k) = lies.forge_not_found {
+            self.shared.push(Event::PathError { status: 502 });
+            return HttpResponse::text(502, rpc_status::next_node_not_found(&k));
+        }
+        match peel(&self.secret, &req.body) {
+            Ok(Peeled::Relay(r)) => {
+                // The guard (whose next hop is number 1) starts a request.
+                let guard = r.hop_no <= 1;
+                {
+                    let mut chain = self.shared.chain.lock().unwrap();
+                    if guard {
+                        chain.clear();
+                    }
+                    chain.push(self.me);
+                }
+                let resp = if lies.gone.contains(&r.destination) {
+                    HttpResponse::text(502, rpc_status::next_node_not_found(&r.destination))
+                } else {
+                    self.inner.handle(req).await
+                };
+                // A hop's plaintext error, once: as the client gets it from the guard.
+                if guard && resp.status != 200 {
+                    self.shared.push(Event::PathError {
+                        status: resp.status,
+                    });
+                }
+                resp
+            }
+            Ok(Peeled::Final(f)) => {
+                let relays = std::mem::take(&mut *self.shared.chain.lock().unwrap());
+                let method = method_of(&f.payload);
+                let (status, resp) = if self.lies_about(&lies, &method) {
+                    let (status, body) = self.lie(&lies, &method, &f.payload, req.peer).await;
+                    let sealed = f.respond(status, &Value::String(body), &mut OsRng).unwrap();
+                    (
+                        status,
+                        HttpResponse::bytes(200, crate::node::http::CONTENT_TYPE_TEXT, sealed),
+                    )
+                } else {
+                    let resp = self.inner.handle(req).await;
+                    (sealed_status(&f, &resp.body), resp)
+                };
+                self.shared.push(Event::Onion {
+                    relays,
+                    dest: self.me,
+                    method,
+                    status,
+                });
+                resp
+            }
+            _ => self.inner.handle(req).await,
+        }
+    }
+}
+
+impl Service for Tap {
+    fn admit(&self, method: &str, path: &str) -> Admit {
+        self.inner.admit(method, path)
+    }
+
+    fn handle(&self, request: HttpRequest) -> BoxFuture<'_, HttpResponse> {
+        Box::pin(async move {
+            if request.path == ONION_REQ_PATH {
+                self.onion(request).await
+            } else {
+                self.inner.handle(request).await
+            }
+        })
+    }
+}
+
+/// A double in front of the real seed: its node list without swarm ids when told.
+struct SeedTap {
+    inner: Arc<dyn Service>,
+    shared: Arc<Shared>,
+}
+
+impl Service for SeedTap {
+    fn admit(&self, method: &str, path: &str) -> Admit {
+        self.inner.admit(method, path)
+    }
+
+    fn handle(&self, request: HttpRequest) -> BoxFuture<'_, HttpResponse> {
+        Box::pin(async move {
+            let resp = self.inner.handle(request).await;
+            if !self.shared.lies().no_swarm_ids {
+                return resp;
+            }
+            let mut v: Value = serde_json::from_slice(&resp.body).unwrap();
+            strip_swarm_ids(&mut v["result"]);
+            HttpResponse::json(resp.status, &v)
+        })
+    }
 }
 
 struct Net {
-    nodes: Vec<FakeNode>,
-    world: Mutex<World>,
+    key_seed: u8,
+    clock: NodeClock,
+    shared: Arc<Shared>,
+    /// The network in use, its nodes and their real services (a restart replaces them).
+    mem: Mutex<(MemoryNetwork, Vec<Snode>)>,
+    real: Mutex<Vec<Arc<dyn Service>>>,
+    /// The requests of networks that were restarted.
+    old_requests: Mutex<Vec<Logged>>,
 }
 
+/// The transport the clients use: whichever in-memory network is current.
 #[derive(Clone)]
-struct Fake(Arc<Net>);
+struct TestNet(Arc<Net>);
 
-impl Transport for Fake {
+impl Transport for TestNet {
     fn post(
         &self,
         target: &Target,
         body: Vec<u8>,
-        _timeout: Duration,
+        timeout: Duration,
     ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
-        let reply = self.0.handle(target, &body);
-        async move { reply }
-    }
-}
-
-fn json_reply(status: u16, body: &Value) -> Reply {
-    match body {
-        Value::String(s) => Reply {
-            status,
-            content_type: Some("text/plain".into()),
-            body: s.clone().into_bytes(),
-        },
-        other => Reply {
-            status,
-            content_type: Some("application/json".into()),
-            body: other.to_string().into_bytes(),
-        },
+        let mem = self.0.mem.lock().unwrap().0.clone();
+        let target = target.clone();
+        async move { mem.post(&target, body, timeout).await }
     }
 }
 
@@ -147,393 +408,157 @@ fn message_hash(pubkey: &SessionId, ns: i64, data: &[u8]) -> String {
 }
 
 impl Net {
-    fn fake(seed: u64) -> Fake {
-        let mut rng = TestRng(seed);
-        let nodes = (0..NODES)
-            .map(|i| {
-                let mut secret = [0u8; 32];
-                rng.fill_bytes(&mut secret);
-                let mut ed = [0u8; 32];
-                rng.fill_bytes(&mut ed);
-                FakeNode {
-                    snode: Snode {
-                        ed25519: Ed25519Pub(ed),
-                        x25519: hop::x25519_public(&secret),
-                        ip: Ipv4Addr::new(127, 0, i, 1),
-                        port: 30000 + u16::from(i),
-                        swarm_id: SWARMS[usize::from(i) % SWARMS.len()],
-                        version: Some([2, 11, 0]),
-                    },
-                    secret,
-                }
-            })
-            .collect();
-        Fake(Arc::new(Self {
-            nodes,
-            world: Mutex::new(World {
-                time_ms: NOW,
-                messages: HashMap::new(),
-                unknown: HashSet::new(),
-                seed_swarm_ids: true,
-                down: HashSet::new(),
-                liar: false,
-                forged_421: false,
-                forge_not_found: None,
-                bad_hash: HashSet::new(),
-                renamers: HashSet::new(),
-                port_shift: 0,
-                log: Vec::new(),
-                rng,
-            }),
-        }))
-    }
-
-    fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.world.lock().unwrap()
-    }
-
-    fn by_ed(&self, k: &Ed25519Pub) -> Option<&FakeNode> {
-        self.nodes.iter().find(|n| n.snode.ed25519 == *k)
-    }
-
-    fn true_swarm(&self, pk: &SessionId) -> (u64, Vec<&Snode>) {
-        let id = swarm_for(space(pk.x25519().as_bytes()), &SWARMS).unwrap();
-        let members = self
-            .nodes
-            .iter()
-            .map(|n| &n.snode)
-            .filter(|s| s.swarm_id == id)
-            .collect();
-        (id, members)
-    }
-
-    fn swarm_json(&self, pk: &SessionId, t: u64) -> Value {
-        let (id, members) = self.true_swarm(pk);
-        json!({
-            "snodes": members.iter().map(|m| m.to_swarm_entry()).collect::<Vec<_>>(),
-            "swarm": format!("{id:x}"),
-            "t": t,
-            "hf": [19, 3],
-        })
-    }
-
-    /// The `result` of a node list: every node (moved ones at their new address).
-    fn node_list(&self) -> Value {
-        let (with_ids, shift) = {
-            let w = self.world();
-            (w.seed_swarm_ids, w.port_shift)
+    /// 18 nodes in 3 swarms, with keys from `seed`, the nodes' clock at [`NOW`].
+    fn memory(seed: u64) -> TestNet {
+        let key_seed = u8::try_from(seed).unwrap();
+        let clock = NodeClock(Arc::new(AtomicU64::new(NOW)));
+        let net = Self {
+            key_seed,
+            clock,
+            shared: Arc::new(Shared::default()),
+            mem: Mutex::new((MemoryNetwork::default(), Vec::new())),
+            real: Mutex::new(Vec::new()),
+            old_requests: Mutex::new(Vec::new()),
         };
-        let states: Vec<Value> = self
-            .nodes
-            .iter()
-            .map(|n| {
-                let mut v = json!({
-                    "public_ip": n.snode.ip.to_string(),
-                    "storage_port": n.snode.port + shift,
-                    "pubkey_ed25519": n.snode.ed25519.to_hex(),
-                    "pubkey_x25519": n.snode.x25519.to_hex(),
-                    "requested_unlock_height": 0,
-                    "storage_server_version": [2, 11, 0],
-                });
-                if with_ids {
-                    v["swarm_id"] = json!(n.snode.swarm_id);
-                }
-                v
-            })
-            .collect();
-        json!({"height": 100, "service_node_states": states})
+        net.start(PORT);
+        TestNet(Arc::new(net))
     }
 
-    fn handle(&self, target: &Target, body: &[u8]) -> Result<Reply, TransportError> {
-        match target {
-            Target::Seed(s) => {
-                self.world().log.push(Event::Seed);
-                if s.url != SEED_URL {
-                    return Err(TransportError::Connect {
-                        reason: "refused".into(),
-                    });
-                }
-                Ok(json_reply(
-                    200,
-                    &json!({"jsonrpc": "2.0", "id": 0, "result": self.node_list()}),
-                ))
-            }
-            Target::Node { addr, path } => {
-                let shift = self.world().port_shift;
-                let Some(node) = self
-                    .nodes
-                    .iter()
-                    .find(|n| n.snode.ip == *addr.ip() && n.snode.port + shift == addr.port())
-                else {
-                    return Err(TransportError::Connect {
-                        reason: "refused".into(),
-                    });
-                };
-                if self.world().down.contains(&node.snode.ed25519) {
-                    return Err(TransportError::Connect {
-                        reason: "refused".into(),
-                    });
-                }
-                match *path {
-                    STORAGE_RPC_PATH => {
-                        let req: Value = serde_json::from_slice(body).unwrap();
-                        self.world().log.push(Event::Direct {
-                            node: node.snode.ed25519,
-                            method: req["method"].as_str().unwrap().to_owned(),
-                        });
-                        let (status, body) = self.rpc(node, &req);
-                        Ok(json_reply(status, &body))
-                    }
-                    ONION_REQ_PATH => Ok(self.onion(node, body)),
-                    other => panic!("unexpected path {other}"),
-                }
-            }
-        }
-    }
-
-    /// A relay passes the request on in-process; the destination answers it.
-    fn onion(&self, guard: &FakeNode, body: &[u8]) -> Reply {
-        let forged = self.world().forge_not_found;
-        if let Some(k) = forged {
-            self.world().log.push(Event::PathError { status: 502 });
-            return json_reply(
-                502,
-                &Value::String(format!("Next node not found: {}", k.to_hex())),
+    /// Starts (or restarts) the network with every node on `port`, taps in front.
+    fn start(&self, port: u16) {
+        let (mem, nodes) = MemoryNetwork::devnet_on_port(
+            SWARM_COUNT,
+            PER_SWARM,
+            self.key_seed,
+            port,
+            Arc::new(self.clock.clone()),
+        )
+        .unwrap();
+        let mut real = Vec::new();
+        for n in &nodes {
+            let addr = SocketAddrV4::new(n.ip, n.port);
+            let inner = mem.service(addr).unwrap();
+            real.push(Arc::clone(&inner));
+            let identity = mem.identity(addr).unwrap();
+            mem.set_service(
+                addr,
+                Arc::new(Tap {
+                    inner,
+                    me: n.ed25519,
+                    secret: *identity.x25519_secret(),
+                    shared: Arc::clone(&self.shared),
+                }),
             );
         }
-        let mut relays = Vec::new();
-        let mut cur = guard;
-        let mut layer = body.to_vec();
-        loop {
-            let peeled = peel(&cur.secret, &layer);
-            match peeled {
-                Err(e) => {
-                    let (status, text) = e.http_reply(&mut self.world().rng);
-                    self.world().log.push(Event::PathError { status });
-                    return json_reply(status, &Value::String(text));
-                }
-                Ok(Peeled::Relay(r)) => {
-                    relays.push(cur.snode.ed25519);
-                    let next = self.by_ed(&r.destination);
-                    let unknown = self.world().unknown.contains(&r.destination);
-                    if self.world().down.contains(&r.destination) {
-                        self.world().log.push(Event::PathError { status: 502 });
-                        return json_reply(
-                            502,
-                            &Value::String(format!(
-                                "Next node is currently unreachable: {}",
-                                r.destination.to_hex()
-                            )),
-                        );
-                    }
-                    match next {
-                        Some(n) if !unknown => {
-                            cur = n;
-                            layer = r.next_layer;
-                        }
-                        _ => {
-                            self.world().log.push(Event::PathError { status: 502 });
-                            return json_reply(
-                                502,
-                                &Value::String(format!(
-                                    "Next node not found: {}",
-                                    r.destination.to_hex()
-                                )),
-                            );
-                        }
-                    }
-                }
-                Ok(Peeled::Final(f)) => {
-                    let req: Value = serde_json::from_slice(&f.payload).unwrap();
-                    let (status, answer) = self.rpc(cur, &req);
-                    let mut w = self.world();
-                    w.log.push(Event::Onion {
-                        relays,
-                        dest: cur.snode.ed25519,
-                        method: req["method"].as_str().unwrap().to_owned(),
-                        status,
-                    });
-                    let out = f.respond(status, &answer, &mut w.rng).unwrap();
-                    return Reply {
-                        status: 200,
-                        content_type: Some("text/plain".into()),
-                        body: out,
-                    };
-                }
-                Ok(Peeled::Proxy(_)) => panic!("no proxy requests expected"),
-            }
-        }
+        let seed = mem.seed_service(SEED_URL).unwrap();
+        mem.set_seed_service(
+            SEED_URL,
+            Arc::new(SeedTap {
+                inner: seed,
+                shared: Arc::clone(&self.shared),
+            }),
+        );
+        let mut cur = self.mem.lock().unwrap();
+        self.old_requests.lock().unwrap().extend(cur.0.requests());
+        *cur = (mem, nodes);
+        *self.real.lock().unwrap() = real;
     }
 
-    /// The storage RPC methods the client uses, with the storage server's checks (§4, §15).
-    fn rpc(&self, node: &FakeNode, req: &Value) -> (u16, Value) {
-        let t = self.world().time_ms;
-        let p = &req["params"];
-        let text = |s: &str| Value::String(s.to_owned());
-        let pubkey = || -> SessionId { p["pubkey"].as_str().unwrap().parse().unwrap() };
-        let in_swarm = |pk: &SessionId| {
-            self.true_swarm(pk)
-                .1
-                .iter()
-                .any(|m| m.ed25519 == node.snode.ed25519)
-        };
-        match req["method"].as_str().unwrap() {
-            "info" => (
-                200,
-                json!({"version": [2, 11, 0], "timestamp": t, "t": t, "hf": [19, 3]}),
-            ),
-            "get_swarm" => (200, self.swarm_json(&pubkey(), t)),
-            "oxend_request" => (
-                200,
-                json!({"result": self.node_list(), "t": t, "hf": [19, 3]}),
-            ),
-            "store" | "retrieve" if self.world().liar => {
-                // Name the swarm of some other key, never ours.
-                let mut other = pubkey().x25519();
-                loop {
-                    other.0[0] = other.0[0].wrapping_add(0x40);
-                    let o = SessionId::from_x25519(other);
-                    if self.true_swarm(&o).0 != self.true_swarm(&pubkey()).0 {
-                        return (421, self.swarm_json(&o, t));
-                    }
-                }
-            }
-            "store" | "retrieve" if self.world().forged_421 => {
-                // Strangers, and a pool node under another X25519 key.
-                let mut rng = TestRng(9);
-                let mut stranger = || {
-                    let mut k = [0u8; 32];
-                    rng.fill_bytes(&mut k);
-                    json!({"pubkey_ed25519": hex::encode(k), "pubkey_x25519": hex::encode(k),
-                           "ip": "127.9.9.9", "port": "9", "port_https": 9})
-                };
-                let mut rekeyed = self.nodes[0].snode.to_swarm_entry();
-                rekeyed["pubkey_x25519"] = json!(hex::encode([0xee; 32]));
-                (
-                    421,
-                    json!({"snodes": [stranger(), stranger(), rekeyed], "swarm": "ff", "t": t}),
-                )
-            }
-            "store" => {
-                let pk = pubkey();
-                if !in_swarm(&pk) {
-                    return (421, self.swarm_json(&pk, t));
-                }
-                let ttl = p["ttl"].as_u64().unwrap();
-                let ts = p["timestamp"].as_u64().unwrap();
-                if !(10_000..=14 * 24 * HOUR).contains(&ttl) {
-                    return (403, text("Provided expiry/TTL is not valid."));
-                }
-                if ts > t + 10_000 {
-                    return (406, text("Timestamp error: check your clock"));
-                }
-                let ns = p["namespace"].as_i64().unwrap_or(0);
-                let data = base64::engine::general_purpose::STANDARD
-                    .decode(p["data"].as_str().unwrap())
-                    .unwrap();
-                let hash = message_hash(&pk, ns, &data);
-                if self.world().bad_hash.contains(&node.snode.ed25519) {
-                    let fake = "0".repeat(43);
-                    return (
-                        200,
-                        json!({"hash": fake, "swarm": {node.snode.ed25519.to_hex(): {"hash": fake}},
-                               "t": t, "hf": [19, 3]}),
-                    );
-                }
-                let mut w = self.world();
-                let list = w.messages.entry((pk.to_string(), ns)).or_default();
-                let already = list.iter().any(|m| m["hash"] == hash);
-                if !already {
-                    list.push(
-                        json!({"hash": hash, "timestamp": ts, "expiration": ts + ttl,
-                                     "data": p["data"]}),
-                    );
-                }
-                let mut entry = json!({"hash": hash, "signature": "c2ln", "expiry": ts + ttl});
-                if already {
-                    entry["already"] = json!(true);
-                }
-                (
-                    200,
-                    json!({"hash": hash, "swarm": {node.snode.ed25519.to_hex(): entry},
-                           "t": t, "hf": [19, 3]}),
-                )
-            }
-            "retrieve" => {
-                let pk = pubkey();
-                if !in_swarm(&pk) {
-                    return (421, self.swarm_json(&pk, t));
-                }
-                let ns = p["namespace"].as_i64().unwrap_or(0);
-                let Some(ts) = p["timestamp"].as_u64() else {
-                    return (401, text("retrieve: request signature required"));
-                };
-                let ed: Ed25519Pub = p["pubkey_ed25519"].as_str().unwrap().parse().unwrap();
-                if ed.to_x25519() != Some(pk.x25519()) {
-                    return (401, text("pubkey_ed25519 does not match pubkey"));
-                }
-                if ts.abs_diff(t) > 60_000 {
-                    return (406, text("retrieve timestamp too far from current time"));
-                }
-                let sig: [u8; 64] = base64::engine::general_purpose::STANDARD
-                    .decode(p["signature"].as_str().unwrap())
-                    .unwrap()
-                    .try_into()
-                    .unwrap();
-                let ns_str = if ns == 0 {
-                    String::new()
-                } else {
-                    ns.to_string()
-                };
-                let signed = format!("retrieve{ns_str}{ts}");
-                let vk = ed25519_dalek::VerifyingKey::from_bytes(&ed.0).unwrap();
-                if vk
-                    .verify(
-                        signed.as_bytes(),
-                        &ed25519_dalek::Signature::from_bytes(&sig),
-                    )
-                    .is_err()
-                {
-                    return (401, text("retrieve signature verification failed"));
-                }
-                let w = self.world();
-                let all = w
-                    .messages
-                    .get(&(pk.to_string(), ns))
-                    .cloned()
-                    .unwrap_or_default();
-                if w.renamers.contains(&node.snode.ed25519) {
-                    let renamed: Vec<Value> = all
-                        .iter()
-                        .map(|m| {
-                            let mut m = m.clone();
-                            m["hash"] = json!(format!("renamed{}", w.log.len()));
-                            m
-                        })
-                        .collect();
-                    return (
-                        200,
-                        json!({"messages": renamed, "more": false, "t": t, "hf": [19, 3]}),
-                    );
-                }
-                let last = p["last_hash"].as_str().unwrap_or("");
-                let start = all
-                    .iter()
-                    .position(|m| m["hash"] == last)
-                    .map_or(0, |i| i + 1);
-                (
-                    200,
-                    json!({"messages": all[start..], "more": false, "t": t, "hf": [19, 3]}),
-                )
-            }
-            other => (400, text(&format!("no method {other}"))),
+    fn nodes(&self) -> Vec<Snode> {
+        self.mem.lock().unwrap().1.clone()
+    }
+
+    fn lies(&self) -> std::sync::MutexGuard<'_, Lies> {
+        self.shared.lies.lock().unwrap()
+    }
+
+    fn set_time(&self, ms: u64) {
+        self.clock.0.store(ms, Ordering::SeqCst);
+    }
+
+    fn set_down(&self, key: &Ed25519Pub, down: bool) {
+        let (mem, nodes) = &*self.mem.lock().unwrap();
+        let n = nodes.iter().find(|n| n.ed25519 == *key).unwrap();
+        mem.set_down(SocketAddrV4::new(n.ip, n.port), down);
+    }
+
+    fn swarm_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.nodes().iter().map(|n| n.swarm_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn true_swarm(&self, pk: &SessionId) -> (u64, Vec<Snode>) {
+        let nodes = self.nodes();
+        let id = SnodePool::new(nodes.clone()).swarm_of(pk).unwrap();
+        (id, nodes.into_iter().filter(|s| s.swarm_id == id).collect())
+    }
+
+    /// How many messages `owner`'s swarm members hold in namespace 0, each member asked
+    /// directly (not through the network: nothing is logged), at most.
+    async fn stored_count(&self, owner: &Identity) -> usize {
+        let (_, members) = self.true_swarm(&owner.session_id());
+        let real = self.real.lock().unwrap().clone();
+        let nodes = self.nodes();
+        let now = self.clock.now_ms();
+        let mut most = 0;
+        for m in members {
+            let i = nodes.iter().position(|n| n.ed25519 == m.ed25519).unwrap();
+            let retrieve = RpcRequest::Retrieve(Retrieve {
+                pubkey: owner.session_id().to_bytes(),
+                namespace: Namespace::DEFAULT,
+                last_hash: None,
+                max_count: None,
+                max_size: 1_000_000,
+                timestamp: Some(now),
+                auth: Some(Auth {
+                    signature: owner.sign(&auth::retrieve(Namespace::DEFAULT, now)),
+                    pubkey_ed25519: Some(owner.ed25519_pub().0),
+                }),
+            });
+            let peer = "127.0.0.1:1".parse().unwrap();
+            let r = real[i].handle(direct(retrieve.to_json(), peer)).await;
+            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+            let got: RetrieveResponse = crate::rpc::response::decode(&r.body).unwrap();
+            most = most.max(got.messages.len());
         }
+        most
     }
 }
 
-impl Fake {
+impl TestNet {
+    /// What the taps saw, and seed and direct requests from the network's log, in the
+    /// order of each source.
     fn log(&self) -> Vec<Event> {
-        self.0.world().log.clone()
+        let nodes = self.0.nodes();
+        let key_of = |addr: &SocketAddrV4| {
+            nodes
+                .iter()
+                .find(|n| n.ip == *addr.ip() && n.port == addr.port())
+                .map(|n| n.ed25519)
+        };
+        let mut requests = self.0.old_requests.lock().unwrap().clone();
+        requests.extend(self.0.mem.lock().unwrap().0.requests());
+        let mut out: Vec<Event> = requests
+            .into_iter()
+            .filter(|r| !r.from_node)
+            .filter_map(|r| match &r.target {
+                Target::Seed(_) => Some(Event::Seed),
+                Target::Node { addr, path } if *path == STORAGE_RPC_PATH => Some(Event::Direct {
+                    node: key_of(addr)?,
+                    method: r.method.clone().unwrap_or_default(),
+                }),
+                Target::Node { .. } => None,
+            })
+            .collect();
+        out.extend(self.taps());
+        out
+    }
+
+    /// What the taps saw, in order.
+    fn taps(&self) -> Vec<Event> {
+        self.0.shared.events.lock().unwrap().clone()
     }
 
     fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
@@ -541,7 +566,7 @@ impl Fake {
     }
 
     fn onion_events(&self, method: &str) -> Vec<(Vec<Ed25519Pub>, Ed25519Pub, u16)> {
-        self.log()
+        self.taps()
             .into_iter()
             .filter_map(|e| match e {
                 Event::Onion {
@@ -558,19 +583,16 @@ impl Fake {
 
 fn network() -> Network {
     Network {
-        name: "fake".into(),
+        name: "memory".into(),
         subnet_diversity: true,
-        seeds: vec![SeedNode {
-            url: SEED_URL.into(),
-            pin: None,
-        }],
+        seeds: vec![MemoryNetwork::seed()],
         known_nodes: Vec::new(),
     }
 }
 
-type TestClient = Client<Fake, FixedClock, TestRng>;
+type TestClient = Client<TestNet, FixedClock, TestRng>;
 
-fn client(net: &Fake, dir: &Path, now: u64, seed: u64) -> TestClient {
+fn client(net: &TestNet, dir: &Path, now: u64, seed: u64) -> TestClient {
     Client::open(
         network(),
         dir,
@@ -588,10 +610,9 @@ fn recipient() -> Identity {
 fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
-
 #[tokio::test]
 async fn pool_is_bootstrapped_from_the_seed_once_then_refreshed_from_three_nodes() {
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let seeds = || net.count(|e| *e == Event::Seed);
     {
@@ -605,7 +626,7 @@ async fn pool_is_bootstrapped_from_the_seed_once_then_refreshed_from_three_nodes
     let mut c = client(&net, dir.path(), NOW + HOUR, 2);
     let pool = c.pool(false).await.unwrap();
     assert_eq!(pool.len(), usize::from(NODES));
-    assert_eq!(pool.swarm_ids(), SWARMS);
+    assert_eq!(pool.swarm_ids(), net.0.swarm_ids());
     assert_eq!(seeds(), 1);
     assert_eq!(c.pool_fetched_ms(), Some(NOW));
     // --refresh asks three pool nodes (through onion paths), not the seed (issue 9).
@@ -632,10 +653,10 @@ async fn pool_is_bootstrapped_from_the_seed_once_then_refreshed_from_three_nodes
 
 #[tokio::test]
 async fn unreachable_seeds_are_a_transient_error() {
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let mut net_cfg = network();
-    net_cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    net_cfg.seeds[0].url = "http://other-seed.memory.invalid/json_rpc".into();
     let mut c = Client::open(
         net_cfg,
         dir.path(),
@@ -652,7 +673,7 @@ async fn unreachable_seeds_are_a_transient_error() {
 #[tokio::test]
 async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
     let who = recipient().session_id();
-    let net = Net::fake(2);
+    let net = Net::memory(2);
     let (id, members) = net.0.true_swarm(&who);
     let want: HashSet<Ed25519Pub> = members.iter().map(|m| m.ed25519).collect();
 
@@ -672,8 +693,8 @@ async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
     assert!(net.onion_events("get_swarm").is_empty());
 
     // Without: a get_swarm through an onion path, then the cache.
-    let net = Net::fake(2);
-    net.0.world().seed_swarm_ids = false;
+    let net = Net::memory(2);
+    net.0.lies().no_swarm_ids = true;
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 1);
     let swarm = c.swarm_for(&who).await.unwrap();
@@ -698,7 +719,7 @@ async fn swarm_is_computed_from_swarm_ids_or_asked_with_get_swarm() {
 #[tokio::test]
 async fn store_goes_through_a_three_hop_path_and_is_idempotent() {
     let to = recipient().session_id();
-    let net = Net::fake(3);
+    let net = Net::memory(3);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 4);
     let data = b"sealed message bytes";
@@ -731,7 +752,7 @@ async fn store_goes_through_a_three_hop_path_and_is_idempotent() {
     // Again: the same hash, still one message.
     let again = c.store(&to, &b64(data), 14 * 24 * HOUR, NOW).await.unwrap();
     assert_eq!(again.hash, out.hash);
-    assert_eq!(net.0.world().messages[&(to.to_string(), 0)].len(), 1);
+    assert_eq!(net.0.stored_count(&recipient()).await, 1);
 
     // Bad input never reaches the network.
     let err = c.store(&to, &b64(data), 1_000, NOW).await.unwrap_err();
@@ -742,7 +763,7 @@ async fn store_goes_through_a_three_hop_path_and_is_idempotent() {
 
 #[tokio::test]
 async fn paths_and_guards_are_reused_by_the_next_run() {
-    let net = Net::fake(4);
+    let net = Net::memory(4);
     let dir = tempfile::tempdir().unwrap();
     let first = client(&net, dir.path(), NOW, 5).paths().await.unwrap();
     assert_eq!(first.len(), 2);
@@ -763,7 +784,7 @@ async fn paths_and_guards_are_reused_by_the_next_run() {
 #[tokio::test]
 async fn signed_retrieve_returns_messages_after_last_hash() {
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     let a = c
@@ -796,13 +817,12 @@ async fn signed_retrieve_returns_messages_after_last_hash() {
 }
 
 /// The members of `net`'s swarm other than `right`, as `Snode`s.
-fn other_swarm(net: &Fake, right: u64) -> (u64, Vec<Snode>) {
-    let wrong = *SWARMS.iter().find(|&&s| s != right).unwrap();
+fn other_swarm(net: &TestNet, right: u64) -> (u64, Vec<Snode>) {
+    let wrong = net.0.swarm_ids().into_iter().find(|&s| s != right).unwrap();
     let members = net
         .0
-        .nodes
-        .iter()
-        .map(|n| n.snode.clone())
+        .nodes()
+        .into_iter()
         .filter(|s| s.swarm_id == wrong)
         .collect();
     (wrong, members)
@@ -812,8 +832,8 @@ fn other_swarm(net: &Fake, right: u64) -> (u64, Vec<Snode>) {
 async fn wrong_swarm_answer_moves_to_the_new_swarm() {
     // Without swarm ids in the pool, the swarm in a 421 is used (checked against the pool).
     let to = recipient().session_id();
-    let net = Net::fake(6);
-    net.0.world().seed_swarm_ids = false;
+    let net = Net::memory(6);
+    net.0.lies().no_swarm_ids = true;
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 8);
     // A stale cached swarm: the members of another swarm.
@@ -847,7 +867,7 @@ async fn wrong_swarm_answer_moves_to_the_new_swarm() {
 async fn with_swarm_ids_the_pools_swarm_wins_over_a_cached_one() {
     // Issue 9: the swarm the pool implies is used; a stale or planted cache entry is not.
     let to = recipient().session_id();
-    let net = Net::fake(6);
+    let net = Net::memory(6);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 8);
     let (right, _) = net.0.true_swarm(&to);
@@ -874,9 +894,9 @@ async fn a_forged_421_naming_strangers_is_not_believed() {
     // Issue 9: a 421 whose members are not pool nodes (or carry other X25519 keys) is never
     // saved as the account's swarm.
     let to = recipient().session_id();
-    let net = Net::fake(6);
-    net.0.world().seed_swarm_ids = false;
-    net.0.world().forged_421 = true;
+    let net = Net::memory(6);
+    net.0.lies().no_swarm_ids = true;
+    net.0.lies().forged_421 = Some(forged_421_body(&net));
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 8);
     let err = c.store(&to, &b64(b"hello"), HOUR, NOW).await.unwrap_err();
@@ -893,19 +913,19 @@ async fn a_forged_421_naming_strangers_is_not_believed() {
 #[tokio::test]
 async fn clock_out_of_sync_is_fixed_once_and_retried() {
     let me = recipient();
-    let net = Net::fake(7);
+    let net = Net::memory(7);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 9);
     c.paths().await.unwrap();
     assert_eq!(c.network_now_ms(), NOW);
     // The network's clock is 5 minutes ahead of ours.
     let ahead = NOW + 5 * 60_000;
-    net.0.world().time_ms = ahead;
-    let before = net.log().len();
+    net.0.set_time(ahead);
+    let before = net.taps().len();
     let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
     assert!(got.messages.is_empty());
     let methods: Vec<(String, u16)> = net
-        .log()
+        .taps()
         .into_iter()
         .skip(before)
         .filter_map(|e| match e {
@@ -931,22 +951,21 @@ async fn clock_out_of_sync_is_fixed_once_and_retried() {
 
 #[tokio::test]
 async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
-    let net = Net::fake(8);
+    let net = Net::memory(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
     // Both middle hops have left the network.
     let gone_all: Vec<Ed25519Pub> = paths.iter().map(|p| p.hops()[1].ed25519).collect();
-    net.0.world().unknown.extend(gone_all.iter().copied());
+    net.0.lies().gone.extend(gone_all.iter().copied());
     let in_paths: HashSet<Ed25519Pub> = paths
         .iter()
         .flat_map(|p| p.hops().iter().map(|h| h.ed25519))
         .collect();
     let dest = net
         .0
-        .nodes
-        .iter()
-        .map(|n| n.snode.clone())
+        .nodes()
+        .into_iter()
         .find(|s| !in_paths.contains(&s.ed25519))
         .unwrap();
     // One message is one strike, never an instant drop (issue 9): a gone hop is in the pool
@@ -962,9 +981,12 @@ async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
                 assert!(paths.iter().all(|p| !p.contains(g)));
             }
         }
-        if let Ok((status, body)) = result {
-            assert_eq!(status, 200);
-            assert_eq!(body["version"], json!([2, 11, 0]));
+        if result.is_ok() {
+            let infos = net.onion_events("info");
+            assert_eq!(
+                infos.last().map(|(_, d, s)| (*d, *s)),
+                Some((dest.ed25519, 200))
+            );
             answered = true;
             break;
         }
@@ -989,7 +1011,7 @@ async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
 async fn a_forged_not_found_about_a_stranger_changes_nothing() {
     // Issue 9: a plaintext "Next node not found" about a node that is neither on the path nor
     // the destination changes no pool, swarm, guard, path or strike.
-    let net = Net::fake(8);
+    let net = Net::memory(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
@@ -999,13 +1021,12 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
         .collect();
     let mut others = net
         .0
-        .nodes
-        .iter()
-        .map(|n| n.snode.clone())
+        .nodes()
+        .into_iter()
         .filter(|s| !in_paths.contains(&s.ed25519));
     let dest = others.next().unwrap();
     let stranger = others.next().unwrap().ed25519;
-    net.0.world().forge_not_found = Some(stranger);
+    net.0.lies().forge_not_found = Some(stranger);
     let pool_before = c.state().pool().unwrap().unwrap().nodes;
     let guards_before = c.state().guards().unwrap();
     let paths_before = c.state().paths().unwrap();
@@ -1019,7 +1040,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
 
     // About a hop of the path: that hop alone takes one strike, and stays.
     let hop = paths[0].hops()[2].ed25519;
-    net.0.world().forge_not_found = Some(hop);
+    net.0.lies().forge_not_found = Some(hop);
     let _ = c.onion_rpc(&dest, "info", json!({})).await;
     let struck = c.state().strikes(&hop).unwrap();
     assert!((1..STRIKE_LIMIT).contains(&struck), "{struck}");
@@ -1034,7 +1055,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
 #[tokio::test]
 async fn a_destination_that_refuses_connections_is_not_called_gone() {
     // Issue 9 ("wrong diagnosis"): unreachable is not "unknown to the network".
-    let net = Net::fake(8);
+    let net = Net::memory(8);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 11);
     let paths = c.paths().await.unwrap();
@@ -1044,12 +1065,11 @@ async fn a_destination_that_refuses_connections_is_not_called_gone() {
         .collect();
     let dest = net
         .0
-        .nodes
-        .iter()
-        .map(|n| n.snode.clone())
+        .nodes()
+        .into_iter()
         .find(|s| !in_paths.contains(&s.ed25519))
         .unwrap();
-    net.0.world().down.insert(dest.ed25519);
+    net.0.set_down(&dest.ed25519, true);
     let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
     assert!(matches!(err, Error::NodeUnreachable { .. }), "{err:?}");
     let text = err.to_string();
@@ -1064,8 +1084,8 @@ async fn a_destination_that_refuses_connections_is_not_called_gone() {
 #[tokio::test]
 async fn a_third_wrong_swarm_answer_gives_up() {
     let to = recipient().session_id();
-    let net = Net::fake(9);
-    net.0.world().liar = true;
+    let net = Net::memory(9);
+    net.0.lies().wrong_swarm_of = Some(in_another_swarm(&net, &to));
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 12);
     let err = c.store(&to, &b64(b"x"), HOUR, NOW).await.unwrap_err();
@@ -1080,14 +1100,14 @@ async fn a_third_wrong_swarm_answer_gives_up() {
 
 #[tokio::test]
 async fn a_failing_guard_is_replaced_after_three_failures() {
-    let net = Net::fake(10);
+    let net = Net::memory(10);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 13);
     let paths = c.paths().await.unwrap();
     // The first path's guard stops answering. The destination is on the second path, so
     // every request must take the first.
     let down = paths[0].guard().ed25519;
-    net.0.world().down.insert(down);
+    net.0.set_down(&down, true);
     let dest = paths[1].hops()[1].clone();
 
     let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
@@ -1112,8 +1132,12 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
     }
 
     // The next request builds a new path with a newly tested guard.
-    let (status, _) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
-    assert_eq!(status, 200);
+    c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    let infos = net.onion_events("info");
+    assert_eq!(
+        infos.last().map(|(_, d, s)| (*d, *s)),
+        Some((dest.ed25519, 200))
+    );
     let now_paths = c.paths().await.unwrap();
     assert_eq!(now_paths.len(), 2);
     assert!(now_paths.iter().all(|p| !p.contains(&down)));
@@ -1129,18 +1153,18 @@ fn nodes_are_named_by_short_key() {
 async fn a_store_under_another_hash_is_a_failure_and_goes_to_another_member() {
     // Issue 9: the hash a member returns must be the one computed locally.
     let to = recipient().session_id();
-    let net = Net::fake(3);
+    let net = Net::memory(3);
     let (_, members) = net.0.true_swarm(&to);
     // Fewer liars than members tried per store.
     let liars: Vec<Ed25519Pub> = members.iter().map(|m| m.ed25519).take(2).collect();
-    net.0.world().bad_hash.extend(liars.iter().copied());
+    net.0.lies().bad_hash.extend(liars.iter().copied());
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 4);
     let data = b"sealed";
     let out = c.store(&to, &b64(data), HOUR, NOW).await.unwrap();
     assert_eq!(out.hash, message_hash(&to, 0, data));
     assert!(!liars.contains(&out.node));
-    assert_eq!(net.0.world().messages[&(to.to_string(), 0)].len(), 1);
+    assert_eq!(net.0.stored_count(&recipient()).await, 1);
     // Every liar asked took a strike.
     let asked: Vec<Ed25519Pub> = net
         .onion_events("store")
@@ -1153,9 +1177,9 @@ async fn a_store_under_another_hash_is_a_failure_and_goes_to_another_member() {
     }
 
     // With only liars left, the send fails, naming one, and may not have been stored.
-    let net = Net::fake(3);
+    let net = Net::memory(3);
     net.0
-        .world()
+        .lies()
         .bad_hash
         .extend(members.iter().map(|m| m.ed25519));
     let dir = tempfile::tempdir().unwrap();
@@ -1171,7 +1195,7 @@ async fn retrieve_names_messages_by_the_hash_of_their_data() {
     // Issue 9 ("unconfirmed repeat"): a member that renames messages, or serves them again
     // from the start, cannot make them look new.
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     let a = c
@@ -1180,7 +1204,7 @@ async fn retrieve_names_messages_by_the_hash_of_their_data() {
         .unwrap();
     let (_, members) = net.0.true_swarm(&me.session_id());
     net.0
-        .world()
+        .lies()
         .renamers
         .extend(members.iter().map(|m| m.ed25519));
     for _ in 0..3 {
@@ -1198,7 +1222,7 @@ async fn retrieve_names_messages_by_the_hash_of_their_data() {
 #[tokio::test]
 async fn messages_no_swarm_could_hold_are_dropped() {
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     c.store(&me.session_id(), &b64(b"now"), HOUR, NOW)
@@ -1208,15 +1232,10 @@ async fn messages_no_swarm_could_hold_are_dropped() {
     for ts in [NOW - 30 * 24 * HOUR, NOW + 24 * HOUR] {
         let data = format!("at {ts}");
         let hash = message_hash(&me.session_id(), 0, data.as_bytes());
-        net.0
-            .world()
-            .messages
-            .get_mut(&(me.session_id().to_string(), 0))
-            .unwrap()
-            .push(
-                json!({"hash": hash, "timestamp": ts, "expiration": ts + HOUR,
-                          "data": b64(data.as_bytes())}),
-            );
+        net.0.lies().planted.push(
+            json!({"hash": hash, "timestamp": ts, "expiration": ts + HOUR,
+                      "data": b64(data.as_bytes())}),
+        );
     }
     let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
     assert_eq!(got.messages.len(), 1);
@@ -1232,7 +1251,7 @@ async fn messages_no_swarm_could_hold_are_dropped() {
 #[tokio::test]
 async fn another_network_definition_discards_the_cache() {
     // Issue 9: a devnet restarted under the same name (new seed) starts afresh.
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     {
         let mut c = client(&net, dir.path(), NOW, 1);
@@ -1245,7 +1264,7 @@ async fn another_network_definition_discards_the_cache() {
     assert_eq!(c.state().paths().unwrap().len(), 2);
     drop(c);
     let mut moved = network();
-    moved.seeds[0].url = "http://127.0.0.1:10/json_rpc".into();
+    moved.seeds[0].url = "http://other-seed.memory.invalid/json_rpc".into();
     let mut c = Client::open(
         moved,
         dir.path(),
@@ -1263,20 +1282,29 @@ async fn another_network_definition_discards_the_cache() {
 async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
     // Issue 9: after the nodes move (a restarted devnet), the cached pool's guards all fail;
     // the pool is refetched from the seed instead of failing with "no guard node answered".
-    let net = Net::fake(10);
+    let net = Net::memory(10);
     let dir = tempfile::tempdir().unwrap();
     client(&net, dir.path(), NOW, 13).paths().await.unwrap();
-    net.0.world().port_shift = 100;
+    net.0.start(PORT + 100);
     let mut c = client(&net, dir.path(), NOW + 60_000, 14);
-    let dest = net.0.nodes[0].snode.clone();
-    let (status, _) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
-    assert_eq!(status, 200);
+    let dest = net.0.nodes()[0].clone();
+    c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    let infos = net.onion_events("info");
+    assert_eq!(
+        infos.last().map(|(_, d, s)| (*d, *s)),
+        Some((dest.ed25519, 200))
+    );
     let paths = c.paths().await.unwrap();
     assert_eq!(paths.len(), 2);
-    assert!(paths.iter().flat_map(|p| p.hops()).all(|h| h.port >= 30100));
+    assert!(
+        paths
+            .iter()
+            .flat_map(|p| p.hops())
+            .all(|h| h.port == PORT + 100)
+    );
     assert_eq!(net.count(|e| *e == Event::Seed), 2);
     // And a long-running client heals the same way after `reload`.
-    net.0.world().port_shift = 200;
+    net.0.start(PORT + 200);
     let err = c
         .onion_rpc(&paths[0].hops()[2].clone(), "info", json!({}))
         .await;
@@ -1297,16 +1325,19 @@ async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
 #[tokio::test]
 async fn paths_are_built_only_through_nodes_that_answer() {
     // Issue 9 ("half the network down"): new paths are tested; dead hops are avoided.
-    let net = Net::fake(12);
+    let net = Net::memory(12);
     let dir = tempfile::tempdir().unwrap();
+    let first = net.0.swarm_ids()[0];
     let down: HashSet<Ed25519Pub> = net
         .0
-        .nodes
+        .nodes()
         .iter()
-        .filter(|n| n.snode.swarm_id == SWARMS[0])
-        .map(|n| n.snode.ed25519)
+        .filter(|n| n.swarm_id == first)
+        .map(|n| n.ed25519)
         .collect();
-    net.0.world().down.extend(down.iter().copied());
+    for k in &down {
+        net.0.set_down(k, true);
+    }
     for seed in 0..4 {
         let mut c = client(&net, dir.path(), NOW, 20 + seed);
         let paths = c.new_paths().await.unwrap();
@@ -1318,25 +1349,25 @@ async fn paths_are_built_only_through_nodes_that_answer() {
     // Too few alive for two paths: one path through live nodes, not two through the dead.
     let alive: Vec<Ed25519Pub> = net
         .0
-        .nodes
+        .nodes()
         .iter()
-        .map(|n| n.snode.ed25519)
+        .map(|n| n.ed25519)
         .filter(|k| !down.contains(k))
         .take(5)
         .collect();
-    net.0.world().down.extend(
-        net.0
-            .nodes
-            .iter()
-            .map(|n| n.snode.ed25519)
-            .filter(|k| !alive.contains(k)),
-    );
+    for n in net.0.nodes() {
+        if !alive.contains(&n.ed25519) {
+            net.0.set_down(&n.ed25519, true);
+        }
+    }
     let mut c = client(&net, dir.path(), NOW, 30);
     let paths = c.new_paths().await.unwrap();
     assert_eq!(paths.len(), 1);
     assert!(paths[0].hops().iter().all(|h| alive.contains(&h.ed25519)));
     // Too few for even one: an error that names what is missing.
-    net.0.world().down.extend(alive.iter().skip(2).copied());
+    for k in alive.iter().skip(2) {
+        net.0.set_down(k, true);
+    }
     let mut c = client(&net, dir.path(), NOW, 31);
     let err = c.new_paths().await.unwrap_err();
     assert!(
@@ -1353,10 +1384,10 @@ async fn paths_are_built_only_through_nodes_that_answer() {
 
 #[tokio::test]
 async fn unreachable_seeds_cannot_have_reached_a_swarm() {
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = network();
-    cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    cfg.seeds[0].url = "http://other-seed.memory.invalid/json_rpc".into();
     let mut c = Client::open(cfg, dir.path(), net, FixedClock::from_ms(NOW), TestRng(1)).unwrap();
     let err = c
         .store(&recipient().session_id(), &b64(b"x"), HOUR, NOW)
@@ -1404,7 +1435,7 @@ async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
     // so whichever member answers, at whatever position, and whatever it calls a message,
     // each prints once.
     let me = recipient();
-    let net = Net::fake(5);
+    let net = Net::memory(5);
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 7);
     for text in ["one", "two", "three"] {
@@ -1417,7 +1448,7 @@ async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
     for round in 0..12 {
         // Members take turns renaming everything they hold.
         {
-            let mut w = net.0.world();
+            let mut w = net.0.lies();
             w.renamers.clear();
             w.renamers.extend(
                 members
@@ -1439,7 +1470,7 @@ async fn members_renaming_or_reserving_messages_cannot_make_one_print_twice() {
 #[tokio::test]
 async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
     // Issue 9: as the apps fall back to a bundled node list.
-    let net = Net::fake(1);
+    let net = Net::memory(1);
     let dir = tempfile::tempdir().unwrap();
     let known = |n: &Snode| crate::network::KnownNode {
         public_ip: n.ip,
@@ -1447,10 +1478,11 @@ async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
         pubkey_ed25519: n.ed25519.to_hex(),
     };
     let mut cfg = network();
-    cfg.seeds[0].url = "http://127.0.0.1:9/other".into();
+    cfg.seeds[0].url = "http://other-seed.memory.invalid/json_rpc".into();
     // The first known node claims another node's key: its list does not name it there.
-    let mut liar = known(&net.0.nodes[0].snode);
-    liar.pubkey_ed25519 = net.0.nodes[1].snode.ed25519.to_hex();
+    let nodes = net.0.nodes();
+    let mut liar = known(&nodes[0]);
+    liar.pubkey_ed25519 = nodes[1].ed25519.to_hex();
     cfg.known_nodes = vec![liar.clone()];
     let mut c = Client::open(
         cfg.clone(),
@@ -1463,7 +1495,7 @@ async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
     let err = c.pool(false).await.unwrap_err();
     assert!(matches!(err, Error::NoSeed { .. }), "{err:?}");
 
-    cfg.known_nodes = vec![liar, known(&net.0.nodes[2].snode)];
+    cfg.known_nodes = vec![liar, known(&nodes[2])];
     let mut c = Client::open(
         cfg,
         dir.path(),
@@ -1474,7 +1506,7 @@ async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
     .unwrap();
     assert_eq!(c.pool(false).await.unwrap().len(), usize::from(NODES));
     assert!(net.log().contains(&Event::Direct {
-        node: net.0.nodes[2].snode.ed25519,
+        node: nodes[2].ed25519,
         method: "oxend_request".into()
     }));
 }
@@ -1483,8 +1515,8 @@ async fn when_every_seed_fails_the_known_nodes_give_the_pool() {
 async fn a_swarm_learned_from_a_node_expires() {
     // Issue 9: cached swarms are asked again after SWARM_MAX_AGE.
     let who = recipient().session_id();
-    let net = Net::fake(2);
-    net.0.world().seed_swarm_ids = false;
+    let net = Net::memory(2);
+    net.0.lies().no_swarm_ids = true;
     let dir = tempfile::tempdir().unwrap();
     let mut c = client(&net, dir.path(), NOW, 1);
     c.swarm_for(&who).await.unwrap();
@@ -1496,4 +1528,31 @@ async fn a_swarm_learned_from_a_node_expires() {
     let mut c = client(&net, dir.path(), NOW + max, 3);
     c.swarm_for(&who).await.unwrap();
     assert_eq!(net.onion_events("get_swarm").len(), 2);
+}
+
+/// A 421 body naming strangers, and a pool node under another X25519 key.
+fn forged_421_body(net: &TestNet) -> String {
+    let mut rng = TestRng(9);
+    let mut stranger = || {
+        let mut k = [0u8; 32];
+        rng.fill_bytes(&mut k);
+        json!({"pubkey_ed25519": hex::encode(k), "pubkey_x25519": hex::encode(k),
+               "ip": "127.9.9.9", "port": "9", "port_https": 9})
+    };
+    let mut rekeyed = net.0.nodes()[0].to_swarm_entry();
+    rekeyed["pubkey_x25519"] = json!(hex::encode([0xee; 32]));
+    json!({"snodes": [stranger(), stranger(), rekeyed], "swarm": "ff", "t": NOW}).to_string()
+}
+
+/// An account whose swarm is not `pk`'s.
+fn in_another_swarm(net: &TestNet, pk: &SessionId) -> SessionId {
+    let (mine, _) = net.0.true_swarm(pk);
+    (0..=u8::MAX)
+        .map(|b| {
+            let mut k = pk.x25519();
+            k.0[0] = b;
+            SessionId::from_x25519(k)
+        })
+        .find(|o| net.0.true_swarm(o).0 != mine)
+        .unwrap()
 }

@@ -36,6 +36,23 @@ struct Inner {
     nodes: Mutex<HashMap<SocketAddrV4, Node>>,
     seeds: Mutex<HashMap<String, Node>>,
     down: Mutex<HashSet<SocketAddrV4>>,
+    /// Each node's key seed.
+    identities: Mutex<HashMap<SocketAddrV4, Seed>>,
+    log: Mutex<Vec<Logged>>,
+}
+
+/// One request the network delivered (or refused), for tests that count requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logged {
+    /// Where it went.
+    pub target: Target,
+    /// Whether a node sent it (an onion hop, a forwarded store), not the client.
+    pub from_node: bool,
+    /// The `method` of a JSON body (storage RPC or JSON-RPC), if it has one. Onion layers are
+    /// encrypted: `None`.
+    pub method: Option<String>,
+    /// The HTTP status, or `None` when no answer came (refused, timed out).
+    pub status: Option<u16>,
 }
 
 /// In-process nodes behind a [`Transport`]. Clone it freely: clones share the nodes.
@@ -73,9 +90,25 @@ impl MemoryNetwork {
         key_seed: u8,
         clock: Arc<dyn Clock + Send + Sync>,
     ) -> Result<(Self, Vec<Snode>), SetupError> {
+        Self::devnet_on_port(swarms, per_swarm, key_seed, 22021, clock)
+    }
+
+    /// As [`MemoryNetwork::devnet`], every node on storage port `port` (the same keys on
+    /// another port: a restarted network whose nodes moved).
+    ///
+    /// # Errors
+    /// [`SetupError`] when an in-memory database cannot be opened.
+    pub fn devnet_on_port(
+        swarms: u64,
+        per_swarm: u8,
+        key_seed: u8,
+        port: u16,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> Result<(Self, Vec<Snode>), SetupError> {
         let net = Self::default();
         let mut nodes = Vec::new();
         let mut identities = Vec::new();
+        let mut key_seeds = Vec::new();
         let step = u64::MAX / swarms.max(1);
         for s in 0..swarms {
             for _ in 0..per_swarm {
@@ -84,11 +117,12 @@ impl MemoryNetwork {
                 let mut bytes = [key_seed; 32];
                 bytes[31] = i;
                 let identity = Identity::from_seed(Seed::from_bytes(bytes));
+                key_seeds.push(Seed::from_bytes(bytes));
                 nodes.push(Snode {
                     ed25519: identity.ed25519_pub(),
                     x25519: identity.x25519_pub(),
                     ip: Ipv4Addr::new(127, 0, i, 1),
-                    port: 22021,
+                    port,
                     swarm_id: s * step + step / 2,
                     version: None,
                 });
@@ -96,7 +130,12 @@ impl MemoryNetwork {
             }
         }
         let roster = Roster::new(nodes.clone(), 1);
-        for (n, identity) in nodes.iter().zip(identities) {
+        for ((n, identity), node_seed) in nodes.iter().zip(identities).zip(key_seeds) {
+            net.inner
+                .identities
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(SocketAddrV4::new(n.ip, n.port), node_seed);
             let db = db::Db::open_in_memory().map_err(|e| SetupError(e.to_string()))?;
             let service: Node = Arc::new(NodeService::new(
                 Role::Storage,
@@ -152,6 +191,54 @@ impl MemoryNetwork {
         self.lock_nodes().insert(addr, service)
     }
 
+    /// What answers at `addr` (to wrap it in a test double, see [`MemoryNetwork::set_service`]).
+    pub fn service(&self, addr: SocketAddrV4) -> Option<Arc<dyn Service>> {
+        self.lock_nodes().get(&addr).cloned()
+    }
+
+    /// What answers at the seed `url`.
+    pub fn seed_service(&self, url: &str) -> Option<Arc<dyn Service>> {
+        self.inner
+            .seeds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(url)
+            .cloned()
+    }
+
+    /// Puts `service` at the seed `url` in place of what answered there (returned).
+    pub fn set_seed_service(
+        &self,
+        url: &str,
+        service: Arc<dyn Service>,
+    ) -> Option<Arc<dyn Service>> {
+        self.inner
+            .seeds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(url.to_owned(), service)
+    }
+
+    /// The keys of the node at `addr` (a test double that wraps it may need to open what is
+    /// sent to it).
+    pub fn identity(&self, addr: SocketAddrV4) -> Option<Identity> {
+        self.inner
+            .identities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&addr)
+            .map(|seed| Identity::from_seed(seed.clone()))
+    }
+
+    /// Every request delivered or refused so far, in order.
+    pub fn requests(&self) -> Vec<Logged> {
+        self.inner
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Makes a node refuse connections (`down`) or answer again.
     pub fn set_down(&self, addr: SocketAddrV4, down: bool) {
         let mut set = self
@@ -174,8 +261,46 @@ impl MemoryNetwork {
     }
 }
 
-/// Finds the service for a target and runs the request on it.
+/// The `method` field of a JSON body, if any.
+fn method_of(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Method {
+        method: String,
+    }
+    serde_json::from_slice::<Method>(body)
+        .ok()
+        .map(|m| m.method)
+}
+
+/// [`deliver_once`], logged.
 async fn deliver(
+    inner: Option<Arc<Inner>>,
+    from_node: bool,
+    target: &Target,
+    headers: &[(&'static str, String)],
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<Reply, TransportError> {
+    let log = inner.as_ref().map(Arc::downgrade);
+    let method = method_of(&body);
+    let result = deliver_once(inner, target, headers, body, timeout).await;
+    if let Some(inner) = log.and_then(|w| w.upgrade()) {
+        inner
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Logged {
+                target: target.clone(),
+                from_node,
+                method,
+                status: result.as_ref().ok().map(|r| r.status),
+            });
+    }
+    result
+}
+
+/// Finds the service for a target and runs the request on it.
+async fn deliver_once(
     inner: Option<Arc<Inner>>,
     target: &Target,
     headers: &[(&'static str, String)],
@@ -258,6 +383,7 @@ impl Transport for MemoryNetwork {
     ) -> impl Future<Output = Result<Reply, TransportError>> + Send {
         deliver(
             Some(Arc::clone(&self.inner)),
+            false,
             target,
             headers,
             body,
@@ -286,7 +412,7 @@ impl Transport for MemoryLink {
         // Boxed: a node's answer may await another node's (onion hops, replication).
         let (link, target, headers) = (self.0.upgrade(), target.clone(), headers.to_vec());
         let fut: crate::node::BoxFuture<'static, _> =
-            Box::pin(async move { deliver(link, &target, &headers, body, timeout).await });
+            Box::pin(async move { deliver(link, true, &target, &headers, body, timeout).await });
         fut
     }
 }

@@ -291,3 +291,84 @@ async fn a_signed_delete_all_reaches_every_member() {
         );
     }
 }
+
+#[tokio::test]
+async fn requests_are_logged_and_doubles_can_wrap_the_real_services() {
+    let clock: Arc<dyn Clock + Send + Sync> = Arc::new(FixedClock::from_ms(1_800_000_000_000));
+    let (net, nodes) = MemoryNetwork::devnet_on_port(2, 3, 7, 23000, clock).unwrap();
+    assert!(nodes.iter().all(|n| n.port == 23000));
+    // The keys a double needs to open what is sent to its node are the node's.
+    let identity = net.identity(addr(&nodes[0])).unwrap();
+    assert_eq!(identity.x25519_pub(), nodes[0].x25519);
+    assert_eq!(identity.ed25519_pub(), nodes[0].ed25519);
+    assert!(
+        net.identity(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9))
+            .is_none()
+    );
+
+    // An onion request through nodes[0] to nodes[1]: the client's request and the hop's.
+    let account = Identity::from_seed(Seed::from_bytes([45; 32]));
+    let info = Request::GetSwarm {
+        pubkey: account.session_id().to_bytes(),
+    };
+    let (status, _) = onion_rpc(&net, &[&nodes[0]], &nodes[1], &info).await;
+    assert_eq!(status, 200);
+    let onion = |a: &Snode| Target::Node {
+        addr: addr(a),
+        path: ONION_REQ_PATH,
+    };
+    assert_eq!(
+        net.requests(),
+        [
+            Logged {
+                target: onion(&nodes[1]),
+                from_node: true,
+                method: None,
+                status: Some(200),
+            },
+            Logged {
+                target: onion(&nodes[0]),
+                from_node: false,
+                method: None,
+                status: Some(200),
+            },
+        ]
+    );
+
+    // The seed can be wrapped too; a refused request is logged without a status.
+    let real = net.seed_service(SEED_URL).unwrap();
+    let old = net.set_seed_service(SEED_URL, Arc::new(Liar("seed says no")));
+    assert!(old.is_some_and(|o| Arc::ptr_eq(&o, &real)));
+    let seed = Target::Seed(MemoryNetwork::seed());
+    let reply = net
+        .post(&seed, br#"{"method":"get_n_service_nodes"}"#.to_vec(), T)
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 502);
+    net.set_down(addr(&nodes[2]), true);
+    let refused = onion(&nodes[2]);
+    assert!(net.post(&refused, Vec::new(), T).await.is_err());
+    let log = net.requests();
+    assert_eq!(
+        log[2..],
+        [
+            Logged {
+                target: seed,
+                from_node: false,
+                method: Some("get_n_service_nodes".into()),
+                status: Some(502),
+            },
+            Logged {
+                target: refused,
+                from_node: false,
+                method: None,
+                status: None,
+            },
+        ]
+    );
+    assert!(net.service(addr(&nodes[0])).is_some());
+    assert!(
+        net.service(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9))
+            .is_none()
+    );
+}
