@@ -56,7 +56,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use rand_core::{CryptoRng, RngCore};
-use serde_json::{Value, json};
 
 use netclock::NetClock;
 use router::{PathBook, PathEvent};
@@ -67,8 +66,9 @@ use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, Identity, SessionId, X25519Pub};
 use crate::network::{KnownNode, Network};
 use crate::onion::path::{self as onion_path, OnionPath, PathError, PathPolicy};
-use crate::onion::{self, Destination, EncType, PathFailure};
-use crate::rpc::{Namespace, auth};
+use crate::onion::{self, Destination, EncType};
+use crate::rpc::Namespace;
+use crate::rpc::status::{self, Outcome};
 use crate::swarm::{Snode, SnodePool, Swarm};
 use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, TransportError};
 

@@ -15,6 +15,7 @@ use crate::clock::FixedClock;
 use crate::identity::Seed;
 use crate::network::SeedNode;
 use crate::onion::{Peeled, hop, peel};
+use crate::rpc::request::Request;
 use crate::swarm::{space, swarm_for};
 use crate::transport::Reply;
 
@@ -419,8 +420,8 @@ impl Net {
                 if !in_swarm(&pk) {
                     return (421, self.swarm_json(&pk, t));
                 }
-                let ttl = p["ttl"].as_u64().unwrap();
                 let ts = p["timestamp"].as_u64().unwrap();
+                let ttl = p["expiry"].as_u64().unwrap() - ts;
                 if !(10_000..=14 * 24 * HOUR).contains(&ttl) {
                     return (403, text("Provided expiry/TTL is not valid."));
                 }
@@ -953,7 +954,7 @@ async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
     // until its third strike, and out of every path after it.
     let mut answered = false;
     for _ in 0..10 {
-        let result = c.onion_rpc(&dest, "info", json!({})).await;
+        let result = c.onion_rpc(&dest, &Request::Info).await;
         for g in &gone_all {
             if c.pool_ref().get(g).is_some() {
                 assert!(c.state().strikes(g).unwrap() < STRIKE_LIMIT);
@@ -964,7 +965,9 @@ async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
         }
         if let Ok((status, body)) = result {
             assert_eq!(status, 200);
-            assert_eq!(body["version"], json!([2, 11, 0]));
+            let info: crate::rpc::response::InfoResponse =
+                crate::rpc::response::decode(&body).unwrap();
+            assert_eq!(info.version, [2, 11, 0]);
             answered = true;
             break;
         }
@@ -1009,7 +1012,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
     let pool_before = c.state().pool().unwrap().unwrap().nodes;
     let guards_before = c.state().guards().unwrap();
     let paths_before = c.state().paths().unwrap();
-    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    let err = c.onion_rpc(&dest, &Request::Info).await.unwrap_err();
     assert!(matches!(err, Error::PathsFailed { .. }), "{err:?}");
     assert_eq!(c.state().pool().unwrap().unwrap().nodes, pool_before);
     assert_eq!(c.state().guards().unwrap(), guards_before);
@@ -1020,7 +1023,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
     // About a hop of the path: that hop alone takes one strike, and stays.
     let hop = paths[0].hops()[2].ed25519;
     net.0.world().forge_not_found = Some(hop);
-    let _ = c.onion_rpc(&dest, "info", json!({})).await;
+    let _ = c.onion_rpc(&dest, &Request::Info).await;
     let struck = c.state().strikes(&hop).unwrap();
     assert!((1..STRIKE_LIMIT).contains(&struck), "{struck}");
     assert!(c.pool_ref().get(&hop).is_some());
@@ -1050,7 +1053,7 @@ async fn a_destination_that_refuses_connections_is_not_called_gone() {
         .find(|s| !in_paths.contains(&s.ed25519))
         .unwrap();
     net.0.world().down.insert(dest.ed25519);
-    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    let err = c.onion_rpc(&dest, &Request::Info).await.unwrap_err();
     assert!(matches!(err, Error::NodeUnreachable { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains(&short_key(&dest.ed25519)), "{text}");
@@ -1090,7 +1093,7 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
     net.0.world().down.insert(down);
     let dest = paths[1].hops()[1].clone();
 
-    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    let err = c.onion_rpc(&dest, &Request::Info).await.unwrap_err();
     assert!(
         matches!(err, Error::PathsFailed { attempts: 3, .. }),
         "{err:?}"
@@ -1112,7 +1115,7 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
     }
 
     // The next request builds a new path with a newly tested guard.
-    let (status, _) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    let (status, _) = c.onion_rpc(&dest, &Request::Info).await.unwrap();
     assert_eq!(status, 200);
     let now_paths = c.paths().await.unwrap();
     assert_eq!(now_paths.len(), 2);
@@ -1269,7 +1272,7 @@ async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
     net.0.world().port_shift = 100;
     let mut c = client(&net, dir.path(), NOW + 60_000, 14);
     let dest = net.0.nodes[0].snode.clone();
-    let (status, _) = c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    let (status, _) = c.onion_rpc(&dest, &Request::Info).await.unwrap();
     assert_eq!(status, 200);
     let paths = c.paths().await.unwrap();
     assert_eq!(paths.len(), 2);
@@ -1278,14 +1281,14 @@ async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
     // And a long-running client heals the same way after `reload`.
     net.0.world().port_shift = 200;
     let err = c
-        .onion_rpc(&paths[0].hops()[2].clone(), "info", json!({}))
+        .onion_rpc(&paths[0].hops()[2].clone(), &Request::Info)
         .await;
     assert!(err.is_err());
     c.reload();
     let dest = c.pool(false).await.unwrap().nodes()[0].clone();
     let mut ok = false;
     for _ in 0..3 {
-        if c.onion_rpc(&dest, "info", json!({})).await.is_ok() {
+        if c.onion_rpc(&dest, &Request::Info).await.is_ok() {
             ok = true;
             break;
         }
