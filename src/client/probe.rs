@@ -206,7 +206,10 @@ pub fn read_info(status: u16, body: &[u8]) -> Result<([u16; 3], u64), Failure> {
         });
     }
     let info: InfoResponse = response::decode(body).map_err(|e| match &e {
-        DecodeError::Invalid { reason, .. } if reason.starts_with("missing field `version`") => {
+        DecodeError::Invalid { reason, .. }
+            if reason.starts_with("missing field `version`")
+                || reason.starts_with("in 'version': invalid type: null") =>
+        {
             Failure::NoVersion
         }
         DecodeError::Invalid { reason, .. } if reason.starts_with("missing field `timestamp`") => {
@@ -591,6 +594,20 @@ mod tests {
             })
         );
         assert_eq!(read_info(200, br#"{"t":1}"#), Err(Failure::NoVersion));
+        assert_eq!(
+            read_info(200, br#"{"version":null,"timestamp":1}"#),
+            Err(Failure::NoVersion)
+        );
+        // What is wrong, and where.
+        let Err(Failure::Garbled(why)) = read_info(200, br#"{"version":[2,8,0],"timestamp":"x"}"#)
+        else {
+            panic!("a string time is garbled");
+        };
+        assert!(why.contains("'timestamp'"), "{why}");
+        assert!(matches!(
+            read_info(200, br#"{"version":[2,8],"timestamp":1}"#),
+            Err(Failure::Garbled(_))
+        ));
         assert!(matches!(
             read_info(200, b"<html>"),
             Err(Failure::Garbled(_))
