@@ -56,7 +56,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use rand_core::{CryptoRng, RngCore};
-use serde_json::{Value, json};
 
 use netclock::NetClock;
 use router::{PathBook, PathEvent};
@@ -67,8 +66,9 @@ use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, Identity, SessionId, X25519Pub};
 use crate::network::{KnownNode, Network};
 use crate::onion::path::{self as onion_path, OnionPath, PathError, PathPolicy};
-use crate::onion::{self, Destination, EncType, PathFailure};
-use crate::rpc::{Namespace, auth};
+use crate::onion::{self, Destination, EncType};
+use crate::rpc::Namespace;
+use crate::rpc::status::{self, Outcome};
 use crate::swarm::{Snode, SnodePool, Swarm};
 use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, TransportError};
 
@@ -90,8 +90,6 @@ pub const MIN_POOL_SIZE: usize = 8;
 pub const MIN_SWARM_MEMBERS: usize = 3;
 /// Strikes after which a node is dropped, and failures after which a path is (§7.7).
 pub const STRIKE_LIMIT: u32 = 3;
-pub use crate::rpc::limits::MAX_DATA_B64_LEN as MAX_STORE_DATA_B64;
-pub use crate::rpc::limits::TTL_PUBLIC_MS as TTL_RANGE_MS;
 
 /// Guard candidates tested at once, and rounds of testing (session-desktop `onionPath.ts`).
 const GUARD_BATCH: usize = 2;

@@ -414,7 +414,7 @@ impl PendingReply {
     /// The body is base64, or a JSON object whose string `result` is the base64; it decrypts
     /// to `{"status" or "status_code": n, "body": …}`. A non-string `body` (asked for with
     /// `"json": true`) is returned serialized. A non-200 HTTP status means a hop failed and
-    /// the body is plain text: don't call this then (see [`path_failure`]).
+    /// the body is plain text: don't call this then (see [`crate::rpc::status::of_path_reply`]).
     ///
     /// # Errors
     /// [`Error::EmptyReply`], [`Error::ReplyBase64`], [`Error::ReplyDecrypt`] or
@@ -457,43 +457,6 @@ fn parse_v3_plaintext(plaintext: &[u8]) -> Result<Response, Error> {
         Some(other) => other.to_string(),
     };
     Ok(Response { status, body })
-}
-
-/// What a non-200 HTTP answer from the guard means (protocol.md §7.7). The body is plain
-/// text from whichever hop failed; nothing is encrypted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PathFailure {
-    /// 406 or 425: the client's clock is off. Resync the network offset; don't blame the path.
-    ClockOutOfSync,
-    /// 421: the destination is not in the swarm the client thought. Refresh the swarm.
-    WrongSwarm,
-    /// A hop did not know, or could not reach, the next one (`Next node not found: <ed25519>`,
-    /// `Next node is currently unreachable: <ed25519>`). Drop that node from
-    /// the pool, swarms and paths.
-    NodeNotFound(Ed25519Pub),
-    /// Any other failure: count a strike against the path.
-    Other {
-        /// The HTTP status.
-        status: u16,
-    },
-}
-
-/// Classifies a non-200 HTTP answer to an onion request (session-desktop
-/// `processOnionRequestErrorOnPath`, libsession `handle_errors`).
-///
-/// A thin wrapper over [`crate::rpc::status::of_path_reply`], which is where the texts and
-/// statuses are classified.
-pub fn path_failure(status: u16, body: &[u8]) -> PathFailure {
-    use crate::rpc::status::{self, Outcome};
-    match status::of_path_reply(status, body) {
-        Outcome::NextNodeNotFound(key) | Outcome::NextNodeUnreachable(key) => {
-            PathFailure::NodeNotFound(key)
-        }
-        Outcome::ClockOutOfSync => PathFailure::ClockOutOfSync,
-        Outcome::WrongSwarm => PathFailure::WrongSwarm,
-        _ => PathFailure::Other { status },
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 //!
 //! Mirrors session-storage-server `oxenss/snode/swarm.cpp` (`pubkey_to_swarm_space`,
 //! `get_swarm_by_pk`) and libsession-util `src/network.cpp` (protocol.md §4.5, §5.1, §6).
-//! Pure: the lists come in as parsed JSON, and nothing here talks to the network.
+//! Pure: the lists come in decoded by [`crate::rpc::response`], and nothing here talks to the
+//! network.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -25,7 +26,8 @@ pub const INVALID_SWARM_ID: u64 = u64::MAX;
 ///  "storage_port": 22021, "swarm_id": 1234, "storage_server_version": [2, 11, 0]}
 /// ```
 /// `swarm_id` defaults to [`INVALID_SWARM_ID`] and `storage_server_version` to none; other
-/// fields are ignored. `get_swarm` answers use another shape: see [`Snode::from_swarm_entry`].
+/// fields are ignored. `get_swarm` answers use another shape: see
+/// [`crate::rpc::response::SwarmMember`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snode {
     /// The node's Ed25519 key: its identity, and how onion relays name it.
@@ -74,81 +76,6 @@ impl Snode {
         [a, b, c]
     }
 
-    /// Parses one `service_node_states` entry of a `get_n_service_nodes` answer.
-    ///
-    /// Returns `Ok(None)` for an entry that is well formed but unusable: empty or `0.0.0.0`
-    /// ip, port 0, or an empty key (protocol.md §5.1 says to drop those).
-    ///
-    /// # Errors
-    /// [`SnodeParseError`] for a missing or malformed field.
-    pub fn from_service_node_state(v: &Value) -> Result<Option<Self>, SnodeParseError> {
-        let Some(ip) = ip_field(v, "public_ip")? else {
-            return Ok(None);
-        };
-        let port = match v.get("storage_port") {
-            Some(p) => port_number(p, "storage_port")?,
-            None => return Err(SnodeParseError::Missing("storage_port")),
-        };
-        let (Some(ed25519), Some(x25519)) = (
-            key_field::<Ed25519Pub>(v, "pubkey_ed25519")?,
-            key_field::<X25519Pub>(v, "pubkey_x25519")?,
-        ) else {
-            return Ok(None);
-        };
-        let swarm_id = match v.get("swarm_id") {
-            None | Some(Value::Null) => INVALID_SWARM_ID,
-            Some(s) => s.as_u64().ok_or_else(|| invalid("swarm_id", s))?,
-        };
-        let version = match v.get("storage_server_version") {
-            None | Some(Value::Null) => None,
-            Some(ver) => Some(version_triple(ver)?),
-        };
-        Ok(Some(Self {
-            ed25519,
-            x25519,
-            ip,
-            port,
-            swarm_id,
-            version,
-        })
-        .filter(Self::is_usable))
-    }
-
-    /// Parses one entry of a `get_swarm` answer's `snodes` (also the body of a 421), as a
-    /// member of `swarm_id`.
-    ///
-    /// The entry has `ip`, `port` (a string) and/or `port_https` (a number), `pubkey_ed25519`
-    /// and `pubkey_x25519` (protocol.md §4.5). Returns `Ok(None)` for an unusable entry
-    /// (ip `0.0.0.0`, empty key).
-    ///
-    /// # Errors
-    /// [`SnodeParseError`] for a missing or malformed field.
-    pub fn from_swarm_entry(v: &Value, swarm_id: u64) -> Result<Option<Self>, SnodeParseError> {
-        let Some(ip) = ip_field(v, "ip")? else {
-            return Ok(None);
-        };
-        let port = match (v.get("port_https"), v.get("port")) {
-            (Some(p), _) => port_number(p, "port_https")?,
-            (None, Some(p)) => port_number(p, "port")?,
-            (None, None) => return Err(SnodeParseError::Missing("port")),
-        };
-        let (Some(ed25519), Some(x25519)) = (
-            key_field::<Ed25519Pub>(v, "pubkey_ed25519")?,
-            key_field::<X25519Pub>(v, "pubkey_x25519")?,
-        ) else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            ed25519,
-            x25519,
-            ip,
-            port,
-            swarm_id,
-            version: None,
-        })
-        .filter(Self::is_usable))
-    }
-
     /// The node as a `get_swarm` entry (without the legacy `address`/`pubkey_legacy` and the
     /// OMQ/QUIC ports, which sesh has no use for).
     ///
@@ -172,76 +99,6 @@ impl fmt::Display for Snode {
     /// `ip:port`, as errors and logs name a node.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.ip, self.port)
-    }
-}
-
-/// `Ok(None)` for an empty or `0.0.0.0` address.
-fn ip_field(v: &Value, field: &'static str) -> Result<Option<Ipv4Addr>, SnodeParseError> {
-    let s = match v.get(field) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => s,
-        Some(other) => return Err(invalid(field, other)),
-    };
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let ip: Ipv4Addr = s.parse().map_err(|_| invalid(field, &v[field]))?;
-    Ok(Some(ip).filter(|ip| !ip.is_unspecified()))
-}
-
-/// A port given as a number or a decimal string.
-fn port_number(p: &Value, field: &'static str) -> Result<u16, SnodeParseError> {
-    let n = match p {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse::<u64>().ok(),
-        _ => None,
-    };
-    n.and_then(|n| u16::try_from(n).ok())
-        .ok_or_else(|| invalid(field, p))
-}
-
-/// `Ok(None)` for an empty key.
-fn key_field<K: std::str::FromStr>(
-    v: &Value,
-    field: &'static str,
-) -> Result<Option<K>, SnodeParseError> {
-    match v.get(field) {
-        None => Err(SnodeParseError::Missing(field)),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => s.parse().map(Some).map_err(|_| invalid(field, &v[field])),
-        Some(other) => Err(invalid(field, other)),
-    }
-}
-
-fn version_triple(v: &Value) -> Result<[u16; 3], SnodeParseError> {
-    let parts = v
-        .as_array()
-        .filter(|a| a.len() == 3)
-        .ok_or_else(|| invalid("storage_server_version", v))?;
-    let mut out = [0u16; 3];
-    for (o, p) in out.iter_mut().zip(parts) {
-        *o = p
-            .as_u64()
-            .and_then(|n| u16::try_from(n).ok())
-            .ok_or_else(|| invalid("storage_server_version", v))?;
-    }
-    Ok(out)
-}
-
-fn invalid(field: &'static str, value: &Value) -> SnodeParseError {
-    let mut shown = value.to_string();
-    if shown.len() > 80 {
-        let mut cut = 77;
-        while !shown.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        shown.truncate(cut);
-        shown.push_str("...");
-    }
-    SnodeParseError::Invalid {
-        field,
-        value: shown,
     }
 }
 
@@ -323,33 +180,6 @@ impl Swarm {
     ) -> Result<Self, SnodeParseError> {
         body.to_swarm()
     }
-
-    /// Parses `{"snodes": [...], "swarm": "<hex id>", ...}` (protocol.md §4.5). Unusable
-    /// entries are dropped.
-    ///
-    /// # Errors
-    /// [`SnodeParseError`] if `snodes` is missing, `swarm` is not hex, or an entry is
-    /// malformed.
-    pub fn from_get_swarm(body: &Value) -> Result<Self, SnodeParseError> {
-        let id = match body.get("swarm") {
-            None | Some(Value::Null) => INVALID_SWARM_ID,
-            Some(Value::String(s)) => {
-                u64::from_str_radix(s, 16).map_err(|_| invalid("swarm", &body["swarm"]))?
-            }
-            Some(other) => return Err(invalid("swarm", other)),
-        };
-        let entries = body
-            .get("snodes")
-            .and_then(Value::as_array)
-            .ok_or(SnodeParseError::Shape("no 'snodes' array"))?;
-        let mut members = Vec::with_capacity(entries.len());
-        for e in entries {
-            if let Some(s) = Snode::from_swarm_entry(e, id)? {
-                members.push(s);
-            }
-        }
-        Ok(Self { id, members })
-    }
 }
 
 /// The service nodes a client knows: usable nodes, one per Ed25519 key.
@@ -369,29 +199,6 @@ impl SnodePool {
             }
         }
         pool
-    }
-
-    /// A pool from a `get_n_service_nodes` answer: either the whole JSON-RPC response
-    /// (`{"result": {"service_node_states": [...]}}`) or its `result` object.
-    ///
-    /// Returns the pool and how many entries were dropped as unusable or malformed.
-    ///
-    /// # Errors
-    /// [`SnodeParseError::Shape`] if there is no `service_node_states` array.
-    pub fn from_get_n_service_nodes(answer: &Value) -> Result<(Self, usize), SnodeParseError> {
-        let states = answer
-            .get("result")
-            .unwrap_or(answer)
-            .get("service_node_states")
-            .and_then(Value::as_array)
-            .ok_or(SnodeParseError::Shape("no 'service_node_states' array"))?;
-        let nodes: Vec<Snode> = states
-            .iter()
-            .filter_map(|s| Snode::from_service_node_state(s).ok().flatten())
-            .collect();
-        let pool = Self::new(nodes);
-        let dropped = states.len() - pool.len();
-        Ok((pool, dropped))
     }
 
     /// A pool from a typed `get_n_service_nodes` result; returns it and how many entries
@@ -493,6 +300,7 @@ mod tests {
 
     #[test]
     fn parses_service_node_states_and_drops_unusable() {
+        use crate::rpc::response::{JsonRpcReply, ServiceNodes, decode};
         let answer = json!({"jsonrpc": "2.0", "id": 0, "result": {"height": 5, "service_node_states": [
             {"public_ip": "1.2.3.4", "storage_port": 22021, "pubkey_ed25519": key(1),
              "pubkey_x25519": key(2), "swarm_id": 7, "storage_server_version": [2, 11, 0],
@@ -502,12 +310,13 @@ mod tests {
             {"public_ip": "", "storage_port": 0, "pubkey_ed25519": key(5), "pubkey_x25519": key(6)},
             {"public_ip": "1.2.3.5", "storage_port": 22021, "pubkey_ed25519": "",
              "pubkey_x25519": key(6)},
-            {"public_ip": "1.2.3.6", "storage_port": "x", "pubkey_ed25519": key(7),
+            {"public_ip": "1.2.3.6", "storage_port": 22021, "pubkey_ed25519": "zz",
              "pubkey_x25519": key(8)},
             {"public_ip": "1.2.3.7", "storage_port": 1, "pubkey_ed25519": key(1),
              "pubkey_x25519": key(2)},
         ]}});
-        let (pool, dropped) = SnodePool::from_get_n_service_nodes(&answer).unwrap();
+        let answer: JsonRpcReply<ServiceNodes> = decode(answer.to_string().as_bytes()).unwrap();
+        let (pool, dropped) = SnodePool::from_service_nodes(answer.result.as_ref().unwrap());
         assert_eq!(pool.len(), 1);
         assert_eq!(dropped, 5);
         let n = &pool.nodes()[0];
@@ -515,10 +324,7 @@ mod tests {
         assert_eq!(n.version, Some([2, 11, 0]));
         assert_eq!(n.swarm_id, 7);
         assert_eq!(n.to_string(), "1.2.3.4:22021");
-        // The result object alone works too.
-        let (again, _) = SnodePool::from_get_n_service_nodes(&answer["result"]).unwrap();
-        assert_eq!(again, pool);
-        assert!(SnodePool::from_get_n_service_nodes(&json!({"result": {}})).is_err());
+        assert!(decode::<JsonRpcReply<ServiceNodes>>(br#"{"result": {}}"#).is_err());
     }
 
     #[test]
@@ -555,6 +361,12 @@ mod tests {
 
     #[test]
     fn parses_get_swarm_answers() {
+        use crate::rpc::response::{SwarmMember, SwarmResponse, decode};
+        let swarm = |body: Value| {
+            decode::<SwarmResponse>(body.to_string().as_bytes())
+                .map_err(|e| e.to_string())
+                .and_then(|r| Swarm::from_response(&r).map_err(|e| e.to_string()))
+        };
         let body = json!({"snodes": [
             {"address": "x.snode", "pubkey_legacy": key(1), "pubkey_ed25519": key(1),
              "pubkey_x25519": key(2), "port": "22021", "port_https": 22021, "port_omq": 22020,
@@ -562,24 +374,27 @@ mod tests {
             {"pubkey_ed25519": key(3), "pubkey_x25519": key(4), "port": "443", "ip": "5.6.7.8"},
             {"pubkey_ed25519": key(5), "pubkey_x25519": key(6), "port": "1", "ip": "0.0.0.0"},
         ], "swarm": "1bc", "t": 1, "hf": [19, 3]});
-        let swarm = Swarm::from_get_swarm(&body).unwrap();
-        assert_eq!(swarm.id, 0x1bc);
-        assert_eq!(swarm.members.len(), 2);
-        assert_eq!(swarm.members[1].port, 443);
-        assert_eq!(swarm.members[1].swarm_id, 0x1bc);
-        let entry = swarm.members[0].to_swarm_entry();
+        let swarm_1bc = swarm(body).unwrap();
+        assert_eq!(swarm_1bc.id, 0x1bc);
+        assert_eq!(swarm_1bc.members.len(), 2);
+        assert_eq!(swarm_1bc.members[1].port, 443);
+        assert_eq!(swarm_1bc.members[1].swarm_id, 0x1bc);
+        let entry = swarm_1bc.members[0].to_swarm_entry();
+        let member: SwarmMember = serde_json::from_value(entry).unwrap();
         assert_eq!(
-            Snode::from_swarm_entry(&entry, 0x1bc).unwrap().as_ref(),
-            Some(&swarm.members[0])
+            member.to_snode(0x1bc).unwrap().as_ref(),
+            Some(&swarm_1bc.members[0])
         );
-        let empty =
-            Swarm::from_get_swarm(&json!({"snodes": [], "swarm": "ffffffffffffffff"})).unwrap();
+        let empty = swarm(json!({"snodes": [], "swarm": "ffffffffffffffff"})).unwrap();
         assert_eq!(empty.id, INVALID_SWARM_ID);
-        assert!(Swarm::from_get_swarm(&json!({"swarm": "1"})).is_err());
-        assert!(matches!(
-            Swarm::from_get_swarm(&json!({"snodes": [{"ip": "1.2.3.4", "port": "1"}]})),
-            Err(SnodeParseError::Missing("pubkey_ed25519"))
-        ));
+        assert!(swarm(json!({"swarm": "1"})).unwrap_err().contains("snodes"));
+        // A member without keys is unusable, and dropped; one with a bad key is refused.
+        let keyless = swarm(json!({"snodes": [{"ip": "1.2.3.4", "port": "1"}], "swarm": "1"}));
+        assert_eq!(keyless.unwrap().members, []);
+        let err = swarm(json!({"snodes": [{"ip": "1.2.3.4", "port": "1",
+            "pubkey_ed25519": "zz", "pubkey_x25519": key(2)}], "swarm": "1"}))
+        .unwrap_err();
+        assert!(err.contains("pubkey_ed25519"), "{err}");
     }
 
     #[test]

@@ -227,12 +227,8 @@ impl HasKind for Error {
 }
 
 /// The body's text for messages, shortened.
-pub(super) fn message_of(body: &Value) -> String {
-    let s = match body {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    shorten(&s)
+pub(super) fn message_of(body: &[u8]) -> String {
+    shorten(&String::from_utf8_lossy(body))
 }
 
 pub(super) fn shorten(s: &str) -> String {

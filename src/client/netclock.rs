@@ -56,7 +56,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     // ---- network time --------------------------------------------------------------------
 
     /// Learns `node`'s time from a reply's `"t"` (see [`storage::time_of`]).
-    pub(super) fn learn_time(&mut self, node: &Ed25519Pub, body: &Value) -> Result<(), Error> {
+    pub(super) fn learn_time(&mut self, node: &Ed25519Pub, body: &[u8]) -> Result<(), Error> {
         if let Some(t) = storage::time_of(body) {
             self.learn_time_sample(node, t)?;
         }
@@ -87,7 +87,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
 
     /// After a 406: forget the samples (the node says they are wrong), then learn the time
     /// from the answer's `"t"`, else from an `info` request to the same node.
-    pub(super) async fn resync_clock(&mut self, dest: &Snode, body: &Value) -> Result<(), Error> {
+    pub(super) async fn resync_clock(&mut self, dest: &Snode, body: &[u8]) -> Result<(), Error> {
         self.net_clock.clear();
         if let Some(t) = storage::time_of(body) {
             return self.learn_time_sample(&dest.ed25519, t);

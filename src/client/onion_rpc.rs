@@ -1,6 +1,7 @@
 //! Onion requests: one storage RPC request through a path, its outcome judged.
 
 use super::*;
+use crate::rpc::request::Request;
 
 /// The outcome of one onion request attempt.
 pub(super) enum Attempt {
@@ -10,8 +11,8 @@ pub(super) enum Attempt {
     Path { status: u16, body: Vec<u8> },
     /// The reply did not open.
     Reply(onion::Error),
-    /// The destination answered.
-    Answer { status: u16, body: Value },
+    /// The destination answered: its status and body, not yet decoded.
+    Answer { status: u16, body: Vec<u8> },
 }
 
 /// Builds an onion request through `path` (guard first; may be empty) to `dest`: where to
@@ -57,13 +58,10 @@ pub(super) async fn send_request<T: Transport>(
         };
     }
     match pending.open(&reply.body) {
-        Ok(resp) => {
-            let body = resp.body_json().unwrap_or(Value::String(resp.body));
-            Attempt::Answer {
-                status: resp.status,
-                body,
-            }
-        }
+        Ok(resp) => Attempt::Answer {
+            status: resp.status,
+            body: resp.body.into_bytes(),
+        },
         Err(e) => Attempt::Reply(e),
     }
 }
@@ -140,10 +138,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         &mut self,
         path: &[Snode],
         dest: &Snode,
-        method: &str,
-        params: Value,
-    ) -> Result<(u16, Value), Error> {
-        let payload = storage::rpc_payload(method, params);
+        request: &Request,
+    ) -> Result<(u16, Vec<u8>), Error> {
+        let method = request.method();
+        let payload = request.to_json();
         let (target, body, pending) =
             build_request(path, dest, &payload, self.config.enc_type, &mut self.rng)?;
         let outcome = send_request(
@@ -178,9 +176,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         })
     }
 
-    /// Sends the storage RPC request `{"method": method, "params": params}` to `dest` as an
-    /// onion request, and returns the destination's status and body (JSON, or a JSON string
-    /// for a plain-text body).
+    /// Sends the storage RPC `request` to `dest` as an onion request, and returns the
+    /// destination's status and body, raw: decode it with [`crate::rpc::response::decode`]
+    /// (the body comes from a node, which may lie).
     ///
     /// Path failures are retried on other paths ([`Config::onion_attempts`] in all) and
     /// counted per §7.7 by the path book (`client::router`): a plain-text "Next node not
@@ -198,20 +196,20 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     pub async fn onion_rpc(
         &mut self,
         dest: &Snode,
-        method: &str,
-        params: Value,
-    ) -> Result<(u16, Value), Error> {
-        self.onion_rpc_with(dest, method, |_| params.clone()).await
+        request: &Request,
+    ) -> Result<(u16, Vec<u8>), Error> {
+        self.onion_rpc_with(dest, request.method(), |_| request.clone())
+            .await
     }
 
-    /// [`Client::onion_rpc`] with the params made per attempt from the network time (so that
-    /// a retry after a clock fix signs a fresh timestamp).
+    /// [`Client::onion_rpc`] with the request made per attempt from the network time (so
+    /// that a retry after a clock fix signs a fresh timestamp).
     pub(super) async fn onion_rpc_with(
         &mut self,
         dest: &Snode,
         method: &str,
-        mut params: impl FnMut(u64) -> Value,
-    ) -> Result<(u16, Value), Error> {
+        mut request: impl FnMut(u64) -> Request,
+    ) -> Result<(u16, Vec<u8>), Error> {
         let node = short_key(&dest.ed25519);
         let mut clock_fixed = false;
         let mut attempts = 0;
@@ -237,7 +235,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 }
                 Err(e) => return Err(e),
             };
-            let payload = storage::rpc_payload(method, params(self.network_now_ms()));
+            let payload = request(self.network_now_ms()).to_json();
             let (index, outcome) = self.attempt(index, dest, &payload).await?;
             match outcome {
                 Attempt::Transport(e) => {
@@ -271,8 +269,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 }
                 Attempt::Path { status, body } => {
                     reached = true;
-                    match onion::path_failure(status, &body) {
-                        PathFailure::NodeNotFound(named) => {
+                    match status::of_path_reply(status, &body) {
+                        Outcome::NextNodeNotFound(named) | Outcome::NextNodeUnreachable(named) => {
                             self.record(
                                 index,
                                 &PathEvent::NodeNotFound {
@@ -292,22 +290,18 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                             last =
                                 format!("a hop says node {} cannot be reached", short_key(&named));
                         }
-                        PathFailure::ClockOutOfSync if !clock_fixed => {
+                        Outcome::ClockOutOfSync if !clock_fixed => {
                             clock_fixed = true;
                             attempts -= 1;
-                            self.resync_clock(dest, &Value::Null).await?;
+                            self.resync_clock(dest, &[]).await?;
                         }
-                        PathFailure::ClockOutOfSync => {
+                        Outcome::ClockOutOfSync => {
                             return Err(Error::ClockOutOfSync {
                                 node,
                                 method: method.to_owned(),
                             });
                         }
-                        PathFailure::WrongSwarm => {
-                            let text = String::from_utf8_lossy(&body).into_owned();
-                            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-                            return Ok((421, body));
-                        }
+                        Outcome::WrongSwarm => return Ok((421, body)),
                         _ => {
                             last = format!(
                                 "path answered {status}: {}",
@@ -325,19 +319,24 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 Attempt::Answer { status, body } => {
                     self.record(index, &PathEvent::Worked)?;
                     self.learn_time(&dest.ed25519, &body)?;
-                    match status {
-                        406 | 425 if !clock_fixed => {
+                    match status::of_status(status) {
+                        Outcome::ClockOutOfSync if !clock_fixed => {
                             clock_fixed = true;
                             attempts -= 1;
                             self.resync_clock(dest, &body).await?;
                         }
-                        406 | 425 => {
+                        Outcome::ClockOutOfSync => {
                             return Err(Error::ClockOutOfSync {
                                 node,
                                 method: method.to_owned(),
                             });
                         }
-                        500 | 502 | 503 | 504 => {
+                        // The destination failed (not 501 or above 504: those say nothing
+                        // about its health).
+                        Outcome::Timeout
+                        | Outcome::ServerError {
+                            status: 500 | 502 | 503,
+                        } => {
                             self.strike_node(&dest.ed25519)?;
                             return Ok((status, body));
                         }
@@ -355,19 +354,19 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         })
     }
 
-    /// Runs a request on members of `account`'s swarm until one answers 200 with an answer
-    /// that `check` accepts: 421 per [`Client::wrong_swarm`]; transient failures, 5xx and
-    /// answers `check` refuses (which also strike the member) on another member;
-    /// 400/401/403 end it.
-    pub(super) async fn swarm_request<F>(
+    /// Runs a request on members of `account`'s swarm until one answers 200 with a body
+    /// that `check` decodes and accepts: 421 per [`Client::wrong_swarm`]; transient
+    /// failures, 5xx and answers `check` refuses (which also strike the member, and name it
+    /// in the error) on another member; 400/401/403 end it.
+    pub(super) async fn swarm_request<F, A>(
         &mut self,
         account: &SessionId,
         method: &str,
-        mut params: F,
-        check: impl Fn(&Value) -> Result<(), String>,
-    ) -> Result<(Snode, Value), Error>
+        mut request: F,
+        check: impl Fn(&[u8]) -> Result<A, String>,
+    ) -> Result<(Snode, A), Error>
     where
-        F: FnMut(&Snode, u64) -> Value,
+        F: FnMut(&Snode, u64) -> Request,
     {
         let mut wrong = 0;
         let mut tried: HashSet<Ed25519Pub> = HashSet::new();
@@ -386,10 +385,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             let node = candidates[onion_path::uniform(&mut self.rng, candidates.len())].clone();
             tried.insert(node.ed25519);
             let short = short_key(&node.ed25519);
-            let mut for_node = |now: u64| params(&node, now);
-            match self.onion_rpc_with(&node, method, &mut for_node).await {
-                Ok((200, body)) => match check(&body) {
-                    Ok(()) => return Ok((node, body)),
+            let mut for_node = |now: u64| request(&node, now);
+            let answer = self.onion_rpc_with(&node, method, &mut for_node).await;
+            let outcome = answer
+                .as_ref()
+                .ok()
+                .map(|(status, _)| status::of_status(*status));
+            match (outcome, answer) {
+                (Some(Outcome::Ok), Ok((200, body))) => match check(&body) {
+                    Ok(answer) => return Ok((node, answer)),
                     Err(reason) => {
                         // A member that claims success but does not confirm the request
                         // (a store under another hash) is lying or broken.
@@ -401,12 +405,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                         });
                     }
                 },
-                Ok((421, body)) => {
+                (Some(Outcome::WrongSwarm), Ok((_, body))) => {
                     // Not counted as an attempt: the swarm changed, not the node failed.
                     self.wrong_swarm(account, &body, &mut wrong).await?;
                     continue;
                 }
-                Ok((status @ (401 | 403), body)) => {
+                (Some(Outcome::Refused { status }), Ok((_, body))) => {
                     return Err(Error::Refused {
                         node: short,
                         method: method.to_owned(),
@@ -414,20 +418,21 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                         message: message_of(&body),
                     });
                 }
-                Ok((400, body)) => {
+                (Some(Outcome::Malformed), Ok((_, body))) => {
                     return Err(Error::BadRequest {
                         node: short,
                         method: method.to_owned(),
                         message: message_of(&body),
                     });
                 }
-                Ok((406 | 425, _)) => {
+                (Some(Outcome::ClockOutOfSync), Ok(_)) => {
                     return Err(Error::ClockOutOfSync {
                         node: short,
                         method: method.to_owned(),
                     });
                 }
-                Ok((status, body)) => {
+                // Any other status (a 2xx other than 200 included) is a failure of the member.
+                (_, Ok((status, body))) => {
                     last = Some(Error::NodeFailed {
                         node: short,
                         method: method.to_owned(),
@@ -435,8 +440,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                         message: message_of(&body),
                     });
                 }
-                Err(e) if e.kind() == ErrorKind::Transient => last = Some(e),
-                Err(e) => return Err(e),
+                (_, Err(e)) if e.kind() == ErrorKind::Transient => last = Some(e),
+                (_, Err(e)) => return Err(e),
             }
             attempts += 1;
         }

@@ -159,9 +159,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             if lists.len() == POOL_SOURCES {
                 break;
             }
-            let answer = self
-                .onion_rpc(node, "oxend_request", storage::oxend_node_list_params())
-                .await;
+            let answer = self.onion_rpc(node, &storage::oxend_node_list()).await;
             match answer {
                 Ok((200, body)) => match storage::parse_node_list(&body) {
                     Ok(list) => lists.push(list),

@@ -24,18 +24,16 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt as _};
 use rand_core::{CryptoRng, RngCore};
-use serde_json::{Value, json};
 
 use super::{Attempt, Client, Error, build_request, send_request, shorten};
 use crate::clock::{Clock, Stopwatch, round_ms};
 use crate::error::{ErrorKind, HasKind};
 use crate::onion::path as onion_path;
+use crate::rpc::limits::SIGNATURE_WINDOW_MS;
+use crate::rpc::request::Request;
+use crate::rpc::response::{self, DecodeError, InfoResponse};
 use crate::swarm::{Snode, SnodePool};
 use crate::transport::{STORAGE_RPC_PATH, Target, Transport, TransportError};
-
-/// How far a node's clock may be from ours: the storage servers' window for signed request
-/// timestamps (protocol.md §4.7, session-storage-server `SIGNATURE_TIMESTAMP_TOLERANCE`).
-pub const CLOCK_WINDOW_MS: u64 = 60_000;
 
 /// When fewer than two probed nodes passed, this many other pool nodes are tried as
 /// destinations for the onion test.
@@ -85,11 +83,12 @@ pub enum Failure {
     /// The `info` answer has no storage server version.
     #[error("no storage server version in its answer")]
     NoVersion,
-    /// The node's clock is further from ours than [`CLOCK_WINDOW_MS`].
+    /// The node's clock is further from ours than [`SIGNATURE_WINDOW_MS`], the storage
+    /// servers' window for signed request timestamps.
     #[error(
         "clock off by {} (signed requests allow ±{} s)",
         format_offset(*offset_ms),
-        CLOCK_WINDOW_MS / 1000
+        SIGNATURE_WINDOW_MS / 1000
     )]
     Clock {
         /// Its time minus ours, ms.
@@ -206,36 +205,25 @@ pub fn read_info(status: u16, body: &[u8]) -> Result<([u16; 3], u64), Failure> {
             message: shorten(&String::from_utf8_lossy(body)),
         });
     }
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| Failure::Garbled(format!("not JSON ({e})")))?;
-    if !v.is_object() {
-        return Err(Failure::Garbled("not a JSON object".into()));
-    }
-    let version = match v.get("version") {
-        None | Some(Value::Null) => return Err(Failure::NoVersion),
-        Some(ver) => ver
-            .as_array()
-            .filter(|a| a.len() == 3)
-            .and_then(|a| {
-                let mut out = [0u16; 3];
-                for (o, p) in out.iter_mut().zip(a) {
-                    *o = u16::try_from(p.as_u64()?).ok()?;
-                }
-                Some(out)
-            })
-            .ok_or_else(|| {
-                Failure::Garbled(format!(
-                    "version {} is not [major, minor, patch]",
-                    shorten(&ver.to_string())
-                ))
-            })?,
-    };
-    let t = v
-        .get("t")
-        .or_else(|| v.get("timestamp"))
-        .and_then(Value::as_u64)
-        .ok_or_else(|| Failure::Garbled("no time (\"t\")".into()))?;
-    Ok((version, t))
+    let info: InfoResponse = response::decode(body).map_err(|e| match &e {
+        DecodeError::Invalid { reason, .. }
+            if reason.starts_with("missing field `version`")
+                || reason.starts_with("in 'version': invalid type: null") =>
+        {
+            Failure::NoVersion
+        }
+        DecodeError::Invalid { reason, .. } if reason.starts_with("missing field `timestamp`") => {
+            Failure::Garbled("no time (\"t\")".into())
+        }
+        _ => Failure::Garbled(e.to_string()),
+    })?;
+    let version: [u16; 3] = info.version.as_slice().try_into().map_err(|_| {
+        Failure::Garbled(format!(
+            "version {:?} is not [major, minor, patch]",
+            info.version
+        ))
+    })?;
+    Ok((version, info.misc.t.unwrap_or(info.timestamp)))
 }
 
 /// The node's clock minus ours: its time `node_t_ms` against ours at the middle of the round
@@ -246,12 +234,12 @@ pub fn clock_offset_ms(node_t_ms: u64, sent_ms: u64, round_trip: Duration) -> i6
     i64::try_from(offset).unwrap_or(if offset < 0 { i64::MIN } else { i64::MAX })
 }
 
-/// Passes an offset within [`CLOCK_WINDOW_MS`].
+/// Passes an offset within [`SIGNATURE_WINDOW_MS`].
 ///
 /// # Errors
 /// [`Failure::Clock`] beyond it.
 pub fn check_clock(offset_ms: i64) -> Result<(), Failure> {
-    if offset_ms.unsigned_abs() > CLOCK_WINDOW_MS {
+    if offset_ms.unsigned_abs() > SIGNATURE_WINDOW_MS {
         return Err(Failure::Clock { offset_ms });
     }
     Ok(())
@@ -350,9 +338,7 @@ impl NodeQuery {
 }
 
 fn info_body() -> Vec<u8> {
-    json!({"method": "info", "params": {}})
-        .to_string()
-        .into_bytes()
+    Request::Info.to_json()
 }
 
 /// One direct `info`: the version and time, or why not.
@@ -608,6 +594,20 @@ mod tests {
             })
         );
         assert_eq!(read_info(200, br#"{"t":1}"#), Err(Failure::NoVersion));
+        assert_eq!(
+            read_info(200, br#"{"version":null,"timestamp":1}"#),
+            Err(Failure::NoVersion)
+        );
+        // What is wrong, and where.
+        let Err(Failure::Garbled(why)) = read_info(200, br#"{"version":[2,8,0],"timestamp":"x"}"#)
+        else {
+            panic!("a string time is garbled");
+        };
+        assert!(why.contains("'timestamp'"), "{why}");
+        assert!(matches!(
+            read_info(200, br#"{"version":[2,8],"timestamp":1}"#),
+            Err(Failure::Garbled(_))
+        ));
         assert!(matches!(
             read_info(200, b"<html>"),
             Err(Failure::Garbled(_))

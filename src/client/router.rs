@@ -627,8 +627,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 Ok(())
             }
             Attempt::Transport(_) => Err(vec![path.guard().ed25519]),
-            Attempt::Path { status, body } => match onion::path_failure(status, &body) {
-                PathFailure::NodeNotFound(k) if path.contains(&k) => Err(vec![k]),
+            Attempt::Path { status, body } => match status::of_path_reply(status, &body) {
+                Outcome::NextNodeNotFound(k) | Outcome::NextNodeUnreachable(k)
+                    if path.contains(&k) =>
+                {
+                    Err(vec![k])
+                }
                 _ => Err(hops[1..].iter().map(|h| h.ed25519).collect()),
             },
             _ => Err(hops[1..].iter().map(|h| h.ed25519).collect()),
@@ -678,9 +682,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             tested += batch.len();
             for (g, reply) in batch.iter().zip(replies) {
                 if let Ok(r) = reply
-                    && (200..300).contains(&r.status)
+                    && status::of_status(r.status) == Outcome::Ok
                 {
-                    if let Some(t) = storage::parse_time(&r.body) {
+                    if let Some(t) = storage::time_of(&r.body) {
                         self.learn_time_sample(&g.ed25519, t)?;
                     }
                     found.push(g.clone());

@@ -1,7 +1,8 @@
-//! The storage RPC calls: store and retrieve on an account's swarm, and the one place that
-//! builds and reads the JSON of the storage RPC methods the client uses (`store`,
-//! `retrieve`, `get_swarm`, `info`, `get_n_service_nodes` and `oxend_request`), to be swapped
-//! for the typed codec of `crate::rpc` in one go.
+//! The storage RPC calls: store and retrieve on an account's swarm, and the one place where
+//! the client builds the requests of the methods it uses (`store`, `retrieve`, `get_swarm`,
+//! `info`, `get_n_service_nodes` and `oxend_request`) and decodes their answers, all through
+//! the typed codec of [`crate::rpc`] (requests from [`crate::rpc::request`], answers decoded
+//! from bytes with a size bound by [`crate::rpc::response::decode`]).
 //!
 //! What a member returns is checked, not believed: a stored message's hash must be the one
 //! computed here ([`crate::rpc::message_hash`]); retrieved messages are named by the hash
@@ -9,10 +10,16 @@
 //! ([`plausible_timestamp`]).
 
 use super::*;
+use crate::rpc::limits;
+use crate::rpc::request::{self, JsonRpcCall, Request};
+use crate::rpc::response::{
+    self, InfoResponse, JsonRpcReply, NodeTime, OxendResponse, RetrieveResponse, ServiceNodes,
+    StoreResponse, SwarmResponse,
+};
 
 /// How far in the future a message's timestamp may lie: the network's clock window (±60 s,
 /// protocol.md §4.7; a store's own timestamp may be at most 10 s ahead of the node's clock).
-pub(crate) const FUTURE_WINDOW_MS: u64 = 60_000;
+pub(crate) const FUTURE_WINDOW_MS: u64 = limits::SIGNATURE_WINDOW_MS;
 /// How much older than the longest TTL a retrieved message may be: swarm members' clocks
 /// lag, and expiry runs periodically, not at the millisecond.
 pub(crate) const EXPIRY_MARGIN_MS: u64 = 60 * 60 * 1000;
@@ -71,75 +78,59 @@ pub struct Retrieved {
     pub last_node_hash: Option<String>,
 }
 
-// ---- the JSON of the storage RPC ---------------------------------------------------------
+// ---- the storage RPC, through the shared codec (`crate::rpc`) -------------------------------
 
-/// An onion request's payload: `{"method": …, "params": …}`.
-pub(crate) fn rpc_payload(method: &str, params: Value) -> Vec<u8> {
-    json!({"method": method, "params": params})
-        .to_string()
-        .into_bytes()
+/// The fields of a node list that sesh uses (libsession's, §5.1).
+const NODE_LIST_FIELDS: &[&str] = &[
+    "public_ip",
+    "storage_port",
+    "pubkey_x25519",
+    "pubkey_ed25519",
+    "requested_unlock_height",
+    "height",
+    "swarm_id",
+    "storage_server_version",
+];
+
+/// An `info` request's body.
+pub(crate) fn info_request() -> Vec<u8> {
+    Request::Info.to_json()
 }
 
-/// An `info` request.
-pub(crate) fn info_request() -> Vec<u8> {
-    rpc_payload("info", json!({}))
+/// A `get_swarm` request for `pubkey`.
+pub(crate) fn get_swarm(pubkey: &SessionId) -> Request {
+    Request::GetSwarm {
+        pubkey: pubkey.to_bytes(),
+    }
 }
 
 /// A direct guard test: `get_swarm` for a random account.
 pub(crate) fn guard_test_request(pubkey: &SessionId) -> Vec<u8> {
-    rpc_payload("get_swarm", get_swarm_params(pubkey))
-}
-
-pub(crate) fn get_swarm_params(pubkey: &SessionId) -> Value {
-    json!({"pubkey": pubkey.to_string()})
-}
-
-/// The fields of a node list that sesh uses (libsession's, §5.1).
-fn node_list_fields() -> Value {
-    json!({
-        "public_ip": true,
-        "storage_port": true,
-        "pubkey_x25519": true,
-        "pubkey_ed25519": true,
-        "requested_unlock_height": true,
-        "height": true,
-        "swarm_id": true,
-        "storage_server_version": true,
-    })
+    get_swarm(pubkey).to_json()
 }
 
 /// The seed request for the node list (§5.1). No `limit`: the whole list.
 pub(crate) fn get_n_service_nodes_request() -> Vec<u8> {
-    json!({
-        "jsonrpc": "2.0",
-        "method": "get_n_service_nodes",
-        "params": {"active_only": true, "fields": node_list_fields()},
-    })
-    .to_string()
-    .into_bytes()
+    serde_json::to_vec(&JsonRpcCall::get_n_service_nodes(NODE_LIST_FIELDS)).unwrap_or_default()
 }
 
-/// The same question put to a service node: the params of an `oxend_request` for
-/// `get_service_nodes` (§5.2, §5.3).
-pub(crate) fn oxend_node_list_params() -> Value {
-    json!({
-        "endpoint": "get_service_nodes",
-        "params": {"active_only": true, "fields": node_list_fields()},
-    })
-}
-
-/// [`oxend_node_list_params`] as a direct request's body.
-pub(crate) fn oxend_node_list_request() -> Vec<u8> {
-    rpc_payload("oxend_request", oxend_node_list_params())
-}
-
-/// A pool from a node list answer (a seed's JSON-RPC answer, or a node's `oxend_request`
-/// answer), without nodes that report version 0 (libsession, §5.5).
-pub(crate) fn parse_node_list(v: &Value) -> Result<SnodePool, String> {
-    if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
-        return Err(format!("JSON-RPC error {}", shorten(&err.to_string())));
+/// The same question put to a service node: an `oxend_request` for `get_service_nodes`
+/// (§5.2, §5.3).
+pub(crate) fn oxend_node_list() -> Request {
+    Request::OxendRequest {
+        endpoint: "get_service_nodes".into(),
+        fields: Some(NODE_LIST_FIELDS.iter().map(|f| (*f).to_owned()).collect()),
     }
-    let (pool, _dropped) = SnodePool::from_get_n_service_nodes(v).map_err(|e| e.to_string())?;
+}
+
+/// [`oxend_node_list`] as a direct request's body.
+pub(crate) fn oxend_node_list_request() -> Vec<u8> {
+    oxend_node_list().to_json()
+}
+
+/// A pool from a node list, without nodes that report version 0 (libsession, §5.5).
+fn usable_pool(list: &ServiceNodes) -> Result<SnodePool, String> {
+    let (pool, _dropped) = SnodePool::from_service_nodes(list);
     let pool = SnodePool::new(
         pool.nodes()
             .iter()
@@ -150,6 +141,12 @@ pub(crate) fn parse_node_list(v: &Value) -> Result<SnodePool, String> {
         return Err("no usable service nodes in the list".into());
     }
     Ok(pool)
+}
+
+/// A node's `oxend_request` answer (onion or direct body) as a pool.
+pub(crate) fn parse_node_list(body: &[u8]) -> Result<SnodePool, String> {
+    let answer: OxendResponse<ServiceNodes> = response::decode(body).map_err(|e| e.to_string())?;
+    usable_pool(&answer.result)
 }
 
 /// A seed's HTTP answer to [`get_n_service_nodes_request`].
@@ -168,8 +165,12 @@ pub(crate) fn parse_seed_reply(reply: &crate::transport::Reply) -> Result<SnodeP
             reply.content_type.as_deref().unwrap_or("missing")
         ));
     }
-    let v: Value = serde_json::from_slice(&reply.body).map_err(|e| format!("not JSON: {e}"))?;
-    parse_node_list(&v)
+    let answer: JsonRpcReply<ServiceNodes> =
+        response::decode(&reply.body).map_err(|e| e.to_string())?;
+    match answer.result {
+        Some(list) => usable_pool(&list),
+        None => Err("no 'result'".into()),
+    }
 }
 
 /// A node's direct HTTP answer to [`oxend_node_list_request`].
@@ -177,117 +178,86 @@ pub(crate) fn parse_node_reply(reply: &crate::transport::Reply) -> Result<SnodeP
     if reply.status != 200 {
         return Err(format!("HTTP status {}", reply.status));
     }
-    let v: Value = serde_json::from_slice(&reply.body).map_err(|e| format!("not JSON: {e}"))?;
-    parse_node_list(&v)
+    parse_node_list(&reply.body)
 }
 
 /// A `get_swarm` answer (or a 421's body).
-pub(crate) fn parse_swarm(v: &Value) -> Result<Swarm, String> {
-    Swarm::from_get_swarm(v).map_err(|e| e.to_string())
+pub(crate) fn parse_swarm(body: &[u8]) -> Result<Swarm, String> {
+    let answer: SwarmResponse = response::decode(body).map_err(|e| e.to_string())?;
+    Swarm::from_response(&answer).map_err(|e| e.to_string())
 }
 
-/// The node's time in an answer: its `"t"`, or the last `"t"` of batch subresults.
-pub(crate) fn time_of(body: &Value) -> Option<u64> {
-    body.get("t").and_then(Value::as_u64).or_else(|| {
-        body.get("results")?
-            .as_array()?
-            .iter()
-            .filter_map(|r| r.get("body")?.get("t")?.as_u64())
-            .next_back()
-    })
+/// The node's time in an answer: its `"t"`. `None` for a body that is not a JSON object
+/// with a numeric `"t"` (a plain-text error).
+pub(crate) fn time_of(body: &[u8]) -> Option<u64> {
+    response::decode::<NodeTime>(body).ok()?.t
 }
 
 /// The time in an `info` answer (`"t"`, or `"timestamp"`).
-pub(crate) fn info_time(body: &Value) -> Option<u64> {
-    body.get("t")
-        .or_else(|| body.get("timestamp"))
-        .and_then(Value::as_u64)
+pub(crate) fn info_time(body: &[u8]) -> Option<u64> {
+    let info: InfoResponse = response::decode(body).ok()?;
+    Some(info.misc.t.unwrap_or(info.timestamp))
 }
 
-/// The time in a raw JSON answer (a direct request's body).
-pub(crate) fn parse_time(body: &[u8]) -> Option<u64> {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .as_ref()
-        .and_then(time_of)
-}
-
-pub(crate) fn store_params(
+/// A `store` of `data` for `to` in namespace 0 (unsigned), expiring `ttl_ms` after
+/// `timestamp_ms`.
+pub(crate) fn store_request(
     to: &SessionId,
-    data_b64: &str,
+    data: Vec<u8>,
     ttl_ms: u64,
     timestamp_ms: u64,
-) -> Value {
-    json!({
-        "pubkey": to.to_string(),
-        "namespace": 0,
-        "timestamp": timestamp_ms,
-        "ttl": ttl_ms,
-        "data": data_b64,
+) -> Request {
+    Request::Store(request::Store {
+        pubkey: to.to_bytes(),
+        namespace: Namespace::DEFAULT,
+        timestamp: timestamp_ms,
+        expiry: timestamp_ms.saturating_add(ttl_ms),
+        data,
+        sig_timestamp: timestamp_ms,
+        auth: None,
     })
 }
 
 /// The hash a `store` answer gives: the top-level copy, else the first member's.
-pub(crate) fn store_hash(body: &Value) -> Option<&str> {
-    body.get("hash").and_then(Value::as_str).or_else(|| {
-        body.get("swarm")?
-            .as_object()?
-            .values()
-            .find_map(|v| v.get("hash")?.as_str())
-    })
+pub(crate) fn store_hash(answer: &StoreResponse) -> Option<&str> {
+    answer
+        .hash
+        .as_deref()
+        .or_else(|| answer.swarm.values().find_map(|e| e.hash.as_deref()))
 }
 
-pub(crate) fn retrieve_params(
+/// A signed `retrieve` of `identity`'s `namespace` after `last_hash` (from the oldest when
+/// empty), at network time `now` (§4.3).
+pub(crate) fn retrieve_request(
     identity: &Identity,
     namespace: Namespace,
     now: u64,
     last_hash: String,
-) -> Value {
-    let mut p = auth::request_fields(identity, "retrieve", namespace, now);
-    // Sent even for namespace 0, where the server would assume it.
-    p.insert("namespace".into(), namespace.0.into());
-    p.insert("last_hash".into(), last_hash.into());
-    Value::Object(p)
-}
-
-/// One entry of a `retrieve` answer, as the node gave it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RawMessage {
-    pub(crate) hash: String,
-    pub(crate) timestamp_ms: u64,
-    pub(crate) expiration_ms: u64,
-    pub(crate) data: String,
-}
-
-/// A `retrieve` answer: its messages and `more`.
-pub(crate) fn parse_retrieve(body: &Value) -> Result<(Vec<RawMessage>, bool), String> {
-    let entries = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or("no 'messages' array")?;
-    let mut messages = Vec::with_capacity(entries.len());
-    for m in entries {
-        let field = |k: &str| m.get(k).ok_or_else(|| format!("a message has no '{k}'"));
-        let num = |k: &str| {
-            field(k)?
-                .as_u64()
-                .ok_or_else(|| format!("a message's '{k}' is not a number"))
-        };
-        let text = |k: &str| {
-            field(k)?
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("a message's '{k}' is not a string"))
-        };
-        messages.push(RawMessage {
-            hash: text("hash")?,
-            timestamp_ms: num("timestamp")?,
-            expiration_ms: num("expiration")?,
-            data: text("data")?,
+) -> Request {
+    let mut retrieve = Request::Retrieve(request::Retrieve {
+        pubkey: identity.session_id().to_bytes(),
+        namespace,
+        last_hash: Some(last_hash).filter(|h| !h.is_empty()),
+        max_count: None,
+        max_size: (limits::RETRIEVE_MAX_SIZE / limits::RETRIEVE_DEFAULT_SIZE_DIVISOR) as usize,
+        timestamp: Some(now),
+        auth: None,
+    });
+    // The codec's own signed string (`"retrieve" + namespace + timestamp`), as the node
+    // checks it.
+    let signature = retrieve.signed_message().map(|m| identity.sign(&m));
+    if let (Request::Retrieve(r), Some(signature)) = (&mut retrieve, signature) {
+        r.auth = Some(request::Auth {
+            signature,
+            pubkey_ed25519: Some(identity.ed25519_pub().0),
         });
     }
-    let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
-    Ok((messages, more))
+    retrieve
+}
+
+/// A `retrieve` answer, decoded with its bounds.
+pub(crate) fn parse_retrieve(body: &[u8]) -> Result<RetrieveResponse, String> {
+    response::decode(body).map_err(|e| e.to_string())
 }
 
 // ---- policy ------------------------------------------------------------------------------
@@ -297,7 +267,7 @@ pub(crate) fn parse_retrieve(body: &Value) -> Result<(Vec<RawMessage>, bool), St
 /// clock window ([`FUTURE_WINDOW_MS`]). A member that serves anything else is replaying or
 /// forging.
 pub(crate) fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
-    let oldest = now_ms.saturating_sub(*TTL_RANGE_MS.end() + EXPIRY_MARGIN_MS);
+    let oldest = now_ms.saturating_sub(*limits::TTL_PUBLIC_MS.end() + EXPIRY_MARGIN_MS);
     (oldest..=now_ms.saturating_add(FUTURE_WINDOW_MS)).contains(&timestamp_ms)
 }
 
@@ -307,7 +277,7 @@ pub(crate) fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
 pub(crate) fn vet_messages(
     account: &SessionId,
     namespace: Namespace,
-    raw: Vec<RawMessage>,
+    raw: Vec<response::RetrievedMessage>,
     now_ms: u64,
 ) -> (Vec<RetrievedMessage>, usize) {
     let pubkey = account.to_bytes();
@@ -316,12 +286,12 @@ pub(crate) fn vet_messages(
     for m in raw {
         let data = base64::engine::general_purpose::STANDARD.decode(m.data.trim());
         match data {
-            Ok(data) if plausible_timestamp(m.timestamp_ms, now_ms) => {
+            Ok(data) if plausible_timestamp(m.timestamp, now_ms) => {
                 kept.push(RetrievedMessage {
                     hash: crate::rpc::message_hash(&pubkey, namespace, &data),
                     node_hash: m.hash,
-                    timestamp_ms: m.timestamp_ms,
-                    expiration_ms: m.expiration_ms,
+                    timestamp_ms: m.timestamp,
+                    expiration_ms: m.expiration,
                     data: m.data,
                 });
             }
@@ -332,8 +302,8 @@ pub(crate) fn vet_messages(
 }
 
 /// Whether a `store` answer confirms the hash computed locally.
-pub(crate) fn check_store_answer(body: &Value, expected: &str) -> Result<(), String> {
-    match store_hash(body) {
+pub(crate) fn check_store_answer(answer: &StoreResponse, expected: &str) -> Result<(), String> {
+    match store_hash(answer) {
         Some(h) if h == expected => Ok(()),
         Some(h) => Err(format!(
             "message hash {} is not the data's {}",
@@ -366,13 +336,14 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         ttl_ms: u64,
         timestamp_ms: u64,
     ) -> Result<StoreOutcome, Error> {
-        if data_b64.is_empty() || data_b64.len() > MAX_STORE_DATA_B64 {
+        if data_b64.is_empty() || data_b64.len() > limits::MAX_DATA_B64_LEN {
             return Err(Error::InvalidInput(format!(
-                "message data must be 1 to {MAX_STORE_DATA_B64} base64 characters, not {}",
+                "message data must be 1 to {} base64 characters, not {}",
+                limits::MAX_DATA_B64_LEN,
                 data_b64.len()
             )));
         }
-        if !TTL_RANGE_MS.contains(&ttl_ms) {
+        if !limits::TTL_PUBLIC_MS.contains(&ttl_ms) {
             return Err(Error::InvalidInput(format!(
                 "TTL {ttl_ms} ms is outside 10 s to 14 days"
             )));
@@ -381,13 +352,17 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             .decode(data_b64)
             .map_err(|e| Error::InvalidInput(format!("message data is not base64: {e}")))?;
         let expected = crate::rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
-        let params = store_params(to, data_b64, ttl_ms, timestamp_ms);
-        let (node, _body) = self
+        let request = store_request(to, data, ttl_ms, timestamp_ms);
+        let (node, ()) = self
             .swarm_request(
                 to,
                 "store",
-                |_, _| params.clone(),
-                |body| check_store_answer(body, &expected),
+                |_, _| request.clone(),
+                |body| {
+                    let answer: StoreResponse =
+                        response::decode(body).map_err(|e| e.to_string())?;
+                    check_store_answer(&answer, &expected)
+                },
             )
             .await?;
         Ok(StoreOutcome {
@@ -444,19 +419,13 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         last_hash: impl Fn(&Ed25519Pub) -> String,
     ) -> Result<Retrieved, Error> {
         let account = identity.session_id();
-        let params = |node: &Snode, now: u64| {
-            retrieve_params(identity, namespace, now, last_hash(&node.ed25519))
+        let request = |node: &Snode, now: u64| {
+            retrieve_request(identity, namespace, now, last_hash(&node.ed25519))
         };
-        let (node, body) = self
-            .swarm_request(&account, "retrieve", params, |body| {
-                parse_retrieve(body).map(|_| ())
-            })
+        let (node, answer) = self
+            .swarm_request(&account, "retrieve", request, parse_retrieve)
             .await?;
-        let (raw, more) = parse_retrieve(&body).map_err(|reason| Error::BadAnswer {
-            node: short_key(&node.ed25519),
-            method: "retrieve".into(),
-            reason,
-        })?;
+        let (raw, more) = (answer.messages, answer.more);
         let last_node_hash = raw.last().map(|m| m.hash.clone());
         let now = self.network_now_ms();
         let (messages, dropped) = vet_messages(&account, namespace, raw, now);
@@ -487,11 +456,11 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(d)
     }
 
-    fn raw(hash: &str, ts: u64, data: &[u8]) -> RawMessage {
-        RawMessage {
+    fn raw(hash: &str, ts: u64, data: &[u8]) -> response::RetrievedMessage {
+        response::RetrievedMessage {
             hash: hash.into(),
-            timestamp_ms: ts,
-            expiration_ms: ts + DAY,
+            timestamp: ts,
+            expiration: ts + DAY,
             data: b64(data),
         }
     }
@@ -524,7 +493,7 @@ mod tests {
                 raw("forged", NOW, b"one"),
                 raw("old", NOW - 30 * DAY, b"two"),
                 raw("future", NOW + DAY, b"three"),
-                RawMessage {
+                response::RetrievedMessage {
                     data: "not base64!".into(),
                     ..raw("junk", NOW, b"")
                 },
@@ -538,10 +507,75 @@ mod tests {
     }
 
     #[test]
+    fn the_node_reads_the_clients_requests_as_sent() {
+        let id = Identity::from_seed(Seed::from_legacy(&[7; 16]));
+        let who = id.session_id();
+        // A store: unsigned, in namespace 0, expiring `ttl` after its timestamp.
+        let store = store_request(&who, b"hi".to_vec(), 20_000, NOW);
+        let parsed = request::parse(&store.to_json()).unwrap();
+        let Request::Store(s) = &parsed else {
+            panic!("not a store: {parsed:?}");
+        };
+        assert_eq!(
+            (s.pubkey, s.timestamp, s.expiry),
+            (who.to_bytes(), NOW, NOW + 20_000)
+        );
+        assert_eq!((s.data.as_slice(), s.auth.as_ref()), (&b"hi"[..], None));
+        // A retrieve: signed over the codec's string, which the node verifies.
+        let h1 = crate::rpc::message_hash(&who.to_bytes(), Namespace::DEFAULT, b"hi");
+        let retrieve = retrieve_request(&id, Namespace::DEFAULT, NOW, h1.clone());
+        let parsed = request::parse(&retrieve.to_json()).unwrap();
+        assert_eq!(parsed, retrieve);
+        let Request::Retrieve(r) = &parsed else {
+            panic!("not a retrieve: {parsed:?}");
+        };
+        assert_eq!(r.last_hash.as_deref(), Some(h1.as_str()));
+        let auth = r.auth.as_ref().unwrap();
+        assert_eq!(auth.pubkey_ed25519, Some(id.ed25519_pub().0));
+        let signed = parsed.signed_message().unwrap();
+        assert_eq!(signed, b"retrieve1700000000000");
+        assert_eq!(auth.signature, id.sign(&signed));
+        // From the oldest: no `last_hash` at all.
+        let first = retrieve_request(&id, Namespace::DEFAULT, NOW, String::new());
+        assert!(
+            !String::from_utf8(first.to_json())
+                .unwrap()
+                .contains("last_hash")
+        );
+        // The node list: active nodes only, with the fields sesh reads.
+        let list = String::from_utf8(oxend_node_list_request()).unwrap();
+        assert!(list.contains(r#""active_only":true"#), "{list}");
+        assert!(matches!(
+            request::parse(list.as_bytes()).unwrap(),
+            Request::OxendRequest { fields: Some(f), .. } if f.len() == NODE_LIST_FIELDS.len()
+        ));
+    }
+
+    #[test]
+    fn answers_are_decoded_with_what_is_wrong_and_where() {
+        let err = parse_retrieve(br#"{"messages": [{"hash": 5}]}"#).unwrap_err();
+        assert!(err.contains("retrieve") && err.contains("'hash'"), "{err}");
+        let err = parse_swarm(b"<html>").unwrap_err();
+        assert!(err.contains("get_swarm"), "{err}");
+        let huge = vec![b' '; limits::MAX_REPLY_LEN + 1];
+        let err = parse_node_list(&huge).unwrap_err();
+        assert!(err.contains("more than"), "{err}");
+        assert_eq!(time_of(br#"{"t": 12, "hf": [19, 3]}"#), Some(12));
+        assert_eq!(time_of(b"Timestamp error: check your clock"), None);
+        assert_eq!(
+            info_time(br#"{"version": [2, 11, 0], "timestamp": 9}"#),
+            Some(9)
+        );
+    }
+
+    #[test]
     fn a_store_answer_must_name_the_computed_hash() {
-        assert!(check_store_answer(&json!({"hash": "abc"}), "abc").is_ok());
-        assert!(check_store_answer(&json!({"swarm": {"k": {"hash": "abc"}}}), "abc").is_ok());
-        assert!(check_store_answer(&json!({"hash": "abd"}), "abc").is_err());
-        assert!(check_store_answer(&json!({}), "abc").is_err());
+        let answer = |json: &str| response::decode::<StoreResponse>(json.as_bytes()).unwrap();
+        assert!(check_store_answer(&answer(r#"{"hash": "abc", "swarm": {}}"#), "abc").is_ok());
+        assert!(check_store_answer(&answer(r#"{"swarm": {"k": {"hash": "abc"}}}"#), "abc").is_ok());
+        assert!(check_store_answer(&answer(r#"{"hash": "abd", "swarm": {}}"#), "abc").is_err());
+        // A store answer without its members' entries is not a store answer.
+        assert!(response::decode::<StoreResponse>(br#"{"hash": "abc"}"#).is_err());
+        assert!(check_store_answer(&answer(r#"{"swarm": {}}"#), "abc").is_err());
     }
 }

@@ -136,10 +136,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 method: "get_swarm".into(),
                 reason,
             };
-            match self
-                .onion_rpc(&node, "get_swarm", storage::get_swarm_params(account))
-                .await
-            {
+            match self.onion_rpc(&node, &storage::get_swarm(account)).await {
                 Ok((200, body)) => match storage::parse_swarm(&body) {
                     Ok(claimed) => match judge_claim(&claimed, self.pool_ref(), account) {
                         Claim::Use(swarm) => {
@@ -193,7 +190,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     pub(super) async fn wrong_swarm(
         &mut self,
         account: &SessionId,
-        body: &Value,
+        body: &[u8],
         count: &mut u32,
     ) -> Result<(), Error> {
         *count += 1;

@@ -513,7 +513,7 @@ impl Net {
                 max_size: 1_000_000,
                 timestamp: Some(now),
                 auth: Some(Auth {
-                    signature: owner.sign(&auth::retrieve(Namespace::DEFAULT, now)),
+                    signature: owner.sign(&crate::rpc::auth::retrieve(Namespace::DEFAULT, now)),
                     pubkey_ed25519: Some(owner.ed25519_pub().0),
                 }),
             });
@@ -972,7 +972,7 @@ async fn node_not_found_strikes_the_hop_and_drops_it_only_at_the_limit() {
     // until its third strike, and out of every path after it.
     let mut answered = false;
     for _ in 0..10 {
-        let result = c.onion_rpc(&dest, "info", json!({})).await;
+        let result = c.onion_rpc(&dest, &RpcRequest::Info).await;
         for g in &gone_all {
             if c.pool_ref().get(g).is_some() {
                 assert!(c.state().strikes(g).unwrap() < STRIKE_LIMIT);
@@ -1030,7 +1030,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
     let pool_before = c.state().pool().unwrap().unwrap().nodes;
     let guards_before = c.state().guards().unwrap();
     let paths_before = c.state().paths().unwrap();
-    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    let err = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap_err();
     assert!(matches!(err, Error::PathsFailed { .. }), "{err:?}");
     assert_eq!(c.state().pool().unwrap().unwrap().nodes, pool_before);
     assert_eq!(c.state().guards().unwrap(), guards_before);
@@ -1041,7 +1041,7 @@ async fn a_forged_not_found_about_a_stranger_changes_nothing() {
     // About a hop of the path: that hop alone takes one strike, and stays.
     let hop = paths[0].hops()[2].ed25519;
     net.0.lies().forge_not_found = Some(hop);
-    let _ = c.onion_rpc(&dest, "info", json!({})).await;
+    let _ = c.onion_rpc(&dest, &RpcRequest::Info).await;
     let struck = c.state().strikes(&hop).unwrap();
     assert!((1..STRIKE_LIMIT).contains(&struck), "{struck}");
     assert!(c.pool_ref().get(&hop).is_some());
@@ -1070,7 +1070,7 @@ async fn a_destination_that_refuses_connections_is_not_called_gone() {
         .find(|s| !in_paths.contains(&s.ed25519))
         .unwrap();
     net.0.set_down(&dest.ed25519, true);
-    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    let err = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap_err();
     assert!(matches!(err, Error::NodeUnreachable { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains(&short_key(&dest.ed25519)), "{text}");
@@ -1110,7 +1110,7 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
     net.0.set_down(&down, true);
     let dest = paths[1].hops()[1].clone();
 
-    let err = c.onion_rpc(&dest, "info", json!({})).await.unwrap_err();
+    let err = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap_err();
     assert!(
         matches!(err, Error::PathsFailed { attempts: 3, .. }),
         "{err:?}"
@@ -1132,7 +1132,7 @@ async fn a_failing_guard_is_replaced_after_three_failures() {
     }
 
     // The next request builds a new path with a newly tested guard.
-    c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
     let infos = net.onion_events("info");
     assert_eq!(
         infos.last().map(|(_, d, s)| (*d, *s)),
@@ -1288,7 +1288,7 @@ async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
     net.0.start(PORT + 100);
     let mut c = client(&net, dir.path(), NOW + 60_000, 14);
     let dest = net.0.nodes()[0].clone();
-    c.onion_rpc(&dest, "info", json!({})).await.unwrap();
+    c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
     let infos = net.onion_events("info");
     assert_eq!(
         infos.last().map(|(_, d, s)| (*d, *s)),
@@ -1306,14 +1306,14 @@ async fn a_pool_whose_nodes_moved_is_refetched_before_giving_up() {
     // And a long-running client heals the same way after `reload`.
     net.0.start(PORT + 200);
     let err = c
-        .onion_rpc(&paths[0].hops()[2].clone(), "info", json!({}))
+        .onion_rpc(&paths[0].hops()[2].clone(), &RpcRequest::Info)
         .await;
     assert!(err.is_err());
     c.reload();
     let dest = c.pool(false).await.unwrap().nodes()[0].clone();
     let mut ok = false;
     for _ in 0..3 {
-        if c.onion_rpc(&dest, "info", json!({})).await.is_ok() {
+        if c.onion_rpc(&dest, &RpcRequest::Info).await.is_ok() {
             ok = true;
             break;
         }

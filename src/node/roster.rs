@@ -48,10 +48,13 @@ impl Roster {
     /// # Errors
     /// A message saying what is wrong.
     pub fn from_json(text: &[u8]) -> Result<Self, String> {
-        let v: Value = serde_json::from_slice(text).map_err(|e| format!("not JSON: {e}"))?;
-        let (pool, _) = SnodePool::from_get_n_service_nodes(&v).map_err(|e| e.to_string())?;
-        let height = v.get("height").and_then(Value::as_u64).unwrap_or(1);
-        Ok(Self { pool, height })
+        let list: ServiceNodes =
+            serde_json::from_slice(text).map_err(|e| format!("not a roster: {e}"))?;
+        let (pool, _) = SnodePool::from_service_nodes(&list);
+        Ok(Self {
+            pool,
+            height: list.height.unwrap_or(1),
+        })
     }
 
     /// The roster file text.

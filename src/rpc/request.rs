@@ -1162,12 +1162,14 @@ impl Serialize for ParamsOf<'_> {
     }
 }
 
-/// `{"fields": {"name": true, …}}`.
+/// `{"active_only": true, "fields": {"name": true, …}}`: a client asks for active nodes only,
+/// as it asks a seed ([`JsonRpcCall`]).
 struct FieldsParam<'a>(&'a [String]);
 
 impl Serialize for FieldsParam<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("active_only", &true)?;
         m.serialize_entry("fields", &FieldSet(self.0))?;
         m.end()
     }

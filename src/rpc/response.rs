@@ -143,6 +143,19 @@ pub struct Misc {
     pub hf: Option<Vec<u16>>,
 }
 
+/// Only the node's clock of any answer (`{"t": …}`; everything else is ignored): what a client
+/// learns the network time from, whatever the method.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeTime {
+    /// The node's time, ms since the epoch.
+    #[serde(default, deserialize_with = "named::t")]
+    pub t: Option<u64>,
+}
+
+impl Answer for NodeTime {
+    const WHAT: &'static str = "node time";
+}
+
 // ---------------------------------------------------------------------------------------------
 // store (and the swarm dict of every recursive request)
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ use sesh::clock::SystemClock;
 use sesh::devnet::Devnet;
 use sesh::node::roster::Roster;
 use sesh::rpc::Namespace;
+use sesh::rpc::request::Request;
+use sesh::rpc::response::{self, InfoResponse};
 use sesh::swarm::Snode;
 use sesh::transport::http::HttpTransport;
 use sesh::transport::{ONION_REQ_PATH, Reply, STORAGE_RPC_PATH, Target, Transport, TransportError};
@@ -272,11 +274,10 @@ async fn client_drops_a_node_that_left_and_mends_its_path() {
     // A "Next node not found" is one strike against the hop, never an instant drop (issue 9:
     // anyone on the path could forge it); the path is given up at once and a new one, of
     // nodes that answer a test, built with the same guard.
-    let (status, body) = bounded(c.onion_rpc(&dest, "info", json!({})))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{body}");
-    assert!(body["t"].is_u64());
+    let (status, body) = bounded(c.onion_rpc(&dest, &Request::Info)).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let info: InfoResponse = response::decode(&body).unwrap();
+    assert!(info.misc.t.is_some());
     let state = State::open(&dir.path().join("client")).unwrap();
     assert_eq!(state.strikes(&gone).unwrap(), 1);
     let now = bounded(c.paths()).await.unwrap();

@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use sesh::identity::{Ed25519Pub, X25519Pub};
 use sesh::onion::path::{self, PathError, PathPolicy};
 use sesh::onion::{
-    self, Destination, EncType, HopKeys, Layer, LayerKey, PathFailure, PeelError, Peeled,
-    PendingReply, Response, Scheme, ServerDestination, hop,
+    self, Destination, EncType, HopKeys, Layer, LayerKey, PeelError, Peeled, PendingReply,
+    Response, Scheme, ServerDestination, hop,
 };
+use sesh::rpc::status::{self, Outcome};
 use sesh::swarm::Snode;
 
 /// A deterministic RNG for tests: BLAKE2b-512 over the seed and a counter.
@@ -232,7 +233,7 @@ proptest! {
         let pending = PendingReply::new(EncType::AesGcm, &[1; 32], &hop::x25519_public(&[2; 32]))
             .unwrap();
         let _ = pending.open(&bytes);
-        let _ = onion::path_failure(502, &bytes);
+        let _ = status::of_path_reply(502, &bytes);
     }
 
     #[test]
@@ -599,22 +600,22 @@ fn open_reports_what_is_wrong() {
 fn path_failures_are_classified() {
     let hexkey = "ab".repeat(32);
     assert_eq!(
-        onion::path_failure(502, format!("Next node not found: {hexkey}").as_bytes()),
-        PathFailure::NodeNotFound(hexkey.parse().unwrap())
+        status::of_path_reply(502, format!("Next node not found: {hexkey}").as_bytes()),
+        Outcome::NextNodeNotFound(hexkey.parse().unwrap())
     );
     assert_eq!(
-        onion::path_failure(
+        status::of_path_reply(
             502,
             format!("502 Bad Gateway\n\nNext node not found: {hexkey}").as_bytes()
         ),
-        PathFailure::NodeNotFound(hexkey.parse().unwrap())
+        Outcome::NextNodeNotFound(hexkey.parse().unwrap())
     );
-    assert_eq!(onion::path_failure(406, b"x"), PathFailure::ClockOutOfSync);
-    assert_eq!(onion::path_failure(425, b""), PathFailure::ClockOutOfSync);
-    assert_eq!(onion::path_failure(421, b"{}"), PathFailure::WrongSwarm);
+    assert_eq!(status::of_path_reply(406, b"x"), Outcome::ClockOutOfSync);
+    assert_eq!(status::of_path_reply(425, b""), Outcome::ClockOutOfSync);
+    assert_eq!(status::of_path_reply(421, b"{}"), Outcome::WrongSwarm);
     assert_eq!(
-        onion::path_failure(504, b"Request time out"),
-        PathFailure::Other { status: 504 }
+        status::of_path_reply(504, b"Request time out"),
+        Outcome::Timeout
     );
 }
 

@@ -289,25 +289,3 @@ proptest! {
         let _ = decode::<BatchResponse<StoreResponse>>(bytes);
     }
 }
-
-#[test]
-fn typed_and_value_parsers_agree() {
-    let swarm = format!(
-        r#"{{"snodes":[{{"pubkey_ed25519":"{ED}","pubkey_x25519":"{X}","port":"22021","port_https":22021,"ip":"127.0.0.2"}},{{"pubkey_ed25519":"","pubkey_x25519":"{X}","port":"1","ip":"127.0.0.3"}}],"swarm":"1f"}}"#
-    );
-    let value: serde_json::Value = serde_json::from_str(&swarm).unwrap();
-    let typed: SwarmResponse = decode(swarm.as_bytes()).unwrap();
-    assert_eq!(
-        Swarm::from_response(&typed).unwrap(),
-        Swarm::from_get_swarm(&value).unwrap()
-    );
-    let nodes = format!(
-        r#"{{"result":{{"service_node_states":[{{"public_ip":"127.0.0.3","storage_port":22021,"pubkey_ed25519":"{ED}","pubkey_x25519":"{X}","swarm_id":4}},{{"public_ip":"127.0.0.4","storage_port":22021,"pubkey_ed25519":"{ED}","pubkey_x25519":"{X}","swarm_id":5}},{{"public_ip":"0.0.0.0","storage_port":1,"pubkey_ed25519":"{ED}","pubkey_x25519":"{X}"}}]}}}}"#
-    );
-    let value: serde_json::Value = serde_json::from_str(&nodes).unwrap();
-    let typed: JsonRpcReply<ServiceNodes> = decode(nodes.as_bytes()).unwrap();
-    assert_eq!(
-        crate::swarm::SnodePool::from_service_nodes(typed.result.as_ref().unwrap()),
-        crate::swarm::SnodePool::from_get_n_service_nodes(&value).unwrap()
-    );
-}

@@ -5,12 +5,12 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use sesh::ErrorKind;
 use sesh::cli::{PathAction, PathArgs};
 use sesh::client::short_key;
 use sesh::clock::{Stopwatch, format_ms, round_ms};
 use sesh::onion::OnionPath;
+use sesh::rpc::request::Request;
 use sesh::swarm::{Snode, SnodePool};
 
 use super::{Ctx, NetClient, Result, block_on};
@@ -142,17 +142,14 @@ async fn measure(client: &mut NetClient, via: &[Snode], hop: &Snode) -> Result<D
     for _ in 0..SAMPLES {
         let watch = Stopwatch::start();
         let answer = client
-            .onion_rpc_via(via, hop, "info", json!({}))
+            .onion_rpc_via(via, hop, &Request::Info)
             .await
             .map_err(|e| format!("{e:#}"))?;
         let took = watch.elapsed();
         match answer {
             (200, _) => best = best.min(took),
             (status, body) => {
-                let text = match body {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
+                let text = String::from_utf8_lossy(&body);
                 return Err(format!("answered {status}: {text}"));
             }
         }

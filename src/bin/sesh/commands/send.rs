@@ -20,7 +20,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
         .map(|r| parse_recipient(r))
         .collect::<Result<Vec<_>, _>>()?;
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
-    if !(10_000..=14 * 86_400_000).contains(&ttl_ms) {
+    if !rpc::limits::TTL_PUBLIC_MS.contains(&ttl_ms) {
         return Err(sesh::Error::Input(format!(
             "--ttl must be between 10s and 14d, not {}",
             humantime::format_duration(args.ttl)
