@@ -13,9 +13,9 @@ const NODE_SECRET: [u8; 32] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = sesh::node::rpc::parse(data) {
+    if let Ok(req) = sesh::rpc::request::parse(data) {
         assert!(!req.method().is_empty());
-        let _ = sesh::node::rpc::signed_message(&req);
+        let _ = req.signed_message();
     }
     let _ = sesh::onion::peel(&NODE_SECRET, data);
 });

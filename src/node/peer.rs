@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-pub use crate::rpc::limits::MAX_REPLY_LEN as MAX_RESPONSE_BODY;
 use crate::transport::http::HttpTransport;
-pub use crate::transport::{Reply as PeerResponse, TransportError as PeerError};
 use crate::transport::{Reply, TransportError};
 
 /// An HTTPS client to other nodes, with a connection pool and a per-request timeout.
