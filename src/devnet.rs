@@ -31,9 +31,9 @@ use crate::swarm::Snode;
 use crate::transport::JSON_RPC_PATH;
 
 /// The file name of the network file in the devnet directory.
-pub const NETWORK_FILE: &str = "network.toml";
+pub(crate) const NETWORK_FILE: &str = "network.toml";
 /// The file name of the roster in the devnet directory.
-pub const ROSTER_FILE: &str = "roster.json";
+pub(crate) const ROSTER_FILE: &str = "roster.json";
 
 /// How long a node may take to start and answer.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
