@@ -87,11 +87,11 @@ pub const POOL_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
 pub const MIN_POOL_SIZE: usize = 8;
 /// A cached swarm with fewer members still in the pool is looked up again
 /// (session-desktop `minSwarmSnodeCount`).
-pub const MIN_SWARM_MEMBERS: usize = 3;
+pub(crate) const MIN_SWARM_MEMBERS: usize = 3;
 /// Strikes after which a node is dropped, and failures after which a path is (§7.7).
 pub const STRIKE_LIMIT: u32 = 3;
-pub use crate::rpc::limits::MAX_DATA_B64_LEN as MAX_STORE_DATA_B64;
-pub use crate::rpc::limits::TTL_PUBLIC_MS as TTL_RANGE_MS;
+pub(crate) use crate::rpc::limits::MAX_DATA_B64_LEN as MAX_STORE_DATA_B64;
+pub(crate) use crate::rpc::limits::TTL_PUBLIC_MS as TTL_RANGE_MS;
 
 /// Guard candidates tested at once, and rounds of testing (session-desktop `onionPath.ts`).
 const GUARD_BATCH: usize = 2;
