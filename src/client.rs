@@ -72,7 +72,8 @@ use crate::rpc::{Namespace, auth};
 use crate::swarm::{Snode, SnodePool, Swarm};
 use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, TransportError};
 
-pub use error::{Error, short_key};
+pub use error::Error;
+pub(crate) use error::short_key;
 use error::{message_of, shorten};
 use onion_rpc::{Attempt, build_request, send_request};
 use router::addr;
