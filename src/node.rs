@@ -13,6 +13,7 @@
 //! | [`Service`], [`Request`], [`Response`], [`Admit`] | what [`run`] serves; [`service::NodeService`] is the storage server, [`InfoService`] a stand-in answering `info` only |
 //! | [`Limits`], [`Rate`] | the server's limits, and the per-client-IP token bucket behind 429 |
 //! | [`ServerCert`], [`DbHandle`], [`Log`] | the node's certificate, message store and log |
+//! | [`Error`], [`TlsError`], [`DbError`] | why a node could not start or keep serving |
 //! | [`service`] | the storage server's methods and onion hops |
 //! | [`roster`] | who is on the network: the devnet's roster file |
 //! | [`peer`] | a thin wrapper over [`crate::transport::http::HttpTransport`] for the launcher and tests |
@@ -66,12 +67,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-pub use self::db::Handle as DbHandle;
+pub use self::db::{Error as DbError, Handle as DbHandle};
 pub use self::http::{Admit, BoxFuture, Request, Response, Service};
 pub use self::info::InfoService;
 pub use self::log::Log;
 pub use self::rate::Rate;
-pub use self::tls::ServerCert;
+pub use self::tls::{Error as TlsError, ServerCert};
 use crate::clock::Clock;
 use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Identity, keyfile};
@@ -165,10 +166,10 @@ pub enum Error {
     Identity(#[source] crate::Error),
     /// The TLS certificate could not be made or loaded.
     #[error("the node's TLS certificate")]
-    Tls(#[source] tls::Error),
+    Tls(#[source] TlsError),
     /// The message database could not be opened.
     #[error("the node's message database")]
-    Db(#[source] db::Error),
+    Db(#[source] DbError),
     /// The log file could not be opened.
     #[error("opening the log '{path}'")]
     Log {
