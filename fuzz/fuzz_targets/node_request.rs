@@ -1,5 +1,5 @@
 //! The local node's request parsing on arbitrary bytes: the storage RPC JSON
-//! (`node::rpc::parse`) and onion layers (`onion::peel`, the node's side). Neither may panic
+//! (`rpc::request::parse`) and onion layers (`onion::peel`, the node's side). Neither may panic
 //! or hang; a parsed request reports a method name.
 
 #![no_main]
