@@ -18,9 +18,9 @@
 //! | [`roster`] | who is on the network: the devnet's roster file |
 //! | [`peer`] | a thin wrapper over [`crate::transport::http::HttpTransport`] for the launcher and tests |
 //!
-//! Internal (crate-private): the HTTP plumbing, the rate limiter, the certificate files, the
-//! SQLite message store and the request checks (`http`, `rate`, `tls`, `db`, `rpc`), the log
-//! and the `info` stand-in.
+//! The modules behind these items are crate-private (`http`, `rate`, `tls`, `db`, `rpc`,
+//! `log`, `info`): the HTTP plumbing, the rate limiter's buckets, the certificate files, the
+//! SQLite queries and the request checks are the node's business only.
 //!
 //! # The server
 //!
