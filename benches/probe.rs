@@ -22,15 +22,14 @@ use sesh::clock::{Clock, Stopwatch, SystemClock};
 use sesh::devnet::node_ip;
 use sesh::identity::{Identity, Seed};
 use sesh::network::Network;
-use sesh::node::info::InfoService;
-use sesh::node::{self, Limits, Log, tls};
+use sesh::node::{self, InfoService, Limits, Log, ServerCert};
 use sesh::swarm::Snode;
 use sesh::transport::http::HttpTransport;
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
 /// Starts `n` nodes; they stop when the returned sender is dropped.
-async fn start_nodes(n: usize, cert: &tls::ServerCert) -> (Vec<Snode>, watch::Sender<()>) {
+async fn start_nodes(n: usize, cert: &ServerCert) -> (Vec<Snode>, watch::Sender<()>) {
     let (stop, stopped) = watch::channel(());
     let clock: Arc<dyn Clock + Send + Sync> = Arc::new(SystemClock);
     let mut nodes = Vec::with_capacity(n);
@@ -68,7 +67,13 @@ async fn start_nodes(n: usize, cert: &tls::ServerCert) -> (Vec<Snode>, watch::Se
 fn bench(c: &mut Criterion) {
     let rt = Runtime::new().expect("a runtime");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let cert = tls::load_or_create(dir.path()).expect("a certificate");
+    let home = node::Home::open(
+        dir.path(),
+        std::time::SystemTime::UNIX_EPOCH,
+        &mut rand_core::OsRng,
+    )
+    .expect("a node directory with a certificate");
+    let cert = home.tls;
     let network = Network {
         name: "bench".into(),
         subnet_diversity: true,

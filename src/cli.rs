@@ -67,7 +67,7 @@ pub const OUTPUT: &str = "Data goes to standard output; messages for people, err
                           the terminal. Secrets are never taken from arguments.";
 
 /// The text `--help` ends with: the sections above, for the terminal.
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Exit status: 0 success; 1 failure; 2 usage error or invalid input; 3 network or temporary \
 failure (a retry may help); 4 partial failure (some items failed, others succeeded).
 
@@ -639,7 +639,7 @@ pub fn command() -> clap::Command {
 }
 
 /// The sections of `sesh-node`'s man page after the options.
-pub const NODE_AFTER_HELP: &str = "\
+pub(crate) const NODE_AFTER_HELP: &str = "\
 FILES
   DIR/identity          the node's Ed25519 identity (key file, mode 0600)
   DIR/cert.pem,key.pem  its self-signed TLS certificate and key (key mode 0600)

@@ -72,7 +72,8 @@ use crate::rpc::status::{self, Outcome};
 use crate::swarm::{Snode, SnodePool, Swarm};
 use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, TransportError};
 
-pub use error::{Error, short_key};
+pub use error::Error;
+pub(crate) use error::short_key;
 use error::{message_of, shorten};
 use onion_rpc::{Attempt, build_request, send_request};
 use router::addr;
@@ -87,7 +88,7 @@ pub const POOL_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
 pub const MIN_POOL_SIZE: usize = 8;
 /// A cached swarm with fewer members still in the pool is looked up again
 /// (session-desktop `minSwarmSnodeCount`).
-pub const MIN_SWARM_MEMBERS: usize = 3;
+pub(crate) const MIN_SWARM_MEMBERS: usize = 3;
 /// Strikes after which a node is dropped, and failures after which a path is (§7.7).
 pub const STRIKE_LIMIT: u32 = 3;
 

@@ -27,13 +27,13 @@ use crate::identity::{Ed25519Pub, X25519Pub};
 use crate::network::{Network, SeedNode};
 use crate::node::peer::Peer;
 use crate::node::roster::{Roster, VERSION};
-use crate::node::service::JSON_RPC_PATH;
 use crate::swarm::Snode;
+use crate::transport::JSON_RPC_PATH;
 
 /// The file name of the network file in the devnet directory.
-pub const NETWORK_FILE: &str = "network.toml";
+pub(crate) const NETWORK_FILE: &str = "network.toml";
 /// The file name of the roster in the devnet directory.
-pub const ROSTER_FILE: &str = "roster.json";
+pub(crate) const ROSTER_FILE: &str = "roster.json";
 
 /// How long a node may take to start and answer.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -510,8 +510,12 @@ async fn wait_answer(peer: &Peer, n: &NodeProc) -> Result<(), Error> {
     let url = format!("https://{}", n.addr);
     poll_until(n, || async {
         matches!(
-            peer.post(&url, crate::node::STORAGE_RPC_PATH, body.clone().into())
-                .await,
+            peer.post(
+                &url,
+                crate::transport::STORAGE_RPC_PATH,
+                body.clone().into()
+            )
+            .await,
             Ok((200, _))
         )
     })

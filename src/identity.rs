@@ -214,11 +214,6 @@ impl Identity {
         &self.x25519_secret
     }
 
-    /// The Ed25519 signing key.
-    pub fn signing_key(&self) -> &SigningKey {
-        &self.signing
-    }
-
     /// Signs `msg` with the account's Ed25519 key.
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
         self.signing.sign(msg).to_bytes()

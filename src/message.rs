@@ -41,7 +41,7 @@ use wire::{Content, DataMessage, Envelope, EnvelopeType, ExpirationType, LokiPro
 
 /// The bytes a sealed box adds: the ephemeral public key and the Poly1305 tag
 /// (libsodium `crypto_box_SEALBYTES`).
-pub const SEAL_OVERHEAD: usize = 32 + 16;
+pub(crate) const SEAL_OVERHEAD: usize = 32 + 16;
 
 /// The bytes the signature layer adds: the sender's Ed25519 key and the signature.
 pub const SIGNED_OVERHEAD: usize = 32 + 64;
@@ -50,7 +50,7 @@ pub const SIGNED_OVERHEAD: usize = 32 + 64;
 pub const MIN_CIPHERTEXT_LEN: usize = SEAL_OVERHEAD + SIGNED_OVERHEAD;
 
 /// The longest base64 text of stored data [`open`] reads (4/3 of [`MAX_DATA_LEN`]).
-pub use crate::rpc::limits::MAX_DATA_B64_LEN;
+pub(crate) use crate::rpc::limits::MAX_DATA_B64_LEN;
 
 /// The keyed-BLAKE2b key of the deterministic ephemeral seed (libsession `BOX_HASHKEY`).
 const BOX_HASH_KEY: &[u8] = b"SessionBoxEphemeralHashKey";

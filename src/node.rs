@@ -5,17 +5,22 @@
 //! directory, the message database and the client to other nodes. What requests mean (the
 //! storage RPC, onion hops) is a [`Service`] plugged into [`run`].
 //!
-//! # Layout
+//! # Public API
 //!
-//! | module | what |
+//! | item | what |
 //! |---|---|
-//! | [`http`] | [`Request`], [`Response`], [`Admit`] and the [`Service`] trait |
-//! | [`rate`] | the per-client-IP token bucket behind 429 (pure, time as an argument) |
-//! | [`tls`] | the self-signed certificate, made once and kept in the directory |
-//! | [`db`] | the message store on SQLite, and its async [`db::Handle`] |
+//! | [`Config`], [`Home`], [`bind`], [`run`], [`prune_expired_every`] | start and serve a node |
+//! | [`Service`], [`Request`], [`Response`], [`Admit`] | what [`run`] serves; [`service::NodeService`] is the storage server, [`InfoService`] a stand-in answering `info` only |
+//! | [`Limits`], [`Rate`] | the server's limits, and the per-client-IP token bucket behind 429 |
+//! | [`ServerCert`], [`DbHandle`], [`Log`] | the node's certificate, message store and log |
+//! | [`Error`], [`TlsError`], [`DbError`] | why a node could not start or keep serving |
+//! | [`service`] | the storage server's methods and onion hops |
+//! | [`roster`] | who is on the network: the devnet's roster file |
 //! | [`peer`] | a thin wrapper over [`crate::transport::http::HttpTransport`] for the launcher and tests |
-//! | [`log`] | timestamped log lines to a file or standard error |
-//! | [`info`] | a stand-in service answering `info` only |
+//!
+//! The modules behind these items are crate-private (`http`, `rate`, `tls`, `db`, `rpc`,
+//! `log`, `info`): the HTTP plumbing, the rate limiter's buckets, the certificate files, the
+//! SQLite queries and the request checks are the node's business only.
 //!
 //! # The server
 //!
@@ -34,16 +39,16 @@
 //!
 //! Each refused request is one line in the [`Log`].
 
-pub mod db;
-pub mod http;
-pub mod info;
-pub mod log;
+pub(crate) mod db;
+pub(crate) mod http;
+pub(crate) mod info;
+pub(crate) mod log;
 pub mod peer;
-pub mod rate;
+pub(crate) mod rate;
 pub mod roster;
-pub mod rpc;
+pub(crate) mod rpc;
 pub mod service;
-pub mod tls;
+pub(crate) mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -62,8 +67,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+pub use self::db::{Error as DbError, Handle as DbHandle};
 pub use self::http::{Admit, BoxFuture, Request, Response, Service};
+pub use self::info::InfoService;
 pub use self::log::Log;
+pub use self::rate::Rate;
+pub use self::tls::{Error as TlsError, ServerCert};
 use crate::clock::Clock;
 use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Identity, keyfile};
@@ -73,13 +82,10 @@ use crate::store;
 pub use crate::rpc::limits::MAX_REQUEST_BODY as MAX_REQUEST_BODY_SIZE;
 
 /// The `Server:` header of every response (clients do not check it, §15.6).
-pub const SERVER_HEADER: &str = concat!("sesh-node/", env!("CARGO_PKG_VERSION"));
-
-/// The routes a node serves: one set of constants, the transport's (§4.1, §5.1, §7, §8).
-pub use crate::transport::{JSON_RPC_PATH, ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
+pub(crate) const SERVER_HEADER: &str = concat!("sesh-node/", env!("CARGO_PKG_VERSION"));
 
 /// The identity file in the node's directory (the format of [`crate::identity::keyfile`]).
-pub const IDENTITY_FILE: &str = "identity";
+pub(crate) const IDENTITY_FILE: &str = "identity";
 /// The default log file in the node's directory.
 pub const LOG_FILE: &str = "node.log";
 
@@ -103,7 +109,7 @@ pub struct Limits {
     /// Time in-flight requests get to finish after shutdown is asked.
     pub shutdown_grace: Duration,
     /// The per-client-IP rate limit on client RPCs, or `None` for none.
-    pub rate: Option<rate::Rate>,
+    pub rate: Option<Rate>,
 }
 
 impl Default for Limits {
@@ -115,7 +121,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
-            rate: Some(rate::Rate::STORAGE_SERVER),
+            rate: Some(Rate::STORAGE_SERVER),
         }
     }
 }
@@ -160,10 +166,10 @@ pub enum Error {
     Identity(#[source] crate::Error),
     /// The TLS certificate could not be made or loaded.
     #[error("the node's TLS certificate")]
-    Tls(#[source] tls::Error),
+    Tls(#[source] TlsError),
     /// The message database could not be opened.
     #[error("the node's message database")]
-    Db(#[source] db::Error),
+    Db(#[source] DbError),
     /// The log file could not be opened.
     #[error("opening the log '{path}'")]
     Log {
@@ -219,9 +225,9 @@ pub struct Home {
     /// The node's Ed25519 identity (its X25519 key is the onion-layer key).
     pub identity: Identity,
     /// The TLS certificate and its pins.
-    pub tls: tls::ServerCert,
+    pub tls: ServerCert,
     /// The message store.
-    pub db: db::Handle,
+    pub db: DbHandle,
 }
 
 impl Home {

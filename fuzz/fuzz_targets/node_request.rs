@@ -1,5 +1,5 @@
 //! The local node's request parsing on arbitrary bytes: the storage RPC JSON
-//! (`node::rpc::parse`) and onion layers (`onion::peel`, the node's side). Neither may panic
+//! (`rpc::request::parse`) and onion layers (`onion::peel`, the node's side). Neither may panic
 //! or hang; a parsed request reports a method name.
 
 #![no_main]
@@ -13,9 +13,9 @@ const NODE_SECRET: [u8; 32] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = sesh::node::rpc::parse(data) {
+    if let Ok(req) = sesh::rpc::request::parse(data) {
         assert!(!req.method().is_empty());
-        let _ = sesh::node::rpc::signed_message(&req);
+        let _ = req.signed_message();
     }
     let _ = sesh::onion::peel(&NODE_SECRET, data);
 });

@@ -3,7 +3,7 @@
 use super::*;
 
 /// The short form of a node's key that messages name it by: `1f000f09…1fef`.
-pub fn short_key(k: &Ed25519Pub) -> String {
+pub(crate) fn short_key(k: &Ed25519Pub) -> String {
     let h = k.to_hex();
     format!("{}…{}", &h[..8], &h[h.len() - 4..])
 }

@@ -56,7 +56,7 @@ use crate::rpc::Namespace;
 use crate::swarm::{Snode, Swarm};
 
 /// The database file's name in the state directory.
-pub const DB_FILE: &str = "state.sqlite3";
+pub(crate) const DB_FILE: &str = "state.sqlite3";
 
 /// The schema this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
@@ -631,7 +631,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn save_swarm(
+    pub(crate) fn save_swarm(
         &mut self,
         account: &SessionId,
         swarm: &Swarm,
@@ -657,7 +657,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn forget_swarm(&mut self, account: &SessionId) -> Result<(), StateError> {
+    pub(crate) fn forget_swarm(&mut self, account: &SessionId) -> Result<(), StateError> {
         self.conn
             .execute("DELETE FROM swarm WHERE pubkey = ?1", [account.to_string()])
             .map(drop)
@@ -678,7 +678,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn save_guards(&mut self, guards: &[Snode]) -> Result<(), StateError> {
+    pub(crate) fn save_guards(&mut self, guards: &[Snode]) -> Result<(), StateError> {
         let tx = self
             .conn
             .transaction()
@@ -728,7 +728,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn save_paths(&mut self, paths: &[PathRecord]) -> Result<(), StateError> {
+    pub(crate) fn save_paths(&mut self, paths: &[PathRecord]) -> Result<(), StateError> {
         let tx = self
             .conn
             .transaction()
@@ -755,7 +755,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn strike(&mut self, node: &Ed25519Pub) -> Result<u32, StateError> {
+    pub(crate) fn strike(&mut self, node: &Ed25519Pub) -> Result<u32, StateError> {
         self.conn
             .query_row(
                 "INSERT INTO strike (pubkey_ed25519, count) VALUES (?1, 1)
@@ -899,7 +899,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn prune_seen(&mut self, now_ms: u64) -> Result<usize, StateError> {
+    pub(crate) fn prune_seen(&mut self, now_ms: u64) -> Result<usize, StateError> {
         self.conn
             .execute(
                 "DELETE FROM seen WHERE expires_ms < ?1",
@@ -980,7 +980,7 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn network_fingerprint(&self) -> Result<Option<i64>, StateError> {
+    pub(crate) fn network_fingerprint(&self) -> Result<Option<i64>, StateError> {
         self.meta("network_fingerprint")
     }
 

@@ -25,7 +25,7 @@ use super::{Identity, Seed, SessionId};
 pub const SECRET_PREFIX: &str = "SESH-SECRET-SEED-HEX-";
 
 /// The largest key file parsed, in bytes; anything larger is not a key file.
-pub const MAX_LEN: usize = 64 * 1024;
+pub(crate) const MAX_LEN: usize = 64 * 1024;
 
 /// Formats an identity as a key file, created at `created`.
 pub fn encode(identity: &Identity, created: SystemTime) -> Zeroizing<String> {

@@ -33,10 +33,10 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 /// The database file in the node's directory.
-pub const DB_FILE: &str = "messages.sqlite3";
+pub(crate) const DB_FILE: &str = "messages.sqlite3";
 
 /// The owner of a mailbox: the account's prefix byte (`05`, `03`, …) and 32-byte key.
-pub type Owner = [u8; 33];
+pub(crate) type Owner = [u8; 33];
 
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,7 @@ pub enum Error {
 
 /// One stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
+pub(crate) struct Message {
     /// The mailbox owner.
     pub owner: Owner,
     /// The namespace.
@@ -91,7 +91,7 @@ pub struct Message {
 
 /// What [`Db::store`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoreOutcome {
+pub(crate) struct StoreOutcome {
     /// The hash was already stored (its expiry was extended if the new one is later).
     pub already: bool,
     /// The message's expiry now.
@@ -100,7 +100,7 @@ pub struct StoreOutcome {
 
 /// What [`Db::retrieve`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Retrieved {
+pub(crate) struct Retrieved {
     /// The messages, in insertion order; the last one's hash is the next `last_hash`.
     pub messages: Vec<Message>,
     /// More messages follow (the limits cut the list short).
@@ -109,11 +109,11 @@ pub struct Retrieved {
 
 /// Which direction [`Db::expire`] may move an expiry: the request's own `shorten`/`extend`
 /// (protocol.md §4.3 `expire`).
-pub use crate::rpc::auth::ExpireMode;
+pub(crate) use crate::rpc::auth::ExpireMode;
 
 /// What [`Db::expire`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExpireOutcome {
+pub(crate) struct ExpireOutcome {
     /// Hashes whose expiry was set, sorted.
     pub updated: Vec<String>,
     /// Hashes found but left alone by the mode, with their current expiry, sorted by hash.
@@ -122,13 +122,13 @@ pub struct ExpireOutcome {
 
 /// The size a message's data counts for against `max_size`: its base64 length, as it travels
 /// in JSON (§13.6).
-pub fn counted_size(data_len: usize) -> usize {
+pub(crate) fn counted_size(data_len: usize) -> usize {
     data_len.div_ceil(3) * 4
 }
 
 /// The message store, on one SQLite connection.
 #[derive(Debug)]
-pub struct Db {
+pub(crate) struct Db {
     conn: Connection,
 }
 
@@ -163,7 +163,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Open`] when the file cannot be opened or set up.
-    pub fn open(path: &Path) -> Result<Self, Error> {
+    pub(crate) fn open(path: &Path) -> Result<Self, Error> {
         let open_err = |source| Error::Open {
             path: path.to_owned(),
             source,
@@ -182,7 +182,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Open`] when SQLite fails.
-    pub fn open_in_memory() -> Result<Self, Error> {
+    pub(crate) fn open_in_memory() -> Result<Self, Error> {
         let open_err = |source| Error::Open {
             path: PathBuf::from(":memory:"),
             source,
@@ -208,7 +208,7 @@ impl Db {
     /// # Errors
     /// [`Error::HashConflict`] when the hash is stored for another mailbox, [`Error::Query`]
     /// when SQLite fails.
-    pub fn store(&mut self, msg: &Message, now_ms: u64) -> Result<StoreOutcome, Error> {
+    pub(crate) fn store(&mut self, msg: &Message, now_ms: u64) -> Result<StoreOutcome, Error> {
         let tx = self.conn.transaction().map_err(q("store"))?;
         tx.execute(
             "DELETE FROM messages WHERE hash = ?1 AND expiry <= ?2",
@@ -267,7 +267,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn retrieve(
+    pub(crate) fn retrieve(
         &mut self,
         owner: &Owner,
         namespace: i16,
@@ -334,7 +334,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn delete(
+    pub(crate) fn delete(
         &mut self,
         owner: &Owner,
         hashes: &[impl AsRef<str>],
@@ -369,7 +369,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn delete_all(
+    pub(crate) fn delete_all(
         &mut self,
         owner: &Owner,
         namespace: Option<i16>,
@@ -384,7 +384,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn delete_before(
+    pub(crate) fn delete_before(
         &mut self,
         owner: &Owner,
         namespace: Option<i16>,
@@ -438,7 +438,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn expire(
+    pub(crate) fn expire(
         &mut self,
         owner: &Owner,
         hashes: &[impl AsRef<str>],
@@ -495,7 +495,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn expire_all(
+    pub(crate) fn expire_all(
         &mut self,
         owner: &Owner,
         namespace: Option<i16>,
@@ -529,7 +529,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn get_expiries(
+    pub(crate) fn get_expiries(
         &mut self,
         owner: &Owner,
         hashes: &[impl AsRef<str>],
@@ -561,7 +561,7 @@ impl Db {
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
-    pub fn prune_expired(&mut self, now_ms: u64) -> Result<usize, Error> {
+    pub(crate) fn prune_expired(&mut self, now_ms: u64) -> Result<usize, Error> {
         self.conn
             .execute(
                 "DELETE FROM messages WHERE expiry <= ?1",
@@ -571,7 +571,7 @@ impl Db {
     }
 }
 
-/// A [`Db`] shared by async tasks: each call runs on tokio's blocking pool, one at a time.
+/// The node's message store (SQLite), shared by async tasks: each call runs on tokio's blocking pool, one at a time.
 #[derive(Debug, Clone)]
 pub struct Handle {
     db: Arc<Mutex<Db>>,
@@ -579,7 +579,7 @@ pub struct Handle {
 
 impl Handle {
     /// Wraps a database.
-    pub fn new(db: Db) -> Self {
+    pub(crate) fn new(db: Db) -> Self {
         Self {
             db: Arc::new(Mutex::new(db)),
         }
@@ -589,7 +589,7 @@ impl Handle {
     ///
     /// # Errors
     /// What `f` returns, or [`Error::Task`] when the blocking task panicked.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, Error>
+    pub(crate) async fn call<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,

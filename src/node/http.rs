@@ -12,14 +12,12 @@ use std::pin::Pin;
 use bytes::Bytes;
 
 /// The header map of a request (hyper's, re-exported so services need not name hyper).
-pub use hyper::HeaderMap;
+pub(crate) use hyper::HeaderMap;
 
 /// `Content-Type` of JSON bodies, exactly as the storage server sends it (protocol.md §15.6).
-pub const CONTENT_TYPE_JSON: &str = "application/json";
+pub(crate) const CONTENT_TYPE_JSON: &str = "application/json";
 /// `Content-Type` of string bodies, error texts and base64 onion replies (protocol.md §15.6).
-pub const CONTENT_TYPE_TEXT: &str = "text/plain";
-/// `Content-Type` of binary bodies (`active_nodes_bin` over direct HTTPS).
-pub const CONTENT_TYPE_BINARY: &str = "application/octet-stream";
+pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain";
 
 /// A future returned by [`Service::handle`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::http::{Admit, BoxFuture, Request, Response, Service};
 use crate::clock::Clock;
 
-pub use super::roster::{HARDFORK, VERSION};
+pub(crate) use super::roster::{HARDFORK, VERSION};
 
 /// Answers `info`; every other method is unknown.
 #[derive(Clone)]
@@ -56,7 +56,7 @@ impl InfoService {
 
 impl Service for InfoService {
     fn admit(&self, method: &str, path: &str) -> Admit {
-        if method == "POST" && path == super::STORAGE_RPC_PATH {
+        if method == "POST" && path == crate::transport::STORAGE_RPC_PATH {
             Admit::ClientRpc
         } else {
             Admit::NotFound

@@ -35,7 +35,7 @@ impl Rate {
 }
 
 /// How many clients are tracked at most (SS `RateLimiter::MAX_CLIENTS`).
-pub const MAX_CLIENTS: usize = 10_000;
+pub(crate) const MAX_CLIENTS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -47,7 +47,7 @@ struct Bucket {
 
 /// Token buckets per client IP.
 #[derive(Debug, Clone)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     rate: Rate,
     max_clients: usize,
     buckets: HashMap<IpAddr, Bucket>,
@@ -55,12 +55,12 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// A limiter with the given rate, tracking at most [`MAX_CLIENTS`] clients.
-    pub fn new(rate: Rate) -> Self {
+    pub(crate) fn new(rate: Rate) -> Self {
         Self::with_max_clients(rate, MAX_CLIENTS)
     }
 
     /// A limiter tracking at most `max_clients` clients.
-    pub fn with_max_clients(rate: Rate, max_clients: usize) -> Self {
+    pub(crate) fn with_max_clients(rate: Rate, max_clients: usize) -> Self {
         Self {
             rate,
             max_clients,
@@ -72,7 +72,7 @@ impl RateLimiter {
     /// is to be refused with 429.
     ///
     /// IPv4-mapped IPv6 addresses count as their IPv4 address.
-    pub fn allow(&mut self, ip: IpAddr, now: Duration) -> bool {
+    pub(crate) fn allow(&mut self, ip: IpAddr, now: Duration) -> bool {
         let ip = ip.to_canonical();
         let now_us = micros(now);
         let rate = self.rate;
@@ -105,7 +105,7 @@ impl RateLimiter {
 
     /// Forgets the clients whose buckets have refilled completely by `now` (they would start
     /// full anyway). The server calls this now and then, as SS does every 10 s.
-    pub fn forget_full(&mut self, now: Duration) {
+    pub(crate) fn forget_full(&mut self, now: Duration) {
         let now_us = micros(now);
         let rate = self.rate;
         self.buckets.retain(|_, b| {
@@ -115,7 +115,8 @@ impl RateLimiter {
     }
 
     /// How many clients are tracked.
-    pub fn clients(&self) -> usize {
+    #[cfg(test)]
+    fn clients(&self) -> usize {
         self.buckets.len()
     }
 }

@@ -11,17 +11,17 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use crate::identity::Ed25519Pub;
 use crate::rpc::Namespace;
 use crate::rpc::limits::{FORWARDED_WINDOW_MS, SIGNATURE_WINDOW_MS};
-pub use crate::rpc::request::{
-    Auth, ExpireMode, Namespaces, Pubkey, Request, Retrieve, RpcError, Store, parse,
+pub(crate) use crate::rpc::request::{
+    Auth, Namespaces, Pubkey, Request, Retrieve, RpcError, parse,
 };
 
 /// Whether a namespace may be read without a signature: −10 and public outboxes −(20n+1).
-pub fn retrieve_is_public(ns: Namespace) -> bool {
+pub(crate) fn retrieve_is_public(ns: Namespace) -> bool {
     ns.0 == -10 || (ns.0 < 0 && (-i32::from(ns.0)) % 20 == 1)
 }
 
 /// Whether anyone may store in a namespace (divisible by 10).
-pub fn store_is_public(ns: Namespace) -> bool {
+pub(crate) fn store_is_public(ns: Namespace) -> bool {
     ns.0 % 10 == 0
 }
 
@@ -32,7 +32,7 @@ pub fn store_is_public(ns: Namespace) -> bool {
 ///
 /// # Errors
 /// 401 with the storage server's text when the signature does not verify.
-pub fn verify(pubkey: &Pubkey, auth: &Auth, message: &[u8]) -> Result<(), RpcError> {
+pub(crate) fn verify(pubkey: &Pubkey, auth: &Auth, message: &[u8]) -> Result<(), RpcError> {
     let key = if pubkey[0] == crate::identity::SESSION_ID_PREFIX {
         let Some(ed) = auth.pubkey_ed25519 else {
             return Err(RpcError::new(
@@ -69,7 +69,12 @@ pub fn verify(pubkey: &Pubkey, auth: &Auth, message: &[u8]) -> Result<(), RpcErr
 ///
 /// # Errors
 /// 406 when it is more than the window away.
-pub fn check_clock(method: &str, ts: u64, now_ms: u64, forwarded: bool) -> Result<(), RpcError> {
+pub(crate) fn check_clock(
+    method: &str,
+    ts: u64,
+    now_ms: u64,
+    forwarded: bool,
+) -> Result<(), RpcError> {
     let window = if forwarded {
         FORWARDED_WINDOW_MS
     } else {
@@ -85,6 +90,6 @@ pub fn check_clock(method: &str, ts: u64, now_ms: u64, forwarded: bool) -> Resul
 }
 
 /// The string a request's signature covers: [`Request::signed_message`].
-pub fn signed_message(req: &Request) -> Option<Vec<u8>> {
+pub(crate) fn signed_message(req: &Request) -> Option<Vec<u8>> {
     req.signed_message()
 }

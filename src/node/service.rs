@@ -2,13 +2,13 @@
 //!
 //! The routes and their semantics follow session-storage-server (`oxenss/server/https.cpp`,
 //! `oxenss/rpc/request_handler.cpp`, `onion_processing.cpp`) as protocol.md §4, §7, §13 and §15
-//! describe them. Parsing and checks are [`super::rpc`]'s and onion layers [`crate::onion`]'s:
-//! the same code the client uses to build them. This module adds the store, the swarm
+//! describe them. Parsing is [`crate::rpc::request`]'s and onion layers [`crate::onion`]'s:
+//! the same code the client uses to build them; the signature and clock checks are the node's. This module adds the store, the swarm
 //! (replication to the other members) and the hops to other nodes.
 //!
 //! Replication: a recursive request (store, delete, expire…) is executed locally and forwarded,
 //! as the same `{"method","params"}` JSON, to every other member of the swarm over HTTPS with
-//! the headers [`FORWARDED_BY`] and [`FORWARD_SIGNATURE`] (the sender's Ed25519 key and its
+//! the headers `x-sesh-forwarded-by` and `x-sesh-forward-signature` (the sender's Ed25519 key and its
 //! signature of the body). A member accepts a forwarded request only from a node of its own
 //! swarm, executes it locally, and answers its own entry of the `swarm` dict.
 
@@ -42,16 +42,16 @@ use crate::transport::{ONION_REQ_PATH, PING_TEST_PATH, STORAGE_RPC_PATH};
 use crate::transport::{Target, Transport};
 
 /// Header naming the swarm member that forwarded a request (hex Ed25519 key).
-pub const FORWARDED_BY: &str = "x-sesh-forwarded-by";
+pub(crate) const FORWARDED_BY: &str = "x-sesh-forwarded-by";
 /// Header carrying the forwarding member's signature of the body (base64).
-pub const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
-pub use crate::transport::JSON_RPC_PATH;
+pub(crate) const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
+pub(crate) use crate::transport::JSON_RPC_PATH;
 
 /// How long a hop may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a swarm member may take to take a forwarded copy: well inside [`PEER_TIMEOUT`],
 /// so that one hung member cannot make the hop before us give up on a store that succeeded.
-pub const REPLICATION_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const REPLICATION_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What a node is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

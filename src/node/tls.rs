@@ -22,9 +22,9 @@ use sha2::{Digest as _, Sha256};
 use crate::store;
 
 /// The certificate file in the node's directory.
-pub const CERT_FILE: &str = "cert.pem";
+pub(crate) const CERT_FILE: &str = "cert.pem";
 /// The private key file in the node's directory.
-pub const KEY_FILE: &str = "key.pem";
+pub(crate) const KEY_FILE: &str = "key.pem";
 
 /// Why the certificate could not be made or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +89,7 @@ impl std::fmt::Debug for ServerCert {
 
 /// The crypto provider used for every TLS connection of the node: `ring` (no cmake, no
 /// aws-lc).
-pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -99,7 +99,7 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// # Errors
 /// [`Error::Read`]/[`Error::Write`] on file errors, [`Error::Pem`] when a file does not parse,
 /// [`Error::Generate`] or [`Error::Config`] when the key is unusable.
-pub fn load_or_create(dir: &Path) -> Result<ServerCert, Error> {
+pub(crate) fn load_or_create(dir: &Path) -> Result<ServerCert, Error> {
     let cert_path = dir.join(CERT_FILE);
     let key_path = dir.join(KEY_FILE);
     if !(cert_path.exists() && key_path.exists()) {

@@ -31,11 +31,11 @@ use zeroize::Zeroizing;
 use crate::identity::X25519Pub;
 
 /// The AES-GCM IV length.
-pub const AES_GCM_IV_LEN: usize = 12;
+pub(crate) const AES_GCM_IV_LEN: usize = 12;
 /// The XChaCha20-Poly1305 nonce length.
-pub const XCHACHA_NONCE_LEN: usize = 24;
+pub(crate) const XCHACHA_NONCE_LEN: usize = 24;
 /// The authentication tag length of both AEADs.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 
 /// The symmetric encryption of onion request layers (`"enc_type"` on the wire).
 ///
@@ -64,7 +64,7 @@ impl EncType {
     }
 
     /// The length of the IV/nonce that starts every blob.
-    pub fn nonce_len(self) -> usize {
+    pub(crate) fn nonce_len(self) -> usize {
         match self {
             Self::AesGcm => AES_GCM_IV_LEN,
             Self::XChaCha20 => XCHACHA_NONCE_LEN,
@@ -72,7 +72,7 @@ impl EncType {
     }
 
     /// How many bytes encryption adds to a plaintext (nonce and tag).
-    pub fn overhead(self) -> usize {
+    pub(crate) fn overhead(self) -> usize {
         self.nonce_len() + TAG_LEN
     }
 }

@@ -19,9 +19,9 @@ use crate::onion::HopKeys;
 use crate::swarm::Snode;
 
 /// Hops in a path: the guard and two more (session-desktop `ONION_REQUEST_HOPS`).
-pub const ONION_REQUEST_HOPS: usize = 3;
+pub(crate) const ONION_REQUEST_HOPS: usize = 3;
 /// Paths a client keeps (session-desktop `desiredGuardCount`).
-pub const DEFAULT_PATH_COUNT: usize = 2;
+pub(crate) const DEFAULT_PATH_COUNT: usize = 2;
 
 /// How many random attempts [`select`] makes before giving up on subnet diversity.
 const ATTEMPTS: usize = 64;

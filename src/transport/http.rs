@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::{Reply, Target, Transport, TransportError};
 
 /// The largest answer read; see [`crate::rpc::limits::MAX_REPLY_LEN`] for the bound and why.
-pub use crate::rpc::limits::MAX_REPLY_LEN;
+pub(crate) use crate::rpc::limits::MAX_REPLY_LEN;
 
 /// How long an idle pooled connection is kept: shorter than a node's idle timeout, so a pooled
 /// connection is not reused just as the other side closes it.

@@ -442,7 +442,10 @@ fn open_accepts_unpadded_base64_and_whitespace() {
         Err(OpenError::Base64(_))
     ));
     assert!(matches!(
-        message::open(&recipient, "A".repeat(message::MAX_DATA_B64_LEN + 4)),
+        message::open(
+            &recipient,
+            "A".repeat(sesh::rpc::limits::MAX_DATA_B64_LEN + 4)
+        ),
         Err(OpenError::TooLarge { .. })
     ));
 }

@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use sesh::clock::FixedClock;
-use sesh::node::info::InfoService;
 use sesh::node::peer::Peer;
-use sesh::node::rate::Rate;
-use sesh::node::{self, Admit, BoxFuture, Home, Limits, Log, Request, Response, Service};
+use sesh::node::{
+    self, Admit, BoxFuture, Home, InfoService, Limits, Log, Rate, Request, Response, Service,
+};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 

@@ -90,7 +90,7 @@ fn read_text(ctx: &Ctx) -> Result<String> {
 
 /// The longest line `open` keeps: a full payload plus generous surrounding whitespace. Longer
 /// lines are skipped as too large without being held in memory.
-const MAX_LINE: usize = message::MAX_DATA_B64_LEN + 4096;
+const MAX_LINE: usize = sesh::rpc::limits::MAX_DATA_B64_LEN + 4096;
 
 pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
     if args.identity.identity.as_deref().is_some_and(is_stdio) {
@@ -117,7 +117,7 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
             Line::Text => message::open(&identity, &buf),
             Line::TooLong(len) => Err(message::OpenError::TooLarge {
                 len,
-                max: message::MAX_DATA_B64_LEN,
+                max: sesh::rpc::limits::MAX_DATA_B64_LEN,
             }),
         };
         total += 1;

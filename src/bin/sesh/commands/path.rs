@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use sesh::ErrorKind;
 use sesh::cli::{PathAction, PathArgs};
-use sesh::client::short_key;
 use sesh::clock::{Stopwatch, format_ms, round_ms};
 use sesh::onion::OnionPath;
 use sesh::rpc::request::Request;
 use sesh::swarm::{Snode, SnodePool};
+use sesh::transport::short_key;
 
 use super::{Ctx, NetClient, Result, block_on};
 use crate::escape;

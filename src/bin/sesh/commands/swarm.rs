@@ -2,7 +2,7 @@
 
 use sesh::SessionId;
 use sesh::cli::SwarmArgs;
-use sesh::client::short_key;
+use sesh::transport::short_key;
 
 use super::path::version_text;
 use super::{Ctx, Result, block_on};
