@@ -16,6 +16,7 @@
 //! | [`peer`] | the HTTPS client to other nodes (timeouts → 504, failures → 502) |
 //! | [`log`] | timestamped log lines to a file or standard error |
 //! | [`info`] | a stand-in service answering `info` only |
+//! | [`hostile`] | a wrapper that makes the node lie on purpose, for tests (`--misbehave`) |
 //!
 //! # The server
 //!
@@ -35,6 +36,7 @@
 //! Each refused request is one line in the [`Log`].
 
 pub mod db;
+pub mod hostile;
 pub mod http;
 pub mod info;
 pub mod log;

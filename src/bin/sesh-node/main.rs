@@ -16,7 +16,8 @@ use sesh::clock::{Clock, OffsetClock, SystemClock};
 use sesh::node::peer::Peer;
 use sesh::node::roster::RosterFile;
 use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
-use sesh::node::{self, Config, Home, Log};
+use sesh::node::hostile::{Hostile, Mode};
+use sesh::node::{self, Config, Home, Log, Service};
 
 fn main() -> ExitCode {
     let cli = NodeCli::parse();
@@ -99,7 +100,7 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     } else {
         (Role::Storage, Some(home.db.clone()))
     };
-    let service = Arc::new(NodeService::new(
+    let service: Arc<dyn Service> = Arc::new(NodeService::new(
         role,
         home.identity,
         RosterFile::new(&cli.roster),
@@ -108,6 +109,23 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
         Arc::clone(&clock),
         log.clone(),
     ));
+    // A test-only liar around the real service. An environment variable rather than an
+    // option, so that no man page or completion offers it.
+    let service = match misbehaviour()? {
+        None => service,
+        Some(mode) => {
+            let identity = sesh::store::read_identity(&config.dir.join(node::IDENTITY_FILE))
+                .context("reading the node identity again")?;
+            log.line(format_args!("misbehaving on purpose: {mode}"));
+            Arc::new(Hostile::new(
+                service,
+                mode,
+                identity,
+                Arc::clone(&clock),
+                log.clone(),
+            ))
+        }
+    };
     let result = node::run(
         listener,
         Arc::clone(&home.tls.config),
@@ -120,6 +138,19 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     pruner.abort();
     log.line("stopped");
     Ok(result?)
+}
+
+/// The environment variable that makes the node lie on purpose, for tests: a
+/// [`sesh::node::hostile::Mode`], e.g. `SESH_NODE_MISBEHAVE=store-wrong-hash`.
+const MISBEHAVE_ENV: &str = "SESH_NODE_MISBEHAVE";
+
+fn misbehaviour() -> anyhow::Result<Option<Mode>> {
+    match std::env::var(MISBEHAVE_ENV) {
+        Ok(s) if s.is_empty() => Ok(None),
+        Ok(s) => Ok(Some(s.parse().with_context(|| format!("{MISBEHAVE_ENV}"))?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(e).context(MISBEHAVE_ENV),
+    }
 }
 
 fn open_log(path: &std::path::Path, clock: &Arc<dyn Clock + Send + Sync>) -> anyhow::Result<Log> {

@@ -1,0 +1,519 @@
+//! A node that lies on purpose, for tests: `sesh-node --misbehave MODE` (a hidden option).
+//!
+//! [`Hostile`] wraps the node's real [`Service`] and changes its answers at the HTTP level
+//! (method, path, body bytes), so the real service stays untouched. Each [`Mode`] is one lie
+//! a malicious guard, relay or swarm member could tell; the client's tests
+//! (`tests/integration/hostile.rs`) show that sesh stays correct when it is told.
+//!
+//! Where the node sits on an onion path decides what it can forge:
+//!
+//! * as a **hop** (it peels a [`Peeled::Relay`] layer) it can only answer with a plaintext
+//!   HTTP status and body, which the client sees as the path's answer;
+//! * as the **destination** (it peels a [`Peeled::Final`] layer) its answer travels inside the
+//!   encrypted reply, so it can lie about anything a storage RPC answer says;
+//! * as the **guard**, the client talks to it directly: it can send any bytes, or none.
+//!
+//! Every lie is one line in the node's log, starting with `misbehave`, so a test can tell
+//! that the lie was told.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD as BASE64, STANDARD_NO_PAD as BASE64_NO_PAD};
+use bytes::Bytes;
+use rand_core::{OsRng, RngCore as _};
+use serde_json::{Value, json};
+
+use super::http::{
+    Admit, BoxFuture, CONTENT_TYPE_JSON, CONTENT_TYPE_TEXT, HeaderMap, Request, Response, Service,
+};
+use super::{Log, ONION_REQ_PATH, STORAGE_RPC_PATH};
+use crate::clock::Clock;
+use crate::identity::{Ed25519Pub, Identity, SessionId};
+use crate::message::{self, Outgoing};
+use crate::onion::{self, Peeled};
+use crate::rpc::{Namespace, message_hash};
+
+/// The size of the [`Mode::Huge`] answer: twice what the client reads.
+pub const HUGE_BODY: usize = 64 * 1024 * 1024;
+/// How long [`Mode::Slow`] waits before answering, unless told.
+pub const SLOW_DEFAULT: Duration = Duration::from_secs(30);
+/// How old the stale message of [`Mode::RetrieveStale`] claims to be: longer than any
+/// swarm keeps a message (the longest TTL is 14 days).
+pub const STALE_AGE: Duration = Duration::from_secs(20 * 24 * 60 * 60);
+/// How far in the future the other stale message of [`Mode::RetrieveStale`] claims to be.
+pub const FUTURE_AGE: Duration = Duration::from_secs(2 * 24 * 60 * 60);
+
+/// Which node a forged "next node" error names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// The hop the request was really going to (a hop of the path).
+    Next,
+    /// This key (e.g. a node that is not on the path).
+    Key(Ed25519Pub),
+}
+
+/// One way to lie. Parsed from `NAME` or `NAME=ARG` (see [`Mode::from_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// `not-found[=KEY]`: as a hop, answer `502 Next node not found: <key>` instead of
+    /// forwarding (the next hop's key, or KEY).
+    NotFound(Named),
+    /// `unreachable[=KEY]`: as a hop, answer `502 Next node is currently unreachable: <key>`.
+    Unreachable(Named),
+    /// `forged-421`: as a hop, answer a plaintext 421 whose swarm is this node and two made-up
+    /// nodes (attacker-chosen addresses and X25519 keys); as the destination, take every
+    /// store with 200 and the right hash, and drop it.
+    Forged421,
+    /// `swarm-lie`: as the destination, answer `get_swarm` with this node and two made-up
+    /// nodes, and take every store with 200 and the right hash, and drop it.
+    SwarmLie,
+    /// `store-wrong-hash`: as the destination, answer a store 200 with a hash that is not the
+    /// message's, and drop the message.
+    StoreWrongHash,
+    /// `retrieve-duplicates`: as the destination, serve every retrieved message twice, the
+    /// second copy under a forged hash.
+    RetrieveDuplicates,
+    /// `retrieve-replay`: as the destination, ignore `last_hash` (re-serve every message from
+    /// the start) and give each message a fresh forged hash every time.
+    RetrieveReplay,
+    /// `retrieve-stale`: as the destination, add to every retrieve two messages sealed by this
+    /// node to the account, one stamped [`STALE_AGE`] ago, one [`FUTURE_AGE`] ahead.
+    RetrieveStale,
+    /// `huge`: answer every onion request 200 with [`HUGE_BODY`] bytes.
+    Huge,
+    /// `slow[=SECS]`: answer every onion request honestly, but only after SECS seconds
+    /// ([`SLOW_DEFAULT`]). The server sends an answer whole, so this is a late answer rather
+    /// than a byte-by-byte drip (the client's request timeout covers both).
+    Slow(Duration),
+    /// `silent`: never answer an onion request (the server gives up with 504 after its
+    /// request timeout).
+    Silent,
+    /// `garbage`: answer every onion request 200 with random bytes.
+    Garbage,
+}
+
+/// A mode that [`Mode::from_str`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown misbehaviour '{0}'")]
+pub struct UnknownMode(String);
+
+impl FromStr for Mode {
+    type Err = UnknownMode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || UnknownMode(s.to_owned());
+        let (name, arg) = match s.split_once('=') {
+            Some((n, a)) => (n, Some(a)),
+            None => (s, None),
+        };
+        let named = |arg: Option<&str>| match arg {
+            None => Ok(Named::Next),
+            Some(k) => k.parse().map(Named::Key).map_err(|_| bad()),
+        };
+        let plain = |m: Self| if arg.is_some() { Err(bad()) } else { Ok(m) };
+        match name {
+            "not-found" => named(arg).map(Self::NotFound),
+            "unreachable" => named(arg).map(Self::Unreachable),
+            "slow" => match arg {
+                None => Ok(Self::Slow(SLOW_DEFAULT)),
+                Some(a) => a
+                    .parse()
+                    .map(|s| Self::Slow(Duration::from_secs(s)))
+                    .map_err(|_| bad()),
+            },
+            "forged-421" => plain(Self::Forged421),
+            "swarm-lie" => plain(Self::SwarmLie),
+            "store-wrong-hash" => plain(Self::StoreWrongHash),
+            "retrieve-duplicates" => plain(Self::RetrieveDuplicates),
+            "retrieve-replay" => plain(Self::RetrieveReplay),
+            "retrieve-stale" => plain(Self::RetrieveStale),
+            "huge" => plain(Self::Huge),
+            "silent" => plain(Self::Silent),
+            "garbage" => plain(Self::Garbage),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let named = |f: &mut fmt::Formatter<'_>, name: &str, n: &Named| match n {
+            Named::Next => write!(f, "{name}"),
+            Named::Key(k) => write!(f, "{name}={k}"),
+        };
+        match self {
+            Self::NotFound(n) => named(f, "not-found", n),
+            Self::Unreachable(n) => named(f, "unreachable", n),
+            Self::Forged421 => write!(f, "forged-421"),
+            Self::SwarmLie => write!(f, "swarm-lie"),
+            Self::StoreWrongHash => write!(f, "store-wrong-hash"),
+            Self::RetrieveDuplicates => write!(f, "retrieve-duplicates"),
+            Self::RetrieveReplay => write!(f, "retrieve-replay"),
+            Self::RetrieveStale => write!(f, "retrieve-stale"),
+            Self::Huge => write!(f, "huge"),
+            Self::Slow(d) => write!(f, "slow={}", d.as_secs()),
+            Self::Silent => write!(f, "silent"),
+            Self::Garbage => write!(f, "garbage"),
+        }
+    }
+}
+
+/// The real service, wrapped by a liar.
+pub struct Hostile {
+    inner: Arc<dyn Service>,
+    mode: Mode,
+    identity: Identity,
+    clock: Arc<dyn Clock + Send + Sync>,
+    log: Log,
+}
+
+impl fmt::Debug for Hostile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hostile")
+            .field("mode", &self.mode)
+            .field("ed25519", &self.identity.ed25519_pub())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hostile {
+    /// Wraps `inner`, the service of the node whose keys are `identity`, to lie as `mode`
+    /// says; `clock` stamps made-up answers and `log` records every lie.
+    pub fn new(
+        inner: Arc<dyn Service>,
+        mode: Mode,
+        identity: Identity,
+        clock: Arc<dyn Clock + Send + Sync>,
+        log: Log,
+    ) -> Self {
+        Self {
+            inner,
+            mode,
+            identity,
+            clock,
+            log,
+        }
+    }
+
+    fn lied(&self, what: impl fmt::Display) {
+        self.log
+            .line(format_args!("misbehave {}: {what}", self.mode));
+    }
+
+    async fn onion(&self, req: Request) -> Response {
+        match self.mode {
+            Mode::Huge => {
+                self.lied(format_args!("{HUGE_BODY} bytes"));
+                return Response::bytes(200, CONTENT_TYPE_TEXT, vec![b'A'; HUGE_BODY]);
+            }
+            Mode::Garbage => {
+                self.lied("garbage bytes");
+                let mut junk = vec![0u8; 4096];
+                OsRng.fill_bytes(&mut junk);
+                return Response::bytes(200, CONTENT_TYPE_TEXT, junk);
+            }
+            Mode::Silent => {
+                self.lied("no answer");
+                std::future::pending::<()>().await;
+            }
+            Mode::Slow(d) => {
+                self.lied(format_args!("answering in {} s", d.as_secs()));
+                tokio::time::sleep(d).await;
+                return self.inner.handle(req).await;
+            }
+            _ => {}
+        }
+        let peeled = onion::peel(self.identity.x25519_secret(), &req.body);
+        match peeled {
+            Ok(Peeled::Relay(relay)) => match self.mode {
+                Mode::NotFound(n) | Mode::Unreachable(n) => {
+                    let key = match n {
+                        Named::Next => relay.destination,
+                        Named::Key(k) => k,
+                    };
+                    let text = if matches!(self.mode, Mode::NotFound(_)) {
+                        format!("Next node not found: {}", key.to_hex())
+                    } else {
+                        format!("Next node is currently unreachable: {}", key.to_hex())
+                    };
+                    self.lied(&text);
+                    Response::text(502, text)
+                }
+                Mode::Forged421 => {
+                    self.lied("plaintext 421");
+                    Response::json(421, &self.fake_swarm())
+                }
+                _ => self.inner.handle(req).await,
+            },
+            Ok(Peeled::Final(f)) => {
+                let Some((status, body)) = self.destination(&f.payload, &req).await else {
+                    return self.inner.handle(req).await;
+                };
+                match f.respond(status, &body, &mut OsRng) {
+                    Ok(bytes) => Response::bytes(200, CONTENT_TYPE_TEXT, bytes),
+                    Err(_) => Response::text(500, "internal error"),
+                }
+            }
+            _ => self.inner.handle(req).await,
+        }
+    }
+
+    /// The lie this node tells as the destination of `payload`, if it tells one: a status and
+    /// a body for the encrypted reply.
+    async fn destination(&self, payload: &[u8], req: &Request) -> Option<(u16, Value)> {
+        let rpc: Value = serde_json::from_slice(payload).ok()?;
+        let method = rpc.get("method").and_then(Value::as_str)?;
+        let params = rpc.get("params")?;
+        match (self.mode, method) {
+            (Mode::Forged421 | Mode::SwarmLie, "store") => {
+                let hash = real_hash(params)?;
+                self.lied(format_args!("store taken and dropped, hash {hash}"));
+                Some((200, self.store_answer(&hash)))
+            }
+            (Mode::SwarmLie, "get_swarm") => {
+                self.lied("get_swarm names made-up nodes");
+                Some((200, self.fake_swarm()))
+            }
+            (Mode::StoreWrongHash, "store") => {
+                let mut forged = [0u8; 32];
+                OsRng.fill_bytes(&mut forged);
+                let hash = BASE64_NO_PAD.encode(forged);
+                self.lied(format_args!("store dropped, answered with hash {hash}"));
+                Some((200, self.store_answer(&hash)))
+            }
+            (
+                Mode::RetrieveDuplicates | Mode::RetrieveReplay | Mode::RetrieveStale,
+                "retrieve",
+            ) => {
+                let mut rpc = rpc.clone();
+                if self.mode == Mode::RetrieveReplay
+                    && let Some(p) = rpc.get_mut("params").and_then(Value::as_object_mut)
+                {
+                    p.remove("last_hash");
+                }
+                let (status, mut body) = self.ask_inner(rpc.to_string(), req).await;
+                if status == 200 {
+                    self.rewrite_retrieve(&mut body, params);
+                }
+                Some((status, body))
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs a storage RPC on the real service, as if it came straight from the client.
+    async fn ask_inner(&self, body: String, req: &Request) -> (u16, Value) {
+        let inner = Request {
+            method: "POST".to_owned(),
+            path: STORAGE_RPC_PATH.to_owned(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body),
+            peer: req.peer,
+        };
+        let resp = self.inner.handle(inner).await;
+        let value = if resp.content_type == CONTENT_TYPE_JSON {
+            serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
+        } else {
+            Value::String(String::from_utf8_lossy(&resp.body).into_owned())
+        };
+        (resp.status, value)
+    }
+
+    fn rewrite_retrieve(&self, body: &mut Value, params: &Value) {
+        let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) else {
+            return;
+        };
+        match self.mode {
+            Mode::RetrieveDuplicates => {
+                let copies: Vec<Value> = messages
+                    .iter()
+                    .map(|m| {
+                        let mut c = m.clone();
+                        c["hash"] = json!(forged_hash());
+                        c
+                    })
+                    .collect();
+                let n = copies.len();
+                let mut both = Vec::with_capacity(2 * n);
+                for (m, c) in messages.drain(..).zip(copies) {
+                    both.push(m);
+                    both.push(c);
+                }
+                *messages = both;
+                self.lied(format_args!("{n} messages served twice"));
+            }
+            Mode::RetrieveReplay => {
+                for m in messages.iter_mut() {
+                    m["hash"] = json!(forged_hash());
+                }
+                self.lied(format_args!(
+                    "{} messages re-served under new hashes",
+                    messages.len()
+                ));
+            }
+            Mode::RetrieveStale => {
+                let Some(to) = params
+                    .get("pubkey")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<SessionId>().ok())
+                else {
+                    return;
+                };
+                let now = self.clock.now_ms();
+                let old = now.saturating_sub(ms(STALE_AGE));
+                let ahead = now.saturating_add(ms(FUTURE_AGE));
+                for (ts, text) in [(old, "stale message"), (ahead, "message from the future")] {
+                    let Ok(data) = message::seal(
+                        &self.identity,
+                        &to,
+                        &Outgoing::new(text),
+                        ts,
+                        &mut OsRng,
+                    ) else {
+                        continue;
+                    };
+                    messages.push(json!({
+                        "hash": forged_hash(),
+                        "timestamp": now,
+                        "expiration": now + 60_000,
+                        "data": BASE64.encode(data),
+                    }));
+                }
+                self.lied("served a stale and a future message");
+            }
+            _ => {}
+        }
+    }
+
+    /// A store's answer naming `hash`, as one member that took it.
+    fn store_answer(&self, hash: &str) -> Value {
+        let me = self.identity.ed25519_pub().to_hex();
+        let sig = BASE64.encode(self.identity.sign(hash.as_bytes()));
+        let now = self.clock.now_ms();
+        json!({
+            "hash": hash,
+            "swarm": {me: {"hash": hash, "signature": sig, "expiry": now + 600_000}},
+            "t": now,
+            "hf": super::roster::HARDFORK,
+        })
+    }
+
+    /// A swarm of this node and two made-up ones (random keys, addresses nobody serves).
+    fn fake_swarm(&self) -> Value {
+        let mut snodes = vec![json!({
+            "pubkey_ed25519": self.identity.ed25519_pub().to_hex(),
+            "pubkey_x25519": self.identity.x25519_pub().to_hex(),
+            "ip": "127.0.0.1",
+            "port": "1",
+            "port_https": 1,
+        })];
+        for i in 0..2u8 {
+            let mut ed = [0u8; 32];
+            let mut x = [0u8; 32];
+            OsRng.fill_bytes(&mut ed);
+            OsRng.fill_bytes(&mut x);
+            snodes.push(json!({
+                "pubkey_ed25519": hex::encode(ed),
+                "pubkey_x25519": hex::encode(x),
+                "ip": format!("127.0.{}.66", 250 + i),
+                "port": "6666",
+                "port_https": 6666,
+            }));
+        }
+        json!({
+            "snodes": snodes,
+            "swarm": "1",
+            "t": self.clock.now_ms(),
+            "hf": super::roster::HARDFORK,
+        })
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A random 43-character hash, shaped like a real one.
+fn forged_hash() -> String {
+    let mut h = [0u8; 32];
+    OsRng.fill_bytes(&mut h);
+    BASE64_NO_PAD.encode(h)
+}
+
+/// The hash the swarm would give a store's message (namespace 0 only: what sesh sends).
+fn real_hash(params: &Value) -> Option<String> {
+    let mut pubkey = [0u8; 33];
+    hex::decode_to_slice(params.get("pubkey")?.as_str()?, &mut pubkey).ok()?;
+    let data = BASE64.decode(params.get("data")?.as_str()?).ok()?;
+    let ns = params.get("namespace").and_then(Value::as_i64).unwrap_or(0);
+    let ns = i16::try_from(ns).ok()?;
+    Some(message_hash(&pubkey, Namespace(ns), &data))
+}
+
+impl Service for Hostile {
+    fn admit(&self, method: &str, path: &str) -> Admit {
+        self.inner.admit(method, path)
+    }
+
+    fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
+        Box::pin(async move {
+            if request.path == ONION_REQ_PATH {
+                self.onion(request).await
+            } else {
+                self.inner.handle(request).await
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_and_print_back() {
+        let key = "aa".repeat(32);
+        for s in [
+            "not-found".to_owned(),
+            format!("not-found={key}"),
+            "unreachable".to_owned(),
+            format!("unreachable={key}"),
+            "forged-421".to_owned(),
+            "swarm-lie".to_owned(),
+            "store-wrong-hash".to_owned(),
+            "retrieve-duplicates".to_owned(),
+            "retrieve-replay".to_owned(),
+            "retrieve-stale".to_owned(),
+            "huge".to_owned(),
+            "slow=7".to_owned(),
+            "silent".to_owned(),
+            "garbage".to_owned(),
+        ] {
+            let m: Mode = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(m.to_string(), s);
+        }
+        assert_eq!("slow".parse(), Ok(Mode::Slow(SLOW_DEFAULT)));
+        for bad in ["", "lie", "huge=1", "not-found=zz", "slow=soon"] {
+            assert!(bad.parse::<Mode>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_real_hash_is_the_swarms() {
+        let pk = format!("05{}", "11".repeat(32));
+        let params = json!({"pubkey": pk, "data": BASE64.encode(b"hi"), "namespace": 0});
+        let mut raw = [0u8; 33];
+        hex::decode_to_slice(&pk, &mut raw).unwrap_or_default();
+        assert_eq!(
+            real_hash(&params),
+            Some(message_hash(&raw, Namespace(0), b"hi"))
+        );
+        assert_ne!(forged_hash(), forged_hash());
+        assert_eq!(forged_hash().len(), 43);
+    }
+}
