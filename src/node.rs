@@ -16,7 +16,7 @@
 //! | [`peer`] | the HTTPS client to other nodes (timeouts → 504, failures → 502) |
 //! | [`log`] | timestamped log lines to a file or standard error |
 //! | [`info`] | a stand-in service answering `info` only |
-//! | [`hostile`] | a wrapper that makes the node lie on purpose, for tests (`--misbehave`) |
+//! | [`hostile`] | a wrapper that makes the node lie on purpose, for tests (`SESH_NODE_MISBEHAVE`) |
 //!
 //! # The server
 //!

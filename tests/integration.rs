@@ -7,6 +7,7 @@ mod integration {
     mod client_devnet;
     mod devnet;
     mod generated;
+    mod hostile;
     mod identity_vectors;
     mod message_cli;
     mod message_vectors;

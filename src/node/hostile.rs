@@ -1,4 +1,5 @@
-//! A node that lies on purpose, for tests: `sesh-node --misbehave MODE` (a hidden option).
+//! A node that lies on purpose, for tests: `SESH_NODE_MISBEHAVE=MODE sesh-node …` (an
+//! environment variable rather than an option, so no man page or completion offers it).
 //!
 //! [`Hostile`] wraps the node's real [`Service`] and changes its answers at the HTTP level
 //! (method, path, body bytes), so the real service stays untouched. Each [`Mode`] is one lie

@@ -147,7 +147,7 @@ const MISBEHAVE_ENV: &str = "SESH_NODE_MISBEHAVE";
 fn misbehaviour() -> anyhow::Result<Option<Mode>> {
     match std::env::var(MISBEHAVE_ENV) {
         Ok(s) if s.is_empty() => Ok(None),
-        Ok(s) => Ok(Some(s.parse().with_context(|| format!("{MISBEHAVE_ENV}"))?)),
+        Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_ENV)?)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(e) => Err(e).context(MISBEHAVE_ENV),
     }
