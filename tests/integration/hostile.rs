@@ -22,8 +22,9 @@ use sesh::node::peer::Peer;
 
 use super::devnet::devnet;
 
-/// Any one sesh command may take this long; more is a hang.
-const COMMAND_LIMIT: Duration = Duration::from_secs(50);
+/// Any one sesh command may take this long; more is a hang. The client's own worst case is
+/// three onion attempts of 20 s each, all through one silent guard.
+const COMMAND_LIMIT: Duration = Duration::from_secs(75);
 
 /// A user of the CLI: a key file and a state directory, on one devnet.
 struct User {
@@ -604,11 +605,20 @@ async fn messages_stamped_outside_the_window_are_rejected() {
     net.shutdown().await;
 }
 
-/// Members at different positions (each missing copies the others hold), one of them
-/// re-serving everything under new hashes: `receive` then `receive --follow` print every
-/// message exactly once.
+/// Members at different positions (each missing copies the others hold): `receive` then
+/// `receive --follow` print every message exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receive_then_follow_never_prints_a_message_twice() {
+async fn receive_then_follow_with_members_at_different_positions_prints_each_once() {
+    members_at_different_positions(None).await;
+}
+
+/// The same, with the member that holds most re-serving everything under new hashes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_then_follow_with_a_replaying_member_prints_each_once() {
+    members_at_different_positions(Some("retrieve-replay")).await;
+}
+
+async fn members_at_different_positions(mode: Option<&str>) {
     let (mut net, dir) = devnet(6, 3).await;
     let alice = User::new(dir.path(), "alice", &net);
     let bob = User::new(dir.path(), "bob", &net);
@@ -673,9 +683,14 @@ async fn receive_then_follow_never_prints_a_message_twice() {
     }
     lone_copy("late at 2", t0 + 10, 2, 0).await;
     want.push("late at 2".to_owned());
-    // Member 2 now re-serves everything it holds under new hashes, every time.
-    let replayer = index_of(&net, &members[2]);
-    let liar = Liar::start(&mut net, replayer, "retrieve-replay").await;
+    // Member 2 may now lie (e.g. re-serve everything it holds under new hashes).
+    let liar = match mode {
+        Some(mode) => {
+            let i = index_of(&net, &members[2]);
+            Some(Liar::start(&mut net, i, mode).await)
+        }
+        None => None,
+    };
 
     let mut got = bob.receive();
     let out = bob.run(&[
@@ -699,7 +714,9 @@ async fn receive_then_follow_never_prints_a_message_twice() {
     let mut seen = BTreeSet::new();
     let twice: Vec<&String> = got.iter().filter(|t| !seen.insert(*t)).collect();
     assert!(twice.is_empty(), "printed twice: {twice:?} (all: {got:?})");
-    assert!(liar.told() > 0, "the replaying member was never asked");
+    if let Some(liar) = &liar {
+        assert!(liar.told() > 0, "the lying member was never asked");
+    }
     let mut got = got.clone();
     got.sort();
     want.sort();
