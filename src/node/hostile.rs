@@ -287,10 +287,7 @@ impl Hostile {
                 self.lied(format_args!("store dropped, answered with hash {hash}"));
                 Some((200, self.store_answer(&hash)))
             }
-            (
-                Mode::RetrieveDuplicates | Mode::RetrieveReplay | Mode::RetrieveStale,
-                "retrieve",
-            ) => {
+            (Mode::RetrieveDuplicates | Mode::RetrieveReplay | Mode::RetrieveStale, "retrieve") => {
                 let mut rpc = rpc.clone();
                 if self.mode == Mode::RetrieveReplay
                     && let Some(p) = rpc.get_mut("params").and_then(Value::as_object_mut)
@@ -369,13 +366,9 @@ impl Hostile {
                 let old = now.saturating_sub(ms(STALE_AGE));
                 let ahead = now.saturating_add(ms(FUTURE_AGE));
                 for (ts, text) in [(old, "stale message"), (ahead, "message from the future")] {
-                    let Ok(data) = message::seal(
-                        &self.identity,
-                        &to,
-                        &Outgoing::new(text),
-                        ts,
-                        &mut OsRng,
-                    ) else {
+                    let Ok(data) =
+                        message::seal(&self.identity, &to, &Outgoing::new(text), ts, &mut OsRng)
+                    else {
                         continue;
                     };
                     messages.push(json!({

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -43,7 +43,10 @@ impl User {
             .output()
             .expect("sesh keygen runs");
         assert!(out.status.success());
-        let id = String::from_utf8(out.stdout).expect("UTF-8").trim().to_owned();
+        let id = String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_owned();
         Self {
             key,
             state: dir.join(format!("{name}-state")),
@@ -213,17 +216,25 @@ impl Liar {
         );
         // Ready when it answers a storage request (it has read the roster).
         let peer = Peer::new(Duration::from_secs(5)).expect("an HTTPS client");
-        let body = json!({"method": "get_swarm", "params": {"pubkey": format!("05{}", "00".repeat(32))}})
-            .to_string();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let body =
+            json!({"method": "get_swarm", "params": {"pubkey": format!("05{}", "00".repeat(32))}})
+                .to_string();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let r = peer
-                .post(&format!("https://{addr}"), "/storage_rpc/v1", body.clone().into())
+                .post(
+                    &format!("https://{addr}"),
+                    "/storage_rpc/v1",
+                    body.clone().into(),
+                )
                 .await;
             if matches!(r, Ok((200, _))) {
                 break;
             }
-            assert!(Instant::now() < deadline, "the liar does not answer: {r:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the liar does not answer: {r:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self {
@@ -350,7 +361,11 @@ async fn forged_error_about_a_node_off_the_path(mode: &str) {
     let sent = send_until_lied(&alice, &bob, &liar, 1, 20, "off path");
 
     assert_eq!(alice.pool(), pool, "the pool changed after a forged {mode}");
-    assert_eq!(alice.paths(), paths, "the paths changed after a forged {mode}");
+    assert_eq!(
+        alice.paths(),
+        paths,
+        "the paths changed after a forged {mode}"
+    );
     receive_exactly(&bob, &sent, 3);
     drop(liar);
     net.shutdown().await;
@@ -393,7 +408,10 @@ async fn forged_error_about_a_hop(mode: &str) {
     let other: Vec<_> = paths.iter().filter(|p| **p != path).collect();
     let now = alice.paths();
     for p in other {
-        assert!(now.contains(p), "the other path changed: {now:?} was {paths:?}");
+        assert!(
+            now.contains(p),
+            "the other path changed: {now:?} was {paths:?}"
+        );
     }
     receive_exactly(&bob, &sent, 3);
     drop(liar);
@@ -471,7 +489,10 @@ async fn a_single_nodes_swarm_list_is_checked_against_the_pool() {
                 .iter()
                 .map(|m| m["pubkey_ed25519"].as_str().expect("a key").to_owned())
                 .collect();
-            assert_eq!(members, swarm, "sesh swarm shows a swarm the pool does not imply");
+            assert_eq!(
+                members, swarm,
+                "sesh swarm shows a swarm the pool does not imply"
+            );
         } else {
             assert_eq!(
                 out.status.code(),
@@ -743,7 +764,10 @@ async fn a_bad_guard(mode: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.code().is_some(), "sesh path test crashed: {out:?}");
+    assert!(
+        out.status.code().is_some(),
+        "sesh path test crashed: {out:?}"
+    );
     assert_ne!(out.status.code(), Some(0), "a bad guard passed: {all}");
     assert!(all.contains(&name), "the error does not name {name}: {all}");
     assert!(liar.told() > 0, "the liar was never asked");

@@ -13,10 +13,10 @@ use clap::Parser as _;
 use sesh::HasKind as _;
 use sesh::cli::NodeCli;
 use sesh::clock::{Clock, OffsetClock, SystemClock};
+use sesh::node::hostile::{Hostile, Mode};
 use sesh::node::peer::Peer;
 use sesh::node::roster::RosterFile;
 use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
-use sesh::node::hostile::{Hostile, Mode};
 use sesh::node::{self, Config, Home, Log, Service};
 
 fn main() -> ExitCode {
