@@ -467,7 +467,244 @@ impl Service for Hostile {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
+    use crate::clock::SystemClock;
+    use crate::identity::Seed;
+    use crate::onion::{Destination, EncType, HopKeys};
+
+    /// The real service's stand-in: retrieve finds two messages; anything else is "honest".
+    #[derive(Default)]
+    struct Honest {
+        asked: Mutex<Vec<String>>,
+    }
+
+    impl Service for Honest {
+        fn admit(&self, _: &str, _: &str) -> Admit {
+            Admit::Read
+        }
+
+        fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
+            Box::pin(async move {
+                let body = String::from_utf8_lossy(&request.body).into_owned();
+                self.asked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!("{} {body}", request.path));
+                if body.contains("\"retrieve\"") {
+                    let m = |h: &str, d: &[u8]| json!({"hash": h, "timestamp": 1, "expiration": 2, "data": BASE64.encode(d)});
+                    return Response::json(
+                        200,
+                        &json!({"messages": [m("h1", b"one"), m("h2", b"two")], "more": false}),
+                    );
+                }
+                Response::text(200, "honest")
+            })
+        }
+    }
+
+    fn identity(n: u8) -> Identity {
+        Identity::from_seed(Seed::from_bytes([n; 32]))
+    }
+
+    fn keys(id: &Identity) -> HopKeys {
+        HopKeys {
+            ed25519: id.ed25519_pub(),
+            x25519: id.x25519_pub(),
+        }
+    }
+
+    fn liar(mode: Mode) -> (Hostile, Arc<Honest>) {
+        let inner = Arc::new(Honest::default());
+        let h = Hostile::new(
+            Arc::clone(&inner) as Arc<dyn Service>,
+            mode,
+            identity(1),
+            Arc::new(SystemClock),
+            Log::discard(),
+        );
+        (h, inner)
+    }
+
+    fn onion_request(body: Vec<u8>) -> Request {
+        Request {
+            method: "POST".into(),
+            path: ONION_REQ_PATH.into(),
+            headers: HeaderMap::new(),
+            body: body.into(),
+            peer: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+        }
+    }
+
+    /// Asks the liar (identity 1) as the guard of a path to identity 2, then 3.
+    async fn as_guard(mode: Mode) -> (Response, Arc<Honest>) {
+        let (h, inner) = liar(mode);
+        let (body, _) = onion::build(
+            &[keys(&identity(1)), keys(&identity(2))],
+            &Destination::Snode(keys(&identity(3))),
+            br#"{"method":"info","params":{}}"#,
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        (h.handle(onion_request(body)).await, inner)
+    }
+
+    /// Asks the liar (identity 1) as the destination of `payload`; the opened reply.
+    async fn as_destination(mode: Mode, payload: &Value) -> (onion::Response, Arc<Honest>) {
+        let (h, inner) = liar(mode);
+        let (body, pending) = onion::build(
+            &[],
+            &Destination::Snode(keys(&identity(1))),
+            payload.to_string().as_bytes(),
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let resp = h.handle(onion_request(body)).await;
+        assert_eq!(resp.status, 200);
+        let opened = pending.open(&resp.body).unwrap_or_else(|e| panic!("{e}"));
+        (opened, inner)
+    }
+
+    fn text(r: &Response) -> String {
+        String::from_utf8_lossy(&r.body).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_hop_forges_next_node_errors() {
+        let next = identity(2).ed25519_pub().to_hex();
+        let (r, inner) = as_guard(Mode::NotFound(Named::Next)).await;
+        assert_eq!(
+            (r.status, text(&r)),
+            (502, format!("Next node not found: {next}"))
+        );
+        assert!(
+            inner
+                .asked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+        );
+        let other = identity(9).ed25519_pub();
+        let (r, _) = as_guard(Mode::Unreachable(Named::Key(other))).await;
+        assert_eq!(
+            (r.status, text(&r)),
+            (
+                502,
+                format!("Next node is currently unreachable: {}", other.to_hex())
+            )
+        );
+        let (r, _) = as_guard(Mode::Forged421).await;
+        assert_eq!(r.status, 421);
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        assert_eq!(v["snodes"].as_array().map(Vec::len), Some(3), "{v}");
+        // A destination's lie is no hop's: the request is forwarded as usual.
+        let (r, inner) = as_guard(Mode::StoreWrongHash).await;
+        assert_eq!(text(&r), "honest");
+        assert_eq!(
+            inner.asked.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_destination_lies_inside_the_encrypted_reply() {
+        let to = format!("05{}", "22".repeat(32));
+        let store = json!({"method": "store", "params": {"pubkey": to, "timestamp": 1,
+                           "ttl": 60_000, "data": BASE64.encode(b"hello")}});
+        let real = real_hash(&store["params"]).unwrap_or_default();
+
+        let (r, inner) = as_destination(Mode::StoreWrongHash, &store).await;
+        let v: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        assert_eq!(r.status, 200);
+        assert_ne!(v["hash"], json!(real), "{v}");
+        assert!(
+            inner
+                .asked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty(),
+            "dropped"
+        );
+
+        let (r, inner) = as_destination(Mode::SwarmLie, &store).await;
+        let v: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        assert_eq!(v["hash"], json!(real), "a sink answers like a member: {v}");
+        assert!(
+            inner
+                .asked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty(),
+            "dropped"
+        );
+
+        let retrieve = json!({"method": "retrieve", "params": {"pubkey": to, "last_hash": "h1"}});
+        let (r, inner) = as_destination(Mode::RetrieveDuplicates, &retrieve).await;
+        let v: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        let msgs = v["messages"].as_array().cloned().unwrap_or_default();
+        assert_eq!(msgs.len(), 4, "{v}");
+        assert_eq!(msgs[0]["data"], msgs[1]["data"]);
+        assert_ne!(msgs[0]["hash"], msgs[1]["hash"]);
+        let asked = inner
+            .asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        assert!(asked[0].contains("\"last_hash\":\"h1\""), "{asked:?}");
+
+        let (r, inner) = as_destination(Mode::RetrieveReplay, &retrieve).await;
+        let v: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        assert_ne!(v["messages"][0]["hash"], json!("h1"), "{v}");
+        let asked = inner
+            .asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        assert!(!asked[0].contains("last_hash"), "{asked:?}");
+
+        let (r, _) = as_destination(Mode::RetrieveStale, &retrieve).await;
+        let v: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        assert_eq!(v["messages"].as_array().map(Vec::len), Some(4), "{v}");
+
+        // Other methods reach the real service, which gets the onion request as it came.
+        let (h, inner) = liar(Mode::StoreWrongHash);
+        let (body, _) = onion::build(
+            &[],
+            &Destination::Snode(keys(&identity(1))),
+            br#"{"method":"info","params":{}}"#,
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let r = h.handle(onion_request(body)).await;
+        assert_eq!(text(&r), "honest");
+        let asked = inner
+            .asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        assert!(asked[0].starts_with(ONION_REQ_PATH), "{asked:?}");
+    }
+
+    #[tokio::test]
+    async fn transport_lies_answer_before_peeling() {
+        let (h, _) = liar(Mode::Garbage);
+        let r = h.handle(onion_request(b"not even an onion".to_vec())).await;
+        assert_eq!((r.status, r.body.len()), (200, 4096));
+        let (h, _) = liar(Mode::Huge);
+        let r = h.handle(onion_request(Vec::new())).await;
+        assert_eq!(r.body.len(), HUGE_BODY);
+        let (h, _) = liar(Mode::Silent);
+        let answered = tokio::time::timeout(
+            Duration::from_millis(50),
+            h.handle(onion_request(Vec::new())),
+        )
+        .await;
+        assert!(answered.is_err(), "a silent node answered");
+    }
 
     #[test]
     fn modes_parse_and_print_back() {
