@@ -247,7 +247,7 @@ impl Hostile {
                 }
                 Mode::Forged421 => {
                     self.lied("plaintext 421");
-                    Response::json(421, &self.fake_swarm())
+                    Response::json(421, &self.fake_swarm(&[]))
                 }
                 _ => self.inner.handle(req).await,
             },
@@ -277,8 +277,17 @@ impl Hostile {
                 Some((200, self.store_answer(&hash)))
             }
             (Mode::SwarmLie, "get_swarm") => {
-                self.lied("get_swarm names made-up nodes");
-                Some((200, self.fake_swarm()))
+                // The real members, by Ed25519 key, but with our X25519 keys and addresses.
+                let (status, real) = self.ask_inner(rpc.to_string(), req).await;
+                let real = match real.get("snodes") {
+                    Some(Value::Array(a)) if status == 200 => a.clone(),
+                    _ => Vec::new(),
+                };
+                self.lied(format_args!(
+                    "get_swarm names made-up nodes and {} members with forged keys",
+                    real.len()
+                ));
+                Some((200, self.fake_swarm(&real)))
             }
             (Mode::StoreWrongHash, "store") => {
                 let mut forged = [0u8; 32];
@@ -397,8 +406,9 @@ impl Hostile {
         })
     }
 
-    /// A swarm of this node and two made-up ones (random keys, addresses nobody serves).
-    fn fake_swarm(&self) -> Value {
+    /// A swarm of this node, the `real` members with forged X25519 keys and addresses, and
+    /// two made-up nodes (random keys, addresses nobody serves).
+    fn fake_swarm(&self, real: &[Value]) -> Value {
         let mut snodes = vec![json!({
             "pubkey_ed25519": self.identity.ed25519_pub().to_hex(),
             "pubkey_x25519": self.identity.x25519_pub().to_hex(),
@@ -406,15 +416,24 @@ impl Hostile {
             "port": "1",
             "port_https": 1,
         })];
-        for i in 0..2u8 {
+        let me = self.identity.ed25519_pub().to_hex();
+        let real = real
+            .iter()
+            .filter_map(|m| m.get("pubkey_ed25519").and_then(Value::as_str))
+            .filter(|k| *k != me)
+            .map(str::to_owned);
+        let made_up = (0..2).map(|_| {
             let mut ed = [0u8; 32];
-            let mut x = [0u8; 32];
             OsRng.fill_bytes(&mut ed);
+            hex::encode(ed)
+        });
+        for (i, ed) in real.chain(made_up).enumerate() {
+            let mut x = [0u8; 32];
             OsRng.fill_bytes(&mut x);
             snodes.push(json!({
-                "pubkey_ed25519": hex::encode(ed),
+                "pubkey_ed25519": ed,
                 "pubkey_x25519": hex::encode(x),
-                "ip": format!("127.0.{}.66", 250 + i),
+                "ip": format!("127.0.{}.66", 240 + i % 16),
                 "port": "6666",
                 "port_https": 6666,
             }));

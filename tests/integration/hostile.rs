@@ -469,6 +469,13 @@ async fn a_single_nodes_swarm_list_is_checked_against_the_pool() {
     let alice = User::new(dir.path(), "alice", &net);
     let bob = User::new(dir.path(), "bob", &net);
     let swarm: BTreeSet<String> = swarm_of(&net, &bob).into_iter().collect();
+    let swarm_addrs: BTreeSet<String> = {
+        let r = net.roster();
+        r.members(r.swarm_of(&bob.account()).expect("a swarm"))
+            .iter()
+            .map(|n| format!("{} {}:{}", n.ed25519.to_hex(), n.ip, n.port))
+            .collect()
+    };
     let outsider = net
         .nodes()
         .iter()
@@ -480,18 +487,34 @@ async fn a_single_nodes_swarm_list_is_checked_against_the_pool() {
     let liar = Liar::start(&mut net, i, "swarm-lie").await;
     // `sesh swarm` asks a node of the pool; repeat until the liar was asked (1 in 6 each).
     for _ in 0..40 {
-        let out = alice.run(&["swarm", "--json", &bob.id]);
+        let out = alice.run(&["swarm", "--json", "--reveal", &bob.id]);
         if out.status.success() {
             let rows = lines(&out);
+            // Address fields by either name (issue 9 item 6 renames them).
+            let field = |m: &Value, a: &str, b: &str| {
+                let v = m
+                    .get(a)
+                    .or_else(|| m.get(b))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            };
             let members: BTreeSet<String> = rows[0]["members"]
                 .as_array()
                 .expect("members")
                 .iter()
-                .map(|m| m["pubkey_ed25519"].as_str().expect("a key").to_owned())
+                .map(|m| {
+                    format!(
+                        "{} {}:{}",
+                        field(m, "pubkey_ed25519", "pubkey_ed25519"),
+                        field(m, "public_ip", "ip"),
+                        field(m, "storage_port", "port")
+                    )
+                })
                 .collect();
             assert_eq!(
-                members, swarm,
-                "sesh swarm shows a swarm the pool does not imply"
+                members, swarm_addrs,
+                "sesh swarm shows a swarm, or addresses, the pool does not imply"
             );
         } else {
             assert_eq!(
