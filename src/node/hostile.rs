@@ -96,6 +96,10 @@ pub enum Mode {
     Silent,
     /// `garbage`: answer every onion request 200 with random bytes.
     Garbage,
+    /// `drip`: serve behind a TCP proxy ([`drip`]) that passes the TLS handshake, then sends
+    /// the node's answers one byte every [`DRIP_EVERY`]; onion requests are answered after
+    /// [`DRIP_AFTER`], so that their answers are dripped.
+    Drip,
 }
 
 /// A mode that [`Mode::from_str`] does not know.
@@ -136,6 +140,7 @@ impl FromStr for Mode {
             "huge" => plain(Self::Huge),
             "silent" => plain(Self::Silent),
             "garbage" => plain(Self::Garbage),
+            "drip" => plain(Self::Drip),
             _ => Err(bad()),
         }
     }
@@ -160,7 +165,65 @@ impl fmt::Display for Mode {
             Self::Slow(d) => write!(f, "slow={}", d.as_secs()),
             Self::Silent => write!(f, "silent"),
             Self::Garbage => write!(f, "garbage"),
+            Self::Drip => write!(f, "drip"),
         }
+    }
+}
+
+/// How often [`drip`] sends one byte of an answer.
+pub const DRIP_EVERY: Duration = Duration::from_millis(200);
+/// How long [`drip`] passes bytes freely on a new connection (the TLS handshake), and how long
+/// a [`Mode::Drip`] node waits before answering an onion request (so that the answer comes
+/// after that window and is dripped).
+pub const DRIP_AFTER: Duration = Duration::from_millis(800);
+
+/// Accepts connections on `listener` and forwards each to `backend`: requests as they come,
+/// answers freely for the first `free` of a connection (its TLS handshake), then one byte
+/// every `every`. Runs until its task is aborted.
+pub async fn drip(
+    listener: tokio::net::TcpListener,
+    backend: std::net::SocketAddr,
+    every: Duration,
+    free: Duration,
+) {
+    loop {
+        let Ok((client, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let Ok(server) = tokio::net::TcpStream::connect(backend).await else {
+                return;
+            };
+            let _ = client.set_nodelay(true);
+            let opened = tokio::time::Instant::now();
+            let (mut client_rd, mut client_wr) = client.into_split();
+            let (mut server_rd, mut server_wr) = server.into_split();
+            let up = tokio::io::copy(&mut client_rd, &mut server_wr);
+            let down = async {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let n = server_rd.read(&mut buf).await?;
+                    if n == 0 {
+                        return client_wr.shutdown().await;
+                    }
+                    if opened.elapsed() < free {
+                        client_wr.write_all(&buf[..n]).await?;
+                        continue;
+                    }
+                    for b in &buf[..n] {
+                        client_wr.write_all(std::slice::from_ref(b)).await?;
+                        tokio::time::sleep(every).await;
+                    }
+                }
+            };
+            // Either side ending ends the connection.
+            tokio::select! {
+                _ = up => {}
+                _ = down => {}
+            }
+        });
     }
 }
 
@@ -221,6 +284,11 @@ impl Hostile {
             Mode::Silent => {
                 self.lied("no answer");
                 std::future::pending::<()>().await;
+            }
+            Mode::Drip => {
+                self.lied("answer dripped");
+                tokio::time::sleep(DRIP_AFTER).await;
+                return self.inner.handle(req).await;
             }
             Mode::Slow(d) => {
                 self.lied(format_args!("answering in {} s", d.as_secs()));
@@ -743,6 +811,7 @@ mod tests {
             "slow=7".to_owned(),
             "silent".to_owned(),
             "garbage".to_owned(),
+            "drip".to_owned(),
         ] {
             let m: Mode = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(m.to_string(), s);

@@ -834,3 +834,8 @@ async fn no_answer_does_not_hang_the_client() {
 async fn a_garbage_answer_does_not_crash_the_client() {
     a_bad_guard("garbage").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dripping_answer_does_not_hang_the_client() {
+    a_bad_guard("drip").await;
+}

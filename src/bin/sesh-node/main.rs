@@ -4,6 +4,7 @@
 #![expect(clippy::print_stderr, reason = "CLI errors")]
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use clap::Parser as _;
 use sesh::HasKind as _;
 use sesh::cli::NodeCli;
 use sesh::clock::{Clock, OffsetClock, SystemClock};
-use sesh::node::hostile::{Hostile, Mode};
+use sesh::node::hostile::{self, Hostile, Mode};
 use sesh::node::peer::Peer;
 use sesh::node::roster::RosterFile;
 use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
@@ -62,8 +63,18 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     // Register for the signals before announcing the address, so a launcher that signals
     // as soon as it reads the line is heard.
     let shutdown = shutdown_signal(cli.stop_on_stdin_eof)?;
+    let misbehave = misbehaviour()?;
     let listener = node::bind(config.listen).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    // A dripping node serves behind a proxy that drips its answers (test-only).
+    let (listener, dripper) = if misbehave == Some(Mode::Drip) {
+        let inside = node::bind(SocketAddr::new(addr.ip(), 0)).await?;
+        let backend = inside.local_addr().context("reading the bound address")?;
+        let proxy = hostile::drip(listener, backend, hostile::DRIP_EVERY, hostile::DRIP_AFTER);
+        (inside, Some(tokio::spawn(proxy)))
+    } else {
+        (listener, None)
+    };
     let ed25519 = home.identity.ed25519_pub();
     log.line(format_args!("listening on {addr} as {ed25519}"));
 
@@ -111,7 +122,7 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     ));
     // A test-only liar around the real service. An environment variable rather than an
     // option, so that no man page or completion offers it.
-    let service = match misbehaviour()? {
+    let service = match misbehave {
         None => service,
         Some(mode) => {
             let identity = sesh::store::read_identity(&config.dir.join(node::IDENTITY_FILE))
@@ -136,6 +147,9 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     )
     .await;
     pruner.abort();
+    if let Some(d) = dripper {
+        d.abort();
+    }
     log.line("stopped");
     Ok(result?)
 }
