@@ -20,6 +20,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -66,12 +67,13 @@ pub enum Mode {
     NotFound(Named),
     /// `unreachable[=KEY]`: as a hop, answer `502 Next node is currently unreachable: <key>`.
     Unreachable(Named),
-    /// `forged-421`: as a hop, answer a plaintext 421 whose swarm is this node and two made-up
-    /// nodes (attacker-chosen addresses and X25519 keys); as the destination, take every
-    /// store with 200 and the right hash, and drop it.
+    /// `forged-421`: as a hop, answer a plaintext 421 whose swarm is this node, the members of
+    /// some real swarm with forged X25519 keys and addresses, and two made-up nodes; as the
+    /// destination, take every store with 200 and the right hash, and drop it.
     Forged421,
-    /// `swarm-lie`: as the destination, answer `get_swarm` with this node and two made-up
-    /// nodes, and take every store with 200 and the right hash, and drop it.
+    /// `swarm-lie`: as the destination, answer `get_swarm` with this node, the real members
+    /// with forged X25519 keys and addresses, and two made-up nodes; take every store with 200
+    /// and the right hash, and drop it.
     SwarmLie,
     /// `store-wrong-hash`: as the destination, answer a store 200 with a hash that is not the
     /// message's, and drop the message.
@@ -231,6 +233,8 @@ pub async fn drip(
 pub struct Hostile {
     inner: Arc<dyn Service>,
     mode: Mode,
+    /// How many more lies this node tells as a hop (`None`: no end).
+    relay_lies: Option<AtomicU64>,
     identity: Identity,
     clock: Arc<dyn Clock + Send + Sync>,
     log: Log,
@@ -258,10 +262,28 @@ impl Hostile {
         Self {
             inner,
             mode,
+            relay_lies: None,
             identity,
             clock,
             log,
         }
+    }
+
+    /// Tells the hop's lies ([`Mode::NotFound`], [`Mode::Unreachable`], [`Mode::Forged421`])
+    /// only `times` times, then forwards honestly: one lie shows what one lie does. Other
+    /// lies are not counted.
+    #[must_use]
+    pub fn relay_lies(mut self, times: u64) -> Self {
+        self.relay_lies = Some(AtomicU64::new(times));
+        self
+    }
+
+    /// Whether to tell one more hop's lie (and counts it).
+    fn take_relay_lie(&self) -> bool {
+        self.relay_lies.as_ref().is_none_or(|left| {
+            left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        })
     }
 
     fn lied(&self, what: impl fmt::Display) {
@@ -300,7 +322,7 @@ impl Hostile {
         let peeled = onion::peel(self.identity.x25519_secret(), &req.body);
         match peeled {
             Ok(Peeled::Relay(relay)) => match self.mode {
-                Mode::NotFound(n) | Mode::Unreachable(n) => {
+                Mode::NotFound(n) | Mode::Unreachable(n) if self.take_relay_lie() => {
                     let key = match n {
                         Named::Next => relay.destination,
                         Named::Key(k) => k,
@@ -313,9 +335,21 @@ impl Hostile {
                     self.lied(&text);
                     Response::text(502, text)
                 }
-                Mode::Forged421 => {
-                    self.lied("plaintext 421");
-                    Response::json(421, &self.fake_swarm(&[]))
+                Mode::Forged421 if self.take_relay_lie() => {
+                    // Real nodes (some swarm's members) with forged keys and addresses, so
+                    // that the forged swarm looks like nodes of the pool.
+                    let some = json!({"method": "get_swarm", "params": {
+                        "pubkey": format!("05{}", self.identity.x25519_pub().to_hex())}});
+                    let (status, real) = self.ask_inner(some.to_string(), &req).await;
+                    let real = match real.get("snodes") {
+                        Some(Value::Array(a)) if status == 200 => a.clone(),
+                        _ => Vec::new(),
+                    };
+                    self.lied(format_args!(
+                        "plaintext 421 naming made-up nodes and {} real ones with forged keys",
+                        real.len()
+                    ));
+                    Response::json(421, &self.fake_swarm(&real))
                 }
                 _ => self.inner.handle(req).await,
             },
@@ -690,6 +724,29 @@ mod tests {
         // A destination's lie is no hop's: the request is forwarded as usual.
         let (r, inner) = as_guard(Mode::StoreWrongHash).await;
         assert_eq!(text(&r), "honest");
+        assert_eq!(
+            inner.asked.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hop_lies_only_as_often_as_told() {
+        let (h, inner) = liar(Mode::NotFound(Named::Next));
+        let h = h.relay_lies(1);
+        let request = || {
+            onion::build(
+                &[keys(&identity(1)), keys(&identity(2))],
+                &Destination::Snode(keys(&identity(3))),
+                b"{}",
+                EncType::AesGcm,
+                &mut OsRng,
+            )
+            .map(|(body, _)| onion_request(body))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(h.handle(request()).await.status, 502);
+        assert_eq!(text(&h.handle(request()).await), "honest");
         assert_eq!(
             inner.asked.lock().unwrap_or_else(|e| e.into_inner()).len(),
             1

@@ -179,6 +179,11 @@ struct Liar {
 impl Liar {
     /// Restarts node `i` of `net` (same directory, keys and address) lying as `mode`.
     async fn start(net: &mut Devnet, i: usize, mode: &str) -> Self {
+        Self::start_with(net, i, mode, None).await
+    }
+
+    /// The same, telling its lies as a hop only `times` times (then forwarding honestly).
+    async fn start_with(net: &mut Devnet, i: usize, mode: &str, times: Option<u64>) -> Self {
         net.kill(i).await;
         let n = &net.nodes()[i];
         let (dir, addr) = (n.dir.clone(), n.addr);
@@ -194,6 +199,10 @@ impl Liar {
             .arg(&log)
             .arg("--stop-on-stdin-eof")
             .env("SESH_NODE_MISBEHAVE", mode)
+            .env(
+                "SESH_NODE_MISBEHAVE_TIMES",
+                times.map(|t| t.to_string()).unwrap_or_default(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -357,7 +366,9 @@ async fn forged_error_about_a_node_off_the_path(mode: &str) {
     assert!(pool.contains(&victim));
 
     let guard = index_of(&net, &path[0]);
-    let liar = Liar::start(&mut net, guard, &format!("{mode}={victim}")).await;
+    // One lie: what one lie changes is the question (a guard that lies on every request
+    // would rightly get its path dropped).
+    let liar = Liar::start_with(&mut net, guard, &format!("{mode}={victim}"), Some(1)).await;
     let sent = send_until_lied(&alice, &bob, &liar, 1, 20, "off path");
 
     assert_eq!(alice.pool(), pool, "the pool changed after a forged {mode}");
@@ -389,7 +400,7 @@ async fn forged_error_about_a_hop(mode: &str) {
     let paths = alice.paths();
     let pool = alice.pool();
     let guard = index_of(&net, &path[0]);
-    let liar = Liar::start(&mut net, guard, mode).await;
+    let liar = Liar::start_with(&mut net, guard, mode, Some(1)).await;
     let sent = send_until_lied(&alice, &bob, &liar, 1, 20, "hop");
     let named = &path[1];
     assert!(
@@ -437,7 +448,9 @@ async fn a_forged_421_never_sends_messages_to_the_attackers_nodes() {
     let (mut net, dir) = devnet(12, 3).await;
     let (alice, bob, path) = alice_bob_and_a_path(&net, dir.path());
     let guard = index_of(&net, &path[0]);
-    let liar = Liar::start(&mut net, guard, "forged-421").await;
+    // One forged 421 (then the liar forwards honestly, but still takes and drops every
+    // store sent to it as a member of the forged swarm).
+    let liar = Liar::start_with(&mut net, guard, "forged-421", Some(1)).await;
     let mut sent = send_until_lied(&alice, &bob, &liar, 1, 20, "after 421");
     // The forged swarm would be cached by now: later sends must not use it either.
     for i in 0..3 {

@@ -128,13 +128,12 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
             let identity = sesh::store::read_identity(&config.dir.join(node::IDENTITY_FILE))
                 .context("reading the node identity again")?;
             log.line(format_args!("misbehaving on purpose: {mode}"));
-            Arc::new(Hostile::new(
-                service,
-                mode,
-                identity,
-                Arc::clone(&clock),
-                log.clone(),
-            ))
+            let mut hostile =
+                Hostile::new(service, mode, identity, Arc::clone(&clock), log.clone());
+            if let Some(times) = misbehave_times()? {
+                hostile = hostile.relay_lies(times);
+            }
+            Arc::new(hostile)
         }
     };
     let result = node::run(
@@ -164,6 +163,19 @@ fn misbehaviour() -> anyhow::Result<Option<Mode>> {
         Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_ENV)?)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(e) => Err(e).context(MISBEHAVE_ENV),
+    }
+}
+
+/// How many times a misbehaving node lies as a hop (default: every time), e.g.
+/// `SESH_NODE_MISBEHAVE_TIMES=1`.
+const MISBEHAVE_TIMES_ENV: &str = "SESH_NODE_MISBEHAVE_TIMES";
+
+fn misbehave_times() -> anyhow::Result<Option<u64>> {
+    match std::env::var(MISBEHAVE_TIMES_ENV) {
+        Ok(s) if s.is_empty() => Ok(None),
+        Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_TIMES_ENV)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(e).context(MISBEHAVE_TIMES_ENV),
     }
 }
 
