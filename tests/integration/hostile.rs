@@ -808,7 +808,7 @@ async fn a_bad_guard(mode: &str) {
     assert!(all.contains(&name), "the error does not name {name}: {all}");
     assert!(liar.told() > 0, "the liar was never asked");
 
-    let mut sent = Vec::new();
+    let (mut sent, mut maybe) = (Vec::new(), Vec::new());
     for i in 0..20 {
         if liar.told() >= 2 {
             break;
@@ -818,12 +818,34 @@ async fn a_bad_guard(mode: &str) {
         let err = String::from_utf8_lossy(&out.stderr);
         match out.status.code() {
             Some(0) => sent.push(text),
-            Some(3) => assert!(err.contains(&name), "exit 3 without naming {name}: {err}"),
+            Some(3) => {
+                assert!(err.contains(&name), "exit 3 without naming {name}: {err}");
+                // A slow guard may still pass it on after sesh gave up.
+                maybe.push(text);
+            }
             other => panic!("send ended with {other:?}: {err}"),
         }
     }
     assert!(liar.told() >= 2, "no send went through the liar");
-    receive_exactly(&bob, &sent, 3);
+    let mut got: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        got.extend(bob.receive());
+        if sent.iter().all(|w| got.contains(w)) {
+            break;
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let twice: Vec<&String> = got.iter().filter(|t| !seen.insert(*t)).collect();
+    assert!(twice.is_empty(), "printed twice: {twice:?}");
+    for w in &sent {
+        assert!(got.contains(w), "{w:?} was sent but not received: {got:?}");
+    }
+    for g in &got {
+        assert!(
+            sent.contains(g) || maybe.contains(g),
+            "received {g:?}, never sent"
+        );
+    }
     drop(liar);
     net.shutdown().await;
 }
