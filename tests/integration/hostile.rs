@@ -275,8 +275,9 @@ impl Drop for Liar {
     }
 }
 
-/// Alice with paths built, and a Bob whose swarm shares no node with one of Alice's paths
-/// (so that path can carry a request to any member of Bob's swarm). Returns that path.
+/// Alice and Bob with paths built, Bob's swarm sharing no node with one of Alice's paths
+/// (so that path can carry a request to any member of Bob's swarm) and Bob's paths not
+/// passing through that path's guard (so a lying guard meets only Alice). Returns that path.
 fn alice_bob_and_a_path(net: &Devnet, dir: &Path) -> (User, User, Vec<String>) {
     let alice = User::new(dir, "alice", net);
     let paths = alice.paths();
@@ -284,12 +285,17 @@ fn alice_bob_and_a_path(net: &Devnet, dir: &Path) -> (User, User, Vec<String>) {
     for i in 0..40 {
         let bob = User::new(dir, &format!("bob{i}"), net);
         let swarm = swarm_of(net, &bob);
-        if let Some(p) = paths.iter().find(|p| p.iter().all(|h| !swarm.contains(h))) {
+        let fits = |p: &&Vec<String>| p.iter().all(|h| !swarm.contains(h));
+        if !paths.iter().any(|p| fits(&p)) {
+            continue;
+        }
+        let bobs: Vec<String> = bob.paths().into_iter().flatten().collect();
+        if let Some(p) = paths.iter().filter(fits).find(|p| !bobs.contains(&p[0])) {
             let p = p.clone();
             return (alice, bob, p);
         }
     }
-    panic!("no user's swarm avoids a path in 40 tries");
+    panic!("no user's swarm and paths avoid a path of alice's in 40 tries");
 }
 
 /// Sends distinct messages from `alice` to `bob` until `liar` has lied `lies` times (at most
