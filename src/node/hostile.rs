@@ -15,7 +15,9 @@
 //! * as the **guard**, the client talks to it directly: it can send any bytes, or none.
 //!
 //! Every lie is one line in the node's log, starting with `misbehave`, so a test can tell
-//! that the lie was told.
+//! that the lie was told. `SESH_NODE_MISBEHAVE_TIMES=N` limits a hop's lies to N
+//! ([`Hostile::relay_lies`]); [`Mode::Drip`] also puts a byte-dripping proxy ([`drip`]) in
+//! front of the node's listener.
 
 use std::fmt;
 use std::str::FromStr;
