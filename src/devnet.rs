@@ -251,6 +251,11 @@ impl Devnet {
         self.opts.dir.join(NETWORK_FILE)
     }
 
+    /// The roster file the nodes re-read (who is on the network).
+    pub fn roster_file(&self) -> PathBuf {
+        self.opts.dir.join(ROSTER_FILE)
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.opts.dir

@@ -40,6 +40,8 @@
 //! Each refused request is one line in the [`Log`].
 
 pub(crate) mod db;
+#[doc(hidden)]
+pub mod hostile;
 pub(crate) mod http;
 pub(crate) mod info;
 pub(crate) mod log;
@@ -85,7 +87,7 @@ pub use crate::rpc::limits::MAX_REQUEST_BODY as MAX_REQUEST_BODY_SIZE;
 pub(crate) const SERVER_HEADER: &str = concat!("sesh-node/", env!("CARGO_PKG_VERSION"));
 
 /// The identity file in the node's directory (the format of [`crate::identity::keyfile`]).
-pub(crate) const IDENTITY_FILE: &str = "identity";
+pub const IDENTITY_FILE: &str = "identity";
 /// The default log file in the node's directory.
 pub const LOG_FILE: &str = "node.log";
 

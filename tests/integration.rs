@@ -8,6 +8,7 @@ mod integration {
     mod devnet;
     mod first_use;
     mod generated;
+    mod hostile;
     mod identity_vectors;
     mod message_cli;
     mod message_vectors;

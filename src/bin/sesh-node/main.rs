@@ -4,6 +4,7 @@
 #![expect(clippy::print_stderr, reason = "CLI errors")]
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +14,11 @@ use clap::Parser as _;
 use sesh::HasKind as _;
 use sesh::cli::NodeCli;
 use sesh::clock::{Clock, OffsetClock, SystemClock};
+use sesh::node::hostile::{self, Hostile, Mode};
 use sesh::node::peer::Peer;
 use sesh::node::roster::RosterFile;
 use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
-use sesh::node::{self, Config, Home, Log};
+use sesh::node::{self, Config, Home, Log, Service};
 
 fn main() -> ExitCode {
     let cli = NodeCli::parse();
@@ -61,8 +63,18 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     // Register for the signals before announcing the address, so a launcher that signals
     // as soon as it reads the line is heard.
     let shutdown = shutdown_signal(cli.stop_on_stdin_eof)?;
+    let misbehave = misbehaviour()?;
     let listener = node::bind(config.listen).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    // A dripping node serves behind a proxy that drips its answers (test-only).
+    let (listener, dripper) = if misbehave == Some(Mode::Drip) {
+        let inside = node::bind(SocketAddr::new(addr.ip(), 0)).await?;
+        let backend = inside.local_addr().context("reading the bound address")?;
+        let proxy = hostile::drip(listener, backend, hostile::DRIP_EVERY, hostile::DRIP_AFTER);
+        (inside, Some(tokio::spawn(proxy)))
+    } else {
+        (listener, None)
+    };
     let ed25519 = home.identity.ed25519_pub();
     log.line(format_args!("listening on {addr} as {ed25519}"));
 
@@ -99,7 +111,7 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     } else {
         (Role::Storage, Some(home.db.clone()))
     };
-    let service = Arc::new(NodeService::new(
+    let service: Arc<dyn Service> = Arc::new(NodeService::new(
         role,
         home.identity,
         RosterFile::new(&cli.roster),
@@ -108,6 +120,22 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
         Arc::clone(&clock),
         log.clone(),
     ));
+    // A test-only liar around the real service. An environment variable rather than an
+    // option, so that no man page or completion offers it.
+    let service = match misbehave {
+        None => service,
+        Some(mode) => {
+            let identity = sesh::store::read_identity(&config.dir.join(node::IDENTITY_FILE))
+                .context("reading the node identity again")?;
+            log.line(format_args!("misbehaving on purpose: {mode}"));
+            let mut hostile =
+                Hostile::new(service, mode, identity, Arc::clone(&clock), log.clone());
+            if let Some(times) = misbehave_times()? {
+                hostile = hostile.relay_lies(times);
+            }
+            Arc::new(hostile)
+        }
+    };
     let result = node::run(
         listener,
         Arc::clone(&home.tls.config),
@@ -118,8 +146,37 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     )
     .await;
     pruner.abort();
+    if let Some(d) = dripper {
+        d.abort();
+    }
     log.line("stopped");
     Ok(result?)
+}
+
+/// The environment variable that makes the node lie on purpose, for tests: a
+/// [`sesh::node::hostile::Mode`], e.g. `SESH_NODE_MISBEHAVE=store-wrong-hash`.
+const MISBEHAVE_ENV: &str = "SESH_NODE_MISBEHAVE";
+
+fn misbehaviour() -> anyhow::Result<Option<Mode>> {
+    match std::env::var(MISBEHAVE_ENV) {
+        Ok(s) if s.is_empty() => Ok(None),
+        Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_ENV)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(e).context(MISBEHAVE_ENV),
+    }
+}
+
+/// How many times a misbehaving node lies as a hop (default: every time), e.g.
+/// `SESH_NODE_MISBEHAVE_TIMES=1`.
+const MISBEHAVE_TIMES_ENV: &str = "SESH_NODE_MISBEHAVE_TIMES";
+
+fn misbehave_times() -> anyhow::Result<Option<u64>> {
+    match std::env::var(MISBEHAVE_TIMES_ENV) {
+        Ok(s) if s.is_empty() => Ok(None),
+        Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_TIMES_ENV)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(e).context(MISBEHAVE_TIMES_ENV),
+    }
 }
 
 fn open_log(path: &std::path::Path, clock: &Arc<dyn Clock + Send + Sync>) -> anyhow::Result<Log> {
