@@ -265,8 +265,10 @@ pub(crate) fn parse_retrieve(body: &[u8]) -> Result<RetrieveResponse, String> {
 /// Whether a message timestamped `timestamp_ms` may still be held by a swarm at network time
 /// `now_ms`: not older than the longest TTL (plus [`EXPIRY_MARGIN_MS`]), not later than the
 /// clock window ([`FUTURE_WINDOW_MS`]). A member that serves anything else is replaying or
-/// forging.
-pub(crate) fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
+/// forging. `sesh receive` applies the same test to the envelope's timestamp, which the
+/// sender signed: a member can re-serve an old message under a fresh storage timestamp, but
+/// cannot change the one inside.
+pub fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
     let oldest = now_ms.saturating_sub(*limits::TTL_PUBLIC_MS.end() + EXPIRY_MARGIN_MS);
     (oldest..=now_ms.saturating_add(FUTURE_WINDOW_MS)).contains(&timestamp_ms)
 }

@@ -9,7 +9,7 @@ use sesh::cli::ReceiveArgs;
 use sesh::rpc::Namespace;
 use sesh::{ErrorKind, message};
 
-use super::message::{message_record, message_text};
+use super::message::{format_time, message_record, message_text};
 use super::{Ctx, Result};
 use crate::output::Record;
 use crate::render::{self, Context as _, Report};
@@ -185,7 +185,18 @@ async fn poll_once(
         if !seen {
             let opened = data
                 .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
+            let now = client.network_now_ms();
             match opened {
+                // Sealed and signed by its sender, yet stamped outside what a swarm may still
+                // hold: a member re-serving an old message (or one forged ahead). Not shown,
+                // and recorded as seen so that it is not judged again.
+                Ok(msg) if !sesh::client::plausible_timestamp(msg.timestamp_ms, now) => {
+                    ctx.note(format_args!(
+                        "warning: message {hash} ignored: sent at {}, outside what a swarm may \
+                         still hold",
+                        format_time(msg.timestamp_ms)
+                    ));
+                }
                 Ok(msg) => {
                     if ctx.json {
                         let mut r = message_record(&msg);
