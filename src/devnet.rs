@@ -481,10 +481,10 @@ async fn spawn(
     let addr: SocketAddr = field("address")
         .parse()
         .map_err(|_| start_err(format!("bad address in '{line}'")))?;
-    let ed25519 = field("ed25519_pubkey")
+    let ed25519 = field("pubkey_ed25519")
         .parse()
         .map_err(|_| start_err(format!("bad key in '{line}'")))?;
-    let x25519 = field("x25519_pubkey")
+    let x25519 = field("pubkey_x25519")
         .parse()
         .map_err(|_| start_err(format!("bad key in '{line}'")))?;
     let mut cert_sha256 = [0u8; 32];

@@ -425,10 +425,10 @@ impl PendingReply {
             return Err(Error::EmptyReply);
         }
         // session-desktop decodeOnionResult: use `result` if the body is JSON with one.
-        let wrapped = serde_json::from_slice::<Value>(text).ok();
-        let b64 = match wrapped.as_ref().and_then(|v| v.get("result")) {
-            Some(Value::String(s)) => s.trim().as_bytes(),
-            _ => text,
+        let wrapped = serde_json::from_slice::<WrappedReply>(text).ok();
+        let b64 = match wrapped.as_ref().and_then(|w| w.result.as_deref()) {
+            Some(s) => s.trim().as_bytes(),
+            None => text,
         };
         let ciphertext = BASE64.decode(b64).map_err(|e| Error::ReplyBase64 {
             reason: e.to_string(),
@@ -438,23 +438,58 @@ impl PendingReply {
     }
 }
 
+/// A guard's 200 body when it wraps the reply: `{"result": "<base64>"}`. Decoded straight
+/// into this type (the reply is untrusted): anything else means the body is the base64 itself.
+#[derive(serde::Deserialize)]
+struct WrappedReply {
+    result: Option<String>,
+}
+
+/// A number field of the reply envelope, or something else (which counts as absent, as in
+/// session-desktop's `status_code || status`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum EnvelopeNumber {
+    Number(serde_json::Number),
+    Other(serde::de::IgnoredAny),
+}
+
+impl EnvelopeNumber {
+    fn nonzero(&self) -> Option<u64> {
+        match self {
+            Self::Number(n) => n.as_u64().filter(|&c| c != 0),
+            Self::Other(_) => None,
+        }
+    }
+}
+
+/// The decrypted v3 envelope, decoded straight into typed fields: `body` is kept as the raw
+/// JSON text it was sent as (a string is unquoted), never parsed into a tree.
+#[derive(serde::Deserialize)]
+struct ReplyEnvelope {
+    status_code: Option<EnvelopeNumber>,
+    status: Option<EnvelopeNumber>,
+    body: Option<Box<serde_json::value::RawValue>>,
+}
+
 /// `{"status"|"status_code": n, "body": …}` → [`Response`].
 fn parse_v3_plaintext(plaintext: &[u8]) -> Result<Response, Error> {
     let bad = |reason: String| Error::ReplyJson { reason };
-    let v: Value = serde_json::from_slice(plaintext).map_err(|e| bad(e.to_string()))?;
-    let Value::Object(obj) = v else {
-        return Err(bad(format!("got {}", wire::json_type(&v))));
-    };
+    let v: ReplyEnvelope = serde_json::from_slice(plaintext).map_err(|e| bad(e.to_string()))?;
     // session-desktop: `status_code || status` (so a 0 status_code falls through).
-    let code = |k: &str| obj.get(k).and_then(Value::as_u64).filter(|&c| c != 0);
-    let status = code("status_code")
-        .or_else(|| code("status"))
+    let status = v
+        .status_code
+        .as_ref()
+        .and_then(EnvelopeNumber::nonzero)
+        .or_else(|| v.status.as_ref().and_then(EnvelopeNumber::nonzero))
         .ok_or_else(|| bad("no numeric 'status'".to_owned()))?;
     let status = u16::try_from(status).map_err(|_| bad(format!("status {status} out of range")))?;
-    let body = match obj.get("body") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+    let body = match v.body.as_deref().map(serde_json::value::RawValue::get) {
+        None | Some("null") => String::new(),
+        Some(raw) if raw.starts_with('"') => {
+            serde_json::from_str::<String>(raw).map_err(|e| bad(e.to_string()))?
+        }
+        Some(raw) => raw.to_owned(),
     };
     Ok(Response { status, body })
 }

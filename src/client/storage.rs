@@ -265,12 +265,25 @@ pub(crate) fn parse_retrieve(body: &[u8]) -> Result<RetrieveResponse, String> {
 /// Whether a message timestamped `timestamp_ms` may still be held by a swarm at network time
 /// `now_ms`: not older than the longest TTL (plus [`EXPIRY_MARGIN_MS`]), not later than the
 /// clock window ([`FUTURE_WINDOW_MS`]). A member that serves anything else is replaying or
-/// forging. `sesh receive` applies the same test to the envelope's timestamp, which the
-/// sender signed: a member can re-serve an old message under a fresh storage timestamp, but
-/// cannot change the one inside.
-pub fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
+/// forging. For the timestamp inside a message, see [`plausible_envelope_timestamp`].
+pub(crate) fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
     let oldest = now_ms.saturating_sub(*limits::TTL_PUBLIC_MS.end() + EXPIRY_MARGIN_MS);
     (oldest..=now_ms.saturating_add(FUTURE_WINDOW_MS)).contains(&timestamp_ms)
+}
+
+/// How far past network time a message's *envelope* may be stamped. The envelope carries its
+/// sender's clock (corrected by the sender's own idea of the network offset), not a node's, and
+/// a sender that learns of its skew only from a 406 stores the payload it already sealed: so
+/// the future side allows an hour, where a node's storage timestamp gets the clock window.
+pub const ENVELOPE_FUTURE_MS: u64 = 60 * 60 * 1000;
+
+/// Whether a message whose signed envelope says `timestamp_ms` may still be held by a swarm at
+/// network time `now_ms`: not older than the longest TTL (plus [`EXPIRY_MARGIN_MS`]), not
+/// later than [`ENVELOPE_FUTURE_MS`]. A member can re-serve an old message under a fresh
+/// storage timestamp, but cannot change the one its sender signed inside.
+pub fn plausible_envelope_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
+    let oldest = now_ms.saturating_sub(*limits::TTL_PUBLIC_MS.end() + EXPIRY_MARGIN_MS);
+    (oldest..=now_ms.saturating_add(ENVELOPE_FUTURE_MS)).contains(&timestamp_ms)
 }
 
 /// Checks a retrieve's messages: each named by the hash computed from its data, those with
@@ -470,6 +483,19 @@ mod tests {
     #[test]
     fn timestamps_outside_what_a_swarm_holds_are_implausible() {
         assert!(plausible_timestamp(NOW, NOW));
+        assert!(plausible_envelope_timestamp(NOW + ENVELOPE_FUTURE_MS, NOW));
+        assert!(!plausible_envelope_timestamp(
+            NOW + ENVELOPE_FUTURE_MS + 1,
+            NOW
+        ));
+        assert!(plausible_envelope_timestamp(
+            NOW - 14 * DAY - EXPIRY_MARGIN_MS,
+            NOW
+        ));
+        assert!(!plausible_envelope_timestamp(
+            NOW - 14 * DAY - EXPIRY_MARGIN_MS - 1,
+            NOW
+        ));
         assert!(plausible_timestamp(NOW + FUTURE_WINDOW_MS, NOW));
         assert!(!plausible_timestamp(NOW + FUTURE_WINDOW_MS + 1, NOW));
         assert!(plausible_timestamp(NOW - 14 * DAY, NOW));

@@ -342,8 +342,8 @@ async fn binary_serves_info_and_stops_on_sigterm() {
     let b: serde_json::Value = serde_json::from_str(&second).unwrap();
     assert_eq!(a["type"], "listening");
     for key in [
-        "ed25519_pubkey",
-        "x25519_pubkey",
+        "pubkey_ed25519",
+        "pubkey_x25519",
         "cert_sha256",
         "spki_sha256_base64",
     ] {

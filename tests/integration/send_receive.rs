@@ -358,10 +358,30 @@ async fn a_moved_swarm_is_followed_after_a_421() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skewed_network_clock_is_learned() {
-    // Every node's clock is two minutes behind ours: our first signatures are refused (406).
+    // Every node's clock is two minutes behind ours.
     let (net, dir) = devnet_with(6, 3, -120_000).await;
     let d = dir.path();
     let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    // Alice's state says her clock is in sync (the nodes' clocks moved since she learned it):
+    // her first store is refused (406), and the same payload is stored again with a
+    // corrected store timestamp.
+    // (`sesh nodes` first: a state that belongs to no network yet starts from scratch.)
+    let mut nodes = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    nodes
+        .arg("nodes")
+        .env("SESH_NETWORK", &alice.network)
+        .env("SESH_STATE_DIR", &alice.state)
+        .stdin(Stdio::null());
+    let out = run_bounded(nodes);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    State::open(&alice.state_dir())
+        .unwrap()
+        .save_clock_offset_ms(0)
+        .unwrap();
     alice.send(&[&bob], "in sync");
     assert_eq!(texts(&bob.receive(&[])), ["in sync"]);
     let offset = State::open(&bob.state_dir())
@@ -377,6 +397,26 @@ async fn a_skewed_network_clock_is_learned() {
             .any(|l| l.contains(" 406 "))
     });
     assert!(refused, "no node answered 406");
+
+    // A sender with a fresh state learns the network time before sealing (issue 9): the time
+    // inside the message is the network's, not its own skewed clock's.
+    let carol = User::new(d, "carol", &net);
+    carol.send(&[&bob], "sealed in network time");
+    let got = bob.receive(&[]);
+    assert_eq!(texts(&got), ["sealed in network time"]);
+    let stamped = got[0]["timestamp"].as_u64().expect("a timestamp");
+    let local = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let skew = i128::from(stamped) - i128::from(local);
+    assert!(
+        (-180_000..=-60_000).contains(&skew),
+        "sealed {skew} ms from local time, not in network time"
+    );
     net.shutdown().await;
 }
 

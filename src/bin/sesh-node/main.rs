@@ -82,8 +82,8 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
         serde_json::json!({
             "type": "listening",
             "address": addr.to_string(),
-            "ed25519_pubkey": ed25519.to_hex(),
-            "x25519_pubkey": home.identity.x25519_pub().to_hex(),
+            "pubkey_ed25519": ed25519.to_hex(),
+            "pubkey_x25519": home.identity.x25519_pub().to_hex(),
             "cert_sha256": home.tls.cert_sha256_hex,
             "spki_sha256_base64": home.tls.spki_sha256_base64,
         })

@@ -190,7 +190,7 @@ async fn poll_once(
                 // Sealed and signed by its sender, yet stamped outside what a swarm may still
                 // hold: a member re-serving an old message (or one forged ahead). Not shown,
                 // and recorded as seen so that it is not judged again.
-                Ok(msg) if !sesh::client::plausible_timestamp(msg.timestamp_ms, now) => {
+                Ok(msg) if !sesh::client::plausible_envelope_timestamp(msg.timestamp_ms, now) => {
                     ctx.note(format_args!(
                         "warning: message {hash} ignored: sent at {}, outside what a swarm may \
                          still hold",

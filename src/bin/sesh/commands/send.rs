@@ -44,6 +44,14 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     let mut out_err: Option<Report> = None;
     let mut failures: Vec<ErrorKind> = Vec::new();
     block_on(async {
+        // With no network time learned yet (a fresh state), the paths first: building them
+        // tests guards, whose answers tell the network time, so the message is sealed with
+        // it (a payload sealed with a skewed clock keeps that time inside, even when a node's
+        // 406 later corrects the store timestamp). A failure here is met again, and reported,
+        // by the store itself.
+        if matches!(client.state().clock_offset_ms(), Ok(None)) {
+            let _ = client.paths().await;
+        }
         for to in &recipients {
             match send_one(ctx, &mut client, &identity, to, &out, ttl_ms).await {
                 Ok((hash, timestamp)) => {
