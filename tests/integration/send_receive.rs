@@ -405,13 +405,7 @@ async fn a_skewed_network_clock_is_learned() {
     let got = bob.receive(&[]);
     assert_eq!(texts(&got), ["sealed in network time"]);
     let stamped = got[0]["timestamp"].as_u64().expect("a timestamp");
-    let local = u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap();
+    let local = sesh::clock::Clock::now_ms(&sesh::clock::SystemClock);
     let skew = i128::from(stamped) - i128::from(local);
     assert!(
         (-180_000..=-60_000).contains(&skew),
