@@ -103,22 +103,31 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 node: dest.ed25519,
                 index,
             }))?;
-        let (target, body, pending) = build_request(
-            path.hops(),
-            dest,
-            payload,
-            self.config.enc_type,
-            &mut self.rng,
-        )?;
-        let outcome = send_request(
+        let outcome = self.exchange(path.hops(), dest, payload).await?;
+        Ok((index, outcome))
+    }
+
+    /// Builds an onion request through `path` (guard first; may be empty) to `dest`, sends it
+    /// and opens the reply: the outcome, not yet judged.
+    ///
+    /// # Errors
+    /// [`Error::Onion`] when the request cannot be built.
+    pub(super) async fn exchange(
+        &mut self,
+        path: &[Snode],
+        dest: &Snode,
+        payload: &[u8],
+    ) -> Result<Attempt, Error> {
+        let (target, body, pending) =
+            build_request(path, dest, payload, self.config.enc_type, &mut self.rng)?;
+        Ok(send_request(
             &self.transport,
             &target,
             body,
             &pending,
             self.config.onion_timeout,
         )
-        .await;
-        Ok((index, outcome))
+        .await)
     }
 
     /// Sends one storage RPC request as an onion request through exactly `path` (guard
@@ -142,16 +151,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     ) -> Result<(u16, Vec<u8>), Error> {
         let method = request.method();
         let payload = request.to_json();
-        let (target, body, pending) =
-            build_request(path, dest, &payload, self.config.enc_type, &mut self.rng)?;
-        let outcome = send_request(
-            &self.transport,
-            &target,
-            body,
-            &pending,
-            self.config.onion_timeout,
-        )
-        .await;
+        let outcome = self.exchange(path, dest, &payload).await?;
         let first = path.first().unwrap_or(dest);
         let mut reached = true;
         let last = match outcome {

@@ -608,19 +608,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             return Ok(());
         };
         let payload = storage::info_request();
-        let Ok((target, body, pending)) =
-            build_request(relays, exit, &payload, self.config.enc_type, &mut self.rng)
-        else {
+        let Ok(outcome) = self.exchange(relays, exit, &payload).await else {
             return Err(hops[1..].iter().map(|h| h.ed25519).collect());
         };
-        let outcome = send_request(
-            &self.transport,
-            &target,
-            body,
-            &pending,
-            self.config.onion_timeout,
-        )
-        .await;
         match outcome {
             Attempt::Answer { status: 200, body } => {
                 let _ = self.learn_time(&exit.ed25519, &body);

@@ -871,27 +871,7 @@ impl State {
         hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
-        let account = account.to_string();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(sql_err(&self.db, "recording a delivered message"))?;
-        let res = tx
-            .execute(
-                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
-                params![account, namespace.0, hash, ms_to_sql(expires_ms)],
-            )
-            .and_then(|_| {
-                tx.execute(
-                    "INSERT INTO node_cursor (account, namespace, node, last_hash)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
-                    params![account, namespace.0, node.to_hex(), hash],
-                )
-            });
-        res.and_then(|_| tx.commit())
-            .map_err(sql_err(&self.db, "recording a delivered message"))
+        self.mark_delivered_as(account, namespace, node, hash, hash, expires_ms)
     }
 
     /// Forgets seen messages that expired before `now_ms`: the swarm has dropped them, so
@@ -1027,9 +1007,6 @@ impl State {
         node_hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
-        if hash == node_hash {
-            return self.mark_delivered_from(account, namespace, node, hash, expires_ms);
-        }
         let account = account.to_string();
         let tx = self
             .conn
