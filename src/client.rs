@@ -78,7 +78,7 @@ use error::{message_of, shorten};
 use onion_rpc::{Attempt, build_request, send_request};
 use router::addr;
 pub use state::{PathRecord, State, StateError};
-pub use storage::{ENVELOPE_FUTURE_MS, plausible_envelope_timestamp};
+pub use storage::{ENVELOPE_FUTURE_MS, plausible_envelope_timestamp, seen_until};
 pub use storage::{Retrieved, RetrievedMessage, StoreOutcome};
 pub use swarms::SWARM_MAX_AGE;
 

@@ -271,6 +271,19 @@ pub(crate) fn plausible_timestamp(timestamp_ms: u64, now_ms: u64) -> bool {
     (oldest..=now_ms.saturating_add(FUTURE_WINDOW_MS)).contains(&timestamp_ms)
 }
 
+/// Until when (network time, ms) the seen set must remember a message first seen at `now_ms`
+/// that a member says expires at `node_expiry_ms`. A swarm holds a message at most the longest
+/// public TTL after it was stored, which was before `now_ms`; so the record is kept at least
+/// that long (plus [`EXPIRY_MARGIN_MS`]) whatever the member says — a member naming an early
+/// expiry cannot get the record pruned and the message printed again when another member
+/// serves it — and at most the longest TTL any namespace allows, so a member naming a late
+/// one cannot make the set grow without end.
+pub fn seen_until(node_expiry_ms: u64, now_ms: u64) -> u64 {
+    let least = now_ms.saturating_add(limits::MAX_TTL_PUBLIC_MS + EXPIRY_MARGIN_MS);
+    let most = now_ms.saturating_add(limits::MAX_TTL_PRIVATE_MS + EXPIRY_MARGIN_MS);
+    node_expiry_ms.clamp(least, most)
+}
+
 /// How far past network time a message's *envelope* may be stamped. The envelope carries its
 /// sender's clock (corrected by the sender's own idea of the network offset), not a node's, and
 /// a sender that learns of its skew only from a 406 stores the payload it already sealed: so
@@ -496,6 +509,11 @@ mod tests {
             NOW - 14 * DAY - EXPIRY_MARGIN_MS - 1,
             NOW
         ));
+        // The seen set's memory: neither a member's early nor its late expiry decides it.
+        let least = NOW + 14 * DAY + EXPIRY_MARGIN_MS;
+        assert_eq!(seen_until(1, NOW), least);
+        assert_eq!(seen_until(least + 5, NOW), least + 5);
+        assert_eq!(seen_until(u64::MAX, NOW), NOW + 30 * DAY + EXPIRY_MARGIN_MS);
         assert!(plausible_timestamp(NOW + FUTURE_WINDOW_MS, NOW));
         assert!(!plausible_timestamp(NOW + FUTURE_WINDOW_MS + 1, NOW));
         assert!(plausible_timestamp(NOW - 14 * DAY, NOW));

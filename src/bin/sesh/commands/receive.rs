@@ -216,17 +216,12 @@ async fn poll_once(
         }
         // Written and flushed (or reported): now, and only now, it counts as delivered. The
         // seen set holds the hash computed from the data (a member cannot rename a message
-        // to have it printed twice); the member's cursor, its own name for it.
+        // to have it printed twice), for as long as a swarm may hold it (not as long as the
+        // member says); the member's cursor, its own name for it.
+        let until = sesh::client::seen_until(m.expiration_ms, client.network_now_ms());
         client
             .state()
-            .mark_delivered_as(
-                &account,
-                NS,
-                &got.node,
-                &m.hash,
-                &m.node_hash,
-                m.expiration_ms,
-            )
+            .mark_delivered_as(&account, NS, &got.node, &m.hash, &m.node_hash, until)
             .map_err(sesh::client::Error::State)?;
     }
     // Messages dropped as implausible after the last one kept: move past them.
