@@ -121,10 +121,12 @@ impl User {
             .collect()
     }
 
-    /// The node pool's Ed25519 keys, as `sesh nodes` lists them.
+    /// The Ed25519 keys of the nodes sesh routes through: `sesh nodes` lists dropped nodes
+    /// too, marked `"routed": false`, and those are left out.
     fn pool(&self) -> BTreeSet<String> {
         self.json(&["nodes"])
             .iter()
+            .filter(|n| n["routed"].as_bool().expect("a routed flag"))
             .map(|n| n["pubkey_ed25519"].as_str().expect("a key").to_owned())
             .collect()
     }
