@@ -238,9 +238,11 @@ pub enum Command {
                       \"type\": \"node\" and the fields of the seed's list: \"pubkey_ed25519\", \
                       \"pubkey_x25519\", \"public_ip\", \"storage_port\", \"swarm_id\", and the \
                       storage server version (null when unknown) as \"version\", the name \
-                      path, probe and swarm use, and as \"storage_server_version\".\n\nNode addresses are \
-                      hidden unless --reveal is given: text output leaves them out, and JSON \
-                      has null \"public_ip\" and \"storage_port\".",
+                      path, probe and swarm use, and as \"storage_server_version\". \
+                      \"routed\" is true while sesh routes through the node and false once \
+                      it stopped using it after failures (the network still lists \
+                      it).\n\nNode addresses are hidden unless --reveal is given: text \
+                      output leaves them out, and JSON has null \"public_ip\" and \"storage_port\".",
         after_long_help = AFTER_HELP
     )]
     Nodes(NodesArgs),

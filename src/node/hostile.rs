@@ -112,6 +112,29 @@ pub enum Mode {
 #[error("unknown misbehaviour '{0}'")]
 pub struct UnknownMode(String);
 
+/// Every mode [`Mode::from_str`] takes, as a user writes it (for a hint).
+pub const MODES: &[&str] = &[
+    "not-found[=KEY]",
+    "unreachable[=KEY]",
+    "forged-421",
+    "swarm-lie",
+    "store-wrong-hash",
+    "retrieve-duplicates",
+    "retrieve-replay",
+    "retrieve-stale",
+    "huge",
+    "slow[=SECS]",
+    "silent",
+    "garbage",
+    "drip",
+];
+
+/// The line a misbehaving node prints on standard error and writes to its log at start, so
+/// that a node left lying by a stray environment variable says so.
+pub fn warning(mode: &Mode) -> String {
+    format!("warning: SESH_NODE_MISBEHAVE={mode} — this node lies on purpose (test only)")
+}
+
 impl FromStr for Mode {
     type Err = UnknownMode;
 
@@ -880,6 +903,23 @@ mod tests {
         for bad in ["", "lie", "huge=1", "not-found=zz", "slow=soon"] {
             assert!(bad.parse::<Mode>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_hint_lists_modes_each_once() {
+        for m in MODES {
+            let name = m.split_once('[').map_or(*m, |(n, _)| n);
+            assert!(name.parse::<Mode>().is_ok(), "{m}");
+        }
+        // No mode twice.
+        let kinds: std::collections::HashSet<_> = MODES
+            .iter()
+            .map(|m| {
+                let m: Mode = m.split_once('[').map_or(*m, |(n, _)| n).parse().unwrap();
+                std::mem::discriminant(&m)
+            })
+            .collect();
+        assert_eq!(kinds.len(), MODES.len());
     }
 
     #[test]

@@ -404,3 +404,102 @@ async fn chunked_body_past_the_limit_is_413_and_closes() {
     );
     node.shut_down().await;
 }
+
+/// Runs `sesh-node` with `env` set, stdin closed, until it exits (bounded).
+fn run_binary_with(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sesh-node"));
+    cmd.arg("--dir")
+        .arg(dir)
+        .args(["--listen", "127.0.0.1:0", "--stop-on-stdin-eof"])
+        .arg("--roster")
+        .arg(dir.join("no-roster-yet.json"))
+        .env_remove("SESH_NODE_MISBEHAVE")
+        .env_remove("SESH_NODE_MISBEHAVE_TIMES")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null());
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sesh-node starts");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(BOUND) {
+        Ok(out) => out.expect("sesh-node ends"),
+        Err(_) => {
+            let _ = sesh::devnet::sigterm(pid);
+            panic!("sesh-node did not end within {BOUND:?}");
+        }
+    }
+}
+
+/// Issue 9: a bad `SESH_NODE_MISBEHAVE` (or `_TIMES`) is a usage error, exit status 2, one
+/// `sesh-node: error:` line and a hint that lists the modes; the node does not start.
+#[test]
+fn a_bad_misbehaviour_is_exit_2_with_the_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_binary_with(dir.path(), &[("SESH_NODE_MISBEHAVE", "lie-a-lot")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "it started: {out:?}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("sesh-node: error: SESH_NODE_MISBEHAVE")
+            && lines[0].contains("lie-a-lot"),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("hint: "), "{err}");
+    for mode in sesh::node::hostile::MODES {
+        assert!(lines[1].contains(mode), "{mode} missing: {err}");
+    }
+
+    let out = run_binary_with(
+        dir.path(),
+        &[
+            ("SESH_NODE_MISBEHAVE", "huge"),
+            ("SESH_NODE_MISBEHAVE_TIMES", "once"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "it started: {out:?}");
+    assert!(
+        err.starts_with("sesh-node: error: SESH_NODE_MISBEHAVE_TIMES"),
+        "{err}"
+    );
+    assert!(err.contains("\nhint: "), "{err}");
+}
+
+/// Issue 9: a node told to lie says so loudly, on standard error and in its log; an honest
+/// node does not.
+#[test]
+fn a_misbehaving_node_warns_on_stderr_and_in_its_log() {
+    const WARNING: &str =
+        "warning: SESH_NODE_MISBEHAVE=store-wrong-hash — this node lies on purpose (test only)";
+    let dir = tempfile::tempdir().unwrap();
+    // Stdin is closed: the node starts, prints its address and stops at once.
+    let out = run_binary_with(dir.path(), &[("SESH_NODE_MISBEHAVE", "store-wrong-hash")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!out.stdout.is_empty(), "it never listened: {out:?}");
+    assert_eq!(
+        err.lines().next(),
+        Some(format!("sesh-node: {WARNING}").as_str()),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(dir.path().join(node::LOG_FILE)).unwrap();
+    assert!(log.lines().any(|l| l.ends_with(WARNING)), "{log}");
+
+    let honest = tempfile::tempdir().unwrap();
+    let out = run_binary_with(honest.path(), &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!out.stdout.is_empty(), "it never listened: {out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let log = std::fs::read_to_string(honest.path().join(node::LOG_FILE)).unwrap();
+    assert!(log.lines().any(|l| l.ends_with(" stopped")), "{log}");
+    assert!(!log.contains("SESH_NODE_MISBEHAVE"), "{log}");
+}

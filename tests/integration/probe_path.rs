@@ -116,6 +116,19 @@ const PROBE_PASS: &[(&str, &str)] = &[
     ("onion", "null"),
 ];
 
+/// A `sesh nodes --json` row (without --reveal).
+const NODE: &[(&str, &str)] = &[
+    ("type", "string"),
+    ("pubkey_ed25519", "string"),
+    ("pubkey_x25519", "string"),
+    ("public_ip", "null"),
+    ("storage_port", "null"),
+    ("swarm_id", "number"),
+    ("version", "array"),
+    ("storage_server_version", "array"),
+    ("routed", "bool"),
+];
+
 const SUMMARY: &[(&str, &str)] = &[
     ("type", "string"),
     ("probed", "number"),
@@ -719,7 +732,9 @@ async fn probe_all_checks_what_the_network_lists_not_the_pool() {
     let (mut net, dir) = devnet(10, 5).await;
     let cli = Cli::new(&net, dir.path());
     let keys: Vec<String> = net.nodes().iter().map(|n| n.ed25519.to_hex()).collect();
-    assert_eq!(cli.json(&["nodes"], 0).len(), 10);
+    let rows = cli.json(&["nodes"], 0);
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|r| r["routed"] == true), "{rows:?}");
 
     // Two nodes go down, and sesh drops them from the pool it routes through, as it does when
     // a relay says they are unreachable (done here on the state, so that it is certain).
@@ -773,7 +788,14 @@ async fn probe_all_checks_what_the_network_lists_not_the_pool() {
         format!("{}  FAIL  unreachable: connection refused\n", dead[0])
     );
 
-    // sesh nodes lists all ten, and says that sesh routes through fewer.
+    // sesh nodes lists all ten, marks the two it no longer routes through, and says so.
+    let rows = cli.json(&["nodes"], 0);
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    for r in &rows {
+        assert_shape(r, NODE);
+        let key = r["pubkey_ed25519"].as_str().unwrap();
+        assert_eq!(r["routed"], !dead.contains(&key), "{r}");
+    }
     let out = cli.run(&["nodes"]);
     assert_eq!(out.status.code(), Some(0));
     let listed = String::from_utf8(out.stdout).unwrap();

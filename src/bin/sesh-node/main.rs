@@ -22,6 +22,19 @@ use sesh::node::{self, Config, Home, Log, Service};
 
 fn main() -> ExitCode {
     let cli = NodeCli::parse();
+    // Test-only misbehaviour, read before anything starts: a bad value is a usage error, and
+    // a node told to lie says so at once, however it was started.
+    let misbehave = match Misbehave::from_env() {
+        Ok(m) => m,
+        Err((e, hint)) => {
+            eprintln!("sesh-node: error: {e:#}");
+            eprintln!("hint: {hint}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(mode) = &misbehave.mode {
+        eprintln!("sesh-node: {}", hostile::warning(mode));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,7 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(cli)) {
+    match runtime.block_on(serve(cli, misbehave)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sesh-node: error: {e:#}");
@@ -45,7 +58,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(cli: NodeCli) -> anyhow::Result<()> {
+async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
     let config = Config {
         listen: cli.listen,
         ..Config::new(&cli.dir)
@@ -63,11 +76,13 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     // Register for the signals before announcing the address, so a launcher that signals
     // as soon as it reads the line is heard.
     let shutdown = shutdown_signal(cli.stop_on_stdin_eof)?;
-    let misbehave = misbehaviour()?;
+    if let Some(mode) = &misbehave.mode {
+        log.line(hostile::warning(mode));
+    }
     let listener = node::bind(config.listen).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
     // A dripping node serves behind a proxy that drips its answers (test-only).
-    let (listener, dripper) = if misbehave == Some(Mode::Drip) {
+    let (listener, dripper) = if misbehave.mode == Some(Mode::Drip) {
         let inside = node::bind(SocketAddr::new(addr.ip(), 0)).await?;
         let backend = inside.local_addr().context("reading the bound address")?;
         let proxy = hostile::drip(listener, backend, hostile::DRIP_EVERY, hostile::DRIP_AFTER);
@@ -122,15 +137,14 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
     ));
     // A test-only liar around the real service. An environment variable rather than an
     // option, so that no man page or completion offers it.
-    let service = match misbehave {
+    let service = match misbehave.mode {
         None => service,
         Some(mode) => {
             let identity = sesh::store::read_identity(&config.dir.join(node::IDENTITY_FILE))
                 .context("reading the node identity again")?;
-            log.line(format_args!("misbehaving on purpose: {mode}"));
             let mut hostile =
                 Hostile::new(service, mode, identity, Arc::clone(&clock), log.clone());
-            if let Some(times) = misbehave_times()? {
+            if let Some(times) = misbehave.times {
                 hostile = hostile.relay_lies(times);
             }
             Arc::new(hostile)
@@ -157,25 +171,45 @@ async fn serve(cli: NodeCli) -> anyhow::Result<()> {
 /// [`sesh::node::hostile::Mode`], e.g. `SESH_NODE_MISBEHAVE=store-wrong-hash`.
 const MISBEHAVE_ENV: &str = "SESH_NODE_MISBEHAVE";
 
-fn misbehaviour() -> anyhow::Result<Option<Mode>> {
-    match std::env::var(MISBEHAVE_ENV) {
-        Ok(s) if s.is_empty() => Ok(None),
-        Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_ENV)?)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(e) => Err(e).context(MISBEHAVE_ENV),
-    }
-}
-
 /// How many times a misbehaving node lies as a hop (default: every time), e.g.
 /// `SESH_NODE_MISBEHAVE_TIMES=1`.
 const MISBEHAVE_TIMES_ENV: &str = "SESH_NODE_MISBEHAVE_TIMES";
 
-fn misbehave_times() -> anyhow::Result<Option<u64>> {
-    match std::env::var(MISBEHAVE_TIMES_ENV) {
+/// The test-only misbehaviour the environment asks for.
+struct Misbehave {
+    mode: Option<Mode>,
+    times: Option<u64>,
+}
+
+impl Misbehave {
+    /// The misbehaviour, or what is wrong with it and a hint.
+    fn from_env() -> Result<Self, (anyhow::Error, String)> {
+        let mode = env_parsed(MISBEHAVE_ENV).map_err(|e| {
+            let modes = hostile::MODES.join(", ");
+            (
+                e,
+                format!("{MISBEHAVE_ENV} takes one of: {modes} (or unset it)"),
+            )
+        })?;
+        let times = env_parsed(MISBEHAVE_TIMES_ENV).map_err(|e| {
+            let hint = format!("{MISBEHAVE_TIMES_ENV} takes a whole number (or unset it)");
+            (e, hint)
+        })?;
+        Ok(Self { mode, times })
+    }
+}
+
+/// The variable `name` parsed, `None` when unset or empty.
+fn env_parsed<T>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    match std::env::var(name) {
         Ok(s) if s.is_empty() => Ok(None),
-        Ok(s) => Ok(Some(s.parse().context(MISBEHAVE_TIMES_ENV)?)),
+        Ok(s) => Ok(Some(s.parse().context(name.to_owned())?)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(e) => Err(e).context(MISBEHAVE_TIMES_ENV),
+        Err(e) => Err(e).context(name.to_owned()),
     }
 }
 

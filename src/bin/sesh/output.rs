@@ -139,6 +139,9 @@ pub(crate) struct NodeRecord {
     /// The same, by its `get_n_service_nodes` name: kept, since removing a field breaks
     /// readers.
     pub(crate) storage_server_version: Option<[u16; 3]>,
+    /// Whether sesh still routes through the node: `false` once it dropped the node from its
+    /// pool (the network still lists it).
+    pub(crate) routed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,10 +246,11 @@ mod tests {
             swarm_id: Some(7),
             version: Some([2, 8, 0]),
             storage_server_version: Some([2, 8, 0]),
+            routed: true,
         });
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"version":[2,8,0],"storage_server_version":[2,8,0]}"#
+            r#"{"type":"node","pubkey_ed25519":"aa","pubkey_x25519":"bb","public_ip":null,"storage_port":null,"swarm_id":7,"version":[2,8,0],"storage_server_version":[2,8,0],"routed":true}"#
         );
     }
 

@@ -25,6 +25,7 @@ pub(crate) fn nodes(ctx: &Ctx, args: &NodesArgs) -> Result<()> {
                 swarm_id: swarm_id(n),
                 version: n.version,
                 storage_server_version: n.version,
+                routed: pool.get(&n.ed25519).is_some(),
             }))?;
         } else {
             ctx.line(node_text(n, args.reveal))?;
