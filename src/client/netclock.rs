@@ -255,7 +255,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             .collect();
         onion_path::shuffle(&mut nodes, &mut self.rng);
         // A stable sort: random within each group.
-        nodes.sort_by_key(|n| (self.net_clock.has(&n.ed25519), on_paths.contains(&n.ed25519)));
+        nodes.sort_by_key(|n| {
+            (
+                self.net_clock.has(&n.ed25519),
+                on_paths.contains(&n.ed25519),
+            )
+        });
         nodes.truncate(WITNESS_TRIES);
         nodes
     }
