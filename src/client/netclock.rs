@@ -1,61 +1,144 @@
 //! The network clock: the offset between local time and the nodes' time.
 //!
-//! Every reply carries the node's time in `"t"` (§4.7). One node's word is not enough (a
-//! node with a wrong clock, or a liar, would move every later timestamp), so the offset is
-//! the median of the last [`CLOCK_SAMPLES`] nodes' offsets, one per node ([`NetClock`], pure).
-//! A 406/425 "clock out of sync" clears the samples: the node says they are wrong, and the
-//! next answers rebuild them.
+//! Every reply carries the node's time in `"t"` (§4.7). One node's word is not enough: a
+//! node with a wrong clock, or a liar (a hop, or anyone on the unchecked TLS link to a
+//! guard), would move every later timestamp, and with it what `send` seals and what
+//! `receive` believes and prunes. So the offset moves only on a **quorum** ([`NetClock`],
+//! pure):
+//!
+//! * the last [`CLOCK_SAMPLES`] offsets are kept, one per node (a node repeating itself
+//!   counts once);
+//! * a quorum is a cluster of samples that agree within [`SIGNATURE_WINDOW_MS`] of each other
+//!   (the largest spread a node accepts), from at least [`QUORUM`] distinct nodes, of which at
+//!   least [`SEALED_QUORUM`] answered inside an onion reply sealed with their own key (a
+//!   direct answer, a guard test, can be forged by anyone on the link);
+//! * the offset is the median of the largest such cluster; without one it stays where it
+//!   was: the saved offset, or 0 on a fresh state. Only a quorum's offset is saved.
+//!
+//! A 406/425 "clock out of sync" adds that node's time to the others (it clears nothing) and
+//! asks [`WITNESSES`] other pool nodes for theirs; the offset moves only if they agree.
 
 use super::*;
+use crate::rpc::limits::SIGNATURE_WINDOW_MS;
 
-/// Offsets kept, one per node, for the median.
+/// Offsets kept, one per node, newest last. Small enough that [`QUORUM`] fresh samples
+/// outnumber the stale rest after the network's clock (or ours) moved.
 pub(crate) const CLOCK_SAMPLES: usize = 5;
+/// Distinct nodes that must agree before the offset moves.
+pub(crate) const QUORUM: usize = 3;
+/// Of those, how many must have answered in a sealed onion reply.
+pub(crate) const SEALED_QUORUM: usize = 2;
+/// Other nodes asked for their time after a 406, and at most how many are tried for them.
+pub(crate) const WITNESSES: usize = 2;
+const WITNESS_TRIES: usize = 4;
 
-/// The last few nodes' clock offsets (network minus local time, ms); see the module docs.
+/// How a node's time reached us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimeSource {
+    /// Inside an onion reply sealed with the node's key: its own word.
+    Sealed,
+    /// A direct plain answer over TLS whose certificate is not checked (a guard test):
+    /// anyone on the link could have written it.
+    Direct,
+}
+
+/// One node's offset (network minus local time, ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sample {
+    node: Ed25519Pub,
+    offset_ms: i64,
+    source: TimeSource,
+}
+
+/// The last few nodes' clock offsets; see the module docs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct NetClock {
     /// Oldest first; at most one per node.
-    samples: Vec<(Ed25519Pub, i64)>,
+    samples: Vec<Sample>,
 }
 
 impl NetClock {
     /// Records `node`'s offset, replacing its earlier one; the oldest goes beyond
     /// [`CLOCK_SAMPLES`].
-    pub(crate) fn add(&mut self, node: Ed25519Pub, offset_ms: i64) {
-        self.samples.retain(|(n, _)| *n != node);
-        self.samples.push((node, offset_ms));
+    pub(crate) fn add(&mut self, node: Ed25519Pub, offset_ms: i64, source: TimeSource) {
+        self.samples.retain(|s| s.node != node);
+        self.samples.push(Sample {
+            node,
+            offset_ms,
+            source,
+        });
         if self.samples.len() > CLOCK_SAMPLES {
             self.samples.remove(0);
         }
     }
 
-    /// Forgets every sample.
-    pub(crate) fn clear(&mut self) {
-        self.samples.clear();
+    /// Whether `node` gave a sample that is still kept.
+    pub(crate) fn has(&self, node: &Ed25519Pub) -> bool {
+        self.samples.iter().any(|s| s.node == *node)
     }
 
-    /// The median offset (the mean of the middle two for an even count), once any is known.
-    pub(crate) fn offset_ms(&self) -> Option<i64> {
-        let mut v: Vec<i64> = self.samples.iter().map(|(_, o)| *o).collect();
-        v.sort_unstable();
-        let n = v.len();
-        match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(v[n / 2]),
-            _ => Some(((i128::from(v[n / 2 - 1]) + i128::from(v[n / 2])) / 2) as i64),
+    /// The offset a quorum backs (see the module docs): the median of the largest cluster
+    /// of samples within [`SIGNATURE_WINDOW_MS`] of each other that has [`QUORUM`] nodes,
+    /// [`SEALED_QUORUM`] of them sealed. Between equal clusters, the one with more sealed
+    /// samples, then the one nearest `current` (the offset in use). `None` without a quorum.
+    pub(crate) fn trusted_offset(&self, current: i64) -> Option<i64> {
+        let mut sorted = self.samples.clone();
+        sorted.sort_unstable_by_key(|s| s.offset_ms);
+        let offsets: Vec<i64> = sorted.iter().map(|s| s.offset_ms).collect();
+        // (members, sealed members, distance from `current`, median) of the best cluster.
+        let mut best: Option<(usize, usize, u64, i64)> = None;
+        // Every maximal cluster starts at some sample and reaches as far as the spread allows.
+        for start in 0..offsets.len() {
+            let len = offsets[start..]
+                .iter()
+                .take_while(|o| o.abs_diff(offsets[start]) <= SIGNATURE_WINDOW_MS)
+                .count();
+            let cluster = start..start + len;
+            let sealed = sorted[cluster.clone()]
+                .iter()
+                .filter(|s| s.source == TimeSource::Sealed)
+                .count();
+            if len < QUORUM || sealed < SEALED_QUORUM {
+                continue;
+            }
+            let median = median(&offsets[cluster]);
+            let distance = median.abs_diff(current);
+            let better = best.is_none_or(|(l, s, d, _)| {
+                (len, sealed, std::cmp::Reverse(distance)) > (l, s, std::cmp::Reverse(d))
+            });
+            if better {
+                best = Some((len, sealed, distance, median));
+            }
+        }
+        best.map(|(_, _, _, median)| median)
+    }
+}
+
+/// The median of `sorted` (the mean of the middle two for an even count; 0 when empty).
+fn median(sorted: &[i64]) -> i64 {
+    let n = sorted.len();
+    match n {
+        0 => 0,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => {
+            let mean = (i128::from(sorted[n / 2 - 1]) + i128::from(sorted[n / 2])) / 2;
+            i64::try_from(mean).unwrap_or(sorted[n / 2])
         }
     }
 }
 
 /// The offset of a node time `t` from local time `local` (ms).
+/// Saturates at the ends of `i64`.
 pub(crate) fn offset_of(t: u64, local: u64) -> i64 {
-    i64::try_from(i128::from(t) - i128::from(local)).unwrap_or(0)
+    let d = i128::from(t) - i128::from(local);
+    i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
 }
 
 impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     // ---- network time --------------------------------------------------------------------
 
-    /// Learns `node`'s time from a reply's `"t"` (see [`storage::time_of`]).
+    /// Learns `node`'s time from the `"t"` of its sealed onion reply (see
+    /// [`storage::time_of`]).
     pub(super) fn learn_time(&mut self, node: &Ed25519Pub, body: &[u8]) -> Result<(), Error> {
         if let Some(t) = storage::time_of(body) {
             self.learn_time_sample(node, t)?;
@@ -63,14 +146,36 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         Ok(())
     }
 
-    /// Adds `node`'s time `t` to the samples and moves the offset to their median.
+    /// Adds `node`'s time `t`, from its sealed onion reply; the offset moves only on a quorum.
     pub(super) fn learn_time_sample(&mut self, node: &Ed25519Pub, t: u64) -> Result<(), Error> {
-        let offset = offset_of(t, self.clock.now_ms());
-        self.net_clock.add(*node, offset);
-        let median = self.net_clock.offset_ms().unwrap_or(offset);
-        self.set_offset(median)
+        self.add_time_sample(node, t, TimeSource::Sealed)
     }
 
+    /// Adds `node`'s time `t`, from a direct answer (a guard test): it counts toward a
+    /// quorum, which also needs [`SEALED_QUORUM`] sealed answers.
+    pub(super) fn learn_direct_time_sample(
+        &mut self,
+        node: &Ed25519Pub,
+        t: u64,
+    ) -> Result<(), Error> {
+        self.add_time_sample(node, t, TimeSource::Direct)
+    }
+
+    fn add_time_sample(
+        &mut self,
+        node: &Ed25519Pub,
+        t: u64,
+        source: TimeSource,
+    ) -> Result<(), Error> {
+        let offset = offset_of(t, self.clock.now_ms());
+        self.net_clock.add(*node, offset, source);
+        match self.net_clock.trusted_offset(self.offset_ms) {
+            Some(trusted) => self.set_offset(trusted),
+            None => Ok(()),
+        }
+    }
+
+    /// Uses `offset` (one a quorum backs), and saves it when it moved.
     fn set_offset(&mut self, offset: i64) -> Result<(), Error> {
         self.offset_ms = offset;
         let stale = self
@@ -85,23 +190,79 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         Ok(())
     }
 
-    /// After a 406: forget the samples (the node says they are wrong), then learn the time
-    /// from the answer's `"t"`, else from an `info` request to the same node.
+    /// After a 406/425 (from `dest`, or a plain-text one from a hop): adds `dest`'s time to
+    /// the samples (from the answer's `"t"`, else from an `info` request to it), clearing
+    /// nothing, and asks [`WITNESSES`] other pool nodes for theirs, each through an onion
+    /// path. The offset moves only when a quorum agrees (see the module docs).
     pub(super) async fn resync_clock(&mut self, dest: &Snode, body: &[u8]) -> Result<(), Error> {
-        self.net_clock.clear();
-        if let Some(t) = storage::time_of(body) {
-            return self.learn_time_sample(&dest.ed25519, t);
+        let own = storage::time_of(body);
+        if let Some(t) = own {
+            self.learn_time_sample(&dest.ed25519, t)?;
         }
-        let payload = storage::info_request();
         self.ensure_paths().await?;
-        let index = self.path_for(dest, &HashSet::new())?;
-        if let (_, Attempt::Answer { status: 200, body }) =
-            self.attempt(index, dest, &payload).await?
-            && let Some(t) = storage::info_time(&body)
+        if own.is_none()
+            && let Some(t) = self.ask_time(dest).await?
         {
             self.learn_time_sample(&dest.ed25519, t)?;
         }
+        let mut heard = 0;
+        for witness in self.clock_witnesses(&dest.ed25519) {
+            if heard == WITNESSES {
+                break;
+            }
+            if let Some(t) = self.ask_time(&witness).await? {
+                self.learn_time_sample(&witness.ed25519, t)?;
+                heard += 1;
+            }
+        }
         Ok(())
+    }
+
+    /// `node`'s time from an `info` request through an onion path; `None` when no path
+    /// can carry it or it did not answer 200 with a time.
+    async fn ask_time(&mut self, node: &Snode) -> Result<Option<u64>, Error> {
+        let index = match self.path_for(node, &HashSet::new()) {
+            Ok(i) => i,
+            Err(Error::Path(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match self.attempt(index, node, &storage::info_request()).await {
+            Ok((_, Attempt::Answer { status: 200, body })) => Ok(storage::info_time(&body)),
+            Ok(_) | Err(Error::Onion { .. } | Error::Path(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Up to [`WITNESS_TRIES`] usable pool nodes other than `dest` to ask for the time, at
+    /// random: first those that gave no kept sample (a new opinion) and are on no path.
+    fn clock_witnesses(&mut self, dest: &Ed25519Pub) -> Vec<Snode> {
+        let on_paths: HashSet<Ed25519Pub> = self
+            .book
+            .as_ref()
+            .map(|b| {
+                b.paths()
+                    .iter()
+                    .flat_map(|p| p.path.hops().iter().map(|h| h.ed25519))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut nodes: Vec<Snode> = self
+            .pool_ref()
+            .nodes()
+            .iter()
+            .filter(|n| n.ed25519 != *dest && n.is_usable())
+            .cloned()
+            .collect();
+        onion_path::shuffle(&mut nodes, &mut self.rng);
+        // A stable sort: random within each group.
+        nodes.sort_by_key(|n| {
+            (
+                self.net_clock.has(&n.ed25519),
+                on_paths.contains(&n.ed25519),
+            )
+        });
+        nodes.truncate(WITNESS_TRIES);
+        nodes
     }
 }
 
@@ -109,48 +270,123 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
 mod tests {
     use super::*;
 
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+
     fn k(i: u8) -> Ed25519Pub {
         Ed25519Pub([i; 32])
     }
 
-    #[test]
-    fn offset_is_the_median_not_the_last_reply() {
+    /// A clock with sealed samples `offsets` from nodes 1, 2, …
+    fn sealed(offsets: &[i64]) -> NetClock {
         let mut c = NetClock::default();
-        assert_eq!(c.offset_ms(), None);
-        c.add(k(1), 100);
-        assert_eq!(c.offset_ms(), Some(100));
-        c.add(k(2), 120);
-        assert_eq!(c.offset_ms(), Some(110));
-        c.add(k(3), 90);
-        // One node far off does not move it.
-        c.add(k(4), 3_600_000);
-        assert_eq!(c.offset_ms(), Some(110));
-        c.add(k(5), -3_600_000);
-        assert_eq!(c.offset_ms(), Some(100));
+        for (i, o) in offsets.iter().enumerate() {
+            c.add(k(u8::try_from(i + 1).unwrap()), *o, TimeSource::Sealed);
+        }
+        c
     }
 
     #[test]
-    fn one_sample_per_node_and_the_oldest_go() {
+    fn a_lone_sample_does_not_set_the_offset() {
         let mut c = NetClock::default();
+        assert_eq!(c.trusted_offset(0), None);
+        c.add(k(1), 120_000, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), None);
+        // Two agreeing nodes are not a quorum either.
+        c.add(k(2), 121_000, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), None);
+        // The third is: the median of the three.
+        c.add(k(3), 119_000, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), Some(120_000));
+    }
+
+    #[test]
+    fn a_liar_among_honest_nodes_does_not_move_the_offset() {
+        for lie in [30 * DAY, -30 * DAY, 61_000] {
+            // Wherever the liar's sample comes in, the honest cluster's median stays.
+            for at in 0..4 {
+                let mut honest = vec![100, 120, 90, 110];
+                honest.insert(at, lie);
+                let c = sealed(&honest);
+                assert_eq!(c.trusted_offset(0), Some(105), "lie {lie} at {at}");
+            }
+        }
+        // Two honest nodes and a liar: no quorum (not the mean of the middle two, which
+        // moved the clock by half the lie), so the offset stays where it was.
+        assert_eq!(sealed(&[100, 30 * DAY, 120]).trusted_offset(0), None);
         // A liar repeating itself counts once.
-        c.add(k(1), 0);
-        c.add(k(2), 0);
+        let mut c = sealed(&[0, 10]);
         for _ in 0..10 {
-            c.add(k(9), 1_000_000);
+            c.add(k(9), 30 * DAY, TimeSource::Sealed);
         }
-        assert_eq!(c.offset_ms(), Some(0));
-        for i in 10..20 {
-            c.add(k(i), 5);
+        assert_eq!(c.trusted_offset(0), None);
+        c.add(k(3), 20, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), Some(10));
+    }
+
+    #[test]
+    fn samples_further_apart_than_the_signature_window_are_no_quorum() {
+        let w = i64::try_from(SIGNATURE_WINDOW_MS).unwrap();
+        assert_eq!(sealed(&[0, w / 2, w]).trusted_offset(0), Some(w / 2));
+        assert_eq!(sealed(&[0, w / 2, w + 1]).trusted_offset(0), None);
+        assert_eq!(sealed(&[0, w, 2 * w]).trusted_offset(0), None);
+    }
+
+    #[test]
+    fn direct_answers_alone_are_no_quorum() {
+        // Anyone on the link to a guard can forge a direct answer's "t".
+        let mut c = NetClock::default();
+        for i in 1..=5 {
+            c.add(k(i), 30 * DAY, TimeSource::Direct);
         }
+        assert_eq!(c.trusted_offset(0), None);
+        // One sealed answer is not enough either; two are, with a direct one.
+        c.add(k(6), 30 * DAY, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), None);
+        c.add(k(7), 30 * DAY, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), Some(30 * DAY));
+        // Two guards and two paths' exits, as a fresh client's first paths give them.
+        let mut c = NetClock::default();
+        c.add(k(1), -120_000, TimeSource::Direct);
+        c.add(k(2), -120_000, TimeSource::Direct);
+        c.add(k(3), -120_500, TimeSource::Sealed);
+        c.add(k(4), -119_500, TimeSource::Sealed);
+        assert_eq!(c.trusted_offset(0), Some(-120_000));
+    }
+
+    #[test]
+    fn fresh_samples_outvote_stale_ones() {
+        // The network's clock moved 5 minutes after five nodes were heard: three nodes
+        // that answer now outnumber what is left of the old ones.
+        let mut c = sealed(&[0, 0, 0, 0, 0]);
+        assert_eq!(c.trusted_offset(0), Some(0));
+        for i in 10..12 {
+            c.add(k(i), 300_000, TimeSource::Sealed);
+            assert_eq!(c.trusted_offset(0), Some(0));
+        }
+        c.add(k(12), 300_000, TimeSource::Sealed);
         assert_eq!(c.samples.len(), CLOCK_SAMPLES);
-        assert_eq!(c.offset_ms(), Some(5));
-        c.clear();
-        assert_eq!(c.offset_ms(), None);
+        assert_eq!(c.trusted_offset(0), Some(300_000));
+    }
+
+    #[test]
+    fn between_equal_clusters_the_nearest_wins() {
+        let c = sealed(&[0, 30_000, 60_000, 90_000, 120_000]);
+        assert_eq!(c.trusted_offset(0), Some(30_000));
+        assert_eq!(c.trusted_offset(70_000), Some(60_000));
+        assert_eq!(c.trusted_offset(200_000), Some(90_000));
+        // A bigger cluster beats a nearer one.
+        let c = sealed(&[0, 0, 0, 10 * DAY, 10 * DAY]);
+        assert_eq!(c.trusted_offset(10 * DAY), Some(0));
     }
 
     #[test]
     fn offsets_saturate() {
         assert_eq!(offset_of(1_000, 400), 600);
         assert_eq!(offset_of(400, 1_000), -600);
+        assert_eq!(offset_of(u64::MAX, 0), i64::MAX);
+        assert_eq!(offset_of(0, u64::MAX), i64::MIN);
+        // Far-off samples are compared without overflowing.
+        let c = sealed(&[i64::MIN, i64::MAX, 0, 0, 0]);
+        assert_eq!(c.trusted_offset(0), Some(0));
     }
 }

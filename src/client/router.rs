@@ -675,7 +675,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                     && status::of_status(r.status) == Outcome::Ok
                 {
                     if let Some(t) = storage::time_of(&r.body) {
-                        self.learn_time_sample(&g.ed25519, t)?;
+                        self.learn_direct_time_sample(&g.ed25519, t)?;
                     }
                     found.push(g.clone());
                 }

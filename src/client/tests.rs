@@ -123,6 +123,11 @@ struct Lies {
     planted: Vec<Value>,
     /// Node lists (the seed's and `oxend_request`'s) carry no swarm ids.
     no_swarm_ids: bool,
+    /// This node's clock lies: it answers every onion request with a 406 carrying this
+    /// `"t"`, and `info` with it.
+    clock_liar: Option<(Ed25519Pub, u64)>,
+    /// Direct answers (guard tests) carry this `"t"`: anyone on the unchecked TLS link.
+    direct_time: Option<u64>,
 }
 
 /// State the taps of one test share.
@@ -199,6 +204,9 @@ fn sealed_status(f: &Final, body: &[u8]) -> u16 {
 impl Tap {
     /// Whether a lie changes this node's answer to `method`.
     fn lies_about(&self, lies: &Lies, method: &str) -> bool {
+        if lies.clock_liar.is_some_and(|(k, _)| k == self.me) {
+            return true;
+        }
         match method {
             "store" => {
                 lies.wrong_swarm_of.is_some()
@@ -225,6 +233,15 @@ impl Tap {
         peer: std::net::SocketAddr,
     ) -> (u16, String) {
         let ask = |body: Vec<u8>| self.inner.handle(direct(body, peer));
+        let clock_lie = lies
+            .clock_liar
+            .filter(|(k, _)| *k == self.me)
+            .map(|(_, t)| t);
+        if let Some(t) = clock_lie
+            && method != "info"
+        {
+            return (406, json!({ "t": t }).to_string());
+        }
         if matches!(method, "store" | "retrieve") {
             if let Some(other) = &lies.wrong_swarm_of {
                 let r = ask(RpcRequest::GetSwarm {
@@ -271,6 +288,12 @@ impl Tap {
                     }
                 }
                 "oxend_request" => strip_swarm_ids(&mut v["result"]),
+                "info" => {
+                    if let Some(t) = clock_lie {
+                        v["t"] = json!(t);
+                        v["timestamp"] = json!(t);
+                    }
+                }
                 _ => {}
             }
         }
@@ -342,9 +365,17 @@ impl Service for Tap {
     fn handle(&self, request: HttpRequest) -> BoxFuture<'_, HttpResponse> {
         Box::pin(async move {
             if request.path == ONION_REQ_PATH {
-                self.onion(request).await
-            } else {
-                self.inner.handle(request).await
+                return self.onion(request).await;
+            }
+            let direct_rpc = request.path == STORAGE_RPC_PATH;
+            let resp = self.inner.handle(request).await;
+            let forged = self.shared.lies().direct_time;
+            match serde_json::from_slice::<Value>(&resp.body) {
+                Ok(mut v) if direct_rpc && forged.is_some() && v.get("t").is_some() => {
+                    v["t"] = json!(forged);
+                    HttpResponse::json(resp.status, &v)
+                }
+                _ => resp,
             }
         })
     }
@@ -924,23 +955,36 @@ async fn clock_out_of_sync_is_fixed_once_and_retried() {
     let before = net.taps().len();
     let got = c.retrieve(&me, Namespace::DEFAULT, None).await.unwrap();
     assert!(got.messages.is_empty());
-    let methods: Vec<(String, u16)> = net
+    let calls: Vec<(String, u16, Ed25519Pub)> = net
         .taps()
         .into_iter()
         .skip(before)
         .filter_map(|e| match e {
-            Event::Onion { method, status, .. } => Some((method, status)),
+            Event::Onion {
+                method,
+                status,
+                dest,
+                ..
+            } => Some((method, status, dest)),
             _ => None,
         })
         .collect();
+    let methods: Vec<(&str, u16)> = calls.iter().map(|(m, s, _)| (m.as_str(), *s)).collect();
+    // The member's own time, then two other nodes' (issue 9: one node does not set the
+    // clock), then the retry.
     assert_eq!(
         methods,
         [
-            ("retrieve".to_owned(), 406),
-            ("info".to_owned(), 200),
-            ("retrieve".to_owned(), 200)
+            ("retrieve", 406),
+            ("info", 200),
+            ("info", 200),
+            ("info", 200),
+            ("retrieve", 200)
         ]
     );
+    let member = calls[0].2;
+    assert_eq!(calls[1].2, member);
+    assert!(calls[2].2 != member && calls[3].2 != member && calls[2].2 != calls[3].2);
     assert_eq!(c.network_now_ms(), ahead);
     assert_eq!(c.clock_offset_ms(), 5 * 60_000);
     // The offset is remembered.
@@ -1555,4 +1599,99 @@ fn in_another_swarm(net: &TestNet, pk: &SessionId) -> SessionId {
         })
         .find(|o| net.0.true_swarm(o).0 != mine)
         .unwrap()
+}
+
+/// Nodes on none of `c`'s paths.
+async fn off_paths(net: &TestNet, c: &mut TestClient) -> Vec<Snode> {
+    let on: HashSet<Ed25519Pub> = c
+        .paths()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|p| p.hops().iter().map(|h| h.ed25519))
+        .collect();
+    net.0
+        .nodes()
+        .into_iter()
+        .filter(|n| !on.contains(&n.ed25519))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_406_from_one_node_with_a_far_off_time_leaves_the_clock_alone() {
+    // Issue 9: one node's word does not set the network clock, even when it says ours is
+    // off. The others are asked, and they agree with us.
+    let net = Net::memory(21);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 21);
+    let liar = off_paths(&net, &mut c).await.remove(0);
+    assert_eq!(c.network_now_ms(), NOW);
+    let lie = NOW + 30 * 24 * HOUR;
+    net.0.lies().clock_liar = Some((liar.ed25519, lie));
+    let before = net.taps().len();
+    let ask = RpcRequest::GetSwarm {
+        pubkey: recipient().session_id().to_bytes(),
+    };
+    let err = c.onion_rpc(&liar, &ask).await.unwrap_err();
+    assert!(matches!(err, Error::ClockOutOfSync { .. }), "{err:?}");
+    assert_eq!(c.network_now_ms(), NOW);
+    assert_eq!(c.clock_offset_ms(), 0);
+    let witnesses: HashSet<Ed25519Pub> = net
+        .taps()
+        .into_iter()
+        .skip(before)
+        .filter_map(|e| match e {
+            Event::Onion {
+                method,
+                dest,
+                status: 200,
+                ..
+            } if method == "info" && dest != liar.ed25519 => Some(dest),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(witnesses.len(), 2, "{witnesses:?}");
+    // Nothing of the lie was saved: the next process starts in network time too.
+    assert_eq!(c.state().clock_offset_ms().unwrap(), Some(0));
+    drop(c);
+    let c = client(&net, dir.path(), NOW, 22);
+    assert_eq!(c.network_now_ms(), NOW);
+}
+
+#[tokio::test]
+async fn forged_direct_times_do_not_set_the_clock() {
+    // Issue 9: a guard test's answer is plain text over TLS whose certificate is not
+    // checked, so anyone on the link can write its "t": those alone move nothing, and
+    // nothing is saved before sealed answers from enough nodes agree.
+    let net = Net::memory(22);
+    net.0.lies().direct_time = Some(NOW + 30 * 24 * HOUR);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 23);
+    let other = off_paths(&net, &mut c).await.remove(0);
+    assert!(
+        net.log()
+            .iter()
+            .any(|e| matches!(e, Event::Direct { method, .. } if method == "get_swarm"))
+    );
+    assert_eq!(c.network_now_ms(), NOW);
+    assert_eq!(c.state().clock_offset_ms().unwrap(), None);
+    // A third node's sealed answer (after the two paths' exits') makes a quorum.
+    let (status, _) = c.onion_rpc(&other, &RpcRequest::Info).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(c.network_now_ms(), NOW);
+    assert_eq!(c.state().clock_offset_ms().unwrap(), Some(0));
+}
+
+#[tokio::test]
+async fn a_fresh_client_learns_a_skewed_network_clock_from_its_first_paths() {
+    // Every node's clock is 2 minutes behind ours: the guards' and the paths' exits'
+    // answers agree, and that is a quorum before the first request is sealed.
+    let net = Net::memory(23);
+    let behind = NOW - 2 * 60_000;
+    net.0.set_time(behind);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 24);
+    c.paths().await.unwrap();
+    assert_eq!(c.network_now_ms(), behind);
+    assert_eq!(c.state().clock_offset_ms().unwrap(), Some(-120_000));
 }
