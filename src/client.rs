@@ -20,9 +20,11 @@
 //!   nodes go direct. Answers are checked: a store's hash, retrieved messages' hashes and
 //!   timestamps.
 //!
-//! Network time: the median of the last few nodes' `"t"` sets the offset between local and
-//! network time (§4.7), which [`Client::network_now_ms`] applies; a 406 resynchronises it and
-//! retries once.
+//! Network time: the offset between local and network time (§4.7), which
+//! [`Client::network_now_ms`] applies, moves only when at least three nodes' `"t"` agree
+//! within the signature window (two of them from sealed onion replies); a 406 adds samples
+//! from two more nodes and retries once. One node, or anyone on the guard's link, cannot set
+//! it.
 //!
 //! # Layout
 //! Policy is pure and unit-tested without a database or sockets; the async [`Client`] moves
