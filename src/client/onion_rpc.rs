@@ -307,14 +307,14 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                                 "path answered {status}: {}",
                                 shorten(&String::from_utf8_lossy(&body))
                             );
-                            self.record(index, &PathEvent::Relays)?;
+                            self.record(index, &PathEvent::Unattributed)?;
                         }
                     }
                 }
                 Attempt::Reply(e) => {
                     reached = true;
                     last = e.to_string();
-                    self.record(index, &PathEvent::Relays)?;
+                    self.record(index, &PathEvent::Unattributed)?;
                 }
                 Attempt::Answer { status, body } => {
                     self.record(index, &PathEvent::Worked)?;
@@ -393,7 +393,11 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 .map(|(status, _)| status::of_status(*status));
             match (outcome, answer) {
                 (Some(Outcome::Ok), Ok((200, body))) => match check(&body) {
-                    Ok(answer) => return Ok((node, answer)),
+                    Ok(answer) => {
+                        // It answered, and truly: its earlier strikes were blips.
+                        self.clear_strikes(&node.ed25519)?;
+                        return Ok((node, answer));
+                    }
                     Err(reason) => {
                         // A member that claims success but does not confirm the request
                         // (a store under another hash) is lying or broken.

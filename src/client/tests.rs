@@ -123,6 +123,8 @@ struct Lies {
     planted: Vec<Value>,
     /// Node lists (the seed's and `oxend_request`'s) carry no swarm ids.
     no_swarm_ids: bool,
+    /// As guards, these nodes garble every reply they pass back (200, not an onion reply).
+    garblers: HashSet<Ed25519Pub>,
 }
 
 /// State the taps of one test share.
@@ -294,11 +296,14 @@ impl Tap {
                     }
                     chain.push(self.me);
                 }
-                let resp = if lies.gone.contains(&r.destination) {
+                let mut resp = if lies.gone.contains(&r.destination) {
                     HttpResponse::text(502, rpc_status::next_node_not_found(&r.destination))
                 } else {
                     self.inner.handle(req).await
                 };
+                if guard && lies.garblers.contains(&self.me) {
+                    resp = HttpResponse::text(200, "garbled");
+                }
                 // A hop's plaintext error, once: as the client gets it from the guard.
                 if guard && resp.status != 200 {
                     self.shared.push(Event::PathError {
@@ -1555,4 +1560,53 @@ fn in_another_swarm(net: &TestNet, pk: &SessionId) -> SessionId {
         })
         .find(|o| net.0.true_swarm(o).0 != mine)
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_guard_that_garbles_replies_is_struck_not_its_relays() {
+    // A reply that does not open may have been garbled by any hop, the guard included: the
+    // path fails, no relay is struck, and the retired path's guard takes one strike.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let guard = paths[0].guard().ed25519;
+    net.0.lies().garblers.insert(guard);
+    // The destination is on the second path, so every request takes the first.
+    let dest = paths[1].hops()[1].clone();
+    let pool_before: Vec<Snode> = c.pool_ref().nodes().to_vec();
+
+    let err = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap_err();
+    assert!(
+        matches!(err, Error::PathsFailed { attempts: 3, .. }),
+        "{err:?}"
+    );
+    for h in &paths[0].hops()[1..] {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
+    assert_eq!(c.state().strikes(&guard).unwrap(), 1);
+    assert_eq!(c.pool_ref().nodes(), pool_before.as_slice());
+    assert!(
+        c.state()
+            .guards()
+            .unwrap()
+            .iter()
+            .all(|g| g.ed25519 != guard)
+    );
+
+    // A request that works clears the strikes of every hop it took.
+    net.0.lies().garblers.clear();
+    let dest = paths[1].hops()[2].clone();
+    let now_paths = c.paths().await.unwrap();
+    let took = now_paths
+        .iter()
+        .find(|p| !p.contains(&dest.ed25519))
+        .unwrap();
+    for h in took.hops() {
+        c.strike_node(&h.ed25519).unwrap();
+    }
+    c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+    for h in took.hops() {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
 }
