@@ -357,7 +357,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// Runs a request on members of `account`'s swarm until one answers 200 with a body
     /// that `check` decodes and accepts: 421 per [`Client::wrong_swarm`]; transient
     /// failures, 5xx and answers `check` refuses (which also strike the member, and name it
-    /// in the error) on another member; 400/401/403 end it.
+    /// in the error) on another member; 400/401/403 strike the member and go on to another,
+    /// and end it when a second member gives the same answer.
     pub(super) async fn swarm_request<F, A>(
         &mut self,
         account: &SessionId,
@@ -371,6 +372,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let mut wrong = 0;
         let mut tried: HashSet<Ed25519Pub> = HashSet::new();
         let mut last: Option<Error> = None;
+        let mut refusals: Vec<Outcome> = Vec::new();
         let mut attempts = 0;
         while attempts < self.config.node_attempts {
             let swarm = self.swarm_for(account).await?;
@@ -414,20 +416,30 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                     self.wrong_swarm(account, &body, &mut wrong).await?;
                     continue;
                 }
-                (Some(Outcome::Refused { status }), Ok((_, body))) => {
-                    return Err(Error::Refused {
-                        node: short,
-                        method: method.to_owned(),
-                        status,
-                        message: message_of(&body),
-                    });
-                }
-                (Some(Outcome::Malformed), Ok((_, body))) => {
-                    return Err(Error::BadRequest {
-                        node: short,
-                        method: method.to_owned(),
-                        message: message_of(&body),
-                    });
+                // The request was checked here before it left, so one member refusing it
+                // may be that member lying or broken: a strike, and another member. A second
+                // member giving the same answer ends it.
+                (Some(o @ (Outcome::Refused { .. } | Outcome::Malformed)), Ok((status, body))) => {
+                    let err = if o == Outcome::Malformed {
+                        Error::BadRequest {
+                            node: short,
+                            method: method.to_owned(),
+                            message: message_of(&body),
+                        }
+                    } else {
+                        Error::Refused {
+                            node: short,
+                            method: method.to_owned(),
+                            status,
+                            message: message_of(&body),
+                        }
+                    };
+                    if refusals.contains(&o) {
+                        return Err(err);
+                    }
+                    refusals.push(o);
+                    self.strike_node(&node.ed25519)?;
+                    last = Some(err);
                 }
                 (Some(Outcome::ClockOutOfSync), Ok(_)) => {
                     return Err(Error::ClockOutOfSync {

@@ -125,6 +125,8 @@ struct Lies {
     no_swarm_ids: bool,
     /// As guards, these nodes garble every reply they pass back (200, not an onion reply).
     garblers: HashSet<Ed25519Pub>,
+    /// These members refuse every store with a 401.
+    refusers: HashSet<Ed25519Pub>,
 }
 
 /// State the taps of one test share.
@@ -206,6 +208,7 @@ impl Tap {
                 lies.wrong_swarm_of.is_some()
                     || lies.forged_421.is_some()
                     || lies.bad_hash.contains(&self.me)
+                    || lies.refusers.contains(&self.me)
             }
             "retrieve" => {
                 lies.wrong_swarm_of.is_some()
@@ -239,6 +242,9 @@ impl Tap {
             if let Some(body) = &lies.forged_421 {
                 return (421, body.clone());
             }
+        }
+        if method == "store" && lies.refusers.contains(&self.me) {
+            return (401, "invalid signature (forged)".into());
         }
         let mut payload: Value = serde_json::from_slice(payload).unwrap();
         let renames = method == "retrieve" && lies.renamers.contains(&self.me);
@@ -1609,4 +1615,45 @@ async fn a_guard_that_garbles_replies_is_struck_not_its_relays() {
     for h in took.hops() {
         assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
     }
+}
+
+#[tokio::test]
+async fn one_member_refusing_a_store_does_not_end_the_send() {
+    // A 401 from one member is that member's failure: a strike, and another member. Only
+    // a second member giving the same answer ends the send.
+    let to = recipient().session_id();
+    let net = Net::memory(3);
+    let (_, members) = net.0.true_swarm(&to);
+    let liar = members[0].ed25519;
+    net.0.lies().refusers.insert(liar);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let mut asked = 0;
+    for i in 0..12u8 {
+        let out = c.store(&to, &b64(&[i]), HOUR, NOW).await.unwrap();
+        assert_ne!(out.node, liar);
+        asked = net
+            .onion_events("store")
+            .iter()
+            .filter(|(_, d, _)| *d == liar)
+            .count();
+        if asked > 0 {
+            break;
+        }
+    }
+    assert_eq!(asked, 1, "the refusing member was never asked");
+    assert_eq!(c.state().strikes(&liar).unwrap(), 1);
+
+    // Every member refuses: the second refusal ends it, a failure (not transient).
+    let net = Net::memory(3);
+    net.0
+        .lies()
+        .refusers
+        .extend(members.iter().map(|m| m.ed25519));
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let err = c.store(&to, &b64(b"x"), HOUR, NOW).await.unwrap_err();
+    assert!(matches!(err, Error::Refused { status: 401, .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Failure);
+    assert_eq!(net.onion_events("store").len(), 2);
 }
