@@ -186,7 +186,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// the destination when it names the destination (then the request ends with
     /// [`Error::NodeUnreachable`]), and changes nothing otherwise. A 406 resynchronises the network clock and retries once. Any
     /// status the destination gives is returned as is, for the caller to judge (a 5xx also
-    /// strikes the destination).
+    /// strikes the destination). Any other plain-text answer (a 5xx, or a 421, which only
+    /// counts when it comes sealed from the destination) and a reply that does not open fail
+    /// the path and strike no one (a path retired for them costs its guard one strike); the
+    /// next attempt prefers another path.
     ///
     /// # Errors
     /// [`Error::PathsFailed`] when every attempt failed on the way,
@@ -216,11 +219,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let mut last = String::new();
         let mut reached = false;
         let mut failed_guards = HashSet::new();
+        // Guards of paths that failed for a reason no one can be blamed for: the next
+        // attempt prefers another path.
+        let mut shaky: HashSet<Ed25519Pub> = HashSet::new();
         let mut healed = false;
         while attempts < self.config.onion_attempts {
             attempts += 1;
             self.ensure_paths().await?;
-            let index = match self.path_for(dest, &failed_guards) {
+            let avoid: HashSet<Ed25519Pub> = failed_guards.union(&shaky).copied().collect();
+            let index = match self.path_for(dest, &avoid) {
                 Ok(i) => i,
                 // No path may carry a request to this node (it is every path's guard, or
                 // shares its /24): another destination may do.
@@ -301,12 +308,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                                 method: method.to_owned(),
                             });
                         }
-                        Outcome::WrongSwarm => return Ok((421, body)),
+                        // Anything else in plain text (a 5xx, or a 421: the destination's
+                        // own answers come sealed, so a plain-text 421 is a hop's or the
+                        // wire's, never the swarm's word) is a failure of the path.
                         _ => {
                             last = format!(
                                 "path answered {status}: {}",
                                 shorten(&String::from_utf8_lossy(&body))
                             );
+                            shaky.insert(self.guard_of(index));
                             self.record(index, &PathEvent::Unattributed)?;
                         }
                     }
@@ -314,6 +324,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 Attempt::Reply(e) => {
                     reached = true;
                     last = e.to_string();
+                    shaky.insert(self.guard_of(index));
                     self.record(index, &PathEvent::Unattributed)?;
                 }
                 Attempt::Answer { status, body } => {

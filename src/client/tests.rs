@@ -127,6 +127,11 @@ struct Lies {
     garblers: HashSet<Ed25519Pub>,
     /// These members refuse every store with a 401.
     refusers: HashSet<Ed25519Pub>,
+    /// As guards, these nodes answer every onion request with a plain-text 421 (a swarm of
+    /// their choosing), as if it were the destination's.
+    plain_421: HashSet<Ed25519Pub>,
+    /// These nodes answer `get_swarm` with a swarm of one: themselves (their entry here).
+    self_swarm: std::collections::HashMap<Ed25519Pub, Value>,
 }
 
 /// State the taps of one test share.
@@ -217,6 +222,7 @@ impl Tap {
                     || !lies.planted.is_empty()
             }
             "oxend_request" => lies.no_swarm_ids,
+            "get_swarm" => lies.self_swarm.contains_key(&self.me),
             _ => false,
         }
     }
@@ -242,6 +248,14 @@ impl Tap {
             if let Some(body) = &lies.forged_421 {
                 return (421, body.clone());
             }
+        }
+        if method == "get_swarm"
+            && let Some(me) = lies.self_swarm.get(&self.me)
+        {
+            return (
+                200,
+                json!({"snodes": [me], "swarm": "ff", "t": NOW}).to_string(),
+            );
         }
         if method == "store" && lies.refusers.contains(&self.me) {
             return (401, "invalid signature (forged)".into());
@@ -307,6 +321,9 @@ impl Tap {
                 } else {
                     self.inner.handle(req).await
                 };
+                if guard && lies.plain_421.contains(&self.me) {
+                    resp = HttpResponse::text(421, forged_421_plain(&self.me));
+                }
                 if guard && lies.garblers.contains(&self.me) {
                     resp = HttpResponse::text(200, "garbled");
                 }
@@ -1656,4 +1673,92 @@ async fn one_member_refusing_a_store_does_not_end_the_send() {
     assert!(matches!(err, Error::Refused { status: 401, .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Failure);
     assert_eq!(net.onion_events("store").len(), 2);
+}
+
+/// A plain-text 421 body a hop forges: a swarm of one, itself.
+fn forged_421_plain(me: &Ed25519Pub) -> String {
+    json!({"snodes": [{"pubkey_ed25519": me.to_hex(), "pubkey_x25519": me.to_hex(),
+                       "ip": "127.9.9.9", "port": "9", "port_https": 9}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_plain_text_421_from_a_hop_is_a_path_failure_not_the_swarms_word() {
+    // The destination's answers come sealed: a 421 in plain text is a hop's (or the
+    // wire's), so the request goes on through another path; no relay is struck and the
+    // pool is not refreshed for it.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let guard = paths[0].guard().ed25519;
+    net.0.lies().plain_421.insert(guard);
+    let pool_before: Vec<Snode> = c.pool_ref().nodes().to_vec();
+    let refreshes = |net: &TestNet| {
+        net.count(|e| match e {
+            Event::Direct { method, .. } => method == "oxend_request",
+            Event::Onion { method, .. } => method == "oxend_request",
+            Event::Seed => true,
+            Event::PathError { .. } => false,
+        })
+    };
+    let before = refreshes(&net);
+    let dest = net
+        .0
+        .nodes()
+        .into_iter()
+        .find(|n| !paths.iter().any(|p| p.contains(&n.ed25519)))
+        .unwrap();
+    let mut forged = 0;
+    for _ in 0..10 {
+        let (status, _) = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+        assert_eq!(status, 200);
+        forged = net.count(|e| *e == Event::PathError { status: 421 });
+        if forged > 0 {
+            break;
+        }
+    }
+    assert!(forged > 0, "the lying guard was never used");
+    for h in &paths[0].hops()[1..] {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
+    assert_eq!(refreshes(&net), before);
+    assert_eq!(c.pool_ref().nodes(), pool_before.as_slice());
+}
+
+#[tokio::test]
+async fn without_swarm_ids_a_node_naming_only_itself_does_not_capture_the_account() {
+    // Each node names a swarm of one, itself: no two agree, so nothing is cached.
+    let who = recipient().session_id();
+    let net = Net::memory(2);
+    {
+        let mut lies = net.0.lies();
+        lies.no_swarm_ids = true;
+        lies.self_swarm = net
+            .0
+            .nodes()
+            .iter()
+            .map(|n| (n.ed25519, n.to_swarm_entry()))
+            .collect();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 1);
+    let err = c.swarm_for(&who).await.unwrap_err();
+    assert!(matches!(err, Error::BadAnswer { .. }), "{err:?}");
+    assert!(c.state().swarm(&who).unwrap().is_none());
+    assert!(!net.onion_events("get_swarm").is_empty());
+
+    // Two nodes naming the same small swarm confirm it.
+    let one = net.0.nodes()[0].clone();
+    {
+        let mut lies = net.0.lies();
+        let entry = one.to_swarm_entry();
+        for v in lies.self_swarm.values_mut() {
+            *v = entry.clone();
+        }
+    }
+    let swarm = c.swarm_for(&who).await.unwrap();
+    let keys: Vec<Ed25519Pub> = swarm.members.iter().map(|m| m.ed25519).collect();
+    assert_eq!(keys, vec![one.ed25519]);
+    assert!(c.state().swarm(&who).unwrap().is_some());
 }
