@@ -384,6 +384,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let mut tried: HashSet<Ed25519Pub> = HashSet::new();
         let mut last: Option<Error> = None;
         let mut refusals: Vec<Outcome> = Vec::new();
+        // Whether a member tried so far may have taken the request (a store may be stored
+        // although a later member refused it).
+        let mut reached = false;
         let mut attempts = 0;
         while attempts < self.config.node_attempts {
             let swarm = self.swarm_for(account).await?;
@@ -436,6 +439,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                             node: short,
                             method: method.to_owned(),
                             message: message_of(&body),
+                            reached,
                         }
                     } else {
                         Error::Refused {
@@ -443,6 +447,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                             method: method.to_owned(),
                             status,
                             message: message_of(&body),
+                            reached,
                         }
                     };
                     if refusals.contains(&o) {
@@ -468,12 +473,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                     });
                 }
                 (_, Err(e)) if e.kind() == ErrorKind::Transient => last = Some(e),
-                (_, Err(e)) => return Err(e),
+                (_, Err(e)) => return Err(e.reached_before(reached)),
             }
+            reached |= last.as_ref().is_some_and(Error::may_have_reached_swarm);
             attempts += 1;
         }
-        Err(last.unwrap_or(Error::NoSwarm {
-            account: account.short(),
-        }))
+        Err(last
+            .unwrap_or(Error::NoSwarm {
+                account: account.short(),
+            })
+            .reached_before(reached))
     }
 }

@@ -1762,3 +1762,40 @@ async fn without_swarm_ids_a_node_naming_only_itself_does_not_capture_the_accoun
     assert_eq!(keys, vec![one.ed25519]);
     assert!(c.state().swarm(&who).unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_refusal_after_a_member_that_may_have_stored_says_so() {
+    // One member answers a store under another hash (it may well have stored it), the
+    // others refuse it: the refusal that ends the send must not claim nothing was stored.
+    let to = recipient().session_id();
+    let (_, members) = Net::memory(3).0.true_swarm(&to);
+    let taker = members[0].ed25519;
+    let mut seen = (false, false);
+    for seed in 0..40 {
+        let net = Net::memory(3);
+        {
+            let mut lies = net.0.lies();
+            lies.bad_hash.insert(taker);
+            lies.refusers.extend(members[1..].iter().map(|m| m.ed25519));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = client(&net, dir.path(), NOW, seed);
+        let err = c.store(&to, &b64(b"x"), HOUR, NOW).await.unwrap_err();
+        let asked = net
+            .onion_events("store")
+            .iter()
+            .any(|(_, d, _)| *d == taker);
+        if matches!(err, Error::Refused { .. }) {
+            assert_eq!(err.may_have_reached_swarm(), asked, "{err:?}");
+            if asked {
+                seen.0 = true;
+            } else {
+                seen.1 = true;
+            }
+        }
+        if seen.0 && seen.1 {
+            return;
+        }
+    }
+    panic!("both orders were not seen: {seen:?}");
+}
