@@ -227,7 +227,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             attempts += 1;
             self.ensure_paths().await?;
             let avoid: HashSet<Ed25519Pub> = failed_guards.union(&shaky).copied().collect();
-            let index = match self.path_for(dest, &avoid) {
+            let index = match self.tested_path_for(dest, &avoid).await {
                 Ok(i) => i,
                 // No path may carry a request to this node (it is every path's guard, or
                 // shares its /24): another destination may do.

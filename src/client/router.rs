@@ -72,6 +72,10 @@ pub(crate) struct PathBook {
     /// next path starts with them, so that a guard that keeps claiming its relays are
     /// unreachable is still retired at [`STRIKE_LIMIT`].
     carried: HashMap<Ed25519Pub, u32>,
+    /// Paths mended with a new hop and not yet tested: the client tests one before its
+    /// first use ([`PathBook::untested`]). Kept in memory only: a run that ends before the
+    /// use leaves the next run a path of nodes that were each tested when first chosen.
+    untested: Vec<OnionPath>,
 }
 
 impl PathBook {
@@ -81,6 +85,36 @@ impl PathBook {
             paths,
             guards,
             carried: HashMap::new(),
+            untested: Vec::new(),
+        }
+    }
+
+    /// Path `index`, when it was mended and not yet tested.
+    pub(crate) fn untested(&self, index: usize) -> Option<&OnionPath> {
+        self.paths
+            .get(index)
+            .map(|p| &p.path)
+            .filter(|p| self.untested.contains(p))
+    }
+
+    /// Marks path `index` tested (it answered its test).
+    pub(crate) fn mark_tested(&mut self, index: usize) {
+        if let Some(rec) = self.paths.get(index) {
+            let path = rec.path.clone();
+            self.untested.retain(|p| *p != path);
+        }
+    }
+
+    /// Gives up path `index`, which failed its test (its guard stays, for a new path).
+    pub(crate) fn remove_path(&mut self, index: usize) -> Changes {
+        if index >= self.paths.len() {
+            return Changes::default();
+        }
+        let rec = self.paths.remove(index);
+        self.untested.retain(|p| *p != rec.path);
+        Changes {
+            paths: true,
+            ..Changes::default()
         }
     }
 
@@ -280,9 +314,11 @@ impl PathBook {
             if rec.path.guard().ed25519 == *node {
                 continue;
             }
-            // The mended path is a new path: its failures start again.
+            // The mended path is a new path: its failures start again, and it is tested
+            // before its first use.
             if let Ok(path) = onion_path::replace_hop(&plain, i, node, pool, policy, &[*node], rng)
             {
+                self.untested.push(path.clone());
                 self.paths.push(PathRecord { path, failures: 0 });
             }
         }
@@ -350,6 +386,7 @@ impl PathBook {
         for b in bad {
             let plain = self.plain();
             let new = onion_path::replace_hop(&plain, index, &b, pool, policy, &exclude, rng)?;
+            self.untested.push(new.clone());
             self.paths[index] = PathRecord {
                 path: new,
                 failures: 0,
@@ -735,6 +772,37 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         Ok(index)
     }
 
+    /// [`Client::path_for`], with a mended path tested before its first use: one that fails
+    /// its test is given up (its guard too, when the guard did not answer) and another path
+    /// is chosen, built when needed.
+    pub(super) async fn tested_path_for(
+        &mut self,
+        dest: &Snode,
+        avoid: &HashSet<Ed25519Pub>,
+    ) -> Result<usize, Error> {
+        for _ in 0..BUILD_ROUNDS {
+            let index = self.path_for(dest, avoid)?;
+            let Some(path) = self.book_mut()?.untested(index).cloned() else {
+                return Ok(index);
+            };
+            match self.test_path(&path).await {
+                Ok(()) => {
+                    self.book_mut()?.mark_tested(index);
+                    return Ok(index);
+                }
+                Err(culprits) => {
+                    let mut changes = self.book_mut()?.remove_path(index);
+                    if culprits.contains(&path.guard().ed25519) {
+                        changes.merge(self.book_mut()?.forget_guard(&path.guard().ed25519));
+                    }
+                    self.apply(changes)?;
+                    self.ensure_paths().await?;
+                }
+            }
+        }
+        self.path_for(dest, avoid)
+    }
+
     /// Records what happened to a request through path `index`, counts the strikes, then
     /// retires paths at the failure limit, saving the changes.
     pub(super) fn record(&mut self, index: usize, event: &PathEvent) -> Result<(), Error> {
@@ -931,6 +999,36 @@ mod tests {
         assert!(c.paths && c.guards);
         assert_eq!(b.paths().len(), 1);
         assert_eq!(b.guards(), [node(1)]);
+    }
+
+    #[test]
+    fn a_mended_path_is_untested_until_marked() {
+        let mut b = book();
+        assert!(b.untested(0).is_none() && b.untested(1).is_none());
+        let pool: Vec<Snode> = (1..=12).filter(|&i| i != 2).map(node).collect();
+        let mut rng = crate::client::tests::TestRng(1);
+        b.drop_node(&node(2).ed25519, &pool, &PathPolicy::default(), &mut rng);
+        assert_eq!(b.untested(0), Some(&b.paths()[0].path));
+        assert!(b.untested(1).is_none());
+        b.mark_tested(0);
+        assert!(b.untested(0).is_none());
+        // Mended for a destination in its subnet: untested too; given up, gone.
+        let mut dest = node(20);
+        dest.ip = Ipv4Addr::new(10, 0, 3, 9);
+        let mut b = PathBook::new(book().paths()[..1].to_vec(), vec![node(1)]);
+        let pool: Vec<Snode> = (1..=12).map(node).collect();
+        let (i, _) = b
+            .path_for(
+                &dest,
+                &HashSet::new(),
+                &pool,
+                &PathPolicy::default(),
+                &mut rng,
+            )
+            .unwrap();
+        assert!(b.untested(i).is_some());
+        assert!(b.remove_path(i).paths);
+        assert!(b.paths().is_empty());
     }
 
     #[test]

@@ -1799,3 +1799,33 @@ async fn a_refusal_after_a_member_that_may_have_stored_says_so() {
     }
     panic!("both orders were not seen: {seen:?}");
 }
+
+#[tokio::test]
+async fn a_mended_path_is_tested_before_its_first_use() {
+    // A relay struck out is replaced by another node; the mended path carries a test
+    // request before any real one, and is given up when its new hop does not answer.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let relay = paths[0].hops()[1].ed25519;
+    for _ in 0..STRIKE_LIMIT {
+        c.strike_node(&relay).unwrap();
+    }
+    let mended = c.paths().await.unwrap();
+    let new = mended
+        .iter()
+        .find(|p| p.guard() == paths[0].guard())
+        .unwrap()
+        .clone();
+    assert!(!new.contains(&relay));
+    let newcomer = new.hops()[1].ed25519;
+    net.0.set_down(&newcomer, true);
+    // Only paths other than the second may carry a request to this node.
+    let dest = paths[1].hops()[1].clone();
+    let (status, _) = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+    assert_eq!(status, 200);
+    // The test found the dead hop: nothing was struck for it, and the path is gone.
+    assert_eq!(c.state().strikes(&newcomer).unwrap(), 0);
+    assert!(c.paths().await.unwrap().iter().all(|p| *p != new));
+}
