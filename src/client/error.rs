@@ -104,6 +104,9 @@ pub enum Error {
         status: u16,
         /// The node's explanation.
         message: String,
+        /// Whether an earlier attempt, on another member, may have reached the swarm (see
+        /// [`Error::may_have_reached_swarm`]).
+        reached: bool,
     },
     /// The node called the request malformed (400).
     #[error("node {node} rejected {method} as malformed: {message}")]
@@ -114,6 +117,8 @@ pub enum Error {
         method: String,
         /// The node's explanation.
         message: String,
+        /// Whether an earlier attempt, on another member, may have reached the swarm.
+        reached: bool,
     },
     /// The node says our clock is off, even after resynchronising with the network.
     #[error("node {node} says the clock is out of sync ({method})")]
@@ -167,16 +172,33 @@ impl Error {
     /// stored although it failed: the request left this machine through a guard that
     /// accepted the connection, or a member answered with a server error or an answer that
     /// did not make sense. False when it cannot have: no seed, no path, no guard could be
-    /// reached, or a member refused it (4xx, 421, 406).
+    /// reached, or a member refused it (4xx, 421, 406) and no member tried before may have
+    /// taken it.
     pub fn may_have_reached_swarm(&self) -> bool {
         match self {
-            Self::PathsFailed { reached, .. } => *reached,
+            Self::PathsFailed { reached, .. }
+            | Self::Refused { reached, .. }
+            | Self::BadRequest { reached, .. } => *reached,
             Self::NodeGone { .. }
             | Self::NodeUnreachable { .. }
             | Self::NodeFailed { .. }
             | Self::BadAnswer { .. } => true,
             _ => false,
         }
+    }
+}
+
+impl Error {
+    /// This error, marked as having possibly reached the swarm when an earlier attempt may
+    /// have (a request tried on several members).
+    pub(crate) fn reached_before(mut self, earlier: bool) -> Self {
+        if let Self::PathsFailed { reached, .. }
+        | Self::Refused { reached, .. }
+        | Self::BadRequest { reached, .. } = &mut self
+        {
+            *reached |= earlier;
+        }
+        self
     }
 }
 

@@ -186,7 +186,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// the destination when it names the destination (then the request ends with
     /// [`Error::NodeUnreachable`]), and changes nothing otherwise. A 406 resynchronises the network clock and retries once. Any
     /// status the destination gives is returned as is, for the caller to judge (a 5xx also
-    /// strikes the destination).
+    /// strikes the destination). Any other plain-text answer (a 5xx, or a 421, which only
+    /// counts when it comes sealed from the destination) and a reply that does not open fail
+    /// the path and strike no one (a path retired for them costs its guard one strike); the
+    /// next attempt prefers another path.
     ///
     /// # Errors
     /// [`Error::PathsFailed`] when every attempt failed on the way,
@@ -216,11 +219,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let mut last = String::new();
         let mut reached = false;
         let mut failed_guards = HashSet::new();
+        // Guards of paths that failed for a reason no one can be blamed for: the next
+        // attempt prefers another path.
+        let mut shaky: HashSet<Ed25519Pub> = HashSet::new();
         let mut healed = false;
         while attempts < self.config.onion_attempts {
             attempts += 1;
             self.ensure_paths().await?;
-            let index = match self.path_for(dest, &failed_guards) {
+            let avoid: HashSet<Ed25519Pub> = failed_guards.union(&shaky).copied().collect();
+            let index = match self.tested_path_for(dest, &avoid).await {
                 Ok(i) => i,
                 // No path may carry a request to this node (it is every path's guard, or
                 // shares its /24): another destination may do.
@@ -301,20 +308,24 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                                 method: method.to_owned(),
                             });
                         }
-                        Outcome::WrongSwarm => return Ok((421, body)),
+                        // Anything else in plain text (a 5xx, or a 421: the destination's
+                        // own answers come sealed, so a plain-text 421 is a hop's or the
+                        // wire's, never the swarm's word) is a failure of the path.
                         _ => {
                             last = format!(
                                 "path answered {status}: {}",
                                 shorten(&String::from_utf8_lossy(&body))
                             );
-                            self.record(index, &PathEvent::Relays)?;
+                            shaky.insert(self.guard_of(index));
+                            self.record(index, &PathEvent::Unattributed)?;
                         }
                     }
                 }
                 Attempt::Reply(e) => {
                     reached = true;
                     last = e.to_string();
-                    self.record(index, &PathEvent::Relays)?;
+                    shaky.insert(self.guard_of(index));
+                    self.record(index, &PathEvent::Unattributed)?;
                 }
                 Attempt::Answer { status, body } => {
                     self.record(index, &PathEvent::Worked)?;
@@ -357,7 +368,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// Runs a request on members of `account`'s swarm until one answers 200 with a body
     /// that `check` decodes and accepts: 421 per [`Client::wrong_swarm`]; transient
     /// failures, 5xx and answers `check` refuses (which also strike the member, and name it
-    /// in the error) on another member; 400/401/403 end it.
+    /// in the error) on another member; 400/401/403 strike the member and go on to another,
+    /// and end it when a second member gives the same answer.
     pub(super) async fn swarm_request<F, A>(
         &mut self,
         account: &SessionId,
@@ -371,6 +383,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let mut wrong = 0;
         let mut tried: HashSet<Ed25519Pub> = HashSet::new();
         let mut last: Option<Error> = None;
+        let mut refusals: Vec<Outcome> = Vec::new();
+        // Whether a member tried so far may have taken the request (a store may be stored
+        // although a later member refused it).
+        let mut reached = false;
         let mut attempts = 0;
         while attempts < self.config.node_attempts {
             let swarm = self.swarm_for(account).await?;
@@ -393,7 +409,11 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 .map(|(status, _)| status::of_status(*status));
             match (outcome, answer) {
                 (Some(Outcome::Ok), Ok((200, body))) => match check(&body) {
-                    Ok(answer) => return Ok((node, answer)),
+                    Ok(answer) => {
+                        // It answered, and truly: its earlier strikes were blips.
+                        self.clear_strikes(&node.ed25519)?;
+                        return Ok((node, answer));
+                    }
                     Err(reason) => {
                         // A member that claims success but does not confirm the request
                         // (a store under another hash) is lying or broken.
@@ -410,20 +430,32 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                     self.wrong_swarm(account, &body, &mut wrong).await?;
                     continue;
                 }
-                (Some(Outcome::Refused { status }), Ok((_, body))) => {
-                    return Err(Error::Refused {
-                        node: short,
-                        method: method.to_owned(),
-                        status,
-                        message: message_of(&body),
-                    });
-                }
-                (Some(Outcome::Malformed), Ok((_, body))) => {
-                    return Err(Error::BadRequest {
-                        node: short,
-                        method: method.to_owned(),
-                        message: message_of(&body),
-                    });
+                // The request was checked here before it left, so one member refusing it
+                // may be that member lying or broken: a strike, and another member. A second
+                // member giving the same answer ends it.
+                (Some(o @ (Outcome::Refused { .. } | Outcome::Malformed)), Ok((status, body))) => {
+                    let err = if o == Outcome::Malformed {
+                        Error::BadRequest {
+                            node: short,
+                            method: method.to_owned(),
+                            message: message_of(&body),
+                            reached,
+                        }
+                    } else {
+                        Error::Refused {
+                            node: short,
+                            method: method.to_owned(),
+                            status,
+                            message: message_of(&body),
+                            reached,
+                        }
+                    };
+                    if refusals.contains(&o) {
+                        return Err(err);
+                    }
+                    refusals.push(o);
+                    self.strike_node(&node.ed25519)?;
+                    last = Some(err);
                 }
                 (Some(Outcome::ClockOutOfSync), Ok(_)) => {
                     return Err(Error::ClockOutOfSync {
@@ -441,12 +473,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                     });
                 }
                 (_, Err(e)) if e.kind() == ErrorKind::Transient => last = Some(e),
-                (_, Err(e)) => return Err(e),
+                (_, Err(e)) => return Err(e.reached_before(reached)),
             }
+            reached |= last.as_ref().is_some_and(Error::may_have_reached_swarm);
             attempts += 1;
         }
-        Err(last.unwrap_or(Error::NoSwarm {
-            account: account.short(),
-        }))
+        Err(last
+            .unwrap_or(Error::NoSwarm {
+                account: account.short(),
+            })
+            .reached_before(reached))
     }
 }

@@ -20,9 +20,13 @@ pub(crate) enum PathEvent {
     /// hops in this case too; sesh doesn't, so that one dead guard does not get two healthy
     /// nodes dropped from the pool.)
     GuardUnreachable,
-    /// A hop answered with an error, or the reply was garbled somewhere along the path: the
-    /// hops after the guard take a strike each (§7.7).
-    Relays,
+    /// A hop answered with an error that names no one (a plain-text 5xx or 421), or the
+    /// reply did not open: a failure of the path, which strikes no one. Any hop could have
+    /// caused it, the guard included (it delivers every byte of the reply), so striking the
+    /// relays would let a guard that garbles replies get honest relays dropped. A path that
+    /// reaches the failure limit this way is retired and its guard, the one hop on every
+    /// retry through it, takes one strike ([`PathBook::retire_failed`]).
+    Unattributed,
     /// A hop said it could not find or reach `node` (`Next node not found: <key>`), on the
     /// way to `dest`.
     NodeNotFound {
@@ -40,6 +44,9 @@ pub(crate) enum PathEvent {
 pub(crate) struct Changes {
     /// Nodes that take a strike (dropped at [`STRIKE_LIMIT`]).
     pub(crate) strike: Vec<Ed25519Pub>,
+    /// Nodes whose strikes are forgotten: they carried a request that worked, so strikes
+    /// only add up to a drop when they come in a row, not as blips weeks apart.
+    pub(crate) clear: Vec<Ed25519Pub>,
     /// Whether the paths changed (save them).
     pub(crate) paths: bool,
     /// Whether the guards changed (save them).
@@ -49,6 +56,7 @@ pub(crate) struct Changes {
 impl Changes {
     fn merge(&mut self, other: Self) {
         self.strike.extend(other.strike);
+        self.clear.extend(other.clear);
         self.paths |= other.paths;
         self.guards |= other.guards;
     }
@@ -64,6 +72,10 @@ pub(crate) struct PathBook {
     /// next path starts with them, so that a guard that keeps claiming its relays are
     /// unreachable is still retired at [`STRIKE_LIMIT`].
     carried: HashMap<Ed25519Pub, u32>,
+    /// Paths mended with a new hop and not yet tested: the client tests one before its
+    /// first use ([`PathBook::untested`]). Kept in memory only: a run that ends before the
+    /// use leaves the next run a path of nodes that were each tested when first chosen.
+    untested: Vec<OnionPath>,
 }
 
 impl PathBook {
@@ -73,6 +85,36 @@ impl PathBook {
             paths,
             guards,
             carried: HashMap::new(),
+            untested: Vec::new(),
+        }
+    }
+
+    /// Path `index`, when it was mended and not yet tested.
+    pub(crate) fn untested(&self, index: usize) -> Option<&OnionPath> {
+        self.paths
+            .get(index)
+            .map(|p| &p.path)
+            .filter(|p| self.untested.contains(p))
+    }
+
+    /// Marks path `index` tested (it answered its test).
+    pub(crate) fn mark_tested(&mut self, index: usize) {
+        if let Some(rec) = self.paths.get(index) {
+            let path = rec.path.clone();
+            self.untested.retain(|p| *p != path);
+        }
+    }
+
+    /// Gives up path `index`, which failed its test (its guard stays, for a new path).
+    pub(crate) fn remove_path(&mut self, index: usize) -> Changes {
+        if index >= self.paths.len() {
+            return Changes::default();
+        }
+        let rec = self.paths.remove(index);
+        self.untested.retain(|p| *p != rec.path);
+        Changes {
+            paths: true,
+            ..Changes::default()
         }
     }
 
@@ -114,9 +156,9 @@ impl PathBook {
             .retain(|p| p.path.hops().iter().all(|h| same_node(pool, h)));
         self.guards.retain(|g| same_node(pool, g));
         Changes {
-            strike: Vec::new(),
             paths: paths != self.paths.len(),
             guards: guards != self.guards.len(),
+            ..Changes::default()
         }
     }
 
@@ -124,9 +166,9 @@ impl PathBook {
     pub(crate) fn clear(&mut self) -> Changes {
         *self = Self::default();
         Changes {
-            strike: Vec::new(),
             paths: true,
             guards: true,
+            ..Changes::default()
         }
     }
 
@@ -180,18 +222,18 @@ impl PathBook {
         };
         let hops: Vec<Ed25519Pub> = rec.path.hops().iter().map(|h| h.ed25519).collect();
         let strike = match event {
+            // Every hop did its part: their strikes go, and the path's failures.
             PathEvent::Worked => {
-                if rec.failures == 0 {
-                    return Changes::default();
-                }
+                let paths = rec.failures != 0;
                 rec.failures = 0;
                 return Changes {
-                    paths: true,
+                    clear: hops,
+                    paths,
                     ..Changes::default()
                 };
             }
             PathEvent::GuardUnreachable => hops[..1].to_vec(),
-            PathEvent::Relays => hops[1..].to_vec(),
+            PathEvent::Unattributed => Vec::new(),
             // A relay of the path cannot be reached: it takes a strike, and the path is given
             // up at once (its guard stays, for a path of tested nodes), rather than sent
             // into the same dead end again.
@@ -205,7 +247,7 @@ impl PathBook {
                 return Changes {
                     strike: vec![*node],
                     paths: true,
-                    guards: false,
+                    ..Changes::default()
                 };
             }
             PathEvent::NodeNotFound { node, .. } if hops.contains(node) => vec![*node],
@@ -224,11 +266,13 @@ impl PathBook {
         Changes {
             strike,
             paths: true,
-            guards: false,
+            ..Changes::default()
         }
     }
 
-    /// Drops the paths that failed [`STRIKE_LIMIT`] times, with their guards.
+    /// Drops the paths that failed [`STRIKE_LIMIT`] times, with their guards; each such
+    /// guard takes one strike (it was on every failed attempt, whoever else was at fault),
+    /// so that a guard retired for garbling replies is not simply tested and chosen again.
     pub(crate) fn retire_failed(&mut self) -> Changes {
         let mut changes = Changes::default();
         let failed: Vec<Ed25519Pub> = self
@@ -241,6 +285,9 @@ impl PathBook {
             self.paths.retain(|p| p.path.guard().ed25519 != guard);
             changes.paths = true;
             changes.merge(self.forget_guard(&guard));
+            if !changes.strike.contains(&guard) {
+                changes.strike.push(guard);
+            }
         }
         changes
     }
@@ -267,9 +314,11 @@ impl PathBook {
             if rec.path.guard().ed25519 == *node {
                 continue;
             }
-            // The mended path is a new path: its failures start again.
+            // The mended path is a new path: its failures start again, and it is tested
+            // before its first use.
             if let Ok(path) = onion_path::replace_hop(&plain, i, node, pool, policy, &[*node], rng)
             {
+                self.untested.push(path.clone());
                 self.paths.push(PathRecord { path, failures: 0 });
             }
         }
@@ -337,6 +386,7 @@ impl PathBook {
         for b in bad {
             let plain = self.plain();
             let new = onion_path::replace_hop(&plain, index, &b, pool, policy, &exclude, rng)?;
+            self.untested.push(new.clone());
             self.paths[index] = PathRecord {
                 path: new,
                 failures: 0,
@@ -437,9 +487,13 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     pub(super) fn apply(&mut self, changes: Changes) -> Result<(), Error> {
         let Changes {
             strike,
+            clear,
             mut paths,
             mut guards,
         } = changes;
+        for node in clear {
+            self.state.clear_strikes(&node).map_err(Error::State)?;
+        }
         for node in strike {
             if self.state.strike(&node).map_err(Error::State)? >= STRIKE_LIMIT {
                 self.state.drop_node(&node).map_err(Error::State)?;
@@ -718,6 +772,37 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         Ok(index)
     }
 
+    /// [`Client::path_for`], with a mended path tested before its first use: one that fails
+    /// its test is given up (its guard too, when the guard did not answer) and another path
+    /// is chosen, built when needed.
+    pub(super) async fn tested_path_for(
+        &mut self,
+        dest: &Snode,
+        avoid: &HashSet<Ed25519Pub>,
+    ) -> Result<usize, Error> {
+        for _ in 0..BUILD_ROUNDS {
+            let index = self.path_for(dest, avoid)?;
+            let Some(path) = self.book_mut()?.untested(index).cloned() else {
+                return Ok(index);
+            };
+            match self.test_path(&path).await {
+                Ok(()) => {
+                    self.book_mut()?.mark_tested(index);
+                    return Ok(index);
+                }
+                Err(culprits) => {
+                    let mut changes = self.book_mut()?.remove_path(index);
+                    if culprits.contains(&path.guard().ed25519) {
+                        changes.merge(self.book_mut()?.forget_guard(&path.guard().ed25519));
+                    }
+                    self.apply(changes)?;
+                    self.ensure_paths().await?;
+                }
+            }
+        }
+        self.path_for(dest, avoid)
+    }
+
     /// Records what happened to a request through path `index`, counts the strikes, then
     /// retires paths at the failure limit, saving the changes.
     pub(super) fn record(&mut self, index: usize, event: &PathEvent) -> Result<(), Error> {
@@ -725,6 +810,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         self.apply(changes)?;
         let changes = self.book_mut()?.retire_failed();
         self.apply(changes)
+    }
+
+    /// Forgets a node's strikes: a destination whose answer was accepted.
+    pub(super) fn clear_strikes(&mut self, node: &Ed25519Pub) -> Result<(), Error> {
+        self.book_mut()?;
+        self.apply(Changes {
+            clear: vec![*node],
+            ..Changes::default()
+        })
     }
 
     /// A strike against a node (a destination that answered 5xx, or a member that lied);
@@ -862,13 +956,33 @@ mod tests {
         assert!(c.paths && c.guards);
         assert_eq!(b.paths().len(), 1);
         assert_eq!(b.guards(), [node(4)]);
-        // Relay errors blame the relays; success resets the count.
-        let c = b.record(0, &PathEvent::Relays);
-        assert_eq!(c.strike, vec![node(5).ed25519, node(6).ed25519]);
+        // An error no one can be blamed for strikes no one; success resets the count and
+        // clears the hops' strikes.
+        let c = b.record(0, &PathEvent::Unattributed);
+        assert!(c.strike.is_empty());
+        assert_eq!(b.paths()[0].failures, 1);
+        let hops = vec![node(4).ed25519, node(5).ed25519, node(6).ed25519];
         let c = b.record(0, &PathEvent::Worked);
         assert!(c.paths);
+        assert_eq!(c.clear, hops);
         assert_eq!(b.paths()[0].failures, 0);
-        assert_eq!(b.record(0, &PathEvent::Worked), Changes::default());
+        let c = b.record(0, &PathEvent::Worked);
+        assert!(!c.paths && c.strike.is_empty());
+        assert_eq!(c.clear, hops);
+    }
+
+    #[test]
+    fn a_path_that_keeps_failing_unattributably_costs_its_guard_one_strike() {
+        let mut b = book();
+        for _ in 0..STRIKE_LIMIT {
+            let c = b.record(0, &PathEvent::Unattributed);
+            assert!(c.strike.is_empty(), "{c:?}");
+        }
+        let c = b.retire_failed();
+        assert_eq!(c.strike, vec![node(1).ed25519]);
+        assert!(c.paths && c.guards);
+        assert_eq!(b.paths().len(), 1);
+        assert_eq!(b.guards(), [node(4)]);
     }
 
     #[test]
@@ -885,6 +999,36 @@ mod tests {
         assert!(c.paths && c.guards);
         assert_eq!(b.paths().len(), 1);
         assert_eq!(b.guards(), [node(1)]);
+    }
+
+    #[test]
+    fn a_mended_path_is_untested_until_marked() {
+        let mut b = book();
+        assert!(b.untested(0).is_none() && b.untested(1).is_none());
+        let pool: Vec<Snode> = (1..=12).filter(|&i| i != 2).map(node).collect();
+        let mut rng = crate::client::tests::TestRng(1);
+        b.drop_node(&node(2).ed25519, &pool, &PathPolicy::default(), &mut rng);
+        assert_eq!(b.untested(0), Some(&b.paths()[0].path));
+        assert!(b.untested(1).is_none());
+        b.mark_tested(0);
+        assert!(b.untested(0).is_none());
+        // Mended for a destination in its subnet: untested too; given up, gone.
+        let mut dest = node(20);
+        dest.ip = Ipv4Addr::new(10, 0, 3, 9);
+        let mut b = PathBook::new(book().paths()[..1].to_vec(), vec![node(1)]);
+        let pool: Vec<Snode> = (1..=12).map(node).collect();
+        let (i, _) = b
+            .path_for(
+                &dest,
+                &HashSet::new(),
+                &pool,
+                &PathPolicy::default(),
+                &mut rng,
+            )
+            .unwrap();
+        assert!(b.untested(i).is_some());
+        assert!(b.remove_path(i).paths);
+        assert!(b.paths().is_empty());
     }
 
     #[test]

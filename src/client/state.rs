@@ -768,6 +768,24 @@ impl State {
             .map_err(self.sql("counting a strike"))
     }
 
+    /// Forgets a node's strikes (it just did its part of a request that worked), and returns
+    /// whether it had any. Reads first, so that the common case writes nothing.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub(crate) fn clear_strikes(&mut self, node: &Ed25519Pub) -> Result<bool, StateError> {
+        if self.strikes(node)? == 0 {
+            return Ok(false);
+        }
+        self.conn
+            .execute(
+                "DELETE FROM strike WHERE pubkey_ed25519 = ?1",
+                [node.to_hex()],
+            )
+            .map(|n| n > 0)
+            .map_err(self.sql("clearing strikes"))
+    }
+
     /// A node's strikes.
     ///
     /// # Errors

@@ -5,7 +5,8 @@
 //! the same X25519 key, and the pool's record of them (its address) is what gets used. When
 //! the pool has swarm ids, the swarm it implies ([`implied_swarm`]) wins: a node naming
 //! another swarm makes the client refresh the pool, not believe the node. Swarms learned
-//! from nodes (pools without swarm ids) are cached for [`SWARM_MAX_AGE`].
+//! from nodes (pools without swarm ids) need [`MIN_SWARM_MEMBERS`] members the pool knows, or
+//! a second node naming the same (smaller) swarm, and are cached for [`SWARM_MAX_AGE`].
 
 use super::*;
 
@@ -48,7 +49,10 @@ pub(crate) enum Claim {
     Use(Swarm),
     /// The pool implies another swarm: refresh the pool rather than believe the node.
     RefreshPool,
-    /// None of the named members is a pool node.
+    /// Without swarm ids, a claim of fewer than [`MIN_SWARM_MEMBERS`] members, all pool
+    /// nodes: used only when a second node names the same members.
+    Unconfirmed(Swarm),
+    /// Too few of the named members are pool nodes.
     Reject,
 }
 
@@ -57,18 +61,27 @@ pub(crate) fn judge_claim(claimed: &Swarm, pool: &SnodePool, account: &SessionId
     let vetted = vet_swarm(claimed, pool);
     match implied_swarm(pool, account) {
         Some(implied) => {
-            let keys = |s: &Swarm| -> HashSet<Ed25519Pub> {
-                s.members.iter().map(|m| m.ed25519).collect()
-            };
-            if vetted.members.len() == claimed.members.len() && keys(&vetted) == keys(&implied) {
+            if vetted.members.len() == claimed.members.len() && same_members(&vetted, &implied) {
                 Claim::Use(implied)
             } else {
                 Claim::RefreshPool
             }
         }
-        None if vetted.members.is_empty() => Claim::Reject,
-        None => Claim::Use(vetted),
+        // Without swarm ids, one node's word is all there is: enough members that a liar
+        // naming only itself (or a friend) cannot capture the account, unless a second node
+        // confirms a small swarm.
+        None if vetted.members.len() >= MIN_SWARM_MEMBERS => Claim::Use(vetted),
+        None if !vetted.members.is_empty() && vetted.members.len() == claimed.members.len() => {
+            Claim::Unconfirmed(vetted)
+        }
+        None => Claim::Reject,
     }
+}
+
+/// Whether two swarms have the same members (by Ed25519 key).
+fn same_members(a: &Swarm, b: &Swarm) -> bool {
+    let keys = |s: &Swarm| -> HashSet<Ed25519Pub> { s.members.iter().map(|m| m.ed25519).collect() };
+    keys(a) == keys(b)
 }
 
 /// A cached swarm, if still usable at `now_ms`: younger than [`SWARM_MAX_AGE`], and with
@@ -118,6 +131,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         };
         let mut tried = HashSet::new();
         let mut refreshed = false;
+        // A small swarm one node named, waiting for a second node's word.
+        let mut unconfirmed: Option<Swarm> = None;
         for _ in 0..self.config.node_attempts {
             let candidates: Vec<Snode> = self
                 .pool_ref()
@@ -156,7 +171,24 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                                 return Ok(swarm);
                             }
                         }
-                        Claim::Reject => last = bad("names no node of the pool".into()),
+                        Claim::Unconfirmed(swarm) => {
+                            if unconfirmed
+                                .as_ref()
+                                .is_some_and(|u| same_members(u, &swarm))
+                            {
+                                let now = self.clock.now_ms();
+                                self.state
+                                    .save_swarm(account, &swarm, now)
+                                    .map_err(Error::State)?;
+                                return Ok(swarm);
+                            }
+                            last = bad(format!(
+                                "names {} member(s), fewer than {MIN_SWARM_MEMBERS}, and no other node confirmed them",
+                                swarm.members.len()
+                            ));
+                            unconfirmed.get_or_insert(swarm);
+                        }
+                        Claim::Reject => last = bad("names too few nodes of the pool".into()),
                     },
                     Err(reason) => last = bad(reason),
                 },
@@ -185,7 +217,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
 
     /// Handles a wrong-swarm answer (421) for `account`. With swarm ids in the
     /// pool, the first refreshes the pool (the pool decides, not the node); without, the
-    /// swarm in the answer, checked against the pool, replaces the cached one and the second
+    /// swarm in the answer, checked against the pool ([`judge_claim`]; a small one, which
+    /// needs a second node's word, only drops the cached one), replaces the cached one and the second
     /// refreshes the pool. The third gives up.
     pub(super) async fn wrong_swarm(
         &mut self,
@@ -274,12 +307,43 @@ mod tests {
                 p.get(&node(2, 0).ed25519).unwrap().clone()
             ]
         );
-        assert_eq!(judge_claim(&claimed, &p, &account()), Claim::Use(got));
+        // Two pool nodes are fewer than MIN_SWARM_MEMBERS, and the claim names others.
+        assert_eq!(judge_claim(&claimed, &p, &account()), Claim::Reject);
+        let mut enough = claimed.clone();
+        enough.members.push(node(4, 9));
+        let mut with_four = got.clone();
+        with_four
+            .members
+            .push(p.get(&node(4, 0).ed25519).unwrap().clone());
+        assert_eq!(judge_claim(&enough, &p, &account()), Claim::Use(with_four));
         let strangers = Swarm {
             id: 9,
             members: vec![node(42, 9)],
         };
         assert_eq!(judge_claim(&strangers, &p, &account()), Claim::Reject);
+    }
+
+    #[test]
+    fn without_swarm_ids_a_small_swarm_needs_a_second_node() {
+        let p = pool(false);
+        let who = account();
+        // A node naming only itself (or a friend) does not capture the account.
+        let alone = Swarm {
+            id: 9,
+            members: vec![node(1, 9)],
+        };
+        let vetted = vet_swarm(&alone, &p);
+        assert_eq!(judge_claim(&alone, &p, &who), Claim::Unconfirmed(vetted));
+        let with_stranger = Swarm {
+            id: 9,
+            members: vec![node(1, 9), node(42, 9)],
+        };
+        assert_eq!(judge_claim(&with_stranger, &p, &who), Claim::Reject);
+        let three = Swarm {
+            id: 9,
+            members: (1..=3).map(|i| node(i, 9)).collect(),
+        };
+        assert!(matches!(judge_claim(&three, &p, &who), Claim::Use(_)));
     }
 
     #[test]

@@ -128,6 +128,15 @@ struct Lies {
     clock_liar: Option<(Ed25519Pub, u64)>,
     /// Direct answers (guard tests) carry this `"t"`: anyone on the unchecked TLS link.
     direct_time: Option<u64>,
+    /// As guards, these nodes garble every reply they pass back (200, not an onion reply).
+    garblers: HashSet<Ed25519Pub>,
+    /// These members refuse every store with a 401.
+    refusers: HashSet<Ed25519Pub>,
+    /// As guards, these nodes answer every onion request with a plain-text 421 (a swarm of
+    /// their choosing), as if it were the destination's.
+    plain_421: HashSet<Ed25519Pub>,
+    /// These nodes answer `get_swarm` with a swarm of one: themselves (their entry here).
+    self_swarm: std::collections::HashMap<Ed25519Pub, Value>,
 }
 
 /// State the taps of one test share.
@@ -212,6 +221,7 @@ impl Tap {
                 lies.wrong_swarm_of.is_some()
                     || lies.forged_421.is_some()
                     || lies.bad_hash.contains(&self.me)
+                    || lies.refusers.contains(&self.me)
             }
             "retrieve" => {
                 lies.wrong_swarm_of.is_some()
@@ -220,6 +230,7 @@ impl Tap {
                     || !lies.planted.is_empty()
             }
             "oxend_request" => lies.no_swarm_ids,
+            "get_swarm" => lies.self_swarm.contains_key(&self.me),
             _ => false,
         }
     }
@@ -254,6 +265,17 @@ impl Tap {
             if let Some(body) = &lies.forged_421 {
                 return (421, body.clone());
             }
+        }
+        if method == "get_swarm"
+            && let Some(me) = lies.self_swarm.get(&self.me)
+        {
+            return (
+                200,
+                json!({"snodes": [me], "swarm": "ff", "t": NOW}).to_string(),
+            );
+        }
+        if method == "store" && lies.refusers.contains(&self.me) {
+            return (401, "invalid signature (forged)".into());
         }
         let mut payload: Value = serde_json::from_slice(payload).unwrap();
         let renames = method == "retrieve" && lies.renamers.contains(&self.me);
@@ -317,11 +339,17 @@ impl Tap {
                     }
                     chain.push(self.me);
                 }
-                let resp = if lies.gone.contains(&r.destination) {
+                let mut resp = if lies.gone.contains(&r.destination) {
                     HttpResponse::text(502, rpc_status::next_node_not_found(&r.destination))
                 } else {
                     self.inner.handle(req).await
                 };
+                if guard && lies.plain_421.contains(&self.me) {
+                    resp = HttpResponse::text(421, forged_421_plain(&self.me));
+                }
+                if guard && lies.garblers.contains(&self.me) {
+                    resp = HttpResponse::text(200, "garbled");
+                }
                 // A hop's plaintext error, once: as the client gets it from the guard.
                 if guard && resp.status != 200 {
                     self.shared.push(Event::PathError {
@@ -1694,4 +1722,249 @@ async fn a_fresh_client_learns_a_skewed_network_clock_from_its_first_paths() {
     c.paths().await.unwrap();
     assert_eq!(c.network_now_ms(), behind);
     assert_eq!(c.state().clock_offset_ms().unwrap(), Some(-120_000));
+}
+
+#[tokio::test]
+async fn a_guard_that_garbles_replies_is_struck_not_its_relays() {
+    // A reply that does not open may have been garbled by any hop, the guard included: the
+    // path fails, no relay is struck, and the retired path's guard takes one strike.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let guard = paths[0].guard().ed25519;
+    net.0.lies().garblers.insert(guard);
+    // The destination is on the second path, so every request takes the first.
+    let dest = paths[1].hops()[1].clone();
+    let pool_before: Vec<Snode> = c.pool_ref().nodes().to_vec();
+
+    let err = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap_err();
+    assert!(
+        matches!(err, Error::PathsFailed { attempts: 3, .. }),
+        "{err:?}"
+    );
+    for h in &paths[0].hops()[1..] {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
+    assert_eq!(c.state().strikes(&guard).unwrap(), 1);
+    assert_eq!(c.pool_ref().nodes(), pool_before.as_slice());
+    assert!(
+        c.state()
+            .guards()
+            .unwrap()
+            .iter()
+            .all(|g| g.ed25519 != guard)
+    );
+
+    // A request that works clears the strikes of every hop it took.
+    net.0.lies().garblers.clear();
+    let dest = paths[1].hops()[2].clone();
+    let now_paths = c.paths().await.unwrap();
+    let took = now_paths
+        .iter()
+        .find(|p| !p.contains(&dest.ed25519))
+        .unwrap();
+    for h in took.hops() {
+        c.strike_node(&h.ed25519).unwrap();
+    }
+    c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+    for h in took.hops() {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn one_member_refusing_a_store_does_not_end_the_send() {
+    // A 401 from one member is that member's failure: a strike, and another member. Only
+    // a second member giving the same answer ends the send.
+    let to = recipient().session_id();
+    let net = Net::memory(3);
+    let (_, members) = net.0.true_swarm(&to);
+    let liar = members[0].ed25519;
+    net.0.lies().refusers.insert(liar);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let mut asked = 0;
+    for i in 0..12u8 {
+        let out = c.store(&to, &b64(&[i]), HOUR, NOW).await.unwrap();
+        assert_ne!(out.node, liar);
+        asked = net
+            .onion_events("store")
+            .iter()
+            .filter(|(_, d, _)| *d == liar)
+            .count();
+        if asked > 0 {
+            break;
+        }
+    }
+    assert_eq!(asked, 1, "the refusing member was never asked");
+    assert_eq!(c.state().strikes(&liar).unwrap(), 1);
+
+    // Every member refuses: the second refusal ends it, a failure (not transient).
+    let net = Net::memory(3);
+    net.0
+        .lies()
+        .refusers
+        .extend(members.iter().map(|m| m.ed25519));
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 4);
+    let err = c.store(&to, &b64(b"x"), HOUR, NOW).await.unwrap_err();
+    assert!(matches!(err, Error::Refused { status: 401, .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Failure);
+    assert_eq!(net.onion_events("store").len(), 2);
+}
+
+/// A plain-text 421 body a hop forges: a swarm of one, itself.
+fn forged_421_plain(me: &Ed25519Pub) -> String {
+    json!({"snodes": [{"pubkey_ed25519": me.to_hex(), "pubkey_x25519": me.to_hex(),
+                       "ip": "127.9.9.9", "port": "9", "port_https": 9}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_plain_text_421_from_a_hop_is_a_path_failure_not_the_swarms_word() {
+    // The destination's answers come sealed: a 421 in plain text is a hop's (or the
+    // wire's), so the request goes on through another path; no relay is struck and the
+    // pool is not refreshed for it.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let guard = paths[0].guard().ed25519;
+    net.0.lies().plain_421.insert(guard);
+    let pool_before: Vec<Snode> = c.pool_ref().nodes().to_vec();
+    let refreshes = |net: &TestNet| {
+        net.count(|e| match e {
+            Event::Direct { method, .. } => method == "oxend_request",
+            Event::Onion { method, .. } => method == "oxend_request",
+            Event::Seed => true,
+            Event::PathError { .. } => false,
+        })
+    };
+    let before = refreshes(&net);
+    let dest = net
+        .0
+        .nodes()
+        .into_iter()
+        .find(|n| !paths.iter().any(|p| p.contains(&n.ed25519)))
+        .unwrap();
+    let mut forged = 0;
+    for _ in 0..10 {
+        let (status, _) = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+        assert_eq!(status, 200);
+        forged = net.count(|e| *e == Event::PathError { status: 421 });
+        if forged > 0 {
+            break;
+        }
+    }
+    assert!(forged > 0, "the lying guard was never used");
+    for h in &paths[0].hops()[1..] {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
+    assert_eq!(refreshes(&net), before);
+    assert_eq!(c.pool_ref().nodes(), pool_before.as_slice());
+}
+
+#[tokio::test]
+async fn without_swarm_ids_a_node_naming_only_itself_does_not_capture_the_account() {
+    // Each node names a swarm of one, itself: no two agree, so nothing is cached.
+    let who = recipient().session_id();
+    let net = Net::memory(2);
+    {
+        let mut lies = net.0.lies();
+        lies.no_swarm_ids = true;
+        lies.self_swarm = net
+            .0
+            .nodes()
+            .iter()
+            .map(|n| (n.ed25519, n.to_swarm_entry()))
+            .collect();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 1);
+    let err = c.swarm_for(&who).await.unwrap_err();
+    assert!(matches!(err, Error::BadAnswer { .. }), "{err:?}");
+    assert!(c.state().swarm(&who).unwrap().is_none());
+    assert!(!net.onion_events("get_swarm").is_empty());
+
+    // Two nodes naming the same small swarm confirm it.
+    let one = net.0.nodes()[0].clone();
+    {
+        let mut lies = net.0.lies();
+        let entry = one.to_swarm_entry();
+        for v in lies.self_swarm.values_mut() {
+            *v = entry.clone();
+        }
+    }
+    let swarm = c.swarm_for(&who).await.unwrap();
+    let keys: Vec<Ed25519Pub> = swarm.members.iter().map(|m| m.ed25519).collect();
+    assert_eq!(keys, vec![one.ed25519]);
+    assert!(c.state().swarm(&who).unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_refusal_after_a_member_that_may_have_stored_says_so() {
+    // One member answers a store under another hash (it may well have stored it), the
+    // others refuse it: the refusal that ends the send must not claim nothing was stored.
+    let to = recipient().session_id();
+    let (_, members) = Net::memory(3).0.true_swarm(&to);
+    let taker = members[0].ed25519;
+    let mut seen = (false, false);
+    for seed in 0..40 {
+        let net = Net::memory(3);
+        {
+            let mut lies = net.0.lies();
+            lies.bad_hash.insert(taker);
+            lies.refusers.extend(members[1..].iter().map(|m| m.ed25519));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = client(&net, dir.path(), NOW, seed);
+        let err = c.store(&to, &b64(b"x"), HOUR, NOW).await.unwrap_err();
+        let asked = net
+            .onion_events("store")
+            .iter()
+            .any(|(_, d, _)| *d == taker);
+        if matches!(err, Error::Refused { .. }) {
+            assert_eq!(err.may_have_reached_swarm(), asked, "{err:?}");
+            if asked {
+                seen.0 = true;
+            } else {
+                seen.1 = true;
+            }
+        }
+        if seen.0 && seen.1 {
+            return;
+        }
+    }
+    panic!("both orders were not seen: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_mended_path_is_tested_before_its_first_use() {
+    // A relay struck out is replaced by another node; the mended path carries a test
+    // request before any real one, and is given up when its new hop does not answer.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let relay = paths[0].hops()[1].ed25519;
+    for _ in 0..STRIKE_LIMIT {
+        c.strike_node(&relay).unwrap();
+    }
+    let mended = c.paths().await.unwrap();
+    let new = mended
+        .iter()
+        .find(|p| p.guard() == paths[0].guard())
+        .unwrap()
+        .clone();
+    assert!(!new.contains(&relay));
+    let newcomer = new.hops()[1].ed25519;
+    net.0.set_down(&newcomer, true);
+    // Only paths other than the second may carry a request to this node.
+    let dest = paths[1].hops()[1].clone();
+    let (status, _) = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+    assert_eq!(status, 200);
+    // The test found the dead hop: nothing was struck for it, and the path is gone.
+    assert_eq!(c.state().strikes(&newcomer).unwrap(), 0);
+    assert!(c.paths().await.unwrap().iter().all(|p| *p != new));
 }
