@@ -313,7 +313,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                         // wire's, never the swarm's word) is a failure of the path.
                         _ => {
                             last = format!(
-                                "path answered {status}: {}",
+                                "path through guard {} answered {status}: {}",
+                                short_key(&self.guard_of(index)),
                                 shorten(&String::from_utf8_lossy(&body))
                             );
                             shaky.insert(self.guard_of(index));
@@ -323,7 +324,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 }
                 Attempt::Reply(e) => {
                     reached = true;
-                    last = e.to_string();
+                    // The guard handed over these bytes: name it (any hop may have garbled
+                    // them, so nobody is struck for it).
+                    last = format!(
+                        "reply through guard {}: {e}",
+                        short_key(&self.guard_of(index))
+                    );
                     shaky.insert(self.guard_of(index));
                     self.record(index, &PathEvent::Unattributed)?;
                 }
