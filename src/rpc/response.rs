@@ -130,7 +130,9 @@ mod named {
     );
 }
 
-/// The node's clock and hard fork, which most answers carry.
+/// The node's clock and hard fork, which most answers carry. Each answer has them as its own
+/// `t` and `hf` fields (not flattened: serde would buffer the whole answer to flatten them);
+/// `misc()` on an answer gives them together.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Misc {
     /// The node's time, ms since the epoch.
@@ -142,6 +144,36 @@ pub struct Misc {
     #[serde(deserialize_with = "named::hf")]
     pub hf: Option<Vec<u16>>,
 }
+
+macro_rules! misc_accessors {
+    ($($ty:ident $(<$g:ident>)?),* $(,)?) => {$(
+        impl$(<$g>)? $ty$(<$g>)? {
+            /// The node's clock and hard fork, as this answer carries them.
+            pub fn misc(&self) -> Misc {
+                Misc {
+                    t: self.t,
+                    hf: self.hf.clone(),
+                }
+            }
+
+            /// Sets `t` and `hf` (the node's side).
+            #[must_use]
+            pub fn with_misc(mut self, misc: Misc) -> Self {
+                self.t = misc.t;
+                self.hf = misc.hf;
+                self
+            }
+        }
+    )*};
+}
+
+misc_accessors!(
+    StoreResponse,
+    RetrieveResponse,
+    SwarmResponse,
+    InfoResponse,
+    OxendResponse<T>,
+);
 
 /// Only the node's clock of any answer (`{"t": …}`; everything else is ignored): what a client
 /// learns the network time from, whatever the method.
@@ -260,9 +292,14 @@ pub struct StoreResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "named::hash")]
     pub hash: Option<String>,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for StoreResponse {
@@ -319,9 +356,14 @@ pub struct RetrieveResponse {
     /// Whether more messages are waiting.
     #[serde(default, deserialize_with = "named::more")]
     pub more: bool,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for RetrieveResponse {
@@ -487,9 +529,14 @@ pub struct SwarmResponse {
     /// The swarm id, lowercase hex, not zero-padded (`ffffffffffffffff` for none).
     #[serde(default = "invalid_swarm_hex", deserialize_with = "named::swarm")]
     pub swarm: String,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 fn invalid_swarm_hex() -> String {
@@ -502,7 +549,8 @@ impl SwarmResponse {
         Self {
             snodes: members.iter().map(|n| SwarmMember::of(n)).collect(),
             swarm: format!("{:x}", id.unwrap_or(INVALID_SWARM_ID)),
-            misc: Misc::default(),
+            t: None,
+            hf: None,
         }
     }
 
@@ -550,9 +598,14 @@ pub struct InfoResponse {
     /// The node's time, ms.
     #[serde(deserialize_with = "named::timestamp")]
     pub timestamp: u64,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for InfoResponse {
@@ -763,9 +816,14 @@ pub struct OxendResponse<T> {
     /// oxend's answer.
     #[serde(deserialize_with = "named::result")]
     pub result: T,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for OxendResponse<ServiceNodes> {
