@@ -245,13 +245,36 @@ pub struct StoreEntry {
 pub type SwarmEntry = StoreEntry;
 
 /// What a member deleted: a list, or lists by namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Deleted {
     /// The hashes (one namespace).
     List(Vec<String>),
     /// The hashes by namespace (decimal keys).
     ByNamespace(BTreeMap<String, Vec<String>>),
+}
+
+/// Chooses the variant by the JSON's first token and parses straight into it (a derived
+/// `untagged` would first buffer the value into serde's private tree to try each variant).
+impl<'de> Deserialize<'de> for Deleted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Deleted;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of hashes or an object of them by namespace")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Deleted, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Deleted::List)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Deleted, A::Error> {
+                BTreeMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Deleted::ByNamespace)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -835,13 +858,40 @@ impl Answer for OxendResponse<ServiceNodes> {
 // ---------------------------------------------------------------------------------------------
 
 /// A subrequest's body: the typed answer on success, the node's text otherwise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum SubBody<T> {
     /// The answer.
     Ok(T),
     /// A plain-text error.
     Text(String),
+}
+
+/// A string is the text, an object the answer, parsed straight into `T` (a derived `untagged`
+/// would first buffer the whole body, every retrieved message included, to try each variant).
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SubBody<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = SubBody<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an answer object or an error text")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SubBody<T>, E> {
+                Ok(SubBody::Text(s.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<SubBody<T>, E> {
+                Ok(SubBody::Text(s))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SubBody<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(SubBody::Ok)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// One subrequest's result.

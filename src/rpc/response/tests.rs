@@ -170,6 +170,39 @@ fn batch_results_are_typed_or_text() {
         reason.contains("'results'") && reason.contains("'code'"),
         "{reason}"
     );
+    // A body object is parsed straight into the answer type, so its error names the field
+    // (an untagged enum would say only that no variant matched).
+    let reason = invalid_reason::<BatchResponse<RetrieveResponse>>(
+        r#"{"results":[{"code":200,"body":{"messages":"x"}}]}"#,
+    );
+    assert!(reason.contains("'messages'"), "{reason}");
+    let reason = invalid_reason::<BatchResponse<RetrieveResponse>>(
+        r#"{"results":[{"code":200,"body":[1]}]}"#,
+    );
+    assert!(
+        reason.contains("an answer object or an error text"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn deleted_is_a_list_or_lists_by_namespace() {
+    let list: Deleted = serde_json::from_str(r#"["a","b"]"#).unwrap();
+    assert_eq!(list, Deleted::List(vec!["a".into(), "b".into()]));
+    let by_ns: Deleted = serde_json::from_str(r#"{"0":["a"],"-10":[]}"#).unwrap();
+    assert_eq!(
+        by_ns,
+        Deleted::ByNamespace([("0".into(), vec!["a".into()]), ("-10".into(), vec![])].into())
+    );
+    // The error is the element's, not "did not match any variant".
+    let e = serde_json::from_str::<Deleted>("[1]")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expected a string"), "{e}");
+    let e = serde_json::from_str::<Deleted>("7")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a list of hashes"), "{e}");
 }
 
 #[test]
