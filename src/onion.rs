@@ -369,16 +369,6 @@ pub struct Response {
     pub body: String,
 }
 
-impl Response {
-    /// The body parsed as JSON (storage RPC responses are JSON, double-encoded in `body`).
-    ///
-    /// # Errors
-    /// The JSON parser's error when the body is not JSON (e.g. a plain-text error message).
-    pub fn body_json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_str(&self.body)
-    }
-}
-
 impl PendingReply {
     /// The reply key of a request built elsewhere: its encryption type, the destination
     /// layer's ephemeral secret, and the destination's X25519 key.
@@ -446,19 +436,59 @@ struct WrappedReply {
 }
 
 /// A number field of the reply envelope, or something else (which counts as absent, as in
-/// session-desktop's `status_code || status`).
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
+/// session-desktop's `status_code || status`). Anything else is skipped without being kept (a
+/// derived `untagged` enum would buffer it, however large, to try each variant).
 enum EnvelopeNumber {
     Number(serde_json::Number),
-    Other(serde::de::IgnoredAny),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for EnvelopeNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, SeqAccess};
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = EnvelopeNumber;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Number(n.into()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Number(n.into()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<EnvelopeNumber, E> {
+                Ok(serde_json::Number::from_f64(n)
+                    .map_or(EnvelopeNumber::Other, EnvelopeNumber::Number))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EnvelopeNumber, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvelopeNumber, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(EnvelopeNumber::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl EnvelopeNumber {
     fn nonzero(&self) -> Option<u64> {
         match self {
             Self::Number(n) => n.as_u64().filter(|&c| c != 0),
-            Self::Other(_) => None,
+            Self::Other => None,
         }
     }
 }
