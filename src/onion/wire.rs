@@ -103,7 +103,7 @@ impl Layer {
             return Err(DecodeError::MissingJson);
         }
         let routing = match serde_json::from_slice::<Header>(tail) {
-            Ok(Header::Object(routing)) => routing,
+            Ok(Header::Object(routing)) => *routing,
             Ok(Header::Not(found)) => return Err(DecodeError::NotAnObject { found }),
             Err(e) => {
                 return Err(DecodeError::Json {
@@ -391,7 +391,7 @@ impl<'de> Deserialize<'de> for Scalar {
 
 /// The JSON after the blob: a routing header, or the kind of JSON it is instead.
 enum Header {
-    Object(Routing),
+    Object(Box<Routing>),
     Not(&'static str),
 }
 
@@ -404,7 +404,8 @@ impl<'de> Deserialize<'de> for Header {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Header, A::Error> {
-                Routing::deserialize(de::value::MapAccessDeserializer::new(map)).map(Header::Object)
+                Routing::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|r| Header::Object(Box::new(r)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Header, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
