@@ -470,6 +470,7 @@ async fn spawn(
             let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
             start_err(format!("it exited: {}", log.trim()))
         })?;
+    // Trusted: the one line our own sesh-node child prints on standard output.
     let v: Value = serde_json::from_str(&line)
         .map_err(|_| start_err(format!("unexpected output '{line}'")))?;
     let field = |k: &str| {

@@ -32,7 +32,7 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand_core::{CryptoRng, RngCore};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
@@ -42,7 +42,7 @@ use crate::swarm::Snode;
 
 pub use hop::{CryptoError, EncType, LayerKey};
 pub use path::{OnionPath, PathError, PathPolicy};
-pub use wire::Layer;
+pub use wire::{Layer, Routing, Scalar};
 
 /// The highest hop number a node accepts (session-storage-server `MAX_ONION_HOPS`); so at most
 /// 15 relays before the destination.
@@ -210,14 +210,6 @@ impl HasKind for Error {
     }
 }
 
-/// A JSON object from `json!` literals that are objects by construction.
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
 /// A fresh ephemeral key pair and the layer key it shares with `node`.
 fn ephemeral(
     enc: EncType,
@@ -242,9 +234,9 @@ fn seal_layer(
         })
 }
 
-fn frame(blob: Vec<u8>, json: Value) -> Result<Vec<u8>, Error> {
+fn frame(blob: Vec<u8>, routing: Routing) -> Result<Vec<u8>, Error> {
     let len = blob.len();
-    Layer::new(blob, object(json))
+    Layer::new(blob, routing)
         .map(|l| l.encode())
         .map_err(|_| Error::PayloadTooLarge {
             len,
@@ -294,14 +286,19 @@ pub fn build(
                     hop,
                 });
             }
-            let inner = frame(payload.to_vec(), json!({"headers": ""}))?;
+            let final_routing = Routing {
+                headers: Some("".into()),
+                ..Routing::default()
+            };
+            let inner = frame(payload.to_vec(), final_routing)?;
             let (a, key) = ephemeral(enc, &d.x25519, rng)?;
             let blob = seal_layer(&key, &inner, rng)?;
-            let routing = json!({
-                "destination": d.ed25519.to_hex(),
-                "enc_type": enc_name,
-                "ephemeral_key": a.to_hex(),
-            });
+            let routing = Routing {
+                destination: Some(d.ed25519.to_hex().into()),
+                enc_type: Some(enc_name.into()),
+                ephemeral_key: Some(a.to_hex().into()),
+                ..Routing::default()
+            };
             (blob, routing, key)
         }
         Destination::Server(s) => {
@@ -309,15 +306,16 @@ pub fn build(
             // last relay gets where to send it.
             let (a, key) = ephemeral(enc, &s.x25519, rng)?;
             let blob = seal_layer(&key, payload, rng)?;
-            let routing = json!({
-                "enc_type": enc_name,
-                "ephemeral_key": a.to_hex(),
-                "host": s.host,
-                "method": "POST",
-                "port": s.port,
-                "protocol": s.scheme.as_str(),
-                "target": s.target,
-            });
+            let routing = Routing {
+                enc_type: Some(enc_name.into()),
+                ephemeral_key: Some(a.to_hex().into()),
+                host: Some(s.host.as_str().into()),
+                method: Some("POST".into()),
+                port: Some(u64::from(s.port).into()),
+                protocol: Some(s.scheme.as_str().into()),
+                target: Some(s.target.as_str().into()),
+                ..Routing::default()
+            };
             (blob, routing, key)
         }
     };
@@ -327,18 +325,20 @@ pub fn build(
         let plaintext = frame(blob, routing)?;
         let (a, key) = ephemeral(enc, &hop.x25519, rng)?;
         blob = seal_layer(&key, &plaintext, rng)?;
-        routing = json!({
-            "destination": hop.ed25519.to_hex(),
-            "enc_type": enc_name,
-            "ephemeral_key": a.to_hex(),
-        });
+        routing = Routing {
+            destination: Some(hop.ed25519.to_hex().into()),
+            enc_type: Some(enc_name.into()),
+            ephemeral_key: Some(a.to_hex().into()),
+            ..Routing::default()
+        };
     }
 
     // The first hop learns only how to decrypt its layer.
-    let outer = json!({
-        "enc_type": enc_name,
-        "ephemeral_key": routing["ephemeral_key"].clone(),
-    });
+    let outer = Routing {
+        enc_type: routing.enc_type,
+        ephemeral_key: routing.ephemeral_key,
+        ..Routing::default()
+    };
     let body = frame(blob, outer)?;
     Ok((body, PendingReply { key: reply_key }))
 }
@@ -367,16 +367,6 @@ pub struct Response {
     pub status: u16,
     /// The body: for storage RPC, the response JSON as a string.
     pub body: String,
-}
-
-impl Response {
-    /// The body parsed as JSON (storage RPC responses are JSON, double-encoded in `body`).
-    ///
-    /// # Errors
-    /// The JSON parser's error when the body is not JSON (e.g. a plain-text error message).
-    pub fn body_json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_str(&self.body)
-    }
 }
 
 impl PendingReply {
@@ -446,19 +436,59 @@ struct WrappedReply {
 }
 
 /// A number field of the reply envelope, or something else (which counts as absent, as in
-/// session-desktop's `status_code || status`).
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
+/// session-desktop's `status_code || status`). Anything else is skipped without being kept (a
+/// derived `untagged` enum would buffer it, however large, to try each variant).
 enum EnvelopeNumber {
     Number(serde_json::Number),
-    Other(serde::de::IgnoredAny),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for EnvelopeNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, SeqAccess};
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = EnvelopeNumber;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Number(n.into()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Number(n.into()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<EnvelopeNumber, E> {
+                Ok(serde_json::Number::from_f64(n)
+                    .map_or(EnvelopeNumber::Other, EnvelopeNumber::Number))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<EnvelopeNumber, E> {
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EnvelopeNumber, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(EnvelopeNumber::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvelopeNumber, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(EnvelopeNumber::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl EnvelopeNumber {
     fn nonzero(&self) -> Option<u64> {
         match self {
             Self::Number(n) => n.as_u64().filter(|&c| c != 0),
-            Self::Other(_) => None,
+            Self::Other => None,
         }
     }
 }
@@ -560,8 +590,8 @@ pub struct Relay {
     /// its [`peel`]. (Storage servers send the same fields bencoded over their internal
     /// transport.)
     pub next_layer: Vec<u8>,
-    /// The routing JSON this node decrypted.
-    pub routing: Map<String, Value>,
+    /// The routing header this node decrypted.
+    pub routing: Routing,
 }
 
 /// A request for this node itself: a storage RPC request to run and answer.
@@ -573,8 +603,8 @@ pub struct Final {
     pub json: bool,
     /// `"base64": false` turns off base64 for the reply (default on).
     pub base64: bool,
-    /// The routing JSON (it has `"headers"`).
-    pub routing: Map<String, Value>,
+    /// The routing header (it has `"headers"`).
+    pub routing: Routing,
     /// The key to encrypt the reply with.
     pub reply: ReplyKey,
 }
@@ -622,8 +652,8 @@ pub struct Proxy {
     pub method: String,
     /// What to POST: this node's whole decrypted layer, `[N][blob]{json}`.
     pub layer_plaintext: Vec<u8>,
-    /// The routing JSON.
-    pub routing: Map<String, Value>,
+    /// The routing header.
+    pub routing: Routing,
 }
 
 impl Proxy {
@@ -752,7 +782,7 @@ fn field_error(field: &'static str, problem: impl Into<String>) -> PeelError {
     }
 }
 
-fn hex_x25519(v: &Value) -> Option<X25519Pub> {
+fn hex_x25519(v: &Scalar) -> Option<X25519Pub> {
     v.as_str()?.parse().ok()
 }
 
@@ -768,8 +798,8 @@ fn hex_x25519(v: &Value) -> Option<X25519Pub> {
 /// does not decrypt.
 pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwrapped, PeelError> {
     let layer = Layer::decode(layer).map_err(PeelError::Layer)?;
-    let json = layer.json();
-    let ephemeral_key = match json.get("ephemeral_key") {
+    let json = layer.routing();
+    let ephemeral_key = match &json.ephemeral_key {
         None => {
             return Err(field_error(
                 "ephemeral_key",
@@ -779,15 +809,15 @@ pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwr
         Some(v) => hex_x25519(v)
             .ok_or_else(|| field_error("ephemeral_key", format!("invalid ephemeral_key {v}")))?,
     };
-    let enc_type = match json.get("enc_type") {
+    let enc_type = match &json.enc_type {
         None => EncType::default(),
-        Some(Value::String(s)) => s
+        Some(Scalar::String(s)) => s
             .parse()
             .map_err(|e: hop::UnknownEncType| field_error("enc_type", e.to_string()))?,
         Some(v) => return Err(field_error("enc_type", format!("invalid enc_type {v}"))),
     };
     // session-storage-server https.cpp: a client may give a fake starting hop number.
-    let hop_no = match json.get("hop_no") {
+    let hop_no = match &json.hop_no {
         None => 0,
         Some(v) => {
             let n = v
@@ -888,7 +918,7 @@ enum Interpreted {
         payload: Vec<u8>,
         json: bool,
         base64: bool,
-        routing: Map<String, Value>,
+        routing: Routing,
     },
     Proxy {
         host: String,
@@ -896,7 +926,7 @@ enum Interpreted {
         port: u16,
         protocol: String,
         method: String,
-        routing: Map<String, Value>,
+        routing: Routing,
     },
 }
 
@@ -905,37 +935,37 @@ fn interpret(plaintext: &[u8], hop_no: u32) -> Result<Interpreted, String> {
     let (blob, routing) = Layer::decode(plaintext)
         .map_err(|e| e.to_string())?
         .into_parts();
-    let opt_bool = |k: &str, default: bool| match routing.get(k) {
+    let opt_bool = |k: &str, v: &Option<Scalar>, default: bool| match v {
         None => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(format!("'{k}' is {}, not a boolean", wire::json_type(v))),
+        Some(Scalar::Bool(b)) => Ok(*b),
+        Some(v) => Err(format!("'{k}' is {}, not a boolean", v.kind())),
     };
-    let opt_str = |k: &str, default: &str| match routing.get(k) {
+    let opt_str = |k: &str, v: &Option<Scalar>, default: &str| match v {
         None => Ok(default.to_owned()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(format!("'{k}' is {}, not a string", wire::json_type(v))),
+        Some(Scalar::String(s)) => Ok(s.clone()),
+        Some(v) => Err(format!("'{k}' is {}, not a string", v.kind())),
     };
 
-    if routing.contains_key("headers") {
+    if routing.headers.is_some() {
         return Ok(Interpreted::Final {
             payload: blob,
-            json: opt_bool("json", false)?,
-            base64: opt_bool("base64", true)?,
+            json: opt_bool("json", &routing.json, false)?,
+            base64: opt_bool("base64", &routing.base64, true)?,
             routing,
         });
     }
 
-    if let Some(host) = routing.get("host") {
+    if let Some(host) = &routing.host {
         let host = host
             .as_str()
             .ok_or_else(|| "'host' is not a string".to_owned())?
             .to_owned();
-        let target = match routing.get("target") {
+        let target = match &routing.target {
             None => return Err("key 'target' not found".to_owned()),
-            Some(Value::String(s)) => s.clone(),
-            Some(v) => return Err(format!("'target' is {}, not a string", wire::json_type(v))),
+            Some(Scalar::String(s)) => s.clone(),
+            Some(v) => return Err(format!("'target' is {}, not a string", v.kind())),
         };
-        let port = match routing.get("port") {
+        let port = match &routing.port {
             None => 443,
             Some(v) => v
                 .as_u64()
@@ -943,8 +973,8 @@ fn interpret(plaintext: &[u8], hop_no: u32) -> Result<Interpreted, String> {
                 .ok_or_else(|| format!("invalid port {v}"))?,
         };
         // A string other than http/https is "Invalid url", checked by the caller.
-        let protocol = opt_str("protocol", "https")?;
-        let method = opt_str("method", "POST")?;
+        let protocol = opt_str("protocol", &routing.protocol, "https")?;
+        let method = opt_str("method", &routing.method, "POST")?;
         return Ok(Interpreted::Proxy {
             host,
             target,
@@ -955,30 +985,31 @@ fn interpret(plaintext: &[u8], hop_no: u32) -> Result<Interpreted, String> {
         });
     }
 
-    let destination: Ed25519Pub = match routing.get("destination") {
+    let destination: Ed25519Pub = match &routing.destination {
         None => return Err("key 'destination' not found".to_owned()),
         Some(v) => v
             .as_str()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("invalid destination {v}"))?,
     };
-    let ephemeral_key = match routing.get("ephemeral_key") {
+    let ephemeral_key = match &routing.ephemeral_key {
         None => return Err("key 'ephemeral_key' not found".to_owned()),
         Some(v) => hex_x25519(v).ok_or_else(|| format!("invalid ephemeral_key {v}"))?,
     };
-    let enc_type: EncType = match routing.get("enc_type") {
+    let enc_type: EncType = match &routing.enc_type {
         None => EncType::default(),
-        Some(Value::String(s)) => s.parse().map_err(|e: hop::UnknownEncType| e.to_string())?,
+        Some(Scalar::String(s)) => s.parse().map_err(|e: hop::UnknownEncType| e.to_string())?,
         Some(v) => return Err(format!("invalid enc_type {v}")),
     };
     let next_hop = hop_no.saturating_add(1);
     let next_layer = Layer::new(
         blob,
-        object(json!({
-            "enc_type": enc_type.as_str(),
-            "ephemeral_key": ephemeral_key.to_hex(),
-            "hop_no": next_hop,
-        })),
+        Routing {
+            enc_type: Some(enc_type.as_str().into()),
+            ephemeral_key: Some(ephemeral_key.to_hex().into()),
+            hop_no: Some(u64::from(next_hop).into()),
+            ..Routing::default()
+        },
     )
     .map_err(|e| e.to_string())?
     .encode();

@@ -223,7 +223,7 @@ pub fn read_info(status: u16, body: &[u8]) -> Result<([u16; 3], u64), Failure> {
             info.version
         ))
     })?;
-    Ok((version, info.misc.t.unwrap_or(info.timestamp)))
+    Ok((version, info.t.unwrap_or(info.timestamp)))
 }
 
 /// The node's clock minus ours: its time `node_t_ms` against ours at the middle of the round

@@ -196,7 +196,7 @@ pub(crate) fn time_of(body: &[u8]) -> Option<u64> {
 /// The time in an `info` answer (`"t"`, or `"timestamp"`).
 pub(crate) fn info_time(body: &[u8]) -> Option<u64> {
     let info: InfoResponse = response::decode(body).ok()?;
-    Some(info.misc.t.unwrap_or(info.timestamp))
+    Some(info.t.unwrap_or(info.timestamp))
 }
 
 /// A `store` of `data` for `to` in namespace 0 (unsigned), expiring `ttl_ms` after

@@ -395,6 +395,9 @@ impl Hostile {
     /// The lie this node tells as the destination of `payload`, if it tells one: a status and
     /// a body for the encrypted reply.
     async fn destination(&self, payload: &[u8], req: &Request) -> Option<(u16, Value)> {
+        // A tree on purpose: this test-only liar (never on unless SESH_NODE_MISBEHAVE is set)
+        // rewrites arbitrary requests and answers; the payload is bounded by the onion layer's
+        // size limit.
         let rpc: Value = serde_json::from_slice(payload).ok()?;
         let method = rpc.get("method").and_then(Value::as_str)?;
         let params = rpc.get("params")?;
@@ -452,6 +455,7 @@ impl Hostile {
         };
         let resp = self.inner.handle(inner).await;
         let value = if resp.content_type == CONTENT_TYPE_JSON {
+            // Trusted: the answer of the real service this liar wraps, in the same process.
             serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
         } else {
             Value::String(String::from_utf8_lossy(&resp.body).into_owned())

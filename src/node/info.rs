@@ -5,10 +5,13 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::json;
 
 use super::http::{Admit, BoxFuture, Request, Response, Service};
 use crate::clock::Clock;
+use crate::onion::Scalar;
 
 pub(crate) use super::roster::{HARDFORK, VERSION};
 
@@ -32,16 +35,25 @@ impl InfoService {
 
     fn answer(&self, body: &[u8]) -> Response {
         // The storage server's top-level checks, in its order (SS request_handler.cpp).
-        let Ok(req) = serde_json::from_slice::<serde_json::Value>(body) else {
+        let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let call = if is_object {
+            serde_json::from_slice::<Call>(body).ok()
+        } else {
+            // Valid JSON that is not an object has no `method`; anything else is not JSON.
+            serde_json::from_slice::<IgnoredAny>(body)
+                .ok()
+                .map(|_| Call::default())
+        };
+        let Some(call) = call else {
             return Response::text(400, "invalid json");
         };
-        let Some(method) = req.get("method").and_then(|m| m.as_str()) else {
+        let Some(Scalar::String(method)) = call.method else {
             return Response::text(400, "invalid json: no `method` field");
         };
-        if !req.get("params").is_some_and(serde_json::Value::is_object) {
+        if call.params != Some(Scalar::Object) {
             return Response::text(400, "invalid json: no `params` field");
         }
-        match method {
+        match method.as_str() {
             "info" => {
                 let now = self.clock.now_ms();
                 Response::json(
@@ -52,6 +64,16 @@ impl InfoService {
             other => Response::text(400, format!("no method {other}")),
         }
     }
+}
+
+/// The top level of a request, parsed straight from the untrusted body: each key typed by
+/// what JSON gave it (an object or array is skipped, not kept), other keys skipped.
+#[derive(Debug, Default, Deserialize)]
+struct Call {
+    #[serde(default)]
+    method: Option<Scalar>,
+    #[serde(default)]
+    params: Option<Scalar>,
 }
 
 impl Service for InfoService {
@@ -91,5 +113,23 @@ mod tests {
         );
         let r = s.answer(br#"{"method":"store","params":{}}"#);
         assert_eq!((r.status, &r.body[..]), (400, &b"no method store"[..]));
+        // Typed, not a tree: a non-object or a wrongly typed key says which key is missing.
+        assert_eq!(s.answer(b" [1,2]").body, "invalid json: no `method` field");
+        assert_eq!(s.answer(b"[1,").body, "invalid json");
+        assert_eq!(
+            s.answer(br#"["info",{}]"#).body,
+            "invalid json: no `method` field"
+        );
+        assert_eq!(
+            s.answer(br#"{"method":1,"params":{}}"#).body,
+            "invalid json: no `method` field"
+        );
+        assert_eq!(
+            s.answer(br#"{"method":"info","params":[{}]}"#).body,
+            "invalid json: no `params` field"
+        );
+        let r =
+            s.answer(br#" {"extra":{"deep":[1,2,{"x":null}]},"params":{"a":[]},"method":"info"} "#);
+        assert_eq!(r.status, 200);
     }
 }

@@ -148,11 +148,15 @@ impl<T: Transport + Send + Sync> NodeService<T> {
 
     /// The `info` answer.
     fn info(&self) -> Value {
-        to_json(&InfoResponse {
-            version: VERSION.to_vec(),
-            timestamp: self.now(),
-            misc: self.misc_fields(),
-        })
+        to_json(
+            &InfoResponse {
+                version: VERSION.to_vec(),
+                timestamp: self.now(),
+                t: None,
+                hf: None,
+            }
+            .with_misc(self.misc_fields()),
+        )
     }
 
     /// `t` and `hf`, added to most answers (SS `add_misc_response_fields`).
@@ -261,7 +265,8 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     200,
                     self.misc(to_json(&OxendResponse {
                         result: roster.service_nodes(fields.as_deref()),
-                        misc: Misc::default(),
+                        t: None,
+                        hf: None,
                     })),
                 ),
                 // No names are registered on a local network.
@@ -390,8 +395,10 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 let answer = RetrieveResponse {
                     messages,
                     more: found.more,
-                    misc: self.misc_fields(),
-                };
+                    t: None,
+                    hf: None,
+                }
+                .with_misc(self.misc_fields());
                 (200, to_json(&answer))
             }
             Err(e) => e,

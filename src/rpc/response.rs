@@ -130,7 +130,9 @@ mod named {
     );
 }
 
-/// The node's clock and hard fork, which most answers carry.
+/// The node's clock and hard fork, which most answers carry. Each answer has them as its own
+/// `t` and `hf` fields (not flattened: serde would buffer the whole answer to flatten them);
+/// `misc()` on an answer gives them together.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Misc {
     /// The node's time, ms since the epoch.
@@ -142,6 +144,36 @@ pub struct Misc {
     #[serde(deserialize_with = "named::hf")]
     pub hf: Option<Vec<u16>>,
 }
+
+macro_rules! misc_accessors {
+    ($($ty:ident $(<$g:ident>)?),* $(,)?) => {$(
+        impl$(<$g>)? $ty$(<$g>)? {
+            /// The node's clock and hard fork, as this answer carries them.
+            pub fn misc(&self) -> Misc {
+                Misc {
+                    t: self.t,
+                    hf: self.hf.clone(),
+                }
+            }
+
+            /// Sets `t` and `hf` (the node's side).
+            #[must_use]
+            pub fn with_misc(mut self, misc: Misc) -> Self {
+                self.t = misc.t;
+                self.hf = misc.hf;
+                self
+            }
+        }
+    )*};
+}
+
+misc_accessors!(
+    StoreResponse,
+    RetrieveResponse,
+    SwarmResponse,
+    InfoResponse,
+    OxendResponse<T>,
+);
 
 /// Only the node's clock of any answer (`{"t": …}`; everything else is ignored): what a client
 /// learns the network time from, whatever the method.
@@ -213,13 +245,36 @@ pub struct StoreEntry {
 pub type SwarmEntry = StoreEntry;
 
 /// What a member deleted: a list, or lists by namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Deleted {
     /// The hashes (one namespace).
     List(Vec<String>),
     /// The hashes by namespace (decimal keys).
     ByNamespace(BTreeMap<String, Vec<String>>),
+}
+
+/// Chooses the variant by the JSON's first token and parses straight into it (a derived
+/// `untagged` would first buffer the value into serde's private tree to try each variant).
+impl<'de> Deserialize<'de> for Deleted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Deleted;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of hashes or an object of them by namespace")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Deleted, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Deleted::List)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Deleted, A::Error> {
+                BTreeMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Deleted::ByNamespace)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -260,9 +315,14 @@ pub struct StoreResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "named::hash")]
     pub hash: Option<String>,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for StoreResponse {
@@ -319,9 +379,14 @@ pub struct RetrieveResponse {
     /// Whether more messages are waiting.
     #[serde(default, deserialize_with = "named::more")]
     pub more: bool,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for RetrieveResponse {
@@ -487,9 +552,14 @@ pub struct SwarmResponse {
     /// The swarm id, lowercase hex, not zero-padded (`ffffffffffffffff` for none).
     #[serde(default = "invalid_swarm_hex", deserialize_with = "named::swarm")]
     pub swarm: String,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 fn invalid_swarm_hex() -> String {
@@ -502,7 +572,8 @@ impl SwarmResponse {
         Self {
             snodes: members.iter().map(|n| SwarmMember::of(n)).collect(),
             swarm: format!("{:x}", id.unwrap_or(INVALID_SWARM_ID)),
-            misc: Misc::default(),
+            t: None,
+            hf: None,
         }
     }
 
@@ -550,9 +621,14 @@ pub struct InfoResponse {
     /// The node's time, ms.
     #[serde(deserialize_with = "named::timestamp")]
     pub timestamp: u64,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for InfoResponse {
@@ -763,9 +839,14 @@ pub struct OxendResponse<T> {
     /// oxend's answer.
     #[serde(deserialize_with = "named::result")]
     pub result: T,
-    /// The node's clock.
-    #[serde(flatten)]
-    pub misc: Misc,
+    /// The node's time, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::t")]
+    pub t: Option<u64>,
+    /// The node's hard fork version `[major, minor]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "named::hf")]
+    pub hf: Option<Vec<u16>>,
 }
 
 impl Answer for OxendResponse<ServiceNodes> {
@@ -777,13 +858,40 @@ impl Answer for OxendResponse<ServiceNodes> {
 // ---------------------------------------------------------------------------------------------
 
 /// A subrequest's body: the typed answer on success, the node's text otherwise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum SubBody<T> {
     /// The answer.
     Ok(T),
     /// A plain-text error.
     Text(String),
+}
+
+/// A string is the text, an object the answer, parsed straight into `T` (a derived `untagged`
+/// would first buffer the whole body, every retrieved message included, to try each variant).
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SubBody<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = SubBody<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an answer object or an error text")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SubBody<T>, E> {
+                Ok(SubBody::Text(s.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<SubBody<T>, E> {
+                Ok(SubBody::Text(s))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SubBody<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(SubBody::Ok)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// One subrequest's result.

@@ -277,7 +277,7 @@ async fn client_drops_a_node_that_left_and_mends_its_path() {
     let (status, body) = bounded(c.onion_rpc(&dest, &Request::Info)).await.unwrap();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let info: InfoResponse = response::decode(&body).unwrap();
-    assert!(info.misc.t.is_some());
+    assert!(info.t.is_some());
     let state = State::open(&dir.path().join("client")).unwrap();
     assert_eq!(state.strikes(&gone).unwrap(), 1);
     let now = bounded(c.paths()).await.unwrap();

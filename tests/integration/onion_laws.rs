@@ -181,7 +181,7 @@ proptest! {
         let obj = json!({"results": [{"code": 200, "body": {"t": 1}}], "r": reply});
         let text = fin.respond(200, &obj, &mut rng).unwrap();
         let opened = pending.open(&text).unwrap();
-        prop_assert_eq!(opened.body_json().unwrap(), obj);
+        prop_assert_eq!(serde_json::from_str::<Value>(&opened.body).unwrap(), obj);
         // Wrapped in {"result": …}, as some relays answer.
         let wrapped = json!({"result": String::from_utf8(text).unwrap()}).to_string();
         prop_assert_eq!(pending.open(wrapped.as_bytes()).unwrap().status, 200);
@@ -247,8 +247,7 @@ proptest! {
             "[a-z-]{0,20}".prop_map(|e| json!({"ephemeral_key": "09".repeat(32), "enc_type": e})),
         ],
     ) {
-        let Value::Object(map) = json else { unreachable!() };
-        let layer = Layer::new(blob, map).unwrap().encode();
+        let layer = raw_layer(&blob, &json);
         let _ = onion::peel(&[7; 32], &layer);
     }
 
@@ -271,10 +270,26 @@ proptest! {
         blob in proptest::collection::vec(any::<u8>(), 0..300),
         keys in proptest::collection::btree_map("[a-z_]{1,12}", any::<i32>(), 0..5),
     ) {
+        // Any keys are tolerated; the known ones are kept, typed, and re-encode as they came.
         let map: serde_json::Map<String, Value> =
             keys.into_iter().map(|(k, v)| (k, json!(v))).collect();
-        let layer = Layer::new(blob, map).unwrap();
-        prop_assert_eq!(Layer::decode(&layer.encode()).unwrap(), layer);
+        let decoded = Layer::decode(&raw_layer(&blob, &Value::Object(map.clone()))).unwrap();
+        prop_assert_eq!(decoded.blob(), &blob[..]);
+        let known: serde_json::Map<String, Value> = map
+            .into_iter()
+            .filter(|(k, _)| {
+                [
+                    "base64", "destination", "enc_type", "ephemeral_key", "headers", "hop_no",
+                    "host", "json", "method", "port", "protocol", "target",
+                ]
+                .contains(&k.as_str())
+            })
+            .collect();
+        prop_assert_eq!(
+            serde_json::to_value(decoded.routing()).unwrap(),
+            Value::Object(known)
+        );
+        prop_assert_eq!(Layer::decode(&decoded.encode()).unwrap(), decoded);
     }
 }
 
@@ -293,14 +308,17 @@ fn hand_layer(secret: &[u8; 32], plaintext: &[u8], json: Value, rng: &mut TestRn
         "ephemeral_key".into(),
         hop::x25519_public(&eph).to_hex().into(),
     );
-    Layer::new(blob, map).unwrap().encode()
+    raw_layer(&blob, &Value::Object(map))
+}
+
+/// `[N][blob]{json}` with any JSON, as a client might send it.
+fn raw_layer(blob: &[u8], json: &Value) -> Vec<u8> {
+    let n = u32::try_from(blob.len()).unwrap();
+    [&n.to_le_bytes()[..], blob, json.to_string().as_bytes()].concat()
 }
 
 fn inner(blob: &[u8], json: Value) -> Vec<u8> {
-    let Value::Object(map) = json else {
-        unreachable!()
-    };
-    Layer::new(blob.to_vec(), map).unwrap().encode()
+    raw_layer(blob, &json)
 }
 
 #[test]
@@ -507,8 +525,8 @@ fn final_options_and_proxy_defaults() {
     );
     assert_eq!(p.url(), "https://files.example/loki/v3/lsrpc");
     assert_eq!(
-        Layer::decode(&p.layer_plaintext).unwrap().json()["host"],
-        "files.example"
+        Layer::decode(&p.layer_plaintext).unwrap().routing().host,
+        Some("files.example".into())
     );
 }
 
@@ -594,6 +612,28 @@ fn open_reports_what_is_wrong() {
     let text = b64(br#"{"status_code":421,"status":200,"body":"{}"}"#, &mut rng);
     let unpadded = text.trim_end_matches('=');
     assert_eq!(pending.open(unpadded.as_bytes()).unwrap().status, 421);
+    // A status_code that is 0 or not a number (even a nested tree, skipped) falls through.
+    for code in [
+        "0",
+        r#""421""#,
+        "null",
+        "true",
+        r#"{"a":[1,{"b":2}]}"#,
+        "[421]",
+        "1.5e400",
+    ] {
+        let plain = format!(r#"{{"status_code":{code},"status":200,"body":"x"}}"#);
+        let reply = pending.open(b64(plain.as_bytes(), &mut rng).as_bytes());
+        if code == "1.5e400" {
+            // Out of f64 range: the JSON parser refuses it.
+            assert!(
+                matches!(reply, Err(onion::Error::ReplyJson { .. })),
+                "{code}"
+            );
+        } else {
+            assert_eq!(reply.unwrap().status, 200, "{code}");
+        }
+    }
 }
 
 #[test]

@@ -80,10 +80,14 @@ fn onion_request_vectors_peel_hop_by_hop() {
         // The outermost JSON names the guard's ephemeral key.
         let outer = onion::Layer::decode(&layer).unwrap();
         assert_eq!(
-            outer.json()["ephemeral_key"],
-            layers[0]["remote_ephemeral_pk_hex"]
+            outer
+                .routing()
+                .ephemeral_key
+                .as_ref()
+                .and_then(|k| k.as_str()),
+            layers[0]["remote_ephemeral_pk_hex"].as_str()
         );
-        assert_eq!(outer.json()["enc_type"], enc.as_str());
+        assert_eq!(outer.routing().enc_type, Some(enc.as_str().into()));
 
         for (i, hop) in path.iter().enumerate() {
             let sk: [u8; 32] = hex_array(str_of(hop, "x25519_sk_hex"));
@@ -101,7 +105,10 @@ fn onion_request_vectors_peel_hop_by_hop() {
             let Peeled::Relay(relay) = onion::peel(&sk, &layer).unwrap() else {
                 panic!("hop {i} is a relay");
             };
-            assert_eq!(Value::Object(relay.routing.clone()), seen["routing_json"]);
+            assert_eq!(
+                serde_json::to_value(&relay.routing).unwrap(),
+                seen["routing_json"]
+            );
             let next = path.get(i + 1).unwrap_or(dest);
             assert_eq!(relay.destination, ed(next));
             assert_eq!(relay.enc_type, enc);
@@ -124,7 +131,10 @@ fn onion_request_vectors_peel_hop_by_hop() {
         let Peeled::Final(fin) = onion::peel(&dest_sk, &layer).unwrap() else {
             panic!("the destination gets a final request");
         };
-        assert_eq!(Value::Object(fin.routing.clone()), last["routing_json"]);
+        assert_eq!(
+            serde_json::to_value(&fin.routing).unwrap(),
+            last["routing_json"]
+        );
         assert_eq!(fin.payload, str_of(case, "inner_payload").as_bytes());
         assert_eq!(fin.payload, str_of(last, "final_payload").as_bytes());
         assert!(!fin.json);
@@ -491,12 +501,23 @@ fn build_emits_libsession_routing_json() {
     )
     .unwrap();
     let outer = onion::Layer::decode(&body).unwrap();
-    let keys: Vec<&str> = outer.json().keys().map(String::as_str).collect();
+    let outer_tail = &body[4 + outer.blob().len()..];
+    let keys: Vec<String> = serde_json::from_slice::<serde_json::Map<String, Value>>(outer_tail)
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     assert_eq!(keys, ["enc_type", "ephemeral_key"]);
     let plain = onion::decrypt_layer(&hop_sk, &body).unwrap().plaintext;
     let inner = onion::Layer::decode(&plain).unwrap();
     let tail = &plain[4 + inner.blob().len()..];
-    let eph = inner.json()["ephemeral_key"].as_str().unwrap();
+    let eph = inner
+        .routing()
+        .ephemeral_key
+        .as_ref()
+        .unwrap()
+        .as_str()
+        .unwrap();
     assert_eq!(
         std::str::from_utf8(tail).unwrap(),
         format!(
@@ -520,8 +541,12 @@ fn build_emits_libsession_routing_json() {
 /// The relay layer a node forwards, re-framed as `peel` does it.
 fn inner_layer(plaintext: &[u8]) -> Vec<u8> {
     let l = onion::Layer::decode(plaintext).unwrap();
-    let mut json = serde_json::Map::new();
-    json.insert("ephemeral_key".into(), l.json()["ephemeral_key"].clone());
-    json.insert("enc_type".into(), l.json()["enc_type"].clone());
-    onion::Layer::new(l.blob().to_vec(), json).unwrap().encode()
+    let routing = onion::Routing {
+        ephemeral_key: l.routing().ephemeral_key.clone(),
+        enc_type: l.routing().enc_type.clone(),
+        ..onion::Routing::default()
+    };
+    onion::Layer::new(l.blob().to_vec(), routing)
+        .unwrap()
+        .encode()
 }

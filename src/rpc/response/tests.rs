@@ -21,8 +21,8 @@ fn retrieve_decodes() {
     assert_eq!(r.messages.len(), 1);
     assert_eq!(r.messages[0].data_bytes().unwrap(), vec![0, 1]);
     assert!(r.more);
-    assert_eq!(r.misc.t, Some(1_700_000_000_001));
-    assert_eq!(r.misc.hf, Some(vec![21, 0]));
+    assert_eq!(r.t, Some(1_700_000_000_001));
+    assert_eq!(r.misc().hf, Some(vec![21, 0]));
 }
 
 #[test]
@@ -170,6 +170,39 @@ fn batch_results_are_typed_or_text() {
         reason.contains("'results'") && reason.contains("'code'"),
         "{reason}"
     );
+    // A body object is parsed straight into the answer type, so its error names the field
+    // (an untagged enum would say only that no variant matched).
+    let reason = invalid_reason::<BatchResponse<RetrieveResponse>>(
+        r#"{"results":[{"code":200,"body":{"messages":"x"}}]}"#,
+    );
+    assert!(reason.contains("'messages'"), "{reason}");
+    let reason = invalid_reason::<BatchResponse<RetrieveResponse>>(
+        r#"{"results":[{"code":200,"body":[1]}]}"#,
+    );
+    assert!(
+        reason.contains("an answer object or an error text"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn deleted_is_a_list_or_lists_by_namespace() {
+    let list: Deleted = serde_json::from_str(r#"["a","b"]"#).unwrap();
+    assert_eq!(list, Deleted::List(vec!["a".into(), "b".into()]));
+    let by_ns: Deleted = serde_json::from_str(r#"{"0":["a"],"-10":[]}"#).unwrap();
+    assert_eq!(
+        by_ns,
+        Deleted::ByNamespace([("0".into(), vec!["a".into()]), ("-10".into(), vec![])].into())
+    );
+    // The error is the element's, not "did not match any variant".
+    let e = serde_json::from_str::<Deleted>("[1]")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expected a string"), "{e}");
+    let e = serde_json::from_str::<Deleted>("7")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a list of hashes"), "{e}");
 }
 
 #[test]
@@ -231,17 +264,17 @@ fn round_trip<T: Answer + Serialize + PartialEq + std::fmt::Debug>(
 proptest! {
     #[test]
     fn retrieve_round_trips(messages in proptest::collection::vec(message(), 0..4), more: bool, misc in misc()) {
-        round_trip(&RetrieveResponse { messages, more, misc })?;
+        round_trip(&RetrieveResponse { messages, more, t: None, hf: None }.with_misc(misc))?;
     }
 
     #[test]
     fn store_round_trips(entries in proptest::collection::btree_map("[0-9a-f]{64}", entry(), 0..4), hash in proptest::option::of("[A-Za-z0-9+/]{43}"), misc in misc()) {
-        round_trip(&StoreResponse { swarm: entries, hash, misc })?;
+        round_trip(&StoreResponse { swarm: entries, hash, t: None, hf: None }.with_misc(misc))?;
     }
 
     #[test]
     fn info_and_batch_round_trip(version in proptest::collection::vec(any::<u16>(), 3), timestamp: u64, misc in misc(), code: u16, text in ".{0,20}") {
-        let info = InfoResponse { version, timestamp, misc };
+        let info = InfoResponse { version, timestamp, t: None, hf: None }.with_misc(misc);
         round_trip(&info)?;
         let batch = BatchResponse { results: vec![
             SubResult { code, body: SubBody::Ok(RetrieveResponse::default()) },

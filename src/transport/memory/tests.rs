@@ -107,7 +107,7 @@ async fn an_onion_store_replicates_and_a_signed_retrieve_reads_it() {
     assert_eq!(got.messages.len(), 1);
     assert_eq!(got.messages[0].hash, hash);
     assert_eq!(got.messages[0].data_bytes().unwrap(), data);
-    assert_eq!(got.misc.t, Some(now));
+    assert_eq!(got.t, Some(now));
 
     // Unsigned, the same retrieve is refused by the node's own rule.
     let Request::Retrieve(mut unsigned) = retrieve else {
