@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Interoperability check: session-python (a third-party, pure-Python Session client from PyPI)
+# against a sesh devnet, in both directions:
+#   1. session-python sends a message to a sesh identity; `sesh receive --json` must print it,
+#      from the session-python identity, with the same text;
+#   2. `sesh send` sends a message to the session-python identity; session-python's poller must
+#      return it, from the sesh identity, with the same text.
+# session-python is installed unmodified into a scratch virtual environment; the driver
+# (scripts/interop_session_python.py) only replaces its seed list at run time with the devnet's
+# seed and refuses any connection outside 127.0.0.0/8. Only pip talks to PyPI.
+#
+# Not part of `cargo test` (it needs PyPI). Exits 0 only if both directions work. Everything
+# lives in a temporary directory, removed at the end with the devnet stopped, whatever happens
+# (KEEP=1 keeps the directory). SESSION_PYTHON_VERSION overrides the pinned version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+version=${SESSION_PYTHON_VERSION:-1.0.5}
+python=${PYTHON:-python3}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sesh-interop.XXXXXX")
+devnet_pid=""
+cleanup() {
+    status=$?
+    if [ -n "$devnet_pid" ]; then
+        kill "$devnet_pid" 2>/dev/null || true
+        wait "$devnet_pid" 2>/dev/null || true
+    fi
+    if [ "$status" != 0 ] && [ -s "$work/devnet.err" ]; then
+        echo "--- devnet standard error:" >&2
+        tail -n 20 "$work/devnet.err" >&2
+    fi
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages both ways";
+    else echo "FAIL (exit status $status)" >&2; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "Building sesh and sesh-node"
+cargo build --locked --bins --quiet
+target=${CARGO_TARGET_DIR:-$repo/target}
+sesh=$target/debug/sesh
+[ -x "$sesh" ] || { echo "no $sesh after cargo build" >&2; exit 1; }
+
+say "Installing session-python $version into a scratch virtual environment"
+"$python" -m venv "$work/venv"
+py=$work/venv/bin/python
+"$py" -m pip install --quiet --disable-pip-version-check "session-python==$version"
+"$py" -m pip show session-python | sed -n 's/^\(Name\|Version\): /  \1: /p'
+driver=(
+    "$py" "$repo/scripts/interop_session_python.py"
+)
+
+say "Starting a devnet on loopback (10 nodes, swarms of 5, and a seed)"
+"$sesh" devnet --dir "$work/devnet" --nodes 10 --swarm-size 5 >"$work/devnet.out" 2>"$work/devnet.err" &
+devnet_pid=$!
+for _ in $(seq 600); do
+    [ -s "$work/devnet.out" ] && break
+    kill -0 "$devnet_pid" 2>/dev/null || { echo "the devnet exited" >&2; exit 1; }
+    sleep 0.1
+done
+network=$(head -n1 "$work/devnet.out")
+[ -n "$network" ] && [ -e "$network" ] || { echo "the devnet did not start" >&2; exit 1; }
+export SESH_NETWORK=$network SESH_STATE_DIR=$work/state
+echo "  network file: $network"
+sed -n 's/^url = /  seed: /p' "$network"
+
+say "Making identities: one with sesh, one with session-python"
+sesh_id=$("$sesh" keygen -q -o "$work/sesh.key")
+"${driver[@]}" new >"$work/py.json"
+py_id=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["session_id"])' "$work/py.json")
+py_mnemonic=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["mnemonic"])' "$work/py.json")
+echo "  sesh:           $sesh_id"
+echo "  session-python: $py_id"
+
+stamp=$(date +%s)
+text1="Hello sesh, from session-python $version ($stamp)"
+text2="Hello session-python, from sesh ($stamp)"
+
+say "1. session-python sends to the sesh identity; sesh receives"
+"${driver[@]}" send "$network" "$py_mnemonic" "$sesh_id" "$text1"
+: >"$work/received.jsonl"
+found=""
+for _ in 1 2 3 4 5; do
+    "$sesh" receive -q -i "$work/sesh.key" --json >>"$work/received.jsonl"
+    if "$py" - "$work/received.jsonl" "$py_id" "$text1" <<'PY'
+import json, sys
+path, sender, text = sys.argv[1:]
+for line in open(path):
+    m = json.loads(line)
+    if m.get("type") == "message" and m.get("from") == sender and m.get("text") == text:
+        sys.exit(0)
+sys.exit(1)
+PY
+    then found=1; break; fi
+    sleep 1
+done
+if [ -z "$found" ]; then
+    echo "sesh receive did not print the message from session-python; it printed:" >&2
+    cat "$work/received.jsonl" >&2
+    exit 1
+fi
+echo "  OK: sesh receive --json printed the message from $py_id with the text \"$text1\""
+
+say "2. sesh sends to the session-python identity; session-python polls"
+"$sesh" send -q -i "$work/sesh.key" "$py_id" -m "$text2" >/dev/null
+"${driver[@]}" poll "$network" "$py_mnemonic" "$sesh_id" "$text2" 10
+echo "  OK: session-python's poller returned the message from $sesh_id with the text \"$text2\""
