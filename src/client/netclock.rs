@@ -101,7 +101,15 @@ impl NetClock {
             if len < QUORUM || sealed < SEALED_QUORUM {
                 continue;
             }
-            let median = median(&offsets[cluster]);
+            // The median of the sealed samples only: direct answers (anyone on the guard's
+            // link can write them) count towards the quorum, but cannot pull the offset
+            // within the window.
+            let sealed_offsets: Vec<i64> = sorted[cluster]
+                .iter()
+                .filter(|s| s.source == TimeSource::Sealed)
+                .map(|s| s.offset_ms)
+                .collect();
+            let median = median(&sealed_offsets);
             let distance = median.abs_diff(current);
             let better = best.is_none_or(|(l, s, d, _)| {
                 (len, sealed, std::cmp::Reverse(distance)) > (l, s, std::cmp::Reverse(d))
@@ -283,6 +291,23 @@ mod tests {
             c.add(k(u8::try_from(i + 1).unwrap()), *o, TimeSource::Sealed);
         }
         c
+    }
+
+    #[test]
+    fn direct_answers_count_for_the_quorum_but_do_not_pull_the_offset() {
+        // Two sealed answers at 0 and three forged direct ones at the window's edge: a
+        // quorum, at the sealed answers' offset, not dragged a whole window away.
+        let mut c = NetClock::default();
+        c.add(Ed25519Pub([1; 32]), 0, TimeSource::Sealed);
+        c.add(Ed25519Pub([2; 32]), 0, TimeSource::Sealed);
+        for k in 3..6u8 {
+            c.add(
+                Ed25519Pub([k; 32]),
+                SIGNATURE_WINDOW_MS as i64,
+                TimeSource::Direct,
+            );
+        }
+        assert_eq!(c.trusted_offset(0), Some(0));
     }
 
     #[test]

@@ -297,19 +297,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                             last =
                                 format!("a hop says node {} cannot be reached", short_key(&named));
                         }
-                        Outcome::ClockOutOfSync if !clock_fixed => {
-                            clock_fixed = true;
-                            attempts -= 1;
-                            self.resync_clock(dest, &[]).await?;
-                        }
-                        Outcome::ClockOutOfSync => {
-                            return Err(Error::ClockOutOfSync {
-                                node,
-                                method: method.to_owned(),
-                            });
-                        }
-                        // Anything else in plain text (a 5xx, or a 421: the destination's
-                        // own answers come sealed, so a plain-text 421 is a hop's or the
+                        // Anything else in plain text (a 5xx, or a 421 or 406: the destination's
+                        // own answers come sealed, so a plain-text 421 or 406 is a hop's or the
                         // wire's, never the swarm's word) is a failure of the path.
                         _ => {
                             last = format!(
@@ -393,6 +382,7 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         // Whether a member tried so far may have taken the request (a store may be stored
         // although a later member refused it).
         let mut reached = false;
+        let mut refusers: Vec<Ed25519Pub> = Vec::new();
         let mut attempts = 0;
         while attempts < self.config.node_attempts {
             let swarm = self.swarm_for(account).await?;
@@ -416,8 +406,12 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             match (outcome, answer) {
                 (Some(Outcome::Ok), Ok((200, body))) => match check(&body) {
                     Ok(answer) => {
-                        // It answered, and truly: its earlier strikes were blips.
+                        // It answered, and truly: its earlier strikes were blips. A member
+                        // that refused the same request before was wrong: now it is struck.
                         self.clear_strikes(&node.ed25519)?;
+                        for r in &refusers {
+                            self.strike_node(r)?;
+                        }
                         return Ok((node, answer));
                     }
                     Err(reason) => {
@@ -460,7 +454,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                         return Err(err);
                     }
                     refusals.push(o);
-                    self.strike_node(&node.ed25519)?;
+                    // Struck only once another member answers truly: if the request itself
+                    // is at fault, every honest member refuses it, and none is struck.
+                    refusers.push(node.ed25519);
                     last = Some(err);
                 }
                 (Some(Outcome::ClockOutOfSync), Ok(_)) => {

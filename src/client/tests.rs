@@ -135,6 +135,9 @@ struct Lies {
     /// As guards, these nodes answer every onion request with a plain-text 421 (a swarm of
     /// their choosing), as if it were the destination's.
     plain_421: HashSet<Ed25519Pub>,
+    /// As guards, these nodes answer every onion request with a plain-text 406 (clock out
+    /// of sync), as if it were the destination's.
+    plain_406: HashSet<Ed25519Pub>,
     /// These nodes answer `get_swarm` with a swarm of one: themselves (their entry here).
     self_swarm: std::collections::HashMap<Ed25519Pub, Value>,
 }
@@ -346,6 +349,9 @@ impl Tap {
                 };
                 if guard && lies.plain_421.contains(&self.me) {
                     resp = HttpResponse::text(421, forged_421_plain(&self.me));
+                }
+                if guard && lies.plain_406.contains(&self.me) {
+                    resp = HttpResponse::text(406, "Timestamp out of range");
                 }
                 if guard && lies.garblers.contains(&self.me) {
                     resp = HttpResponse::text(200, "garbled");
@@ -1812,6 +1818,11 @@ async fn one_member_refusing_a_store_does_not_end_the_send() {
     assert!(matches!(err, Error::Refused { status: 401, .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Failure);
     assert_eq!(net.onion_events("store").len(), 2);
+    // Every member refusing means the request is at fault, not them: nobody is struck
+    // (a cron job re-running a refused request must not drop honest nodes).
+    for m in &members {
+        assert_eq!(c.state().strikes(&m.ed25519).unwrap(), 0);
+    }
 }
 
 /// A plain-text 421 body a hop forges: a swarm of one, itself.
@@ -1863,6 +1874,49 @@ async fn a_plain_text_421_from_a_hop_is_a_path_failure_not_the_swarms_word() {
     }
     assert_eq!(refreshes(&net), before);
     assert_eq!(c.pool_ref().nodes(), pool_before.as_slice());
+}
+
+#[tokio::test]
+async fn a_plain_text_406_from_a_hop_is_a_path_failure_not_a_clock_fix() {
+    // A destination's 406 comes sealed: one in plain text is a hop's (or the wire's). The
+    // request goes on through another path; no clock resync (no `info` to other nodes), no
+    // "clock out of sync" error, and the clock stays where it was.
+    let net = Net::memory(10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&net, dir.path(), NOW, 13);
+    let paths = c.paths().await.unwrap();
+    let guard = paths[0].guard().ed25519;
+    net.0.lies().plain_406.insert(guard);
+    let dest = net
+        .0
+        .nodes()
+        .into_iter()
+        .find(|n| !paths.iter().any(|p| p.contains(&n.ed25519)))
+        .unwrap();
+    let offset = c.clock_offset_ms();
+    let mut forged = 0;
+    for _ in 0..10 {
+        let infos_before = net.onion_events("info").len();
+        let (status, _) = c.onion_rpc(&dest, &RpcRequest::Info).await.unwrap();
+        assert_eq!(status, 200);
+        let now_forged = net.count(|e| *e == Event::PathError { status: 406 });
+        if now_forged > forged {
+            // Only the request itself went again (the lie replaced the destination's own
+            // answer, then another path carried it): no other node was asked for the time.
+            let asked: Vec<Ed25519Pub> = net.onion_events("info")[infos_before..]
+                .iter()
+                .map(|(_, d, _)| *d)
+                .collect();
+            assert!(asked.iter().all(|d| *d == dest.ed25519), "{asked:?}");
+            forged = now_forged;
+            break;
+        }
+    }
+    assert!(forged > 0, "the lying guard was never used");
+    assert_eq!(c.clock_offset_ms(), offset);
+    for h in &paths[0].hops()[1..] {
+        assert_eq!(c.state().strikes(&h.ed25519).unwrap(), 0);
+    }
 }
 
 #[tokio::test]
