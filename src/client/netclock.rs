@@ -183,6 +183,17 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         }
     }
 
+    /// The network time to stamp what cannot be stamped again later (a sealed message's
+    /// envelope): when no offset has been learned yet (a fresh state), the paths are built
+    /// first, and their guard and path tests give the samples a quorum needs. A failure there
+    /// is left for the request that follows to meet and report.
+    pub async fn settled_now_ms(&mut self) -> u64 {
+        if self.saved_offset_ms.is_none() {
+            let _ = self.paths().await;
+        }
+        self.network_now_ms()
+    }
+
     /// Uses `offset` (one a quorum backs), and saves it when it moved.
     fn set_offset(&mut self, offset: i64) -> Result<(), Error> {
         self.offset_ms = offset;

@@ -44,14 +44,6 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     let mut out_err: Option<Report> = None;
     let mut failures: Vec<ErrorKind> = Vec::new();
     block_on(async {
-        // With no network time learned yet (a fresh state), the paths first: building them
-        // tests guards, whose answers tell the network time, so the message is sealed with
-        // it (a payload sealed with a skewed clock keeps that time inside, even when a node's
-        // 406 later corrects the store timestamp). A failure here is met again, and reported,
-        // by the store itself.
-        if matches!(client.state().clock_offset_ms(), Ok(None)) {
-            let _ = client.paths().await;
-        }
         for to in &recipients {
             match send_one(ctx, &mut client, &identity, to, &out, ttl_ms).await {
                 Ok((hash, timestamp)) => {
@@ -113,7 +105,9 @@ async fn send_one(
     out: &Outgoing,
     ttl_ms: u64,
 ) -> Result<(String, u64), SendError> {
-    let timestamp = client.network_now_ms();
+    // Settled first: a payload sealed with a skewed clock keeps that time inside, even when a
+    // node's 406 later corrects the store timestamp.
+    let timestamp = client.settled_now_ms().await;
     let data = message::seal(identity, to, out, timestamp, &mut OsRng)
         .map_err(|e| SendError::Seal(sesh::Error::Seal(e)))?;
     let b64 = message::to_base64(&data);
