@@ -816,12 +816,17 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
     fn admit(&self, method: &str, path: &str) -> Admit {
         match (self.role, method, path) {
             (Role::Storage, "POST", STORAGE_RPC_PATH) => Admit::ClientRpc,
-            (Role::Storage, "POST", ONION_REQ_PATH) | (Role::Storage, "GET", PING_TEST_PATH) => {
-                Admit::Read
-            }
-            (Role::Seed, "POST", JSON_RPC_PATH) => Admit::Read,
+            (Role::Storage, "POST", ONION_REQ_PATH) => Admit::Onion,
+            (Role::Storage, "GET", PING_TEST_PATH) => Admit::Read,
+            (Role::Seed, "POST", JSON_RPC_PATH) => Admit::Seed,
             _ => Admit::NotFound,
         }
+    }
+
+    fn is_peer_copy(&self, request: &HttpRequest) -> bool {
+        request.path == STORAGE_RPC_PATH
+            && request.header(FORWARDED_BY).is_some()
+            && self.forwarded_by_member(request).is_ok()
     }
 
     fn handle(&self, request: HttpRequest) -> BoxFuture<'_, Response> {
