@@ -12,7 +12,7 @@
 //! | [`Config`], [`Home`], [`bind`], [`run`], [`prune_expired_every`] | start and serve a node |
 //! | [`Service`], [`Request`], [`Response`], [`Admit`] | what [`run`] serves; [`service::NodeService`] is the storage server, [`InfoService`] a stand-in answering `info` only |
 //! | [`Limits`], [`Rate`] | the server's limits, and the per-client-IP token bucket behind 429 |
-//! | [`ServerCert`], [`DbHandle`], [`Log`] | the node's certificate, message store and log |
+//! | [`ServerCert`], [`DbHandle`], [`StoreLimits`], [`Log`] | the node's certificate, message store (and how much it holds) and log |
 //! | [`Error`], [`TlsError`], [`DbError`] | why a node could not start or keep serving |
 //! | [`service`] | the storage server's methods and onion hops |
 //! | [`roster`] | who is on the network: the devnet's roster file |
@@ -69,7 +69,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-pub use self::db::{Error as DbError, Handle as DbHandle};
+pub use self::db::{
+    Error as DbError, Handle as DbHandle, MAX_DB_BYTES, MAX_MAILBOX_BYTES, MAX_MAILBOX_MESSAGES,
+    StoreLimits,
+};
 pub use self::http::{Admit, BoxFuture, Request, Response, Service};
 pub use self::info::InfoService;
 pub use self::log::Log;
