@@ -1043,17 +1043,7 @@ mod tests {
         assert_eq!((status, &body[..]), (200, &b"3 bytes"[..]));
         // Once one idle connection leaves, 127.0.0.1 gets its slot back.
         drop(idle.pop());
-        let mut answer = String::new();
-        for _ in 0..100 {
-            let mut s = tcp_from(local, node.addr).await;
-            answer = plain_exchange(&mut s, &plain_post("/seed", "ab")).await;
-            if !answer.is_empty() {
-                break;
-            }
-            // The server may not have seen the close yet.
-            tokio::task::yield_now().await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let answer = served_once_freed(local, node.addr).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
@@ -1149,6 +1139,61 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(status, 200, "another address has its own bucket");
+    }
+
+    /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the
+    /// connection unanswered because it has not yet seen an earlier one go.
+    async fn served_once_freed(ip: IpAddr, addr: SocketAddr) -> String {
+        tokio::time::timeout(BOUND, async {
+            loop {
+                let mut s = tcp_from(ip, addr).await;
+                let answer = plain_exchange(&mut s, &plain_post("/seed", "ab")).await;
+                if !answer.is_empty() {
+                    return answer;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the address gets its slot back")
+    }
+
+    /// Reads until the server closes; what it sent.
+    async fn until_closed(stream: &mut TcpStream) -> String {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(BOUND, stream.read_to_end(&mut out))
+            .await
+            .expect("the server should close the connection");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn silent_and_idle_connections_do_not_keep_their_slot() {
+        let limits = Limits {
+            max_connections_per_ip: 1,
+            handshake_timeout: Duration::from_millis(200),
+            idle_timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // A connection that never says a word is closed...
+        let mut silent = tcp_from(local, node.addr).await;
+        assert_eq!(until_closed(&mut silent).await, "");
+        // ...as is one that stops half-way through a TLS handshake...
+        let mut half = tcp_from(local, node.addr).await;
+        half.write_all(&[0x16, 3, 1]).await.unwrap();
+        assert_eq!(until_closed(&mut half).await, "");
+        // ...and a kept-alive plain-HTTP connection gone idle after its answer.
+        let mut idle = tcp_from(local, node.addr).await;
+        idle.write_all(b"POST /seed HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
+            .await
+            .unwrap();
+        let answer = until_closed(&mut idle).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // Each gave its slot back: the one connection 127.0.0.1 may hold is served.
+        let answer = served_once_freed(local, node.addr).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
     #[tokio::test]
