@@ -27,17 +27,42 @@
 //! [`run`] follows mini-redis's `server::run`: it accepts connections until the `shutdown`
 //! future completes, holding a semaphore permit per connection ([`Limits::max_connections`]),
 //! then stops accepting, asks every connection to finish its request in flight, and waits at
-//! most [`Limits::shutdown_grace`] before dropping the rest. For each request it applies, in the
-//! storage server's order (SS `oxenss/server/https.cpp on_headers`):
+//! most [`Limits::shutdown_grace`] before dropping the rest.
+//!
+//! Every per-client bound counts a client by its address, an IPv6 client by its /64 and an
+//! IPv4-mapped IPv6 address as IPv4 (`rate::client_key`). For each connection:
+//!
+//! - a client may hold [`Limits::max_connections_per_ip`] connections (default
+//!   [`MAX_CONNECTIONS_PER_IP`], 64); a further one is closed as soon as it is accepted;
+//! - its first byte and TLS handshake must come within [`Limits::handshake_timeout`] (10 s);
+//!   a request's headers, idle keep-alive time included, within [`Limits::idle_timeout`]
+//!   (30 s); and a response that the client takes none of for [`Limits::write_timeout`]
+//!   (30 s) ends the connection;
+//! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
+//!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
+//!   `This route is served over HTTPS only` and closes.
+//!
+//! For each request it applies, in the storage server's order (SS `oxenss/server/https.cpp
+//! on_headers`):
 //!
 //! 1. the route ([`Service::admit`]): unknown → 404 `<METHOD> <url> Not Found`;
-//! 2. for client RPCs: the per-IP rate limit → 429, then `X-Loki-Long-Poll` → 410;
+//! 2. for client RPCs and onion requests: the per-client rate limit ([`Limits::rate`]) → 429,
+//!    then for client RPCs `X-Loki-Long-Poll` → 410. A request naming a forwarding swarm
+//!    member (`x-sesh-forwarded-by`) is exempt only once [`Service::is_peer_copy`] has checked
+//!    its signature over the body; otherwise it takes a token like any other;
 //! 3. a `Content-Length` over [`MAX_REQUEST_BODY_SIZE`] → 413 (the body is not read), or a
 //!    body that grows past it → 413; either closes the connection;
-//! 4. the body must arrive, and the service answer, within [`Limits::request_timeout`]
+//! 4. the body's bytes count against the client's in-flight budget
+//!    ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`], 30 MiB)
+//!    from the moment they are declared or arrive until the answer is made: over it → 429
+//!    `Too Many Requests` and the connection closed (the storage server has no such budget;
+//!    429 is its answer to a client asking too much, where 503 would tell clients the node
+//!    is down);
+//! 5. the body must arrive, and the service answer, within [`Limits::request_timeout`]
 //!    (408 / 504).
 //!
-//! Each refused request is one line in the [`Log`].
+//! Each refused request is one line in the [`Log`] (a connection refused for the per-address
+//! cap is not logged: a flood would fill the log).
 
 pub(crate) mod db;
 #[doc(hidden)]
