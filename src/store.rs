@@ -47,11 +47,12 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Er
     }
 }
 
-/// Reads and parses an identity file, refusing one that others can read.
+/// Reads and parses an identity file, refusing a regular file that others can read (a device
+/// or a pipe is read whatever its mode).
 ///
 /// # Errors
-/// [`Error::NoIdentity`] when the file does not exist, [`Error::KeyFilePermissions`] when its
-/// mode lets others read it, [`Error::KeyFile`] when it does not parse, [`Error::Io`] otherwise.
+/// [`Error::NoIdentity`] when the file does not exist, [`Error::KeyFilePermissions`] when it
+/// is a regular file whose mode lets others read it, [`Error::KeyFile`] when it does not parse, [`Error::Io`] otherwise.
 pub fn read_identity(path: &Path) -> Result<Identity, Error> {
     let file = match fs::File::open(path) {
         Ok(f) => f,
@@ -69,8 +70,10 @@ pub fn read_identity(path: &Path) -> Result<Identity, Error> {
             path.display()
         )));
     }
+    // The mode of a regular file is the key's protection; a device or a pipe (`/dev/null`,
+    // `<(…)`) holds no key at rest, and its mode says nothing about one.
     #[cfg(unix)]
-    {
+    if meta.is_file() {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
@@ -137,7 +140,8 @@ pub fn write_secret_file(
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    let result = write_new(&tmp, contents).and_then(|()| {
+    // Errors name `path`, the file asked for, never the temporary file.
+    let result = write_new(&tmp, contents, path).and_then(|()| {
         if force {
             fs::rename(&tmp, path).map_err(io_error("replacing", path))
         } else {
@@ -162,15 +166,16 @@ pub fn write_secret_file(
     Ok(())
 }
 
-fn write_new(path: &Path, contents: &[u8]) -> Result<(), Error> {
+/// Creates `tmp` (mode 0600) holding `contents`; errors name `shown`.
+fn write_new(tmp: &Path, contents: &[u8], shown: &Path) -> Result<(), Error> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(io_error("creating", path))?;
+    let mut f = opts.open(tmp).map_err(io_error("creating", shown))?;
     f.write_all(contents)
         .and_then(|()| f.sync_all())
-        .map_err(io_error("writing", path))
+        .map_err(io_error("writing", shown))
 }
 
 #[cfg(test)]
@@ -198,6 +203,32 @@ mod tests {
         assert_eq!(read_identity(&p).unwrap().session_id(), id.session_id());
         write_secret_file(&p, text.as_bytes(), true, true).unwrap();
         assert_eq!(fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn errors_name_the_file_asked_for_not_the_temporary_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory in place of the temporary file makes creating it fail, root or not.
+        let p = dir.path().join("x.key");
+        let tmp = dir
+            .path()
+            .join(format!(".x.key.tmp-{}", std::process::id()));
+        fs::create_dir(&tmp).unwrap();
+        let e = write_secret_file(&p, b"secret", false, false).unwrap_err();
+        let shown = e.to_string();
+        assert_eq!(shown, format!("creating '{}'", p.display()));
+        assert!(!p.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_mode_rule_is_for_regular_files_only() {
+        // /dev/null is 0666: read (and refused as an empty key file), not refused for its mode.
+        assert!(matches!(
+            read_identity(Path::new("/dev/null")),
+            Err(Error::KeyFile { .. })
+        ));
     }
 
     #[cfg(unix)]
