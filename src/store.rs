@@ -105,20 +105,32 @@ pub fn read_identity_from(reader: impl Read, name: &Path) -> Result<Identity, Er
 /// Writes a secret file with mode 0600, atomically.
 ///
 /// Creates missing parent directories (mode 0700) when `create_parents`. Without `force` an
-/// existing file is left alone and [`Error::AlreadyExists`] returned.
+/// existing file is left alone and [`Error::AlreadyExists`] returned; a directory or a device
+/// is never replaced ([`Error::Input`]).
 ///
 /// # Errors
-/// [`Error::AlreadyExists`], or [`Error::Io`] naming the path.
+/// [`Error::AlreadyExists`], [`Error::Input`], or [`Error::Io`] naming the path.
 pub fn write_secret_file(
     path: &Path,
     contents: &[u8],
     force: bool,
     create_parents: bool,
 ) -> Result<(), Error> {
-    if !force && path.symlink_metadata().is_ok() {
-        return Err(Error::AlreadyExists {
-            path: path.to_owned(),
-        });
+    match path.symlink_metadata() {
+        // A device or a directory is never replaced, even with --force: `-o /dev/full
+        // --force` would otherwise put a key file where the device was.
+        Ok(m) if !m.is_file() && !m.is_symlink() => {
+            return Err(Error::Input(format!(
+                "'{}' is not a regular file; an identity is written to a file, or to '-'",
+                path.display()
+            )));
+        }
+        Ok(_) if !force => {
+            return Err(Error::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        _ => {}
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -219,6 +231,28 @@ mod tests {
         let shown = e.to_string();
         assert_eq!(shown, format!("creating '{}'", p.display()));
         assert!(!p.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_or_directory_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, force) in [
+            (Path::new("/dev/null"), true),
+            (Path::new("/dev/null"), false),
+            (dir.path(), true),
+        ] {
+            assert!(
+                matches!(
+                    write_secret_file(p, b"secret", force, false),
+                    Err(Error::Input(_))
+                ),
+                "{p:?}"
+            );
+        }
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[cfg(unix)]
