@@ -741,7 +741,10 @@ mod tests {
         );
         assert!(parse_ttl("9s").is_err());
         assert!(parse_ttl("1x").unwrap_err().contains("examples: 30s"));
-        assert_eq!(parse_ttl("14d"), Ok(std::time::Duration::from_secs(14 * 86_400)));
+        assert_eq!(
+            parse_ttl("14d"),
+            Ok(std::time::Duration::from_secs(14 * 86_400))
+        );
         assert_eq!(parse_ttl("10s"), Ok(std::time::Duration::from_secs(10)));
     }
 }

@@ -863,11 +863,19 @@ mod tests {
     fn a_time_before_session_or_far_ahead_is_called_out() {
         let now = 1_800_000_000_000;
         assert_eq!(judge_sent_time(now, now), SentTime::Plausible);
-        assert_eq!(judge_sent_time(now - 30 * 86_400_000, now), SentTime::Plausible);
-        assert_eq!(judge_sent_time(now + MAX_AHEAD_MS, now), SentTime::Plausible);
+        assert_eq!(
+            judge_sent_time(now - 30 * 86_400_000, now),
+            SentTime::Plausible
+        );
+        assert_eq!(
+            judge_sent_time(now + MAX_AHEAD_MS, now),
+            SentTime::Plausible
+        );
         assert_eq!(
             judge_sent_time(now + 2 * 86_400_000, now),
-            SentTime::Ahead { by_ms: 2 * 86_400_000 }
+            SentTime::Ahead {
+                by_ms: 2 * 86_400_000
+            }
         );
         assert_eq!(judge_sent_time(1, now), SentTime::BeforeSession);
         assert_eq!(
@@ -877,7 +885,9 @@ mod tests {
         assert_eq!(judge_sent_time(SESSION_EPOCH_MS, now), SentTime::Plausible);
         assert_eq!(
             judge_sent_time(u64::MAX, now),
-            SentTime::Ahead { by_ms: u64::MAX - now }
+            SentTime::Ahead {
+                by_ms: u64::MAX - now
+            }
         );
         // `sesh open` and `sesh receive` draw the future line in the same place.
         assert_eq!(MAX_AHEAD_MS, crate::client::ENVELOPE_FUTURE_MS);

@@ -208,7 +208,8 @@ impl Network {
     /// [`ConfigError`] when the text is not valid TOML of this form, has no seeds, or a seed
     /// uses HTTPS without a pin.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let net: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax_error(text, &e)))?;
+        let net: Self =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax_error(text, &e)))?;
         net.validate()?;
         Ok(net)
     }
@@ -260,7 +261,10 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> String {
                 .iter()
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
             format!("line {line}, column {column}: {what}")
         }
         None => what,

@@ -251,7 +251,12 @@ mod tests {
             );
         }
         use std::os::unix::fs::FileTypeExt as _;
-        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 

@@ -39,8 +39,7 @@ impl Fixture {
         let id = sesh::Identity::from_seed(sesh::identity::Seed::from_legacy(&[7; 16]));
         let text = sesh::identity::keyfile::encode(&id, std::time::UNIX_EPOCH);
         let secret = |name: &str, bytes: &[u8]| {
-            sesh::store::write_secret_file(&d.join(name), bytes, false, false)
-                .expect("a key file");
+            sesh::store::write_secret_file(&d.join(name), bytes, false, false).expect("a key file");
         };
         secret("good.key", text.as_bytes());
         secret("truncated.key", &text.as_bytes()[..text.len() * 2 / 3]);
@@ -77,7 +76,10 @@ impl Fixture {
             "unpinned.toml",
             b"name = \"x\"\n[[seed]]\nurl = \"https://127.0.0.1:1/json_rpc\"\n",
         );
-        write("badname.toml", b"name = \"../x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/\"\n");
+        write(
+            "badname.toml",
+            b"name = \"../x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/\"\n",
+        );
         write("afile", b"not a directory");
         write("big.txt", &vec![b'a'; 80_000]);
         write("garbage.mmdb", b"\x00\x01 not a MaxMind database");
@@ -95,7 +97,12 @@ impl Fixture {
     fn listing(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
             .expect("the fixture")
-            .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .filter(|n| n != "state" && n != "data")
             .collect();
         names.sort();
@@ -220,7 +227,11 @@ fn check(fx: &Fixture, cases: Vec<Case>) {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut why = Vec::new();
         if out.status.code() != Some(c.status) {
-            why.push(format!("exit status {:?}, not {}", out.status.code(), c.status));
+            why.push(format!(
+                "exit status {:?}, not {}",
+                out.status.code(),
+                c.status
+            ));
         }
         if c.stdout == Out::Pipe && !out.stdout.is_empty() {
             why.push(format!(
@@ -305,7 +316,11 @@ fn bad_session_ids_are_named_for_what_they_are() {
             "an unblinded Ed25519 key (prefix 00)",
             None,
         ),
-        ("05abc".to_owned(), "expected 66 hex characters, got 5", Some("66 hex")),
+        (
+            "05abc".to_owned(),
+            "expected 66 hex characters, got 5",
+            Some("66 hex"),
+        ),
         (
             format!("05{KEY_HEX}ab"),
             "expected 66 hex characters, got 68",
@@ -381,12 +396,20 @@ fn bad_phrases_write_nothing() {
     }
     // The good phrase, where the identity cannot go: --json with -o -, a device.
     cases.push(
-        case(&["--json", "recover", "-o", "-"], 2, "--json cannot be used with -o -")
-            .stdin(good.clone()),
+        case(
+            &["--json", "recover", "-o", "-"],
+            2,
+            "--json cannot be used with -o -",
+        )
+        .stdin(good.clone()),
     );
     cases.push(
-        case(&["recover", "-o", "/dev/null", "--force"], 2, "not a regular file")
-            .stdin(good.clone()),
+        case(
+            &["recover", "-o", "/dev/null", "--force"],
+            2,
+            "not a regular file",
+        )
+        .stdin(good.clone()),
     );
     check(&fx, cases);
 }
@@ -407,13 +430,43 @@ fn bad_identity_files_are_refused_by_every_command() {
         vec!["swarm".into()],
     ];
     let files: [(&str, i32, &str, Option<&str>); 8] = [
-        ("truncated.key", 2, "invalid key file 'truncated.key'", Some("sesh keygen")),
-        ("empty.key", 2, "invalid key file 'empty.key'", Some("sesh keygen")),
-        ("binary.key", 2, "invalid key file 'binary.key'", Some("sesh keygen")),
-        ("wrong-format.key", 2, "invalid key file 'wrong-format.key'", Some("sesh keygen")),
-        ("json.key", 2, "invalid key file 'json.key'", Some("sesh keygen")),
+        (
+            "truncated.key",
+            2,
+            "invalid key file 'truncated.key'",
+            Some("sesh keygen"),
+        ),
+        (
+            "empty.key",
+            2,
+            "invalid key file 'empty.key'",
+            Some("sesh keygen"),
+        ),
+        (
+            "binary.key",
+            2,
+            "invalid key file 'binary.key'",
+            Some("sesh keygen"),
+        ),
+        (
+            "wrong-format.key",
+            2,
+            "invalid key file 'wrong-format.key'",
+            Some("sesh keygen"),
+        ),
+        (
+            "json.key",
+            2,
+            "invalid key file 'json.key'",
+            Some("sesh keygen"),
+        ),
         ("dir.key", 2, "'dir.key' is a directory", None),
-        ("missing.key", 1, "no identity at 'missing.key'", Some("sesh keygen")),
+        (
+            "missing.key",
+            1,
+            "no identity at 'missing.key'",
+            Some("sesh keygen"),
+        ),
         (
             "open.key",
             1,
@@ -450,11 +503,23 @@ fn devices_as_identity_files_are_read_bounded_and_refused_for_their_content() {
     check(
         &fx,
         vec![
-            case(&["id", "-i", "/dev/null"], 2, "invalid key file '/dev/null'")
-                .hint("sesh keygen"),
-            case(&["id", "-i", "/dev/zero"], 2, "invalid key file '/dev/zero'")
-                .hint("sesh keygen"),
-            case(&["phrase", "-i", "/dev/urandom"], 2, "invalid key file '/dev/urandom'"),
+            case(
+                &["id", "-i", "/dev/null"],
+                2,
+                "invalid key file '/dev/null'",
+            )
+            .hint("sesh keygen"),
+            case(
+                &["id", "-i", "/dev/zero"],
+                2,
+                "invalid key file '/dev/zero'",
+            )
+            .hint("sesh keygen"),
+            case(
+                &["phrase", "-i", "/dev/urandom"],
+                2,
+                "invalid key file '/dev/urandom'",
+            ),
         ],
     );
     let out = fx.run(
@@ -488,24 +553,48 @@ fn bad_message_input_is_refused_before_anything_is_sent() {
                 .hint("76 800 bytes"),
         );
         cases.push(
-            case(&[cmd, "-i", "good.key", to, "-m"], 2, "the message is too long")
-                .arg(&long)
-                .hint("76 800 bytes"),
+            case(
+                &[cmd, "-i", "good.key", to, "-m"],
+                2,
+                "the message is too long",
+            )
+            .arg(&long)
+            .hint("76 800 bytes"),
         );
         cases.push(
-            case(&[cmd, "-i", "good.key", to, "-m", "hi", "--name"], 2, "the message is too long")
-                .arg(&long)
-                .hint("76 800 bytes"),
+            case(
+                &[cmd, "-i", "good.key", to, "-m", "hi", "--name"],
+                2,
+                "the message is too long",
+            )
+            .arg(&long)
+            .hint("76 800 bytes"),
         );
         cases.push(
             case(&[cmd, "-i", "good.key", to, "-m"], 2, "invalid UTF-8")
                 .arg(OsString::from_vec(vec![b'h', 0xff, b'i'])),
         );
-        cases.push(case(&[cmd, "-i", "-", to], 2, "cannot both come from standard input"));
+        cases.push(case(
+            &[cmd, "-i", "-", to],
+            2,
+            "cannot both come from standard input",
+        ));
     }
-    cases.push(case(&["seal", "-i", "good.key", to, "-m", "hi", "--timestamp", "0"], 2, "'0'"));
-    cases.push(case(&["seal", "-i", "good.key", to, "-m", "hi", "--timestamp", "x"], 2, "'x'"));
-    cases.push(case(&["open", "-i", "-"], 2, "the payloads come from standard input"));
+    cases.push(case(
+        &["seal", "-i", "good.key", to, "-m", "hi", "--timestamp", "0"],
+        2,
+        "'0'",
+    ));
+    cases.push(case(
+        &["seal", "-i", "good.key", to, "-m", "hi", "--timestamp", "x"],
+        2,
+        "'x'",
+    ));
+    cases.push(case(
+        &["open", "-i", "-"],
+        2,
+        "the payloads come from standard input",
+    ));
     check(&fx, cases);
 }
 
@@ -542,7 +631,14 @@ fn bad_network_files_are_refused_by_every_network_command() {
     let to = fx.id.clone();
     let commands: Vec<Vec<String>> = vec![
         vec!["nodes".into()],
-        vec!["send".into(), "-i".into(), "good.key".into(), "-m".into(), "hi".into(), to],
+        vec![
+            "send".into(),
+            "-i".into(),
+            "good.key".into(),
+            "-m".into(),
+            "hi".into(),
+            to,
+        ],
         vec!["receive".into(), "-i".into(), "good.key".into()],
         vec!["probe".into(), "--all".into()],
         vec!["path".into()],
@@ -550,10 +646,19 @@ fn bad_network_files_are_refused_by_every_network_command() {
     ];
     let networks: [(&str, &str); 10] = [
         ("missing.toml", "unknown network 'missing.toml'"),
-        ("garbage.toml", "network file 'garbage.toml': not UTF-8 text"),
+        (
+            "garbage.toml",
+            "network file 'garbage.toml': not UTF-8 text",
+        ),
         ("syntax.toml", "network file 'syntax.toml': line 2, column"),
-        ("empty.toml", "network file 'empty.toml': line 1, column 1: missing field `name`"),
-        ("noseeds.toml", "network file 'noseeds.toml': the network has no [[seed]]"),
+        (
+            "empty.toml",
+            "network file 'empty.toml': line 1, column 1: missing field `name`",
+        ),
+        (
+            "noseeds.toml",
+            "network file 'noseeds.toml': the network has no [[seed]]",
+        ),
         ("unpinned.toml", "no cert_sha256 pin"),
         ("badname.toml", "network name '../x'"),
         ("dir.key", "network file 'dir.key': a directory"),
@@ -608,21 +713,47 @@ fn unwritable_state_and_outputs_fail_cleanly() {
     }
     // Identity files where none can be written: the error names the file asked for, never
     // the temporary file it is written through.
-    cases.push(case(&["keygen", "-o", "afile/x.key"], 1, "creating 'afile/x.key'"));
+    cases.push(case(
+        &["keygen", "-o", "afile/x.key"],
+        1,
+        "creating 'afile/x.key'",
+    ));
     cases.push(case(
         &["keygen", "-o", "/proc/self/x.key"],
         1,
         "creating '/proc/self/x.key'",
     ));
     cases.push(case(&["keygen", "-o", "dir.key"], 2, "not a regular file"));
-    cases.push(case(&["keygen", "-o", "dir.key", "--force"], 2, "not a regular file"));
-    cases.push(case(&["keygen", "-o", "/dev/full", "--force"], 2, "not a regular file"));
-    cases.push(case(&["keygen", "-o", "good.key"], 1, "'good.key' already exists").hint("--force"));
+    cases.push(case(
+        &["keygen", "-o", "dir.key", "--force"],
+        2,
+        "not a regular file",
+    ));
+    cases.push(case(
+        &["keygen", "-o", "/dev/full", "--force"],
+        2,
+        "not a regular file",
+    ));
+    cases.push(
+        case(
+            &["keygen", "-o", "good.key"],
+            1,
+            "'good.key' already exists",
+        )
+        .hint("--force"),
+    );
     // Standard output that is full: nothing was stored, so the failure is the command's.
     cases.push(case(&["keygen", "-o", "-"], 1, "writing the identity to '-'").full());
     cases.push(case(&["id", "-i", "good.key"], 1, "writing '-'").full());
     cases.push(case(&["phrase", "-i", "good.key"], 1, "writing '-'").full());
-    cases.push(case(&["seal", "-i", "good.key", "-m", "hi", &to], 1, "writing '-'").full());
+    cases.push(
+        case(
+            &["seal", "-i", "good.key", "-m", "hi", &to],
+            1,
+            "writing '-'",
+        )
+        .full(),
+    );
     // A read-only directory, where the permission bits bind (not as root).
     let ro = fx.path("ro");
     std::fs::create_dir(&ro).expect("a directory");
@@ -631,7 +762,11 @@ fn unwritable_state_and_outputs_fail_cleanly() {
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).expect("chmod");
     }
     if std::fs::write(ro.join("probe"), b"").is_err() {
-        cases.push(case(&["keygen", "-o", "ro/x.key"], 1, "creating 'ro/x.key'"));
+        cases.push(case(
+            &["keygen", "-o", "ro/x.key"],
+            1,
+            "creating 'ro/x.key'",
+        ));
         cases.push(
             case(&["nodes"], 1, "client state: creating state directory")
                 .arg("--state-dir")
@@ -664,7 +799,10 @@ fn bad_durations_and_numbers_are_usage_errors() {
     };
     let mut cases = Vec::new();
     for (ttl, says) in [
-        ("15d", "invalid value '15d' for '--ttl <DURATION>': a swarm keeps a message from 10s to 14d"),
+        (
+            "15d",
+            "invalid value '15d' for '--ttl <DURATION>': a swarm keeps a message from 10s to 14d",
+        ),
         ("9s", "'9s'"),
         ("0s", "'0s'"),
         ("1x", "unknown time unit"),
@@ -679,10 +817,19 @@ fn bad_durations_and_numbers_are_usage_errors() {
         cases.push(case(&args, 2, says).hint("see 'sesh send --help'"));
     }
     for (args, says) in [
-        (&["receive", "-i", "good.key", "--timeout", "soon"][..], "'soon'"),
-        (&["receive", "-i", "good.key", "--interval", "10ms"], "at least 100ms"),
+        (
+            &["receive", "-i", "good.key", "--timeout", "soon"][..],
+            "'soon'",
+        ),
+        (
+            &["receive", "-i", "good.key", "--interval", "10ms"],
+            "at least 100ms",
+        ),
         (&["receive", "-i", "good.key", "--max", "0"], "'0'"),
-        (&["probe", "--all", "--timeout", "0s"], "--timeout must be more than 0s"),
+        (
+            &["probe", "--all", "--timeout", "0s"],
+            "--timeout must be more than 0s",
+        ),
         (&["probe", "--all", "--timeout", "5"], "'5'"),
         (&["probe", "--all", "--concurrency", "100000"], "'100000'"),
         (&["devnet", "--nodes", "0"], "'0'"),
@@ -702,8 +849,14 @@ fn usage_errors_point_at_the_subcommands_help() {
     for (args, hint) in [
         (&["seal"][..], "see 'sesh seal --help'"),
         (&["send", "--bogus", "x"], "see 'sesh send --help'"),
-        (&["--network", "closed.toml", "receive", "extra"], "see 'sesh receive --help'"),
-        (&["path", "test", "--frobnicate"], "see 'sesh path test --help'"),
+        (
+            &["--network", "closed.toml", "receive", "extra"],
+            "see 'sesh receive --help'",
+        ),
+        (
+            &["path", "test", "--frobnicate"],
+            "see 'sesh path test --help'",
+        ),
         (&["probe", "--all", "1f00"], "see 'sesh probe --help'"),
         (&["phrase", "--format", "latin"], "see 'sesh phrase --help'"),
         (&["keygen", "-o"], "see 'sesh keygen --help'"),
@@ -722,10 +875,19 @@ fn json_is_honoured_or_refused() {
     let fx = Fixture::new();
     check(
         &fx,
-        vec![case(&["--json", "keygen", "-o", "-"], 2, "--json cannot be used with -o -")],
+        vec![case(
+            &["--json", "keygen", "-o", "-"],
+            2,
+            "--json cannot be used with -o -",
+        )],
     );
     let out = fx.run(
-        &["keygen".into(), "--json".into(), "-o".into(), "new.key".into()],
+        &[
+            "keygen".into(),
+            "--json".into(),
+            "-o".into(),
+            "new.key".into(),
+        ],
         b"",
         Out::Pipe,
     );
@@ -847,5 +1009,104 @@ fn probe_exits_1_when_every_node_failed() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{err}\n{text}");
     assert_eq!(text.matches("  FAIL  ").count(), 2, "{text}");
-    assert!(err.ends_with("sesh: 2 of 2 node(s) failed or were not found\n"), "{err}");
+    assert!(
+        err.ends_with("sesh: 2 of 2 node(s) failed or were not found\n"),
+        "{err}"
+    );
+}
+
+/// `sesh send … > /dev/full`: the message is stored, so it was sent: exit 0, and a warning
+/// (shown even with --quiet) names the recipient and the hash its line would have carried, so
+/// that a script which retries on failure does not send it twice. The recipient gets it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
+    let (net, dir) = super::devnet::devnet(6, 3).await;
+    let d = dir.path();
+    let user = |name: &str| {
+        let key = d.join(format!("{name}.key"));
+        let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
+            .args(["keygen", "-q", "-o"])
+            .arg(&key)
+            .output()
+            .expect("sesh keygen runs");
+        assert!(out.status.success());
+        let id = String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_owned();
+        (key, id)
+    };
+    let ((alice, _), (bob, bob_id), (carol, carol_id)) =
+        (user("alice"), user("bob"), user("carol"));
+    let network = net.network_file();
+    let run = |key: &PathBuf, args: &[&str], stdout: Out| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        cmd.args(args)
+            .arg("-i")
+            .arg(key)
+            .env("SESH_NETWORK", &network)
+            .env("SESH_STATE_DIR", key.with_extension("state"))
+            .env_remove("SESH_IDENTITY")
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        match stdout {
+            Out::Pipe => cmd.stdout(Stdio::piped()),
+            Out::Full => cmd.stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .expect("/dev/full"),
+            ),
+        };
+        let child = cmd.spawn().expect("sesh runs");
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(out) => out.expect("sesh finishes"),
+            Err(_) => {
+                let _ = sesh::devnet::sigterm(pid);
+                panic!("sesh {args:?} did not finish within 2 minutes");
+            }
+        }
+    };
+    // A failed assertion drops the devnet, which kills its nodes.
+    {
+        let out = run(
+            &alice,
+            &["send", "--quiet", "-m", "once only", &bob_id, &carol_id],
+            Out::Full,
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        let mut hashes = Vec::new();
+        for (line, to) in lines.iter().zip([&bob_id, &carol_id]) {
+            let rest = line
+                .strip_prefix(&format!("sesh: warning: sent to {to} (hash "))
+                .unwrap_or_else(|| panic!("{line}"));
+            let (hash, why) = rest.split_once(')').expect("a hash");
+            assert_eq!(hash.len(), 43, "{line}");
+            assert!(
+                why.starts_with(", but its line could not be written: writing '-': "),
+                "{line}"
+            );
+            hashes.push(hash.to_owned());
+        }
+        for (key, hash) in [(&bob, &hashes[0]), (&carol, &hashes[1])] {
+            let out = run(key, &["receive", "--json"], Out::Pipe);
+            assert_eq!(out.status.code(), Some(0));
+            let got: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("JSON"))
+                .collect();
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0]["hash"], hash.as_str());
+            assert_eq!(got[0]["text"], "once only");
+        }
+    }
+    net.shutdown().await;
 }

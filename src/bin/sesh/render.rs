@@ -143,10 +143,7 @@ pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
         "see '{} --help'",
         subcommand_path(std::env::args_os().skip(1))
     );
-    let hint = match lines
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("tip: "))
-    {
+    let hint = match lines.map(str::trim).find_map(|l| l.strip_prefix("tip: ")) {
         Some(tip) => format!("{tip}; {see}"),
         None => see,
     };
@@ -279,7 +276,10 @@ mod tests {
         assert_eq!(p(&["seal", "--bogus"]), "sesh seal");
         assert_eq!(p(&["--network", "seal", "send", "-x"]), "sesh send");
         assert_eq!(p(&["--network=x", "-q", "probe", "--all"]), "sesh probe");
-        assert_eq!(p(&["path", "--geoip", "test", "new", "--bogus"]), "sesh path new");
+        assert_eq!(
+            p(&["path", "--geoip", "test", "new", "--bogus"]),
+            "sesh path new"
+        );
         assert_eq!(p(&["send", "-m", "seal", "x"]), "sesh send");
         assert_eq!(p(&["--", "seal"]), "sesh");
         assert_eq!(p(&["path", "--network", "test", "new"]), "sesh path new");

@@ -329,7 +329,10 @@ mod tests {
         let now = 1_800_000_000_000;
         assert_eq!(time_warning(now - 1000, now), None);
         let w = time_warning(1, now).expect("a warning");
-        assert!(w.contains("1970-01-01T00:00:00.001Z, before Session existed"), "{w}");
+        assert!(
+            w.contains("1970-01-01T00:00:00.001Z, before Session existed"),
+            "{w}"
+        );
         let w = time_warning(now + 2 * 86_400_000, now).expect("a warning");
         assert!(w.contains(", 2d ahead of this computer's clock"), "{w}");
     }

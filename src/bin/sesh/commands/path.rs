@@ -35,8 +35,9 @@ struct GeoIp(maxminddb::Reader<Vec<u8>>);
 impl GeoIp {
     fn open(path: &Path) -> Result<Self> {
         use std::io::Read as _;
-        let bad =
-            |e: &dyn std::fmt::Display| sesh::Error::Input(format!("GeoIP database '{}': {e}", path.display()));
+        let bad = |e: &dyn std::fmt::Display| {
+            sesh::Error::Input(format!("GeoIP database '{}': {e}", path.display()))
+        };
         let file = std::fs::File::open(path).map_err(|e| bad(&e))?;
         if file.metadata().map_err(|e| bad(&e))?.is_dir() {
             return Err(bad(&"a directory, not a database").into());
