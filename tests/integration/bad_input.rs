@@ -314,7 +314,7 @@ fn bad_session_ids_are_named_for_what_they_are() {
         (
             format!("00{KEY_HEX}"),
             "an unblinded Ed25519 key (prefix 00)",
-            None,
+            Some("starts with 05"),
         ),
         (
             "05abc".to_owned(),
