@@ -194,8 +194,8 @@ pub enum Command {
                       the apps, sesh shows the sender's time as the message gives it, but a \
                       message that says it was sent more than an hour ahead of this \
                       computer's clock, or before 2020 (before Session existed), gets a line \
-                      'sesh: warning: line N: …' on standard error: its time is only the \
-                      sender's word.\n\n\
+                      'sesh: warning: line N: …' on standard error (unless --quiet): its \
+                      time is only the sender's word.\n\n\
                       Each message prints as a line 'from SESSION_ID (DISPLAY NAME) at TIME' \
                       (the name only when the message carries one; TIME in RFC 3339, UTC), then \
                       its text, every line of it indented by two spaces: only sesh's own 'from' \

@@ -1096,6 +1096,13 @@ async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
             );
             hashes.push(hash.to_owned());
         }
+        // A receive that cannot write the message out fails (1) and does not count it as
+        // delivered: the next receive prints it.
+        let out = run(&bob, &["receive"], Out::Full);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("sesh: error: writing '-': "), "{err}");
         for (key, hash) in [(&bob, &hashes[0]), (&carol, &hashes[1])] {
             let out = run(key, &["receive", "--json"], Out::Pipe);
             assert_eq!(out.status.code(), Some(0));
