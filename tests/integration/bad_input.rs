@@ -340,6 +340,18 @@ fn bad_session_ids_are_named_for_what_they_are() {
         (long, "… (100002 bytes)", Some("66 hex")),
     ];
     let mut cases = Vec::new();
+    // A Session ID of the right form whose key nothing can be sealed to (a small-order point).
+    let zero = format!("05{}", "00".repeat(32));
+    for cmd in ["seal", "send"] {
+        cases.push(
+            case(
+                &[cmd, "-i", "good.key", "-m", "hi"],
+                2,
+                "not a usable X25519 public key",
+            )
+            .arg(&zero),
+        );
+    }
     for (id, says, hint) in ids {
         let with_hint = |c: Case| match hint {
             Some(h) => c.hint(h),
