@@ -565,8 +565,17 @@ fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// The longest duration any option takes: a year. Longer ones are no one's intent, and
+/// would overflow the clock arithmetic they feed (`now + timeout`).
+const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 5m, 2h, 14d)"))
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 5m, 2h, 14d)"))?;
+    if d > MAX_DURATION {
+        return Err("at most 365d".to_owned());
+    }
+    Ok(d)
 }
 
 /// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
@@ -746,5 +755,16 @@ mod tests {
             Ok(std::time::Duration::from_secs(14 * 86_400))
         );
         assert_eq!(parse_ttl("10s"), Ok(std::time::Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_duration_past_a_year_is_refused_before_it_can_overflow() {
+        assert_eq!(parse_duration("365d"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("366d"), Err("at most 365d".to_owned()));
+        assert_eq!(
+            parse_duration("500000000000y"),
+            Err("at most 365d".to_owned())
+        );
+        assert!(parse_interval("500000000000y").is_err());
     }
 }

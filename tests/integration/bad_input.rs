@@ -838,6 +838,26 @@ fn bad_durations_and_numbers_are_usage_errors() {
             "at least 100ms",
         ),
         (&["receive", "-i", "good.key", "--max", "0"], "'0'"),
+        // Past what `now + timeout` can hold: refused, not a panic.
+        (
+            &["receive", "-i", "good.key", "--timeout", "500000000000y"],
+            "at most 365d",
+        ),
+        (
+            &[
+                "receive",
+                "-i",
+                "good.key",
+                "-f",
+                "--interval",
+                "500000000000y",
+            ],
+            "at most 365d",
+        ),
+        (
+            &["probe", "--all", "--timeout", "500000000000y"],
+            "at most 365d",
+        ),
         (
             &["probe", "--all", "--timeout", "0s"],
             "--timeout must be more than 0s",
