@@ -64,7 +64,10 @@ pub const OUTPUT: &str = "Data goes to standard output; messages for people, err
                           message, a probe's reason) is printed with every control character \
                           shown as an escape (\\n, \\r, \\t, \\u{1b}, …; likewise the \
                           bidirectional-text controls and U+2028/U+2029), so that it cannot drive \
-                          the terminal. Secrets are never taken from arguments.";
+                          the terminal. Secrets are never taken from arguments. A message \
+                          'sesh send' stored counts as sent (exit status 0) even when its line \
+                          could not then be written to standard output; a 'sesh: warning:' \
+                          line names its hash instead, so that a retry does not send it twice.";
 
 /// The text `--help` ends with: the sections above, for the terminal.
 pub(crate) const AFTER_HELP: &str = "\
