@@ -262,7 +262,7 @@ pub enum Command {
         long_about = "Seal a message for each RECIPIENT and store it in the recipient's swarm \
                       through a 3-hop onion request: no service node learns both who sends and \
                       who receives. The text comes from -m, or from standard input (less one \
-                      trailing newline).\n\nFor each recipient one line is printed: the \
+                      trailing newline). A recipient named more than once gets one message.\n\nFor each recipient one line is printed: the \
                       recipient's Session ID and the stored message's hash (with --json: \
                       {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\"}). A failed \
                       attempt is retried on another path or swarm member with the same sealed \

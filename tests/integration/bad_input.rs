@@ -1049,7 +1049,8 @@ fn probe_exits_1_when_every_node_failed() {
 
 /// `sesh send … > /dev/full`: the message is stored, so it was sent: exit 0, and a warning
 /// (shown even with --quiet) names the recipient and the hash its line would have carried, so
-/// that a script which retries on failure does not send it twice. The recipient gets it once.
+/// that a script which retries on failure does not send it twice. Each recipient gets it once
+/// (bob, named twice, too).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
     let (net, dir) = super::devnet::devnet(6, 3).await;
@@ -1108,7 +1109,15 @@ async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
     {
         let out = run(
             &alice,
-            &["send", "--quiet", "-m", "once only", &bob_id, &carol_id],
+            &[
+                "send",
+                "--quiet",
+                "-m",
+                "once only",
+                &bob_id,
+                &carol_id,
+                &bob_id,
+            ],
             Out::Full,
         );
         let err = String::from_utf8_lossy(&out.stderr).into_owned();

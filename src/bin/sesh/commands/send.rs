@@ -16,11 +16,14 @@ use crate::render::{self, Report};
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     // Resolve everything before touching the network.
-    let recipients = args
+    let mut recipients = args
         .recipients
         .iter()
         .map(|r| parse_recipient(r))
         .collect::<Result<Vec<_>, _>>()?;
+    // A recipient named twice (a list built by a script) gets one message, not two.
+    let mut seen = std::collections::HashSet::new();
+    recipients.retain(|r| seen.insert(*r));
     // The parser held --ttl to what a swarm keeps (10s to 14d).
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
     let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
