@@ -3,11 +3,10 @@
 
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
+use sesh::clock::{Clock as _, SystemClock};
 use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
-
-use sesh::clock::{Clock as _, SystemClock};
 
 use super::message::{load_sender, parse_recipient, text_or_refuse_empty};
 use super::{Ctx, Result, block_on};
@@ -32,7 +31,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     out.display_name.clone_from(&args.name);
     // A message too long to seal is the input's fault: say so before touching the network.
     // Sealed at this computer's time, whose encoding is as long as the network time's (the
-    // timestamp's varint is 6 bytes from 2004 to 2109), so what passes here seals later too.
+    // timestamp's varint is 6 bytes from 1971 to 2109), so what passes here seals later too.
     message::seal(
         &identity,
         &recipients[0],
