@@ -64,7 +64,10 @@ pub const OUTPUT: &str = "Data goes to standard output; messages for people, err
                           message, a probe's reason) is printed with every control character \
                           shown as an escape (\\n, \\r, \\t, \\u{1b}, …; likewise the \
                           bidirectional-text controls and U+2028/U+2029), so that it cannot drive \
-                          the terminal. Secrets are never taken from arguments.";
+                          the terminal. Secrets are never taken from arguments. A message \
+                          'sesh send' stored counts as sent (exit status 0) even when its line \
+                          could not then be written to standard output; a 'sesh: warning:' \
+                          line names its hash instead, so that a retry does not send it twice.";
 
 /// The text `--help` ends with: the sections above, for the terminal.
 pub(crate) const AFTER_HELP: &str = "\
@@ -135,7 +138,8 @@ pub enum Command {
                       FILE, or to the default identity file when -o is not given, with mode 0600; \
                       an existing file is never replaced without --force. With -o - the \
                       identity file goes to standard output and the Session ID to standard \
-                      error.",
+                      error; --json is refused with -o -, since standard output then carries \
+                      the identity file.",
         after_long_help = AFTER_HELP
     )]
     Keygen(KeygenArgs),
@@ -145,7 +149,8 @@ pub enum Command {
                       The phrase is read from standard input when it is not a terminal, or from a \
                       prompt that does not echo; never from an argument. It may be Session's \
                       13-word phrase (as the apps show it) or a 12-word BIP39 phrase of the same \
-                      seed. The identity file is written as by 'sesh keygen'.",
+                      seed. The identity file is written as by 'sesh keygen' (so --json is \
+                      refused with -o -).",
         after_long_help = AFTER_HELP
     )]
     Recover(RecoverArgs),
@@ -171,7 +176,8 @@ pub enum Command {
                       on one line, the base64 data a service node stores for it: the same bytes \
                       the Session apps send, readable by them and by 'sesh open'. Nothing is \
                       sent over the network.\n\n\
-                      The text is TEXT, or all of standard input less one trailing newline. A \
+                      The text is TEXT, or all of standard input less one trailing newline; \
+                      empty standard input is refused (give -m '' to seal an empty text). A \
                       sealed message is at most 76 800 bytes, so a text can be a little over \
                       76 000 bytes long. The message is stamped with the current time, or MS \
                       (milliseconds since the Unix epoch). With --json, print one object with \
@@ -186,8 +192,13 @@ pub enum Command {
                       seal' prints them and service nodes store them) from standard input, one \
                       per line, and print each message. Blank lines are skipped; base64 with or \
                       without '=' padding is accepted. Each message is checked as the Session \
-                      apps check it: its signature, that it was sealed to this identity, and its \
-                      timestamps.\n\n\
+                      apps check it: its signature, that it was sealed to this identity, and that \
+                      the time in its envelope is the time it signed (else it is refused). Like \
+                      the apps, sesh shows the sender's time as the message gives it, but a \
+                      message that says it was sent more than an hour ahead of this \
+                      computer's clock, or before 2020 (before Session existed), gets a line \
+                      'sesh: warning: line N: …' on standard error (unless --quiet): its \
+                      time is only the sender's word.\n\n\
                       Each message prints as a line 'from SESSION_ID (DISPLAY NAME) at TIME' \
                       (the name only when the message carries one; TIME in RFC 3339, UTC), then \
                       its text, every line of it indented by two spaces: only sesh's own 'from' \
@@ -251,7 +262,7 @@ pub enum Command {
         long_about = "Seal a message for each RECIPIENT and store it in the recipient's swarm \
                       through a 3-hop onion request: no service node learns both who sends and \
                       who receives. The text comes from -m, or from standard input (less one \
-                      trailing newline).\n\nFor each recipient one line is printed: the \
+                      trailing newline). A recipient named more than once gets one message.\n\nFor each recipient one line is printed: the \
                       recipient's Session ID and the stored message's hash (with --json: \
                       {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\"}). A failed \
                       attempt is retried on another path or swarm member with the same sealed \
@@ -264,7 +275,13 @@ pub enum Command {
                       have been stored anyway and names its hash; when it cannot have left \
                       this machine (no seed node answered, no onion path could be built) it \
                       does not. Exit status 4 when some recipients failed, 3 when the network \
-                      could not be reached.",
+                      could not be reached, 2 when the input is at fault (a Session ID, the \
+                      identity, a text too long to seal, --ttl).\n\n\
+                      A message that was stored counts as sent, and the exit status is 0, even \
+                      when its line could not be written to standard output (a full disk, a \
+                      closed pipe): a line 'sesh: warning: sent to 05… (hash HASH), but …' on \
+                      standard error names it instead, so that a script which retries on \
+                      failure does not send it twice.",
         after_long_help = AFTER_HELP
     )]
     Send(SendArgs),
@@ -321,7 +338,8 @@ pub enum Command {
                       tested)}; then one {\"type\": \
                       \"summary\", \"probed\", \"passed\", \"failed\", \"not_found\", \
                       \"elapsed_ms\"}.\n\n\
-                      Exit status 4 when any node failed or was not found.",
+                      Exit status 1 when no node passed (every one failed or was not found), \
+                      4 when some passed and others did not.",
         after_long_help = AFTER_HELP
     )]
     Probe(ProbeArgs),
@@ -518,7 +536,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "DISPLAY_NAME")]
     pub name: Option<String>,
     /// How long the swarm keeps the message (10s to 14d).
-    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_ttl)]
     pub ttl: std::time::Duration,
 }
 
@@ -550,8 +568,28 @@ fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// The longest duration any option takes: a year. Longer ones are no one's intent, and
+/// would overflow the clock arithmetic they feed (`now + timeout`).
+const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 5m, 2h, 14d)"))
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 5m, 2h, 14d)"))?;
+    if d > MAX_DURATION {
+        return Err("at most 365d".to_owned());
+    }
+    Ok(d)
+}
+
+/// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
+/// here, so that the error quotes the value as the user spelled it.
+fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    if !crate::rpc::limits::TTL_PUBLIC_MS.contains(&ms) {
+        return Err("a swarm keeps a message from 10s to 14d".to_owned());
+    }
+    Ok(d)
 }
 
 /// Arguments of `sesh nodes`.
@@ -701,4 +739,35 @@ pub struct NodeCli {
 /// The `sesh-node` command, for man pages and completions.
 pub fn node_command() -> clap::Command {
     <NodeCli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ttl_outside_what_a_swarm_keeps_is_refused_as_spelled() {
+        assert_eq!(
+            parse_ttl("15d"),
+            Err("a swarm keeps a message from 10s to 14d".to_owned())
+        );
+        assert!(parse_ttl("9s").is_err());
+        assert!(parse_ttl("1x").unwrap_err().contains("examples: 30s"));
+        assert_eq!(
+            parse_ttl("14d"),
+            Ok(std::time::Duration::from_secs(14 * 86_400))
+        );
+        assert_eq!(parse_ttl("10s"), Ok(std::time::Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_duration_past_a_year_is_refused_before_it_can_overflow() {
+        assert_eq!(parse_duration("365d"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("366d"), Err("at most 365d".to_owned()));
+        assert_eq!(
+            parse_duration("500000000000y"),
+            Err("at most 365d".to_owned())
+        );
+        assert!(parse_interval("500000000000y").is_err());
+    }
 }

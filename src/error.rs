@@ -77,9 +77,10 @@ pub trait HasKind {
 #[non_exhaustive]
 pub enum Error {
     /// A Session ID did not parse.
-    #[error("invalid Session ID '{input}'")]
+    #[error("invalid Session ID '{}'", shorten(input))]
     SessionId {
-        /// The text as given (a Session ID is public).
+        /// The text as given (a Session ID is public); shown cut short when it is far longer
+        /// than a Session ID.
         input: String,
         /// Why it is not a usable Session ID.
         #[source]
@@ -146,6 +147,13 @@ pub enum Error {
     /// A message could not be sealed (too long, or an unusable recipient key).
     #[error("cannot seal the message")]
     Seal(#[source] message::SealError),
+    /// The text on standard input is longer than any sealed message can be: refused before
+    /// reading it all.
+    #[error("cannot seal the message: standard input holds more than {max} bytes of text")]
+    TextTooLong {
+        /// The most that was read before giving up.
+        max: u64,
+    },
     /// A stored message (one line of input) did not open.
     #[error("line {line}")]
     Open {
@@ -165,6 +173,7 @@ impl HasKind for Error {
             | Self::KeyFile { .. }
             | Self::Input(_)
             | Self::Seal(_)
+            | Self::TextTooLong { .. }
             | Self::Open { .. } => ErrorKind::InvalidInput,
             Self::Io { source, .. } if is_transient_io(source) => ErrorKind::Transient,
             Self::KeyFilePermissions { .. }
@@ -199,7 +208,7 @@ impl HasKind for Error {
                 "only identities made from a 16-byte seed (all Session accounts) have one"
                     .to_owned(),
             ),
-            Self::Seal(message::SealError::TooLarge { .. }) => Some(
+            Self::Seal(message::SealError::TooLarge { .. }) | Self::TextTooLong { .. } => Some(
                 "a message must fit in 76 800 bytes once sealed; send a shorter text".to_owned(),
             ),
             Self::Open { source, .. } => match source {
@@ -213,10 +222,51 @@ impl HasKind for Error {
     }
 }
 
+/// The longest input quoted whole in an error; longer ones are cut (a pasted file is not
+/// echoed back in full).
+const MAX_QUOTED: usize = 80;
+
+/// `s`, or its start and an ellipsis when it is longer than [`MAX_QUOTED`] characters.
+fn shorten(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_QUOTED) {
+        None => s.into(),
+        Some((end, _)) => format!("{}… ({} bytes)", &s[..end], s.len()).into(),
+    }
+}
+
 fn is_transient_io(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
     matches!(
         e.kind(),
         K::Interrupted | K::WouldBlock | K::TimedOut | K::ConnectionReset | K::ConnectionAborted
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_session_id_is_quoted_cut_short() {
+        let e = |input: &str| Error::SessionId {
+            input: input.to_owned(),
+            source: input.parse::<crate::SessionId>().unwrap_err(),
+        };
+        let short = "05abc";
+        assert_eq!(e(short).to_string(), "invalid Session ID '05abc'");
+        let long = "é".repeat(100_000);
+        let shown = e(&long).to_string();
+        assert!(shown.len() < 300, "{shown}");
+        assert!(shown.ends_with("… (200000 bytes)'"), "{shown}");
+    }
+
+    #[test]
+    fn too_much_text_is_invalid_input_with_the_seal_hint() {
+        let e = Error::TextTooLong { max: 76_802 };
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            e.hint(),
+            Error::Seal(message::SealError::TooLarge { len: 1, max: 1 }).hint()
+        );
+    }
 }

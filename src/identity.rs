@@ -398,7 +398,10 @@ impl ParseError {
                 "blinded IDs are only reachable through their community; ask for the person's Session ID",
             ),
             Self::Prefix(IdKind::Group) => Some("groups are not supported yet"),
-            Self::Prefix(_) => None,
+            Self::Prefix(_) => Some(
+                "a Session ID starts with 05, as 'sesh id' and the apps show it; ask for the \
+                 person's Session ID",
+            ),
         }
     }
 }

@@ -551,6 +551,46 @@ impl Message {
     }
 }
 
+/// The earliest time a Session message can have been sent, ms: 2020-01-01T00:00:00Z, before
+/// Session's first release. An earlier time is the sender's clock or a forgery.
+pub const SESSION_EPOCH_MS: u64 = 1_577_836_800_000;
+
+/// How far ahead of the reader's clock a message's time may be before it is called out, ms
+/// (an hour, as `sesh receive` allows: `client::ENVELOPE_FUTURE_MS`). Senders seal
+/// with the network's time, so an honest message is ahead only by the clocks' skew, and by
+/// what a sender learns of its own skew only after sealing.
+pub const MAX_AHEAD_MS: u64 = 60 * 60 * 1000;
+
+/// What a message's time (the envelope's, which the sender signed) says against the reader's
+/// clock. session-desktop drops a 1:1 message only when its signed time is not its envelope's
+/// (`ts/receiver/common.ts`, `shouldProcessContentMessage`; [`open_envelope`] does the
+/// same) and shows any other time as given; this is only the judgement a reader may print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SentTime {
+    /// Between [`SESSION_EPOCH_MS`] and [`MAX_AHEAD_MS`] past `now`.
+    Plausible,
+    /// More than [`MAX_AHEAD_MS`] ahead of `now`, by this many ms.
+    Ahead {
+        /// How far ahead.
+        by_ms: u64,
+    },
+    /// Before [`SESSION_EPOCH_MS`].
+    BeforeSession,
+}
+
+/// Judges a message's time `sent_ms` against the reader's clock `now_ms` (both ms since the
+/// epoch).
+pub fn judge_sent_time(sent_ms: u64, now_ms: u64) -> SentTime {
+    if sent_ms < SESSION_EPOCH_MS {
+        return SentTime::BeforeSession;
+    }
+    match sent_ms.checked_sub(now_ms) {
+        Some(by_ms) if by_ms > MAX_AHEAD_MS => SentTime::Ahead { by_ms },
+        _ => SentTime::Plausible,
+    }
+}
+
 /// Why stored data did not open, by the stage that refused it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -817,6 +857,40 @@ mod tests {
             seal(&seed1(), &zero, &Outgoing::new("hi"), 1, &mut rng),
             Err(SealError::BadRecipientKey)
         );
+    }
+
+    #[test]
+    fn a_time_before_session_or_far_ahead_is_called_out() {
+        let now = 1_800_000_000_000;
+        assert_eq!(judge_sent_time(now, now), SentTime::Plausible);
+        assert_eq!(
+            judge_sent_time(now - 30 * 86_400_000, now),
+            SentTime::Plausible
+        );
+        assert_eq!(
+            judge_sent_time(now + MAX_AHEAD_MS, now),
+            SentTime::Plausible
+        );
+        assert_eq!(
+            judge_sent_time(now + 2 * 86_400_000, now),
+            SentTime::Ahead {
+                by_ms: 2 * 86_400_000
+            }
+        );
+        assert_eq!(judge_sent_time(1, now), SentTime::BeforeSession);
+        assert_eq!(
+            judge_sent_time(SESSION_EPOCH_MS - 1, now),
+            SentTime::BeforeSession
+        );
+        assert_eq!(judge_sent_time(SESSION_EPOCH_MS, now), SentTime::Plausible);
+        assert_eq!(
+            judge_sent_time(u64::MAX, now),
+            SentTime::Ahead {
+                by_ms: u64::MAX - now
+            }
+        );
+        // `sesh open` and `sesh receive` draw the future line in the same place.
+        assert_eq!(MAX_AHEAD_MS, crate::client::ENVELOPE_FUTURE_MS);
     }
 
     #[test]

@@ -208,7 +208,8 @@ impl Network {
     /// [`ConfigError`] when the text is not valid TOML of this form, has no seeds, or a seed
     /// uses HTTPS without a pin.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let net: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let net: Self =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax_error(text, &e)))?;
         net.validate()?;
         Ok(net)
     }
@@ -245,6 +246,28 @@ impl Network {
             }
         }
         Ok(())
+    }
+}
+
+/// A TOML error on one line, `line L, column C: what` (toml's own text quotes the source over
+/// several lines).
+fn syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let what = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            format!("line {line}, column {column}: {what}")
+        }
+        None => what,
     }
 }
 
@@ -368,5 +391,19 @@ mod tests {
             Network::from_toml("name = 3"),
             Err(ConfigError::Syntax(_))
         ));
+    }
+
+    #[test]
+    fn a_syntax_error_is_one_line_with_its_place() {
+        let one_line = |text: &str| match Network::from_toml(text) {
+            Err(ConfigError::Syntax(s)) => s,
+            other => panic!("not a syntax error: {other:?}"),
+        };
+        assert_eq!(one_line(""), "line 1, column 1: missing field `name`");
+        let e = one_line("name = \"x\"\n[[seed]]\nurl = = 3\n");
+        assert!(e.starts_with("line 3, column 7: "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let e = one_line("é = [\n");
+        assert!(!e.contains('\n'), "{e}");
     }
 }

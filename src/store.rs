@@ -47,11 +47,12 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Er
     }
 }
 
-/// Reads and parses an identity file, refusing one that others can read.
+/// Reads and parses an identity file, refusing a regular file that others can read (a device
+/// or a pipe is read whatever its mode).
 ///
 /// # Errors
-/// [`Error::NoIdentity`] when the file does not exist, [`Error::KeyFilePermissions`] when its
-/// mode lets others read it, [`Error::KeyFile`] when it does not parse, [`Error::Io`] otherwise.
+/// [`Error::NoIdentity`] when the file does not exist, [`Error::KeyFilePermissions`] when it
+/// is a regular file whose mode lets others read it, [`Error::KeyFile`] when it does not parse, [`Error::Io`] otherwise.
 pub fn read_identity(path: &Path) -> Result<Identity, Error> {
     let file = match fs::File::open(path) {
         Ok(f) => f,
@@ -69,8 +70,10 @@ pub fn read_identity(path: &Path) -> Result<Identity, Error> {
             path.display()
         )));
     }
+    // The mode of a regular file is the key's protection; a device or a pipe (`/dev/null`,
+    // `<(…)`) holds no key at rest, and its mode says nothing about one.
     #[cfg(unix)]
-    {
+    if meta.is_file() {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
@@ -102,20 +105,32 @@ pub fn read_identity_from(reader: impl Read, name: &Path) -> Result<Identity, Er
 /// Writes a secret file with mode 0600, atomically.
 ///
 /// Creates missing parent directories (mode 0700) when `create_parents`. Without `force` an
-/// existing file is left alone and [`Error::AlreadyExists`] returned.
+/// existing file is left alone and [`Error::AlreadyExists`] returned; a directory or a device
+/// is never replaced ([`Error::Input`]).
 ///
 /// # Errors
-/// [`Error::AlreadyExists`], or [`Error::Io`] naming the path.
+/// [`Error::AlreadyExists`], [`Error::Input`], or [`Error::Io`] naming the path.
 pub fn write_secret_file(
     path: &Path,
     contents: &[u8],
     force: bool,
     create_parents: bool,
 ) -> Result<(), Error> {
-    if !force && path.symlink_metadata().is_ok() {
-        return Err(Error::AlreadyExists {
-            path: path.to_owned(),
-        });
+    match path.symlink_metadata() {
+        // A device or a directory is never replaced, even with --force: `-o /dev/full
+        // --force` would otherwise put a key file where the device was.
+        Ok(m) if !m.is_file() && !m.is_symlink() => {
+            return Err(Error::Input(format!(
+                "'{}' is not a regular file; an identity is written to a file, or to '-'",
+                path.display()
+            )));
+        }
+        Ok(_) if !force => {
+            return Err(Error::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        _ => {}
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -137,7 +152,8 @@ pub fn write_secret_file(
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    let result = write_new(&tmp, contents).and_then(|()| {
+    // Errors name `path`, the file asked for, never the temporary file.
+    let result = write_new(&tmp, contents, path).and_then(|()| {
         if force {
             fs::rename(&tmp, path).map_err(io_error("replacing", path))
         } else {
@@ -162,15 +178,16 @@ pub fn write_secret_file(
     Ok(())
 }
 
-fn write_new(path: &Path, contents: &[u8]) -> Result<(), Error> {
+/// Creates `tmp` (mode 0600) holding `contents`; errors name `shown`.
+fn write_new(tmp: &Path, contents: &[u8], shown: &Path) -> Result<(), Error> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(io_error("creating", path))?;
+    let mut f = opts.open(tmp).map_err(io_error("creating", shown))?;
     f.write_all(contents)
         .and_then(|()| f.sync_all())
-        .map_err(io_error("writing", path))
+        .map_err(io_error("writing", shown))
 }
 
 #[cfg(test)]
@@ -198,6 +215,59 @@ mod tests {
         assert_eq!(read_identity(&p).unwrap().session_id(), id.session_id());
         write_secret_file(&p, text.as_bytes(), true, true).unwrap();
         assert_eq!(fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn errors_name_the_file_asked_for_not_the_temporary_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory in place of the temporary file makes creating it fail, root or not.
+        let p = dir.path().join("x.key");
+        let tmp = dir
+            .path()
+            .join(format!(".x.key.tmp-{}", std::process::id()));
+        fs::create_dir(&tmp).unwrap();
+        let e = write_secret_file(&p, b"secret", false, false).unwrap_err();
+        let shown = e.to_string();
+        assert_eq!(shown, format!("creating '{}'", p.display()));
+        assert!(!p.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_or_directory_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, force) in [
+            (Path::new("/dev/null"), true),
+            (Path::new("/dev/null"), false),
+            (dir.path(), true),
+        ] {
+            assert!(
+                matches!(
+                    write_secret_file(p, b"secret", force, false),
+                    Err(Error::Input(_))
+                ),
+                "{p:?}"
+            );
+        }
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_mode_rule_is_for_regular_files_only() {
+        // /dev/null is 0666: read (and refused as an empty key file), not refused for its mode.
+        assert!(matches!(
+            read_identity(Path::new("/dev/null")),
+            Err(Error::KeyFile { .. })
+        ));
     }
 
     #[cfg(unix)]

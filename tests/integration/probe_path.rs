@@ -294,7 +294,8 @@ async fn probe_passes_live_nodes_and_fails_a_killed_one() {
     );
     assert_eq!(obj["verdict"], "not_found");
     assert_eq!(obj["node"], absent.as_str());
-    let text = cli.expect(&["probe", "1.2.3.4:5"], 4);
+    // The only node asked about was not found: exit 1, since none passed (issue 10).
+    let text = cli.expect(&["probe", "1.2.3.4:5"], 1);
     assert_eq!(text, "1.2.3.4:5  NOT FOUND  not in the network's list\n");
 
     net.shutdown().await;
@@ -589,7 +590,8 @@ async fn probe_fails_nodes_whose_clock_is_off() {
     // Every node's clock is two minutes ahead of ours: beyond the 60 s signature window.
     let (net, dir) = devnet_with(2, 1, 120_000).await;
     let cli = Cli::new(&net, dir.path());
-    let all = cli.json(&["probe", "--all"], 4);
+    // Every node failed: a failure (1), not a partial one (4; issue 10).
+    let all = cli.json(&["probe", "--all"], 1);
     assert_eq!(all.len(), 3);
     for obj in &all[..2] {
         assert_shape(obj, &with(PROBE_PASS, &[("reason", "string")]));
@@ -782,7 +784,7 @@ async fn probe_all_checks_what_the_network_lists_not_the_pool() {
     assert_eq!(text.matches("  pass  ").count(), 8, "{text}");
 
     // A dead node named on its own: FAIL with the cause, not NOT FOUND.
-    let text = cli.expect(&["probe", dead[0]], 4);
+    let text = cli.expect(&["probe", dead[0]], 1);
     assert_eq!(
         text,
         format!("{}  FAIL  unreachable: connection refused\n", dead[0])

@@ -29,6 +29,10 @@ use crate::render::Report;
 /// What a command returns: a [`Report`] on failure.
 pub(crate) type Result<T, E = Report> = std::result::Result<T, E>;
 
+/// The largest network file read (a devnet's is a few hundred bytes; a long list of known
+/// nodes, a few hundred KiB).
+const MAX_NETWORK_FILE: u64 = 1 << 20;
+
 /// The network client the commands use.
 pub(crate) type NetClient = Client<HttpTransport, SystemClock, OsRng>;
 
@@ -56,8 +60,11 @@ impl Ctx {
             return Ok(net);
         }
         let path = Path::new(&self.network);
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let bad = |what: &str| -> Report {
+            sesh::Error::Input(format!("network file '{}': {what}", path.display())).into()
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(sesh::Error::Input(format!(
                     "unknown network '{}': not mainnet or testnet, and no such network file",
@@ -74,9 +81,26 @@ impl Ctx {
                 .into());
             }
         };
-        Network::from_toml(&text).map_err(|e| {
-            sesh::Error::Input(format!("network file '{}': {e}", path.display())).into()
-        })
+        let io = |source| sesh::Error::Io {
+            action: "reading network file",
+            path: path.to_owned(),
+            source,
+        };
+        if file.metadata().map_err(io)?.is_dir() {
+            return Err(bad("a directory, not a network file"));
+        }
+        // Bounded: `--network /dev/zero` is refused, not read until memory runs out.
+        let mut bytes = Vec::new();
+        file.take(MAX_NETWORK_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_NETWORK_FILE {
+            return Err(bad(&format!(
+                "larger than {MAX_NETWORK_FILE} bytes, more than any network file"
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text"))?;
+        Network::from_toml(&text).map_err(|e| bad(&e.to_string()))
     }
 
     /// A client of the `--network`, with its state in `--state-dir`/NETWORK.
@@ -153,8 +177,8 @@ pub(crate) fn is_stdio(p: &Path) -> bool {
     p.as_os_str() == "-"
 }
 
-/// Reads all of standard input, up to `limit` bytes.
-pub(crate) fn read_stdin(limit: u64) -> Result<Vec<u8>> {
+/// Reads all of standard input, up to `limit` bytes: `None` when there is more.
+pub(crate) fn read_stdin(limit: u64) -> Result<Option<Vec<u8>>> {
     let mut buf = Vec::new();
     std::io::stdin()
         .lock()
@@ -165,12 +189,7 @@ pub(crate) fn read_stdin(limit: u64) -> Result<Vec<u8>> {
             path: PathBuf::from("-"),
             source,
         })?;
-    if buf.len() as u64 > limit {
-        return Err(
-            sesh::Error::Input(format!("standard input is larger than {limit} bytes")).into(),
-        );
-    }
-    Ok(buf)
+    Ok((buf.len() as u64 <= limit).then_some(buf))
 }
 
 /// Whether standard input is a terminal (then secrets are prompted for, without echo).

@@ -139,13 +139,66 @@ pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
         }
         first = format!("{} {}", first, items.join(", "));
     }
-    let hint = lines
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("tip: "))
-        .map(str::to_owned)
-        .unwrap_or_else(|| "see 'sesh --help'".to_owned());
+    let see = format!(
+        "see '{} --help'",
+        subcommand_path(std::env::args_os().skip(1))
+    );
+    let hint = match lines.map(str::trim).find_map(|l| l.strip_prefix("tip: ")) {
+        Some(tip) => format!("{tip}; {see}"),
+        None => see,
+    };
     error_line(&first, Some(&hint));
     ExitCode::from(ErrorKind::InvalidInput.exit_code())
+}
+
+/// The command a command line was running, as far as it names one (`sesh`, `sesh seal`,
+/// `sesh path test`): its `--help` is the one a usage error points at. Options are skipped
+/// with their values, so `sesh --network x seal --bogus` is `sesh seal`.
+pub(crate) fn subcommand_path<I>(args: I) -> String
+where
+    I: IntoIterator,
+    I::Item: Into<std::ffi::OsString>,
+{
+    let mut root = sesh::cli::command();
+    // Built, so that the global options are known to every subcommand.
+    root.build();
+    let mut cmd = &root;
+    let mut path = vec![cmd.get_name().to_owned()];
+    let mut args = args.into_iter().map(Into::into);
+    while let Some(arg) = args.next() {
+        let Some(arg) = arg.to_str() else { break };
+        if arg == "--" {
+            break;
+        }
+        if let Some(opt) = arg.strip_prefix('-').filter(|o| !o.is_empty()) {
+            // `--name=value` and `-xVALUE` carry their value; `--name value` does not.
+            let takes_value = if let Some(long) = opt.strip_prefix('-') {
+                !long.contains('=')
+                    && cmd
+                        .get_arguments()
+                        .find(|a| a.get_long() == Some(long))
+                        .is_some_and(|a| a.get_action().takes_values())
+            } else {
+                opt.chars().count() == 1
+                    && cmd
+                        .get_arguments()
+                        .find(|a| a.get_short() == opt.chars().next())
+                        .is_some_and(|a| a.get_action().takes_values())
+            };
+            if takes_value {
+                let _ = args.next();
+            }
+            continue;
+        }
+        match cmd.find_subcommand(arg) {
+            Some(sub) => {
+                cmd = sub;
+                path.push(sub.get_name().to_owned());
+            }
+            None => break,
+        }
+    }
+    path.join(" ")
 }
 
 /// Prints a failed command's error and returns the exit status its kind decides.
@@ -161,6 +214,17 @@ pub(crate) fn error(r: &Report) -> ExitCode {
         error_line(&r.message(), r.hint());
     }
     ExitCode::from(r.kind.exit_code())
+}
+
+/// Prints one `sesh: warning:` line, even with `--quiet`: something the user must know
+/// although the command did what it was asked (a message sent whose line could not be
+/// written out).
+pub(crate) fn warning_line(message: &str) {
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "sesh: warning: {}",
+        escape::line(message)
+    );
 }
 
 /// Prints one `sesh: error:` line and its hint, control characters escaped (a node's message
@@ -202,6 +266,23 @@ mod tests {
             r.message()
                 .starts_with("sending to 05ab…cdef: no seed node")
         );
+    }
+
+    #[test]
+    fn a_usage_error_points_at_the_subcommands_help() {
+        let p = |args: &[&str]| subcommand_path(args.iter().copied());
+        assert_eq!(p(&[]), "sesh");
+        assert_eq!(p(&["frobnicate"]), "sesh");
+        assert_eq!(p(&["seal", "--bogus"]), "sesh seal");
+        assert_eq!(p(&["--network", "seal", "send", "-x"]), "sesh send");
+        assert_eq!(p(&["--network=x", "-q", "probe", "--all"]), "sesh probe");
+        assert_eq!(
+            p(&["path", "--geoip", "test", "new", "--bogus"]),
+            "sesh path new"
+        );
+        assert_eq!(p(&["send", "-m", "seal", "x"]), "sesh send");
+        assert_eq!(p(&["--", "seal"]), "sesh");
+        assert_eq!(p(&["path", "--network", "test", "new"]), "sesh path new");
     }
 
     #[test]

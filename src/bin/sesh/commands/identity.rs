@@ -16,11 +16,13 @@ use super::{Ctx, Result, is_stdio, read_stdin, stdin_is_terminal};
 use crate::output::{IdentityRecord, PhraseRecord, Record};
 
 pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> Result<()> {
+    refuse_json_with_stdout(ctx, &args.output)?;
     let identity = Identity::generate(&mut OsRng);
     save(ctx, &identity, &args.output)
 }
 
 pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> Result<()> {
+    refuse_json_with_stdout(ctx, &args.output)?;
     let phrase = read_phrase()?;
     let seed = match args.format {
         RecoverFormat::Auto => mnemonic::decode_any(&phrase).map(|(_, s)| s),
@@ -30,6 +32,20 @@ pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> Result<()> {
     .map_err(sesh::Error::Phrase)?;
     let identity = Identity::from_seed(Seed::from_legacy(&seed));
     save(ctx, &identity, &args.output)
+}
+
+/// `--json` with `-o -` is refused: standard output would carry the identity file, not JSON
+/// Lines, and the Session ID goes to standard error.
+fn refuse_json_with_stdout(ctx: &Ctx, out: &OutputArg) -> Result<()> {
+    if ctx.json && out.output.as_deref().is_some_and(is_stdio) {
+        return Err(sesh::Error::Input(
+            "--json cannot be used with -o -: standard output carries the identity file; \
+             name a file with -o FILE, or leave out --json"
+                .to_owned(),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The phrase from a prompt without echo on a terminal, else all of standard input.
@@ -43,7 +59,12 @@ fn read_phrase() -> Result<Zeroizing<String>> {
             })?;
         return Ok(Zeroizing::new(p));
     }
-    let bytes = Zeroizing::new(read_stdin(16 * 1024)?);
+    let limit = 16 * 1024;
+    let bytes = Zeroizing::new(read_stdin(limit)?.ok_or_else(|| {
+        sesh::Error::Input(format!(
+            "standard input holds more than {limit} bytes, more than any recovery phrase"
+        ))
+    })?);
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| sesh::Error::Input("the recovery phrase is not UTF-8 text".to_owned()))?;
     Ok(Zeroizing::new(text.to_owned()))

@@ -19,6 +19,7 @@ pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> Result<()> {
     // Resolve everything before doing anything (style §2.13).
     let to = parse_recipient(&args.recipient)?;
     let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
+    let text = text_or_refuse_empty(args.message.as_ref(), text)?;
     let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_ms());
 
     let mut out = Outgoing::new(text);
@@ -69,6 +70,19 @@ pub(crate) fn load_sender(
     Ok((identity, text))
 }
 
+/// The text of a message, from -m or standard input; empty standard input is refused (more
+/// likely a broken pipeline than a wish to send nothing), an empty -m is not.
+pub(crate) fn text_or_refuse_empty(message: Option<&String>, text: String) -> Result<String> {
+    if text.is_empty() && message.is_none() {
+        return Err(sesh::Error::Input(
+            "the message is empty (standard input had no text); give -m '' for an empty one"
+                .to_owned(),
+        )
+        .into());
+    }
+    Ok(text)
+}
+
 /// The text from standard input, less one trailing newline (so that `echo hi | sesh seal`
 /// sends "hi").
 fn read_text(ctx: &Ctx) -> Result<String> {
@@ -76,7 +90,8 @@ fn read_text(ctx: &Ctx) -> Result<String> {
         ctx.note("reading the message from standard input (end it with Ctrl-D)");
     }
     // Anything longer cannot be sealed; +2 leaves room for a final "\r\n".
-    let bytes = read_stdin(rpc::MAX_DATA_LEN as u64 + 2)?;
+    let limit = rpc::MAX_DATA_LEN as u64 + 2;
+    let bytes = read_stdin(limit)?.ok_or(sesh::Error::TextTooLong { max: limit })?;
     let mut text = String::from_utf8(bytes)
         .map_err(|_| sesh::Error::Input("the message is not UTF-8 text".to_owned()))?;
     if text.ends_with('\n') {
@@ -122,7 +137,12 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
         };
         total += 1;
         match result {
-            Ok(m) => print_message(ctx, &m)?,
+            Ok(m) => {
+                if let Some(w) = time_warning(m.timestamp_ms, SystemClock.now_ms()) {
+                    ctx.note(format_args!("warning: line {line_no}: {w}"));
+                }
+                print_message(ctx, &m)?;
+            }
             Err(source) => {
                 failed += 1;
                 let r = Report::from(sesh::Error::Open {
@@ -144,6 +164,44 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
         },
         format!("{failed} of {total} payloads failed"),
     ))
+}
+
+/// What to say about a message's time (`sent_ms`) against this computer's clock (`now_ms`),
+/// if anything: the apps show any time as the message gives it, and so does `open`, but a
+/// time before Session existed or far ahead is called out (on standard error).
+fn time_warning(sent_ms: u64, now_ms: u64) -> Option<String> {
+    let why = match message::judge_sent_time(sent_ms, now_ms) {
+        message::SentTime::BeforeSession => "before Session existed".to_owned(),
+        message::SentTime::Ahead { by_ms } => {
+            format!("{} ahead of this computer's clock", span(by_ms))
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "the message says it was sent at {}, {why}; the sender's clock is wrong or the time \
+         is forged",
+        format_time(sent_ms)
+    ))
+}
+
+/// A span of time in the units `--ttl` and `--timeout` take, at most two of them: `2d`,
+/// `1d 6h`, `5m 30s`, `40s`.
+pub(crate) fn span(ms: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    let mut secs = ms / 1000;
+    let mut parts = Vec::new();
+    for (size, unit) in UNITS {
+        if secs >= size && parts.len() < 2 {
+            parts.push(format!("{}{unit}", secs / size));
+            secs %= size;
+        } else if !parts.is_empty() {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        return format!("{ms}ms");
+    }
+    parts.join(" ")
 }
 
 enum Line {
@@ -260,4 +318,32 @@ pub(crate) fn format_time(ms: u64) -> String {
         return format!("{ms} ms after the epoch");
     }
     humantime::format_rfc3339_millis(clock::from_ms(ms)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_from_1970_or_two_days_ahead_is_called_out() {
+        let now = 1_800_000_000_000;
+        assert_eq!(time_warning(now - 1000, now), None);
+        let w = time_warning(1, now).expect("a warning");
+        assert!(
+            w.contains("1970-01-01T00:00:00.001Z, before Session existed"),
+            "{w}"
+        );
+        let w = time_warning(now + 2 * 86_400_000, now).expect("a warning");
+        assert!(w.contains(", 2d ahead of this computer's clock"), "{w}");
+    }
+
+    #[test]
+    fn spans_read_as_durations_are_written() {
+        assert_eq!(span(2 * 86_400_000), "2d");
+        assert_eq!(span(86_400_000 + 6 * 3_600_000 + 59_000), "1d 6h");
+        assert_eq!(span(330_000), "5m 30s");
+        assert_eq!(span(3_600_000 + 5_000), "1h");
+        assert_eq!(span(999), "999ms");
+        assert_eq!(span(u64::MAX).split(' ').count(), 2);
+    }
 }

@@ -26,13 +26,31 @@ pub(crate) fn version_text(v: Option<[u16; 3]>) -> String {
     v.map_or_else(|| "-".to_owned(), |[a, b, c]| format!("v{a}.{b}.{c}"))
 }
 
+/// The largest GeoIP database read: GeoLite2-City is about 60 MB.
+const MAX_GEOIP_LEN: u64 = 256 << 20;
+
 /// A MaxMind-format database (GeoLite2-Country, GeoLite2-City, …), for country codes.
 struct GeoIp(maxminddb::Reader<Vec<u8>>);
 
 impl GeoIp {
     fn open(path: &Path) -> Result<Self> {
-        let reader = maxminddb::Reader::open_readfile(path)
-            .map_err(|e| sesh::Error::Input(format!("GeoIP database '{}': {e}", path.display())))?;
+        use std::io::Read as _;
+        let bad = |e: &dyn std::fmt::Display| {
+            sesh::Error::Input(format!("GeoIP database '{}': {e}", path.display()))
+        };
+        let file = std::fs::File::open(path).map_err(|e| bad(&e))?;
+        if file.metadata().map_err(|e| bad(&e))?.is_dir() {
+            return Err(bad(&"a directory, not a database").into());
+        }
+        // Bounded: `--geoip /dev/zero` is refused, not read until memory runs out.
+        let mut bytes = Vec::new();
+        file.take(MAX_GEOIP_LEN + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(&e))?;
+        if bytes.len() as u64 > MAX_GEOIP_LEN {
+            return Err(bad(&format!("larger than {MAX_GEOIP_LEN} bytes")).into());
+        }
+        let reader = maxminddb::Reader::from_source(bytes).map_err(|e| bad(&e))?;
         Ok(Self(reader))
     }
 

@@ -121,7 +121,11 @@ pub(crate) fn run(ctx: &Ctx, args: &ProbeArgs) -> Result<()> {
         return Ok(());
     }
     Err(crate::render::Report::summary(
-        ErrorKind::Partial,
+        if passed == 0 {
+            ErrorKind::Failure
+        } else {
+            ErrorKind::Partial
+        },
         format!(
             "{} of {} node(s) failed or were not found",
             failed + not_found,

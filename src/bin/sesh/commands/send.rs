@@ -3,45 +3,45 @@
 
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
+use sesh::clock::{Clock as _, SystemClock};
 use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
 
-use super::message::{load_sender, parse_recipient};
+use super::message::{load_sender, parse_recipient, text_or_refuse_empty};
 use super::{Ctx, Result, block_on};
 use crate::output::{Record, SentRecord};
 use crate::render::{self, Report};
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     // Resolve everything before touching the network.
-    let recipients = args
+    let mut recipients = args
         .recipients
         .iter()
         .map(|r| parse_recipient(r))
         .collect::<Result<Vec<_>, _>>()?;
+    // A recipient named twice (a list built by a script) gets one message, not two.
+    let mut seen = std::collections::HashSet::new();
+    recipients.retain(|r| seen.insert(*r));
+    // The parser held --ttl to what a swarm keeps (10s to 14d).
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
-    if !rpc::limits::TTL_PUBLIC_MS.contains(&ttl_ms) {
-        return Err(sesh::Error::Input(format!(
-            "--ttl must be between 10s and 14d, not {}",
-            humantime::format_duration(args.ttl)
-        ))
-        .into());
-    }
     let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
-    if text.is_empty() && args.message.is_none() {
-        return Err(sesh::Error::Input(
-            "the message is empty (standard input had no text); give -m '' to send an empty one"
-                .to_owned(),
-        )
-        .into());
-    }
+    let text = text_or_refuse_empty(args.message.as_ref(), text)?;
     let mut out = Outgoing::new(text);
     out.display_name.clone_from(&args.name);
     // A message too long to seal is the input's fault: say so before touching the network.
-    message::seal(&identity, &recipients[0], &out, 0, &mut OsRng).map_err(sesh::Error::Seal)?;
+    // Sealed at this computer's time, whose encoding is as long as the network time's (the
+    // timestamp's varint is 6 bytes from 1971 to 2109), so what passes here seals later too.
+    message::seal(
+        &identity,
+        &recipients[0],
+        &out,
+        SystemClock.now_ms(),
+        &mut OsRng,
+    )
+    .map_err(sesh::Error::Seal)?;
 
     let mut client = ctx.client()?;
-    let mut out_err: Option<Report> = None;
     let mut failures: Vec<ErrorKind> = Vec::new();
     block_on(async {
         for to in &recipients {
@@ -50,15 +50,21 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
                     let printed = if ctx.json {
                         ctx.record(&Record::Sent(SentRecord {
                             to: to.to_string(),
-                            hash,
+                            hash: hash.clone(),
                             timestamp,
                         }))
                     } else {
                         ctx.line(format_args!("{to} {hash}"))
                     };
-                    // A closed standard output does not stop the other recipients' sends.
+                    // The message is stored: it was sent, whatever happens to its line. A
+                    // full disk or a closed standard output does not make it a failure (a
+                    // script that retries would send it twice) nor stop the other
+                    // recipients' sends; the warning names the hash instead.
                     if let Err(e) = printed {
-                        out_err.get_or_insert(e);
+                        render::warning_line(&format!(
+                            "sent to {to} (hash {hash}), but its line could not be written: {}",
+                            e.message()
+                        ));
                     }
                 }
                 // One recipient: its error is the command's, printed once.
@@ -73,12 +79,13 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
         Ok::<(), Report>(())
     })??;
     if failures.is_empty() {
-        return out_err.map_or(Ok(()), Err);
+        return Ok(());
     }
     let kind = if failures.len() < recipients.len() {
         ErrorKind::Partial
-    } else if failures.iter().all(|k| *k == ErrorKind::Transient) {
-        ErrorKind::Transient
+    } else if failures.iter().all(|k| *k == failures[0]) {
+        // Every recipient failed the same way: the command did.
+        failures[0]
     } else {
         ErrorKind::Failure
     };
