@@ -111,6 +111,17 @@ impl Fixture {
 
     /// Runs `sesh` in the fixture directory, bounded by [`HANG`].
     fn run(&self, args: &[OsString], stdin: &[u8], stdout: Out) -> Output {
+        self.run_env(args, &[], stdin, stdout)
+    }
+
+    /// [`Self::run`], with more environment variables.
+    fn run_env(
+        &self,
+        args: &[OsString],
+        env: &[(&str, OsString)],
+        stdin: &[u8],
+        stdout: Out,
+    ) -> Output {
         let d = self.dir.path();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
         cmd.args(args)
@@ -125,6 +136,9 @@ impl Fixture {
             .env_remove("SESH_IDENTITY")
             .stdin(Stdio::piped())
             .stderr(Stdio::piped());
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         match stdout {
             Out::Pipe => cmd.stdout(Stdio::piped()),
             Out::Full => cmd.stdout(
@@ -168,6 +182,8 @@ enum Out {
 struct Case {
     args: Vec<OsString>,
     stdin: Vec<u8>,
+    /// More environment variables.
+    env: Vec<(&'static str, OsString)>,
     stdout: Out,
     /// The exit status.
     status: i32,
@@ -183,6 +199,7 @@ fn case(args: &[&str], status: i32, says: &'static str) -> Case {
     Case {
         args: args.iter().map(OsString::from).collect(),
         stdin: Vec::new(),
+        env: Vec::new(),
         stdout: Out::Pipe,
         status,
         says,
@@ -216,6 +233,11 @@ impl Case {
         self.args.push(arg.into());
         self
     }
+
+    fn env(mut self, name: &'static str, value: impl Into<OsString>) -> Self {
+        self.env.push((name, value.into()));
+        self
+    }
 }
 
 /// Runs every case and reports all that failed at once.
@@ -223,7 +245,7 @@ fn check(fx: &Fixture, cases: Vec<Case>) {
     let mut failures = Vec::new();
     for c in &cases {
         let before = fx.listing();
-        let out = fx.run(&c.args, &c.stdin, c.stdout);
+        let out = fx.run_env(&c.args, &c.env, &c.stdin, c.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut why = Vec::new();
         if out.status.code() != Some(c.status) {
@@ -698,6 +720,91 @@ fn bad_network_files_are_refused_by_every_network_command() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "sesh: error: network file 'garbage.toml': not UTF-8 text\n"
+    );
+}
+
+/// Makes a FIFO in the fixture directory.
+fn mkfifo(fx: &Fixture, name: &str) -> PathBuf {
+    use rustix::fs::{CWD, FileType, Mode, mknodat};
+    let p = fx.path(name);
+    mknodat(CWD, &p, FileType::Fifo, Mode::from_raw_mode(0o600), 0).expect("mkfifo");
+    p
+}
+
+/// A FIFO that no process writes to, named wherever sesh reads a file, is refused after
+/// `sesh::store::FIFO_WRITER_WAIT` instead of blocking the command for ever.
+#[test]
+fn fifos_without_a_writer_are_refused_not_waited_for() {
+    let fx = Fixture::new();
+    mkfifo(&fx, "nowriter");
+    let said = "'nowriter': a FIFO that no process opened for writing within 5s";
+    assert_eq!(sesh::store::FIFO_WRITER_WAIT, Duration::from_secs(5));
+    let cases = vec![
+        case(&["id", "-i", "nowriter"], 2, said),
+        case(&["phrase"], 2, said).env("SESH_IDENTITY", "nowriter"),
+        case(&["nodes", "--network", "nowriter"], 2, said),
+        case(&["nodes"], 2, said).env("SESH_NETWORK", "nowriter"),
+        case(
+            &["path", "show", "--geoip", "nowriter", "--network", "nosuch"],
+            2,
+            said,
+        ),
+    ];
+    // At the same time: each waits for its writer.
+    std::thread::scope(|s| {
+        for c in cases {
+            let fx = &fx;
+            s.spawn(move || check(fx, vec![c]));
+        }
+    });
+}
+
+/// A FIFO or pipe with a writer reads as before: a FIFO whose writer comes after sesh opened
+/// it, and standard input as a file (as `-i <(…)` gives one).
+#[test]
+fn fifos_and_pipes_with_a_writer_are_read() {
+    let fx = Fixture::new();
+    let fifo = mkfifo(&fx, "writer");
+    let key = std::fs::read(fx.path("good.key")).expect("the key file");
+    let writer = {
+        let key = key.clone();
+        // Opening a FIFO for writing waits until sesh opens it for reading.
+        std::thread::spawn(move || std::fs::write(fifo, key))
+    };
+    let out = fx.run(&["id".into(), "-i".into(), "writer".into()], b"", Out::Pipe);
+    // Should sesh not have opened it, open it here, so that the writer ends.
+    use std::os::unix::fs::OpenOptionsExt as _;
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+            .open(fx.path("writer")),
+    );
+    let _ = writer.join();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&fx.id),
+        "{out:?}"
+    );
+
+    let out = fx.run(
+        &["id".into(), "-i".into(), "/dev/stdin".into()],
+        &key,
+        Out::Pipe,
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&fx.id),
+        "{out:?}"
+    );
+    // A pipe whose writer wrote nothing: an empty key file, refused for that.
+    check(
+        &fx,
+        vec![case(
+            &["id", "-i", "/dev/stdin"],
+            2,
+            "invalid key file '/dev/stdin'",
+        )],
     );
 }
 

@@ -63,8 +63,9 @@ impl Ctx {
         let bad = |what: &str| -> Report {
             sesh::Error::Input(format!("network file '{}': {what}", path.display())).into()
         };
-        let file = match std::fs::File::open(path) {
+        let file = match store::open_input(path, store::FIFO_WRITER_WAIT) {
             Ok(f) => f,
+            Err(e) if store::is_no_writer(&e) => return Err(bad(&e.to_string())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(sesh::Error::Input(format!(
                     "unknown network '{}': not mainnet or testnet, and no such network file",

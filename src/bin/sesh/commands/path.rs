@@ -38,7 +38,8 @@ impl GeoIp {
         let bad = |e: &dyn std::fmt::Display| {
             sesh::Error::Input(format!("GeoIP database '{}': {e}", path.display()))
         };
-        let file = std::fs::File::open(path).map_err(|e| bad(&e))?;
+        let file =
+            sesh::store::open_input(path, sesh::store::FIFO_WRITER_WAIT).map_err(|e| bad(&e))?;
         if file.metadata().map_err(|e| bad(&e))?.is_dir() {
             return Err(bad(&"a directory, not a database").into());
         }
