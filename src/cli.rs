@@ -48,6 +48,12 @@ pub const FILES: &[(&str, &str)] = &[
          (~/.local/state/sesh when XDG_STATE_HOME is unset; the data directory on systems \
          without a state directory)",
     ),
+    (
+        "-i, --network, --geoip FILE",
+        "a file sesh reads may be a pipe or a FIFO, as process substitution gives (-i \
+         <(pass show sesh)); a FIFO that no process opens for writing within 5 seconds is \
+         refused (exit status 2), not waited for",
+    ),
 ];
 
 /// How output is organised (`sesh(1)` OUTPUT).

@@ -149,9 +149,9 @@ pub fn open_input(path: &Path, _wait: Duration) -> std::io::Result<InputFile> {
 fn wait_for_writer(mut file: &fs::File, wait: Duration) -> std::io::Result<Option<u8>> {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
-    let deadline = std::time::Instant::now() + wait;
+    let watch = crate::clock::Stopwatch::start();
     loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let left = wait.saturating_sub(watch.elapsed());
         let timeout = Timespec::try_from(left).map_err(std::io::Error::other)?;
         let mut fds = [PollFd::new(&file, PollFlags::IN)];
         match poll(&mut fds, Some(&timeout)) {
@@ -316,17 +316,16 @@ pub fn write_secret_file(
 const TEMPORARY_TRIES: usize = 16;
 
 /// A random number for a temporary file's name: from the operating system, or (should it
-/// fail) from the process id and the clock, which a retry on a taken name makes do.
+/// fail) the process id and a count, which a retry on a taken name makes do.
 fn random_u64() -> u64 {
     use rand_core::RngCore as _;
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let mut bytes = [0u8; 8];
     if rand_core::OsRng.try_fill_bytes(&mut bytes).is_ok() {
         return u64::from_le_bytes(bytes);
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    (u64::from(std::process::id()) << 32) ^ u64::from(nanos)
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (u64::from(std::process::id()) << 32) | u64::from(count)
 }
 
 /// Creates a new temporary file `.NAME.tmp-<random>` in `dir` (mode 0600) holding `contents`

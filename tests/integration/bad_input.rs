@@ -738,7 +738,13 @@ fn fifos_without_a_writer_are_refused_not_waited_for() {
     let fx = Fixture::new();
     mkfifo(&fx, "nowriter");
     let said = "'nowriter': a FIFO that no process opened for writing within 5s";
+    // As sesh(1) FILES says.
     assert_eq!(sesh::store::FIFO_WRITER_WAIT, Duration::from_secs(5));
+    assert!(
+        sesh::cli::FILES
+            .iter()
+            .any(|(_, text)| text.contains("within 5 seconds is refused (exit status 2)"))
+    );
     let cases = vec![
         case(&["id", "-i", "nowriter"], 2, said),
         case(&["phrase"], 2, said).env("SESH_IDENTITY", "nowriter"),
