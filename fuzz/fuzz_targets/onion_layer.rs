@@ -56,13 +56,20 @@ fuzz_target!(|data: &[u8]| {
     let key = LayerKey::for_client(enc, &CLIENT_SECRET, &node_pub).expect("a real key");
     let nonce = [0x5a_u8; 24];
     let blob = key
-        .encrypt_with_nonce(&nonce[..if enc == EncType::AesGcm { 12 } else { 24 }], plaintext)
+        .encrypt_with_nonce(
+            &nonce[..if enc == EncType::AesGcm { 12 } else { 24 }],
+            plaintext,
+        )
         .expect("a short plaintext encrypts");
     let header = format!(
         r#"{{"ephemeral_key":"{}","enc_type":"{}"{}}}"#,
         x25519_public(&CLIENT_SECRET).to_hex(),
         enc.as_str(),
-        if selector & 2 == 0 { "" } else { r#","hop_no":3"# },
+        if selector & 2 == 0 {
+            ""
+        } else {
+            r#","hop_no":3"#
+        },
     );
     let Ok(len) = u32::try_from(blob.len()) else {
         return;

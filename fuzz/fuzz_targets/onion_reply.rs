@@ -34,13 +34,16 @@ fuzz_target!(|data: &[u8]| {
     let _ = pending.decrypt(data);
 
     // As the plaintext the destination encrypts.
-    let key = LayerKey::for_node(enc, &NODE_SECRET, &x25519_public(&CLIENT_SECRET))
-        .expect("a real key");
+    let key =
+        LayerKey::for_node(enc, &NODE_SECRET, &x25519_public(&CLIENT_SECRET)).expect("a real key");
     let nonce = [0x5a_u8; 24];
     let sealed = key
         .encrypt_with_nonce(&nonce[..if enc == EncType::AesGcm { 12 } else { 24 }], rest)
         .expect("a short plaintext encrypts");
-    assert_eq!(pending.decrypt(&sealed).expect("the reply key decrypts"), rest);
+    assert_eq!(
+        pending.decrypt(&sealed).expect("the reply key decrypts"),
+        rest
+    );
     let b64 = STANDARD.encode(&sealed);
     if let Ok(r) = pending.open(b64.as_bytes()) {
         let _ = r.status;

@@ -366,6 +366,17 @@ async fn no_command_leaks_a_secret_and_every_file_is_private() {
     let message: BTreeMap<String, Vec<u8>> =
         [("message text".to_owned(), MARKER.as_bytes().to_vec())].into();
 
+    // The search finds what it looks for where it is meant to be.
+    let key_text = std::fs::read(&alice_key).unwrap();
+    assert!(contains(&key_text, &seeds["seed (hex)"]));
+    let phrase_out = s
+        .runs
+        .iter()
+        .find(|r| r.label.starts_with("sesh phrase"))
+        .expect("a phrase run");
+    assert!(contains(&phrase_out.out.stdout, &seeds["phrase"]));
+    assert!(contains(&opened.stdout, &message["message text"]));
+
     let mut hits = Vec::new();
     let mut check = |place: &str, hay: &[u8], secrets: bool, msg: bool| {
         for (set, on) in [(&seeds, secrets), (&message, msg)] {
@@ -408,6 +419,13 @@ async fn no_command_leaks_a_secret_and_every_file_is_private() {
         check(&f.display().to_string(), &bytes, true, true);
     }
     assert!(hits.is_empty(), "secrets found:\n{}", hits.join("\n"));
+    eprintln!(
+        "searched the output of {} commands and {} files ({} node logs, {} node databases)",
+        s.runs.len(),
+        files.len(),
+        node_logs,
+        node_dbs
+    );
 
     // The typo's error says where, not what.
     let bad_err = String::from_utf8_lossy(&bad.stderr);
