@@ -218,7 +218,7 @@ fn forms(label: &str, bytes: &[u8], out: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 fn phrase_needles(label: &str, phrase: &str, out: &mut BTreeMap<String, Vec<u8>>) {
-    out.insert(format!("{label}"), phrase.as_bytes().to_vec());
+    out.insert(label.to_owned(), phrase.as_bytes().to_vec());
     let words: Vec<&str> = phrase.split_whitespace().collect();
     for pair in words.windows(2) {
         let seq = pair.join(" ");
