@@ -40,7 +40,8 @@
 //! minute): see [`State::open`].
 //!
 //! Next to the database, `receive-<Session ID>.lock` holds the process id of the `sesh
-//! receive` that runs for that account ([`State::lock_receive`]).
+//! receive` that runs for that account ([`State::lock_receive`]). Every file here is created
+//! with mode 0600 (`PRIVATE_FILE_MODE`), the directory with 0700.
 
 use std::collections::HashMap;
 use std::fs;
@@ -269,7 +270,9 @@ fn swarm_from_sql(v: i64) -> u64 {
 }
 
 impl State {
-    /// Opens (creating if needed, mode 0700) the state directory `dir` and its database.
+    /// Opens (creating if needed, mode 0700) the state directory `dir` and its database. The
+    /// database file is created with mode 0600 before SQLite opens it (so its -wal and -shm
+    /// files are 0600 too), and one left wider by an older sesh is made 0600.
     ///
     /// Safe when many processes open the same fresh state at once: the directory is made
     /// with `create_dir_all` (another process making it first is no error), WAL is turned on

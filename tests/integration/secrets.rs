@@ -8,21 +8,23 @@
 //! and `receive` print the message). The files sesh makes are private: key files and state
 //! files 0600, directories 0700.
 //!
+//! The network is `sesh devnet` itself, run in the foreground as a user would and stopped with
+//! SIGTERM (killed, nodes and all, if the test fails first).
+//!
 //! sesh has no verbosity switch and `sesh-node` one level (every request, to `node.log`):
 //! the commands run without `--quiet`, once as text and once with `--json`, the nodes log to
 //! their files, and `RUST_LOG`/`RUST_BACKTRACE` are set in case a dependency reads them.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use sesh::devnet::Devnet;
 use sesh::identity::keyfile;
 use sesh::mnemonic;
-
-use super::devnet::devnet;
 
 /// The message text sent, sealed and received: distinctive enough that finding it anywhere
 /// means it leaked.
@@ -61,9 +63,13 @@ impl Env {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
-        c.args(args)
-            .env("SESH_NETWORK", &self.network)
-            .env("SESH_STATE_DIR", self.state())
+        c.args(args);
+        if self.network.as_os_str().is_empty() {
+            c.env_remove("SESH_NETWORK");
+        } else {
+            c.env("SESH_NETWORK", &self.network);
+        }
+        c.env("SESH_STATE_DIR", self.state())
             .env("HOME", self.home())
             .env("XDG_DATA_HOME", self.data())
             .env("XDG_STATE_HOME", self.home().join("xdg-state"))
@@ -226,19 +232,123 @@ fn phrase_needles(label: &str, phrase: &str, out: &mut BTreeMap<String, Vec<u8>>
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_command_leaks_a_secret_and_every_file_is_private() {
-    let (net, net_dir): (Devnet, tempfile::TempDir) = devnet(6, 3).await;
+/// `sesh devnet` in the foreground: stopped with SIGTERM when dropped, so a failing test
+/// leaves no nodes behind (the nodes stop when it does: they watch their standard input).
+struct DevnetProc {
+    child: Option<Child>,
+    stdout: Vec<u8>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+    lines: mpsc::Receiver<String>,
+    rest: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DevnetProc {
+    fn start(env: &Env, dir: &Path) -> (Self, PathBuf) {
+        let d = path_str(dir);
+        let mut child = env
+            .cmd(&["devnet", "--dir", d, "--nodes", "6", "--swarm-size", "3"])
+            .spawn()
+            .expect("sesh devnet runs");
+        let mut err = child.stderr.take().expect("a stderr pipe");
+        let stderr = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = err.read_to_end(&mut buf);
+            buf
+        });
+        let out = child.stdout.take().expect("a stdout pipe");
+        let (tx, lines) = mpsc::channel();
+        let rest = std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut me = Self {
+            child: Some(child),
+            stdout: Vec::new(),
+            stderr: Some(stderr),
+            lines,
+            rest: Some(rest),
+        };
+        let first = me
+            .lines
+            .recv_timeout(Duration::from_secs(90))
+            .expect("sesh devnet prints its network file within 90 s");
+        me.stdout.extend_from_slice(first.as_bytes());
+        me.stdout.push(b'\n');
+        (me, PathBuf::from(first))
+    }
+
+    /// Stops it with SIGTERM and returns what it printed.
+    fn stop(mut self) -> Output {
+        let mut child = self.child.take().expect("running");
+        let _ = sesh::devnet::sigterm(child.id());
+        let (tx, rx) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+            child
+        });
+        let status = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(s) => s.expect("sesh devnet ends"),
+            Err(_) => {
+                let mut c = waiter.join().expect("the waiter");
+                let _ = c.kill();
+                panic!("sesh devnet did not stop within 60 s of SIGTERM");
+            }
+        };
+        if let Some(r) = self.rest.take() {
+            let _ = r.join();
+        }
+        for line in self.lines.try_iter() {
+            self.stdout.extend_from_slice(line.as_bytes());
+            self.stdout.push(b'\n');
+        }
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        Output {
+            status,
+            stdout: std::mem::take(&mut self.stdout),
+            stderr,
+        }
+    }
+}
+
+impl Drop for DevnetProc {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = sesh::devnet::sigterm(c.id());
+            // Bounded: SIGTERM first, then SIGKILL.
+            for _ in 0..50 {
+                if matches!(c.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn no_command_leaks_a_secret_and_every_file_is_private() {
     let root = tempfile::tempdir().expect("a temporary directory");
     std::fs::create_dir_all(root.path().join("keys")).unwrap();
     std::fs::create_dir_all(root.path().join("home")).unwrap();
+    let net_path = root.path().join("net");
     let mut s = Session {
         env: Env {
             root: root.path().to_owned(),
-            network: net.network_file(),
+            network: PathBuf::new(),
         },
         runs: Vec::new(),
     };
+    let (devnet, network) = DevnetProc::start(&s.env, &net_path);
+    s.env.network = network;
     let keys = s.env.keys();
     let alice_key = keys.join("alice.key");
     let bob_key = keys.join("bob.key");
@@ -352,8 +462,14 @@ async fn no_command_leaks_a_secret_and_every_file_is_private() {
     );
 
     // Stop the nodes, so that their logs and databases are complete.
-    let net_path = net.dir().to_owned();
-    net.shutdown().await;
+    let out = devnet.stop();
+    assert!(out.status.success(), "sesh devnet: {out:?}");
+    s.runs.push(Run {
+        label: "sesh devnet".into(),
+        out,
+        stdout_has_secret: false,
+        stdout_has_message: false,
+    });
 
     // What must never be found.
     let mut seeds = BTreeMap::new();
@@ -457,7 +573,7 @@ async fn no_command_leaks_a_secret_and_every_file_is_private() {
             locks >= 2,
             "a receive lock file per account: {state_files:?}"
         );
-        for n in net_dir.path().join("net").read_dir().unwrap().flatten() {
+        for n in net_path.read_dir().unwrap().flatten() {
             let p = n.path();
             if p.join("identity").exists() {
                 assert_eq!(mode(&p.join("identity")), 0o600, "{}", p.display());
@@ -465,5 +581,4 @@ async fn no_command_leaks_a_secret_and_every_file_is_private() {
             }
         }
     }
-    drop(net_dir);
 }
