@@ -284,18 +284,19 @@ impl DevnetProc {
     fn stop(mut self) -> Output {
         let mut child = self.child.take().expect("running");
         let _ = sesh::devnet::sigterm(child.id());
-        let (tx, rx) = mpsc::channel();
-        let waiter = std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-            child
-        });
-        let status = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(s) => s.expect("sesh devnet ends"),
-            Err(_) => {
-                let mut c = waiter.join().expect("the waiter");
-                let _ = c.kill();
-                panic!("sesh devnet did not stop within 60 s of SIGTERM");
+        // Bounded: up to 60 s, then SIGKILL.
+        let mut status = None;
+        for _ in 0..600 {
+            if let Some(s) = child.try_wait().expect("sesh devnet's status") {
+                status = Some(s);
+                break;
             }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let Some(status) = status else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sesh devnet did not stop within 60 s of SIGTERM");
         };
         if let Some(r) = self.rest.take() {
             let _ = r.join();
