@@ -25,7 +25,8 @@ one() {
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"logs/$t.log" 2>&1 &&
         status=0 || status=$?
-    echo "$t: exit $status, $(grep -E '^stat::number_of_executed_units' "logs/$t.log" | awk '{print $2}') executions in ${secs}s"
+    done_line=$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "logs/$t.log" || echo "stopped early (see logs/$t.log)")
+    echo "$t: exit $status: $done_line"
     return $status
 }
 
