@@ -142,10 +142,7 @@ pub fn decode(phrase: &str) -> Result<Zeroizing<[u8; 16]>, DecodeError> {
         match found {
             Some(n) => idx[i] = n,
             None => {
-                return Err(DecodeError::UnknownWord {
-                    position: i + 1,
-                    word: (*w).to_owned(),
-                });
+                return Err(DecodeError::UnknownWord { position: i + 1 });
             }
         }
         lowered.push(lw);
@@ -186,10 +183,7 @@ pub fn decode_bip39(phrase: &str) -> Result<Zeroizing<[u8; 16]>, DecodeError> {
     let normalized = Zeroizing::new(given.join(" ").to_lowercase());
     let m = bip39::Mnemonic::parse_in_normalized(bip39::Language::English, &normalized).map_err(
         |e| match e {
-            bip39::Error::UnknownWord(i) => DecodeError::UnknownWord {
-                position: i + 1,
-                word: given.get(i).copied().unwrap_or_default().to_owned(),
-            },
+            bip39::Error::UnknownWord(i) => DecodeError::UnknownWord { position: i + 1 },
             bip39::Error::InvalidChecksum => DecodeError::Checksum,
             _ => DecodeError::Bip39WordCount { got: given.len() },
         },
@@ -259,13 +253,12 @@ pub enum DecodeError {
         /// How many words there were.
         got: usize,
     },
-    /// A word is not in the word list.
-    #[error("word {position} ('{word}') is not in the word list")]
+    /// A word is not in the word list. The word itself is not kept: a typo of a real word
+    /// is most of that word's share of the secret, and errors end up on terminals and in logs.
+    #[error("word {position} is not in the word list")]
     UnknownWord {
         /// 1-based position.
         position: usize,
-        /// The word as given.
-        word: String,
     },
     /// Three words that do not encode any 4 bytes.
     #[error("words {first} to {last} do not form a valid group")]
@@ -341,6 +334,24 @@ mod tests {
     }
 
     #[test]
+    fn unknown_words_are_not_echoed() {
+        // A typo of a real word ("pgiment" for "pigment", "abandn" for "abandon") is most of
+        // the secret: the error names the position only.
+        let session =
+            "vexed enjoy pgiment films adept voted vexed enjoy pigment films adept voted adept";
+        let bip39 = "abandon abandn abandon abandon abandon abandon abandon abandon abandon \
+                     abandon abandon about";
+        for (phrase, typo, position) in [(session, "pgiment", 3), (bip39, "abandn", 2)] {
+            let e = decode_any(phrase).unwrap_err();
+            assert_eq!(e, DecodeError::UnknownWord { position });
+            let shown = format!("{e} {e:?} {}", e.hint().unwrap_or_default());
+            assert!(shown.contains(&format!("word {position} ")), "{shown}");
+            assert!(!shown.contains(typo), "{shown}");
+            assert!(!shown.contains(&typo[..3]), "{shown}");
+        }
+    }
+
+    #[test]
     fn names_bad_words() {
         assert_eq!(
             decode(
@@ -352,19 +363,13 @@ mod tests {
             decode(
                 "vexed enjoy xyzzy films adept voted vexed enjoy pigment films adept voted adept"
             ),
-            Err(DecodeError::UnknownWord {
-                position: 3,
-                word: "xyzzy".into()
-            })
+            Err(DecodeError::UnknownWord { position: 3 })
         );
         assert_eq!(
             decode(
                 "vexed en pigment films adept voted vexed enjoy pigment films adept voted adept"
             ),
-            Err(DecodeError::UnknownWord {
-                position: 2,
-                word: "en".into()
-            })
+            Err(DecodeError::UnknownWord { position: 2 })
         );
         assert_eq!(
             decode("vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted"),

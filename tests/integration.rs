@@ -18,5 +18,6 @@ mod integration {
     mod onion_vectors;
     mod phrase_props;
     mod probe_path;
+    mod secrets;
     mod send_receive;
 }

@@ -1,10 +1,14 @@
 //! The local node's request parsing on arbitrary bytes: the storage RPC JSON
-//! (`rpc::request::parse`) and onion layers (`onion::peel`, the node's side). Neither may panic
-//! or hang; a parsed request reports a method name.
+//! (`rpc::request::parse`, every method, batch and sequence included; then the string its
+//! signature covers and its re-encoding), a seed's JSON-RPC call (`JsonRpcCall::parse`), and
+//! onion layers (`onion::peel`, the node's side; `onion_layer` goes past the crypto). Nothing
+//! may panic or hang; a parsed request reports a method name, and what parses re-encodes
+//! (`to_json`, what the client sends) to a body that parses to the same request.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sesh::rpc::request::{self, JsonRpcCall};
 
 /// A fixed node key, so that layers built for it in the seed corpus decrypt.
 const NODE_SECRET: [u8; 32] = [
@@ -13,9 +17,16 @@ const NODE_SECRET: [u8; 32] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = sesh::rpc::request::parse(data) {
+    if let Ok(req) = request::parse(data) {
         assert!(!req.method().is_empty());
+        let _ = req.pubkey();
+        let _ = req.is_recursive();
         let _ = req.signed_message();
+        let body = req.to_json();
+        let again = request::parse(&body)
+            .unwrap_or_else(|e| panic!("re-encoded {body:?} does not parse: {e:?}"));
+        assert_eq!(again, req);
     }
+    let _ = JsonRpcCall::parse(data);
     let _ = sesh::onion::peel(&NODE_SECRET, data);
 });

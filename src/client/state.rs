@@ -40,7 +40,8 @@
 //! minute): see [`State::open`].
 //!
 //! Next to the database, `receive-<Session ID>.lock` holds the process id of the `sesh
-//! receive` that runs for that account ([`State::lock_receive`]).
+//! receive` that runs for that account ([`State::lock_receive`]). Every file here is created
+//! with mode 0600 (`PRIVATE_FILE_MODE`), the directory with 0700.
 
 use std::collections::HashMap;
 use std::fs;
@@ -269,7 +270,9 @@ fn swarm_from_sql(v: i64) -> u64 {
 }
 
 impl State {
-    /// Opens (creating if needed, mode 0700) the state directory `dir` and its database.
+    /// Opens (creating if needed, mode 0700) the state directory `dir` and its database. The
+    /// database file is created with mode 0600 before SQLite opens it (so its -wal and -shm
+    /// files are 0600 too), and one left wider by an older sesh is made 0600.
     ///
     /// Safe when many processes open the same fresh state at once: the directory is made
     /// with `create_dir_all` (another process making it first is no error), WAL is turned on
@@ -294,13 +297,12 @@ impl State {
             source,
         })?;
         let db = dir.join(DB_FILE);
+        create_private(&db).map_err(|source| StateError::Io {
+            action: "creating the state database",
+            path: db.clone(),
+            source,
+        })?;
         let mut conn = Connection::open(&db).map_err(sql_err(&db, "opening"))?;
-        // Private before the first write: SQLite gives the -wal and -shm files the same mode.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = fs::set_permissions(&db, fs::Permissions::from_mode(0o600));
-        }
         // Several sesh processes may share the database (WAL lets readers and one writer
         // proceed together); a writer waits for another rather than failing at once.
         conn.busy_timeout(BUSY_TIMEOUT)
@@ -924,14 +926,15 @@ impl State {
                 source,
             }
         };
-        // Never truncate on open: that would erase the holder's pid.
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io("opening lock file", &path))?;
+        // Never truncate on open: that would erase the holder's pid. Private from the start,
+        // like everything in the state directory.
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, PRIVATE_FILE_MODE);
+        let mut file = opts.open(&path).map_err(io("opening lock file", &path))?;
+        #[cfg(unix)]
+        make_private(&file).map_err(io("making the lock file private", &path))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -1093,6 +1096,36 @@ fn sql_err(db: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> S
         path,
         source,
     }
+}
+
+/// The mode of every file sesh makes in the state directory: the database (and so its -wal
+/// and -shm files, which SQLite creates with the database's mode) and the receive lock files.
+pub(crate) const PRIVATE_FILE_MODE: u32 = 0o600;
+
+/// Creates the database file, if missing, with mode [`PRIVATE_FILE_MODE`] before SQLite opens
+/// it (SQLite would create it with `0644 & !umask`, readable by others until a later chmod),
+/// and tightens an existing one that an older sesh left wider. An empty file is a valid new
+/// database. Never truncates.
+fn create_private(db: &Path) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, PRIVATE_FILE_MODE);
+    let file = opts.open(db)?;
+    #[cfg(unix)]
+    make_private(&file)?;
+    Ok(())
+}
+
+/// Sets an open file's mode to [`PRIVATE_FILE_MODE`] unless it is already that (a file made
+/// by an older sesh, or under an unusual umask, may be wider).
+#[cfg(unix)]
+fn make_private(file: &fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if file.metadata()?.permissions().mode() & 0o777 != PRIVATE_FILE_MODE {
+        file.set_permissions(fs::Permissions::from_mode(PRIVATE_FILE_MODE))?;
+    }
+    Ok(())
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

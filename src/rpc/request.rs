@@ -420,7 +420,12 @@ fn parse_subrequests(params: &RawParams) -> Result<Vec<Request>, RpcError> {
 fn parse_store(p: &Params<'_>) -> Result<Request, RpcError> {
     let pubkey = p.pubkey()?;
     let namespace = p.namespace()?;
-    let timestamp = p.required(p.stringified_u64("timestamp")?, "timestamp")?;
+    // Checked as `expiry` is: otherwise a store in seconds with a `ttl` would parse but its
+    // re-encoding (which carries the `expiry`) would not (found by fuzz/node_request).
+    let timestamp = check_ms(
+        "timestamp",
+        p.required(p.stringified_u64("timestamp")?, "timestamp")?,
+    )?;
     let ttl = p.stringified_u64("ttl")?;
     let expiry = p.timestamp("expiry")?;
     let expiry = match (ttl, expiry) {

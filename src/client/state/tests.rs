@@ -245,6 +245,62 @@ fn state_directory_is_private() {
     assert_eq!(mode, 0o700);
 }
 
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Issue 10: the database, its -wal and -shm files and the receive lock file are 0600 (the lock
+/// file was created 0644 under the usual umask).
+#[cfg(unix)]
+#[test]
+fn state_files_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = State::open(dir.path()).unwrap();
+    deliver(&mut st, &account(1), NS, "h1", 1_000);
+    let lock = st.lock_receive(&account(1)).unwrap();
+    let db = dir.path().join(DB_FILE);
+    let mut names = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let f = PathBuf::from(format!("{}{suffix}", db.display()));
+        assert!(f.exists(), "{} missing (WAL is on)", f.display());
+        names.push(f);
+    }
+    names.push(dir.path().join(format!("receive-{}.lock", account(1))));
+    for f in &names {
+        assert_eq!(mode_of(f), PRIVATE_FILE_MODE, "{}", f.display());
+    }
+    drop(lock);
+    drop(st);
+}
+
+/// The database file exists, private, before SQLite opens it: created 0600 whatever the
+/// umask allows, never truncated, and an older, wider one is tightened.
+#[cfg(unix)]
+#[test]
+fn the_database_is_created_private_and_never_truncated() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE);
+    create_private(&db).unwrap();
+    assert_eq!(mode_of(&db), PRIVATE_FILE_MODE);
+    assert_eq!(fs::metadata(&db).unwrap().len(), 0);
+    fs::write(&db, b"kept").unwrap();
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).unwrap();
+    create_private(&db).unwrap();
+    assert_eq!(mode_of(&db), PRIVATE_FILE_MODE);
+    assert_eq!(fs::read(&db).unwrap(), b"kept");
+    // A lock file left wider by an older sesh is tightened when taken.
+    let lock = dir.path().join(format!("receive-{}.lock", account(3)));
+    fs::write(&lock, b"").unwrap();
+    fs::set_permissions(&lock, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::remove_file(&db).unwrap();
+    let st = State::open(dir.path()).unwrap();
+    let _held = st.lock_receive(&account(3)).unwrap();
+    assert_eq!(mode_of(&lock), PRIVATE_FILE_MODE);
+}
+
 /// Issue 9: cron jobs firing in the same minute open one fresh state at once. Each opener
 /// must get a working database (no "table meta already exists", no "database is locked"),
 /// and each one's write must land.

@@ -80,6 +80,25 @@ fn unknown_fields_are_skipped_and_null_is_absent() {
     assert_eq!(r, Request::GetSwarm { pubkey: pubkey() });
 }
 
+/// fuzz/node_request: a store whose timestamp is in seconds parsed with a `ttl` (its expiry
+/// then in seconds too), but not once re-encoded with that expiry. Both are refused now.
+#[test]
+fn a_store_timestamp_in_seconds_is_refused_as_an_expiry_is() {
+    let body = format!(
+        r#"{{"method":"store","params":{{"pubkey":"{PK}","timestamp":17000,"ttl":86400000,"data":"aGVsbG8="}}}}"#
+    );
+    assert_eq!(
+        err(&body),
+        RpcError::new(
+            400,
+            "invalid request: Invalid timestamp for 'timestamp': timestamp must be in milliseconds"
+        )
+    );
+    let ok = body.replace("17000", &TS.to_string());
+    let req = parse(ok.as_bytes()).unwrap();
+    assert_eq!(parse(&req.to_json()).unwrap(), req);
+}
+
 #[test]
 fn data_over_the_limit_is_413() {
     let big = "A".repeat(MAX_DATA_B64_LEN + 4);
