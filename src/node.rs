@@ -860,10 +860,16 @@ async fn respond(
             "plain HTTP",
         );
     }
-    // A copy that names a forwarding peer is checked once its body (which the peer signed)
-    // is here; until then it is not exempt from anything, and after, only if it verified.
+    // A request that names a forwarding peer skips the rate check before its body only when
+    // its headers and source address can be that peer's (a member of our swarm, from its
+    // listed address, a signature of the right shape); any other takes a token at once.
     let names_forwarder = parts.headers.contains_key(service::FORWARDED_BY);
-    if admit.rate_limited() && !names_forwarder && !rate_allows(shared, peer) {
+    let maybe_peer_copy = admit.rate_limited()
+        && names_forwarder
+        && shared
+            .service
+            .may_be_peer_copy(path, &parts.headers, peer);
+    if admit.rate_limited() && !maybe_peer_copy && !rate_allows(shared, peer) {
         return refuse(Response::reason(429), "rate limited");
     }
     // SS https.cpp: an empty value does not count.
@@ -927,19 +933,20 @@ async fn respond(
         Err(_) => return refuse(Response::reason(408).closing(), "body timed out"),
     };
 
-    let request = Request {
+    let mut request = Request {
         method: method.to_owned(),
         path: path.to_owned(),
         headers: parts.headers.clone(),
         body,
         peer,
+        peer_copy: false,
     };
-    if admit.rate_limited()
-        && names_forwarder
-        && !shared.service.is_peer_copy(&request)
-        && !rate_allows(shared, peer)
-    {
-        return refuse(Response::reason(429), "rate limited");
+    // The one signature check of a peer's copy; its answer goes to the service with it.
+    if maybe_peer_copy {
+        request.peer_copy = shared.service.is_peer_copy(&request);
+        if !request.peer_copy && !rate_allows(shared, peer) {
+            return refuse(Response::reason(429), "rate limited");
+        }
     }
     let answer = tokio::time::timeout_at(deadline, shared.service.handle(request)).await;
     // The body's bytes count against the client until the answer is made.
@@ -1017,6 +1024,8 @@ mod tests {
     struct Routes {
         arrived: Notify,
         release: Notify,
+        /// How many signatures `is_peer_copy` checked.
+        verified: std::sync::atomic::AtomicUsize,
     }
 
     impl Service for Routes {
@@ -1030,7 +1039,15 @@ mod tests {
             }
         }
 
+        /// `good` and `badsig` look like a member's headers; only `good` verifies.
+        fn may_be_peer_copy(&self, _path: &str, headers: &http::HeaderMap, _: SocketAddr) -> bool {
+            let by = headers.get(service::FORWARDED_BY);
+            by.is_some_and(|v| v == "good" || v == "badsig")
+        }
+
         fn is_peer_copy(&self, request: &Request) -> bool {
+            self.verified
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             request.header(service::FORWARDED_BY) == Some("good")
         }
 
@@ -1039,6 +1056,9 @@ mod tests {
                 if request.path == "/gate" {
                     self.arrived.notify_one();
                     self.release.notified().await;
+                }
+                if request.peer_copy {
+                    return Response::text(200, "peer copy");
                 }
                 Response::text(200, format!("{} bytes", request.body.len()))
             })
@@ -1295,6 +1315,45 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(status, 200, "another address has its own bucket");
+    }
+
+    #[tokio::test]
+    async fn a_forwarder_is_judged_from_headers_before_the_body_and_verified_once() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 1,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let routes = Arc::new(Routes::default());
+        let node = start(routes.clone(), limits).await;
+        let base = node.addr.to_string();
+        let p = peer_from(None);
+        let post = |by: &'static str| {
+            let (p, base) = (p.clone(), base.clone());
+            async move {
+                let r = p
+                    .request("POST", &base, "/rpc", &[(service::FORWARDED_BY, by)], "x".into())
+                    .await
+                    .unwrap();
+                (r.status, String::from_utf8_lossy(&r.body).into_owned())
+            }
+        };
+        let verified = || routes.verified.load(std::sync::atomic::Ordering::SeqCst);
+        // A verified copy is checked once and handed on as one.
+        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 1);
+        // Headers that cannot be a member's take the one token before the body is read, and
+        // then are refused without any signature being checked.
+        assert_eq!(post("forged").await.0, 200);
+        assert_eq!(post("forged").await.0, 429);
+        assert_eq!(verified(), 1, "no signature checked for a forged forwarder");
+        // A member's headers whose signature fails take a token after the one check.
+        assert_eq!(post("badsig").await.0, 429);
+        assert_eq!(verified(), 2);
+        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 3);
     }
 
     /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the

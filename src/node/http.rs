@@ -35,6 +35,10 @@ pub struct Request {
     pub body: Bytes,
     /// The client's address.
     pub peer: SocketAddr,
+    /// Whether the server checked this request to be a copy forwarded by a peer node
+    /// ([`Service::may_be_peer_copy`], then [`Service::is_peer_copy`]): the signature is
+    /// verified once, by the server, and the answer passed on here.
+    pub peer_copy: bool,
 }
 
 impl Request {
@@ -123,7 +127,7 @@ pub enum Admit {
     /// No such route: answer 404 `<METHOD> <url> Not Found` without reading the body.
     NotFound,
     /// A client storage RPC (`POST /storage_rpc/v1`): subject to the per-client rate limit
-    /// (429) unless [`Service::is_peer_copy`] vouches for it, and refused with 410 when it
+    /// (429) unless [`Service::may_be_peer_copy`] and [`Service::is_peer_copy`] vouch for it, and refused with 410 when it
     /// carries a non-empty `X-Loki-Long-Poll` header (§4.1).
     ClientRpc,
     /// An onion request (`POST /onion_req/v2`): subject to the per-client rate limit (429).
@@ -156,10 +160,19 @@ pub trait Service: Send + Sync + 'static {
     /// Classifies a request from its method and path (the path has no query string).
     fn admit(&self, method: &str, path: &str) -> Admit;
 
-    /// Whether a rate-limited request, its body read, is a copy forwarded by a peer node whose
-    /// signature has been checked: then it is not a client request and the client rate limit
-    /// is not applied. The server asks only when the request names a forwarder
-    /// (`x-sesh-forwarded-by`); a header alone never exempts a request. By default, never.
+    /// Whether a rate-limited request, from its path, headers and source address alone (before
+    /// the body is read), may be a copy forwarded by a peer node: the forwarder it names is a
+    /// member of our swarm, the connection comes from that member's listed address, and the
+    /// signature has the right shape. Only such a request skips the rate check before its
+    /// body is read; any other takes a token at once. By default, never.
+    fn may_be_peer_copy(&self, _path: &str, _headers: &HeaderMap, _peer: SocketAddr) -> bool {
+        false
+    }
+
+    /// Whether a request that [`Service::may_be_peer_copy`] let through, its body read, is a
+    /// copy forwarded by a peer node: its signature over the body verifies. The server asks
+    /// once per request and passes the answer on in [`Request::peer_copy`]; a request that
+    /// fails takes a rate-limit token like any client request. By default, never.
     fn is_peer_copy(&self, _request: &Request) -> bool {
         false
     }

@@ -712,24 +712,36 @@ impl<T: Transport + Send + Sync> NodeService<T> {
         json!({"deleted": listed, "signature": self.sign_b64(sig.as_bytes())})
     }
 
-    /// Checks that a forwarded request comes from a member of our swarm.
-    fn forwarded_by_member(&self, req: &HttpRequest) -> Result<(), String> {
-        let by = req.header(FORWARDED_BY).unwrap_or_default();
+    /// Checks, from a request's headers alone, that it names a forwarder that is a member of
+    /// our swarm, with a signature of the right shape: the member's listed address, key and
+    /// the signature, for [`Self::forward_verifies`].
+    fn forwarder(
+        &self,
+        headers: &super::http::HeaderMap,
+    ) -> Result<(std::net::Ipv4Addr, VerifyingKey, Signature), String> {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let by = header(FORWARDED_BY).unwrap_or_default();
         let key: Ed25519Pub = by.parse().map_err(|_| "bad forwarder key".to_owned())?;
         let roster = self.roster.current().ok_or("no roster")?;
         let sender = roster.node(&key).ok_or("forwarder is not a known node")?;
         if Some(sender.swarm_id) != self.my_swarm(&roster) {
             return Err("forwarder is not in our swarm".into());
         }
-        let sig = req.header(FORWARD_SIGNATURE).unwrap_or_default();
+        let sig = header(FORWARD_SIGNATURE).unwrap_or_default();
         let sig: [u8; 64] = BASE64
             .decode(sig)
             .ok()
             .and_then(|s| s.try_into().ok())
             .ok_or("bad forward signature")?;
         let vk = VerifyingKey::from_bytes(key.as_bytes()).map_err(|_| "bad forwarder key")?;
-        vk.verify_strict(&req.body, &Signature::from_bytes(&sig))
-            .map_err(|_| "forward signature does not verify".to_owned())
+        Ok((sender.ip, vk, Signature::from_bytes(&sig)))
+    }
+
+    /// Whether a forwarded request's signature over its body verifies (one SHA-512 over the
+    /// body: done once per request, by the server, through [`Service::is_peer_copy`]).
+    fn forward_verifies(&self, req: &HttpRequest) -> bool {
+        self.forwarder(&req.headers)
+            .is_ok_and(|(_, vk, sig)| vk.verify_strict(&req.body, &sig).is_ok())
     }
 
     async fn onion(&self, req: HttpRequest) -> Response {
@@ -932,17 +944,46 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
         }
     }
 
+    fn may_be_peer_copy(
+        &self,
+        path: &str,
+        headers: &super::http::HeaderMap,
+        peer: SocketAddr,
+    ) -> bool {
+        // Nodes connect from their own listed address (sesh-node binds its outgoing
+        // connections to it), so a copy from anywhere else is not the member's.
+        path == STORAGE_RPC_PATH
+            && headers.contains_key(FORWARDED_BY)
+            && self.forwarder(headers).is_ok_and(|(ip, _, _)| {
+                super::rate::client_key(peer.ip()) == std::net::IpAddr::V4(ip)
+            })
+    }
+
     fn is_peer_copy(&self, request: &HttpRequest) -> bool {
         request.path == STORAGE_RPC_PATH
             && request.header(FORWARDED_BY).is_some()
-            && self.forwarded_by_member(request).is_ok()
+            && self.forward_verifies(request)
     }
 
     fn handle(&self, request: HttpRequest) -> BoxFuture<'_, Response> {
         Box::pin(async move {
             match request.path.as_str() {
                 STORAGE_RPC_PATH if request.header(FORWARDED_BY).is_some() => {
-                    match self.forwarded_by_member(&request) {
+                    // The server verified the signature once (`is_peer_copy`); only why it
+                    // failed is worked out here, from the headers.
+                    let verdict = if request.peer_copy {
+                        Ok(())
+                    } else {
+                        Err(self.forwarder(&request.headers).map_or_else(
+                            |why| why,
+                            |_| {
+                                "forward signature does not verify, or the forwarder \
+                                 connects from an address not its own"
+                                    .to_owned()
+                            },
+                        ))
+                    };
+                    match verdict {
                         Ok(()) => {
                             self.storage_rpc(&request.body, Origin::Forwarded(request.peer))
                                 .await
