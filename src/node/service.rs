@@ -762,6 +762,15 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 let Some(roster) = self.roster.current() else {
                     return Response::text(503, "Service node is not ready");
                 };
+                // A relay to ourselves would let one request (one rate-limit token) chain
+                // through this node as many times as its layers allow.
+                if relay.destination == self.me() {
+                    self.log.line(format_args!(
+                        "onion_req relay 502 peer={}: next node is this node",
+                        req.peer.ip()
+                    ));
+                    return Response::text(502, "sesh-node does not relay to itself");
+                }
                 let Some(next) = roster.node(&relay.destination).cloned() else {
                     self.log.line(format_args!(
                         "onion_req relay 502 peer={}: next node unknown",
@@ -1167,6 +1176,42 @@ mod tests {
         assert_eq!(
             ask(&node, &signed_by(&user, expire_all(NOW + MIN))).await.0,
             200
+        );
+    }
+
+    #[tokio::test]
+    async fn a_relay_to_this_node_itself_is_refused() {
+        use crate::onion::{Destination, EncType};
+        let (node, _db, user) = node();
+        let me = crate::onion::HopKeys {
+            ed25519: node.me(),
+            x25519: node.identity.x25519_pub(),
+        };
+        // This node is the guard and the next hop; the destination does not matter.
+        let elsewhere = crate::onion::HopKeys {
+            ed25519: user.ed25519_pub(),
+            x25519: user.x25519_pub(),
+        };
+        let (body, _) = onion::build(
+            &[me.clone(), me],
+            &Destination::Snode(elsewhere),
+            br#"{"method":"info","params":{}}"#,
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap();
+        let req = HttpRequest {
+            method: "POST".into(),
+            path: ONION_REQ_PATH.into(),
+            headers: super::super::http::HeaderMap::new(),
+            body: body.into(),
+            peer: SocketAddr::from(([127, 0, 0, 9], 1)),
+            peer_copy: false,
+        };
+        let resp = node.onion(req).await;
+        assert_eq!(
+            (resp.status, &resp.body[..]),
+            (502, &b"sesh-node does not relay to itself"[..])
         );
     }
 
