@@ -87,7 +87,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::BodyExt as _;
 use hyper::body::{Body as _, Incoming};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SERVER};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -712,7 +712,11 @@ async fn serve_http<I>(
         let shared = Arc::clone(&shared);
         hyper::service::service_fn(move |req| {
             let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(to_hyper(respond(&shared, req, peer, tls).await)) }
+            async move {
+                let mut held = None;
+                let resp = respond(&shared, req, peer, tls, &mut held).await;
+                Ok::<_, Infallible>(to_hyper(resp, held, shared.limits.write_timeout))
+            }
         })
     };
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -775,6 +779,12 @@ impl BodyClaim {
         Ok(Self { client, server })
     }
 
+    /// Counts `n` more bytes (a response made) against both budgets, fitting or not.
+    fn charge(&mut self, n: usize) {
+        self.client.charge(n);
+        self.server.charge(n);
+    }
+
     fn grow(&mut self, n: usize) -> Result<(), BodyError> {
         if !self.client.grow(n) {
             return Err(BodyError::OverBudget);
@@ -817,12 +827,15 @@ async fn read_body(
     Ok(Bytes::from(buf))
 }
 
-/// Applies the server's checks, reads the body and asks the service.
+/// Applies the server's checks, reads the body and asks the service. The body's claims,
+/// grown by the response's length, are left in `held`, to be kept until the response is
+/// written.
 async fn respond(
     shared: &Shared,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     tls: bool,
+    held: &mut Option<BodyClaim>,
 ) -> Response {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str();
@@ -949,16 +962,93 @@ async fn respond(
         }
     }
     let answer = tokio::time::timeout_at(deadline, shared.service.handle(request)).await;
-    // The body's bytes count against the client until the answer is made.
-    drop(claim);
-    match answer {
+    let resp = match answer {
         // The service logs its own refusals, with their reasons: one line per request.
         Ok(resp) => resp,
         Err(_) => refuse(Response::text(504, "Request time out"), "service timed out"),
+    };
+    // The body's bytes, and the response's, count against the client and the server until the
+    // response is written: a client that reads slowly holds its budget, not more.
+    claim.charge(resp.body.len());
+    *held = Some(claim);
+    resp
+}
+
+/// The most bytes of a response handed to hyper at once: hyper asks for more as its write
+/// buffer drains, so a response's claims are held until all but this much is written.
+const RESPONSE_CHUNK: usize = 16 * 1024;
+
+/// The slowest a client may take a response: past `write_timeout` plus its length at this
+/// rate, the connection is closed. A client that reads a few bytes now and then cannot keep a
+/// large response (and its memory) for long.
+pub const MIN_RESPONSE_BYTES_PER_SECOND: usize = 64 * 1024;
+
+/// A response body: handed to hyper in [`RESPONSE_CHUNK`]s, holding the request's claims until
+/// its last chunk is taken, and failing (which closes the connection) once its write deadline
+/// has passed.
+struct HeldBody {
+    rest: Bytes,
+    claim: Option<BodyClaim>,
+    deadline: tokio::time::Instant,
+}
+
+impl HeldBody {
+    /// `body`, holding `claim`, to be written within `write_timeout` plus its length at
+    /// [`MIN_RESPONSE_BYTES_PER_SECOND`].
+    fn new(body: Bytes, claim: Option<BodyClaim>, write_timeout: Duration) -> Self {
+        let secs = body.len() / MIN_RESPONSE_BYTES_PER_SECOND;
+        let allowed = write_timeout + Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX));
+        Self {
+            rest: body,
+            claim,
+            deadline: tokio::time::Instant::now() + allowed,
+        }
     }
 }
 
-fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
+impl hyper::body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.rest.is_empty() {
+            this.claim = None;
+            return Poll::Ready(None);
+        }
+        if tokio::time::Instant::now() >= this.deadline {
+            this.claim = None;
+            this.rest = Bytes::new();
+            return Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took the response too slowly",
+            ))));
+        }
+        let chunk = this.rest.split_to(this.rest.len().min(RESPONSE_CHUNK));
+        if this.rest.is_empty() {
+            this.claim = None;
+        }
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(u64::try_from(self.rest.len()).unwrap_or(u64::MAX))
+    }
+}
+
+fn to_hyper(
+    resp: Response,
+    claim: Option<BodyClaim>,
+    write_timeout: Duration,
+) -> hyper::Response<HeldBody> {
     let mut builder = hyper::Response::builder()
         .status(resp.status)
         .header(CONTENT_TYPE, resp.content_type)
@@ -969,18 +1059,22 @@ fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
     if resp.close {
         builder = builder.header(CONNECTION, "close");
     }
-    builder.body(Full::new(resp.body)).unwrap_or_else(|_| {
-        // A status or header the service made up that HTTP cannot carry: a bug.
-        let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"Internal Server Error\n")));
-        *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-        r.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(http::CONTENT_TYPE_TEXT),
-        );
-        r.headers_mut()
-            .insert(SERVER, HeaderValue::from_static(SERVER_HEADER));
-        r
-    })
+    match builder.body(()) {
+        Ok(r) => r.map(|()| HeldBody::new(resp.body, claim, write_timeout)),
+        Err(_) => {
+            // A status or header the service made up that HTTP cannot carry: a bug.
+            let body = Bytes::from_static(b"Internal Server Error\n");
+            let mut r = hyper::Response::new(HeldBody::new(body, claim, write_timeout));
+            *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(http::CONTENT_TYPE_TEXT),
+            );
+            r.headers_mut()
+                .insert(SERVER, HeaderValue::from_static(SERVER_HEADER));
+            r
+        }
+    }
 }
 
 #[cfg(test)]
@@ -989,6 +1083,7 @@ mod tests {
 
     #[test]
     fn responses_carry_server_and_content_type() {
+        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
         let r = to_hyper(Response::json(200, &serde_json::json!({})).with_header("X-A", "b"));
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
@@ -1001,6 +1096,7 @@ mod tests {
 
     #[test]
     fn unrepresentable_response_becomes_500() {
+        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
         let r = to_hyper(Response::text(1000, "?"));
         assert_eq!(r.status(), 500);
         assert_eq!(r.headers()[SERVER], SERVER_HEADER);
@@ -1017,7 +1113,10 @@ mod tests {
     const BOUND: Duration = Duration::from_secs(60);
     const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
-    /// Routes by path: `/seed` (plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
+    /// The length of `/big`'s answer: more than loopback's socket buffers take unread.
+    const BIG: usize = 16 * 1024 * 1024;
+
+    /// Routes by path: `/seed` and `/big` (a [`BIG`] answer; both plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
     /// (answers when released); anything else is not found. A request is a peer's copy when
     /// its forwarder header says `good`.
     #[derive(Default)]
@@ -1035,6 +1134,7 @@ mod tests {
                 "/onion" => Admit::Onion,
                 "/rpc" => Admit::ClientRpc,
                 "/gate" => Admit::Read,
+                "/big" => Admit::Seed,
                 _ => Admit::NotFound,
             }
         }
@@ -1059,6 +1159,9 @@ mod tests {
                 }
                 if request.peer_copy {
                     return Response::text(200, "peer copy");
+                }
+                if request.path == "/big" {
+                    return Response::bytes(200, "text/plain", vec![b'x'; BIG]);
                 }
                 Response::text(200, format!("{} bytes", request.body.len()))
             })
@@ -1423,6 +1526,77 @@ mod tests {
         // Nobody reads any more: the next write stalls and fails.
         let err = w.write_all(&[0; 64]).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test]
+    async fn a_response_counts_against_the_budget_until_it_is_written() {
+        let limits = Limits {
+            max_body_in_flight_per_ip: 1024 * 1024,
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut slow = tcp_from(local, node.addr).await;
+        slow.write_all(&plain_post("/big", "x")).await.unwrap();
+        // The answer has begun, so it is made; the client reads no more of it.
+        let mut head = [0u8; 12];
+        tokio::time::timeout(BOUND, slow.read_exact(&mut head))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        // Its unwritten bytes hold the client's budget...
+        let (status, _) = peer_from(None).post(&base, "/rpc", "abc".into()).await.unwrap();
+        assert_eq!(status, 429);
+        // ...not another address's...
+        let (status, _) = peer_from(Some(OTHER))
+            .post(&base, "/rpc", "abc".into())
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        // ...and are given back once the connection is gone.
+        drop(slow);
+        tokio::time::timeout(BOUND, async {
+            loop {
+                let (status, _) = peer_from(None).post(&base, "/rpc", "abc".into()).await.unwrap();
+                if status == 200 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the budget is given back");
+    }
+
+    #[tokio::test]
+    async fn a_response_taken_too_slowly_fails_and_gives_its_claim_back() {
+        use hyper::body::Body as _;
+        let budget = rate::PerClient::new(usize::MAX);
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let claim = BodyClaim {
+            client: budget.claim(ip, 10).unwrap(),
+            server: budget.claim(SERVER_KEY, 10).unwrap(),
+        };
+        let len = 3 * RESPONSE_CHUNK;
+        let mut body = HeldBody::new(Bytes::from(vec![0; len]), Some(claim), BOUND);
+        assert_eq!(body.size_hint().exact(), Some(len as u64));
+        // Handed over a chunk at a time, the claim held meanwhile.
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap().len(), RESPONSE_CHUNK);
+        assert_eq!(budget.used(ip), 10);
+        // Past its deadline, the next chunk is an error (hyper closes the connection), and
+        // the claim is given back.
+        body.deadline = tokio::time::Instant::now();
+        assert!(body.frame().await.unwrap().is_err());
+        assert_eq!(budget.used(ip), 0);
+        assert!(body.frame().await.is_none());
+        // A deadline grows with the length, at the minimum rate.
+        let big = HeldBody::new(Bytes::from(vec![0; 10 * MIN_RESPONSE_BYTES_PER_SECOND]), None, BOUND);
+        let small = HeldBody::new(Bytes::new(), None, BOUND);
+        let gap = big.deadline.duration_since(small.deadline);
+        assert!(gap >= Duration::from_secs(9) && gap <= Duration::from_secs(10), "{gap:?}");
     }
 
     #[test]
