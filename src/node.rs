@@ -125,6 +125,12 @@ pub const LOG_FILE: &str = "node.log";
 pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
+/// The most bytes hyper buffers for a connection's request head (and its writes): a request
+/// whose headers do not fit is answered 431 and the connection closed. hyper checks it
+/// between reads, so a buffer may overshoot it by one read (at most about twice it). hyper's
+/// default is some 400 KB a connection, outside every other budget.
+pub const MAX_HEADER_BUFFER: usize = 64 * 1024;
+
 /// The default of [`Limits::max_connections_per_ip`]: 64, so sixteen addresses are needed to
 /// take the default 1 024 connection slots.
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
@@ -723,6 +729,7 @@ async fn serve_http<I>(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.idle_timeout)
+        .max_buf_size(MAX_HEADER_BUFFER)
         .keep_alive(true);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
@@ -1257,6 +1264,26 @@ mod tests {
                 .unwrap();
             assert_eq!(status, 200, "{path}");
         }
+    }
+
+    #[tokio::test]
+    async fn request_headers_are_bounded() {
+        let node = start(Arc::new(Routes::default()), Limits::default()).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let request = |header: usize| {
+            format!(
+                "POST /seed HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\nConnection: close\r\n\
+                 Content-Length: 1\r\n\r\nx",
+                "a".repeat(header)
+            )
+        };
+        let mut s = tcp_from(local, node.addr).await;
+        let answer = plain_exchange(&mut s, request(30 * 1024).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // hyper's default buffer (some 400 KB) would take these headers.
+        let mut s = tcp_from(local, node.addr).await;
+        let answer = plain_exchange(&mut s, request(300 * 1024).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     }
 
     #[tokio::test]
