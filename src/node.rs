@@ -100,7 +100,7 @@ pub use self::db::{
     Error as DbError, Handle as DbHandle, MAX_DB_BYTES, MAX_MAILBOX_BYTES, MAX_MAILBOX_MESSAGES,
     StoreLimits,
 };
-pub use self::http::{Admit, BoxFuture, Request, Response, Service};
+pub use self::http::{Admit, BoxFuture, MAX_SMALL_ROUTE_BODY, Request, Response, Service};
 pub use self::info::InfoService;
 pub use self::log::Log;
 pub use self::rate::Rate;
@@ -908,7 +908,7 @@ async fn respond(
         );
     }
 
-    let max = shared.limits.max_body;
+    let max = admit.max_body(shared.limits.max_body);
     let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
     if declared > max {
         return refuse(
@@ -1284,6 +1284,38 @@ mod tests {
         let mut s = tcp_from(local, node.addr).await;
         let answer = plain_exchange(&mut s, request(300 * 1024).as_bytes()).await;
         assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn the_seed_and_ping_routes_take_small_bodies_and_the_seed_is_rate_limited() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 3,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let routes = Arc::new(Routes::default());
+        let node = start(routes.clone(), limits).await;
+        let base = node.addr.to_string();
+        let body = |n: usize| Bytes::from(vec![b'x'; n]);
+        let p = peer_from(Some(OTHER));
+        for path in ["/seed", "/gate"] {
+            let (status, _) = p
+                .post(&base, path, body(MAX_SMALL_ROUTE_BODY + 1))
+                .await
+                .unwrap();
+            assert_eq!(status, 413, "{path}");
+        }
+        routes.release.notify_one();
+        let (status, text) = p.post(&base, "/gate", body(MAX_SMALL_ROUTE_BODY)).await.unwrap();
+        assert_eq!((status, &text[..]), (200, &b"65536 bytes"[..]));
+        // The seed route takes a token a request, like the client routes.
+        let p = peer_from(None);
+        for _ in 0..3 {
+            assert_eq!(p.post(&base, "/seed", body(1)).await.unwrap().0, 200);
+        }
+        assert_eq!(p.post(&base, "/seed", body(1)).await.unwrap().0, 429);
     }
 
     #[tokio::test]

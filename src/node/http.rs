@@ -19,6 +19,10 @@ pub(crate) const CONTENT_TYPE_JSON: &str = "application/json";
 /// `Content-Type` of string bodies, error texts and base64 onion replies (protocol.md §15.6).
 pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain";
 
+/// The largest body of a route whose requests are small ([`Admit::Seed`], [`Admit::Read`]):
+/// 64 KiB. A larger one is refused with 413 before it is read.
+pub const MAX_SMALL_ROUTE_BODY: usize = 64 * 1024;
+
 /// A future returned by [`Service::handle`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -132,11 +136,12 @@ pub enum Admit {
     ClientRpc,
     /// An onion request (`POST /onion_req/v2`): subject to the per-client rate limit (429).
     Onion,
-    /// Any other HTTPS route the service serves (`/ping_test/v1`): read the body and hand it
-    /// over.
+    /// Any other HTTPS route the service serves (`/ping_test/v1`): read the body (at most
+    /// [`MAX_SMALL_ROUTE_BODY`]) and hand it over.
     Read,
-    /// A seed's node list (`POST /json_rpc`): read the body and hand it over; the one route
-    /// also served over plain HTTP, since clients fetch the node list from seeds over `http://`
+    /// A seed's node list (`POST /json_rpc`): subject to the per-client rate limit (429); read
+    /// the body (at most [`MAX_SMALL_ROUTE_BODY`]) and hand it over; the one route also served
+    /// over plain HTTP, since clients fetch the node list from seeds over `http://`
     /// (protocol.md §5.1, §15.11).
     Seed,
 }
@@ -147,9 +152,19 @@ impl Admit {
         self == Self::Seed
     }
 
-    /// Whether the route is subject to the per-client rate limit.
+    /// Whether the route is subject to the per-client rate limit: client RPCs, onion requests
+    /// and the seed's node list.
     pub fn rate_limited(self) -> bool {
-        matches!(self, Self::ClientRpc | Self::Onion)
+        matches!(self, Self::ClientRpc | Self::Onion | Self::Seed)
+    }
+
+    /// The largest body the route takes, given the server's limit `max`: the seed's and the
+    /// ping route's requests are small, so they take at most [`MAX_SMALL_ROUTE_BODY`].
+    pub fn max_body(self, max: usize) -> usize {
+        match self {
+            Self::Seed | Self::Read => max.min(MAX_SMALL_ROUTE_BODY),
+            _ => max,
+        }
     }
 }
 
