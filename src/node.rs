@@ -773,7 +773,8 @@ struct BodyClaim {
 }
 
 impl BodyClaim {
-    /// Claims `n` bytes of both budgets.
+    /// Claims a body's declared length `n` of the client's budget; the server's budget is
+    /// claimed as bytes arrive, so that bodies declared and not sent cannot hold it.
     fn new(shared: &Shared, peer: SocketAddr, n: usize) -> Result<Self, BodyError> {
         let client = shared
             .bodies
@@ -781,7 +782,7 @@ impl BodyClaim {
             .ok_or(BodyError::OverBudget)?;
         let server = shared
             .all_bodies
-            .claim(SERVER_KEY, n)
+            .claim(SERVER_KEY, 0)
             .ok_or(BodyError::ServerBusy)?;
         Ok(Self { client, server })
     }
@@ -792,15 +793,6 @@ impl BodyClaim {
         self.server.charge(n);
     }
 
-    fn grow(&mut self, n: usize) -> Result<(), BodyError> {
-        if !self.client.grow(n) {
-            return Err(BodyError::OverBudget);
-        }
-        if !self.server.grow(n) {
-            return Err(BodyError::ServerBusy);
-        }
-        Ok(())
-    }
 }
 
 /// The one key the server-wide body budget counts under.
@@ -814,7 +806,8 @@ async fn read_body(
     claim: &mut BodyClaim,
     claimed: usize,
 ) -> Result<Bytes, BodyError> {
-    let mut buf = Vec::with_capacity(claimed.min(max));
+    // Memory is taken as bytes arrive, not as declared.
+    let mut buf = Vec::with_capacity(claimed.min(max).min(MAX_SMALL_ROUTE_BODY));
     let mut held = claimed;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Read)?;
@@ -826,8 +819,13 @@ async fn read_body(
             return Err(BodyError::TooLarge);
         }
         if len > held {
-            claim.grow(len - held)?;
+            if !claim.client.grow(len - held) {
+                return Err(BodyError::OverBudget);
+            }
             held = len;
+        }
+        if !claim.server.grow(data.len()) {
+            return Err(BodyError::ServerBusy);
         }
         buf.extend_from_slice(&data);
     }
@@ -1432,6 +1430,41 @@ mod tests {
         assert_eq!(status, 200);
         let (status, _) = other.post(&base, "/rpc", body(100)).await.unwrap();
         assert_eq!(status, 200);
+    }
+
+    #[tokio::test]
+    async fn the_server_budget_counts_bytes_as_they_arrive() {
+        let limits = Limits {
+            max_body_in_flight: 100,
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        // A body of 90 declared, its reading begun (hyper says `100 Continue` once the server
+        // reads the body), none of it sent...
+        let mut stalled = tcp_from(IpAddr::V4(Ipv4Addr::LOCALHOST), node.addr).await;
+        stalled
+            .write_all(
+                b"POST /seed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                  Expect: 100-continue\r\nContent-Length: 90\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        let mut cont = [0u8; 12];
+        tokio::time::timeout(BOUND, stalled.read_exact(&mut cont))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&cont, b"HTTP/1.1 100");
+        // ...holds none of the server's budget.
+        let (status, _) = peer_from(Some(OTHER))
+            .post(&base, "/rpc", Bytes::from(vec![b'x'; 50]))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        stalled.write_all(&[b'x'; 90]).await.unwrap();
+        let answer = until_closed(&mut stalled).await;
+        assert!(answer.ends_with("90 bytes"), "{answer}");
     }
 
     #[tokio::test]
