@@ -102,7 +102,7 @@ pub use self::db::{
 };
 pub use self::http::{Admit, BoxFuture, MAX_SMALL_ROUTE_BODY, Request, Response, Service};
 pub use self::info::InfoService;
-pub use self::log::Log;
+pub use self::log::{Log, MAX_LOG_BYTES};
 pub use self::rate::Rate;
 pub use self::tls::{Error as TlsError, ServerCert};
 use crate::clock::Clock;
@@ -409,6 +409,31 @@ struct Shared {
     origin: tokio::time::Instant,
 }
 
+impl Shared {
+    /// Logs a line about a connection or request refused, within [`REFUSALS_LOGGED_PER_SECOND`].
+    fn log_limited(&self, msg: impl std::fmt::Display) {
+        log_within(&self.refusals, &self.log, tokio::time::Instant::now(), msg);
+    }
+}
+
+/// Logs `msg` at `now` if `budget` allows, first saying how many lines it left out before.
+fn log_within(
+    budget: &Mutex<LogBudget>,
+    log: &Log,
+    now: tokio::time::Instant,
+    msg: impl std::fmt::Display,
+) {
+    let quiet = budget.lock().unwrap_or_else(|e| e.into_inner()).admit(now);
+    if let Some(quiet) = quiet {
+        if quiet > 0 {
+            log.line(format_args!(
+                "{quiet} more refusals in the last second, not logged"
+            ));
+        }
+        log.line(msg);
+    }
+}
+
 /// The most refusals the server logs a second: a flood of bad requests must not fill the disk
 /// with log lines. Past it, refusals are counted and the count logged with the next line.
 const REFUSALS_LOGGED_PER_SECOND: u32 = 20;
@@ -585,11 +610,11 @@ async fn connection(
         r = handshake => match r {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => {
-                shared.log.line(format_args!("TLS handshake with {peer} failed: {e}"));
+                shared.log_limited(format_args!("TLS handshake with {peer} failed: {e}"));
                 return;
             }
             Err(_) => {
-                shared.log.line(format_args!("TLS handshake with {peer} timed out"));
+                shared.log_limited(format_args!("TLS handshake with {peer} timed out"));
                 return;
             }
         },
@@ -847,24 +872,11 @@ async fn respond(
     let path = parts.uri.path();
     let target = parts.uri.path_and_query().map_or(path, |pq| pq.as_str());
     let refuse = |resp: Response, why: &str| {
-        let now = tokio::time::Instant::now();
-        let quiet = shared
-            .refusals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .admit(now);
-        if let Some(quiet) = quiet {
-            if quiet > 0 {
-                shared.log.line(format_args!(
-                    "{quiet} more requests refused in the last second, not logged"
-                ));
-            }
-            shared.log.line(format_args!(
-                "{} {method} {target} from {}: {why}",
-                resp.status,
-                peer.ip()
-            ));
-        }
+        shared.log_limited(format_args!(
+            "{} {method} {target} from {}: {why}",
+            resp.status,
+            peer.ip()
+        ));
         resp
     };
 
@@ -1704,6 +1716,34 @@ mod tests {
         // The next second's first line carries the count left out.
         assert_eq!(b.admit(t0 + Duration::from_secs(1)), Some(5));
         assert_eq!(b.admit(t0 + Duration::from_secs(1)), Some(0));
+    }
+
+    #[test]
+    fn budgeted_lines_say_how_many_were_left_out() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let log = Log::to_writer(buf.clone(), Arc::new(crate::clock::FixedClock::from_ms(0)));
+        let budget = Mutex::new(LogBudget::default());
+        let t0 = tokio::time::Instant::now();
+        for n in 0..25 {
+            log_within(&budget, &log, t0, format_args!("TLS handshake {n} failed"));
+        }
+        log_within(&budget, &log, t0 + Duration::from_secs(1), "next");
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 22, "{text}");
+        assert!(lines[20].ends_with(" 5 more refusals in the last second, not logged"));
+        assert!(lines[21].ends_with(" next"));
     }
 
     #[test]
