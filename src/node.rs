@@ -141,6 +141,41 @@ pub const MAX_BODY_IN_FLIGHT_PER_IP: usize = 3 * MAX_REQUEST_BODY_SIZE;
 /// The default of [`Limits::max_body_in_flight`]: 256 MiB, some 25 maximal bodies.
 pub const MAX_BODY_IN_FLIGHT: usize = 256 * 1024 * 1024;
 
+/// File descriptors [`connections_within_fd_limit`] keeps free of client connections: the
+/// database, the log, the listener, and the node's own connections to other nodes (relays,
+/// replication).
+pub const FD_RESERVE: usize = 64;
+
+/// Raises the process's soft limit on open files to its hard limit (most systems start
+/// processes at 1 024, under the default [`Limits::max_connections`] plus what the node
+/// needs besides). Returns the soft limit now in force, `None` for no limit.
+pub fn raise_fd_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    if now.current != now.maximum {
+        let raised = rustix::process::Rlimit {
+            current: now.maximum,
+            maximum: now.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return now.maximum;
+        }
+    }
+    now.current
+}
+
+/// `max_connections` clamped so that, with `fd_limit` open files allowed (`None`: no limit),
+/// [`FD_RESERVE`] remain for everything else; at least 1.
+pub fn connections_within_fd_limit(max_connections: usize, fd_limit: Option<u64>) -> usize {
+    let Some(limit) = fd_limit else {
+        return max_connections.max(1);
+    };
+    let usable = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(FD_RESERVE);
+    max_connections.min(usable).max(1)
+}
+
 /// The server's limits and timeouts.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -1744,6 +1779,23 @@ mod tests {
         assert_eq!(lines.len(), 22, "{text}");
         assert!(lines[20].ends_with(" 5 more refusals in the last second, not logged"));
         assert!(lines[21].ends_with(" next"));
+    }
+
+    #[test]
+    fn connections_leave_descriptors_in_reserve() {
+        assert_eq!(connections_within_fd_limit(1024, Some(1024)), 1024 - FD_RESERVE);
+        assert_eq!(connections_within_fd_limit(1024, Some(1_048_576)), 1024);
+        assert_eq!(connections_within_fd_limit(1024, None), 1024);
+        assert_eq!(connections_within_fd_limit(1024, Some(10)), 1);
+    }
+
+    #[test]
+    fn the_soft_fd_limit_is_raised_to_the_hard_one() {
+        use rustix::process::{Resource, getrlimit};
+        let raised = raise_fd_limit();
+        let now = getrlimit(Resource::Nofile);
+        assert_eq!(now.current, now.maximum);
+        assert_eq!(raised, now.current);
     }
 
     #[test]
