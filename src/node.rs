@@ -30,41 +30,67 @@
 //! most [`Limits::shutdown_grace`] before dropping the rest.
 //!
 //! Every per-client bound counts a client by its address, an IPv6 client by its /64 and an
-//! IPv4-mapped IPv6 address as IPv4 (`rate::client_key`). For each connection:
+//! IPv4-mapped IPv6 address as IPv4 (`rate::client_key`). A local attacker can use many
+//! loopback addresses; these bounds are per address, and the server-wide ones below are what
+//! holds then.
+//!
+//! At start, `sesh-node` raises its soft open-files limit to the hard one ([`raise_fd_limit`])
+//! and keeps [`FD_RESERVE`] (64) descriptors out of [`Limits::max_connections`]
+//! ([`connections_within_fd_limit`]). Its connections to other nodes (relays, replication)
+//! leave from its own listen address, so other nodes count them against that node.
+//!
+//! For each connection:
 //!
 //! - a client may hold [`Limits::max_connections_per_ip`] connections (default
 //!   [`MAX_CONNECTIONS_PER_IP`], 64); a further one is closed as soon as it is accepted;
 //! - its first byte and TLS handshake must come within [`Limits::handshake_timeout`] (10 s);
 //!   a request's headers, idle keep-alive time included, within [`Limits::idle_timeout`]
-//!   (30 s); and a response that the client takes none of for [`Limits::write_timeout`]
-//!   (30 s) ends the connection;
+//!   (30 s); a request head must fit hyper's buffer of [`MAX_HEADER_BUFFER`] (64 KiB; checked
+//!   between reads, so at most about twice that) or is answered 431;
+//! - a response the client takes none of for [`Limits::write_timeout`] (30 s) ends the
+//!   connection, and so does one not taken within `write_timeout` plus its length at
+//!   [`MIN_RESPONSE_BYTES_PER_SECOND`] (64 KiB/s);
 //! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
 //!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
 //!   `This route is served over HTTPS only` and closes.
 //!
-//! For each request it applies, in the storage server's order (SS `oxenss/server/https.cpp
-//! on_headers`):
+//! For each request it applies, in this order (after the storage server's `on_headers`, SS
+//! `oxenss/server/https.cpp`):
 //!
-//! 1. the route ([`Service::admit`]): unknown → 404 `<METHOD> <url> Not Found`;
-//! 2. for client RPCs and onion requests: the per-client rate limit ([`Limits::rate`]) → 429,
-//!    then for client RPCs `X-Loki-Long-Poll` → 410. A request naming a forwarding swarm
-//!    member (`x-sesh-forwarded-by`) is exempt only once [`Service::is_peer_copy`] has checked
-//!    its signature over the body; otherwise it takes a token like any other;
-//! 3. a `Content-Length` over [`MAX_REQUEST_BODY_SIZE`] → 413 (the body is not read), or a
-//!    body that grows past it → 413; either closes the connection;
-//! 4. the body's bytes count against the client's in-flight budget
-//!    ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`], 30 MiB)
-//!    from the moment they are declared or arrive until the answer is made: over it → 429
-//!    `Too Many Requests` and the connection closed (the storage server has no such budget;
-//!    429 is its answer to a client asking too much, where 503 would tell clients the node
-//!    is down); and against the server's ([`Limits::max_body_in_flight`], default
-//!    [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503 `Service Unavailable`, closing;
-//! 5. the body must arrive, and the service answer, within [`Limits::request_timeout`]
-//!    (408 / 504).
+//! 1. the route ([`Service::admit`]): unknown → 404 `<METHOD> <url> Not Found`; plain HTTP
+//!    to a route other than the seed's → 400;
+//! 2. on rate-limited routes (client RPCs, onion requests, the seed's list): a request whose
+//!    headers and source address may be a swarm member's forwarded copy
+//!    ([`Service::may_be_peer_copy`]: the `x-sesh-forwarded-by` key is a member of our swarm,
+//!    the connection comes from that member's listed address, the signature decodes to 64
+//!    bytes) goes on without a token for now; any other request takes a token from the
+//!    client's bucket ([`Limits::rate`]) or is answered 429;
+//! 3. for client RPCs, a non-empty `X-Loki-Long-Poll` → 410;
+//! 4. a `Content-Length` over the route's limit ([`MAX_REQUEST_BODY_SIZE`], 10 MiB;
+//!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes) → 413, the body not
+//!    read, or a body that grows past it → 413; either closes the connection;
+//! 5. the declared length, then any bytes past it, count against the client's in-flight
+//!    budget ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`],
+//!    30 MiB): over it → 429 `Too Many Requests` and the connection closed (the storage server
+//!    has no such budget; 429 is its answer to a client asking too much, where 503 would tell
+//!    clients the node is down); the bytes as they arrive count against the server's
+//!    ([`Limits::max_body_in_flight`], default [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503
+//!    `Service Unavailable`, closing;
+//! 6. the body must arrive within [`Limits::request_timeout`] (60 s) → 408;
+//! 7. a possible forwarded copy from step 2 has its signature over the body verified, once
+//!    ([`Service::is_peer_copy`]); the answer goes to the service in [`Request::peer_copy`].
+//!    One that fails takes a token now (429 when none is left);
+//! 8. the service answers within what is left of `request_timeout` → 504;
+//! 9. the response's length is added to the request's claims on both budgets, and the claims
+//!    are held until the response is written (all but its last 16 KiB) or the connection
+//!    ends.
 //!
-//! Each refused request is one line in the [`Log`], at most 20 a second (past that they are
-//! counted, and the count logged); a connection refused for the per-address cap is not
-//! logged. A flood cannot fill the disk with log lines.
+//! Each refused request, and each failed TLS handshake, is one line in the [`Log`], at most 20
+//! a second together (past that they are counted, and the count logged); a connection refused
+//! for the per-address cap is not logged. Other lines (one per storage RPC and subrequest, one
+//! per onion request, one per seed request) are not rate-limited; the log file
+//! ([`Log::file`]) is rotated at [`MAX_LOG_BYTES`] (64 MiB) to `node.log.1`, so the log takes
+//! at most 128 MiB of disk.
 
 pub(crate) mod db;
 #[doc(hidden)]
@@ -186,17 +212,20 @@ pub struct Limits {
     pub max_connections_per_ip: usize,
     /// The largest request body.
     pub max_body: usize,
-    /// Request body bytes one client address (an IPv6 /64) may have in flight at once, read or
-    /// being answered: more is refused with 429 and the connection closed.
+    /// Request body bytes one client address (an IPv6 /64) may have in flight at once, declared,
+    /// read or being answered (and response bytes until written): more is refused with 429 and
+    /// the connection closed.
     pub max_body_in_flight_per_ip: usize,
-    /// Request body bytes all clients together may have in flight: more is refused with 503
+    /// Request body bytes all clients together may have in flight, counted as they arrive
+    /// (and response bytes until written): more is refused with 503
     /// and the connection closed (many addresses, e.g. the /64s of one IPv6 /48, each within
     /// their own budget, cannot together take the node's memory).
     pub max_body_in_flight: usize,
     /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a response may wait for the client to take any of it: a client that stops reading
-    /// loses its connection.
+    /// loses its connection. A whole response must also be taken within this plus its length
+    /// at [`MIN_RESPONSE_BYTES_PER_SECOND`].
     pub write_timeout: Duration,
     /// Time for a client to send a request's headers, idle keep-alive time included.
     pub idle_timeout: Duration,
@@ -204,7 +233,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown is asked.
     pub shutdown_grace: Duration,
-    /// The per-client rate limit on client RPCs and onion requests, or `None` for none.
+    /// The per-client rate limit on client RPCs, onion requests and the seed's list, or `None`
+    /// for none.
     pub rate: Option<Rate>,
 }
 

@@ -108,7 +108,8 @@ impl RateLimiter {
     }
 
     /// Forgets the clients whose buckets have refilled completely by `now` (they would start
-    /// full anyway). The server calls this now and then, as SS does every 10 s.
+    /// full anyway). Called by [`RateLimiter::allow`] when the table is full (SS instead sweeps
+    /// every 10 s); the table never holds more than its maximum of clients either way.
     pub(crate) fn forget_full(&mut self, now: Duration) {
         let now_us = micros(now);
         let rate = self.rate;

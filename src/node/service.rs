@@ -10,7 +10,10 @@
 //! as the same `{"method","params"}` JSON, to every other member of the swarm over HTTPS with
 //! the headers `x-sesh-forwarded-by` and `x-sesh-forward-signature` (the sender's Ed25519 key and its
 //! signature of the body). A member accepts a forwarded request only from a node of its own
-//! swarm, executes it locally, and answers its own entry of the `swarm` dict.
+//! swarm, connecting from that node's listed address, whose signature the server verified
+//! (once, before the request reaches [`NodeService`]); it executes it locally and answers its
+//! own entry of the `swarm` dict. An onion relay whose next node is this node itself is
+//! refused (502).
 
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
