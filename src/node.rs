@@ -882,7 +882,6 @@ impl BodyClaim {
         self.client.charge(n);
         self.server.charge(n);
     }
-
 }
 
 /// The one key the server-wide body budget counts under.
@@ -961,9 +960,7 @@ async fn respond(
     let names_forwarder = parts.headers.contains_key(service::FORWARDED_BY);
     let maybe_peer_copy = admit.rate_limited()
         && names_forwarder
-        && shared
-            .service
-            .may_be_peer_copy(path, &parts.headers, peer);
+        && shared.service.may_be_peer_copy(path, &parts.headers, peer);
     if admit.rate_limited() && !maybe_peer_copy && !rate_allows(shared, peer) {
         return refuse(Response::reason(429), "rate limited");
     }
@@ -1383,7 +1380,10 @@ mod tests {
             assert_eq!(status, 413, "{path}");
         }
         routes.release.notify_one();
-        let (status, text) = p.post(&base, "/gate", body(MAX_SMALL_ROUTE_BODY)).await.unwrap();
+        let (status, text) = p
+            .post(&base, "/gate", body(MAX_SMALL_ROUTE_BODY))
+            .await
+            .unwrap();
         assert_eq!((status, &text[..]), (200, &b"65536 bytes"[..]));
         // The seed route takes a token a request, like the client routes.
         let p = peer_from(None);
@@ -1606,7 +1606,13 @@ mod tests {
             let (p, base) = (p.clone(), base.clone());
             async move {
                 let r = p
-                    .request("POST", &base, "/rpc", &[(service::FORWARDED_BY, by)], "x".into())
+                    .request(
+                        "POST",
+                        &base,
+                        "/rpc",
+                        &[(service::FORWARDED_BY, by)],
+                        "x".into(),
+                    )
                     .await
                     .unwrap();
                 (r.status, String::from_utf8_lossy(&r.body).into_owned())
@@ -1716,7 +1722,10 @@ mod tests {
             .unwrap();
         assert_eq!(&head, b"HTTP/1.1 200");
         // Its unwritten bytes hold the client's budget...
-        let (status, _) = peer_from(None).post(&base, "/rpc", "abc".into()).await.unwrap();
+        let (status, _) = peer_from(None)
+            .post(&base, "/rpc", "abc".into())
+            .await
+            .unwrap();
         assert_eq!(status, 429);
         // ...not another address's...
         let (status, _) = peer_from(Some(OTHER))
@@ -1728,7 +1737,10 @@ mod tests {
         drop(slow);
         tokio::time::timeout(BOUND, async {
             loop {
-                let (status, _) = peer_from(None).post(&base, "/rpc", "abc".into()).await.unwrap();
+                let (status, _) = peer_from(None)
+                    .post(&base, "/rpc", "abc".into())
+                    .await
+                    .unwrap();
                 if status == 200 {
                     break;
                 }
@@ -1762,10 +1774,17 @@ mod tests {
         assert_eq!(budget.used(ip), 0);
         assert!(body.frame().await.is_none());
         // A deadline grows with the length, at the minimum rate.
-        let big = HeldBody::new(Bytes::from(vec![0; 10 * MIN_RESPONSE_BYTES_PER_SECOND]), None, BOUND);
+        let big = HeldBody::new(
+            Bytes::from(vec![0; 10 * MIN_RESPONSE_BYTES_PER_SECOND]),
+            None,
+            BOUND,
+        );
         let small = HeldBody::new(Bytes::new(), None, BOUND);
         let gap = big.deadline.duration_since(small.deadline);
-        assert!(gap >= Duration::from_secs(9) && gap <= Duration::from_secs(10), "{gap:?}");
+        assert!(
+            gap >= Duration::from_secs(9) && gap <= Duration::from_secs(10),
+            "{gap:?}"
+        );
     }
 
     #[test]
@@ -1813,7 +1832,10 @@ mod tests {
 
     #[test]
     fn connections_leave_descriptors_in_reserve() {
-        assert_eq!(connections_within_fd_limit(1024, Some(1024)), 1024 - FD_RESERVE);
+        assert_eq!(
+            connections_within_fd_limit(1024, Some(1024)),
+            1024 - FD_RESERVE
+        );
         assert_eq!(connections_within_fd_limit(1024, Some(1_048_576)), 1024);
         assert_eq!(connections_within_fd_limit(1024, None), 1024);
         assert_eq!(connections_within_fd_limit(1024, Some(10)), 1);

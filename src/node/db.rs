@@ -808,7 +808,11 @@ impl Handle {
                 watch.try_recv(),
                 Err(tokio::sync::oneshot::error::TryRecvError::Closed)
             );
-            if gone { Err(Error::Abandoned) } else { f(&mut db) }
+            if gone {
+                Err(Error::Abandoned)
+            } else {
+                f(&mut db)
+            }
         })
         .await
         .map_err(Error::Task)?;

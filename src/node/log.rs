@@ -61,7 +61,9 @@ impl Write for Rotating {
         // A line longer than the cap itself is cut to it.
         let room = usize::try_from(self.cap.saturating_sub(self.written)).unwrap_or(usize::MAX);
         let n = self.file.write(&buf[..buf.len().min(room.max(1))])?;
-        self.written = self.written.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        self.written = self
+            .written
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
 

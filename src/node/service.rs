@@ -1196,7 +1196,7 @@ mod tests {
             x25519: user.x25519_pub(),
         };
         let (body, _) = onion::build(
-            &[me.clone(), me],
+            &[me, me],
             &Destination::Snode(elsewhere),
             br#"{"method":"info","params":{}}"#,
             EncType::AesGcm,

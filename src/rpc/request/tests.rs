@@ -149,7 +149,10 @@ fn hashes_per_request_are_capped() {
         let e = parse(body(method, crate::rpc::limits::MAX_HASHES_PER_REQUEST + 1).as_bytes())
             .unwrap_err();
         assert_eq!(e.status, 400, "{method}");
-        assert!(e.message.contains("too many entries in 'messages'"), "{method}: {e}");
+        assert!(
+            e.message.contains("too many entries in 'messages'"),
+            "{method}: {e}"
+        );
     }
 }
 
