@@ -30,41 +30,67 @@
 //! most [`Limits::shutdown_grace`] before dropping the rest.
 //!
 //! Every per-client bound counts a client by its address, an IPv6 client by its /64 and an
-//! IPv4-mapped IPv6 address as IPv4 (`rate::client_key`). For each connection:
+//! IPv4-mapped IPv6 address as IPv4 (`rate::client_key`). A local attacker can use many
+//! loopback addresses; these bounds are per address, and the server-wide ones below are what
+//! holds then.
+//!
+//! At start, `sesh-node` raises its soft open-files limit to the hard one ([`raise_fd_limit`])
+//! and keeps [`FD_RESERVE`] (64) descriptors out of [`Limits::max_connections`]
+//! ([`connections_within_fd_limit`]). Its connections to other nodes (relays, replication)
+//! leave from its own listen address, so other nodes count them against that node.
+//!
+//! For each connection:
 //!
 //! - a client may hold [`Limits::max_connections_per_ip`] connections (default
 //!   [`MAX_CONNECTIONS_PER_IP`], 64); a further one is closed as soon as it is accepted;
 //! - its first byte and TLS handshake must come within [`Limits::handshake_timeout`] (10 s);
 //!   a request's headers, idle keep-alive time included, within [`Limits::idle_timeout`]
-//!   (30 s); and a response that the client takes none of for [`Limits::write_timeout`]
-//!   (30 s) ends the connection;
+//!   (30 s); a request head must fit hyper's buffer of [`MAX_HEADER_BUFFER`] (64 KiB; checked
+//!   between reads, so at most about twice that) or is answered 431;
+//! - a response the client takes none of for [`Limits::write_timeout`] (30 s) ends the
+//!   connection, and so does one not taken within `write_timeout` plus its length at
+//!   [`MIN_RESPONSE_BYTES_PER_SECOND`] (64 KiB/s);
 //! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
 //!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
 //!   `This route is served over HTTPS only` and closes.
 //!
-//! For each request it applies, in the storage server's order (SS `oxenss/server/https.cpp
-//! on_headers`):
+//! For each request it applies, in this order (after the storage server's `on_headers`, SS
+//! `oxenss/server/https.cpp`):
 //!
-//! 1. the route ([`Service::admit`]): unknown → 404 `<METHOD> <url> Not Found`;
-//! 2. for client RPCs and onion requests: the per-client rate limit ([`Limits::rate`]) → 429,
-//!    then for client RPCs `X-Loki-Long-Poll` → 410. A request naming a forwarding swarm
-//!    member (`x-sesh-forwarded-by`) is exempt only once [`Service::is_peer_copy`] has checked
-//!    its signature over the body; otherwise it takes a token like any other;
-//! 3. a `Content-Length` over [`MAX_REQUEST_BODY_SIZE`] → 413 (the body is not read), or a
-//!    body that grows past it → 413; either closes the connection;
-//! 4. the body's bytes count against the client's in-flight budget
-//!    ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`], 30 MiB)
-//!    from the moment they are declared or arrive until the answer is made: over it → 429
-//!    `Too Many Requests` and the connection closed (the storage server has no such budget;
-//!    429 is its answer to a client asking too much, where 503 would tell clients the node
-//!    is down); and against the server's ([`Limits::max_body_in_flight`], default
-//!    [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503 `Service Unavailable`, closing;
-//! 5. the body must arrive, and the service answer, within [`Limits::request_timeout`]
-//!    (408 / 504).
+//! 1. the route ([`Service::admit`]): unknown → 404 `<METHOD> <url> Not Found`; plain HTTP
+//!    to a route other than the seed's → 400;
+//! 2. on rate-limited routes (client RPCs, onion requests, the seed's list): a request whose
+//!    headers and source address may be a swarm member's forwarded copy
+//!    ([`Service::may_be_peer_copy`]: the `x-sesh-forwarded-by` key is a member of our swarm,
+//!    the connection comes from that member's listed address, the signature decodes to 64
+//!    bytes) goes on without a token for now; any other request takes a token from the
+//!    client's bucket ([`Limits::rate`]) or is answered 429;
+//! 3. for client RPCs, a non-empty `X-Loki-Long-Poll` → 410;
+//! 4. a `Content-Length` over the route's limit ([`MAX_REQUEST_BODY_SIZE`], 10 MiB;
+//!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes) → 413, the body not
+//!    read, or a body that grows past it → 413; either closes the connection;
+//! 5. the declared length, then any bytes past it, count against the client's in-flight
+//!    budget ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`],
+//!    30 MiB): over it → 429 `Too Many Requests` and the connection closed (the storage server
+//!    has no such budget; 429 is its answer to a client asking too much, where 503 would tell
+//!    clients the node is down); the bytes as they arrive count against the server's
+//!    ([`Limits::max_body_in_flight`], default [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503
+//!    `Service Unavailable`, closing;
+//! 6. the body must arrive within [`Limits::request_timeout`] (60 s) → 408;
+//! 7. a possible forwarded copy from step 2 has its signature over the body verified, once
+//!    ([`Service::is_peer_copy`]); the answer goes to the service in [`Request::peer_copy`].
+//!    One that fails takes a token now (429 when none is left);
+//! 8. the service answers within what is left of `request_timeout` → 504;
+//! 9. the response's length is added to the request's claims on both budgets, and the claims
+//!    are held until the response is written (all but its last 16 KiB) or the connection
+//!    ends.
 //!
-//! Each refused request is one line in the [`Log`], at most 20 a second (past that they are
-//! counted, and the count logged); a connection refused for the per-address cap is not
-//! logged. A flood cannot fill the disk with log lines.
+//! Each refused request, and each failed TLS handshake, is one line in the [`Log`], at most 20
+//! a second together (past that they are counted, and the count logged); a connection refused
+//! for the per-address cap is not logged. Other lines (one per storage RPC and subrequest, one
+//! per onion request, one per seed request) are not rate-limited; the log file
+//! ([`Log::file`]) is rotated at [`MAX_LOG_BYTES`] (64 MiB) to `node.log.1`, so the log takes
+//! at most 128 MiB of disk.
 
 pub(crate) mod db;
 #[doc(hidden)]
@@ -87,7 +113,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::BodyExt as _;
 use hyper::body::{Body as _, Incoming};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SERVER};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -100,9 +126,9 @@ pub use self::db::{
     Error as DbError, Handle as DbHandle, MAX_DB_BYTES, MAX_MAILBOX_BYTES, MAX_MAILBOX_MESSAGES,
     StoreLimits,
 };
-pub use self::http::{Admit, BoxFuture, Request, Response, Service};
+pub use self::http::{Admit, BoxFuture, MAX_SMALL_ROUTE_BODY, Request, Response, Service};
 pub use self::info::InfoService;
-pub use self::log::Log;
+pub use self::log::{Log, MAX_LOG_BYTES};
 pub use self::rate::Rate;
 pub use self::tls::{Error as TlsError, ServerCert};
 use crate::clock::Clock;
@@ -125,6 +151,12 @@ pub const LOG_FILE: &str = "node.log";
 pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
+/// The most bytes hyper buffers for a connection's request head (and its writes): a request
+/// whose headers do not fit is answered 431 and the connection closed. hyper checks it
+/// between reads, so a buffer may overshoot it by one read (at most about twice it). hyper's
+/// default is some 400 KB a connection, outside every other budget.
+pub const MAX_HEADER_BUFFER: usize = 64 * 1024;
+
 /// The default of [`Limits::max_connections_per_ip`]: 64, so sixteen addresses are needed to
 /// take the default 1 024 connection slots.
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
@@ -134,6 +166,41 @@ pub const MAX_BODY_IN_FLIGHT_PER_IP: usize = 3 * MAX_REQUEST_BODY_SIZE;
 
 /// The default of [`Limits::max_body_in_flight`]: 256 MiB, some 25 maximal bodies.
 pub const MAX_BODY_IN_FLIGHT: usize = 256 * 1024 * 1024;
+
+/// File descriptors [`connections_within_fd_limit`] keeps free of client connections: the
+/// database, the log, the listener, and the node's own connections to other nodes (relays,
+/// replication).
+pub const FD_RESERVE: usize = 64;
+
+/// Raises the process's soft limit on open files to its hard limit (most systems start
+/// processes at 1 024, under the default [`Limits::max_connections`] plus what the node
+/// needs besides). Returns the soft limit now in force, `None` for no limit.
+pub fn raise_fd_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    if now.current != now.maximum {
+        let raised = rustix::process::Rlimit {
+            current: now.maximum,
+            maximum: now.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return now.maximum;
+        }
+    }
+    now.current
+}
+
+/// `max_connections` clamped so that, with `fd_limit` open files allowed (`None`: no limit),
+/// [`FD_RESERVE`] remain for everything else; at least 1.
+pub fn connections_within_fd_limit(max_connections: usize, fd_limit: Option<u64>) -> usize {
+    let Some(limit) = fd_limit else {
+        return max_connections.max(1);
+    };
+    let usable = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(FD_RESERVE);
+    max_connections.min(usable).max(1)
+}
 
 /// The server's limits and timeouts.
 #[derive(Debug, Clone)]
@@ -145,17 +212,20 @@ pub struct Limits {
     pub max_connections_per_ip: usize,
     /// The largest request body.
     pub max_body: usize,
-    /// Request body bytes one client address (an IPv6 /64) may have in flight at once, read or
-    /// being answered: more is refused with 429 and the connection closed.
+    /// Request body bytes one client address (an IPv6 /64) may have in flight at once, declared,
+    /// read or being answered (and response bytes until written): more is refused with 429 and
+    /// the connection closed.
     pub max_body_in_flight_per_ip: usize,
-    /// Request body bytes all clients together may have in flight: more is refused with 503
+    /// Request body bytes all clients together may have in flight, counted as they arrive
+    /// (and response bytes until written): more is refused with 503
     /// and the connection closed (many addresses, e.g. the /64s of one IPv6 /48, each within
     /// their own budget, cannot together take the node's memory).
     pub max_body_in_flight: usize,
     /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a response may wait for the client to take any of it: a client that stops reading
-    /// loses its connection.
+    /// loses its connection. A whole response must also be taken within this plus its length
+    /// at [`MIN_RESPONSE_BYTES_PER_SECOND`].
     pub write_timeout: Duration,
     /// Time for a client to send a request's headers, idle keep-alive time included.
     pub idle_timeout: Duration,
@@ -163,7 +233,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown is asked.
     pub shutdown_grace: Duration,
-    /// The per-client rate limit on client RPCs and onion requests, or `None` for none.
+    /// The per-client rate limit on client RPCs, onion requests and the seed's list, or `None`
+    /// for none.
     pub rate: Option<Rate>,
 }
 
@@ -403,6 +474,31 @@ struct Shared {
     origin: tokio::time::Instant,
 }
 
+impl Shared {
+    /// Logs a line about a connection or request refused, within [`REFUSALS_LOGGED_PER_SECOND`].
+    fn log_limited(&self, msg: impl std::fmt::Display) {
+        log_within(&self.refusals, &self.log, tokio::time::Instant::now(), msg);
+    }
+}
+
+/// Logs `msg` at `now` if `budget` allows, first saying how many lines it left out before.
+fn log_within(
+    budget: &Mutex<LogBudget>,
+    log: &Log,
+    now: tokio::time::Instant,
+    msg: impl std::fmt::Display,
+) {
+    let quiet = budget.lock().unwrap_or_else(|e| e.into_inner()).admit(now);
+    if let Some(quiet) = quiet {
+        if quiet > 0 {
+            log.line(format_args!(
+                "{quiet} more refusals in the last second, not logged"
+            ));
+        }
+        log.line(msg);
+    }
+}
+
 /// The most refusals the server logs a second: a flood of bad requests must not fill the disk
 /// with log lines. Past it, refusals are counted and the count logged with the next line.
 const REFUSALS_LOGGED_PER_SECOND: u32 = 20;
@@ -579,11 +675,11 @@ async fn connection(
         r = handshake => match r {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => {
-                shared.log.line(format_args!("TLS handshake with {peer} failed: {e}"));
+                shared.log_limited(format_args!("TLS handshake with {peer} failed: {e}"));
                 return;
             }
             Err(_) => {
-                shared.log.line(format_args!("TLS handshake with {peer} timed out"));
+                shared.log_limited(format_args!("TLS handshake with {peer} timed out"));
                 return;
             }
         },
@@ -712,13 +808,18 @@ async fn serve_http<I>(
         let shared = Arc::clone(&shared);
         hyper::service::service_fn(move |req| {
             let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(to_hyper(respond(&shared, req, peer, tls).await)) }
+            async move {
+                let mut held = None;
+                let resp = respond(&shared, req, peer, tls, &mut held).await;
+                Ok::<_, Infallible>(to_hyper(resp, held, shared.limits.write_timeout))
+            }
         })
     };
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.idle_timeout)
+        .max_buf_size(MAX_HEADER_BUFFER)
         .keep_alive(true);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
@@ -762,7 +863,8 @@ struct BodyClaim {
 }
 
 impl BodyClaim {
-    /// Claims `n` bytes of both budgets.
+    /// Claims a body's declared length `n` of the client's budget; the server's budget is
+    /// claimed as bytes arrive, so that bodies declared and not sent cannot hold it.
     fn new(shared: &Shared, peer: SocketAddr, n: usize) -> Result<Self, BodyError> {
         let client = shared
             .bodies
@@ -770,19 +872,15 @@ impl BodyClaim {
             .ok_or(BodyError::OverBudget)?;
         let server = shared
             .all_bodies
-            .claim(SERVER_KEY, n)
+            .claim(SERVER_KEY, 0)
             .ok_or(BodyError::ServerBusy)?;
         Ok(Self { client, server })
     }
 
-    fn grow(&mut self, n: usize) -> Result<(), BodyError> {
-        if !self.client.grow(n) {
-            return Err(BodyError::OverBudget);
-        }
-        if !self.server.grow(n) {
-            return Err(BodyError::ServerBusy);
-        }
-        Ok(())
+    /// Counts `n` more bytes (a response made) against both budgets, fitting or not.
+    fn charge(&mut self, n: usize) {
+        self.client.charge(n);
+        self.server.charge(n);
     }
 }
 
@@ -797,7 +895,8 @@ async fn read_body(
     claim: &mut BodyClaim,
     claimed: usize,
 ) -> Result<Bytes, BodyError> {
-    let mut buf = Vec::with_capacity(claimed.min(max));
+    // Memory is taken as bytes arrive, not as declared.
+    let mut buf = Vec::with_capacity(claimed.min(max).min(MAX_SMALL_ROUTE_BODY));
     let mut held = claimed;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Read)?;
@@ -809,44 +908,39 @@ async fn read_body(
             return Err(BodyError::TooLarge);
         }
         if len > held {
-            claim.grow(len - held)?;
+            if !claim.client.grow(len - held) {
+                return Err(BodyError::OverBudget);
+            }
             held = len;
+        }
+        if !claim.server.grow(data.len()) {
+            return Err(BodyError::ServerBusy);
         }
         buf.extend_from_slice(&data);
     }
     Ok(Bytes::from(buf))
 }
 
-/// Applies the server's checks, reads the body and asks the service.
+/// Applies the server's checks, reads the body and asks the service. The body's claims,
+/// grown by the response's length, are left in `held`, to be kept until the response is
+/// written.
 async fn respond(
     shared: &Shared,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     tls: bool,
+    held: &mut Option<BodyClaim>,
 ) -> Response {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let target = parts.uri.path_and_query().map_or(path, |pq| pq.as_str());
     let refuse = |resp: Response, why: &str| {
-        let now = tokio::time::Instant::now();
-        let quiet = shared
-            .refusals
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .admit(now);
-        if let Some(quiet) = quiet {
-            if quiet > 0 {
-                shared.log.line(format_args!(
-                    "{quiet} more requests refused in the last second, not logged"
-                ));
-            }
-            shared.log.line(format_args!(
-                "{} {method} {target} from {}: {why}",
-                resp.status,
-                peer.ip()
-            ));
-        }
+        shared.log_limited(format_args!(
+            "{} {method} {target} from {}: {why}",
+            resp.status,
+            peer.ip()
+        ));
         resp
     };
 
@@ -860,10 +954,14 @@ async fn respond(
             "plain HTTP",
         );
     }
-    // A copy that names a forwarding peer is checked once its body (which the peer signed)
-    // is here; until then it is not exempt from anything, and after, only if it verified.
+    // A request that names a forwarding peer skips the rate check before its body only when
+    // its headers and source address can be that peer's (a member of our swarm, from its
+    // listed address, a signature of the right shape); any other takes a token at once.
     let names_forwarder = parts.headers.contains_key(service::FORWARDED_BY);
-    if admit.rate_limited() && !names_forwarder && !rate_allows(shared, peer) {
+    let maybe_peer_copy = admit.rate_limited()
+        && names_forwarder
+        && shared.service.may_be_peer_copy(path, &parts.headers, peer);
+    if admit.rate_limited() && !maybe_peer_copy && !rate_allows(shared, peer) {
         return refuse(Response::reason(429), "rate limited");
     }
     // SS https.cpp: an empty value does not count.
@@ -882,7 +980,7 @@ async fn respond(
         );
     }
 
-    let max = shared.limits.max_body;
+    let max = admit.max_body(shared.limits.max_body);
     let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
     if declared > max {
         return refuse(
@@ -927,31 +1025,109 @@ async fn respond(
         Err(_) => return refuse(Response::reason(408).closing(), "body timed out"),
     };
 
-    let request = Request {
+    let mut request = Request {
         method: method.to_owned(),
         path: path.to_owned(),
         headers: parts.headers.clone(),
         body,
         peer,
+        peer_copy: false,
     };
-    if admit.rate_limited()
-        && names_forwarder
-        && !shared.service.is_peer_copy(&request)
-        && !rate_allows(shared, peer)
-    {
-        return refuse(Response::reason(429), "rate limited");
+    // The one signature check of a peer's copy; its answer goes to the service with it.
+    if maybe_peer_copy {
+        request.peer_copy = shared.service.is_peer_copy(&request);
+        if !request.peer_copy && !rate_allows(shared, peer) {
+            return refuse(Response::reason(429), "rate limited");
+        }
     }
     let answer = tokio::time::timeout_at(deadline, shared.service.handle(request)).await;
-    // The body's bytes count against the client until the answer is made.
-    drop(claim);
-    match answer {
+    let resp = match answer {
         // The service logs its own refusals, with their reasons: one line per request.
         Ok(resp) => resp,
         Err(_) => refuse(Response::text(504, "Request time out"), "service timed out"),
+    };
+    // The body's bytes, and the response's, count against the client and the server until the
+    // response is written: a client that reads slowly holds its budget, not more.
+    claim.charge(resp.body.len());
+    *held = Some(claim);
+    resp
+}
+
+/// The most bytes of a response handed to hyper at once: hyper asks for more as its write
+/// buffer drains, so a response's claims are held until all but this much is written.
+const RESPONSE_CHUNK: usize = 16 * 1024;
+
+/// The slowest a client may take a response: past `write_timeout` plus its length at this
+/// rate, the connection is closed. A client that reads a few bytes now and then cannot keep a
+/// large response (and its memory) for long.
+pub const MIN_RESPONSE_BYTES_PER_SECOND: usize = 64 * 1024;
+
+/// A response body: handed to hyper in [`RESPONSE_CHUNK`]s, holding the request's claims until
+/// its last chunk is taken, and failing (which closes the connection) once its write deadline
+/// has passed.
+struct HeldBody {
+    rest: Bytes,
+    claim: Option<BodyClaim>,
+    deadline: tokio::time::Instant,
+}
+
+impl HeldBody {
+    /// `body`, holding `claim`, to be written within `write_timeout` plus its length at
+    /// [`MIN_RESPONSE_BYTES_PER_SECOND`].
+    fn new(body: Bytes, claim: Option<BodyClaim>, write_timeout: Duration) -> Self {
+        let secs = body.len() / MIN_RESPONSE_BYTES_PER_SECOND;
+        let allowed = write_timeout + Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX));
+        Self {
+            rest: body,
+            claim,
+            deadline: tokio::time::Instant::now() + allowed,
+        }
     }
 }
 
-fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
+impl hyper::body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.rest.is_empty() {
+            this.claim = None;
+            return Poll::Ready(None);
+        }
+        if tokio::time::Instant::now() >= this.deadline {
+            this.claim = None;
+            this.rest = Bytes::new();
+            return Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took the response too slowly",
+            ))));
+        }
+        let chunk = this.rest.split_to(this.rest.len().min(RESPONSE_CHUNK));
+        if this.rest.is_empty() {
+            this.claim = None;
+        }
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(u64::try_from(self.rest.len()).unwrap_or(u64::MAX))
+    }
+}
+
+fn to_hyper(
+    resp: Response,
+    claim: Option<BodyClaim>,
+    write_timeout: Duration,
+) -> hyper::Response<HeldBody> {
     let mut builder = hyper::Response::builder()
         .status(resp.status)
         .header(CONTENT_TYPE, resp.content_type)
@@ -962,18 +1138,22 @@ fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
     if resp.close {
         builder = builder.header(CONNECTION, "close");
     }
-    builder.body(Full::new(resp.body)).unwrap_or_else(|_| {
-        // A status or header the service made up that HTTP cannot carry: a bug.
-        let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"Internal Server Error\n")));
-        *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-        r.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(http::CONTENT_TYPE_TEXT),
-        );
-        r.headers_mut()
-            .insert(SERVER, HeaderValue::from_static(SERVER_HEADER));
-        r
-    })
+    match builder.body(()) {
+        Ok(r) => r.map(|()| HeldBody::new(resp.body, claim, write_timeout)),
+        Err(_) => {
+            // A status or header the service made up that HTTP cannot carry: a bug.
+            let body = Bytes::from_static(b"Internal Server Error\n");
+            let mut r = hyper::Response::new(HeldBody::new(body, claim, write_timeout));
+            *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(http::CONTENT_TYPE_TEXT),
+            );
+            r.headers_mut()
+                .insert(SERVER, HeaderValue::from_static(SERVER_HEADER));
+            r
+        }
+    }
 }
 
 #[cfg(test)]
@@ -982,6 +1162,7 @@ mod tests {
 
     #[test]
     fn responses_carry_server_and_content_type() {
+        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
         let r = to_hyper(Response::json(200, &serde_json::json!({})).with_header("X-A", "b"));
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
@@ -994,6 +1175,7 @@ mod tests {
 
     #[test]
     fn unrepresentable_response_becomes_500() {
+        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
         let r = to_hyper(Response::text(1000, "?"));
         assert_eq!(r.status(), 500);
         assert_eq!(r.headers()[SERVER], SERVER_HEADER);
@@ -1010,13 +1192,18 @@ mod tests {
     const BOUND: Duration = Duration::from_secs(60);
     const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
-    /// Routes by path: `/seed` (plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
+    /// The length of `/big`'s answer: more than loopback's socket buffers take unread.
+    const BIG: usize = 16 * 1024 * 1024;
+
+    /// Routes by path: `/seed` and `/big` (a [`BIG`] answer; both plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
     /// (answers when released); anything else is not found. A request is a peer's copy when
     /// its forwarder header says `good`.
     #[derive(Default)]
     struct Routes {
         arrived: Notify,
         release: Notify,
+        /// How many signatures `is_peer_copy` checked.
+        verified: std::sync::atomic::AtomicUsize,
     }
 
     impl Service for Routes {
@@ -1026,11 +1213,20 @@ mod tests {
                 "/onion" => Admit::Onion,
                 "/rpc" => Admit::ClientRpc,
                 "/gate" => Admit::Read,
+                "/big" => Admit::Seed,
                 _ => Admit::NotFound,
             }
         }
 
+        /// `good` and `badsig` look like a member's headers; only `good` verifies.
+        fn may_be_peer_copy(&self, _path: &str, headers: &http::HeaderMap, _: SocketAddr) -> bool {
+            let by = headers.get(service::FORWARDED_BY);
+            by.is_some_and(|v| v == "good" || v == "badsig")
+        }
+
         fn is_peer_copy(&self, request: &Request) -> bool {
+            self.verified
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             request.header(service::FORWARDED_BY) == Some("good")
         }
 
@@ -1039,6 +1235,12 @@ mod tests {
                 if request.path == "/gate" {
                     self.arrived.notify_one();
                     self.release.notified().await;
+                }
+                if request.peer_copy {
+                    return Response::text(200, "peer copy");
+                }
+                if request.path == "/big" {
+                    return Response::bytes(200, "text/plain", vec![b'x'; BIG]);
                 }
                 Response::text(200, format!("{} bytes", request.body.len()))
             })
@@ -1134,6 +1336,61 @@ mod tests {
                 .unwrap();
             assert_eq!(status, 200, "{path}");
         }
+    }
+
+    #[tokio::test]
+    async fn request_headers_are_bounded() {
+        let node = start(Arc::new(Routes::default()), Limits::default()).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let request = |header: usize| {
+            format!(
+                "POST /seed HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\nConnection: close\r\n\
+                 Content-Length: 1\r\n\r\nx",
+                "a".repeat(header)
+            )
+        };
+        let mut s = tcp_from(local, node.addr).await;
+        let answer = plain_exchange(&mut s, request(30 * 1024).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // hyper's default buffer (some 400 KB) would take these headers.
+        let mut s = tcp_from(local, node.addr).await;
+        let answer = plain_exchange(&mut s, request(300 * 1024).as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn the_seed_and_ping_routes_take_small_bodies_and_the_seed_is_rate_limited() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 3,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let routes = Arc::new(Routes::default());
+        let node = start(routes.clone(), limits).await;
+        let base = node.addr.to_string();
+        let body = |n: usize| Bytes::from(vec![b'x'; n]);
+        let p = peer_from(Some(OTHER));
+        for path in ["/seed", "/gate"] {
+            let (status, _) = p
+                .post(&base, path, body(MAX_SMALL_ROUTE_BODY + 1))
+                .await
+                .unwrap();
+            assert_eq!(status, 413, "{path}");
+        }
+        routes.release.notify_one();
+        let (status, text) = p
+            .post(&base, "/gate", body(MAX_SMALL_ROUTE_BODY))
+            .await
+            .unwrap();
+        assert_eq!((status, &text[..]), (200, &b"65536 bytes"[..]));
+        // The seed route takes a token a request, like the client routes.
+        let p = peer_from(None);
+        for _ in 0..3 {
+            assert_eq!(p.post(&base, "/seed", body(1)).await.unwrap().0, 200);
+        }
+        assert_eq!(p.post(&base, "/seed", body(1)).await.unwrap().0, 429);
     }
 
     #[tokio::test]
@@ -1253,6 +1510,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_server_budget_counts_bytes_as_they_arrive() {
+        let limits = Limits {
+            max_body_in_flight: 100,
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        // A body of 90 declared, its reading begun (hyper says `100 Continue` once the server
+        // reads the body), none of it sent...
+        let mut stalled = tcp_from(IpAddr::V4(Ipv4Addr::LOCALHOST), node.addr).await;
+        stalled
+            .write_all(
+                b"POST /seed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                  Expect: 100-continue\r\nContent-Length: 90\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        let mut cont = [0u8; 12];
+        tokio::time::timeout(BOUND, stalled.read_exact(&mut cont))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&cont, b"HTTP/1.1 100");
+        // ...holds none of the server's budget.
+        let (status, _) = peer_from(Some(OTHER))
+            .post(&base, "/rpc", Bytes::from(vec![b'x'; 50]))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        stalled.write_all(&[b'x'; 90]).await.unwrap();
+        let answer = until_closed(&mut stalled).await;
+        assert!(answer.ends_with("90 bytes"), "{answer}");
+    }
+
+    #[tokio::test]
     async fn onion_route_is_rate_limited_and_a_forwarder_header_alone_exempts_nothing() {
         let limits = Limits {
             rate: Some(Rate {
@@ -1295,6 +1587,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(status, 200, "another address has its own bucket");
+    }
+
+    #[tokio::test]
+    async fn a_forwarder_is_judged_from_headers_before_the_body_and_verified_once() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 1,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let routes = Arc::new(Routes::default());
+        let node = start(routes.clone(), limits).await;
+        let base = node.addr.to_string();
+        let p = peer_from(None);
+        let post = |by: &'static str| {
+            let (p, base) = (p.clone(), base.clone());
+            async move {
+                let r = p
+                    .request(
+                        "POST",
+                        &base,
+                        "/rpc",
+                        &[(service::FORWARDED_BY, by)],
+                        "x".into(),
+                    )
+                    .await
+                    .unwrap();
+                (r.status, String::from_utf8_lossy(&r.body).into_owned())
+            }
+        };
+        let verified = || routes.verified.load(std::sync::atomic::Ordering::SeqCst);
+        // A verified copy is checked once and handed on as one.
+        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 1);
+        // Headers that cannot be a member's take the one token before the body is read, and
+        // then are refused without any signature being checked.
+        assert_eq!(post("forged").await.0, 200);
+        assert_eq!(post("forged").await.0, 429);
+        assert_eq!(verified(), 1, "no signature checked for a forged forwarder");
+        // A member's headers whose signature fails take a token after the one check.
+        assert_eq!(post("badsig").await.0, 429);
+        assert_eq!(verified(), 2);
+        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 3);
     }
 
     /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the
@@ -1366,6 +1703,90 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     }
 
+    #[tokio::test]
+    async fn a_response_counts_against_the_budget_until_it_is_written() {
+        let limits = Limits {
+            max_body_in_flight_per_ip: 1024 * 1024,
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut slow = tcp_from(local, node.addr).await;
+        slow.write_all(&plain_post("/big", "x")).await.unwrap();
+        // The answer has begun, so it is made; the client reads no more of it.
+        let mut head = [0u8; 12];
+        tokio::time::timeout(BOUND, slow.read_exact(&mut head))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        // Its unwritten bytes hold the client's budget...
+        let (status, _) = peer_from(None)
+            .post(&base, "/rpc", "abc".into())
+            .await
+            .unwrap();
+        assert_eq!(status, 429);
+        // ...not another address's...
+        let (status, _) = peer_from(Some(OTHER))
+            .post(&base, "/rpc", "abc".into())
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        // ...and are given back once the connection is gone.
+        drop(slow);
+        tokio::time::timeout(BOUND, async {
+            loop {
+                let (status, _) = peer_from(None)
+                    .post(&base, "/rpc", "abc".into())
+                    .await
+                    .unwrap();
+                if status == 200 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the budget is given back");
+    }
+
+    #[tokio::test]
+    async fn a_response_taken_too_slowly_fails_and_gives_its_claim_back() {
+        use hyper::body::Body as _;
+        let budget = rate::PerClient::new(usize::MAX);
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let claim = BodyClaim {
+            client: budget.claim(ip, 10).unwrap(),
+            server: budget.claim(SERVER_KEY, 10).unwrap(),
+        };
+        let len = 3 * RESPONSE_CHUNK;
+        let mut body = HeldBody::new(Bytes::from(vec![0; len]), Some(claim), BOUND);
+        assert_eq!(body.size_hint().exact(), Some(len as u64));
+        // Handed over a chunk at a time, the claim held meanwhile.
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap().len(), RESPONSE_CHUNK);
+        assert_eq!(budget.used(ip), 10);
+        // Past its deadline, the next chunk is an error (hyper closes the connection), and
+        // the claim is given back.
+        body.deadline = tokio::time::Instant::now();
+        assert!(body.frame().await.unwrap().is_err());
+        assert_eq!(budget.used(ip), 0);
+        assert!(body.frame().await.is_none());
+        // A deadline grows with the length, at the minimum rate.
+        let big = HeldBody::new(
+            Bytes::from(vec![0; 10 * MIN_RESPONSE_BYTES_PER_SECOND]),
+            None,
+            BOUND,
+        );
+        let small = HeldBody::new(Bytes::new(), None, BOUND);
+        let gap = big.deadline.duration_since(small.deadline);
+        assert!(
+            gap >= Duration::from_secs(9) && gap <= Duration::from_secs(10),
+            "{gap:?}"
+        );
+    }
+
     #[test]
     fn refusals_are_logged_at_most_twenty_a_second() {
         let mut b = LogBudget::default();
@@ -1379,6 +1800,54 @@ mod tests {
         // The next second's first line carries the count left out.
         assert_eq!(b.admit(t0 + Duration::from_secs(1)), Some(5));
         assert_eq!(b.admit(t0 + Duration::from_secs(1)), Some(0));
+    }
+
+    #[test]
+    fn budgeted_lines_say_how_many_were_left_out() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let log = Log::to_writer(buf.clone(), Arc::new(crate::clock::FixedClock::from_ms(0)));
+        let budget = Mutex::new(LogBudget::default());
+        let t0 = tokio::time::Instant::now();
+        for n in 0..25 {
+            log_within(&budget, &log, t0, format_args!("TLS handshake {n} failed"));
+        }
+        log_within(&budget, &log, t0 + Duration::from_secs(1), "next");
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 22, "{text}");
+        assert!(lines[20].ends_with(" 5 more refusals in the last second, not logged"));
+        assert!(lines[21].ends_with(" next"));
+    }
+
+    #[test]
+    fn connections_leave_descriptors_in_reserve() {
+        assert_eq!(
+            connections_within_fd_limit(1024, Some(1024)),
+            1024 - FD_RESERVE
+        );
+        assert_eq!(connections_within_fd_limit(1024, Some(1_048_576)), 1024);
+        assert_eq!(connections_within_fd_limit(1024, None), 1024);
+        assert_eq!(connections_within_fd_limit(1024, Some(10)), 1);
+    }
+
+    #[test]
+    fn the_soft_fd_limit_is_raised_to_the_hard_one() {
+        use rustix::process::{Resource, getrlimit};
+        let raised = raise_fd_limit();
+        let now = getrlimit(Resource::Nofile);
+        assert_eq!(now.current, now.maximum);
+        assert_eq!(raised, now.current);
     }
 
     #[test]

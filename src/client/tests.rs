@@ -177,6 +177,7 @@ fn direct(body: Vec<u8>, peer: std::net::SocketAddr) -> HttpRequest {
         headers: HeaderMap::new(),
         body: Bytes::from(body),
         peer,
+        peer_copy: false,
     }
 }
 
@@ -394,6 +395,10 @@ impl Tap {
 impl Service for Tap {
     fn admit(&self, method: &str, path: &str) -> Admit {
         self.inner.admit(method, path)
+    }
+
+    fn is_peer_copy(&self, request: &HttpRequest) -> bool {
+        self.inner.is_peer_copy(request)
     }
 
     fn handle(&self, request: HttpRequest) -> BoxFuture<'_, HttpResponse> {

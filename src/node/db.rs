@@ -98,6 +98,10 @@ pub enum Error {
     /// The blocking task running a [`Handle`] call panicked or was cancelled.
     #[error("message database task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// The caller of a [`Handle`] call went away before the database was free: its work was
+    /// not done.
+    #[error("the database work was abandoned by its caller")]
+    Abandoned,
 }
 
 /// One stored message.
@@ -793,20 +797,78 @@ impl Handle {
         F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
     {
         let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || {
+        // Dropped with this future: a call whose caller has gone (its request timed out, its
+        // client left) is skipped rather than run when the database is free.
+        let (waiting, mut watch) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::task::spawn_blocking(move || {
             // A panic inside an earlier call rolled its transaction back: the connection is
             // still consistent, so a poisoned lock is taken over.
             let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut db)
+            let gone = matches!(
+                watch.try_recv(),
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed)
+            );
+            if gone {
+                Err(Error::Abandoned)
+            } else {
+                f(&mut db)
+            }
         })
         .await
-        .map_err(Error::Task)?
+        .map_err(Error::Task)?;
+        drop(waiting);
+        done
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn work_whose_caller_has_gone_is_skipped() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let h = Handle::new(Db::open_in_memory().unwrap());
+        // A first call holds the database...
+        let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let h = h.clone();
+            async move {
+                h.call(move |_| {
+                    let _ = locked_tx.send(());
+                    let _ = release_rx.recv();
+                    Ok(())
+                })
+                .await
+            }
+        });
+        locked_rx.await.unwrap();
+        // ...while a second is queued, and its caller gives up.
+        let ran = Arc::new(AtomicBool::new(false));
+        let mut second = Box::pin(h.call({
+            let ran = Arc::clone(&ran);
+            move |_| {
+                ran.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+        }));
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), &mut second);
+        assert!(waited.await.is_err(), "queued behind the first");
+        drop(second);
+        release_tx.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        // Once the second's work is gone (done or skipped), it was skipped.
+        tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while Arc::strong_count(&ran) > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap();
+        assert!(!ran.load(Ordering::SeqCst));
+        h.call(|_| Ok(())).await.unwrap();
+    }
 
     const ALICE: Owner = [5; 33];
     const BOB: Owner = [3; 33];

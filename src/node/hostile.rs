@@ -452,6 +452,7 @@ impl Hostile {
             headers: HeaderMap::new(),
             body: Bytes::from(body),
             peer: req.peer,
+            peer_copy: false,
         };
         let resp = self.inner.handle(inner).await;
         let value = if resp.content_type == CONTENT_TYPE_JSON {
@@ -605,6 +606,15 @@ impl Service for Hostile {
         self.inner.admit(method, path)
     }
 
+    fn may_be_peer_copy(
+        &self,
+        path: &str,
+        headers: &super::http::HeaderMap,
+        peer: std::net::SocketAddr,
+    ) -> bool {
+        self.inner.may_be_peer_copy(path, headers, peer)
+    }
+
     fn is_peer_copy(&self, request: &Request) -> bool {
         self.inner.is_peer_copy(request)
     }
@@ -689,6 +699,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: body.into(),
             peer: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+            peer_copy: false,
         }
     }
 

@@ -19,6 +19,10 @@ pub(crate) const CONTENT_TYPE_JSON: &str = "application/json";
 /// `Content-Type` of string bodies, error texts and base64 onion replies (protocol.md §15.6).
 pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain";
 
+/// The largest body of a route whose requests are small ([`Admit::Seed`], [`Admit::Read`]):
+/// 64 KiB. A larger one is refused with 413 before it is read.
+pub const MAX_SMALL_ROUTE_BODY: usize = 64 * 1024;
+
 /// A future returned by [`Service::handle`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -35,6 +39,10 @@ pub struct Request {
     pub body: Bytes,
     /// The client's address.
     pub peer: SocketAddr,
+    /// Whether the server checked this request to be a copy forwarded by a peer node
+    /// ([`Service::may_be_peer_copy`], then [`Service::is_peer_copy`]): the signature is
+    /// verified once, by the server, and the answer passed on here.
+    pub peer_copy: bool,
 }
 
 impl Request {
@@ -123,16 +131,17 @@ pub enum Admit {
     /// No such route: answer 404 `<METHOD> <url> Not Found` without reading the body.
     NotFound,
     /// A client storage RPC (`POST /storage_rpc/v1`): subject to the per-client rate limit
-    /// (429) unless [`Service::is_peer_copy`] vouches for it, and refused with 410 when it
+    /// (429) unless [`Service::may_be_peer_copy`] and [`Service::is_peer_copy`] vouch for it, and refused with 410 when it
     /// carries a non-empty `X-Loki-Long-Poll` header (§4.1).
     ClientRpc,
     /// An onion request (`POST /onion_req/v2`): subject to the per-client rate limit (429).
     Onion,
-    /// Any other HTTPS route the service serves (`/ping_test/v1`): read the body and hand it
-    /// over.
+    /// Any other HTTPS route the service serves (`/ping_test/v1`): read the body (at most
+    /// [`MAX_SMALL_ROUTE_BODY`]) and hand it over.
     Read,
-    /// A seed's node list (`POST /json_rpc`): read the body and hand it over; the one route
-    /// also served over plain HTTP, since clients fetch the node list from seeds over `http://`
+    /// A seed's node list (`POST /json_rpc`): subject to the per-client rate limit (429); read
+    /// the body (at most [`MAX_SMALL_ROUTE_BODY`]) and hand it over; the one route also served
+    /// over plain HTTP, since clients fetch the node list from seeds over `http://`
     /// (protocol.md §5.1, §15.11).
     Seed,
 }
@@ -143,9 +152,19 @@ impl Admit {
         self == Self::Seed
     }
 
-    /// Whether the route is subject to the per-client rate limit.
+    /// Whether the route is subject to the per-client rate limit: client RPCs, onion requests
+    /// and the seed's node list.
     pub fn rate_limited(self) -> bool {
-        matches!(self, Self::ClientRpc | Self::Onion)
+        matches!(self, Self::ClientRpc | Self::Onion | Self::Seed)
+    }
+
+    /// The largest body the route takes, given the server's limit `max`: the seed's and the
+    /// ping route's requests are small, so they take at most [`MAX_SMALL_ROUTE_BODY`].
+    pub fn max_body(self, max: usize) -> usize {
+        match self {
+            Self::Seed | Self::Read => max.min(MAX_SMALL_ROUTE_BODY),
+            _ => max,
+        }
     }
 }
 
@@ -156,10 +175,19 @@ pub trait Service: Send + Sync + 'static {
     /// Classifies a request from its method and path (the path has no query string).
     fn admit(&self, method: &str, path: &str) -> Admit;
 
-    /// Whether a rate-limited request, its body read, is a copy forwarded by a peer node whose
-    /// signature has been checked: then it is not a client request and the client rate limit
-    /// is not applied. The server asks only when the request names a forwarder
-    /// (`x-sesh-forwarded-by`); a header alone never exempts a request. By default, never.
+    /// Whether a rate-limited request, from its path, headers and source address alone (before
+    /// the body is read), may be a copy forwarded by a peer node: the forwarder it names is a
+    /// member of our swarm, the connection comes from that member's listed address, and the
+    /// signature has the right shape. Only such a request skips the rate check before its
+    /// body is read; any other takes a token at once. By default, never.
+    fn may_be_peer_copy(&self, _path: &str, _headers: &HeaderMap, _peer: SocketAddr) -> bool {
+        false
+    }
+
+    /// Whether a request that [`Service::may_be_peer_copy`] let through, its body read, is a
+    /// copy forwarded by a peer node: its signature over the body verifies. The server asks
+    /// once per request and passes the answer on in [`Request::peer_copy`]; a request that
+    /// fails takes a rate-limit token like any client request. By default, never.
     fn is_peer_copy(&self, _request: &Request) -> bool {
         false
     }

@@ -11,6 +11,67 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
 
+/// The size at which the log file is rotated: 64 MiB (one older file is kept).
+pub const MAX_LOG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A log file that is renamed to `<path>.1` and started afresh once it would pass `cap`.
+struct Rotating {
+    path: std::path::PathBuf,
+    file: fs::File,
+    written: u64,
+    cap: u64,
+}
+
+impl Rotating {
+    fn open(path: &Path, cap: u64) -> io::Result<Self> {
+        let file = Self::open_file(path)?;
+        let written = file.metadata()?.len();
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            written,
+            cap,
+        })
+    }
+
+    fn open_file(path: &Path) -> io::Result<fs::File> {
+        let mut opts = fs::OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        opts.open(path)
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let mut old = self.path.clone().into_os_string();
+        old.push(".1");
+        fs::rename(&self.path, old)?;
+        self.file = Self::open_file(&self.path)?;
+        self.written = 0;
+        Ok(())
+    }
+}
+
+impl Write for Rotating {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let len = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+        if self.written > 0 && self.written.saturating_add(len) > self.cap {
+            self.rotate()?;
+        }
+        // A line longer than the cap itself is cut to it.
+        let room = usize::try_from(self.cap.saturating_sub(self.written)).unwrap_or(usize::MAX);
+        let n = self.file.write(&buf[..buf.len().min(room.max(1))])?;
+        self.written = self
+            .written
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// A shared handle to a log sink; cheap to clone.
 #[derive(Clone)]
 pub struct Log {
@@ -41,16 +102,24 @@ impl Log {
         Self::to_writer(io::stderr(), clock)
     }
 
-    /// A log appended to the file at `path`, created with mode 0600 if missing.
+    /// A log appended to the file at `path`, created with mode 0600 if missing. Once it
+    /// would pass [`MAX_LOG_BYTES`], it is renamed to `<path>.1` (replacing the one before)
+    /// and a new file started: the log never takes more than twice that on disk.
     ///
     /// # Errors
     /// The operating system's error when the file cannot be opened.
     pub fn file(path: &Path, clock: Arc<dyn Clock + Send + Sync>) -> io::Result<Self> {
-        let mut opts = fs::OpenOptions::new();
-        opts.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        Ok(Self::to_writer(opts.open(path)?, clock))
+        Self::file_capped(path, clock, MAX_LOG_BYTES)
+    }
+
+    /// [`Log::file`] with another size cap.
+    pub(crate) fn file_capped(
+        path: &Path,
+        clock: Arc<dyn Clock + Send + Sync>,
+        cap: u64,
+    ) -> io::Result<Self> {
+        let file = Rotating::open(path, cap)?;
+        Ok(Self::to_writer(file, clock))
     }
 
     /// A log written to any writer (tests pass a buffer).
@@ -131,6 +200,30 @@ mod tests {
             text,
             "2023-11-14T22:13:20.123Z 429 POST /storage_rpc/v1 from 127.0.0.1\n"
         );
+    }
+
+    #[test]
+    fn file_log_is_rotated_at_its_cap_keeping_one_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.log");
+        let cap = 200;
+        let log = Log::file_capped(&p, Arc::new(FixedClock::from_ms(0)), cap).unwrap();
+        for n in 0..100 {
+            log.line(format_args!("line {n:03}"));
+        }
+        let now = fs::read_to_string(&p).unwrap();
+        let old = fs::read_to_string(dir.path().join("node.log.1")).unwrap();
+        assert!(now.len() as u64 <= cap && old.len() as u64 <= cap);
+        assert!(now.ends_with("line 099\n"), "{now}");
+        // Whole lines in each, the older ones in node.log.1.
+        assert!(old.ends_with('\n') && now.starts_with("1970"), "{old}{now}");
+        assert!(!dir.path().join("node.log.2").exists());
+        // Reopened, it counts what is there already.
+        let log = Log::file_capped(&p, Arc::new(FixedClock::from_ms(0)), cap).unwrap();
+        for _ in 0..10 {
+            log.line("more");
+        }
+        assert!(fs::metadata(&p).unwrap().len() <= cap);
     }
 
     #[test]

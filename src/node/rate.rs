@@ -108,7 +108,8 @@ impl RateLimiter {
     }
 
     /// Forgets the clients whose buckets have refilled completely by `now` (they would start
-    /// full anyway). The server calls this now and then, as SS does every 10 s.
+    /// full anyway). Called by [`RateLimiter::allow`] when the table is full (SS instead sweeps
+    /// every 10 s); the table never holds more than its maximum of clients either way.
     pub(crate) fn forget_full(&mut self, now: Duration) {
         let now_us = micros(now);
         let rate = self.rate;
@@ -183,6 +184,14 @@ impl PerClient {
         }
     }
 
+    fn add_over(&self, key: IpAddr, n: usize) {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let total = used.get(&key).copied().unwrap_or(0).saturating_add(n);
+        if total > 0 {
+            used.insert(key, total);
+        }
+    }
+
     fn sub(&self, key: IpAddr, n: usize) {
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(v) = used.get_mut(&key) {
@@ -217,6 +226,13 @@ impl Claim {
         }
         self.n += more;
         true
+    }
+
+    /// Counts `more` on top of what is held whether or not it fits: memory already spent
+    /// (a response made), which later claims of the client must see.
+    pub(crate) fn charge(&mut self, more: usize) {
+        self.owner.add_over(self.key, more);
+        self.n = self.n.saturating_add(more);
     }
 }
 

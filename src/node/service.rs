@@ -10,7 +10,10 @@
 //! as the same `{"method","params"}` JSON, to every other member of the swarm over HTTPS with
 //! the headers `x-sesh-forwarded-by` and `x-sesh-forward-signature` (the sender's Ed25519 key and its
 //! signature of the body). A member accepts a forwarded request only from a node of its own
-//! swarm, executes it locally, and answers its own entry of the `swarm` dict.
+//! swarm, connecting from that node's listed address, whose signature the server verified
+//! (once, before the request reaches [`NodeService`]); it executes it locally and answers its
+//! own entry of the `swarm` dict. An onion relay whose next node is this node itself is
+//! refused (502).
 
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
@@ -712,24 +715,36 @@ impl<T: Transport + Send + Sync> NodeService<T> {
         json!({"deleted": listed, "signature": self.sign_b64(sig.as_bytes())})
     }
 
-    /// Checks that a forwarded request comes from a member of our swarm.
-    fn forwarded_by_member(&self, req: &HttpRequest) -> Result<(), String> {
-        let by = req.header(FORWARDED_BY).unwrap_or_default();
+    /// Checks, from a request's headers alone, that it names a forwarder that is a member of
+    /// our swarm, with a signature of the right shape: the member's listed address, key and
+    /// the signature, for [`Self::forward_verifies`].
+    fn forwarder(
+        &self,
+        headers: &super::http::HeaderMap,
+    ) -> Result<(std::net::Ipv4Addr, VerifyingKey, Signature), String> {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        let by = header(FORWARDED_BY).unwrap_or_default();
         let key: Ed25519Pub = by.parse().map_err(|_| "bad forwarder key".to_owned())?;
         let roster = self.roster.current().ok_or("no roster")?;
         let sender = roster.node(&key).ok_or("forwarder is not a known node")?;
         if Some(sender.swarm_id) != self.my_swarm(&roster) {
             return Err("forwarder is not in our swarm".into());
         }
-        let sig = req.header(FORWARD_SIGNATURE).unwrap_or_default();
+        let sig = header(FORWARD_SIGNATURE).unwrap_or_default();
         let sig: [u8; 64] = BASE64
             .decode(sig)
             .ok()
             .and_then(|s| s.try_into().ok())
             .ok_or("bad forward signature")?;
         let vk = VerifyingKey::from_bytes(key.as_bytes()).map_err(|_| "bad forwarder key")?;
-        vk.verify_strict(&req.body, &Signature::from_bytes(&sig))
-            .map_err(|_| "forward signature does not verify".to_owned())
+        Ok((sender.ip, vk, Signature::from_bytes(&sig)))
+    }
+
+    /// Whether a forwarded request's signature over its body verifies (one SHA-512 over the
+    /// body: done once per request, by the server, through [`Service::is_peer_copy`]).
+    fn forward_verifies(&self, req: &HttpRequest) -> bool {
+        self.forwarder(&req.headers)
+            .is_ok_and(|(_, vk, sig)| vk.verify_strict(&req.body, &sig).is_ok())
     }
 
     async fn onion(&self, req: HttpRequest) -> Response {
@@ -750,6 +765,15 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 let Some(roster) = self.roster.current() else {
                     return Response::text(503, "Service node is not ready");
                 };
+                // A relay to ourselves would let one request (one rate-limit token) chain
+                // through this node as many times as its layers allow.
+                if relay.destination == self.me() {
+                    self.log.line(format_args!(
+                        "onion_req relay 502 peer={}: next node is this node",
+                        req.peer.ip()
+                    ));
+                    return Response::text(502, "sesh-node does not relay to itself");
+                }
                 let Some(next) = roster.node(&relay.destination).cloned() else {
                     self.log.line(format_args!(
                         "onion_req relay 502 peer={}: next node unknown",
@@ -932,17 +956,46 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
         }
     }
 
+    fn may_be_peer_copy(
+        &self,
+        path: &str,
+        headers: &super::http::HeaderMap,
+        peer: SocketAddr,
+    ) -> bool {
+        // Nodes connect from their own listed address (sesh-node binds its outgoing
+        // connections to it), so a copy from anywhere else is not the member's.
+        path == STORAGE_RPC_PATH
+            && headers.contains_key(FORWARDED_BY)
+            && self.forwarder(headers).is_ok_and(|(ip, _, _)| {
+                super::rate::client_key(peer.ip()) == std::net::IpAddr::V4(ip)
+            })
+    }
+
     fn is_peer_copy(&self, request: &HttpRequest) -> bool {
         request.path == STORAGE_RPC_PATH
             && request.header(FORWARDED_BY).is_some()
-            && self.forwarded_by_member(request).is_ok()
+            && self.forward_verifies(request)
     }
 
     fn handle(&self, request: HttpRequest) -> BoxFuture<'_, Response> {
         Box::pin(async move {
             match request.path.as_str() {
                 STORAGE_RPC_PATH if request.header(FORWARDED_BY).is_some() => {
-                    match self.forwarded_by_member(&request) {
+                    // The server verified the signature once (`is_peer_copy`); only why it
+                    // failed is worked out here, from the headers.
+                    let verdict = if request.peer_copy {
+                        Ok(())
+                    } else {
+                        Err(self.forwarder(&request.headers).map_or_else(
+                            |why| why,
+                            |_| {
+                                "forward signature does not verify, or the forwarder \
+                                 connects from an address not its own"
+                                    .to_owned()
+                            },
+                        ))
+                    };
+                    match verdict {
                         Ok(()) => {
                             self.storage_rpc(&request.body, Origin::Forwarded(request.peer))
                                 .await
@@ -1126,6 +1179,42 @@ mod tests {
         assert_eq!(
             ask(&node, &signed_by(&user, expire_all(NOW + MIN))).await.0,
             200
+        );
+    }
+
+    #[tokio::test]
+    async fn a_relay_to_this_node_itself_is_refused() {
+        use crate::onion::{Destination, EncType};
+        let (node, _db, user) = node();
+        let me = crate::onion::HopKeys {
+            ed25519: node.me(),
+            x25519: node.identity.x25519_pub(),
+        };
+        // This node is the guard and the next hop; the destination does not matter.
+        let elsewhere = crate::onion::HopKeys {
+            ed25519: user.ed25519_pub(),
+            x25519: user.x25519_pub(),
+        };
+        let (body, _) = onion::build(
+            &[me, me],
+            &Destination::Snode(elsewhere),
+            br#"{"method":"info","params":{}}"#,
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap();
+        let req = HttpRequest {
+            method: "POST".into(),
+            path: ONION_REQ_PATH.into(),
+            headers: super::super::http::HeaderMap::new(),
+            body: body.into(),
+            peer: SocketAddr::from(([127, 0, 0, 9], 1)),
+            peer_copy: false,
+        };
+        let resp = node.onion(req).await;
+        assert_eq!(
+            (resp.status, &resp.body[..]),
+            (502, &b"sesh-node does not relay to itself"[..])
         );
     }
 

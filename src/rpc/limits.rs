@@ -48,6 +48,11 @@ pub const RETRIEVE_DEFAULT_SIZE_DIVISOR: i64 = 5;
 /// The most subrequests of one `batch` or `sequence` (§15.4).
 pub const MAX_SUBREQUESTS: usize = 20;
 
+/// The most message hashes one `delete`, `expire` or `get_expiries` takes: each is a database
+/// statement under the store's one lock. The storage server has no such cap (only its 10 MB
+/// body limit, some 200 000 hashes); a client deleting more sends several requests.
+pub const MAX_HASHES_PER_REQUEST: usize = 10_000;
+
 /// The largest request body a node reads: 10 MiB, as the storage server
 /// (`MAX_REQUEST_BODY_SIZE`, §4.1). Larger requests get 413.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;

@@ -592,6 +592,12 @@ impl Params<'_> {
         match self.get(name) {
             None => Err(RpcError::parse(format!("Required field '{name}' missing"))),
             Some(Field::Str(s)) => Ok(vec![s.clone()]),
+            Some(Field::List(a)) if a.len() > crate::rpc::limits::MAX_HASHES_PER_REQUEST => {
+                Err(RpcError::parse(format!(
+                    "too many entries in '{name}': at most {}",
+                    crate::rpc::limits::MAX_HASHES_PER_REQUEST
+                )))
+            }
             Some(Field::List(a)) => a
                 .iter()
                 .map(|v| {

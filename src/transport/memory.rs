@@ -347,13 +347,16 @@ async fn deliver_once(
         })?;
         map.insert(*name, value);
     }
-    let request = Request {
+    let mut request = Request {
         method: "POST".into(),
         path: path.to_owned(),
         headers: map,
         body: Bytes::from(body),
         peer: CLIENT_ADDR,
+        peer_copy: false,
     };
+    // As the HTTPS server does (its source-address check aside): one signature check.
+    request.peer_copy = service.is_peer_copy(&request);
     let response = tokio::time::timeout(timeout, service.handle(request))
         .await
         .map_err(|_| TransportError::Timeout { after: timeout })?;

@@ -720,9 +720,10 @@ async fn members_at_different_positions(mode: Option<&str>) {
         let by = &net.nodes()[index_of(&net, &members[by])];
         let key = sesh::store::read_identity(&by.dir.join("identity")).expect("a node key");
         let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(body.as_bytes()));
-        let peer = &peer;
+        // A member's copy comes from the member's own address.
+        let from = Peer::bound(Duration::from_secs(10), Some(by.addr.ip())).expect("a client");
         async move {
-            let r = peer
+            let r = from
                 .request(
                     "POST",
                     &format!("https://{at}"),

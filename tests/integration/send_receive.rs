@@ -601,7 +601,9 @@ async fn a_member_that_missed_a_copy_does_not_hide_it() {
         .unwrap();
     let key = sesh::store::read_identity(&sender.dir.join("identity")).unwrap();
     let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(body.as_bytes()));
-    let r = peer
+    // A member's copy comes from the member's own address.
+    let from = Peer::bound(Duration::from_secs(10), Some(sender.addr.ip())).unwrap();
+    let r = from
         .request(
             "POST",
             &format!("https://{lone}"),

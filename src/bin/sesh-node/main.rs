@@ -59,10 +59,14 @@ fn main() -> ExitCode {
 }
 
 async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
-    let config = Config {
+    let mut config = Config {
         listen: cli.listen,
         ..Config::new(&cli.dir)
     };
+    // Room for every connection slot and the node's own files and connections besides.
+    let fd_limit = node::raise_fd_limit();
+    config.limits.max_connections =
+        node::connections_within_fd_limit(config.limits.max_connections, fd_limit);
     let clock: Arc<dyn Clock + Send + Sync> = Arc::new(OffsetClock {
         inner: SystemClock,
         offset_ms: cli.clock_offset_ms,

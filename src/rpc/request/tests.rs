@@ -153,6 +153,29 @@ fn delete_timestamp_is_optional_and_never_refused() {
 }
 
 #[test]
+fn hashes_per_request_are_capped() {
+    let sig = "A".repeat(86) + "==";
+    let body = |method: &str, n: usize| {
+        let hashes = vec![format!("\"{}\"", "h".repeat(43)); n].join(",");
+        format!(
+            r#"{{"method":"{method}","params":{{"pubkey":"{PK}","messages":[{hashes}],"expiry":{TS},"timestamp":{TS},"signature":"{sig}","pubkey_ed25519":"{}"}}}}"#,
+            "00".repeat(32)
+        )
+    };
+    for method in ["delete", "expire", "get_expiries"] {
+        let ok = parse(body(method, crate::rpc::limits::MAX_HASHES_PER_REQUEST).as_bytes());
+        assert!(ok.is_ok(), "{method}: {ok:?}");
+        let e = parse(body(method, crate::rpc::limits::MAX_HASHES_PER_REQUEST + 1).as_bytes())
+            .unwrap_err();
+        assert_eq!(e.status, 400, "{method}");
+        assert!(
+            e.message.contains("too many entries in 'messages'"),
+            "{method}: {e}"
+        );
+    }
+}
+
+#[test]
 fn a_request_keeps_a_bounded_number_of_values() {
     // Many values in known fields: refused once the budget is spent, not kept.
     let zeros = vec!["0"; MAX_FIELD_VALUES + 1].join(",");
