@@ -12,7 +12,7 @@
 //! | [`Config`], [`Home`], [`bind`], [`run`], [`prune_expired_every`] | start and serve a node |
 //! | [`Service`], [`Request`], [`Response`], [`Admit`] | what [`run`] serves; [`service::NodeService`] is the storage server, [`InfoService`] a stand-in answering `info` only |
 //! | [`Limits`], [`Rate`] | the server's limits, and the per-client-IP token bucket behind 429 |
-//! | [`ServerCert`], [`DbHandle`], [`Log`] | the node's certificate, message store and log |
+//! | [`ServerCert`], [`DbHandle`], [`StoreLimits`], [`Log`] | the node's certificate, message store (and how much it holds) and log |
 //! | [`Error`], [`TlsError`], [`DbError`] | why a node could not start or keep serving |
 //! | [`service`] | the storage server's methods and onion hops |
 //! | [`roster`] | who is on the network: the devnet's roster file |
@@ -60,7 +60,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Body as _, Incoming};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SERVER};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -69,7 +69,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-pub use self::db::{Error as DbError, Handle as DbHandle};
+pub use self::db::{
+    Error as DbError, Handle as DbHandle, MAX_DB_BYTES, MAX_MAILBOX_BYTES, MAX_MAILBOX_MESSAGES,
+    StoreLimits,
+};
 pub use self::http::{Admit, BoxFuture, Request, Response, Service};
 pub use self::info::InfoService;
 pub use self::log::Log;
@@ -95,22 +98,38 @@ pub const LOG_FILE: &str = "node.log";
 pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
+/// The default of [`Limits::max_connections_per_ip`]: 64, so sixteen addresses are needed to
+/// take the default 1 024 connection slots.
+pub const MAX_CONNECTIONS_PER_IP: usize = 64;
+
+/// The default of [`Limits::max_body_in_flight_per_ip`]: three maximal bodies (30 MiB).
+pub const MAX_BODY_IN_FLIGHT_PER_IP: usize = 3 * MAX_REQUEST_BODY_SIZE;
+
 /// The server's limits and timeouts.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold open at once; a further one is
+    /// closed as soon as it is accepted.
+    pub max_connections_per_ip: usize,
     /// The largest request body.
     pub max_body: usize,
-    /// Time for a client to complete the TLS handshake.
+    /// Request body bytes one client address (an IPv6 /64) may have in flight at once, read or
+    /// being answered: more is refused with 429 and the connection closed.
+    pub max_body_in_flight_per_ip: usize,
+    /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
+    /// Time a response may wait for the client to take any of it: a client that stops reading
+    /// loses its connection.
+    pub write_timeout: Duration,
     /// Time for a client to send a request's headers, idle keep-alive time included.
     pub idle_timeout: Duration,
     /// Time for a request's body to arrive and the service to answer it.
     pub request_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown is asked.
     pub shutdown_grace: Duration,
-    /// The per-client-IP rate limit on client RPCs, or `None` for none.
+    /// The per-client rate limit on client RPCs and onion requests, or `None` for none.
     pub rate: Option<Rate>,
 }
 
@@ -118,8 +137,11 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_connections: 1024,
+            max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
             max_body: MAX_REQUEST_BODY_SIZE,
+            max_body_in_flight_per_ip: MAX_BODY_IN_FLIGHT_PER_IP,
             handshake_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
@@ -334,6 +356,10 @@ struct Shared {
     limits: Limits,
     log: Log,
     rate: Option<Mutex<rate::RateLimiter>>,
+    /// Open connections per client.
+    conns: Arc<rate::PerClient>,
+    /// Request body bytes in flight per client.
+    bodies: Arc<rate::PerClient>,
     /// The origin of the rate limiter's time (tokio's clock, so paused-time tests work).
     origin: tokio::time::Instant,
 }
@@ -361,6 +387,8 @@ pub async fn run(
     let shared = Arc::new(Shared {
         service,
         rate: limits.rate.map(|r| Mutex::new(rate::RateLimiter::new(r))),
+        conns: rate::PerClient::new(limits.max_connections_per_ip),
+        bodies: rate::PerClient::new(limits.max_body_in_flight_per_ip),
         limits,
         log,
         origin: tokio::time::Instant::now(),
@@ -387,13 +415,19 @@ pub async fn run(
         match accepted {
             Ok((stream, peer)) => {
                 backoff = Duration::from_millis(10);
+                // One address may not hold more than its share of the slots: a connection
+                // over it is closed at once, and its slot freed with it.
+                let Some(claim) = shared.conns.claim(peer.ip(), 1) else {
+                    drop(stream);
+                    continue;
+                };
                 tasks.spawn(connection(
                     stream,
                     peer,
                     acceptor.clone(),
                     Arc::clone(&shared),
                     stop_rx.clone(),
-                    permit,
+                    (permit, claim),
                 ));
             }
             Err(e) if is_transient_accept_error(&e) => {
@@ -436,21 +470,25 @@ fn is_transient_accept_error(e: &std::io::Error) -> bool {
 }
 
 /// Serves one connection: TLS handshake, then HTTP/1.1 requests until the client leaves, goes
-/// idle, or shutdown is asked.
+/// idle, or shutdown is asked. `_slot` (the global permit and the client's share) is held
+/// until the connection ends.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
-    _permit: OwnedSemaphorePermit,
+    _slot: (OwnedSemaphorePermit, rate::Claim),
 ) {
     let _ = stream.set_nodelay(true);
+    // The first byte and the whole handshake share one deadline: a connection that says
+    // nothing, or too little, holds its slot for at most `handshake_timeout`.
+    let deadline = tokio::time::Instant::now() + shared.limits.handshake_timeout;
     // A TLS connection starts with a handshake record (0x16). Anything else is plain HTTP,
     // which seeds must also speak: some clients fetch the node list over http (protocol.md
-    // §5.1 testnet, §15.11).
+    // §5.1 testnet, §15.11); only the seed's route answers it (see `Admit::plain_http`).
     let mut first = [0u8; 1];
-    let peeked = tokio::time::timeout(shared.limits.handshake_timeout, stream.peek(&mut first));
+    let peeked = tokio::time::timeout_at(deadline, stream.peek(&mut first));
     let is_tls = tokio::select! {
         r = peeked => match r {
             Ok(Ok(1)) => first[0] == 0x16,
@@ -458,11 +496,13 @@ async fn connection(
         },
         _ = stop.changed() => return,
     };
+    let write_timeout = shared.limits.write_timeout;
     if !is_tls {
-        serve_http(TokioIo::new(stream), peer, shared, stop).await;
+        let io = WriteTimeout::new(stream, write_timeout);
+        serve_http(TokioIo::new(io), peer, false, shared, stop).await;
         return;
     }
-    let handshake = tokio::time::timeout(shared.limits.handshake_timeout, acceptor.accept(stream));
+    let handshake = tokio::time::timeout_at(deadline, acceptor.accept(stream));
     let tls = tokio::select! {
         r = handshake => match r {
             Ok(Ok(tls)) => tls,
@@ -477,20 +517,130 @@ async fn connection(
         },
         _ = stop.changed() => return,
     };
-    serve_http(TokioIo::new(tls), peer, shared, stop).await;
+    let io = WriteTimeout::new(tls, write_timeout);
+    serve_http(TokioIo::new(io), peer, true, shared, stop).await;
+}
+
+/// A stream whose writes fail with [`std::io::ErrorKind::TimedOut`] once none of a write has
+/// gone out for `timeout`: a client that stops reading its response cannot hold the
+/// connection, and the response's memory, for long.
+struct WriteTimeout<S> {
+    inner: S,
+    timeout: Duration,
+    /// Started when a write could not go ahead; reset when one does.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteTimeout<S> {
+    fn new(inner: S, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// After the inner stream said `Pending`: `Ready(error)` once the stall has lasted
+    /// `timeout`.
+    fn poll_stall(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Error> {
+        let timeout = self.timeout;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        sleep.as_mut().poll(cx).map(|()| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took none of the response in time",
+            )
+        })
+    }
+
+    fn track<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        r: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        match r {
+            Poll::Pending => self.poll_stall(cx).map(Err),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteTimeout<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteTimeout<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = std::pin::Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.track(cx, r)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.track(cx, r)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let r = std::pin::Pin::new(&mut this.inner).poll_flush(cx);
+        this.track(cx, r)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let r = std::pin::Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.track(cx, r)
+    }
 }
 
 /// Serves HTTP/1.1 requests on one connection until the client leaves, goes idle, or
-/// shutdown is asked.
-async fn serve_http<I>(io: I, peer: SocketAddr, shared: Arc<Shared>, mut stop: watch::Receiver<()>)
-where
+/// shutdown is asked. `tls`: whether the connection is HTTPS.
+async fn serve_http<I>(
+    io: I,
+    peer: SocketAddr,
+    tls: bool,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<()>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = {
         let shared = Arc::clone(&shared);
         hyper::service::service_fn(move |req| {
             let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(to_hyper(respond(&shared, req, peer).await)) }
+            async move { Ok::<_, Infallible>(to_hyper(respond(&shared, req, peer, tls).await)) }
         })
     };
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -510,8 +660,64 @@ where
     }
 }
 
+/// Takes a token from the client's rate limit bucket: `false` when it is empty.
+fn rate_allows(shared: &Shared, peer: SocketAddr) -> bool {
+    let Some(rate) = shared.rate.as_ref() else {
+        return true;
+    };
+    let now = shared.origin.elapsed();
+    rate.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .allow(peer.ip(), now)
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    /// Over the per-request limit: 413.
+    TooLarge,
+    /// Over the client's in-flight budget: 429.
+    OverBudget,
+    /// The connection failed: 400.
+    Read(hyper::Error),
+}
+
+/// Reads a body of at most `max` bytes, counting every byte against `claim` (the client's
+/// in-flight budget) as it arrives.
+async fn read_body(
+    mut body: Incoming,
+    max: usize,
+    claim: &mut rate::Claim,
+    claimed: usize,
+) -> Result<Bytes, BodyError> {
+    let mut buf = Vec::with_capacity(claimed.min(max));
+    let mut held = claimed;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyError::Read)?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let len = buf.len().saturating_add(data.len());
+        if len > max {
+            return Err(BodyError::TooLarge);
+        }
+        if len > held {
+            if !claim.grow(len - held) {
+                return Err(BodyError::OverBudget);
+            }
+            held = len;
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buf))
+}
+
 /// Applies the server's checks, reads the body and asks the service.
-async fn respond(shared: &Shared, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+async fn respond(
+    shared: &Shared,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    tls: bool,
+) -> Response {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str();
     let path = parts.uri.path();
@@ -525,60 +731,72 @@ async fn respond(shared: &Shared, req: hyper::Request<Incoming>, peer: SocketAdd
         resp
     };
 
-    match shared.service.admit(method, path) {
-        Admit::NotFound => return refuse(Response::not_found(method, target), "no such route"),
-        Admit::ClientRpc => {
-            // Copies forwarded by swarm members are not client requests (the storage server
-            // sends them over its own peer channel): the service checks their signature and
-            // refuses a forged one, so skipping the client limit for them gives a flooder
-            // nothing but 401s.
-            let forwarded = parts.headers.contains_key(service::FORWARDED_BY);
-            if let Some(rate) = shared.rate.as_ref().filter(|_| !forwarded) {
-                let now = shared.origin.elapsed();
-                let allowed = rate
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .allow(peer.ip(), now);
-                if !allowed {
-                    return refuse(Response::reason(429), "rate limited");
-                }
-            }
-            // SS https.cpp: an empty value does not count.
-            if parts
-                .headers
-                .get("x-loki-long-poll")
-                .is_some_and(|v| !v.is_empty())
-            {
-                return refuse(
-                    Response::text(
-                        410,
-                        "long polling is no longer supported, client upgrade required",
-                    ),
-                    "long poll",
-                );
-            }
-        }
-        Admit::Read => {}
+    let admit = shared.service.admit(method, path);
+    if admit == Admit::NotFound {
+        return refuse(Response::not_found(method, target), "no such route");
+    }
+    if !tls && !admit.plain_http() {
+        return refuse(
+            Response::text(400, "This route is served over HTTPS only").closing(),
+            "plain HTTP",
+        );
+    }
+    // A copy that names a forwarding peer is checked once its body (which the peer signed)
+    // is here; until then it is not exempt from anything, and after, only if it verified.
+    let names_forwarder = parts.headers.contains_key(service::FORWARDED_BY);
+    if admit.rate_limited() && !names_forwarder && !rate_allows(shared, peer) {
+        return refuse(Response::reason(429), "rate limited");
+    }
+    // SS https.cpp: an empty value does not count.
+    if admit == Admit::ClientRpc
+        && parts
+            .headers
+            .get("x-loki-long-poll")
+            .is_some_and(|v| !v.is_empty())
+    {
+        return refuse(
+            Response::text(
+                410,
+                "long polling is no longer supported, client upgrade required",
+            ),
+            "long poll",
+        );
     }
 
     let max = shared.limits.max_body;
-    if usize::try_from(body.size_hint().lower()).map_or(true, |n| n > max) {
+    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    if declared > max {
         return refuse(
             Response::text(413, "Request body too large").closing(),
             "Content-Length too large",
         );
     }
+    // The declared length is claimed up front, so that parallel large bodies from one client
+    // are refused before they are read; a body without a length claims as it arrives.
+    let Some(mut claim) = shared.bodies.claim(peer.ip(), declared) else {
+        return refuse(
+            Response::reason(429).closing(),
+            "too many request bytes in flight from this client",
+        );
+    };
 
     let deadline = tokio::time::Instant::now() + shared.limits.request_timeout;
-    let body = match tokio::time::timeout_at(deadline, Limited::new(body, max).collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+    let read = tokio::time::timeout_at(deadline, read_body(body, max, &mut claim, declared));
+    let body = match read.await {
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
             return refuse(
                 Response::text(413, "Request body too large").closing(),
                 "body too large",
             );
         }
-        Ok(Err(e)) => {
+        Ok(Err(BodyError::OverBudget)) => {
+            return refuse(
+                Response::reason(429).closing(),
+                "too many request bytes in flight from this client",
+            );
+        }
+        Ok(Err(BodyError::Read(e))) => {
             return refuse(
                 Response::reason(400).closing(),
                 &format!("reading the body failed: {e}"),
@@ -594,7 +812,17 @@ async fn respond(shared: &Shared, req: hyper::Request<Incoming>, peer: SocketAdd
         body,
         peer,
     };
-    match tokio::time::timeout_at(deadline, shared.service.handle(request)).await {
+    if admit.rate_limited()
+        && names_forwarder
+        && !shared.service.is_peer_copy(&request)
+        && !rate_allows(shared, peer)
+    {
+        return refuse(Response::reason(429), "rate limited");
+    }
+    let answer = tokio::time::timeout_at(deadline, shared.service.handle(request)).await;
+    // The body's bytes count against the client until the answer is made.
+    drop(claim);
+    match answer {
         // The service logs its own refusals, with their reasons: one line per request.
         Ok(resp) => resp,
         Err(_) => refuse(Response::text(504, "Request time out"), "service timed out"),
@@ -649,6 +877,292 @@ mod tests {
         assert_eq!(r.headers()[SERVER], SERVER_HEADER);
         let r = to_hyper(Response::text(200, "x").with_header("X-Bad", "a\nb"));
         assert_eq!(r.status(), 500);
+    }
+
+    use std::net::IpAddr;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::sync::{Notify, oneshot};
+
+    /// A bound on every wait: it only turns a hang into a failure.
+    const BOUND: Duration = Duration::from_secs(60);
+    const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+
+    /// Routes by path: `/seed` (plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
+    /// (answers when released); anything else is not found. A request is a peer's copy when
+    /// its forwarder header says `good`.
+    #[derive(Default)]
+    struct Routes {
+        arrived: Notify,
+        release: Notify,
+    }
+
+    impl Service for Routes {
+        fn admit(&self, _method: &str, path: &str) -> Admit {
+            match path {
+                "/seed" => Admit::Seed,
+                "/onion" => Admit::Onion,
+                "/rpc" => Admit::ClientRpc,
+                "/gate" => Admit::Read,
+                _ => Admit::NotFound,
+            }
+        }
+
+        fn is_peer_copy(&self, request: &Request) -> bool {
+            request.header(service::FORWARDED_BY) == Some("good")
+        }
+
+        fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
+            Box::pin(async move {
+                if request.path == "/gate" {
+                    self.arrived.notify_one();
+                    self.release.notified().await;
+                }
+                Response::text(200, format!("{} bytes", request.body.len()))
+            })
+        }
+    }
+
+    struct Node {
+        addr: SocketAddr,
+        stop: Option<oneshot::Sender<()>>,
+        server: tokio::task::JoinHandle<Result<(), Error>>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for Node {
+        fn drop(&mut self) {
+            drop(self.stop.take());
+            self.server.abort();
+        }
+    }
+
+    async fn start(service: Arc<dyn Service>, limits: Limits) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::open(dir.path(), SystemTime::UNIX_EPOCH, &mut rand_core::OsRng).unwrap();
+        let listener = bind(DEFAULT_LISTEN).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(run(
+            listener,
+            Arc::clone(&home.tls.config),
+            service,
+            limits,
+            Log::discard(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Node {
+            addr,
+            stop: Some(stop),
+            server,
+            _dir: dir,
+        }
+    }
+
+    fn peer_from(ip: Option<IpAddr>) -> peer::Peer {
+        peer::Peer::bound(BOUND, ip).unwrap()
+    }
+
+    async fn tcp_from(ip: IpAddr, to: SocketAddr) -> TcpStream {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(ip, 0)).unwrap();
+        socket.connect(to).await.unwrap()
+    }
+
+    /// Sends raw bytes over plain TCP and reads until the server closes.
+    async fn plain_exchange(stream: &mut TcpStream, request: &[u8]) -> String {
+        stream.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(BOUND, stream.read_to_end(&mut out))
+            .await
+            .expect("the server should close the connection");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn plain_post(path: &str, body: &str) -> Vec<u8> {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn plain_http_only_on_the_seed_route() {
+        let node = start(Arc::new(Routes::default()), Limits::default()).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut s = tcp_from(local, node.addr).await;
+        let answer = plain_exchange(&mut s, &plain_post("/seed", "abc")).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("3 bytes"), "{answer}");
+        for path in ["/rpc", "/onion", "/gate"] {
+            let mut s = tcp_from(local, node.addr).await;
+            let answer = plain_exchange(&mut s, &plain_post(path, "abc")).await;
+            assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+            assert!(answer.contains("HTTPS only"), "{path}: {answer}");
+        }
+        // Over HTTPS every route answers.
+        let p = peer_from(None);
+        for path in ["/seed", "/rpc", "/onion"] {
+            let (status, _) = p
+                .post(&node.addr.to_string(), path, "x".into())
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn connections_are_capped_per_address() {
+        let limits = Limits {
+            max_connections_per_ip: 3,
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // Three idle connections hold 127.0.0.1's share...
+        let mut idle = Vec::new();
+        for _ in 0..3 {
+            idle.push(tcp_from(local, node.addr).await);
+        }
+        // ...so a fourth is closed at once, without an answer.
+        let mut extra = tcp_from(local, node.addr).await;
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(BOUND, extra.read(&mut buf))
+            .await
+            .expect("the server closes the extra connection")
+            .unwrap_or(0);
+        assert_eq!(n, 0, "closed without an answer");
+        // Another address is served meanwhile.
+        let (status, body) = peer_from(Some(OTHER))
+            .post(&node.addr.to_string(), "/rpc", "abc".into())
+            .await
+            .unwrap();
+        assert_eq!((status, &body[..]), (200, &b"3 bytes"[..]));
+        // Once one idle connection leaves, 127.0.0.1 gets its slot back.
+        drop(idle.pop());
+        let mut answer = String::new();
+        for _ in 0..100 {
+            let mut s = tcp_from(local, node.addr).await;
+            answer = plain_exchange(&mut s, &plain_post("/seed", "ab")).await;
+            if !answer.is_empty() {
+                break;
+            }
+            // The server may not have seen the close yet.
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn body_bytes_in_flight_are_budgeted_per_address() {
+        let routes = Arc::new(Routes::default());
+        let limits = Limits {
+            max_body_in_flight_per_ip: 100,
+            ..Limits::default()
+        };
+        let node = start(routes.clone(), limits).await;
+        let base = node.addr.to_string();
+        let body = |n: usize| Bytes::from(vec![b'x'; n]);
+        // A body over the whole budget is refused before it is read.
+        let (status, _) = peer_from(None)
+            .post(&base, "/rpc", body(101))
+            .await
+            .unwrap();
+        assert_eq!(status, 429);
+        // 60 bytes held by a request in flight leave 40 for the same address...
+        let held = {
+            let (p, base) = (peer_from(None), base.clone());
+            tokio::spawn(async move { p.post(&base, "/gate", body(60)).await })
+        };
+        tokio::time::timeout(BOUND, routes.arrived.notified())
+            .await
+            .expect("the gated request arrives");
+        let (status, _) = peer_from(None).post(&base, "/rpc", body(41)).await.unwrap();
+        assert_eq!(status, 429, "over what is left of the budget");
+        let (status, _) = peer_from(None).post(&base, "/rpc", body(40)).await.unwrap();
+        assert_eq!(status, 200);
+        // ...while another address has its own budget.
+        let (status, _) = peer_from(Some(OTHER))
+            .post(&base, "/rpc", body(100))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        routes.release.notify_one();
+        let (status, _) = tokio::time::timeout(BOUND, held)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, 200);
+        // Given back once answered.
+        let (status, _) = peer_from(None)
+            .post(&base, "/rpc", body(100))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+
+    #[tokio::test]
+    async fn onion_route_is_rate_limited_and_a_forwarder_header_alone_exempts_nothing() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 2,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        let p = peer_from(None);
+        let post = |path: &'static str, by: &'static str| {
+            let (p, base) = (p.clone(), base.clone());
+            async move {
+                let headers: &[(&str, &str)] = if by.is_empty() {
+                    &[]
+                } else {
+                    &[(service::FORWARDED_BY, by)]
+                };
+                p.request("POST", &base, path, headers, "x".into())
+                    .await
+                    .unwrap()
+                    .status
+            }
+        };
+        assert_eq!(post("/onion", "").await, 200);
+        // A forged forwarder header takes a token like any client request.
+        assert_eq!(post("/rpc", "forged").await, 200);
+        assert_eq!(post("/onion", "").await, 429);
+        assert_eq!(post("/rpc", "forged").await, 429);
+        assert_eq!(post("/rpc", "").await, 429);
+        // A verified peer copy is not a client request.
+        for _ in 0..5 {
+            assert_eq!(post("/rpc", "good").await, 200);
+        }
+        // Routes that are not limited still answer.
+        assert_eq!(post("/gate_unknown", "").await, 404);
+        let (status, _) = peer_from(Some(OTHER))
+            .post(&base, "/onion", "x".into())
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "another address has its own bucket");
+    }
+
+    #[tokio::test]
+    async fn a_write_nobody_reads_times_out() {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let mut w = WriteTimeout::new(ours, Duration::from_millis(100));
+        // Writes that go out reset the clock.
+        w.write_all(&[0; 64]).await.unwrap();
+        let mut sink = [0u8; 64];
+        theirs.read_exact(&mut sink).await.unwrap();
+        w.write_all(&[0; 64]).await.unwrap();
+        // Nobody reads any more: the next write stalls and fails.
+        let err = w.write_all(&[0; 64]).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     }
 
     #[test]

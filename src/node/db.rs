@@ -18,6 +18,17 @@
 //! call on tokio's blocking pool (`spawn_blocking`) behind a mutex: calls are serialized, which
 //! is plenty for a test node and keeps SQLite's locking out of the picture.
 //!
+//! # Bounds
+//!
+//! [`StoreLimits`]: the database file may not grow past `max_db_bytes` (SQLite's
+//! `max_page_count`, as session-storage-server caps its database at 3.5 GB); a mailbox (one
+//! owner's namespace) holds at most `max_mailbox_messages` messages and `max_mailbox_bytes`
+//! bytes of data. A store over either is refused ([`Error::Full`], [`Error::MailboxFull`]);
+//! the storage server's answer for a full database is a swarm entry with `failed` and
+//! `query_failure` set (SS `request_handler.cpp` store, `database.cpp` `StoreResult::Full`).
+//! A retrieve reads at most as many rows as its size budget can hold (`LIMIT` in the query),
+//! one at a time.
+//!
 //! # Format
 //!
 //! ```text
@@ -25,6 +36,7 @@
 //!          owner BLOB (33 bytes), namespace INTEGER (i16),
 //!          hash TEXT UNIQUE (43 chars), timestamp INTEGER (ms), expiry INTEGER (ms),
 //!          data BLOB)
+//! mailboxes(owner, namespace, messages, bytes)     -- kept by triggers on messages
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -51,6 +63,15 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database file could not be created private (mode 0600).
+    #[error("creating the message database '{path}'")]
+    Create {
+        /// The database file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A query failed.
     #[error("message database: {op} failed")]
     Query {
@@ -67,6 +88,13 @@ pub enum Error {
         /// The hash.
         hash: String,
     },
+    /// The database has reached [`StoreLimits::max_db_bytes`] (or the disk is full).
+    #[error("the message database is full")]
+    Full,
+    /// The mailbox has reached [`StoreLimits::max_mailbox_messages`] or
+    /// [`StoreLimits::max_mailbox_bytes`].
+    #[error("the mailbox is full")]
+    MailboxFull,
     /// The blocking task running a [`Handle`] call panicked or was cancelled.
     #[error("message database task failed")]
     Task(#[source] tokio::task::JoinError),
@@ -126,10 +154,62 @@ pub(crate) fn counted_size(data_len: usize) -> usize {
     data_len.div_ceil(3) * 4
 }
 
+/// What each message counts for against a retrieve's `max_size` besides its data: the storage
+/// server's `DEFAULT_MSG_OVERHEAD` (100) plus the 43-character hash (SS `database.cpp
+/// retrieve`). It also bounds how many rows a retrieve reads: `max_size / 143 + 1`.
+pub(crate) const RETRIEVE_MESSAGE_OVERHEAD: usize = 100 + 43;
+
+/// The default of [`StoreLimits::max_db_bytes`]: session-storage-server's `SIZE_LIMIT`
+/// (3.5 GiB).
+pub const MAX_DB_BYTES: u64 = 3584 * 1024 * 1024;
+/// The default of [`StoreLimits::max_mailbox_messages`]: 200 000.
+pub const MAX_MAILBOX_MESSAGES: u64 = 200_000;
+/// The default of [`StoreLimits::max_mailbox_bytes`]: 256 MiB of message data.
+pub const MAX_MAILBOX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How much the store holds at most (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// The largest the database file may grow, bytes (rounded down to whole pages).
+    pub max_db_bytes: u64,
+    /// The most messages one mailbox (owner and namespace) holds.
+    pub max_mailbox_messages: u64,
+    /// The most bytes of message data one mailbox holds.
+    pub max_mailbox_bytes: u64,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self {
+            max_db_bytes: MAX_DB_BYTES,
+            max_mailbox_messages: MAX_MAILBOX_MESSAGES,
+            max_mailbox_bytes: MAX_MAILBOX_BYTES,
+        }
+    }
+}
+
+/// Creates `path` empty with mode 0600 if it does not exist, so that the database (and the
+/// `-wal` and `-shm` files, which SQLite gives the database file's mode) is never readable by
+/// others, not even for a moment; an existing file is made 0600.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    drop(o.open(path)?);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// The message store, on one SQLite connection.
 #[derive(Debug)]
 pub(crate) struct Db {
     conn: Connection,
+    limits: StoreLimits,
 }
 
 fn ms(v: u64) -> i64 {
@@ -156,6 +236,32 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_mailbox ON messages (owner, namespace, id);
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expiry);
+CREATE TABLE IF NOT EXISTS mailboxes (
+    owner BLOB NOT NULL,
+    namespace INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (owner, namespace)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS mailbox_add AFTER INSERT ON messages BEGIN
+    INSERT OR IGNORE INTO mailboxes VALUES (NEW.owner, NEW.namespace, 0, 0);
+    UPDATE mailboxes SET messages = messages + 1, bytes = bytes + length(NEW.data)
+        WHERE owner = NEW.owner AND namespace = NEW.namespace;
+END;
+CREATE TRIGGER IF NOT EXISTS mailbox_remove AFTER DELETE ON messages BEGIN
+    UPDATE mailboxes SET messages = messages - 1, bytes = bytes - length(OLD.data)
+        WHERE owner = OLD.owner AND namespace = OLD.namespace;
+    DELETE FROM mailboxes
+        WHERE owner = OLD.owner AND namespace = OLD.namespace AND messages <= 0;
+END;
+";
+
+/// Recounts every mailbox (at open: the counts of a database written before they were kept).
+const RECOUNT: &str = "
+DELETE FROM mailboxes;
+INSERT INTO mailboxes
+    SELECT owner, namespace, count(*), coalesce(sum(length(data)), 0)
+    FROM messages GROUP BY owner, namespace;
 ";
 
 impl Db {
@@ -168,13 +274,12 @@ impl Db {
             path: path.to_owned(),
             source,
         };
+        // Private before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
+        create_private(path).map_err(|source| Error::Create {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path).map_err(open_err)?;
-        // Private before the first write: SQLite gives the -wal and -shm files the same mode.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
         Self::setup(conn).map_err(open_err)
     }
 
@@ -198,23 +303,100 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn })
+        conn.execute_batch(RECOUNT)?;
+        let mut db = Self {
+            conn,
+            limits: StoreLimits::default(),
+        };
+        db.set_limits(StoreLimits::default())?;
+        Ok(db)
+    }
+
+    /// Sets how much the store holds at most. A database already larger than `max_db_bytes`
+    /// keeps its size and takes no new message until it shrinks.
+    ///
+    /// # Errors
+    /// SQLite's, when the page limit cannot be set.
+    pub(crate) fn set_limits(&mut self, limits: StoreLimits) -> Result<(), rusqlite::Error> {
+        let page_size: i64 = self
+            .conn
+            .pragma_query_value(None, "page_size", |row| row.get(0))?;
+        let pages = i64::try_from(limits.max_db_bytes).unwrap_or(i64::MAX) / page_size.max(1);
+        let _: i64 =
+            self.conn
+                .pragma_update_and_check(None, "max_page_count", pages.max(1), |row| row.get(0))?;
+        self.limits = limits;
+        Ok(())
+    }
+
+    /// Whether a new message of `len` bytes fits in its mailbox.
+    fn mailbox_has_room(
+        tx: &rusqlite::Transaction<'_>,
+        limits: StoreLimits,
+        msg: &Message,
+    ) -> Result<bool, rusqlite::Error> {
+        let (count, bytes): (i64, i64) = tx
+            .query_row(
+                "SELECT messages, bytes FROM mailboxes WHERE owner = ?1 AND namespace = ?2",
+                params![&msg.owner[..], msg.namespace],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, 0));
+        let len = u64::try_from(msg.data.len()).unwrap_or(u64::MAX);
+        Ok(
+            u64::try_from(count).unwrap_or(0) < limits.max_mailbox_messages
+                && u64::try_from(bytes).unwrap_or(0).saturating_add(len)
+                    <= limits.max_mailbox_bytes,
+        )
     }
 
     /// Stores a message. A hash already stored (and not expired) is not stored again: its
     /// expiry is extended to `msg.expiry_ms` if that is later, and `already` is set
     /// (protocol.md §15.3, SS `database.cpp store`). An expired copy is replaced.
     ///
+    /// A new message that would take its mailbox past [`StoreLimits`] is refused, once the
+    /// mailbox's expired messages have been removed; one that would take the database past its
+    /// size is refused too.
+    ///
     /// # Errors
-    /// [`Error::HashConflict`] when the hash is stored for another mailbox, [`Error::Query`]
-    /// when SQLite fails.
+    /// [`Error::MailboxFull`], [`Error::Full`], [`Error::HashConflict`] when the hash is stored
+    /// for another mailbox, [`Error::Query`] when SQLite fails.
     pub(crate) fn store(&mut self, msg: &Message, now_ms: u64) -> Result<StoreOutcome, Error> {
+        let limits = self.limits;
+        let full = |e: rusqlite::Error| {
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+                Error::Full
+            } else {
+                Error::Query {
+                    op: "store",
+                    source: e,
+                }
+            }
+        };
         let tx = self.conn.transaction().map_err(q("store"))?;
         tx.execute(
             "DELETE FROM messages WHERE hash = ?1 AND expiry <= ?2",
             params![msg.hash, ms(now_ms)],
         )
         .map_err(q("store"))?;
+        let known: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE hash = ?1)",
+                params![msg.hash],
+                |row| row.get(0),
+            )
+            .map_err(q("store"))?;
+        if !known && !Self::mailbox_has_room(&tx, limits, msg).map_err(q("store"))? {
+            tx.execute(
+                "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND expiry <= ?3",
+                params![&msg.owner[..], msg.namespace, ms(now_ms)],
+            )
+            .map_err(full)?;
+            if !Self::mailbox_has_room(&tx, limits, msg).map_err(q("store"))? {
+                return Err(Error::MailboxFull);
+            }
+        }
         let inserted = tx
             .execute(
                 "INSERT INTO messages (owner, namespace, hash, timestamp, expiry, data)
@@ -228,7 +410,7 @@ impl Db {
                     msg.data
                 ],
             )
-            .map_err(q("store"))?;
+            .map_err(full)?;
         let outcome = if inserted == 1 {
             StoreOutcome {
                 already: false,
@@ -254,7 +436,7 @@ impl Db {
                 expiry_ms: from_ms(expiry),
             }
         };
-        tx.commit().map_err(q("store"))?;
+        tx.commit().map_err(full)?;
         Ok(outcome)
     }
 
@@ -262,8 +444,10 @@ impl Db {
     ///
     /// When `last_hash` is `None`, empty, or not found (e.g. expired), the list starts from the
     /// beginning (§13.6, SS `database.cpp retrieve`). It stops at `max_count` messages, or
-    /// before the total [`counted_size`] would pass `max_size`, but always holds at least one
-    /// message when any is there; `more` tells whether any were left out.
+    /// before the total size would pass `max_size` (each message counts its [`counted_size`]
+    /// plus [`RETRIEVE_MESSAGE_OVERHEAD`], as SS counts), but always holds at least one
+    /// message when any is there; `more` tells whether any were left out. The query's `LIMIT`
+    /// is what the budget can hold, so a large mailbox is never read whole.
     ///
     /// # Errors
     /// [`Error::Query`] when SQLite fails.
@@ -290,8 +474,13 @@ impl Db {
                 .map_err(q("retrieve"))?
                 .unwrap_or(0),
         };
-        // One more row than asked for tells whether there are more.
-        let limit = max_count.map_or(-1, |c| i64::try_from(c.max(1)).unwrap_or(i64::MAX - 1) + 1);
+        // At most as many rows as the budget holds, and one more to tell whether there are more.
+        let by_size = max_size.map(|m| m / RETRIEVE_MESSAGE_OVERHEAD + 1);
+        let rows_wanted = match (max_count.map(|c| c.max(1)), by_size) {
+            (Some(c), Some(s)) => Some(c.min(s)),
+            (c, s) => c.or(s),
+        };
+        let limit = rows_wanted.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX - 1) + 1);
         let mut out = Retrieved::default();
         {
             let mut stmt = tx
@@ -307,7 +496,7 @@ impl Db {
             let mut size = 0usize;
             while let Some(row) = rows.next().map_err(q("retrieve"))? {
                 let data: Vec<u8> = row.get(3).map_err(q("retrieve"))?;
-                let counted = counted_size(data.len());
+                let counted = counted_size(data.len()) + RETRIEVE_MESSAGE_OVERHEAD;
                 let full_count = max_count.is_some_and(|c| out.messages.len() >= c.max(1));
                 let full_size = max_size.is_some_and(|m| size.saturating_add(counted) > m);
                 if !out.messages.is_empty() && (full_count || full_size) {
@@ -585,6 +774,15 @@ impl Handle {
         }
     }
 
+    /// Sets how much the store holds at most ([`StoreLimits`]).
+    ///
+    /// # Errors
+    /// [`Error::Query`] when SQLite refuses the page limit.
+    pub async fn set_limits(&self, limits: StoreLimits) -> Result<(), Error> {
+        self.call(move |db| db.set_limits(limits).map_err(q("set_limits")))
+            .await
+    }
+
     /// Runs `f` on the database off the async threads.
     ///
     /// # Errors
@@ -709,14 +907,14 @@ mod tests {
     #[test]
     fn max_size_counts_base64_and_returns_at_least_one() {
         let mut db = Db::open_in_memory().unwrap();
-        // 30 bytes of data count as 40 base64 characters each.
+        // 30 bytes of data count as 40 base64 characters each, plus 143 of overhead.
         for n in 0..3 {
             db.store(&msg(ALICE, 0, n, 30), NOW).unwrap();
         }
-        let r = db.retrieve(&ALICE, 0, None, None, Some(80), NOW).unwrap();
+        let r = db.retrieve(&ALICE, 0, None, None, Some(366), NOW).unwrap();
         assert_eq!(r.messages.len(), 2);
         assert!(r.more);
-        let r = db.retrieve(&ALICE, 0, None, None, Some(79), NOW).unwrap();
+        let r = db.retrieve(&ALICE, 0, None, None, Some(365), NOW).unwrap();
         assert_eq!(r.messages.len(), 1);
         assert!(r.more);
         let r = db.retrieve(&ALICE, 0, None, None, Some(1), NOW).unwrap();
@@ -724,7 +922,7 @@ mod tests {
         let r = db.retrieve(&ALICE, 0, None, Some(0), None, NOW).unwrap();
         assert_eq!(r.messages.len(), 1, "always at least one");
         let r = db
-            .retrieve(&ALICE, 0, None, Some(3), Some(120), NOW)
+            .retrieve(&ALICE, 0, None, Some(3), Some(549), NOW)
             .unwrap();
         assert_eq!(r.messages.len(), 3);
         assert!(!r.more);
@@ -887,6 +1085,133 @@ mod tests {
             vec![(1, ms[1].hash.clone())]
         );
         assert_eq!(db.delete_all(&BOB, Some(0), NOW).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn database_and_wal_are_private_from_the_start() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        create_private(&path).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600, "before SQLite opens it");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut db = Db::open(&path).unwrap();
+        db.store(&msg(ALICE, 0, 1, 10), NOW).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", path.display()));
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+
+    #[test]
+    fn retrieve_reads_no_more_rows_than_the_budget_holds() {
+        let mut db = Db::open_in_memory().unwrap();
+        for n in 0..50 {
+            db.store(&msg(ALICE, 0, n, 0), NOW).unwrap();
+        }
+        // Empty messages still count 143 each: 10 fit in 1 430.
+        let r = db.retrieve(&ALICE, 0, None, None, Some(1430), NOW).unwrap();
+        assert_eq!(r.messages.len(), 10);
+        assert!(r.more);
+        let r = db
+            .retrieve(&ALICE, 0, None, None, Some(50 * 143), NOW)
+            .unwrap();
+        assert_eq!(r.messages.len(), 50);
+        assert!(!r.more);
+    }
+
+    #[test]
+    fn mailbox_quota_refuses_new_messages_but_not_copies() {
+        let mut db = Db::open_in_memory().unwrap();
+        db.set_limits(StoreLimits {
+            max_mailbox_messages: 3,
+            max_mailbox_bytes: 25,
+            ..StoreLimits::default()
+        })
+        .unwrap();
+        for n in 0..3 {
+            db.store(&msg(ALICE, 0, n, 5), NOW).unwrap();
+        }
+        assert!(matches!(
+            db.store(&msg(ALICE, 0, 3, 5), NOW),
+            Err(Error::MailboxFull)
+        ));
+        // A copy of a stored message is not a new one.
+        assert!(db.store(&msg(ALICE, 0, 1, 5), NOW).unwrap().already);
+        // Other mailboxes have their own quota.
+        db.store(&msg(ALICE, 1, 3, 5), NOW).unwrap();
+        db.store(&msg(BOB, 0, 3, 5), NOW).unwrap();
+        // Deleting makes room; so does expiry.
+        db.delete(&ALICE, &[msg(ALICE, 0, 0, 5).hash], NOW).unwrap();
+        db.store(&msg(ALICE, 0, 4, 5), NOW).unwrap();
+        let mut short = msg(ALICE, 0, 5, 5);
+        assert!(matches!(db.store(&short, NOW), Err(Error::MailboxFull)));
+        db.expire_all(&ALICE, Some(0), NOW + 10, NOW).unwrap();
+        short.expiry_ms = NOW + DAY;
+        db.store(&short, NOW + 10).unwrap();
+        // Bytes: 3 × 5 stored in namespace 2; 11 more would pass 25.
+        for n in 0..2 {
+            db.store(&msg(ALICE, 2, n, 5), NOW).unwrap();
+        }
+        assert!(matches!(
+            db.store(&msg(ALICE, 2, 9, 16), NOW),
+            Err(Error::MailboxFull)
+        ));
+        db.store(&msg(ALICE, 2, 9, 15), NOW).unwrap();
+    }
+
+    #[test]
+    fn mailbox_counts_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let limits = StoreLimits {
+            max_mailbox_messages: 2,
+            ..StoreLimits::default()
+        };
+        {
+            let mut db = Db::open(&path).unwrap();
+            db.store(&msg(ALICE, 0, 0, 5), NOW).unwrap();
+            db.store(&msg(ALICE, 0, 1, 5), NOW).unwrap();
+            // As a database written before mailboxes were counted.
+            db.conn.execute("DELETE FROM mailboxes", []).unwrap();
+        }
+        let mut db = Db::open(&path).unwrap();
+        db.set_limits(limits).unwrap();
+        assert!(matches!(
+            db.store(&msg(ALICE, 0, 2, 5), NOW),
+            Err(Error::MailboxFull)
+        ));
+    }
+
+    #[test]
+    fn a_full_database_refuses_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join(DB_FILE)).unwrap();
+        db.set_limits(StoreLimits {
+            max_db_bytes: 256 * 1024,
+            ..StoreLimits::default()
+        })
+        .unwrap();
+        let mut refused = None;
+        for n in 0..100 {
+            match db.store(&msg(ALICE, 0, n, 10_000), NOW) {
+                Ok(_) => {}
+                Err(e) => {
+                    refused = Some((n, e));
+                    break;
+                }
+            }
+        }
+        let (n, e) = refused.expect("the database fills up");
+        assert!(matches!(e, Error::Full), "{e:?}");
+        assert!(n > 5, "some messages fit first ({n})");
+        // What was stored is still there, and reads still work.
+        let r = db.retrieve(&ALICE, 0, None, None, None, NOW).unwrap();
+        assert_eq!(r.messages.len(), n as usize);
+        // Deleting makes room again.
+        db.delete_all(&ALICE, None, NOW).unwrap();
+        db.store(&msg(ALICE, 0, 500, 10_000), NOW).unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -605,6 +605,10 @@ impl Service for Hostile {
         self.inner.admit(method, path)
     }
 
+    fn is_peer_copy(&self, request: &Request) -> bool {
+        self.inner.is_peer_copy(request)
+    }
+
     fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
             if request.path == ONION_REQ_PATH {

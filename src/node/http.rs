@@ -114,17 +114,39 @@ impl Response {
 
 /// What the server does with a request, decided from its request line before the body is read
 /// (the storage server's `on_headers`, SS `oxenss/server/https.cpp`).
+///
+/// Only [`Admit::Seed`] is served over plain HTTP; every other route is HTTPS only, and a
+/// plain-HTTP request to it is answered 400 and the connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Admit {
     /// No such route: answer 404 `<METHOD> <url> Not Found` without reading the body.
     NotFound,
-    /// A client storage RPC (`POST /storage_rpc/v1`): subject to the per-IP rate limit (429)
-    /// and refused with 410 when it carries a non-empty `X-Loki-Long-Poll` header (§4.1).
+    /// A client storage RPC (`POST /storage_rpc/v1`): subject to the per-client rate limit
+    /// (429) unless [`Service::is_peer_copy`] vouches for it, and refused with 410 when it
+    /// carries a non-empty `X-Loki-Long-Poll` header (§4.1).
     ClientRpc,
-    /// Any other route the service serves (`/onion_req/v2`, `/ping_test/v1`, a seed's
-    /// `/json_rpc`): read the body and hand it over.
+    /// An onion request (`POST /onion_req/v2`): subject to the per-client rate limit (429).
+    Onion,
+    /// Any other HTTPS route the service serves (`/ping_test/v1`): read the body and hand it
+    /// over.
     Read,
+    /// A seed's node list (`POST /json_rpc`): read the body and hand it over; the one route
+    /// also served over plain HTTP, since clients fetch the node list from seeds over `http://`
+    /// (protocol.md §5.1, §15.11).
+    Seed,
+}
+
+impl Admit {
+    /// Whether the route is also served over plain HTTP.
+    pub fn plain_http(self) -> bool {
+        self == Self::Seed
+    }
+
+    /// Whether the route is subject to the per-client rate limit.
+    pub fn rate_limited(self) -> bool {
+        matches!(self, Self::ClientRpc | Self::Onion)
+    }
 }
 
 /// What the node serves: the protocol's routes, decided by whoever implements this.
@@ -133,6 +155,14 @@ pub enum Admit {
 pub trait Service: Send + Sync + 'static {
     /// Classifies a request from its method and path (the path has no query string).
     fn admit(&self, method: &str, path: &str) -> Admit;
+
+    /// Whether a rate-limited request, its body read, is a copy forwarded by a peer node whose
+    /// signature has been checked: then it is not a client request and the client rate limit
+    /// is not applied. The server asks only when the request names a forwarder
+    /// (`x-sesh-forwarded-by`); a header alone never exempts a request. By default, never.
+    fn is_peer_copy(&self, _request: &Request) -> bool {
+        false
+    }
 
     /// Answers a request that [`Service::admit`] let through.
     fn handle(&self, request: Request) -> BoxFuture<'_, Response>;

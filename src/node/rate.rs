@@ -9,7 +9,8 @@
 //! sleep.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A bucket size and refill rate.
@@ -71,9 +72,10 @@ impl RateLimiter {
     /// Takes a token for `ip` at time `now`: `true` if the request may go ahead, `false` if it
     /// is to be refused with 429.
     ///
-    /// IPv4-mapped IPv6 addresses count as their IPv4 address.
+    /// Clients are counted by [`client_key`]: an IPv6 client by its /64, an IPv4-mapped IPv6
+    /// address as its IPv4 address.
     pub(crate) fn allow(&mut self, ip: IpAddr, now: Duration) -> bool {
-        let ip = ip.to_canonical();
+        let ip = client_key(ip);
         let now_us = micros(now);
         let rate = self.rate;
         if let Some(bucket) = self.buckets.get_mut(&ip) {
@@ -118,6 +120,107 @@ impl RateLimiter {
     #[cfg(test)]
     fn clients(&self) -> usize {
         self.buckets.len()
+    }
+}
+
+/// The address a client is counted under by every per-client limit (rate, connections, body
+/// bytes): an IPv4 address as it is (an IPv4-mapped IPv6 address counts as its IPv4 address),
+/// an IPv6 address by its /64 prefix, since one host is commonly given a whole /64.
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
+/// An amount (open connections, request body bytes in flight) counted per client
+/// ([`client_key`]), each client's total kept at or under a limit.
+#[derive(Debug)]
+pub(crate) struct PerClient {
+    limit: usize,
+    used: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl PerClient {
+    /// A counter allowing each client at most `limit`.
+    pub(crate) fn new(limit: usize) -> Arc<Self> {
+        Arc::new(Self {
+            limit,
+            used: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Takes `n` for the client at `ip` if its total stays within the limit; the [`Claim`]
+    /// gives it back when dropped. `None` when it would not fit.
+    pub(crate) fn claim(self: &Arc<Self>, ip: IpAddr, n: usize) -> Option<Claim> {
+        let key = client_key(ip);
+        if !self.add(key, n) {
+            return None;
+        }
+        Some(Claim {
+            owner: Arc::clone(self),
+            key,
+            n,
+        })
+    }
+
+    fn add(&self, key: IpAddr, n: usize) -> bool {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let now = used.get(&key).copied().unwrap_or(0);
+        match now.checked_add(n).filter(|&t| t <= self.limit) {
+            Some(total) => {
+                if total > 0 {
+                    used.insert(key, total);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn sub(&self, key: IpAddr, n: usize) {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = used.get_mut(&key) {
+            *v = v.saturating_sub(n);
+            if *v == 0 {
+                used.remove(&key);
+            }
+        }
+    }
+
+    /// What the client at `ip` holds now.
+    #[cfg(test)]
+    pub(crate) fn used(&self, ip: IpAddr) -> usize {
+        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        used.get(&client_key(ip)).copied().unwrap_or(0)
+    }
+}
+
+/// A share of a [`PerClient`] limit, given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    owner: Arc<PerClient>,
+    key: IpAddr,
+    n: usize,
+}
+
+impl Claim {
+    /// Takes `more` on top of what is held, if the client's total stays within the limit.
+    pub(crate) fn grow(&mut self, more: usize) -> bool {
+        if !self.owner.add(self.key, more) {
+            return false;
+        }
+        self.n += more;
+        true
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.owner.sub(self.key, self.n);
     }
 }
 
@@ -205,6 +308,56 @@ mod tests {
         assert!(r.allow(A, ms(0)));
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
         assert!(!r.allow(mapped, ms(0)));
+    }
+
+    #[test]
+    fn ipv6_is_limited_per_slash_64() {
+        let mut r = RateLimiter::new(Rate {
+            bucket_size: 1,
+            per_second: 0,
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(r.allow(a, ms(0)));
+        assert!(!r.allow(same_64, ms(0)), "the same /64 shares a bucket");
+        assert!(r.allow(other_64, ms(0)));
+        assert_eq!(
+            client_key(same_64),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_key("::ffff:10.1.2.3".parse().unwrap()),
+            IpAddr::from([10, 1, 2, 3])
+        );
+    }
+
+    #[test]
+    fn per_client_claims_are_bounded_and_given_back() {
+        let c = PerClient::new(10);
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        let mut first = c.claim(A, 4).unwrap();
+        let second = c.claim(mapped, 6).unwrap();
+        assert_eq!(c.used(A), 10);
+        assert!(
+            c.claim(A, 1).is_none(),
+            "the mapped address is the same client"
+        );
+        assert!(!first.grow(1));
+        let other = c.claim(B, 10).unwrap();
+        drop(second);
+        assert!(first.grow(6));
+        assert_eq!(c.used(A), 10);
+        drop(first);
+        assert_eq!(c.used(A), 0);
+        assert!(c.claim(A, 10).is_some());
+        assert!(c.claim(A, 11).is_none());
+        drop(other);
+        assert_eq!(c.used(B), 0);
+        assert!(
+            c.used.lock().unwrap().is_empty(),
+            "no entry is kept for an idle client"
+        );
     }
 
     #[test]

@@ -333,7 +333,18 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 window_check("retrieve", ts)?;
                 rpc::verify(&r.pubkey, auth, &signed(req))
             }
-            Request::Delete { pubkey, auth, .. } => rpc::verify(pubkey, auth, &signed(req)),
+            Request::Delete {
+                pubkey,
+                timestamp,
+                auth,
+                ..
+            } => {
+                // Not in the protocol: checked when a client sends it (see rpc::request).
+                if let Some(ts) = timestamp {
+                    window_check("delete", *ts)?;
+                }
+                rpc::verify(pubkey, auth, &signed(req))
+            }
             Request::DeleteAll {
                 pubkey,
                 timestamp,
@@ -349,9 +360,55 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 window_check(req.method(), *timestamp)?;
                 rpc::verify(pubkey, auth, &signed(req))
             }
-            Request::DeleteBefore { pubkey, auth, .. }
-            | Request::Expire { pubkey, auth, .. }
-            | Request::ExpireAll { pubkey, auth, .. } => rpc::verify(pubkey, auth, &signed(req)),
+            // The storage server's checks of the time each carries (SS request_handler.cpp):
+            // a cut-off at most a minute ahead, an expiry not in the past.
+            Request::DeleteBefore {
+                pubkey,
+                before,
+                auth,
+                ..
+            } => {
+                if *before > now.saturating_add(limits::SIGNATURE_WINDOW_MS) {
+                    return Err(RpcError::new(
+                        401,
+                        "delete_before timestamp too far in the future",
+                    ));
+                }
+                rpc::verify(pubkey, auth, &signed(req))
+            }
+            Request::Expire {
+                pubkey,
+                expiry,
+                auth,
+                ..
+            } => {
+                if *expiry < now.saturating_sub(limits::SIGNATURE_WINDOW_MS) {
+                    return Err(RpcError::new(
+                        401,
+                        "expire: timestamp should be >= current time",
+                    ));
+                }
+                rpc::verify(pubkey, auth, &signed(req))
+            }
+            Request::ExpireAll {
+                pubkey,
+                expiry,
+                auth,
+                ..
+            } => {
+                let window = if forwarded {
+                    limits::FORWARDED_WINDOW_MS
+                } else {
+                    limits::SIGNATURE_WINDOW_MS
+                };
+                if *expiry < now.saturating_sub(window) {
+                    return Err(RpcError::new(
+                        406,
+                        "expire_all timestamp should be >= current time",
+                    ));
+                }
+                rpc::verify(pubkey, auth, &signed(req))
+            }
             _ => Ok(()),
         }
     }
@@ -486,10 +543,35 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     expiry_ms: s.expiry,
                     data: s.data.clone(),
                 };
-                self.db(move |db| db.store(&msg, now)).await.map(|o| {
-                    let signature = self.sign_b64(hash.as_bytes());
-                    to_json(&StoreEntry::stored(hash, signature, o.expiry_ms, o.already))
-                })
+                // A full store is this member's failure, as the storage server reports it:
+                // `failed` and `query_failure` in its swarm entry (SS `StoreResult::Full`).
+                let stored = self
+                    .db(move |db| match db.store(&msg, now) {
+                        Err(e @ (db::Error::Full | db::Error::MailboxFull)) => Ok(Err(e)),
+                        other => other.map(Ok),
+                    })
+                    .await;
+                match stored {
+                    Ok(Ok(o)) => {
+                        let signature = self.sign_b64(hash.as_bytes());
+                        Ok(to_json(&StoreEntry::stored(
+                            hash,
+                            signature,
+                            o.expiry_ms,
+                            o.already,
+                        )))
+                    }
+                    Ok(Err(full)) => {
+                        self.log.line(format_args!("store refused: {full}"));
+                        Ok(to_json(&StoreEntry {
+                            failed: true,
+                            query_failure: true,
+                            reason: Some(full.to_string()),
+                            ..StoreEntry::default()
+                        }))
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Request::Delete {
                 pubkey,
@@ -543,6 +625,8 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 mode,
                 ..
             } => {
+                // No later than the longest TTL from now (SS request_handler.cpp expire).
+                let expiry = &(*expiry).min(now.saturating_add(limits::MAX_TTL_PRIVATE_MS));
                 let (pk, hashes, e, m) = (*pubkey, messages.clone(), *expiry, *mode);
                 self.db(move |db| db.expire(&pk, &hashes, e, m, now))
                     .await
@@ -572,6 +656,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 expiry,
                 ..
             } => {
+                let expiry = &(*expiry).min(now.saturating_add(limits::MAX_TTL_PRIVATE_MS));
                 let (pk, ns, e) = (*pubkey, one_ns(*namespace), *expiry);
                 self.db(move |db| db.expire_all(&pk, ns, e, now))
                     .await
@@ -816,12 +901,17 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
     fn admit(&self, method: &str, path: &str) -> Admit {
         match (self.role, method, path) {
             (Role::Storage, "POST", STORAGE_RPC_PATH) => Admit::ClientRpc,
-            (Role::Storage, "POST", ONION_REQ_PATH) | (Role::Storage, "GET", PING_TEST_PATH) => {
-                Admit::Read
-            }
-            (Role::Seed, "POST", JSON_RPC_PATH) => Admit::Read,
+            (Role::Storage, "POST", ONION_REQ_PATH) => Admit::Onion,
+            (Role::Storage, "GET", PING_TEST_PATH) => Admit::Read,
+            (Role::Seed, "POST", JSON_RPC_PATH) => Admit::Seed,
             _ => Admit::NotFound,
         }
+    }
+
+    fn is_peer_copy(&self, request: &HttpRequest) -> bool {
+        request.path == STORAGE_RPC_PATH
+            && request.header(FORWARDED_BY).is_some()
+            && self.forwarded_by_member(request).is_ok()
     }
 
     fn handle(&self, request: HttpRequest) -> BoxFuture<'_, Response> {
@@ -853,5 +943,212 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
                 other => Response::not_found(&request.method, other),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::identity::Seed;
+    use crate::rpc::request::{Auth, ExpireMode, Store};
+    use crate::swarm::Snode;
+    use crate::transport::memory::MemoryNetwork;
+
+    const NOW: u64 = 1_700_000_000_000;
+    const MIN: u64 = 60_000;
+    const DAY: u64 = 86_400_000;
+
+    /// A one-node network: the node, its store, and a client identity.
+    fn node() -> (
+        NodeService<crate::transport::memory::MemoryLink>,
+        db::Handle,
+        Identity,
+    ) {
+        let identity = Identity::from_seed(Seed::from_bytes([7; 32]));
+        let me = Snode {
+            ed25519: identity.ed25519_pub(),
+            x25519: identity.x25519_pub(),
+            ip: Ipv4Addr::new(127, 0, 0, 1),
+            port: 1,
+            swarm_id: 0,
+            version: None,
+        };
+        let db = db::Handle::new(db::Db::open_in_memory().unwrap());
+        let service = NodeService::new(
+            Role::Storage,
+            identity,
+            RosterFile::fixed(Roster::new(vec![me], 1)),
+            Some(db.clone()),
+            MemoryNetwork::default().link(),
+            Arc::new(FixedClock::from_ms(NOW)),
+            Log::discard(),
+        );
+        (service, db, Identity::from_seed(Seed::from_bytes([9; 32])))
+    }
+
+    fn pubkey(user: &Identity) -> [u8; 33] {
+        let mut pk = [5u8; 33];
+        pk[1..].copy_from_slice(user.x25519_pub().as_bytes());
+        pk
+    }
+
+    /// Signs `req` (its `auth` is replaced) as `user`.
+    fn signed_by(user: &Identity, mut req: Request) -> Vec<u8> {
+        let auth = Auth {
+            signature: [0; 64],
+            pubkey_ed25519: Some(*user.ed25519_pub().as_bytes()),
+        };
+        let set = |r: &mut Request, a: Auth| match r {
+            Request::Delete { auth, .. }
+            | Request::DeleteBefore { auth, .. }
+            | Request::Expire { auth, .. }
+            | Request::ExpireAll { auth, .. } => *auth = a,
+            _ => {}
+        };
+        set(&mut req, auth.clone());
+        let sig = user.sign(&req.signed_message().unwrap());
+        set(
+            &mut req,
+            Auth {
+                signature: sig,
+                ..auth
+            },
+        );
+        req.to_json()
+    }
+
+    async fn ask(node: &NodeService<crate::transport::memory::MemoryLink>, body: &[u8]) -> Answer {
+        let peer = SocketAddr::from(([127, 0, 0, 9], 1));
+        node.storage_rpc_answer(body, Origin::Direct(peer)).await
+    }
+
+    fn store(user: &Identity, n: u8) -> Vec<u8> {
+        Request::Store(Store {
+            pubkey: pubkey(user),
+            namespace: Namespace(0),
+            timestamp: NOW,
+            expiry: NOW + DAY,
+            data: vec![n; 10],
+            sig_timestamp: NOW,
+            auth: None,
+        })
+        .to_json()
+    }
+
+    fn no_auth() -> Auth {
+        Auth {
+            signature: [0; 64],
+            pubkey_ed25519: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn delete_and_expire_times_are_checked() {
+        let (node, _db, user) = node();
+        let pk = pubkey(&user);
+        let delete = |timestamp| Request::Delete {
+            pubkey: pk,
+            messages: vec!["h".repeat(43)],
+            required: false,
+            timestamp,
+            auth: no_auth(),
+        };
+        let (status, body) = ask(&node, &signed_by(&user, delete(Some(NOW - 2 * MIN)))).await;
+        assert_eq!(
+            (status, body),
+            (406, json!("delete timestamp too far from current time"))
+        );
+        assert_eq!(
+            ask(&node, &signed_by(&user, delete(Some(NOW)))).await.0,
+            200
+        );
+        assert_eq!(ask(&node, &signed_by(&user, delete(None))).await.0, 200);
+
+        let before = |before| Request::DeleteBefore {
+            pubkey: pk,
+            namespace: Namespaces::All,
+            before,
+            auth: no_auth(),
+        };
+        let (status, _) = ask(&node, &signed_by(&user, before(NOW + 2 * MIN))).await;
+        assert_eq!(status, 401);
+        assert_eq!(ask(&node, &signed_by(&user, before(NOW))).await.0, 200);
+
+        let expire = |expiry| Request::Expire {
+            pubkey: pk,
+            messages: vec!["h".repeat(43)],
+            expiry,
+            mode: ExpireMode::Set,
+            auth: no_auth(),
+        };
+        let (status, _) = ask(&node, &signed_by(&user, expire(NOW - 2 * MIN))).await;
+        assert_eq!(status, 401);
+        assert_eq!(
+            ask(&node, &signed_by(&user, expire(NOW + MIN))).await.0,
+            200
+        );
+
+        let expire_all = |expiry| Request::ExpireAll {
+            pubkey: pk,
+            namespace: Namespaces::All,
+            expiry,
+            auth: no_auth(),
+        };
+        let (status, _) = ask(&node, &signed_by(&user, expire_all(NOW - 2 * MIN))).await;
+        assert_eq!(status, 406);
+        assert_eq!(
+            ask(&node, &signed_by(&user, expire_all(NOW + MIN))).await.0,
+            200
+        );
+    }
+
+    #[tokio::test]
+    async fn expire_is_clamped_to_the_longest_ttl() {
+        let (node, db, user) = node();
+        let pk = pubkey(&user);
+        let (status, v) = ask(&node, &store(&user, 1)).await;
+        assert_eq!(status, 200, "{v}");
+        let hash = v["hash"].as_str().unwrap().to_owned();
+        let far = NOW + 365 * DAY;
+        let req = Request::Expire {
+            pubkey: pk,
+            messages: vec![hash.clone()],
+            expiry: far,
+            mode: ExpireMode::Extend,
+            auth: no_auth(),
+        };
+        let (status, v) = ask(&node, &signed_by(&user, req)).await;
+        assert_eq!(status, 200, "{v}");
+        let hashes = vec![hash.clone()];
+        let got = db
+            .call(move |db| db.get_expiries(&pk, &hashes, NOW))
+            .await
+            .unwrap();
+        assert_eq!(got, vec![(hash, NOW + limits::MAX_TTL_PRIVATE_MS)]);
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_fails_the_store_as_the_storage_server_does() {
+        let (node, db, user) = node();
+        db.set_limits(db::StoreLimits {
+            max_mailbox_messages: 1,
+            ..db::StoreLimits::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(ask(&node, &store(&user, 1)).await.0, 200);
+        let (status, v) = ask(&node, &store(&user, 2)).await;
+        // The only member failed: 500, with its entry saying why.
+        assert_eq!(status, 500, "{v}");
+        let entry = &v["swarm"][node.me().to_hex()];
+        assert_eq!(entry["failed"], json!(true), "{v}");
+        assert_eq!(entry["query_failure"], json!(true), "{v}");
+        assert_eq!(entry["reason"], json!("the mailbox is full"), "{v}");
+        // Another account still stores.
+        let other = Identity::from_seed(Seed::from_bytes([10; 32]));
+        assert_eq!(ask(&node, &store(&other, 2)).await.0, 200);
     }
 }

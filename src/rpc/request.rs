@@ -119,6 +119,9 @@ pub enum Request {
         messages: Vec<String>,
         /// 404 when nothing was deleted.
         required: bool,
+        /// When the client made the request, ms: not in the storage server's protocol (nor in
+        /// the signature); sesh-node checks it against its clock when a client sends it.
+        timestamp: Option<u64>,
         /// Authentication.
         auth: Auth,
     },
@@ -280,6 +283,12 @@ fn parse_method(method: &str, params: &RawParams, nested: bool) -> Result<Reques
             pubkey: p.pubkey()?,
             messages: p.str_array("messages")?,
             required: p.bool("required")?.unwrap_or(false),
+            // Not a storage server field: one that is not a millisecond time is ignored, so
+            // that no request the storage server takes is refused for it.
+            timestamp: p
+                .get("timestamp")
+                .and_then(Field::as_u64)
+                .filter(|&t| check_ms("timestamp", t).is_ok()),
             auth: p.auth()?,
         }),
         "delete_all" => Ok(Request::DeleteAll {
@@ -467,14 +476,20 @@ fn parse_retrieve(p: &Params<'_>) -> Result<Request, RpcError> {
             return Err(RpcError::new(400, format!("Invalid last_hash: {h}")));
         }
     }
+    // As SS request_handler.cpp retrieve: 0 means "not given"; a negative count is 1; a
+    // negative size -k is RETRIEVE_MAX_SIZE / k; neither given is -5; a size over
+    // RETRIEVE_MAX_SIZE, or none with a count, is RETRIEVE_MAX_SIZE. Every retrieve is bounded.
     let max_count = p
         .int("max_count")?
-        .map(|n| usize::try_from(n.max(1)).unwrap_or(1));
-    let max_size = match p.int("max_size")? {
-        Some(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
-        Some(n) if n < 0 => usize::try_from(RETRIEVE_MAX_SIZE / n.saturating_neg()).unwrap_or(0),
-        _ => usize::try_from(RETRIEVE_MAX_SIZE / RETRIEVE_DEFAULT_SIZE_DIVISOR).unwrap_or(0),
+        .filter(|&n| n != 0)
+        .map(|n| usize::try_from(n.max(1)).unwrap_or(usize::MAX));
+    let max_size = match (p.int("max_size")?.filter(|&n| n != 0), max_count) {
+        (Some(n), _) if n < 0 => RETRIEVE_MAX_SIZE / n.saturating_neg(),
+        (Some(n), _) => n.min(RETRIEVE_MAX_SIZE),
+        (None, None) => RETRIEVE_MAX_SIZE / RETRIEVE_DEFAULT_SIZE_DIVISOR,
+        (None, Some(_)) => RETRIEVE_MAX_SIZE,
     };
+    let max_size = usize::try_from(max_size).unwrap_or(0);
     let timestamp = p.timestamp("timestamp")?;
     let auth = if p.get("signature").is_some() {
         Some(p.auth()?)
@@ -1074,12 +1089,16 @@ impl Serialize for ParamsOf<'_> {
                 pubkey,
                 messages,
                 required,
+                timestamp,
                 auth,
             } => {
                 m.serialize_entry("pubkey", &hex::encode(pubkey))?;
                 m.serialize_entry("messages", messages)?;
                 if *required {
                     m.serialize_entry("required", &true)?;
+                }
+                if let Some(t) = timestamp {
+                    m.serialize_entry("timestamp", t)?;
                 }
                 auth_entries(&mut m, auth)?;
             }

@@ -90,6 +90,50 @@ fn data_over_the_limit_is_413() {
 }
 
 #[test]
+fn retrieve_sizes_are_bounded_as_the_storage_server_bounds_them() {
+    let r = |params: &str| {
+        let body = format!(r#"{{"method":"retrieve","params":{{"pubkey":"{PK}"{params}}}}}"#);
+        match parse(body.as_bytes()).unwrap() {
+            Request::Retrieve(r) => (r.max_count, r.max_size),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(r(""), (None, 1_560_000));
+    assert_eq!(r(r#","max_size":0"#), (None, 1_560_000));
+    assert_eq!(r(r#","max_size":99999999999"#), (None, 7_800_000));
+    assert_eq!(r(r#","max_size":-1"#), (None, 7_800_000));
+    assert_eq!(r(r#","max_size":-2"#), (None, 3_900_000));
+    assert_eq!(r(r#","max_size":-99999999999"#), (None, 0));
+    assert_eq!(r(r#","max_count":5"#), (Some(5), 7_800_000));
+    assert_eq!(r(r#","max_count":0"#), (None, 1_560_000));
+    assert_eq!(r(r#","max_count":-3,"max_size":100"#), (Some(1), 100));
+    assert_eq!(
+        r(r#","max_count":99999999999"#),
+        (Some(99_999_999_999), 7_800_000)
+    );
+}
+
+#[test]
+fn delete_timestamp_is_optional_and_never_refused() {
+    let t = |extra: &str| {
+        let sig = "A".repeat(86) + "==";
+        let body = format!(
+            r#"{{"method":"delete","params":{{"pubkey":"{PK}","messages":["x"],"signature":"{sig}","pubkey_ed25519":"{}"{extra}}}}}"#,
+            "00".repeat(32)
+        );
+        match parse(body.as_bytes()).unwrap() {
+            Request::Delete { timestamp, .. } => timestamp,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(t(""), None);
+    assert_eq!(t(r#","timestamp":1700000000000"#), Some(1_700_000_000_000));
+    // Not a millisecond time: ignored, as the storage server ignores the field.
+    assert_eq!(t(r#","timestamp":170000000"#), None);
+    assert_eq!(t(r#","timestamp":"soon""#), None);
+}
+
+#[test]
 fn batch_rules() {
     assert_eq!(
         err(r#"{"method":"batch","params":{"requests":{}}}"#).message,
@@ -206,7 +250,7 @@ fn request() -> impl Strategy<Value = Request> {
             any::<i16>(),
             proptest::option::of("[A-Za-z0-9+/]{43}"),
             proptest::option::of(1usize..100),
-            1usize..1_000_000,
+            1usize..=7_800_000,
             proptest::option::of(ts()),
             proptest::option::of(auth())
         )
@@ -223,14 +267,22 @@ fn request() -> impl Strategy<Value = Request> {
                     }
                 )
             ),
-        (pk, hashes(), any::<bool>(), auth()).prop_map(|(pubkey, messages, required, auth)| {
-            Request::Delete {
-                pubkey,
-                messages,
-                required,
-                auth,
-            }
-        }),
+        (
+            pk,
+            hashes(),
+            any::<bool>(),
+            proptest::option::of(ts()),
+            auth()
+        )
+            .prop_map(|(pubkey, messages, required, timestamp, auth)| {
+                Request::Delete {
+                    pubkey,
+                    messages,
+                    required,
+                    timestamp,
+                    auth,
+                }
+            }),
         (pk, namespaces(), ts(), auth()).prop_map(|(pubkey, namespace, timestamp, auth)| {
             Request::DeleteAll {
                 pubkey,
