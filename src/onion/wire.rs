@@ -12,6 +12,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// room for the layers' own overhead.
 pub const MAX_LAYER_LEN: usize = crate::rpc::limits::MAX_REQUEST_BODY + 64 * 1024;
 
+/// The longest routing JSON a layer may carry: 4 KiB. An honest one is a few hundred bytes
+/// (two hex keys and an encryption type, or a proxy's host, target, method, port and
+/// protocol); the bound is checked before the JSON is parsed.
+pub use crate::rpc::limits::MAX_ROUTING_JSON_LEN;
+
 /// One layer of an onion request: a blob and the routing header that says what to do with it.
 ///
 /// # Format
@@ -32,11 +37,20 @@ impl Layer {
     /// A layer from its parts.
     ///
     /// # Errors
-    /// [`DecodeError::TooLarge`] if the encoded layer would exceed [`MAX_LAYER_LEN`].
+    /// [`DecodeError::TooLarge`] if the encoded layer would exceed [`MAX_LAYER_LEN`],
+    /// [`DecodeError::RoutingTooLarge`] if its routing JSON would exceed
+    /// [`MAX_ROUTING_JSON_LEN`].
     pub fn new(blob: Vec<u8>, routing: Routing) -> Result<Self, DecodeError> {
         let layer = Self { blob, routing };
         // The header is small; serializing it twice for the check only happens on this path.
-        let len = 4 + layer.blob.len() + layer.routing.to_json().len();
+        let json_len = layer.routing.to_json().len();
+        if json_len > MAX_ROUTING_JSON_LEN {
+            return Err(DecodeError::RoutingTooLarge {
+                len: json_len,
+                max: MAX_ROUTING_JSON_LEN,
+            });
+        }
+        let len = 4 + layer.blob.len() + json_len;
         if len > MAX_LAYER_LEN {
             return Err(DecodeError::TooLarge {
                 len,
@@ -99,6 +113,12 @@ impl Layer {
             },
         )?;
         let (blob, tail) = rest.split_at(blob_len);
+        if tail.len() > MAX_ROUTING_JSON_LEN {
+            return Err(DecodeError::RoutingTooLarge {
+                len: tail.len(),
+                max: MAX_ROUTING_JSON_LEN,
+            });
+        }
         if tail.iter().all(u8::is_ascii_whitespace) {
             return Err(DecodeError::MissingJson);
         }
@@ -467,6 +487,14 @@ pub enum DecodeError {
         /// What it is instead.
         found: &'static str,
     },
+    /// The routing JSON after the blob is longer than any honest one.
+    #[error("routing JSON of {len} bytes exceeds the {max}-byte limit")]
+    RoutingTooLarge {
+        /// Its length.
+        len: usize,
+        /// The limit, [`MAX_ROUTING_JSON_LEN`].
+        max: usize,
+    },
     /// The layer is larger than sesh handles.
     #[error("onion request layer of {len} bytes exceeds the {max}-byte limit")]
     TooLarge {
@@ -480,6 +508,40 @@ pub enum DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routing_json_is_bounded_before_it_is_parsed() {
+        let mut bytes = vec![1, 0, 0, 0, b'x'];
+        let host = "h".repeat(MAX_ROUTING_JSON_LEN);
+        bytes.extend_from_slice(format!(r#"{{"host":"{host}"}}"#).as_bytes());
+        assert_eq!(
+            Layer::decode(&bytes),
+            Err(DecodeError::RoutingTooLarge {
+                len: MAX_ROUTING_JSON_LEN + 11,
+                max: MAX_ROUTING_JSON_LEN
+            })
+        );
+        // Even when it is not JSON at all: the length is checked first.
+        let mut bytes = vec![0, 0, 0, 0];
+        bytes.extend(std::iter::repeat_n(b'[', MAX_ROUTING_JSON_LEN + 1));
+        assert!(matches!(
+            Layer::decode(&bytes),
+            Err(DecodeError::RoutingTooLarge { .. })
+        ));
+        // Up to the bound is fine.
+        let host = "h".repeat(MAX_ROUTING_JSON_LEN - 11);
+        let mut bytes = vec![0, 0, 0, 0];
+        bytes.extend_from_slice(format!(r#"{{"host":"{host}"}}"#).as_bytes());
+        assert!(Layer::decode(&bytes).is_ok());
+        let routing = Routing {
+            host: Some("h".repeat(MAX_ROUTING_JSON_LEN).into()),
+            ..Routing::default()
+        };
+        assert!(matches!(
+            Layer::new(Vec::new(), routing),
+            Err(DecodeError::RoutingTooLarge { .. })
+        ));
+    }
 
     #[test]
     fn round_trips_and_keeps_key_order() {

@@ -52,6 +52,11 @@ pub const MAX_SUBREQUESTS: usize = 20;
 /// (`MAX_REQUEST_BODY_SIZE`, §4.1). Larger requests get 413.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
 
+/// The longest routing JSON of one onion request layer (the JSON after the blob, §7.2): 4 KiB,
+/// checked before it is parsed. Honest ones are a few hundred bytes. sesh's own bound (the
+/// storage server has none but its 10 MiB body limit).
+pub const MAX_ROUTING_JSON_LEN: usize = 4096;
+
 /// The largest reply a client (or a node, for its peer traffic) reads from a node or a seed:
 /// 16 MiB. Anything larger is refused while it streams in, never buffered whole.
 ///

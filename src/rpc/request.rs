@@ -260,8 +260,15 @@ impl Request {
 /// # Errors
 /// [`RpcError`] with the status and text a storage server answers (protocol.md §15.5).
 pub fn parse(body: &[u8]) -> Result<Request, RpcError> {
-    let call: Slot<RawCall> =
-        serde_json::from_slice(body).map_err(|_| RpcError::new(400, "invalid json"))?;
+    let call: Slot<RawCall> = FieldBudget::with(|| serde_json::from_slice(body)).map_err(|e| {
+        if e.to_string().starts_with(TOO_MANY_VALUES) {
+            RpcError::parse(format!(
+                "more than {MAX_FIELD_VALUES} JSON values in the request's fields"
+            ))
+        } else {
+            RpcError::new(400, "invalid json")
+        }
+    })?;
     let Slot::Map(call) = call else {
         return Err(RpcError::new(400, "invalid json"));
     };
@@ -698,6 +705,49 @@ impl RpcError {
 // The untrusted JSON, as fixed structs
 // ---------------------------------------------------------------------------------------------
 
+/// The most JSON values one parse keeps in its fields (every scalar, list and object inside a
+/// known field counts one): 100 000, e.g. a `delete` of 100 000 hashes (a 4.5 MB body). A
+/// [`Field`] is 32 bytes, so the tree a request can make is a few MB, whatever its body holds;
+/// values of unknown fields, and subrequests past [`MAX_SUBREQUESTS`], are skipped without
+/// being kept or counted.
+pub(crate) const MAX_FIELD_VALUES: usize = 100_000;
+
+/// The error text that says the budget ran out.
+const TOO_MANY_VALUES: &str = "too many JSON values";
+
+thread_local! {
+    /// How many more values the parse running on this thread may keep; see [`FieldBudget`].
+    static FIELD_BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// The budget of [`MAX_FIELD_VALUES`] for one parse. Deserialization is synchronous, so a
+/// thread-local count is the parse's own; it is restored when the parse ends.
+struct FieldBudget(usize);
+
+impl FieldBudget {
+    fn with<T>(f: impl FnOnce() -> T) -> T {
+        let _restore = Self(FIELD_BUDGET.with(|b| b.replace(MAX_FIELD_VALUES)));
+        f()
+    }
+
+    /// Takes one value from the budget; an error once it is spent.
+    fn take<E: de::Error>() -> Result<(), E> {
+        FIELD_BUDGET.with(|b| match b.get().checked_sub(1) {
+            Some(left) => {
+                b.set(left);
+                Ok(())
+            }
+            None => Err(E::custom(TOO_MANY_VALUES)),
+        })
+    }
+}
+
+impl Drop for FieldBudget {
+    fn drop(&mut self) {
+        FIELD_BUDGET.with(|b| b.set(self.0));
+    }
+}
+
 /// A JSON value of a params field: what a storage server's `json` accessors can tell apart.
 #[derive(Debug, Clone, PartialEq)]
 enum Field {
@@ -762,31 +812,40 @@ impl<'de> Deserialize<'de> for Field {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON value")
             }
-            fn visit_unit<E>(self) -> Result<Field, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Null)
             }
-            fn visit_none<E>(self) -> Result<Field, E> {
+            fn visit_none<E: de::Error>(self) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Null)
             }
-            fn visit_bool<E>(self, b: bool) -> Result<Field, E> {
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Bool(b))
             }
-            fn visit_i64<E>(self, n: i64) -> Result<Field, E> {
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Int(n))
             }
-            fn visit_u64<E>(self, n: u64) -> Result<Field, E> {
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::UInt(n))
             }
-            fn visit_f64<E>(self, _: f64) -> Result<Field, E> {
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Float)
             }
-            fn visit_str<E>(self, s: &str) -> Result<Field, E> {
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Str(s.to_owned()))
             }
-            fn visit_string<E>(self, s: String) -> Result<Field, E> {
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Field, E> {
+                FieldBudget::take()?;
                 Ok(Field::Str(s))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+                FieldBudget::take()?;
                 let mut out = Vec::new();
                 while let Some(f) = seq.next_element()? {
                     out.push(f);
@@ -794,6 +853,7 @@ impl<'de> Deserialize<'de> for Field {
                 Ok(Field::List(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+                FieldBudget::take()?;
                 let mut out = Vec::new();
                 while let Some((k, v)) = map.next_entry::<String, Field>()? {
                     out.push((k, v));
@@ -866,10 +926,15 @@ impl<'de> Deserialize<'de> for Requests {
                 f.write_str("a JSON value")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Requests, A::Error> {
+                // One more than the limit is enough to refuse the batch; the rest is skipped.
                 let mut out = Vec::new();
-                while let Some(call) = seq.next_element()? {
-                    out.push(call);
+                while out.len() <= MAX_SUBREQUESTS {
+                    match seq.next_element()? {
+                        Some(call) => out.push(call),
+                        None => return Ok(Requests::List(out)),
+                    }
                 }
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Requests::List(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Requests, A::Error> {
@@ -1243,7 +1308,8 @@ impl JsonRpcCall {
             #[serde(default)]
             params: Option<Field>,
         }
-        let Slot::Map(raw) = serde_json::from_slice::<Slot<Raw>>(body).ok()? else {
+        let parsed = FieldBudget::with(|| serde_json::from_slice::<Slot<Raw>>(body));
+        let Slot::Map(raw) = parsed.ok()? else {
             return None;
         };
         let id = match raw.id {

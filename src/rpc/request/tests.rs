@@ -134,6 +134,50 @@ fn delete_timestamp_is_optional_and_never_refused() {
 }
 
 #[test]
+fn a_request_keeps_a_bounded_number_of_values() {
+    // Many values in known fields: refused once the budget is spent, not kept.
+    let zeros = vec!["0"; MAX_FIELD_VALUES + 1].join(",");
+    let body =
+        format!(r#"{{"method":"delete","params":{{"pubkey":"{PK}","messages":[{zeros}]}}}}"#);
+    let e = parse(body.as_bytes()).unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("more than 100000 JSON values"), "{e}");
+    // Just under the budget parses (and fails later, for its own reasons).
+    let zeros = vec!["0"; MAX_FIELD_VALUES - 10].join(",");
+    let body =
+        format!(r#"{{"method":"delete","params":{{"pubkey":"{PK}","messages":[{zeros}]}}}}"#);
+    let e = parse(body.as_bytes()).unwrap_err();
+    assert!(!e.message.contains("JSON values"), "{e}");
+    // Unknown fields are skipped, not counted.
+    let body = format!(
+        r#"{{"method":"info","params":{{"junk":[{}]}}}}"#,
+        vec!["0"; 200_000].join(",")
+    );
+    assert_eq!(parse(body.as_bytes()), Ok(Request::Info));
+    // The budget is per parse.
+    assert_eq!(
+        parse(br#"{"method":"info","params":{}}"#),
+        Ok(Request::Info)
+    );
+}
+
+#[test]
+fn a_huge_batch_is_refused_without_keeping_its_subrequests() {
+    let many = format!("[{}]", vec!["{}"; 100_000].join(","));
+    let Ok(Requests::List(kept)) = serde_json::from_str::<Requests>(&many) else {
+        panic!("a list of calls");
+    };
+    assert_eq!(
+        kept.len(),
+        MAX_SUBREQUESTS + 1,
+        "one past the limit is kept, no more"
+    );
+    let body = format!(r#"{{"method":"batch","params":{{"requests":{many}}}}}"#);
+    let e = parse(body.as_bytes()).unwrap_err();
+    assert!(e.message.contains("more than 20 subrequests"), "{e}");
+}
+
+#[test]
 fn batch_rules() {
     assert_eq!(
         err(r#"{"method":"batch","params":{"requests":{}}}"#).message,
