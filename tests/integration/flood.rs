@@ -13,7 +13,7 @@
 //! (benches/flood.rs, BENCHMARKS.md), which runs the same floods longer.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,7 +24,7 @@ use sesh::node::peer::Peer;
 use sesh::rpc::{Namespace, auth};
 
 use super::support::{
-    BYSTANDER, FLOODER, FloodCounts, IdleFlood, array_of, flat_array, flood, is_alive,
+    BYSTANDER, FLOODER, FloodCounts, IdleFlood, Target, array_of, flat_array, flood, is_alive,
     method_with_array, nested_array, one_node_devnet, onion_frame_around, onion_to, peak_rss_kib,
     prefill_mailbox, raise_fd_limit,
 };
@@ -57,13 +57,18 @@ fn client(from: std::net::IpAddr) -> Peer {
     Peer::bound(BOUND, Some(from)).expect("an HTTPS client")
 }
 
-/// Floods `path` from [`FLOODER`] with `bodies` until the node refuses it with 429, then has
-/// `bystander` (a client on [`BYSTANDER`]) ask five times while the flood goes on; returns
-/// the flood's counts and the bystander's answers. Fails if the flood was never refused within
-/// ten times the burst.
+/// How many requests a flood sends at least: ten times the burst, so ten times what the limit
+/// lets through in the first second or so.
+const FLOOD: u64 = 10 * BURST;
+
+/// Floods `path` on `base` from [`FLOODER`] with `bodies` and `headers`, at least [`FLOOD`]
+/// requests; once the node refuses the flood with 429, `bystander` (a client on [`BYSTANDER`])
+/// asks three times while the flood goes on. Returns the flood's counts. Fails if the flood
+/// was never refused.
 async fn flood_and_ask<F, Fut>(
     base: &str,
     path: &str,
+    headers: &[(&str, &str)],
     bodies: &[Bytes],
     bystander: F,
 ) -> FloodCounts
@@ -73,25 +78,46 @@ where
 {
     let flooder = client(FLOODER);
     let counts = FloodCounts::default();
-    let stop = AtomicBool::new(false);
-    let flooding = flood(&flooder, base, path, bodies, 16, &stop, &counts);
+    let (asked, abort) = (AtomicU64::new(0), AtomicBool::new(false));
+    let keep_going = |sent: u64| {
+        !abort.load(Ordering::Relaxed) && (sent < FLOOD || asked.load(Ordering::Relaxed) < 3)
+    };
+    let target = Target {
+        peer: &flooder,
+        base,
+        path,
+        headers,
+        bodies,
+    };
+    let started = std::time::Instant::now();
+    let flooding = flood(&target, 16, &keep_going, &counts);
     let watching = async {
         let deadline = tokio::time::Instant::now() + BOUND;
         let mut ticks = tokio::time::interval(Duration::from_millis(5));
         while counts.limited.load(Ordering::Relaxed) == 0 {
             let sent = counts.total();
-            if sent >= 10 * BURST || tokio::time::Instant::now() >= deadline {
-                stop.store(true, Ordering::Relaxed);
+            if sent >= FLOOD || tokio::time::Instant::now() >= deadline {
+                abort.store(true, Ordering::Relaxed);
                 panic!("{path}: {sent} requests from one address and none refused: {counts:?}");
             }
             ticks.tick().await;
         }
-        for _ in 0..5 {
+        for _ in 0..3 {
             bystander().await;
+            asked.fetch_add(1, Ordering::Relaxed);
         }
-        stop.store(true, Ordering::Relaxed);
     };
     tokio::join!(flooding, watching);
+    // The limit let through no more than its burst and its refill over the flood (whole
+    // seconds, and one more for the clocks' edges): an upper bound whatever the machine's speed.
+    let rate = sesh::node::Rate::STORAGE_SERVER;
+    let secs = started.elapsed().as_secs() + 2;
+    let most = BURST + u64::from(rate.per_second) * secs;
+    assert!(
+        counts.ok.load(Ordering::Relaxed) + counts.other.load(Ordering::Relaxed) <= most,
+        "{path}: more answered than the limit allows in {secs} s ({most}): {counts:?}"
+    );
+    assert!(counts.total() >= FLOOD, "{counts:?}");
     counts
 }
 
@@ -100,7 +126,7 @@ async fn a_storage_rpc_flood_is_refused_while_another_address_is_served() {
     let (net, _dir) = one_node_devnet(node_bin()).await;
     let base = format!("https://{}", net.nodes()[0].addr);
     let bystander = client(BYSTANDER);
-    let counts = flood_and_ask(&base, STORAGE_RPC, &[Bytes::from(INFO)], || async {
+    let counts = flood_and_ask(&base, STORAGE_RPC, &[], &[Bytes::from(INFO)], || async {
         let (status, body) = bystander
             .post(&base, STORAGE_RPC, Bytes::from(INFO))
             .await
@@ -116,6 +142,41 @@ async fn a_storage_rpc_flood_is_refused_while_another_address_is_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_claiming_to_be_a_forwarded_copy_is_still_limited() {
+    let (net, _dir) = one_node_devnet(node_bin()).await;
+    let node = &net.nodes()[0];
+    let base = format!("https://{}", node.addr);
+    // The node's own key as the forwarder (a member of its swarm, so the signature is really
+    // checked), and a signature that does not verify.
+    let me = node.ed25519.to_hex();
+    let forged = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 64]);
+    let headers = [
+        ("X-Sesh-Forwarded-By", me.as_str()),
+        ("X-Sesh-Forward-Signature", forged.as_str()),
+    ];
+    let bystander = client(BYSTANDER);
+    let counts = flood_and_ask(
+        &base,
+        STORAGE_RPC,
+        &headers,
+        &[Bytes::from(INFO)],
+        || async {
+            let (status, body) = bystander
+                .post(&base, STORAGE_RPC, Bytes::from(INFO))
+                .await
+                .expect("the node answers the other address");
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        },
+    )
+    .await;
+    // Refused as forged (401) while its bucket lasted, then limited like any client.
+    assert_eq!(counts.ok.load(Ordering::Relaxed), 0, "{counts:?}");
+    assert!(counts.other.load(Ordering::Relaxed) >= 1, "{counts:?}");
+    assert!(counts.limited.load(Ordering::Relaxed) >= 1, "{counts:?}");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_onion_flood_is_refused_while_another_address_is_served() {
     let (net, _dir) = one_node_devnet(node_bin()).await;
     let node = net.roster().pool().nodes()[0].clone();
@@ -125,7 +186,7 @@ async fn an_onion_flood_is_refused_while_another_address_is_served() {
     // AEAD open.
     let onions: Vec<Bytes> = (0..16).map(|_| onion_to(&node, &info).0.into()).collect();
     let bystander = client(BYSTANDER);
-    let counts = flood_and_ask(&base, ONION, &onions, || async {
+    let counts = flood_and_ask(&base, ONION, &[], &onions, || async {
         let (body, pending) = onion_to(&node, &info);
         let (status, reply) = bystander
             .post(&base, ONION, body.into())
@@ -182,13 +243,27 @@ async fn idle_connections_from_one_address_leave_another_served() {
     });
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
 
-    // Once the flooder lets go, its address is served again.
+    // Once the flooder lets go, its address is served again (as soon as the node has seen its
+    // connections close: until then a new one is over the cap and closed at once).
     drop(idle);
-    let (status, _) = client(FLOODER)
-        .post(&base, STORAGE_RPC, Bytes::from(INFO))
-        .await
-        .expect("the flooder's address is served once it closes its connections");
-    assert_eq!(status, 200);
+    let deadline = tokio::time::Instant::now() + BOUND;
+    let mut retry = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        match client(FLOODER)
+            .post(&base, STORAGE_RPC, Bytes::from(INFO))
+            .await
+        {
+            Ok((status, _)) => {
+                assert_eq!(status, 200);
+                break;
+            }
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the flooder's address is not served once it closed its connections: {e}"
+            ),
+        }
+        retry.tick().await;
+    }
     net.shutdown().await;
 }
 

@@ -109,7 +109,7 @@ pub fn hex_vec(s: &str) -> Vec<u8> {
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The flooding client's address.
@@ -270,28 +270,43 @@ impl FloodCounts {
     }
 }
 
-/// Sends `bodies` (round robin) to `path` on `base` from `workers` concurrent requests of
-/// `peer` until `stop` is set, counting the answers in `counts`.
+/// What a flood sends, and where.
+pub struct Target<'a> {
+    /// The client, bound to the flooder's address.
+    pub peer: &'a sesh::node::peer::Peer,
+    /// `https://ip:port`.
+    pub base: &'a str,
+    /// The route.
+    pub path: &'a str,
+    /// Extra headers on every request.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The bodies, sent in turn.
+    pub bodies: &'a [bytes::Bytes],
+}
+
+/// Sends `target`'s requests from `workers` concurrent requests while `keep_going(sent)` says
+/// so (`sent`: requests started so far), counting the answers in `counts`.
 pub async fn flood(
-    peer: &sesh::node::peer::Peer,
-    base: &str,
-    path: &str,
-    bodies: &[bytes::Bytes],
+    target: &Target<'_>,
     workers: usize,
-    stop: &AtomicBool,
+    keep_going: &(dyn Fn(u64) -> bool + Sync),
     counts: &FloodCounts,
 ) {
     let sent = AtomicU64::new(0);
     let worker = || async {
         loop {
             let n = sent.fetch_add(1, Ordering::Relaxed);
-            if stop.load(Ordering::Relaxed) {
+            if !keep_going(n) {
                 return;
             }
-            let body = bodies[(n as usize) % bodies.len()].clone();
-            let counter = match peer.post(base, path, body).await {
-                Ok((200, _)) => &counts.ok,
-                Ok((429, _)) => &counts.limited,
+            let body = target.bodies[(n as usize) % target.bodies.len()].clone();
+            let r = target
+                .peer
+                .request("POST", target.base, target.path, target.headers, body)
+                .await;
+            let counter = match r.map(|r| r.status) {
+                Ok(200) => &counts.ok,
+                Ok(429) => &counts.limited,
                 Ok(_) => &counts.other,
                 Err(_) => &counts.failed,
             };
