@@ -89,7 +89,7 @@ where
         headers,
         bodies,
     };
-    let started = std::time::Instant::now();
+    let started = sesh::clock::Stopwatch::start();
     let flooding = flood(&target, 16, &keep_going, &counts);
     let watching = async {
         let deadline = tokio::time::Instant::now() + BOUND;
