@@ -24,9 +24,8 @@ use sesh::node::peer::Peer;
 use sesh::rpc::{Namespace, auth};
 
 use super::support::{
-    BYSTANDER, FLOODER, FloodCounts, IdleFlood, Target, array_of, flat_array, flood, is_alive,
-    method_with_array, nested_array, one_node_devnet, onion_frame_around, onion_to, peak_rss_kib,
-    prefill_mailbox, raise_fd_limit,
+    BYSTANDER, FLOODER, FloodCounts, IdleFlood, Target, big_bodies, flat_array, flood, is_alive,
+    one_node_devnet, onion_frame_around, onion_to, peak_rss_kib, prefill_mailbox, raise_fd_limit,
 };
 
 /// A bound on every wait: long enough for a loaded machine, short enough to fail a hang.
@@ -303,88 +302,21 @@ async fn ten_mib_json_bodies_on_every_route_leave_memory_bounded() {
     let seed_base = peak_rss_kib(seed_pid);
 
     let flat = Bytes::from(flat_array(BODY));
-    let nested = Bytes::from(nested_array(BODY));
     let routing = BODY - onion_frame_around(&[]).len();
-    let cases: Vec<(&str, &str, &str, &str, Bytes)> = vec![
-        ("https", &node, "POST", STORAGE_RPC, flat.clone()),
-        ("https", &node, "POST", STORAGE_RPC, nested.clone()),
-        (
-            "https",
-            &node,
-            "POST",
-            STORAGE_RPC,
-            method_with_array("info", "pad", b"0", BODY).into(),
-        ),
-        (
-            "https",
-            &node,
-            "POST",
-            STORAGE_RPC,
-            method_with_array("batch", "requests", b"{}", BODY).into(),
-        ),
-        (
-            "https",
-            &node,
-            "POST",
-            STORAGE_RPC,
-            method_with_array("sequence", "requests", br#"{"method":"info"}"#, BODY).into(),
-        ),
-        ("https", &node, "POST", ONION, flat.clone()),
-        ("https", &node, "POST", ONION, nested.clone()),
-        (
-            "https",
-            &node,
-            "POST",
-            ONION,
-            onion_frame_around(&flat_array(routing)).into(),
-        ),
-        (
-            "https",
-            &node,
-            "POST",
-            ONION,
-            onion_frame_around(&nested_array(routing)).into(),
-        ),
-        (
-            "https",
-            &node,
-            "POST",
-            ONION,
-            onion_frame_around(&array_of(br#"{"ephemeral_key":"00"}"#, routing)).into(),
-        ),
-        ("https", &node, "GET", "/ping_test/v1", flat.clone()),
-        ("https", &node, "POST", "/json_rpc", flat.clone()),
-        ("http", &node, "POST", STORAGE_RPC, flat.clone()),
-        ("http", &node, "POST", ONION, flat.clone()),
-        ("https", &seed, "POST", "/json_rpc", flat.clone()),
-        ("https", &seed, "POST", "/json_rpc", nested.clone()),
-        (
-            "https",
-            &seed,
-            "POST",
-            "/json_rpc",
-            method_with_array("get_n_service_nodes", "fields", b"0", BODY).into(),
-        ),
-        ("http", &seed, "POST", "/json_rpc", flat.clone()),
-        ("http", &seed, "POST", "/json_rpc", nested.clone()),
-    ];
     let mut sent = Vec::new();
-    for (scheme, host, method, path, body) in cases {
-        let base = format!("{scheme}://{host}");
-        let what = format!(
-            "{method} {base}{path} {}…",
-            String::from_utf8_lossy(&body[..24])
-        );
+    for case in big_bodies(BODY) {
+        let (host, pid, baseline) = if case.to_seed {
+            (&seed, seed_pid, seed_base)
+        } else {
+            (&node, node_pid, node_base)
+        };
+        let base = format!("{}://{host}", case.scheme);
+        let what = format!("{} {base}{}: {}", case.method, case.path, case.label);
         let status = flooder
-            .request(method, &base, path, &[], body)
+            .request(case.method, &base, case.path, &[], case.body)
             .await
             .ok()
             .map(|r| r.status);
-        let (pid, baseline) = if *host == node {
-            (node_pid, node_base)
-        } else {
-            (seed_pid, seed_base)
-        };
         let peak_kib = peak_rss_kib(pid);
         sent.push(Sent {
             what,

@@ -430,3 +430,149 @@ pub fn prefill_mailbox(db: &Path, owner: &[u8; 33], n: usize, data_len: usize, n
     }
     tx.commit().expect("the messages are committed");
 }
+
+/// One oversized body for one route: what [`big_bodies`] lists.
+pub struct BigBody {
+    /// To the seed (`true`) or to the storage node.
+    pub to_seed: bool,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The route.
+    pub path: &'static str,
+    /// What the body is.
+    pub label: &'static str,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+/// Bodies of `len` bytes of JSON for every route a devnet's nodes admit, and a few they do
+/// not (plain HTTP to the storage routes, `/json_rpc` to a storage node): flat and nested
+/// arrays, real methods with the bulk in their params, and onion requests whose routing JSON
+/// (read before any crypto) is the bulk.
+pub fn big_bodies(len: usize) -> Vec<BigBody> {
+    use bytes::Bytes;
+    let flat = Bytes::from(flat_array(len));
+    let nested = Bytes::from(nested_array(len));
+    let routing = len - onion_frame_around(&[]).len();
+    let case = |to_seed, scheme, method, path, label, body| BigBody {
+        to_seed,
+        scheme,
+        method,
+        path,
+        label,
+        body,
+    };
+    let (rpc, onion, ping, json_rpc) = (
+        "/storage_rpc/v1",
+        "/onion_req/v2",
+        "/ping_test/v1",
+        "/json_rpc",
+    );
+    vec![
+        case(false, "https", "POST", rpc, "[0,0,…]", flat.clone()),
+        case(false, "https", "POST", rpc, "[[[…]]]", nested.clone()),
+        case(
+            false,
+            "https",
+            "POST",
+            rpc,
+            "info, params {pad: [0,0,…]}",
+            method_with_array("info", "pad", b"0", len).into(),
+        ),
+        case(
+            false,
+            "https",
+            "POST",
+            rpc,
+            "batch, requests [{},{},…]",
+            method_with_array("batch", "requests", b"{}", len).into(),
+        ),
+        case(
+            false,
+            "https",
+            "POST",
+            rpc,
+            "sequence, requests [{method: info},…]",
+            method_with_array("sequence", "requests", br#"{"method":"info"}"#, len).into(),
+        ),
+        case(false, "https", "POST", onion, "[0,0,…]", flat.clone()),
+        case(false, "https", "POST", onion, "[[[…]]]", nested.clone()),
+        case(
+            false,
+            "https",
+            "POST",
+            onion,
+            "layer, routing JSON [0,0,…]",
+            onion_frame_around(&flat_array(routing)).into(),
+        ),
+        case(
+            false,
+            "https",
+            "POST",
+            onion,
+            "layer, routing JSON [[[…]]]",
+            onion_frame_around(&nested_array(routing)).into(),
+        ),
+        case(
+            false,
+            "https",
+            "POST",
+            onion,
+            "layer, routing JSON [{ephemeral_key},…]",
+            onion_frame_around(&array_of(br#"{"ephemeral_key":"00"}"#, routing)).into(),
+        ),
+        case(false, "https", "GET", ping, "[0,0,…]", flat.clone()),
+        case(
+            false,
+            "https",
+            "POST",
+            json_rpc,
+            "[0,0,…] (not a storage route)",
+            flat.clone(),
+        ),
+        case(
+            false,
+            "http",
+            "POST",
+            rpc,
+            "[0,0,…] over plain HTTP",
+            flat.clone(),
+        ),
+        case(
+            false,
+            "http",
+            "POST",
+            onion,
+            "[0,0,…] over plain HTTP",
+            flat.clone(),
+        ),
+        case(true, "https", "POST", json_rpc, "[0,0,…]", flat.clone()),
+        case(true, "https", "POST", json_rpc, "[[[…]]]", nested.clone()),
+        case(
+            true,
+            "https",
+            "POST",
+            json_rpc,
+            "get_n_service_nodes, params {fields: [0,0,…]}",
+            method_with_array("get_n_service_nodes", "fields", b"0", len).into(),
+        ),
+        case(
+            true,
+            "http",
+            "POST",
+            json_rpc,
+            "[0,0,…] over plain HTTP",
+            flat.clone(),
+        ),
+        case(
+            true,
+            "http",
+            "POST",
+            json_rpc,
+            "[[[…]]] over plain HTTP",
+            nested,
+        ),
+    ]
+}
