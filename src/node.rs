@@ -27,17 +27,42 @@
 //! [`run`] follows mini-redis's `server::run`: it accepts connections until the `shutdown`
 //! future completes, holding a semaphore permit per connection ([`Limits::max_connections`]),
 //! then stops accepting, asks every connection to finish its request in flight, and waits at
-//! most [`Limits::shutdown_grace`] before dropping the rest. For each request it applies, in the
-//! storage server's order (SS `oxenss/server/https.cpp on_headers`):
+//! most [`Limits::shutdown_grace`] before dropping the rest.
+//!
+//! Every per-client bound counts a client by its address, an IPv6 client by its /64 and an
+//! IPv4-mapped IPv6 address as IPv4 (`rate::client_key`). For each connection:
+//!
+//! - a client may hold [`Limits::max_connections_per_ip`] connections (default
+//!   [`MAX_CONNECTIONS_PER_IP`], 64); a further one is closed as soon as it is accepted;
+//! - its first byte and TLS handshake must come within [`Limits::handshake_timeout`] (10 s);
+//!   a request's headers, idle keep-alive time included, within [`Limits::idle_timeout`]
+//!   (30 s); and a response that the client takes none of for [`Limits::write_timeout`]
+//!   (30 s) ends the connection;
+//! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
+//!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
+//!   `This route is served over HTTPS only` and closes.
+//!
+//! For each request it applies, in the storage server's order (SS `oxenss/server/https.cpp
+//! on_headers`):
 //!
 //! 1. the route ([`Service::admit`]): unknown → 404 `<METHOD> <url> Not Found`;
-//! 2. for client RPCs: the per-IP rate limit → 429, then `X-Loki-Long-Poll` → 410;
+//! 2. for client RPCs and onion requests: the per-client rate limit ([`Limits::rate`]) → 429,
+//!    then for client RPCs `X-Loki-Long-Poll` → 410. A request naming a forwarding swarm
+//!    member (`x-sesh-forwarded-by`) is exempt only once [`Service::is_peer_copy`] has checked
+//!    its signature over the body; otherwise it takes a token like any other;
 //! 3. a `Content-Length` over [`MAX_REQUEST_BODY_SIZE`] → 413 (the body is not read), or a
 //!    body that grows past it → 413; either closes the connection;
-//! 4. the body must arrive, and the service answer, within [`Limits::request_timeout`]
+//! 4. the body's bytes count against the client's in-flight budget
+//!    ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`], 30 MiB)
+//!    from the moment they are declared or arrive until the answer is made: over it → 429
+//!    `Too Many Requests` and the connection closed (the storage server has no such budget;
+//!    429 is its answer to a client asking too much, where 503 would tell clients the node
+//!    is down);
+//! 5. the body must arrive, and the service answer, within [`Limits::request_timeout`]
 //!    (408 / 504).
 //!
-//! Each refused request is one line in the [`Log`].
+//! Each refused request is one line in the [`Log`] (a connection refused for the per-address
+//! cap is not logged: a flood would fill the log).
 
 pub(crate) mod db;
 #[doc(hidden)]
@@ -1043,17 +1068,7 @@ mod tests {
         assert_eq!((status, &body[..]), (200, &b"3 bytes"[..]));
         // Once one idle connection leaves, 127.0.0.1 gets its slot back.
         drop(idle.pop());
-        let mut answer = String::new();
-        for _ in 0..100 {
-            let mut s = tcp_from(local, node.addr).await;
-            answer = plain_exchange(&mut s, &plain_post("/seed", "ab")).await;
-            if !answer.is_empty() {
-                break;
-            }
-            // The server may not have seen the close yet.
-            tokio::task::yield_now().await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let answer = served_once_freed(local, node.addr).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
@@ -1149,6 +1164,61 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(status, 200, "another address has its own bucket");
+    }
+
+    /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the
+    /// connection unanswered because it has not yet seen an earlier one go.
+    async fn served_once_freed(ip: IpAddr, addr: SocketAddr) -> String {
+        tokio::time::timeout(BOUND, async {
+            loop {
+                let mut s = tcp_from(ip, addr).await;
+                let answer = plain_exchange(&mut s, &plain_post("/seed", "ab")).await;
+                if !answer.is_empty() {
+                    return answer;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the address gets its slot back")
+    }
+
+    /// Reads until the server closes; what it sent.
+    async fn until_closed(stream: &mut TcpStream) -> String {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(BOUND, stream.read_to_end(&mut out))
+            .await
+            .expect("the server should close the connection");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn silent_and_idle_connections_do_not_keep_their_slot() {
+        let limits = Limits {
+            max_connections_per_ip: 1,
+            handshake_timeout: Duration::from_millis(200),
+            idle_timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // A connection that never says a word is closed...
+        let mut silent = tcp_from(local, node.addr).await;
+        assert_eq!(until_closed(&mut silent).await, "");
+        // ...as is one that stops half-way through a TLS handshake...
+        let mut half = tcp_from(local, node.addr).await;
+        half.write_all(&[0x16, 3, 1]).await.unwrap();
+        assert_eq!(until_closed(&mut half).await, "");
+        // ...and a kept-alive plain-HTTP connection gone idle after its answer.
+        let mut idle = tcp_from(local, node.addr).await;
+        idle.write_all(b"POST /seed HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
+            .await
+            .unwrap();
+        let answer = until_closed(&mut idle).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // Each gave its slot back: the one connection 127.0.0.1 may hold is served.
+        let answer = served_once_freed(local, node.addr).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
     #[tokio::test]

@@ -1,4 +1,6 @@
-//! The per-client-IP token bucket behind the storage RPC's 429 (protocol.md §4.1).
+//! The per-client token bucket behind the storage RPC's and onion route's 429 (protocol.md
+//! §4.1), and the per-client counters of open connections and body bytes ([`PerClient`]).
+//! A client is its address, an IPv6 client its /64 ([`client_key`]).
 //!
 //! Mirrors SS `oxenss/rpc/rate_limiter.{h,cpp}`: each client IP has a bucket of 600 tokens,
 //! refilled at 300 tokens a second; a request takes one token, and a client with an empty bucket
