@@ -61,8 +61,9 @@
 //! 5. the body must arrive, and the service answer, within [`Limits::request_timeout`]
 //!    (408 / 504).
 //!
-//! Each refused request is one line in the [`Log`] (a connection refused for the per-address
-//! cap is not logged: a flood would fill the log).
+//! Each refused request is one line in the [`Log`], at most 20 a second (past that they are
+//! counted, and the count logged); a connection refused for the per-address cap is not
+//! logged. A flood cannot fill the disk with log lines.
 
 pub(crate) mod db;
 #[doc(hidden)]
@@ -385,8 +386,41 @@ struct Shared {
     conns: Arc<rate::PerClient>,
     /// Request body bytes in flight per client.
     bodies: Arc<rate::PerClient>,
+    /// How many refusals the log has been told of lately.
+    refusals: Mutex<LogBudget>,
     /// The origin of the rate limiter's time (tokio's clock, so paused-time tests work).
     origin: tokio::time::Instant,
+}
+
+/// The most refusals the server logs a second: a flood of bad requests must not fill the disk
+/// with log lines. Past it, refusals are counted and the count logged with the next line.
+const REFUSALS_LOGGED_PER_SECOND: u32 = 20;
+
+/// Lines logged in the current second, and those left out.
+#[derive(Debug, Default)]
+struct LogBudget {
+    since: Option<tokio::time::Instant>,
+    logged: u32,
+    quiet: u64,
+}
+
+impl LogBudget {
+    /// Whether to log a line at `now`: `Some(n)` with the `n` lines left out before it.
+    fn admit(&mut self, now: tokio::time::Instant) -> Option<u64> {
+        let new_second = self
+            .since
+            .is_none_or(|s| now.duration_since(s) >= Duration::from_secs(1));
+        if new_second {
+            self.since = Some(now);
+            self.logged = 0;
+        }
+        if self.logged >= REFUSALS_LOGGED_PER_SECOND {
+            self.quiet += 1;
+            return None;
+        }
+        self.logged += 1;
+        Some(std::mem::take(&mut self.quiet))
+    }
 }
 
 /// Serves HTTPS on `listener` until `shutdown` completes, then shuts down gracefully.
@@ -413,6 +447,7 @@ pub async fn run(
         service,
         rate: limits.rate.map(|r| Mutex::new(rate::RateLimiter::new(r))),
         conns: rate::PerClient::new(limits.max_connections_per_ip),
+        refusals: Mutex::new(LogBudget::default()),
         bodies: rate::PerClient::new(limits.max_body_in_flight_per_ip),
         limits,
         log,
@@ -748,11 +783,24 @@ async fn respond(
     let path = parts.uri.path();
     let target = parts.uri.path_and_query().map_or(path, |pq| pq.as_str());
     let refuse = |resp: Response, why: &str| {
-        shared.log.line(format_args!(
-            "{} {method} {target} from {}: {why}",
-            resp.status,
-            peer.ip()
-        ));
+        let now = tokio::time::Instant::now();
+        let quiet = shared
+            .refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(now);
+        if let Some(quiet) = quiet {
+            if quiet > 0 {
+                shared.log.line(format_args!(
+                    "{quiet} more requests refused in the last second, not logged"
+                ));
+            }
+            shared.log.line(format_args!(
+                "{} {method} {target} from {}: {why}",
+                resp.status,
+                peer.ip()
+            ));
+        }
         resp
     };
 
@@ -1233,6 +1281,21 @@ mod tests {
         // Nobody reads any more: the next write stalls and fails.
         let err = w.write_all(&[0; 64]).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn refusals_are_logged_at_most_twenty_a_second() {
+        let mut b = LogBudget::default();
+        let t0 = tokio::time::Instant::now();
+        for _ in 0..REFUSALS_LOGGED_PER_SECOND {
+            assert_eq!(b.admit(t0), Some(0));
+        }
+        for _ in 0..5 {
+            assert_eq!(b.admit(t0 + Duration::from_millis(999)), None);
+        }
+        // The next second's first line carries the count left out.
+        assert_eq!(b.admit(t0 + Duration::from_secs(1)), Some(5));
+        assert_eq!(b.admit(t0 + Duration::from_secs(1)), Some(0));
     }
 
     #[test]

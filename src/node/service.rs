@@ -211,9 +211,16 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     Request::Batch(subs) | Request::Sequence(subs) => {
                         let sequence = method == "sequence";
                         let mut results = Vec::with_capacity(subs.len());
-                        for sub in subs {
+                        // The retrieves of one batch share one budget: twenty full ones
+                        // would make a 156 MB answer to a 4 KB request.
+                        let mut budget = usize::try_from(limits::RETRIEVE_MAX_SIZE).unwrap_or(0);
+                        for mut sub in subs {
                             let name = sub.method();
+                            if let Request::Retrieve(r) = &mut sub {
+                                r.max_size = r.max_size.min(budget);
+                            }
                             let (code, body) = self.one(&roster, sub, origin).await;
+                            budget = budget.saturating_sub(retrieved_size(&body));
                             self.log.line(format_args!(
                                 "storage_rpc {method}/{name} {code} {}",
                                 origin.describe()
@@ -846,6 +853,23 @@ impl<T: Transport + Send + Sync> NodeService<T> {
     }
 }
 
+/// What a retrieve answer's messages count against a `max_size` budget (as the store counts
+/// them: base64 data plus [`db::RETRIEVE_MESSAGE_OVERHEAD`] each); 0 for any other answer.
+fn retrieved_size(answer: &Value) -> usize {
+    answer
+        .get("messages")
+        .and_then(Value::as_array)
+        .map_or(0, |messages| {
+            messages
+                .iter()
+                .map(|m| {
+                    let data = m.get("data").and_then(Value::as_str).map_or(0, str::len);
+                    data + db::RETRIEVE_MESSAGE_OVERHEAD
+                })
+                .sum()
+        })
+}
+
 fn signed(req: &Request) -> Vec<u8> {
     rpc::signed_message(req).unwrap_or_default()
 }
@@ -1128,6 +1152,40 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(got, vec![(hash, NOW + limits::MAX_TTL_PRIVATE_MS)]);
+    }
+
+    #[tokio::test]
+    async fn the_retrieves_of_a_batch_share_one_size_budget() {
+        let (node, db, user) = node();
+        let pk = pubkey(&user);
+        // 120 messages of 76 800 bytes (102 400 in base64): 9.4 MB in all.
+        for n in 0..120u32 {
+            let msg = db::Message {
+                owner: pk,
+                namespace: -10,
+                hash: format!("{n:0>43}"),
+                timestamp_ms: NOW,
+                expiry_ms: NOW + DAY,
+                data: vec![0; limits::MAX_DATA_LEN],
+            };
+            db.call(move |db| db.store(&msg, NOW)).await.unwrap();
+        }
+        // Namespace -10 is readable without a signature.
+        let retrieve = json!({"method": "retrieve",
+            "params": {"pubkey": hex::encode(pk), "namespace": -10, "max_size": -1}});
+        let body = json!({"method": "batch", "params": {"requests": [retrieve, retrieve]}});
+        let (status, v) = ask(&node, body.to_string().as_bytes()).await;
+        assert_eq!(status, 200);
+        let results = v["results"].as_array().unwrap();
+        let count = |i: usize| results[i]["body"]["messages"].as_array().unwrap().len();
+        // The first takes the whole 7.8 MB (76 messages); the second gets what is left: one
+        // message, as every retrieve returns at least one.
+        assert_eq!(count(0), 76);
+        assert_eq!(count(1), 1);
+        assert_eq!(results[1]["body"]["more"], json!(true));
+        // Alone, a retrieve has the whole budget.
+        let (_, v) = ask(&node, retrieve.to_string().as_bytes()).await;
+        assert_eq!(v["messages"].as_array().unwrap().len(), 76);
     }
 
     #[tokio::test]
