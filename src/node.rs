@@ -57,7 +57,8 @@
 //!    from the moment they are declared or arrive until the answer is made: over it → 429
 //!    `Too Many Requests` and the connection closed (the storage server has no such budget;
 //!    429 is its answer to a client asking too much, where 503 would tell clients the node
-//!    is down);
+//!    is down); and against the server's ([`Limits::max_body_in_flight`], default
+//!    [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503 `Service Unavailable`, closing;
 //! 5. the body must arrive, and the service answer, within [`Limits::request_timeout`]
 //!    (408 / 504).
 //!
@@ -131,6 +132,9 @@ pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 /// The default of [`Limits::max_body_in_flight_per_ip`]: three maximal bodies (30 MiB).
 pub const MAX_BODY_IN_FLIGHT_PER_IP: usize = 3 * MAX_REQUEST_BODY_SIZE;
 
+/// The default of [`Limits::max_body_in_flight`]: 256 MiB, some 25 maximal bodies.
+pub const MAX_BODY_IN_FLIGHT: usize = 256 * 1024 * 1024;
+
 /// The server's limits and timeouts.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -144,6 +148,10 @@ pub struct Limits {
     /// Request body bytes one client address (an IPv6 /64) may have in flight at once, read or
     /// being answered: more is refused with 429 and the connection closed.
     pub max_body_in_flight_per_ip: usize,
+    /// Request body bytes all clients together may have in flight: more is refused with 503
+    /// and the connection closed (many addresses, e.g. the /64s of one IPv6 /48, each within
+    /// their own budget, cannot together take the node's memory).
+    pub max_body_in_flight: usize,
     /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a response may wait for the client to take any of it: a client that stops reading
@@ -166,6 +174,7 @@ impl Default for Limits {
             max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
             max_body: MAX_REQUEST_BODY_SIZE,
             max_body_in_flight_per_ip: MAX_BODY_IN_FLIGHT_PER_IP,
+            max_body_in_flight: MAX_BODY_IN_FLIGHT,
             handshake_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
@@ -386,6 +395,8 @@ struct Shared {
     conns: Arc<rate::PerClient>,
     /// Request body bytes in flight per client.
     bodies: Arc<rate::PerClient>,
+    /// Request body bytes in flight from all clients (under [`SERVER_KEY`]).
+    all_bodies: Arc<rate::PerClient>,
     /// How many refusals the log has been told of lately.
     refusals: Mutex<LogBudget>,
     /// The origin of the rate limiter's time (tokio's clock, so paused-time tests work).
@@ -449,6 +460,7 @@ pub async fn run(
         conns: rate::PerClient::new(limits.max_connections_per_ip),
         refusals: Mutex::new(LogBudget::default()),
         bodies: rate::PerClient::new(limits.max_body_in_flight_per_ip),
+        all_bodies: rate::PerClient::new(limits.max_body_in_flight),
         limits,
         log,
         origin: tokio::time::Instant::now(),
@@ -737,16 +749,52 @@ enum BodyError {
     TooLarge,
     /// Over the client's in-flight budget: 429.
     OverBudget,
+    /// Over the server's in-flight budget: 503.
+    ServerBusy,
     /// The connection failed: 400.
     Read(hyper::Error),
 }
 
-/// Reads a body of at most `max` bytes, counting every byte against `claim` (the client's
-/// in-flight budget) as it arrives.
+/// A body's share of the client's and the server's in-flight budgets.
+struct BodyClaim {
+    client: rate::Claim,
+    server: rate::Claim,
+}
+
+impl BodyClaim {
+    /// Claims `n` bytes of both budgets.
+    fn new(shared: &Shared, peer: SocketAddr, n: usize) -> Result<Self, BodyError> {
+        let client = shared
+            .bodies
+            .claim(peer.ip(), n)
+            .ok_or(BodyError::OverBudget)?;
+        let server = shared
+            .all_bodies
+            .claim(SERVER_KEY, n)
+            .ok_or(BodyError::ServerBusy)?;
+        Ok(Self { client, server })
+    }
+
+    fn grow(&mut self, n: usize) -> Result<(), BodyError> {
+        if !self.client.grow(n) {
+            return Err(BodyError::OverBudget);
+        }
+        if !self.server.grow(n) {
+            return Err(BodyError::ServerBusy);
+        }
+        Ok(())
+    }
+}
+
+/// The one key the server-wide body budget counts under.
+const SERVER_KEY: std::net::IpAddr = std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+/// Reads a body of at most `max` bytes, counting every byte against `claim` (the client's and
+/// the server's in-flight budgets) as it arrives.
 async fn read_body(
     mut body: Incoming,
     max: usize,
-    claim: &mut rate::Claim,
+    claim: &mut BodyClaim,
     claimed: usize,
 ) -> Result<Bytes, BodyError> {
     let mut buf = Vec::with_capacity(claimed.min(max));
@@ -761,9 +809,7 @@ async fn read_body(
             return Err(BodyError::TooLarge);
         }
         if len > held {
-            if !claim.grow(len - held) {
-                return Err(BodyError::OverBudget);
-            }
+            claim.grow(len - held)?;
             held = len;
         }
         buf.extend_from_slice(&data);
@@ -846,11 +892,19 @@ async fn respond(
     }
     // The declared length is claimed up front, so that parallel large bodies from one client
     // are refused before they are read; a body without a length claims as it arrives.
-    let Some(mut claim) = shared.bodies.claim(peer.ip(), declared) else {
-        return refuse(
+    let over_budget = |e: BodyError| match e {
+        BodyError::ServerBusy => refuse(
+            Response::reason(503).closing(),
+            "too many request bytes in flight from all clients",
+        ),
+        _ => refuse(
             Response::reason(429).closing(),
             "too many request bytes in flight from this client",
-        );
+        ),
+    };
+    let mut claim = match BodyClaim::new(shared, peer, declared) {
+        Ok(c) => c,
+        Err(e) => return over_budget(e),
     };
 
     let deadline = tokio::time::Instant::now() + shared.limits.request_timeout;
@@ -863,12 +917,7 @@ async fn respond(
                 "body too large",
             );
         }
-        Ok(Err(BodyError::OverBudget)) => {
-            return refuse(
-                Response::reason(429).closing(),
-                "too many request bytes in flight from this client",
-            );
-        }
+        Ok(Err(e @ (BodyError::OverBudget | BodyError::ServerBusy))) => return over_budget(e),
         Ok(Err(BodyError::Read(e))) => {
             return refuse(
                 Response::reason(400).closing(),
@@ -1166,6 +1215,40 @@ mod tests {
             .post(&base, "/rpc", body(100))
             .await
             .unwrap();
+        assert_eq!(status, 200);
+    }
+
+    #[tokio::test]
+    async fn body_bytes_in_flight_are_budgeted_for_the_whole_server() {
+        let routes = Arc::new(Routes::default());
+        let limits = Limits {
+            max_body_in_flight: 100,
+            ..Limits::default()
+        };
+        let node = start(routes.clone(), limits).await;
+        let base = node.addr.to_string();
+        let body = |n: usize| Bytes::from(vec![b'x'; n]);
+        let held = {
+            let (p, base) = (peer_from(None), base.clone());
+            tokio::spawn(async move { p.post(&base, "/gate", body(60)).await })
+        };
+        tokio::time::timeout(BOUND, routes.arrived.notified())
+            .await
+            .expect("the gated request arrives");
+        // Another address, within its own budget, finds the server's spent.
+        let other = peer_from(Some(OTHER));
+        let (status, text) = other.post(&base, "/rpc", body(41)).await.unwrap();
+        assert_eq!((status, &text[..]), (503, &b"Service Unavailable\n"[..]));
+        let (status, _) = other.post(&base, "/rpc", body(40)).await.unwrap();
+        assert_eq!(status, 200);
+        routes.release.notify_one();
+        let (status, _) = tokio::time::timeout(BOUND, held)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, 200);
+        let (status, _) = other.post(&base, "/rpc", body(100)).await.unwrap();
         assert_eq!(status, 200);
     }
 
