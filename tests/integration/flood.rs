@@ -371,11 +371,6 @@ async fn ten_mib_json_bodies_on_every_route_leave_memory_bounded() {
     });
     let statuses = futures_util::future::join_all(parallel).await;
     let peak_kib = peak_rss_kib(node_pid);
-    eprintln!(
-        "DEBUGM single {} all {}",
-        sent.iter().map(|s| s.peak_kib).max().unwrap() - node_base,
-        peak_kib - node_base
-    );
     assert!(
         peak_kib <= node_base + HEADROOM_KIB,
         "eight 10 MiB bodies at once: peak {peak_kib} KiB over the bound of {node_base} + \
