@@ -12,8 +12,8 @@
 //!    address's latency while they are held;
 //! 3. 10 MiB JSON bodies to every route, one at a time and eight at once: the node's peak
 //!    resident set over its size before (`VmHWM`, reset through `/proc/<pid>/clear_refs`);
-//! 4. a retrieve over a mailbox of 100 000 messages (100 bytes each): one page and every page,
-//!    their time and peak memory.
+//! 4. a retrieve over a mailbox of 100 000 messages (100 bytes each): one page, every page,
+//!    and eight first pages at once from one address, their time and peak memory.
 //!
 //! Run with `cargo bench --bench flood`; it prints Markdown tables. The figures are in
 //! BENCHMARKS.md ("Floods").

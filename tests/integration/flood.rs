@@ -403,6 +403,7 @@ async fn ten_mib_json_bodies_on_every_route_leave_memory_bounded() {
 /// Messages in the mailbox of the retrieve test, and the size of each.
 const MESSAGES: usize = 100_000;
 const DATA_LEN: usize = 100;
+const _: () = assert!(MESSAGES as u64 <= sesh::node::MAX_MAILBOX_MESSAGES);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retrieve_over_a_hundred_thousand_messages_is_clamped_and_bounded() {

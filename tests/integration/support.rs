@@ -405,8 +405,10 @@ impl IdleFlood {
 
 /// Fills the mailbox of `owner` (namespace 0) with `n` messages of `data_len` bytes each,
 /// straight into a stopped node's database file (its own schema, made by the node when it
-/// first started), as stores through the RPC would have left it: real hashes (§4.6), sent at
-/// `now_ms`, expiring a day later.
+/// first started, whose triggers keep the per-mailbox accounting), as stores through the RPC
+/// would have left it: real hashes (§4.6), sent at `now_ms`, expiring a day later. Keep `n`
+/// within the node's mailbox quota (`sesh::node::MAX_MAILBOX_MESSAGES`) for a state the RPC
+/// could have made.
 pub fn prefill_mailbox(db: &Path, owner: &[u8; 33], n: usize, data_len: usize, now_ms: u64) {
     let mut conn = rusqlite::Connection::open(db).expect("the node's database opens");
     let tx = conn.transaction().expect("a transaction");
