@@ -8,6 +8,7 @@ mod integration {
     mod client_devnet;
     mod devnet;
     mod first_use;
+    mod flood;
     mod generated;
     mod hostile;
     mod identity_vectors;
