@@ -301,24 +301,25 @@ async fn ten_mib_json_bodies_on_every_route_leave_memory_bounded() {
     let node_pid = net.nodes()[0].pid().expect("the node runs");
     let seed_pid = net.seed().pid().expect("the seed runs");
     let flooder = client(FLOODER);
-    // Baselines once each has answered a valid request padded with whitespace to 10 MiB: the
-    // runtime, TLS and the allocator have then held one maximal body, which parsing whitespace
-    // adds nothing to.
-    let padded = |json: &str| {
-        let mut v = vec![b' '; BODY - json.len()];
+    // Baselines once each has answered a valid request padded with whitespace to the largest
+    // body its route takes (10 MiB; 64 KiB on the seed's route): the runtime, TLS and the
+    // allocator have then held one maximal body, which parsing whitespace adds nothing to.
+    let padded = |json: &str, len: usize| {
+        let mut v = vec![b' '; len - json.len()];
         v.extend_from_slice(json.as_bytes());
         Bytes::from(v)
     };
-    for (base, path, body) in [
-        (&node, STORAGE_RPC, INFO),
+    for (base, path, body, len) in [
+        (&node, STORAGE_RPC, INFO, BODY),
         (
             &seed,
             "/json_rpc",
             r#"{"method":"get_n_service_nodes","params":{}}"#,
+            sesh::node::MAX_SMALL_ROUTE_BODY,
         ),
     ] {
         let (status, _) = flooder
-            .post(base, path, padded(body))
+            .post(base, path, padded(body, len))
             .await
             .expect("the node answers");
         assert_eq!(status, 200, "{base}{path}");
