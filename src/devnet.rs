@@ -202,7 +202,7 @@ impl Devnet {
         if opts.nodes > 60_000 {
             return Err(Error::Options("at most 60000 nodes".into()));
         }
-        std::fs::create_dir_all(&opts.dir).map_err(io("creating", &opts.dir))?;
+        create_private_dir(&opts.dir).map_err(io("creating", &opts.dir))?;
         let roster_path = opts.dir.join(ROSTER_FILE);
         // A stale roster from an earlier run would make the new nodes ready too early, and a
         // stale network file would say the devnet is up (it is written once every node
@@ -412,6 +412,16 @@ fn snode_of(n: &NodeProc, swarm_id: u64) -> Snode {
     }
 }
 
+/// Creates `dir` and its missing parents with mode 0700: a node's directory holds its identity
+/// and TLS key (an existing directory keeps its mode).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
 /// Starts one `sesh-node` and reads the line it prints once listening.
 async fn spawn(
     opts: &Options,
@@ -420,7 +430,7 @@ async fn spawn(
     seed: bool,
 ) -> Result<NodeProc, Error> {
     let dir = opts.dir.join(name);
-    std::fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+    create_private_dir(&dir).map_err(io("creating", &dir))?;
     let mut cmd = Command::new(&opts.node_bin);
     cmd.arg("--dir")
         .arg(&dir)

@@ -570,6 +570,7 @@ fn no_command_leaks_a_secret_and_every_file_is_private() {
         for n in net_path.read_dir().unwrap().flatten() {
             let p = n.path();
             if p.join("identity").exists() {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
                 assert_eq!(mode(&p.join("identity")), 0o600, "{}", p.display());
                 assert_eq!(mode(&p.join("node.log")), 0o600, "{}", p.display());
             }
