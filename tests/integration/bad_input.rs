@@ -1168,20 +1168,7 @@ fn probe_exits_1_when_every_node_failed() {
 async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
     let (net, dir) = super::devnet::devnet(6, 3).await;
     let d = dir.path();
-    let user = |name: &str| {
-        let key = d.join(format!("{name}.key"));
-        let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
-            .args(["keygen", "-q", "-o"])
-            .arg(&key)
-            .output()
-            .expect("sesh keygen runs");
-        assert!(out.status.success());
-        let id = String::from_utf8(out.stdout)
-            .expect("UTF-8")
-            .trim()
-            .to_owned();
-        (key, id)
-    };
+    let user = |name: &str| super::support::keygen(d, name);
     let ((alice, _), (bob, bob_id), (carol, carol_id)) =
         (user("alice"), user("bob"), user("carol"));
     let network = net.network_file();
@@ -1204,19 +1191,7 @@ async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
                     .expect("/dev/full"),
             ),
         };
-        let child = cmd.spawn().expect("sesh runs");
-        let pid = child.id();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(out) => out.expect("sesh finishes"),
-            Err(_) => {
-                let _ = sesh::devnet::sigterm(pid);
-                panic!("sesh {args:?} did not finish within 2 minutes");
-            }
-        }
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
     };
     // A failed assertion drops the devnet, which kills its nodes.
     {

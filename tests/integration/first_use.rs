@@ -3,7 +3,7 @@
 //! before the fix, some exited 1 with "creating the schema: table meta already exists" and
 //! their messages were never sent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -26,21 +26,6 @@ fn sesh(network: &Path, state: &Path) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     c
-}
-
-fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
-    let key = dir.join(format!("{name}.key"));
-    let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
-        .args(["keygen", "-q", "-o"])
-        .arg(&key)
-        .output()
-        .expect("sesh keygen runs");
-    assert!(out.status.success(), "{out:?}");
-    let id = String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_owned();
-    (key, id)
 }
 
 /// Starts every command before waiting for any, then collects their outputs. Any still
@@ -122,8 +107,8 @@ async fn fifty_processes_on_one_fresh_state_all_succeed() {
     }
 
     // Sending: 50 `sesh send` of one sender, each with its own message, on a fresh state.
-    let (alice, _) = keygen(d, "alice");
-    let (bob, bob_id) = keygen(d, "bob");
+    let (alice, _) = super::support::keygen(d, "alice");
+    let (bob, bob_id) = super::support::keygen(d, "bob");
     let state = d.join("alice-state");
     let outputs = run_all_at_once(
         (0..PROCESSES)

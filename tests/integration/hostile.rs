@@ -36,17 +36,7 @@ struct User {
 
 impl User {
     fn new(dir: &Path, name: &str, net: &Devnet) -> Self {
-        let key = dir.join(format!("{name}.key"));
-        let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
-            .args(["keygen", "-q", "-o"])
-            .arg(&key)
-            .output()
-            .expect("sesh keygen runs");
-        assert!(out.status.success());
-        let id = String::from_utf8(out.stdout)
-            .expect("UTF-8")
-            .trim()
-            .to_owned();
+        let (key, id) = super::support::keygen(dir, name);
         Self {
             key,
             state: dir.join(format!("{name}-state")),
@@ -77,19 +67,7 @@ impl User {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = c.spawn().expect("sesh runs");
-        let pid = child.id();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(COMMAND_LIMIT) {
-            Ok(out) => out.expect("sesh finishes"),
-            Err(_) => {
-                let _ = sesh::devnet::sigterm(pid);
-                panic!("sesh {args:?} hung: no end within {COMMAND_LIMIT:?}");
-            }
-        }
+        super::support::output_within(&mut c, None, COMMAND_LIMIT)
     }
 
     /// Runs with `--json`; expects success; parses the lines.

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 use sesh::devnet::Devnet;
@@ -27,28 +26,15 @@ impl Cli {
 
     /// Runs `sesh args…`, killed if it takes more than two minutes.
     fn run(&self, args: &[&str]) -> Output {
-        let child = Command::new(env!("CARGO_BIN_EXE_sesh"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        cmd.args(args)
             .env("SESH_NETWORK", &self.network)
             .env("SESH_STATE_DIR", &self.state)
             .env_remove("SESH_IDENTITY")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sesh runs");
-        let pid = child.id();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(out) => out.expect("sesh finishes"),
-            Err(_) => {
-                let _ = sesh::devnet::sigterm(pid);
-                panic!("sesh {args:?} did not finish within 2 minutes");
-            }
-        }
+            .stderr(Stdio::piped());
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
     }
 
     /// Runs and expects exit status `code`; returns standard output.

@@ -87,27 +87,7 @@ impl Env {
 
 /// Runs a command with `stdin` as its input, killing it after two minutes.
 fn run(mut cmd: Command, stdin: Option<&[u8]>) -> Output {
-    if stdin.is_some() {
-        cmd.stdin(Stdio::piped());
-    }
-    let mut child = cmd.spawn().expect("sesh runs");
-    if let Some(input) = stdin {
-        use std::io::Write as _;
-        let mut pipe = child.stdin.take().expect("a stdin pipe");
-        pipe.write_all(input).expect("stdin written");
-    }
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(out) => out.expect("sesh finishes"),
-        Err(_) => {
-            let _ = sesh::devnet::sigterm(pid);
-            panic!("sesh did not finish within 2 minutes");
-        }
-    }
+    super::support::output_within(&mut cmd, stdin, super::support::COMMAND_LIMIT)
 }
 
 /// Every command of `sesh --help`, each in its own process.

@@ -28,18 +28,8 @@ struct User {
 
 impl User {
     fn new(dir: &Path, name: &str, net: &Devnet) -> Self {
-        let key = dir.join(format!("{name}.key"));
+        let (key, id) = super::support::keygen(dir, name);
         let state = dir.join(format!("{name}-state"));
-        let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
-            .args(["keygen", "-q", "-o"])
-            .arg(&key)
-            .output()
-            .expect("sesh keygen runs");
-        assert!(out.status.success());
-        let id = String::from_utf8(out.stdout)
-            .expect("a UTF-8 Session ID")
-            .trim()
-            .to_owned();
         Self {
             key,
             state,
@@ -95,23 +85,8 @@ impl User {
 
 /// Runs a command, killing it if it takes more than two minutes.
 fn run_bounded(mut cmd: Command) -> Output {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sesh runs");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(out) => out.expect("sesh finishes"),
-        Err(_) => {
-            let _ = sesh::devnet::sigterm(pid);
-            panic!("sesh did not finish within 2 minutes");
-        }
-    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
 }
 
 fn lines(out: &Output) -> Vec<Value> {

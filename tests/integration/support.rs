@@ -578,3 +578,58 @@ pub fn big_bodies(len: usize) -> Vec<BigBody> {
         ),
     ]
 }
+
+/// How long a `sesh` command in a test may run before it is killed and the test fails.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(120);
+
+/// Makes a new identity at `dir/NAME.key` with `sesh keygen`; returns its path and Session ID.
+pub fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let key = dir.join(format!("{name}.key"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"))
+        .args(["keygen", "-q", "-o"])
+        .arg(&key)
+        .output()
+        .expect("sesh keygen runs");
+    assert!(out.status.success(), "{out:?}");
+    let id = String::from_utf8(out.stdout)
+        .expect("a UTF-8 Session ID")
+        .trim()
+        .to_owned();
+    (key, id)
+}
+
+/// Runs `cmd` with `stdin` (if any) written to its input, and waits for it at most `limit`:
+/// past that it is stopped (SIGTERM) and the test fails, so a hang is a failure, not a stuck
+/// run. Standard output and error are as `cmd` set them (pipe them to capture them).
+pub fn output_within(
+    cmd: &mut std::process::Command,
+    stdin: Option<&[u8]>,
+    limit: Duration,
+) -> std::process::Output {
+    if stdin.is_some() {
+        cmd.stdin(std::process::Stdio::piped());
+    }
+    let what: Vec<_> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut child = cmd.spawn().expect("sesh runs");
+    if let Some(input) = stdin {
+        use std::io::Write as _;
+        let mut pipe = child.stdin.take().expect("a stdin pipe");
+        // A command that refuses its input may close the pipe before reading it all.
+        let _ = pipe.write_all(input);
+    }
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("sesh finishes"),
+        Err(_) => {
+            let _ = sesh::devnet::sigterm(pid);
+            panic!("sesh {what:?} did not finish within {limit:?}");
+        }
+    }
+}
