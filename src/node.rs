@@ -81,9 +81,13 @@
 //!    ([`Service::is_peer_copy`]); the answer goes to the service in [`Request::peer_copy`].
 //!    One that fails takes a token now (429 when none is left);
 //! 8. the service answers within what is left of `request_timeout` → 504;
-//! 9. the response's length is added to the request's claims on both budgets, and the claims
-//!    are held until the response is written (all but its last 16 KiB) or the connection
-//!    ends.
+//! 9. the request's claims are given back; the answer's length is claimed of the client's
+//!    answer budget ([`Limits::max_answer_in_flight_per_ip`], default
+//!    [`MAX_ANSWER_IN_FLIGHT_PER_IP`], 64 MiB) and the server's
+//!    ([`Limits::max_answer_in_flight`], default [`MAX_ANSWER_IN_FLIGHT`], 512 MiB), held
+//!    until it is written (all but its last 16 KiB) or the connection ends. An answer that
+//!    does not fit is dropped at once and replaced by 503 `Service Unavailable`; the
+//!    connection stays open. Answers waiting for slow readers never make a request refused.
 //!
 //! Each refused request, and each failed TLS handshake, is one line in the [`Log`], at most 20
 //! a second together (past that they are counted, and the count logged); a connection refused
@@ -167,6 +171,16 @@ pub const MAX_BODY_IN_FLIGHT_PER_IP: usize = 3 * MAX_REQUEST_BODY_SIZE;
 /// The default of [`Limits::max_body_in_flight`]: 256 MiB, some 25 maximal bodies.
 pub const MAX_BODY_IN_FLIGHT: usize = 256 * 1024 * 1024;
 
+/// The default of [`Limits::max_answer_in_flight_per_ip`]: 64 MiB of answers made and not yet
+/// written to one client address (some 20 full retrieves). Answers have their own budgets,
+/// apart from request bodies, so that answers waiting for slow readers never make requests
+/// refused.
+pub const MAX_ANSWER_IN_FLIGHT_PER_IP: usize = 64 * 1024 * 1024;
+
+/// The default of [`Limits::max_answer_in_flight`]: 512 MiB of answers made and not yet
+/// written, for all clients together.
+pub const MAX_ANSWER_IN_FLIGHT: usize = 512 * 1024 * 1024;
+
 /// File descriptors [`connections_within_fd_limit`] keeps free of client connections: the
 /// database, the log, the listener, and the node's own connections to other nodes (relays,
 /// replication).
@@ -213,14 +227,18 @@ pub struct Limits {
     /// The largest request body.
     pub max_body: usize,
     /// Request body bytes one client address (an IPv6 /64) may have in flight at once, declared,
-    /// read or being answered (and response bytes until written): more is refused with 429 and
-    /// the connection closed.
+    /// read or being answered: more is refused with 429 and the connection closed.
     pub max_body_in_flight_per_ip: usize,
-    /// Request body bytes all clients together may have in flight, counted as they arrive
-    /// (and response bytes until written): more is refused with 503
-    /// and the connection closed (many addresses, e.g. the /64s of one IPv6 /48, each within
-    /// their own budget, cannot together take the node's memory).
+    /// Request body bytes all clients together may have in flight, counted as they arrive:
+    /// more is refused with 503 and the connection closed (many addresses, e.g. the /64s of
+    /// one IPv6 /48, each within their own budget, cannot together take the node's memory).
     pub max_body_in_flight: usize,
+    /// Answer bytes one client address (an IPv6 /64) may have made and not yet written: an
+    /// answer that does not fit is replaced by 503 at once (the connection stays open).
+    pub max_answer_in_flight_per_ip: usize,
+    /// Answer bytes all clients together may have made and not yet written: an answer that
+    /// does not fit is replaced by 503 at once.
+    pub max_answer_in_flight: usize,
     /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a response may wait for the client to take any of it: a client that stops reading
@@ -246,6 +264,8 @@ impl Default for Limits {
             max_body: MAX_REQUEST_BODY_SIZE,
             max_body_in_flight_per_ip: MAX_BODY_IN_FLIGHT_PER_IP,
             max_body_in_flight: MAX_BODY_IN_FLIGHT,
+            max_answer_in_flight_per_ip: MAX_ANSWER_IN_FLIGHT_PER_IP,
+            max_answer_in_flight: MAX_ANSWER_IN_FLIGHT,
             handshake_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
@@ -468,6 +488,10 @@ struct Shared {
     bodies: Arc<rate::PerClient>,
     /// Request body bytes in flight from all clients (under [`SERVER_KEY`]).
     all_bodies: Arc<rate::PerClient>,
+    /// Answer bytes made and not yet written, per client.
+    answers: Arc<rate::PerClient>,
+    /// Answer bytes made and not yet written, for all clients (under [`SERVER_KEY`]).
+    all_answers: Arc<rate::PerClient>,
     /// How many refusals the log has been told of lately.
     refusals: Mutex<LogBudget>,
     /// The origin of the rate limiter's time (tokio's clock, so paused-time tests work).
@@ -557,6 +581,8 @@ pub async fn run(
         refusals: Mutex::new(LogBudget::default()),
         bodies: rate::PerClient::new(limits.max_body_in_flight_per_ip),
         all_bodies: rate::PerClient::new(limits.max_body_in_flight),
+        answers: rate::PerClient::new(limits.max_answer_in_flight_per_ip),
+        all_answers: rate::PerClient::new(limits.max_answer_in_flight),
         limits,
         log,
         origin: tokio::time::Instant::now(),
@@ -877,10 +903,12 @@ impl BodyClaim {
         Ok(Self { client, server })
     }
 
-    /// Counts `n` more bytes (a response made) against both budgets, fitting or not.
-    fn charge(&mut self, n: usize) {
-        self.client.charge(n);
-        self.server.charge(n);
+    /// Claims an answer's `n` bytes of the client's and the server's answer budgets, held
+    /// until it is written; `None` when it does not fit.
+    fn answer(shared: &Shared, peer: SocketAddr, n: usize) -> Option<Self> {
+        let client = shared.answers.claim(peer.ip(), n)?;
+        let server = shared.all_answers.claim(SERVER_KEY, n)?;
+        Some(Self { client, server })
     }
 }
 
@@ -921,9 +949,8 @@ async fn read_body(
     Ok(Bytes::from(buf))
 }
 
-/// Applies the server's checks, reads the body and asks the service. The body's claims,
-/// grown by the response's length, are left in `held`, to be kept until the response is
-/// written.
+/// Applies the server's checks, reads the body and asks the service. The answer's claims are
+/// left in `held`, to be kept until the response is written.
 async fn respond(
     shared: &Shared,
     req: hyper::Request<Incoming>,
@@ -1046,11 +1073,23 @@ async fn respond(
         Ok(resp) => resp,
         Err(_) => refuse(Response::text(504, "Request time out"), "service timed out"),
     };
-    // The body's bytes, and the response's, count against the client and the server until the
-    // response is written: a client that reads slowly holds its budget, not more.
-    claim.charge(resp.body.len());
-    *held = Some(claim);
-    resp
+    // The request's body is gone; its claims go with it. The answer counts against the
+    // answer budgets (never the request ones) until written: a client that reads slowly holds
+    // its answer budget, not more, and an answer that does not fit is dropped at once.
+    drop(claim);
+    match BodyClaim::answer(shared, peer, resp.body.len()) {
+        Some(answer) => {
+            *held = Some(answer);
+            resp
+        }
+        None => {
+            drop(resp);
+            refuse(
+                Response::reason(503),
+                "too many answer bytes waiting to be written",
+            )
+        }
+    }
 }
 
 /// The most bytes of a response handed to hyper at once: hyper asks for more as its write
@@ -1703,10 +1742,33 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     }
 
+    /// Reads one response off `stream`: its head and its body (by `Content-Length`).
+    async fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
+        tokio::time::timeout(BOUND, async {
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                head.push(stream.read_u8().await.unwrap());
+            }
+            let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            let mut body = vec![0; len];
+            stream.read_exact(&mut body).await.unwrap();
+            (head, body)
+        })
+        .await
+        .expect("a response")
+    }
+
     #[tokio::test]
-    async fn a_response_counts_against_the_budget_until_it_is_written() {
+    async fn answers_have_their_own_budgets_and_one_that_does_not_fit_is_dropped_alone() {
         let limits = Limits {
             max_body_in_flight_per_ip: 1024 * 1024,
+            max_body_in_flight: 1024 * 1024,
+            max_answer_in_flight_per_ip: BIG + 1024,
+            max_answer_in_flight: BIG + 1024,
             ..Limits::default()
         };
         let node = start(Arc::new(Routes::default()), limits).await;
@@ -1721,34 +1783,40 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&head, b"HTTP/1.1 200");
-        // Its unwritten bytes hold the client's budget...
-        let (status, _) = peer_from(None)
-            .post(&base, "/rpc", "abc".into())
-            .await
-            .unwrap();
-        assert_eq!(status, 429);
-        // ...not another address's...
-        let (status, _) = peer_from(Some(OTHER))
-            .post(&base, "/rpc", "abc".into())
-            .await
-            .unwrap();
-        assert_eq!(status, 200);
-        // ...and are given back once the connection is gone.
+        // Its unwritten bytes, over both request budgets, refuse no request...
+        for ip in [None, Some(OTHER)] {
+            let (status, _) = peer_from(ip).post(&base, "/rpc", "abc".into()).await.unwrap();
+            assert_eq!(status, 200);
+        }
+        // ...but a second big answer does not fit, from this address or any other: it is
+        // replaced by 503, and the connection stays open for the next request.
+        for ip in [local, OTHER] {
+            let mut again = tcp_from(ip, node.addr).await;
+            let kept = b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+            again.write_all(kept).await.unwrap();
+            let (head, _) = read_response(&mut again).await;
+            assert!(head.starts_with("http/1.1 503"), "{head}");
+            assert!(!head.contains("connection: close"), "{head}");
+            again.write_all(&plain_post("/seed", "x")).await.unwrap();
+            let (head, _) = read_response(&mut again).await;
+            assert!(head.starts_with("http/1.1 200"), "{head}");
+        }
+        // The held answer is given back once the connection is gone.
         drop(slow);
         tokio::time::timeout(BOUND, async {
             loop {
-                let (status, _) = peer_from(None)
-                    .post(&base, "/rpc", "abc".into())
-                    .await
-                    .unwrap();
-                if status == 200 {
+                let mut s = tcp_from(OTHER, node.addr).await;
+                s.write_all(&plain_post("/big", "x")).await.unwrap();
+                let (head, body) = read_response(&mut s).await;
+                if head.starts_with("http/1.1 200") {
+                    assert_eq!(body.len(), BIG);
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
         .await
-        .expect("the budget is given back");
+        .expect("the answer budget is given back");
     }
 
     #[tokio::test]

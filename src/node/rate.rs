@@ -184,14 +184,6 @@ impl PerClient {
         }
     }
 
-    fn add_over(&self, key: IpAddr, n: usize) {
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        let total = used.get(&key).copied().unwrap_or(0).saturating_add(n);
-        if total > 0 {
-            used.insert(key, total);
-        }
-    }
-
     fn sub(&self, key: IpAddr, n: usize) {
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(v) = used.get_mut(&key) {
@@ -226,13 +218,6 @@ impl Claim {
         }
         self.n += more;
         true
-    }
-
-    /// Counts `more` on top of what is held whether or not it fits: memory already spent
-    /// (a response made), which later claims of the client must see.
-    pub(crate) fn charge(&mut self, more: usize) {
-        self.owner.add_over(self.key, more);
-        self.n = self.n.saturating_add(more);
     }
 }
 
