@@ -77,9 +77,12 @@
 //!    ([`Limits::max_body_in_flight`], default [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503
 //!    `Service Unavailable`, closing;
 //! 6. the body must arrive within [`Limits::request_timeout`] (60 s) → 408;
-//! 7. a possible forwarded copy from step 2 has its signature over the body verified, once
+//! 7. a request naming a forwarder has its signature over the body verified, once
 //!    ([`Service::is_peer_copy`]); the answer goes to the service in [`Request::peer_copy`].
-//!    One that fails takes a token now (429 when none is left);
+//!    A copy from another address than the member's listed one (a node behind NAT, or
+//!    listening on every address) took a token in step 2 and, verified, is accepted all the
+//!    same: the source address only decides the exemption before the body. A possible copy
+//!    from step 2 that fails takes a token now (429 when none is left);
 //! 8. the service answers within what is left of `request_timeout` → 504;
 //! 9. the request's claims are given back; the answer's length is claimed of the client's
 //!    answer budget ([`Limits::max_answer_in_flight_per_ip`], default
@@ -1060,10 +1063,13 @@ async fn respond(
         peer,
         peer_copy: false,
     };
-    // The one signature check of a peer's copy; its answer goes to the service with it.
-    if maybe_peer_copy {
+    // The one signature check of a peer's copy; its answer goes to the service with it. The
+    // source address decided only whether a token was taken before the body: a copy from
+    // elsewhere (a node behind NAT, or listening on every address) has taken one, and is
+    // verified and accepted all the same.
+    if admit.rate_limited() && names_forwarder {
         request.peer_copy = shared.service.is_peer_copy(&request);
-        if !request.peer_copy && !rate_allows(shared, peer) {
+        if maybe_peer_copy && !request.peer_copy && !rate_allows(shared, peer) {
             return refuse(Response::reason(429), "rate limited");
         }
     }
@@ -1236,7 +1242,8 @@ mod tests {
 
     /// Routes by path: `/seed` and `/big` (a [`BIG`] answer; both plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
     /// (answers when released); anything else is not found. A request is a peer's copy when
-    /// its forwarder header says `good`.
+    /// its forwarder header says `good` (from the member's address) or `elsewhere` (from
+    /// another address).
     #[derive(Default)]
     struct Routes {
         arrived: Notify,
@@ -1266,7 +1273,8 @@ mod tests {
         fn is_peer_copy(&self, request: &Request) -> bool {
             self.verified
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            request.header(service::FORWARDED_BY) == Some("good")
+            let by = request.header(service::FORWARDED_BY);
+            by == Some("good") || by == Some("elsewhere")
         }
 
         fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
@@ -1661,16 +1669,19 @@ mod tests {
         // A verified copy is checked once and handed on as one.
         assert_eq!(post("good").await, (200, "peer copy".to_owned()));
         assert_eq!(verified(), 1);
-        // Headers that cannot be a member's take the one token before the body is read, and
-        // then are refused without any signature being checked.
-        assert_eq!(post("forged").await.0, 200);
+        // A copy from an address not the member's listed one takes the one token before its
+        // body is read, and is then verified and accepted as a copy all the same.
+        assert_eq!(post("elsewhere").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 2);
+        // With no token left, such headers are refused before the body, no signature checked.
+        assert_eq!(post("elsewhere").await.0, 429);
         assert_eq!(post("forged").await.0, 429);
-        assert_eq!(verified(), 1, "no signature checked for a forged forwarder");
+        assert_eq!(verified(), 2, "no signature checked without a token");
         // A member's headers whose signature fails take a token after the one check.
         assert_eq!(post("badsig").await.0, 429);
-        assert_eq!(verified(), 2);
-        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
         assert_eq!(verified(), 3);
+        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 4);
     }
 
     /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the

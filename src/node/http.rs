@@ -184,10 +184,11 @@ pub trait Service: Send + Sync + 'static {
         false
     }
 
-    /// Whether a request that [`Service::may_be_peer_copy`] let through, its body read, is a
-    /// copy forwarded by a peer node: its signature over the body verifies. The server asks
-    /// once per request and passes the answer on in [`Request::peer_copy`]; a request that
-    /// fails takes a rate-limit token like any client request. By default, never.
+    /// Whether a request naming a forwarder, its body read, is a copy forwarded by a peer
+    /// node: its signature over the body verifies. The server asks once per request (also for
+    /// one [`Service::may_be_peer_copy`] refused, which took a token before its body) and
+    /// passes the answer on in [`Request::peer_copy`]; a request that fails takes a rate-limit
+    /// token like any client request. By default, never.
     fn is_peer_copy(&self, _request: &Request) -> bool {
         false
     }

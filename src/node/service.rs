@@ -962,8 +962,9 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
         headers: &super::http::HeaderMap,
         peer: SocketAddr,
     ) -> bool {
-        // Nodes connect from their own listed address (sesh-node binds its outgoing
-        // connections to it), so a copy from anywhere else is not the member's.
+        // Nodes connect from their own listed address when they can (sesh-node binds its
+        // outgoing connections to a specific listen address); only a copy from there skips the
+        // token before its body. A copy from elsewhere takes one and is still verified.
         path == STORAGE_RPC_PATH
             && headers.contains_key(FORWARDED_BY)
             && self.forwarder(headers).is_ok_and(|(ip, _, _)| {
@@ -989,9 +990,7 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
                         Err(self.forwarder(&request.headers).map_or_else(
                             |why| why,
                             |_| {
-                                "forward signature does not verify, or the forwarder \
-                                 connects from an address not its own"
-                                    .to_owned()
+                                "forward signature does not verify".to_owned()
                             },
                         ))
                     };
