@@ -63,8 +63,14 @@
 //!    headers and source address may be a swarm member's forwarded copy
 //!    ([`Service::may_be_peer_copy`]: the `x-sesh-forwarded-by` key is a member of our swarm,
 //!    the connection comes from that member's listed address, the signature decodes to 64
-//!    bytes) goes on without a token for now; any other request takes a token from the
-//!    client's bucket ([`Limits::rate`]) or is answered 429;
+//!    bytes) goes on without a token for now; an onion request relayed by a roster member
+//!    from its listed address ([`Service::relaying_node`], the `x-sesh-relayed-by` header
+//!    `sesh-node` sets on its relays) takes a token from that node's own bucket
+//!    ([`Rate::SERVICE_NODE`], 600 tokens, 600 a second, per node key, as SS counts other
+//!    nodes); any other request takes a token from the client's bucket ([`Limits::rate`]) or
+//!    is answered 429. A node relays an onion request at most [`service::MAX_RELAY_HOPS`] (4)
+//!    times in all: each relay carries `x-sesh-relay-hops`, and a node refuses (502) to relay
+//!    one that has been relayed that many times;
 //! 3. for client RPCs, a non-empty `X-Loki-Long-Poll` → 410;
 //! 4. a `Content-Length` over the route's limit ([`MAX_REQUEST_BODY_SIZE`], 10 MiB;
 //!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes) → 413, the body not
@@ -485,6 +491,9 @@ struct Shared {
     limits: Limits,
     log: Log,
     rate: Option<Mutex<rate::RateLimiter>>,
+    /// Buckets of the nodes relaying onion requests, per node key ([`Rate::SERVICE_NODE`]),
+    /// when client requests are rate-limited.
+    node_rate: Option<Mutex<rate::RateLimiter<[u8; 32]>>>,
     /// Open connections per client.
     conns: Arc<rate::PerClient>,
     /// Request body bytes in flight per client.
@@ -580,6 +589,9 @@ pub async fn run(
     let shared = Arc::new(Shared {
         service,
         rate: limits.rate.map(|r| Mutex::new(rate::RateLimiter::new(r))),
+        node_rate: limits
+            .rate
+            .map(|_| Mutex::new(rate::RateLimiter::new(Rate::SERVICE_NODE))),
         conns: rate::PerClient::new(limits.max_connections_per_ip),
         refusals: Mutex::new(LogBudget::default()),
         bodies: rate::PerClient::new(limits.max_body_in_flight_per_ip),
@@ -873,6 +885,17 @@ fn rate_allows(shared: &Shared, peer: SocketAddr) -> bool {
         .allow(peer.ip(), now)
 }
 
+/// Takes a token from a relaying node's bucket: `false` when it is empty.
+fn node_rate_allows(shared: &Shared, node: [u8; 32]) -> bool {
+    let Some(rate) = shared.node_rate.as_ref() else {
+        return true;
+    };
+    let now = shared.origin.elapsed();
+    rate.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .allow_key(node, now)
+}
+
 /// Why a body could not be read.
 enum BodyError {
     /// Over the per-request limit: 413.
@@ -991,7 +1014,18 @@ async fn respond(
     let maybe_peer_copy = admit.rate_limited()
         && names_forwarder
         && shared.service.may_be_peer_copy(path, &parts.headers, peer);
-    if admit.rate_limited() && !maybe_peer_copy && !rate_allows(shared, peer) {
+    // An onion request relayed by a roster member from its listed address draws on that
+    // node's bucket, not on its address's client bucket (SS counts nodes by key, apart).
+    let relaying = if admit == Admit::Onion {
+        shared.service.relaying_node(&parts.headers, peer)
+    } else {
+        None
+    };
+    let allowed = || match relaying {
+        Some(node) => node_rate_allows(shared, node),
+        None => rate_allows(shared, peer),
+    };
+    if admit.rate_limited() && !maybe_peer_copy && !allowed() {
         return refuse(Response::reason(429), "rate limited");
     }
     // SS https.cpp: an empty value does not count.
@@ -1268,6 +1302,11 @@ mod tests {
         fn may_be_peer_copy(&self, _path: &str, headers: &http::HeaderMap, _: SocketAddr) -> bool {
             let by = headers.get(service::FORWARDED_BY);
             by.is_some_and(|v| v == "good" || v == "badsig")
+        }
+
+        /// `node` names a relaying node at its listed address.
+        fn relaying_node(&self, headers: &http::HeaderMap, _: SocketAddr) -> Option<[u8; 32]> {
+            (headers.get(service::RELAYED_BY)? == "node").then_some([1; 32])
         }
 
         fn is_peer_copy(&self, request: &Request) -> bool {
@@ -1682,6 +1721,42 @@ mod tests {
         assert_eq!(verified(), 3);
         assert_eq!(post("good").await, (200, "peer copy".to_owned()));
         assert_eq!(verified(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_relaying_node_draws_on_its_own_bucket() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 1,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        let p = peer_from(None);
+        let post = |by: &'static str| {
+            let (p, base) = (p.clone(), base.clone());
+            async move {
+                let headers: &[(&str, &str)] = if by.is_empty() {
+                    &[]
+                } else {
+                    &[(service::RELAYED_BY, by)]
+                };
+                p.request("POST", &base, "/onion", headers, "x".into())
+                    .await
+                    .unwrap()
+                    .status
+            }
+        };
+        // The address's one client token goes...
+        assert_eq!(post("").await, 200);
+        assert_eq!(post("").await, 429);
+        assert_eq!(post("stranger").await, 429, "a relayer not vouched for");
+        // ...while relays from a node at its listed address take the node's tokens.
+        for _ in 0..3 {
+            assert_eq!(post("node").await, 200);
+        }
     }
 
     /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the
