@@ -102,8 +102,10 @@
 //! a second together (past that they are counted, and the count logged); a connection refused
 //! for the per-address cap is not logged. Other lines (one per storage RPC and subrequest, one
 //! per onion request, one per seed request) are not rate-limited; the log file
-//! ([`Log::file`]) is rotated at [`MAX_LOG_BYTES`] (64 MiB) to `node.log.1`, so the log takes
-//! at most 128 MiB of disk.
+//! ([`Log::file`], mode 0600, an existing one made so) is rotated at [`MAX_LOG_BYTES`]
+//! (64 MiB) to `node.log.1`, so the log takes at most 128 MiB of disk (and one line). Only a
+//! regular file is rotated (`--log /dev/stdout` or a FIFO never is); a rotation that fails
+//! keeps the lines in the file in hand and is tried again 100 lines later.
 
 pub(crate) mod db;
 #[doc(hidden)]
