@@ -48,8 +48,10 @@
 //!   (30 s); a request head must fit hyper's buffer of [`MAX_HEADER_BUFFER`] (64 KiB; checked
 //!   between reads, so at most about twice that) or is answered 431;
 //! - a response the client takes none of for [`Limits::write_timeout`] (30 s) ends the
-//!   connection, and so does one not taken within `write_timeout` plus its length at
-//!   [`MIN_RESPONSE_BYTES_PER_SECOND`] (64 KiB/s);
+//!   connection, and so does an answer of [`SMALL_ANSWER`] (64 KiB) or more not taken within
+//!   `write_timeout` plus its length at [`MIN_RESPONSE_BYTES_PER_SECOND`] (16 KiB/s), a
+//!   deadline enforced by a timer while the answer is written (smaller answers have only the
+//!   no-progress limit);
 //! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
 //!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
 //!   `This route is served over HTTPS only` and closes.
@@ -253,8 +255,8 @@ pub struct Limits {
     /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a response may wait for the client to take any of it: a client that stops reading
-    /// loses its connection. A whole response must also be taken within this plus its length
-    /// at [`MIN_RESPONSE_BYTES_PER_SECOND`].
+    /// loses its connection. A whole answer of [`SMALL_ANSWER`] or more must also be taken
+    /// within this plus its length at [`MIN_RESPONSE_BYTES_PER_SECOND`].
     pub write_timeout: Duration,
     /// Time for a client to send a request's headers, idle keep-alive time included.
     pub idle_timeout: Duration,
@@ -710,7 +712,8 @@ async fn connection(
     let write_timeout = shared.limits.write_timeout;
     if !is_tls {
         let io = WriteTimeout::new(stream, write_timeout);
-        serve_http(TokioIo::new(io), peer, false, shared, stop).await;
+        let deadline = io.deadline.clone();
+        serve_http(TokioIo::new(io), peer, false, shared, stop, deadline).await;
         return;
     }
     let handshake = tokio::time::timeout_at(deadline, acceptor.accept(stream));
@@ -729,17 +732,45 @@ async fn connection(
         _ = stop.changed() => return,
     };
     let io = WriteTimeout::new(tls, write_timeout);
-    serve_http(TokioIo::new(io), peer, true, shared, stop).await;
+    let deadline = io.deadline.clone();
+    serve_http(TokioIo::new(io), peer, true, shared, stop, deadline).await;
+}
+
+/// The deadline of the answer being written on a connection, if it has one: set by its
+/// [`HeldBody`], enforced by the connection's [`WriteTimeout`] with a timer.
+#[derive(Debug, Clone, Default)]
+struct WriteDeadline(Arc<Mutex<Option<tokio::time::Instant>>>);
+
+impl WriteDeadline {
+    fn get(&self) -> Option<tokio::time::Instant> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set(&self, deadline: Option<tokio::time::Instant>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = deadline;
+    }
+
+    /// Clears the deadline if it is still `deadline` (not a later answer's).
+    fn clear(&self, deadline: Option<tokio::time::Instant>) {
+        let mut d = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if deadline.is_some() && *d == deadline {
+            *d = None;
+        }
+    }
 }
 
 /// A stream whose writes fail with [`std::io::ErrorKind::TimedOut`] once none of a write has
-/// gone out for `timeout`: a client that stops reading its response cannot hold the
+/// gone out for `timeout`, or once the answer being written is past its [`WriteDeadline`]: a
+/// client that stops reading its response, or reads it a few bytes at a time, cannot hold the
 /// connection, and the response's memory, for long.
 struct WriteTimeout<S> {
     inner: S,
     timeout: Duration,
     /// Started when a write could not go ahead; reset when one does.
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// The deadline of the answer being written, and a timer for it.
+    deadline: WriteDeadline,
+    deadline_timer: Option<(tokio::time::Instant, std::pin::Pin<Box<tokio::time::Sleep>>)>,
 }
 
 impl<S> WriteTimeout<S> {
@@ -748,7 +779,33 @@ impl<S> WriteTimeout<S> {
             inner,
             timeout,
             stalled: None,
+            deadline: WriteDeadline::default(),
+            deadline_timer: None,
         }
+    }
+
+    /// `Ready(error)` once the answer's deadline has passed; otherwise its timer is set to
+    /// wake the task then.
+    fn poll_deadline(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Error> {
+        let Some(deadline) = self.deadline.get() else {
+            self.deadline_timer = None;
+            return std::task::Poll::Pending;
+        };
+        if self.deadline_timer.as_ref().is_none_or(|(d, _)| *d != deadline) {
+            self.deadline_timer = Some((deadline, Box::pin(tokio::time::sleep_until(deadline))));
+        }
+        let Some((_, timer)) = self.deadline_timer.as_mut() else {
+            return std::task::Poll::Pending;
+        };
+        timer.as_mut().poll(cx).map(|()| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took the response too slowly",
+            )
+        })
     }
 
     /// After the inner stream said `Pending`: `Ready(error)` once the stall has lasted
@@ -772,6 +829,9 @@ impl<S> WriteTimeout<S> {
         r: std::task::Poll<std::io::Result<T>>,
     ) -> std::task::Poll<std::io::Result<T>> {
         use std::task::Poll;
+        if let Poll::Ready(e) = self.poll_deadline(cx) {
+            return Poll::Ready(Err(e));
+        }
         match r {
             Poll::Pending => self.poll_stall(cx).map(Err),
             ready => {
@@ -844,17 +904,19 @@ async fn serve_http<I>(
     tls: bool,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
+    deadline: WriteDeadline,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = {
         let shared = Arc::clone(&shared);
         hyper::service::service_fn(move |req| {
-            let shared = Arc::clone(&shared);
+            let (shared, deadline) = (Arc::clone(&shared), deadline.clone());
             async move {
                 let mut held = None;
                 let resp = respond(&shared, req, peer, tls, &mut held).await;
-                Ok::<_, Infallible>(to_hyper(resp, held, shared.limits.write_timeout))
+                let timeout = shared.limits.write_timeout;
+                Ok::<_, Infallible>(to_hyper(resp, held, timeout, &deadline))
             }
         })
     };
@@ -1138,31 +1200,60 @@ async fn respond(
 /// buffer drains, so a response's claims are held until all but this much is written.
 const RESPONSE_CHUNK: usize = 16 * 1024;
 
-/// The slowest a client may take a response: past `write_timeout` plus its length at this
-/// rate, the connection is closed. A client that reads a few bytes now and then cannot keep a
-/// large response (and its memory) for long.
-pub const MIN_RESPONSE_BYTES_PER_SECOND: usize = 64 * 1024;
+/// The slowest a client may take an answer of [`SMALL_ANSWER`] or more: past `write_timeout`
+/// plus its length at this rate (16 KiB/s, so that clients on slow links such as EDGE, 3G or
+/// Tor still take a full retrieve), the connection is closed. A client that reads a few bytes
+/// now and then cannot keep a large response (and its memory) for long.
+pub const MIN_RESPONSE_BYTES_PER_SECOND: usize = 16 * 1024;
+
+/// Answers shorter than this (64 KiB) have no total deadline: only `write_timeout` without
+/// any progress ends them.
+pub const SMALL_ANSWER: usize = 64 * 1024;
+
+/// The time an answer of `len` bytes may take to be written: `None` for one under
+/// [`SMALL_ANSWER`], else `write_timeout` plus `len` at [`MIN_RESPONSE_BYTES_PER_SECOND`].
+fn answer_time(len: usize, write_timeout: Duration) -> Option<Duration> {
+    if len < SMALL_ANSWER {
+        return None;
+    }
+    let secs = u64::try_from(len / MIN_RESPONSE_BYTES_PER_SECOND).unwrap_or(u64::MAX);
+    Some(write_timeout.saturating_add(Duration::from_secs(secs)))
+}
 
 /// A response body: handed to hyper in [`RESPONSE_CHUNK`]s, holding the request's claims until
 /// its last chunk is taken, and failing (which closes the connection) once its write deadline
-/// has passed.
+/// has passed; the connection's [`WriteTimeout`] also enforces the deadline with a timer while
+/// hyper writes what it has taken.
 struct HeldBody {
     rest: Bytes,
     claim: Option<BodyClaim>,
-    deadline: tokio::time::Instant,
+    deadline: Option<tokio::time::Instant>,
+    shared_deadline: WriteDeadline,
 }
 
 impl HeldBody {
-    /// `body`, holding `claim`, to be written within `write_timeout` plus its length at
-    /// [`MIN_RESPONSE_BYTES_PER_SECOND`].
-    fn new(body: Bytes, claim: Option<BodyClaim>, write_timeout: Duration) -> Self {
-        let secs = body.len() / MIN_RESPONSE_BYTES_PER_SECOND;
-        let allowed = write_timeout + Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX));
+    /// `body`, holding `claim`, to be written within [`answer_time`].
+    fn new(
+        body: Bytes,
+        claim: Option<BodyClaim>,
+        write_timeout: Duration,
+        shared_deadline: &WriteDeadline,
+    ) -> Self {
+        let deadline =
+            answer_time(body.len(), write_timeout).map(|t| tokio::time::Instant::now() + t);
+        shared_deadline.set(deadline);
         Self {
             rest: body,
             claim,
-            deadline: tokio::time::Instant::now() + allowed,
+            deadline,
+            shared_deadline: shared_deadline.clone(),
         }
+    }
+}
+
+impl Drop for HeldBody {
+    fn drop(&mut self) {
+        self.shared_deadline.clear(self.deadline);
     }
 }
 
@@ -1180,7 +1271,7 @@ impl hyper::body::Body for HeldBody {
             this.claim = None;
             return Poll::Ready(None);
         }
-        if tokio::time::Instant::now() >= this.deadline {
+        if this.deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             this.claim = None;
             this.rest = Bytes::new();
             return Poll::Ready(Some(Err(std::io::Error::new(
@@ -1208,6 +1299,7 @@ fn to_hyper(
     resp: Response,
     claim: Option<BodyClaim>,
     write_timeout: Duration,
+    deadline: &WriteDeadline,
 ) -> hyper::Response<HeldBody> {
     let mut builder = hyper::Response::builder()
         .status(resp.status)
@@ -1220,11 +1312,11 @@ fn to_hyper(
         builder = builder.header(CONNECTION, "close");
     }
     match builder.body(()) {
-        Ok(r) => r.map(|()| HeldBody::new(resp.body, claim, write_timeout)),
+        Ok(r) => r.map(|()| HeldBody::new(resp.body, claim, write_timeout, deadline)),
         Err(_) => {
             // A status or header the service made up that HTTP cannot carry: a bug.
             let body = Bytes::from_static(b"Internal Server Error\n");
-            let mut r = hyper::Response::new(HeldBody::new(body, claim, write_timeout));
+            let mut r = hyper::Response::new(HeldBody::new(body, claim, write_timeout, deadline));
             *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
             r.headers_mut().insert(
                 CONTENT_TYPE,
@@ -1243,7 +1335,7 @@ mod tests {
 
     #[test]
     fn responses_carry_server_and_content_type() {
-        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
+        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
         let r = to_hyper(Response::json(200, &serde_json::json!({})).with_header("X-A", "b"));
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
@@ -1256,7 +1348,7 @@ mod tests {
 
     #[test]
     fn unrepresentable_response_becomes_500() {
-        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
+        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
         let r = to_hyper(Response::text(1000, "?"));
         assert_eq!(r.status(), 500);
         assert_eq!(r.headers()[SERVER], SERVER_HEADER);
@@ -1917,7 +2009,8 @@ mod tests {
             server: budget.claim(SERVER_KEY, 10).unwrap(),
         };
         let len = 3 * RESPONSE_CHUNK;
-        let mut body = HeldBody::new(Bytes::from(vec![0; len]), Some(claim), BOUND);
+        let cell = WriteDeadline::default();
+        let mut body = HeldBody::new(Bytes::from(vec![0; len]), Some(claim), BOUND, &cell);
         assert_eq!(body.size_hint().exact(), Some(len as u64));
         // Handed over a chunk at a time, the claim held meanwhile.
         let frame = body.frame().await.unwrap().unwrap();
@@ -1925,22 +2018,53 @@ mod tests {
         assert_eq!(budget.used(ip), 10);
         // Past its deadline, the next chunk is an error (hyper closes the connection), and
         // the claim is given back.
-        body.deadline = tokio::time::Instant::now();
+        body.deadline = Some(tokio::time::Instant::now());
         assert!(body.frame().await.unwrap().is_err());
         assert_eq!(budget.used(ip), 0);
         assert!(body.frame().await.is_none());
-        // A deadline grows with the length, at the minimum rate.
-        let big = HeldBody::new(
-            Bytes::from(vec![0; 10 * MIN_RESPONSE_BYTES_PER_SECOND]),
-            None,
-            BOUND,
+        drop(body);
+        assert_eq!(cell.get(), None, "a body gone clears its deadline");
+    }
+
+    #[test]
+    fn a_deadline_grows_with_the_length_and_small_answers_have_none() {
+        let t = Duration::from_secs(30);
+        assert_eq!(answer_time(0, t), None);
+        assert_eq!(answer_time(SMALL_ANSWER - 1, t), None);
+        // 16 KiB/s: a 1 MiB answer may take 30 s plus 64 s.
+        assert_eq!(answer_time(1024 * 1024, t), Some(Duration::from_secs(94)));
+        assert_eq!(
+            answer_time(10 * MIN_RESPONSE_BYTES_PER_SECOND, t),
+            Some(Duration::from_secs(40))
         );
-        let small = HeldBody::new(Bytes::new(), None, BOUND);
-        let gap = big.deadline.duration_since(small.deadline);
-        assert!(
-            gap >= Duration::from_secs(9) && gap <= Duration::from_secs(10),
-            "{gap:?}"
-        );
+    }
+
+    #[tokio::test]
+    async fn a_write_deadline_is_enforced_by_a_timer_despite_progress() {
+        // The client takes a byte every 20 ms: never the 2 s without progress.
+        let (ours, mut theirs) = tokio::io::duplex(16);
+        let reader = tokio::spawn(async move {
+            let mut b = [0u8; 1];
+            while theirs.read(&mut b).await.is_ok_and(|n| n > 0) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        let mut w = WriteTimeout::new(ours, Duration::from_secs(2));
+        // Without a deadline, a slow but steady client takes it all.
+        tokio::time::timeout(BOUND, w.write_all(&[0; 48]))
+            .await
+            .unwrap()
+            .unwrap();
+        // With one, the write fails once it has passed, though bytes keep going out (at this
+        // pace the write would take half an hour).
+        w.deadline
+            .set(Some(tokio::time::Instant::now() + Duration::from_millis(300)));
+        let err = tokio::time::timeout(BOUND, w.write_all(&[0; 100_000]))
+            .await
+            .expect("the deadline ends the write")
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        reader.abort();
     }
 
     #[test]
