@@ -83,7 +83,9 @@
 //!    has no such budget; 429 is its answer to a client asking too much, where 503 would tell
 //!    clients the node is down); the bytes as they arrive count against the server's
 //!    ([`Limits::max_body_in_flight`], default [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503
-//!    `Service Unavailable`, closing;
+//!    `Service Unavailable`, closing. The buffer is reserved at the declared length (at most
+//!    the route's limit) with the body's first bytes, so a body takes one allocation; a body
+//!    without a length grows by doubling, and the budgets count the buffer's capacity;
 //! 6. the body must arrive within [`Limits::request_timeout`] (60 s) → 408;
 //! 7. a request naming a forwarder has its signature over the body verified, once
 //!    ([`Service::is_peer_copy`]); the answer goes to the service in [`Request::peer_copy`].
@@ -1005,17 +1007,23 @@ impl BodyClaim {
 /// The one key the server-wide body budget counts under.
 const SERVER_KEY: std::net::IpAddr = std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
-/// Reads a body of at most `max` bytes, counting every byte against `claim` (the client's and
-/// the server's in-flight budgets) as it arrives.
-async fn read_body(
-    mut body: Incoming,
+/// Reads a body of at most `max` bytes, counting the memory it takes against `claim` (the
+/// client's and the server's in-flight budgets) as bytes arrive: with its first bytes, the
+/// declared length `claimed` (already claimed of the client's budget) is reserved at once,
+/// bounded by `max`; a body without a length grows by doubling, each growth claimed before it
+/// is made, so the budgets count the buffer's capacity, not only its bytes.
+async fn read_body<B>(
+    mut body: B,
     max: usize,
     claim: &mut BodyClaim,
     claimed: usize,
-) -> Result<Bytes, BodyError> {
-    // Memory is taken as bytes arrive, not as declared.
-    let mut buf = Vec::with_capacity(claimed.min(max).min(MAX_SMALL_ROUTE_BODY));
-    let mut held = claimed;
+) -> Result<Vec<u8>, BodyError>
+where
+    B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Unpin,
+{
+    let mut buf: Vec<u8> = Vec::new();
+    // What the client's and the server's claims hold for this body.
+    let (mut client_held, mut server_held) = (claimed, 0usize);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Read)?;
         let Ok(data) = frame.into_data() else {
@@ -1025,18 +1033,30 @@ async fn read_body(
         if len > max {
             return Err(BodyError::TooLarge);
         }
-        if len > held {
-            if !claim.client.grow(len - held) {
-                return Err(BodyError::OverBudget);
+        if len > buf.capacity() {
+            let want = if claimed >= len {
+                claimed
+            } else {
+                len.max(buf.capacity().saturating_mul(2))
             }
-            held = len;
-        }
-        if !claim.server.grow(data.len()) {
-            return Err(BodyError::ServerBusy);
+            .min(max);
+            if want > client_held {
+                if !claim.client.grow(want - client_held) {
+                    return Err(BodyError::OverBudget);
+                }
+                client_held = want;
+            }
+            if want > server_held {
+                if !claim.server.grow(want - server_held) {
+                    return Err(BodyError::ServerBusy);
+                }
+                server_held = want;
+            }
+            buf.reserve_exact(want - buf.len());
         }
         buf.extend_from_slice(&data);
     }
-    Ok(Bytes::from(buf))
+    Ok(buf)
 }
 
 /// Applies the server's checks, reads the body and asks the service. The answer's claims are
@@ -1136,7 +1156,7 @@ async fn respond(
     let deadline = tokio::time::Instant::now() + shared.limits.request_timeout;
     let read = tokio::time::timeout_at(deadline, read_body(body, max, &mut claim, declared));
     let body = match read.await {
-        Ok(Ok(body)) => body,
+        Ok(Ok(body)) => Bytes::from(body),
         Ok(Err(BodyError::TooLarge)) => {
             return refuse(
                 Response::text(413, "Request body too large").closing(),
@@ -2065,6 +2085,59 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
         reader.abort();
+    }
+
+    /// A body of the given frames, declaring `declared` bytes.
+    struct Frames(std::collections::VecDeque<Bytes>, u64);
+
+    impl hyper::body::Body for Frames {
+        type Data = Bytes;
+        type Error = hyper::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+            let next = self.get_mut().0.pop_front();
+            std::task::Poll::Ready(next.map(|b| Ok(hyper::body::Frame::data(b))))
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            let mut h = hyper::body::SizeHint::new();
+            h.set_lower(self.1);
+            h
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_reserves_its_declared_length_and_counts_what_it_takes() {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let read = |frames: usize, each: usize, declared: usize| async move {
+            let client = rate::PerClient::new(usize::MAX);
+            let server = rate::PerClient::new(usize::MAX);
+            let mut claim = BodyClaim {
+                client: client.claim(ip, declared).unwrap(),
+                server: server.claim(SERVER_KEY, 0).unwrap(),
+            };
+            let body = Frames(
+                (0..frames).map(|_| Bytes::from(vec![1; each])).collect(),
+                declared as u64,
+            );
+            let buf = read_body(body, MAX_REQUEST_BODY_SIZE, &mut claim, declared)
+                .await
+                .ok()
+                .unwrap();
+            (buf, client.used(ip), server.used(SERVER_KEY))
+        };
+        // A declared length is reserved once, exactly, and counted as it is.
+        let (buf, client, server) = read(10, 100_000, 1_000_000).await;
+        assert_eq!((buf.len(), buf.capacity()), (1_000_000, 1_000_000));
+        assert_eq!((client, server), (1_000_000, 1_000_000));
+        // A body without a length grows by doubling, and what it takes is counted.
+        let (buf, client, server) = read(10, 10_000, 0).await;
+        assert_eq!(buf.len(), 100_000);
+        assert!(buf.capacity() > buf.len());
+        assert_eq!((client, server), (buf.capacity(), buf.capacity()));
     }
 
     #[test]
