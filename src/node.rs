@@ -197,8 +197,9 @@ pub const MAX_ANSWER_IN_FLIGHT_PER_IP: usize = 64 * 1024 * 1024;
 pub const MAX_ANSWER_IN_FLIGHT: usize = 512 * 1024 * 1024;
 
 /// File descriptors [`connections_within_fd_limit`] keeps free of client connections: the
-/// database, the log, the listener, and the node's own connections to other nodes (relays,
-/// replication).
+/// database, the log, the listener, and some of the node's own connections to other nodes
+/// (relays, replication). A flood of relays can take more; then accepting fails for a while
+/// (out of descriptors: logged and retried), and relays that cannot connect answer 502.
 pub const FD_RESERVE: usize = 64;
 
 /// Raises the process's soft limit on open files to its hard limit (most systems start
@@ -207,16 +208,33 @@ pub const FD_RESERVE: usize = 64;
 pub fn raise_fd_limit() -> Option<u64> {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let now = getrlimit(Resource::Nofile);
-    if now.current != now.maximum {
+    let target = fd_target(now.maximum, SOFT_FD_CAP);
+    if now.current != target {
         let raised = rustix::process::Rlimit {
-            current: now.maximum,
+            current: target,
             maximum: now.maximum,
         };
         if setrlimit(Resource::Nofile, raised).is_ok() {
-            return now.maximum;
+            return target;
         }
     }
     now.current
+}
+
+/// The highest soft open-files limit the system takes: macOS refuses a soft limit over
+/// `OPEN_MAX` (10 240), even under an unlimited hard one; `None` elsewhere.
+#[cfg(target_os = "macos")]
+const SOFT_FD_CAP: Option<u64> = Some(10_240);
+#[cfg(not(target_os = "macos"))]
+const SOFT_FD_CAP: Option<u64> = None;
+
+/// The soft limit to raise to: the hard limit `maximum` (`None`: unlimited), within `cap`.
+fn fd_target(maximum: Option<u64>, cap: Option<u64>) -> Option<u64> {
+    match (maximum, cap) {
+        (Some(m), Some(c)) => Some(m.min(c)),
+        (None, c) => c,
+        (m, None) => m,
+    }
 }
 
 /// `max_connections` clamped so that, with `fd_limit` open files allowed (`None`: no limit),
@@ -2201,6 +2219,15 @@ mod tests {
         let now = getrlimit(Resource::Nofile);
         assert_eq!(now.current, now.maximum);
         assert_eq!(raised, now.current);
+    }
+
+    #[test]
+    fn the_soft_fd_limit_is_raised_within_the_systems_cap() {
+        assert_eq!(fd_target(None, Some(10_240)), Some(10_240));
+        assert_eq!(fd_target(Some(1 << 20), Some(10_240)), Some(10_240));
+        assert_eq!(fd_target(Some(4096), Some(10_240)), Some(4096));
+        assert_eq!(fd_target(Some(4096), None), Some(4096));
+        assert_eq!(fd_target(None, None), None);
     }
 
     #[test]
