@@ -814,7 +814,11 @@ impl<S> WriteTimeout<S> {
             self.deadline_timer = None;
             return std::task::Poll::Pending;
         };
-        if self.deadline_timer.as_ref().is_none_or(|(d, _)| *d != deadline) {
+        if self
+            .deadline_timer
+            .as_ref()
+            .is_none_or(|(d, _)| *d != deadline)
+        {
             self.deadline_timer = Some((deadline, Box::pin(tokio::time::sleep_until(deadline))));
         }
         let Some((_, timer)) = self.deadline_timer.as_mut() else {
@@ -1309,7 +1313,10 @@ impl hyper::body::Body for HeldBody {
             this.claim = None;
             return Poll::Ready(None);
         }
-        if this.deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        if this
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+        {
             this.claim = None;
             this.rest = Bytes::new();
             return Poll::Ready(Some(Err(std::io::Error::new(
@@ -1373,7 +1380,8 @@ mod tests {
 
     #[test]
     fn responses_carry_server_and_content_type() {
-        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
+        let to_hyper =
+            |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
         let r = to_hyper(Response::json(200, &serde_json::json!({})).with_header("X-A", "b"));
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
@@ -1386,7 +1394,8 @@ mod tests {
 
     #[test]
     fn unrepresentable_response_becomes_500() {
-        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
+        let to_hyper =
+            |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
         let r = to_hyper(Response::text(1000, "?"));
         assert_eq!(r.status(), 500);
         assert_eq!(r.headers()[SERVER], SERVER_HEADER);
@@ -2003,7 +2012,10 @@ mod tests {
         assert_eq!(&head, b"HTTP/1.1 200");
         // Its unwritten bytes, over both request budgets, refuse no request...
         for ip in [None, Some(OTHER)] {
-            let (status, _) = peer_from(ip).post(&base, "/rpc", "abc".into()).await.unwrap();
+            let (status, _) = peer_from(ip)
+                .post(&base, "/rpc", "abc".into())
+                .await
+                .unwrap();
             assert_eq!(status, 200);
         }
         // ...but a second big answer does not fit, from this address or any other: it is
@@ -2095,8 +2107,9 @@ mod tests {
             .unwrap();
         // With one, the write fails once it has passed, though bytes keep going out (at this
         // pace the write would take half an hour).
-        w.deadline
-            .set(Some(tokio::time::Instant::now() + Duration::from_millis(300)));
+        w.deadline.set(Some(
+            tokio::time::Instant::now() + Duration::from_millis(300),
+        ));
         let err = tokio::time::timeout(BOUND, w.write_all(&[0; 100_000]))
             .await
             .expect("the deadline ends the write")

@@ -291,7 +291,11 @@ mod tests {
             log.line(format_args!("line {n:03}"));
         }
         let text = fs::read_to_string(&p).unwrap();
-        assert_eq!(text.lines().count(), 50, "every line kept in the file in hand");
+        assert_eq!(
+            text.lines().count(),
+            50,
+            "every line kept in the file in hand"
+        );
         // Once the way is clear, a later line rotates.
         fs::remove_dir_all(&old).unwrap();
         for _ in 0..(ROTATE_RETRY_LINES + 2) {

@@ -779,7 +779,9 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     return Response::text(503, "Service node is not ready");
                 };
                 // Missing: a client's request; unreadable: refused as if past the limit.
-                let hops = req.header(RELAY_HOPS).map_or(Some(0), |h| h.parse::<u8>().ok());
+                let hops = req
+                    .header(RELAY_HOPS)
+                    .map_or(Some(0), |h| h.parse::<u8>().ok());
                 let Some(hops) = hops.filter(|&h| h < MAX_RELAY_HOPS) else {
                     self.log.line(format_args!(
                         "onion_req relay 502 peer={}: relayed too many times",
@@ -1028,9 +1030,7 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
                     } else {
                         Err(self.forwarder(&request.headers).map_or_else(
                             |why| why,
-                            |_| {
-                                "forward signature does not verify".to_owned()
-                            },
+                            |_| "forward signature does not verify".to_owned(),
                         ))
                     };
                     match verdict {
