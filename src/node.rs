@@ -98,9 +98,11 @@
 //!    answer budget ([`Limits::max_answer_in_flight_per_ip`], default
 //!    [`MAX_ANSWER_IN_FLIGHT_PER_IP`], 64 MiB) and the server's
 //!    ([`Limits::max_answer_in_flight`], default [`MAX_ANSWER_IN_FLIGHT`], 512 MiB), held
-//!    until it is written (all but its last 16 KiB) or the connection ends. An answer that
-//!    does not fit is dropped at once and replaced by 503 `Service Unavailable`; the
-//!    connection stays open. Answers waiting for slow readers never make a request refused.
+//!    until it is written (all but its last 16 KiB) or the connection ends. An answer of
+//!    [`SMALL_ANSWER`] (64 KiB) or more that does not fit is dropped at once and replaced by
+//!    503 `Service Unavailable`; the connection stays open. A smaller answer is always sent
+//!    (and counted): answers waiting for slow readers never make a request refused, nor a
+//!    small answer (a store's, a forwarded copy's) a 503.
 //!
 //! Each refused request, and each failed TLS handshake, is one line in the [`Log`], at most 20
 //! a second together (past that they are counted, and the count logged); a connection refused
@@ -1019,7 +1021,17 @@ impl BodyClaim {
 
     /// Claims an answer's `n` bytes of the client's and the server's answer budgets, held
     /// until it is written; `None` when it does not fit.
+    ///
+    /// An answer under [`SMALL_ANSWER`] always fits (and is counted): one at a time per
+    /// connection, they take at most `max_connections` × 64 KiB, and a full budget must not
+    /// turn the answers to small requests (a store, a forwarded copy, `info`) into 503s.
     fn answer(shared: &Shared, peer: SocketAddr, n: usize) -> Option<Self> {
+        if n < SMALL_ANSWER {
+            return Some(Self {
+                client: shared.answers.claim_over(peer.ip(), n),
+                server: shared.all_answers.claim_over(SERVER_KEY, n),
+            });
+        }
         let client = shared.answers.claim(peer.ip(), n)?;
         let server = shared.all_answers.claim(SERVER_KEY, n)?;
         Some(Self { client, server })
@@ -1994,8 +2006,8 @@ mod tests {
         let limits = Limits {
             max_body_in_flight_per_ip: 1024 * 1024,
             max_body_in_flight: 1024 * 1024,
-            max_answer_in_flight_per_ip: BIG + 1024,
-            max_answer_in_flight: BIG + 1024,
+            max_answer_in_flight_per_ip: BIG,
+            max_answer_in_flight: BIG,
             ..Limits::default()
         };
         let node = start(Arc::new(Routes::default()), limits).await;
@@ -2010,7 +2022,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&head, b"HTTP/1.1 200");
-        // Its unwritten bytes, over both request budgets, refuse no request...
+        // Its unwritten bytes, over both request budgets and filling both answer budgets,
+        // refuse no request, and small answers still go out...
         for ip in [None, Some(OTHER)] {
             let (status, _) = peer_from(ip)
                 .post(&base, "/rpc", "abc".into())

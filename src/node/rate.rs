@@ -200,6 +200,24 @@ impl PerClient {
         }
     }
 
+    /// Takes `n` for the client at `ip` whether or not it fits (memory bounded elsewhere, such
+    /// as a small answer per connection), so that later claims see it.
+    pub(crate) fn claim_over(self: &Arc<Self>, ip: IpAddr, n: usize) -> Claim {
+        let key = client_key(ip);
+        {
+            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            let total = used.get(&key).copied().unwrap_or(0).saturating_add(n);
+            if total > 0 {
+                used.insert(key, total);
+            }
+        }
+        Claim {
+            owner: Arc::clone(self),
+            key,
+            n,
+        }
+    }
+
     fn sub(&self, key: IpAddr, n: usize) {
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(v) = used.get_mut(&key) {
