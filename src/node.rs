@@ -48,8 +48,10 @@
 //!   (30 s); a request head must fit hyper's buffer of [`MAX_HEADER_BUFFER`] (64 KiB; checked
 //!   between reads, so at most about twice that) or is answered 431;
 //! - a response the client takes none of for [`Limits::write_timeout`] (30 s) ends the
-//!   connection, and so does one not taken within `write_timeout` plus its length at
-//!   [`MIN_RESPONSE_BYTES_PER_SECOND`] (64 KiB/s);
+//!   connection, and so does an answer of [`SMALL_ANSWER`] (64 KiB) or more not taken within
+//!   `write_timeout` plus its length at [`MIN_RESPONSE_BYTES_PER_SECOND`] (16 KiB/s), a
+//!   deadline enforced by a timer while the answer is written (smaller answers have only the
+//!   no-progress limit);
 //! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
 //!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
 //!   `This route is served over HTTPS only` and closes.
@@ -63,8 +65,14 @@
 //!    headers and source address may be a swarm member's forwarded copy
 //!    ([`Service::may_be_peer_copy`]: the `x-sesh-forwarded-by` key is a member of our swarm,
 //!    the connection comes from that member's listed address, the signature decodes to 64
-//!    bytes) goes on without a token for now; any other request takes a token from the
-//!    client's bucket ([`Limits::rate`]) or is answered 429;
+//!    bytes) goes on without a token for now; an onion request relayed by a roster member
+//!    from its listed address ([`Service::relaying_node`], the `x-sesh-relayed-by` header
+//!    `sesh-node` sets on its relays) takes a token from that node's own bucket
+//!    ([`Rate::SERVICE_NODE`], 600 tokens, 600 a second, per node key, as SS counts other
+//!    nodes); any other request takes a token from the client's bucket ([`Limits::rate`]) or
+//!    is answered 429. A node relays an onion request at most [`service::MAX_RELAY_HOPS`] (4)
+//!    times in all: each relay carries `x-sesh-relay-hops`, and a node refuses (502) to relay
+//!    one that has been relayed that many times;
 //! 3. for client RPCs, a non-empty `X-Loki-Long-Poll` → 410;
 //! 4. a `Content-Length` over the route's limit ([`MAX_REQUEST_BODY_SIZE`], 10 MiB;
 //!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes) → 413, the body not
@@ -75,22 +83,35 @@
 //!    has no such budget; 429 is its answer to a client asking too much, where 503 would tell
 //!    clients the node is down); the bytes as they arrive count against the server's
 //!    ([`Limits::max_body_in_flight`], default [`MAX_BODY_IN_FLIGHT`], 256 MiB): over it → 503
-//!    `Service Unavailable`, closing;
+//!    `Service Unavailable`, closing. The buffer is reserved at the declared length (at most
+//!    the route's limit) with the body's first bytes, so a body takes one allocation; a body
+//!    without a length grows by doubling, and the budgets count the buffer's capacity;
 //! 6. the body must arrive within [`Limits::request_timeout`] (60 s) → 408;
-//! 7. a possible forwarded copy from step 2 has its signature over the body verified, once
+//! 7. a request naming a forwarder has its signature over the body verified, once
 //!    ([`Service::is_peer_copy`]); the answer goes to the service in [`Request::peer_copy`].
-//!    One that fails takes a token now (429 when none is left);
+//!    A copy from another address than the member's listed one (a node behind NAT, or
+//!    listening on every address) took a token in step 2 and, verified, is accepted all the
+//!    same: the source address only decides the exemption before the body. A possible copy
+//!    from step 2 that fails takes a token now (429 when none is left);
 //! 8. the service answers within what is left of `request_timeout` → 504;
-//! 9. the response's length is added to the request's claims on both budgets, and the claims
-//!    are held until the response is written (all but its last 16 KiB) or the connection
-//!    ends.
+//! 9. the request's claims are given back; the answer's length is claimed of the client's
+//!    answer budget ([`Limits::max_answer_in_flight_per_ip`], default
+//!    [`MAX_ANSWER_IN_FLIGHT_PER_IP`], 64 MiB) and the server's
+//!    ([`Limits::max_answer_in_flight`], default [`MAX_ANSWER_IN_FLIGHT`], 512 MiB), held
+//!    until it is written (all but its last 16 KiB) or the connection ends. An answer of
+//!    [`SMALL_ANSWER`] (64 KiB) or more that does not fit is dropped at once and replaced by
+//!    503 `Service Unavailable`; the connection stays open. A smaller answer is always sent
+//!    (and counted): answers waiting for slow readers never make a request refused, nor a
+//!    small answer (a store's, a forwarded copy's) a 503.
 //!
 //! Each refused request, and each failed TLS handshake, is one line in the [`Log`], at most 20
 //! a second together (past that they are counted, and the count logged); a connection refused
 //! for the per-address cap is not logged. Other lines (one per storage RPC and subrequest, one
 //! per onion request, one per seed request) are not rate-limited; the log file
-//! ([`Log::file`]) is rotated at [`MAX_LOG_BYTES`] (64 MiB) to `node.log.1`, so the log takes
-//! at most 128 MiB of disk.
+//! ([`Log::file`], mode 0600, an existing one made so) is rotated at [`MAX_LOG_BYTES`]
+//! (64 MiB) to `node.log.1`, so the log takes at most 128 MiB of disk (and one line). Only a
+//! regular file is rotated (`--log /dev/stdout` or a FIFO never is); a rotation that fails
+//! keeps the lines in the file in hand and is tried again 100 lines later.
 
 pub(crate) mod db;
 #[doc(hidden)]
@@ -167,9 +188,20 @@ pub const MAX_BODY_IN_FLIGHT_PER_IP: usize = 3 * MAX_REQUEST_BODY_SIZE;
 /// The default of [`Limits::max_body_in_flight`]: 256 MiB, some 25 maximal bodies.
 pub const MAX_BODY_IN_FLIGHT: usize = 256 * 1024 * 1024;
 
+/// The default of [`Limits::max_answer_in_flight_per_ip`]: 64 MiB of answers made and not yet
+/// written to one client address (some 20 full retrieves). Answers have their own budgets,
+/// apart from request bodies, so that answers waiting for slow readers never make requests
+/// refused.
+pub const MAX_ANSWER_IN_FLIGHT_PER_IP: usize = 64 * 1024 * 1024;
+
+/// The default of [`Limits::max_answer_in_flight`]: 512 MiB of answers made and not yet
+/// written, for all clients together.
+pub const MAX_ANSWER_IN_FLIGHT: usize = 512 * 1024 * 1024;
+
 /// File descriptors [`connections_within_fd_limit`] keeps free of client connections: the
-/// database, the log, the listener, and the node's own connections to other nodes (relays,
-/// replication).
+/// database, the log, the listener, and some of the node's own connections to other nodes
+/// (relays, replication). A flood of relays can take more; then accepting fails for a while
+/// (out of descriptors: logged and retried), and relays that cannot connect answer 502.
 pub const FD_RESERVE: usize = 64;
 
 /// Raises the process's soft limit on open files to its hard limit (most systems start
@@ -178,16 +210,33 @@ pub const FD_RESERVE: usize = 64;
 pub fn raise_fd_limit() -> Option<u64> {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let now = getrlimit(Resource::Nofile);
-    if now.current != now.maximum {
+    let target = fd_target(now.maximum, SOFT_FD_CAP);
+    if now.current != target {
         let raised = rustix::process::Rlimit {
-            current: now.maximum,
+            current: target,
             maximum: now.maximum,
         };
         if setrlimit(Resource::Nofile, raised).is_ok() {
-            return now.maximum;
+            return target;
         }
     }
     now.current
+}
+
+/// The highest soft open-files limit the system takes: macOS refuses a soft limit over
+/// `OPEN_MAX` (10 240), even under an unlimited hard one; `None` elsewhere.
+#[cfg(target_os = "macos")]
+const SOFT_FD_CAP: Option<u64> = Some(10_240);
+#[cfg(not(target_os = "macos"))]
+const SOFT_FD_CAP: Option<u64> = None;
+
+/// The soft limit to raise to: the hard limit `maximum` (`None`: unlimited), within `cap`.
+fn fd_target(maximum: Option<u64>, cap: Option<u64>) -> Option<u64> {
+    match (maximum, cap) {
+        (Some(m), Some(c)) => Some(m.min(c)),
+        (None, c) => c,
+        (m, None) => m,
+    }
 }
 
 /// `max_connections` clamped so that, with `fd_limit` open files allowed (`None`: no limit),
@@ -213,19 +262,23 @@ pub struct Limits {
     /// The largest request body.
     pub max_body: usize,
     /// Request body bytes one client address (an IPv6 /64) may have in flight at once, declared,
-    /// read or being answered (and response bytes until written): more is refused with 429 and
-    /// the connection closed.
+    /// read or being answered: more is refused with 429 and the connection closed.
     pub max_body_in_flight_per_ip: usize,
-    /// Request body bytes all clients together may have in flight, counted as they arrive
-    /// (and response bytes until written): more is refused with 503
-    /// and the connection closed (many addresses, e.g. the /64s of one IPv6 /48, each within
-    /// their own budget, cannot together take the node's memory).
+    /// Request body bytes all clients together may have in flight, counted as they arrive:
+    /// more is refused with 503 and the connection closed (many addresses, e.g. the /64s of
+    /// one IPv6 /48, each within their own budget, cannot together take the node's memory).
     pub max_body_in_flight: usize,
+    /// Answer bytes one client address (an IPv6 /64) may have made and not yet written: an
+    /// answer that does not fit is replaced by 503 at once (the connection stays open).
+    pub max_answer_in_flight_per_ip: usize,
+    /// Answer bytes all clients together may have made and not yet written: an answer that
+    /// does not fit is replaced by 503 at once.
+    pub max_answer_in_flight: usize,
     /// Time for a client to send its first byte and complete the TLS handshake.
     pub handshake_timeout: Duration,
     /// Time a response may wait for the client to take any of it: a client that stops reading
-    /// loses its connection. A whole response must also be taken within this plus its length
-    /// at [`MIN_RESPONSE_BYTES_PER_SECOND`].
+    /// loses its connection. A whole answer of [`SMALL_ANSWER`] or more must also be taken
+    /// within this plus its length at [`MIN_RESPONSE_BYTES_PER_SECOND`].
     pub write_timeout: Duration,
     /// Time for a client to send a request's headers, idle keep-alive time included.
     pub idle_timeout: Duration,
@@ -246,6 +299,8 @@ impl Default for Limits {
             max_body: MAX_REQUEST_BODY_SIZE,
             max_body_in_flight_per_ip: MAX_BODY_IN_FLIGHT_PER_IP,
             max_body_in_flight: MAX_BODY_IN_FLIGHT,
+            max_answer_in_flight_per_ip: MAX_ANSWER_IN_FLIGHT_PER_IP,
+            max_answer_in_flight: MAX_ANSWER_IN_FLIGHT,
             handshake_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
@@ -462,12 +517,19 @@ struct Shared {
     limits: Limits,
     log: Log,
     rate: Option<Mutex<rate::RateLimiter>>,
+    /// Buckets of the nodes relaying onion requests, per node key ([`Rate::SERVICE_NODE`]),
+    /// when client requests are rate-limited.
+    node_rate: Option<Mutex<rate::RateLimiter<[u8; 32]>>>,
     /// Open connections per client.
     conns: Arc<rate::PerClient>,
     /// Request body bytes in flight per client.
     bodies: Arc<rate::PerClient>,
     /// Request body bytes in flight from all clients (under [`SERVER_KEY`]).
     all_bodies: Arc<rate::PerClient>,
+    /// Answer bytes made and not yet written, per client.
+    answers: Arc<rate::PerClient>,
+    /// Answer bytes made and not yet written, for all clients (under [`SERVER_KEY`]).
+    all_answers: Arc<rate::PerClient>,
     /// How many refusals the log has been told of lately.
     refusals: Mutex<LogBudget>,
     /// The origin of the rate limiter's time (tokio's clock, so paused-time tests work).
@@ -553,10 +615,15 @@ pub async fn run(
     let shared = Arc::new(Shared {
         service,
         rate: limits.rate.map(|r| Mutex::new(rate::RateLimiter::new(r))),
+        node_rate: limits
+            .rate
+            .map(|_| Mutex::new(rate::RateLimiter::new(Rate::SERVICE_NODE))),
         conns: rate::PerClient::new(limits.max_connections_per_ip),
         refusals: Mutex::new(LogBudget::default()),
         bodies: rate::PerClient::new(limits.max_body_in_flight_per_ip),
         all_bodies: rate::PerClient::new(limits.max_body_in_flight),
+        answers: rate::PerClient::new(limits.max_answer_in_flight_per_ip),
+        all_answers: rate::PerClient::new(limits.max_answer_in_flight),
         limits,
         log,
         origin: tokio::time::Instant::now(),
@@ -667,7 +734,8 @@ async fn connection(
     let write_timeout = shared.limits.write_timeout;
     if !is_tls {
         let io = WriteTimeout::new(stream, write_timeout);
-        serve_http(TokioIo::new(io), peer, false, shared, stop).await;
+        let deadline = io.deadline.clone();
+        serve_http(TokioIo::new(io), peer, false, shared, stop, deadline).await;
         return;
     }
     let handshake = tokio::time::timeout_at(deadline, acceptor.accept(stream));
@@ -686,17 +754,45 @@ async fn connection(
         _ = stop.changed() => return,
     };
     let io = WriteTimeout::new(tls, write_timeout);
-    serve_http(TokioIo::new(io), peer, true, shared, stop).await;
+    let deadline = io.deadline.clone();
+    serve_http(TokioIo::new(io), peer, true, shared, stop, deadline).await;
+}
+
+/// The deadline of the answer being written on a connection, if it has one: set by its
+/// [`HeldBody`], enforced by the connection's [`WriteTimeout`] with a timer.
+#[derive(Debug, Clone, Default)]
+struct WriteDeadline(Arc<Mutex<Option<tokio::time::Instant>>>);
+
+impl WriteDeadline {
+    fn get(&self) -> Option<tokio::time::Instant> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set(&self, deadline: Option<tokio::time::Instant>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = deadline;
+    }
+
+    /// Clears the deadline if it is still `deadline` (not a later answer's).
+    fn clear(&self, deadline: Option<tokio::time::Instant>) {
+        let mut d = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if deadline.is_some() && *d == deadline {
+            *d = None;
+        }
+    }
 }
 
 /// A stream whose writes fail with [`std::io::ErrorKind::TimedOut`] once none of a write has
-/// gone out for `timeout`: a client that stops reading its response cannot hold the
+/// gone out for `timeout`, or once the answer being written is past its [`WriteDeadline`]: a
+/// client that stops reading its response, or reads it a few bytes at a time, cannot hold the
 /// connection, and the response's memory, for long.
 struct WriteTimeout<S> {
     inner: S,
     timeout: Duration,
     /// Started when a write could not go ahead; reset when one does.
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// The deadline of the answer being written, and a timer for it.
+    deadline: WriteDeadline,
+    deadline_timer: Option<(tokio::time::Instant, std::pin::Pin<Box<tokio::time::Sleep>>)>,
 }
 
 impl<S> WriteTimeout<S> {
@@ -705,7 +801,37 @@ impl<S> WriteTimeout<S> {
             inner,
             timeout,
             stalled: None,
+            deadline: WriteDeadline::default(),
+            deadline_timer: None,
         }
+    }
+
+    /// `Ready(error)` once the answer's deadline has passed; otherwise its timer is set to
+    /// wake the task then.
+    fn poll_deadline(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Error> {
+        let Some(deadline) = self.deadline.get() else {
+            self.deadline_timer = None;
+            return std::task::Poll::Pending;
+        };
+        if self
+            .deadline_timer
+            .as_ref()
+            .is_none_or(|(d, _)| *d != deadline)
+        {
+            self.deadline_timer = Some((deadline, Box::pin(tokio::time::sleep_until(deadline))));
+        }
+        let Some((_, timer)) = self.deadline_timer.as_mut() else {
+            return std::task::Poll::Pending;
+        };
+        timer.as_mut().poll(cx).map(|()| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took the response too slowly",
+            )
+        })
     }
 
     /// After the inner stream said `Pending`: `Ready(error)` once the stall has lasted
@@ -729,6 +855,9 @@ impl<S> WriteTimeout<S> {
         r: std::task::Poll<std::io::Result<T>>,
     ) -> std::task::Poll<std::io::Result<T>> {
         use std::task::Poll;
+        if let Poll::Ready(e) = self.poll_deadline(cx) {
+            return Poll::Ready(Err(e));
+        }
         match r {
             Poll::Pending => self.poll_stall(cx).map(Err),
             ready => {
@@ -801,17 +930,19 @@ async fn serve_http<I>(
     tls: bool,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
+    deadline: WriteDeadline,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = {
         let shared = Arc::clone(&shared);
         hyper::service::service_fn(move |req| {
-            let shared = Arc::clone(&shared);
+            let (shared, deadline) = (Arc::clone(&shared), deadline.clone());
             async move {
                 let mut held = None;
                 let resp = respond(&shared, req, peer, tls, &mut held).await;
-                Ok::<_, Infallible>(to_hyper(resp, held, shared.limits.write_timeout))
+                let timeout = shared.limits.write_timeout;
+                Ok::<_, Infallible>(to_hyper(resp, held, timeout, &deadline))
             }
         })
     };
@@ -842,6 +973,17 @@ fn rate_allows(shared: &Shared, peer: SocketAddr) -> bool {
     rate.lock()
         .unwrap_or_else(|e| e.into_inner())
         .allow(peer.ip(), now)
+}
+
+/// Takes a token from a relaying node's bucket: `false` when it is empty.
+fn node_rate_allows(shared: &Shared, node: [u8; 32]) -> bool {
+    let Some(rate) = shared.node_rate.as_ref() else {
+        return true;
+    };
+    let now = shared.origin.elapsed();
+    rate.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .allow_key(node, now)
 }
 
 /// Why a body could not be read.
@@ -877,27 +1019,45 @@ impl BodyClaim {
         Ok(Self { client, server })
     }
 
-    /// Counts `n` more bytes (a response made) against both budgets, fitting or not.
-    fn charge(&mut self, n: usize) {
-        self.client.charge(n);
-        self.server.charge(n);
+    /// Claims an answer's `n` bytes of the client's and the server's answer budgets, held
+    /// until it is written; `None` when it does not fit.
+    ///
+    /// An answer under [`SMALL_ANSWER`] always fits (and is counted): one at a time per
+    /// connection, they take at most `max_connections` × 64 KiB, and a full budget must not
+    /// turn the answers to small requests (a store, a forwarded copy, `info`) into 503s.
+    fn answer(shared: &Shared, peer: SocketAddr, n: usize) -> Option<Self> {
+        if n < SMALL_ANSWER {
+            return Some(Self {
+                client: shared.answers.claim_over(peer.ip(), n),
+                server: shared.all_answers.claim_over(SERVER_KEY, n),
+            });
+        }
+        let client = shared.answers.claim(peer.ip(), n)?;
+        let server = shared.all_answers.claim(SERVER_KEY, n)?;
+        Some(Self { client, server })
     }
 }
 
 /// The one key the server-wide body budget counts under.
 const SERVER_KEY: std::net::IpAddr = std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
-/// Reads a body of at most `max` bytes, counting every byte against `claim` (the client's and
-/// the server's in-flight budgets) as it arrives.
-async fn read_body(
-    mut body: Incoming,
+/// Reads a body of at most `max` bytes, counting the memory it takes against `claim` (the
+/// client's and the server's in-flight budgets) as bytes arrive: with its first bytes, the
+/// declared length `claimed` (already claimed of the client's budget) is reserved at once,
+/// bounded by `max`; a body without a length grows by doubling, each growth claimed before it
+/// is made, so the budgets count the buffer's capacity, not only its bytes.
+async fn read_body<B>(
+    mut body: B,
     max: usize,
     claim: &mut BodyClaim,
     claimed: usize,
-) -> Result<Bytes, BodyError> {
-    // Memory is taken as bytes arrive, not as declared.
-    let mut buf = Vec::with_capacity(claimed.min(max).min(MAX_SMALL_ROUTE_BODY));
-    let mut held = claimed;
+) -> Result<Vec<u8>, BodyError>
+where
+    B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Unpin,
+{
+    let mut buf: Vec<u8> = Vec::new();
+    // What the client's and the server's claims hold for this body.
+    let (mut client_held, mut server_held) = (claimed, 0usize);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Read)?;
         let Ok(data) = frame.into_data() else {
@@ -907,23 +1067,34 @@ async fn read_body(
         if len > max {
             return Err(BodyError::TooLarge);
         }
-        if len > held {
-            if !claim.client.grow(len - held) {
-                return Err(BodyError::OverBudget);
+        if len > buf.capacity() {
+            let want = if claimed >= len {
+                claimed
+            } else {
+                len.max(buf.capacity().saturating_mul(2))
             }
-            held = len;
-        }
-        if !claim.server.grow(data.len()) {
-            return Err(BodyError::ServerBusy);
+            .min(max);
+            if want > client_held {
+                if !claim.client.grow(want - client_held) {
+                    return Err(BodyError::OverBudget);
+                }
+                client_held = want;
+            }
+            if want > server_held {
+                if !claim.server.grow(want - server_held) {
+                    return Err(BodyError::ServerBusy);
+                }
+                server_held = want;
+            }
+            buf.reserve_exact(want - buf.len());
         }
         buf.extend_from_slice(&data);
     }
-    Ok(Bytes::from(buf))
+    Ok(buf)
 }
 
-/// Applies the server's checks, reads the body and asks the service. The body's claims,
-/// grown by the response's length, are left in `held`, to be kept until the response is
-/// written.
+/// Applies the server's checks, reads the body and asks the service. The answer's claims are
+/// left in `held`, to be kept until the response is written.
 async fn respond(
     shared: &Shared,
     req: hyper::Request<Incoming>,
@@ -961,7 +1132,18 @@ async fn respond(
     let maybe_peer_copy = admit.rate_limited()
         && names_forwarder
         && shared.service.may_be_peer_copy(path, &parts.headers, peer);
-    if admit.rate_limited() && !maybe_peer_copy && !rate_allows(shared, peer) {
+    // An onion request relayed by a roster member from its listed address draws on that
+    // node's bucket, not on its address's client bucket (SS counts nodes by key, apart).
+    let relaying = if admit == Admit::Onion {
+        shared.service.relaying_node(&parts.headers, peer)
+    } else {
+        None
+    };
+    let allowed = || match relaying {
+        Some(node) => node_rate_allows(shared, node),
+        None => rate_allows(shared, peer),
+    };
+    if admit.rate_limited() && !maybe_peer_copy && !allowed() {
         return refuse(Response::reason(429), "rate limited");
     }
     // SS https.cpp: an empty value does not count.
@@ -1008,7 +1190,7 @@ async fn respond(
     let deadline = tokio::time::Instant::now() + shared.limits.request_timeout;
     let read = tokio::time::timeout_at(deadline, read_body(body, max, &mut claim, declared));
     let body = match read.await {
-        Ok(Ok(body)) => body,
+        Ok(Ok(body)) => Bytes::from(body),
         Ok(Err(BodyError::TooLarge)) => {
             return refuse(
                 Response::text(413, "Request body too large").closing(),
@@ -1033,10 +1215,13 @@ async fn respond(
         peer,
         peer_copy: false,
     };
-    // The one signature check of a peer's copy; its answer goes to the service with it.
-    if maybe_peer_copy {
+    // The one signature check of a peer's copy; its answer goes to the service with it. The
+    // source address decided only whether a token was taken before the body: a copy from
+    // elsewhere (a node behind NAT, or listening on every address) has taken one, and is
+    // verified and accepted all the same.
+    if admit.rate_limited() && names_forwarder {
         request.peer_copy = shared.service.is_peer_copy(&request);
-        if !request.peer_copy && !rate_allows(shared, peer) {
+        if maybe_peer_copy && !request.peer_copy && !rate_allows(shared, peer) {
             return refuse(Response::reason(429), "rate limited");
         }
     }
@@ -1046,42 +1231,83 @@ async fn respond(
         Ok(resp) => resp,
         Err(_) => refuse(Response::text(504, "Request time out"), "service timed out"),
     };
-    // The body's bytes, and the response's, count against the client and the server until the
-    // response is written: a client that reads slowly holds its budget, not more.
-    claim.charge(resp.body.len());
-    *held = Some(claim);
-    resp
+    // The request's body is gone; its claims go with it. The answer counts against the
+    // answer budgets (never the request ones) until written: a client that reads slowly holds
+    // its answer budget, not more, and an answer that does not fit is dropped at once.
+    drop(claim);
+    match BodyClaim::answer(shared, peer, resp.body.len()) {
+        Some(answer) => {
+            *held = Some(answer);
+            resp
+        }
+        None => {
+            drop(resp);
+            refuse(
+                Response::reason(503),
+                "too many answer bytes waiting to be written",
+            )
+        }
+    }
 }
 
 /// The most bytes of a response handed to hyper at once: hyper asks for more as its write
 /// buffer drains, so a response's claims are held until all but this much is written.
 const RESPONSE_CHUNK: usize = 16 * 1024;
 
-/// The slowest a client may take a response: past `write_timeout` plus its length at this
-/// rate, the connection is closed. A client that reads a few bytes now and then cannot keep a
-/// large response (and its memory) for long.
-pub const MIN_RESPONSE_BYTES_PER_SECOND: usize = 64 * 1024;
+/// The slowest a client may take an answer of [`SMALL_ANSWER`] or more: past `write_timeout`
+/// plus its length at this rate (16 KiB/s, so that clients on slow links such as EDGE, 3G or
+/// Tor still take a full retrieve), the connection is closed. A client that reads a few bytes
+/// now and then cannot keep a large response (and its memory) for long.
+pub const MIN_RESPONSE_BYTES_PER_SECOND: usize = 16 * 1024;
+
+/// Answers shorter than this (64 KiB) have no total deadline: only `write_timeout` without
+/// any progress ends them.
+pub const SMALL_ANSWER: usize = 64 * 1024;
+
+/// The time an answer of `len` bytes may take to be written: `None` for one under
+/// [`SMALL_ANSWER`], else `write_timeout` plus `len` at [`MIN_RESPONSE_BYTES_PER_SECOND`].
+fn answer_time(len: usize, write_timeout: Duration) -> Option<Duration> {
+    if len < SMALL_ANSWER {
+        return None;
+    }
+    let secs = u64::try_from(len / MIN_RESPONSE_BYTES_PER_SECOND).unwrap_or(u64::MAX);
+    Some(write_timeout.saturating_add(Duration::from_secs(secs)))
+}
 
 /// A response body: handed to hyper in [`RESPONSE_CHUNK`]s, holding the request's claims until
 /// its last chunk is taken, and failing (which closes the connection) once its write deadline
-/// has passed.
+/// has passed; the connection's [`WriteTimeout`] also enforces the deadline with a timer while
+/// hyper writes what it has taken.
 struct HeldBody {
     rest: Bytes,
     claim: Option<BodyClaim>,
-    deadline: tokio::time::Instant,
+    deadline: Option<tokio::time::Instant>,
+    shared_deadline: WriteDeadline,
 }
 
 impl HeldBody {
-    /// `body`, holding `claim`, to be written within `write_timeout` plus its length at
-    /// [`MIN_RESPONSE_BYTES_PER_SECOND`].
-    fn new(body: Bytes, claim: Option<BodyClaim>, write_timeout: Duration) -> Self {
-        let secs = body.len() / MIN_RESPONSE_BYTES_PER_SECOND;
-        let allowed = write_timeout + Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX));
+    /// `body`, holding `claim`, to be written within [`answer_time`].
+    fn new(
+        body: Bytes,
+        claim: Option<BodyClaim>,
+        write_timeout: Duration,
+        shared_deadline: &WriteDeadline,
+    ) -> Self {
+        let deadline =
+            answer_time(body.len(), write_timeout).map(|t| tokio::time::Instant::now() + t);
+        shared_deadline.set(deadline);
         Self {
             rest: body,
             claim,
-            deadline: tokio::time::Instant::now() + allowed,
+            deadline,
+            shared_deadline: shared_deadline.clone(),
         }
+    }
+}
+
+impl Drop for HeldBody {
+    fn drop(&mut self) {
+        self.shared_deadline.clear(self.deadline);
     }
 }
 
@@ -1099,7 +1325,10 @@ impl hyper::body::Body for HeldBody {
             this.claim = None;
             return Poll::Ready(None);
         }
-        if tokio::time::Instant::now() >= this.deadline {
+        if this
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+        {
             this.claim = None;
             this.rest = Bytes::new();
             return Poll::Ready(Some(Err(std::io::Error::new(
@@ -1127,6 +1356,7 @@ fn to_hyper(
     resp: Response,
     claim: Option<BodyClaim>,
     write_timeout: Duration,
+    deadline: &WriteDeadline,
 ) -> hyper::Response<HeldBody> {
     let mut builder = hyper::Response::builder()
         .status(resp.status)
@@ -1139,11 +1369,11 @@ fn to_hyper(
         builder = builder.header(CONNECTION, "close");
     }
     match builder.body(()) {
-        Ok(r) => r.map(|()| HeldBody::new(resp.body, claim, write_timeout)),
+        Ok(r) => r.map(|()| HeldBody::new(resp.body, claim, write_timeout, deadline)),
         Err(_) => {
             // A status or header the service made up that HTTP cannot carry: a bug.
             let body = Bytes::from_static(b"Internal Server Error\n");
-            let mut r = hyper::Response::new(HeldBody::new(body, claim, write_timeout));
+            let mut r = hyper::Response::new(HeldBody::new(body, claim, write_timeout, deadline));
             *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
             r.headers_mut().insert(
                 CONTENT_TYPE,
@@ -1162,7 +1392,8 @@ mod tests {
 
     #[test]
     fn responses_carry_server_and_content_type() {
-        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
+        let to_hyper =
+            |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
         let r = to_hyper(Response::json(200, &serde_json::json!({})).with_header("X-A", "b"));
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
@@ -1175,7 +1406,8 @@ mod tests {
 
     #[test]
     fn unrepresentable_response_becomes_500() {
-        let to_hyper = |r| super::to_hyper(r, None, Duration::from_secs(1));
+        let to_hyper =
+            |r| super::to_hyper(r, None, Duration::from_secs(1), &WriteDeadline::default());
         let r = to_hyper(Response::text(1000, "?"));
         assert_eq!(r.status(), 500);
         assert_eq!(r.headers()[SERVER], SERVER_HEADER);
@@ -1197,7 +1429,8 @@ mod tests {
 
     /// Routes by path: `/seed` and `/big` (a [`BIG`] answer; both plain HTTP too), `/onion`, `/rpc` (client RPC), `/gate`
     /// (answers when released); anything else is not found. A request is a peer's copy when
-    /// its forwarder header says `good`.
+    /// its forwarder header says `good` (from the member's address) or `elsewhere` (from
+    /// another address).
     #[derive(Default)]
     struct Routes {
         arrived: Notify,
@@ -1224,10 +1457,16 @@ mod tests {
             by.is_some_and(|v| v == "good" || v == "badsig")
         }
 
+        /// `node` names a relaying node at its listed address.
+        fn relaying_node(&self, headers: &http::HeaderMap, _: SocketAddr) -> Option<[u8; 32]> {
+            (headers.get(service::RELAYED_BY)? == "node").then_some([1; 32])
+        }
+
         fn is_peer_copy(&self, request: &Request) -> bool {
             self.verified
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            request.header(service::FORWARDED_BY) == Some("good")
+            let by = request.header(service::FORWARDED_BY);
+            by == Some("good") || by == Some("elsewhere")
         }
 
         fn handle(&self, request: Request) -> BoxFuture<'_, Response> {
@@ -1622,16 +1861,55 @@ mod tests {
         // A verified copy is checked once and handed on as one.
         assert_eq!(post("good").await, (200, "peer copy".to_owned()));
         assert_eq!(verified(), 1);
-        // Headers that cannot be a member's take the one token before the body is read, and
-        // then are refused without any signature being checked.
-        assert_eq!(post("forged").await.0, 200);
+        // A copy from an address not the member's listed one takes the one token before its
+        // body is read, and is then verified and accepted as a copy all the same.
+        assert_eq!(post("elsewhere").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 2);
+        // With no token left, such headers are refused before the body, no signature checked.
+        assert_eq!(post("elsewhere").await.0, 429);
         assert_eq!(post("forged").await.0, 429);
-        assert_eq!(verified(), 1, "no signature checked for a forged forwarder");
+        assert_eq!(verified(), 2, "no signature checked without a token");
         // A member's headers whose signature fails take a token after the one check.
         assert_eq!(post("badsig").await.0, 429);
-        assert_eq!(verified(), 2);
-        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
         assert_eq!(verified(), 3);
+        assert_eq!(post("good").await, (200, "peer copy".to_owned()));
+        assert_eq!(verified(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_relaying_node_draws_on_its_own_bucket() {
+        let limits = Limits {
+            rate: Some(Rate {
+                bucket_size: 1,
+                per_second: 0,
+            }),
+            ..Limits::default()
+        };
+        let node = start(Arc::new(Routes::default()), limits).await;
+        let base = node.addr.to_string();
+        let p = peer_from(None);
+        let post = |by: &'static str| {
+            let (p, base) = (p.clone(), base.clone());
+            async move {
+                let headers: &[(&str, &str)] = if by.is_empty() {
+                    &[]
+                } else {
+                    &[(service::RELAYED_BY, by)]
+                };
+                p.request("POST", &base, "/onion", headers, "x".into())
+                    .await
+                    .unwrap()
+                    .status
+            }
+        };
+        // The address's one client token goes...
+        assert_eq!(post("").await, 200);
+        assert_eq!(post("").await, 429);
+        assert_eq!(post("stranger").await, 429, "a relayer not vouched for");
+        // ...while relays from a node at its listed address take the node's tokens.
+        for _ in 0..3 {
+            assert_eq!(post("node").await, 200);
+        }
     }
 
     /// A plain-HTTP exchange from `ip`, retried (within [`BOUND`]) while the server closes the
@@ -1703,10 +1981,33 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     }
 
+    /// Reads one response off `stream`: its head and its body (by `Content-Length`).
+    async fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
+        tokio::time::timeout(BOUND, async {
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                head.push(stream.read_u8().await.unwrap());
+            }
+            let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            let mut body = vec![0; len];
+            stream.read_exact(&mut body).await.unwrap();
+            (head, body)
+        })
+        .await
+        .expect("a response")
+    }
+
     #[tokio::test]
-    async fn a_response_counts_against_the_budget_until_it_is_written() {
+    async fn answers_have_their_own_budgets_and_one_that_does_not_fit_is_dropped_alone() {
         let limits = Limits {
             max_body_in_flight_per_ip: 1024 * 1024,
+            max_body_in_flight: 1024 * 1024,
+            max_answer_in_flight_per_ip: BIG,
+            max_answer_in_flight: BIG,
             ..Limits::default()
         };
         let node = start(Arc::new(Routes::default()), limits).await;
@@ -1721,34 +2022,44 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&head, b"HTTP/1.1 200");
-        // Its unwritten bytes hold the client's budget...
-        let (status, _) = peer_from(None)
-            .post(&base, "/rpc", "abc".into())
-            .await
-            .unwrap();
-        assert_eq!(status, 429);
-        // ...not another address's...
-        let (status, _) = peer_from(Some(OTHER))
-            .post(&base, "/rpc", "abc".into())
-            .await
-            .unwrap();
-        assert_eq!(status, 200);
-        // ...and are given back once the connection is gone.
+        // Its unwritten bytes, over both request budgets and filling both answer budgets,
+        // refuse no request, and small answers still go out...
+        for ip in [None, Some(OTHER)] {
+            let (status, _) = peer_from(ip)
+                .post(&base, "/rpc", "abc".into())
+                .await
+                .unwrap();
+            assert_eq!(status, 200);
+        }
+        // ...but a second big answer does not fit, from this address or any other: it is
+        // replaced by 503, and the connection stays open for the next request.
+        for ip in [local, OTHER] {
+            let mut again = tcp_from(ip, node.addr).await;
+            let kept = b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+            again.write_all(kept).await.unwrap();
+            let (head, _) = read_response(&mut again).await;
+            assert!(head.starts_with("http/1.1 503"), "{head}");
+            assert!(!head.contains("connection: close"), "{head}");
+            again.write_all(&plain_post("/seed", "x")).await.unwrap();
+            let (head, _) = read_response(&mut again).await;
+            assert!(head.starts_with("http/1.1 200"), "{head}");
+        }
+        // The held answer is given back once the connection is gone.
         drop(slow);
         tokio::time::timeout(BOUND, async {
             loop {
-                let (status, _) = peer_from(None)
-                    .post(&base, "/rpc", "abc".into())
-                    .await
-                    .unwrap();
-                if status == 200 {
+                let mut s = tcp_from(OTHER, node.addr).await;
+                s.write_all(&plain_post("/big", "x")).await.unwrap();
+                let (head, body) = read_response(&mut s).await;
+                if head.starts_with("http/1.1 200") {
+                    assert_eq!(body.len(), BIG);
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
         .await
-        .expect("the budget is given back");
+        .expect("the answer budget is given back");
     }
 
     #[tokio::test]
@@ -1761,7 +2072,8 @@ mod tests {
             server: budget.claim(SERVER_KEY, 10).unwrap(),
         };
         let len = 3 * RESPONSE_CHUNK;
-        let mut body = HeldBody::new(Bytes::from(vec![0; len]), Some(claim), BOUND);
+        let cell = WriteDeadline::default();
+        let mut body = HeldBody::new(Bytes::from(vec![0; len]), Some(claim), BOUND, &cell);
         assert_eq!(body.size_hint().exact(), Some(len as u64));
         // Handed over a chunk at a time, the claim held meanwhile.
         let frame = body.frame().await.unwrap().unwrap();
@@ -1769,22 +2081,107 @@ mod tests {
         assert_eq!(budget.used(ip), 10);
         // Past its deadline, the next chunk is an error (hyper closes the connection), and
         // the claim is given back.
-        body.deadline = tokio::time::Instant::now();
+        body.deadline = Some(tokio::time::Instant::now());
         assert!(body.frame().await.unwrap().is_err());
         assert_eq!(budget.used(ip), 0);
         assert!(body.frame().await.is_none());
-        // A deadline grows with the length, at the minimum rate.
-        let big = HeldBody::new(
-            Bytes::from(vec![0; 10 * MIN_RESPONSE_BYTES_PER_SECOND]),
-            None,
-            BOUND,
+        drop(body);
+        assert_eq!(cell.get(), None, "a body gone clears its deadline");
+    }
+
+    #[test]
+    fn a_deadline_grows_with_the_length_and_small_answers_have_none() {
+        let t = Duration::from_secs(30);
+        assert_eq!(answer_time(0, t), None);
+        assert_eq!(answer_time(SMALL_ANSWER - 1, t), None);
+        // 16 KiB/s: a 1 MiB answer may take 30 s plus 64 s.
+        assert_eq!(answer_time(1024 * 1024, t), Some(Duration::from_secs(94)));
+        assert_eq!(
+            answer_time(10 * MIN_RESPONSE_BYTES_PER_SECOND, t),
+            Some(Duration::from_secs(40))
         );
-        let small = HeldBody::new(Bytes::new(), None, BOUND);
-        let gap = big.deadline.duration_since(small.deadline);
-        assert!(
-            gap >= Duration::from_secs(9) && gap <= Duration::from_secs(10),
-            "{gap:?}"
-        );
+    }
+
+    #[tokio::test]
+    async fn a_write_deadline_is_enforced_by_a_timer_despite_progress() {
+        // The client takes a byte every 20 ms: never the 2 s without progress.
+        let (ours, mut theirs) = tokio::io::duplex(16);
+        let reader = tokio::spawn(async move {
+            let mut b = [0u8; 1];
+            while theirs.read(&mut b).await.is_ok_and(|n| n > 0) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        let mut w = WriteTimeout::new(ours, Duration::from_secs(2));
+        // Without a deadline, a slow but steady client takes it all.
+        tokio::time::timeout(BOUND, w.write_all(&[0; 48]))
+            .await
+            .unwrap()
+            .unwrap();
+        // With one, the write fails once it has passed, though bytes keep going out (at this
+        // pace the write would take half an hour).
+        w.deadline.set(Some(
+            tokio::time::Instant::now() + Duration::from_millis(300),
+        ));
+        let err = tokio::time::timeout(BOUND, w.write_all(&[0; 100_000]))
+            .await
+            .expect("the deadline ends the write")
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        reader.abort();
+    }
+
+    /// A body of the given frames, declaring `declared` bytes.
+    struct Frames(std::collections::VecDeque<Bytes>, u64);
+
+    impl hyper::body::Body for Frames {
+        type Data = Bytes;
+        type Error = hyper::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+            let next = self.get_mut().0.pop_front();
+            std::task::Poll::Ready(next.map(|b| Ok(hyper::body::Frame::data(b))))
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            let mut h = hyper::body::SizeHint::new();
+            h.set_lower(self.1);
+            h
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_reserves_its_declared_length_and_counts_what_it_takes() {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let read = |frames: usize, each: usize, declared: usize| async move {
+            let client = rate::PerClient::new(usize::MAX);
+            let server = rate::PerClient::new(usize::MAX);
+            let mut claim = BodyClaim {
+                client: client.claim(ip, declared).unwrap(),
+                server: server.claim(SERVER_KEY, 0).unwrap(),
+            };
+            let body = Frames(
+                (0..frames).map(|_| Bytes::from(vec![1; each])).collect(),
+                declared as u64,
+            );
+            let buf = read_body(body, MAX_REQUEST_BODY_SIZE, &mut claim, declared)
+                .await
+                .ok()
+                .unwrap();
+            (buf, client.used(ip), server.used(SERVER_KEY))
+        };
+        // A declared length is reserved once, exactly, and counted as it is.
+        let (buf, client, server) = read(10, 100_000, 1_000_000).await;
+        assert_eq!((buf.len(), buf.capacity()), (1_000_000, 1_000_000));
+        assert_eq!((client, server), (1_000_000, 1_000_000));
+        // A body without a length grows by doubling, and what it takes is counted.
+        let (buf, client, server) = read(10, 10_000, 0).await;
+        assert_eq!(buf.len(), 100_000);
+        assert!(buf.capacity() > buf.len());
+        assert_eq!((client, server), (buf.capacity(), buf.capacity()));
     }
 
     #[test]
@@ -1848,6 +2245,15 @@ mod tests {
         let now = getrlimit(Resource::Nofile);
         assert_eq!(now.current, now.maximum);
         assert_eq!(raised, now.current);
+    }
+
+    #[test]
+    fn the_soft_fd_limit_is_raised_within_the_systems_cap() {
+        assert_eq!(fd_target(None, Some(10_240)), Some(10_240));
+        assert_eq!(fd_target(Some(1 << 20), Some(10_240)), Some(10_240));
+        assert_eq!(fd_target(Some(4096), Some(10_240)), Some(4096));
+        assert_eq!(fd_target(Some(4096), None), Some(4096));
+        assert_eq!(fd_target(None, None), None);
     }
 
     #[test]

@@ -184,10 +184,20 @@ pub trait Service: Send + Sync + 'static {
         false
     }
 
-    /// Whether a request that [`Service::may_be_peer_copy`] let through, its body read, is a
-    /// copy forwarded by a peer node: its signature over the body verifies. The server asks
-    /// once per request and passes the answer on in [`Request::peer_copy`]; a request that
-    /// fails takes a rate-limit token like any client request. By default, never.
+    /// The key of the node relaying an onion request, from its headers and source address
+    /// alone: the relayer it names is a roster member and the connection comes from that
+    /// member's listed address. Such a request takes a token from that node's bucket
+    /// ([`super::Rate::SERVICE_NODE`]), not from its address's client bucket. By default,
+    /// never.
+    fn relaying_node(&self, _headers: &HeaderMap, _peer: SocketAddr) -> Option<[u8; 32]> {
+        None
+    }
+
+    /// Whether a request naming a forwarder, its body read, is a copy forwarded by a peer
+    /// node: its signature over the body verifies. The server asks once per request (also for
+    /// one [`Service::may_be_peer_copy`] refused, which took a token before its body) and
+    /// passes the answer on in [`Request::peer_copy`]; a request that fails takes a rate-limit
+    /// token like any client request. By default, never.
     fn is_peer_copy(&self, _request: &Request) -> bool {
         false
     }

@@ -14,23 +14,47 @@ use crate::clock::Clock;
 /// The size at which the log file is rotated: 64 MiB (one older file is kept).
 pub const MAX_LOG_BYTES: u64 = 64 * 1024 * 1024;
 
+/// After a rotation failed, how many lines go to the file in hand before it is tried again.
+const ROTATE_RETRY_LINES: u32 = 100;
+
 /// A log file that is renamed to `<path>.1` and started afresh once it would pass `cap`.
+///
+/// Only a regular file is rotated: a log on a device, a FIFO or a socket (`/dev/stdout`,
+/// `/dev/null`) is written to and never renamed. A rotation that fails (the directory not
+/// writable, descriptors exhausted) leaves the lines going to the file in hand, and is tried
+/// again [`ROTATE_RETRY_LINES`] lines later: logging never stops for it.
 struct Rotating {
     path: std::path::PathBuf,
     file: fs::File,
     written: u64,
     cap: u64,
+    /// Whether the file is a regular file (else it is never rotated).
+    regular: bool,
+    /// Lines to write before trying a failed rotation again.
+    retry_in: u32,
 }
 
 impl Rotating {
     fn open(path: &Path, cap: u64) -> io::Result<Self> {
         let file = Self::open_file(path)?;
-        let written = file.metadata()?.len();
+        let meta = file.metadata()?;
+        let regular = meta.file_type().is_file();
+        // A log file made before (or by someone else) is made private too; best effort,
+        // since a file we may append to but do not own cannot be changed.
+        #[cfg(unix)]
+        if regular {
+            use std::os::unix::fs::PermissionsExt as _;
+            if meta.permissions().mode() & 0o077 != 0 {
+                let _ = file.set_permissions(fs::Permissions::from_mode(0o600));
+            }
+        }
         Ok(Self {
             path: path.to_owned(),
             file,
-            written,
+            written: meta.len(),
             cap,
+            regular,
+            retry_in: 0,
         })
     }
 
@@ -42,10 +66,17 @@ impl Rotating {
         opts.open(path)
     }
 
+    /// Renames the file to `<path>.1` and opens a new one. When the file is gone already (it
+    /// was renamed before and the new one could not be opened, or someone removed it), only
+    /// the new one is opened. On failure the file in hand is kept.
     fn rotate(&mut self) -> io::Result<()> {
         let mut old = self.path.clone().into_os_string();
         old.push(".1");
-        fs::rename(&self.path, old)?;
+        match fs::rename(&self.path, old) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         self.file = Self::open_file(&self.path)?;
         self.written = 0;
         Ok(())
@@ -53,18 +84,23 @@ impl Rotating {
 }
 
 impl Write for Rotating {
+    /// Writes `buf` (one line) whole into one file: the files hold whole lines, each at most
+    /// `cap` long unless a single line is longer.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let len = u64::try_from(buf.len()).unwrap_or(u64::MAX);
-        if self.written > 0 && self.written.saturating_add(len) > self.cap {
-            self.rotate()?;
+        let full = self.written > 0 && self.written.saturating_add(len) > self.cap;
+        if self.regular && full {
+            if self.retry_in == 0 {
+                if self.rotate().is_err() {
+                    self.retry_in = ROTATE_RETRY_LINES;
+                }
+            } else {
+                self.retry_in -= 1;
+            }
         }
-        // A line longer than the cap itself is cut to it.
-        let room = usize::try_from(self.cap.saturating_sub(self.written)).unwrap_or(usize::MAX);
-        let n = self.file.write(&buf[..buf.len().min(room.max(1))])?;
-        self.written = self
-            .written
-            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
-        Ok(n)
+        self.file.write_all(buf)?;
+        self.written = self.written.saturating_add(len);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -102,9 +138,11 @@ impl Log {
         Self::to_writer(io::stderr(), clock)
     }
 
-    /// A log appended to the file at `path`, created with mode 0600 if missing. Once it
-    /// would pass [`MAX_LOG_BYTES`], it is renamed to `<path>.1` (replacing the one before)
-    /// and a new file started: the log never takes more than twice that on disk.
+    /// A log appended to the file at `path`, created with mode 0600 if missing (an existing
+    /// regular file is made 0600). Once a regular file would pass [`MAX_LOG_BYTES`], it is
+    /// renamed to `<path>.1` (replacing the one before) and a new file started: the log never
+    /// takes much more than twice that on disk. Anything else (`/dev/stdout`, a FIFO) is
+    /// never rotated; a rotation that fails is tried again later, the lines kept meanwhile.
     ///
     /// # Errors
     /// The operating system's error when the file cannot be opened.
@@ -224,6 +262,69 @@ mod tests {
             log.line("more");
         }
         assert!(fs::metadata(&p).unwrap().len() <= cap);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_that_is_not_a_regular_file_is_never_rotated() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.log");
+        std::os::unix::fs::symlink("/dev/null", &p).unwrap();
+        let log = Log::file_capped(&p, Arc::new(FixedClock::from_ms(0)), 100).unwrap();
+        for n in 0..50 {
+            log.line(format_args!("line {n:03}"));
+        }
+        assert!(fs::symlink_metadata(&p).unwrap().file_type().is_symlink());
+        assert!(!dir.path().join("node.log.1").exists());
+    }
+
+    #[test]
+    fn a_rotation_that_fails_keeps_logging_and_is_tried_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.log");
+        // A non-empty directory where the old file goes: the rename fails, even for root.
+        let old = dir.path().join("node.log.1");
+        fs::create_dir(&old).unwrap();
+        fs::write(old.join("x"), "").unwrap();
+        let log = Log::file_capped(&p, Arc::new(FixedClock::from_ms(0)), 100).unwrap();
+        for n in 0..50 {
+            log.line(format_args!("line {n:03}"));
+        }
+        let text = fs::read_to_string(&p).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            50,
+            "every line kept in the file in hand"
+        );
+        // Once the way is clear, a later line rotates.
+        fs::remove_dir_all(&old).unwrap();
+        for _ in 0..(ROTATE_RETRY_LINES + 2) {
+            log.line("later");
+        }
+        assert!(fs::metadata(&old).unwrap().is_file());
+        assert!(fs::metadata(&p).unwrap().len() <= 100);
+        // A log file removed from under the node is started again, not lost.
+        fs::remove_file(&p).unwrap();
+        for _ in 0..10 {
+            log.line("after removal");
+        }
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(text.contains("after removal"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_log_file_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.log");
+        fs::write(&p, "old\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        let _log = Log::file(&p, Arc::new(FixedClock::from_ms(0))).unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]

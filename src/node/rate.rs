@@ -31,6 +31,14 @@ impl Rate {
         per_second: 300,
     };
 
+    /// The storage server's limit for other service nodes, counted per node key: 600 tokens,
+    /// 600 a second (SS `RateLimiter::TOKEN_RATE_SN`). `sesh-node` gives it to onion relays
+    /// from a roster member at its listed address.
+    pub const SERVICE_NODE: Self = Self {
+        bucket_size: 600,
+        per_second: 600,
+    };
+
     /// The time one token takes to refill, in microseconds (at least 1).
     fn token_period_us(self) -> u64 {
         (1_000_000 / u64::from(self.per_second.max(1))).max(1)
@@ -48,15 +56,27 @@ struct Bucket {
     counted_at_us: u64,
 }
 
-/// Token buckets per client IP.
+/// Token buckets per client: per IP ([`RateLimiter::allow`]) or per any key
+/// ([`RateLimiter::allow_key`], e.g. a service node's key).
 #[derive(Debug, Clone)]
-pub(crate) struct RateLimiter {
+pub(crate) struct RateLimiter<K = IpAddr> {
     rate: Rate,
     max_clients: usize,
-    buckets: HashMap<IpAddr, Bucket>,
+    buckets: HashMap<K, Bucket>,
 }
 
-impl RateLimiter {
+impl RateLimiter<IpAddr> {
+    /// Takes a token for `ip` at time `now`: `true` if the request may go ahead, `false` if it
+    /// is to be refused with 429.
+    ///
+    /// Clients are counted by [`client_key`]: an IPv6 client by its /64, an IPv4-mapped IPv6
+    /// address as its IPv4 address.
+    pub(crate) fn allow(&mut self, ip: IpAddr, now: Duration) -> bool {
+        self.allow_key(client_key(ip), now)
+    }
+}
+
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     /// A limiter with the given rate, tracking at most [`MAX_CLIENTS`] clients.
     pub(crate) fn new(rate: Rate) -> Self {
         Self::with_max_clients(rate, MAX_CLIENTS)
@@ -71,13 +91,9 @@ impl RateLimiter {
         }
     }
 
-    /// Takes a token for `ip` at time `now`: `true` if the request may go ahead, `false` if it
-    /// is to be refused with 429.
-    ///
-    /// Clients are counted by [`client_key`]: an IPv6 client by its /64, an IPv4-mapped IPv6
-    /// address as its IPv4 address.
-    pub(crate) fn allow(&mut self, ip: IpAddr, now: Duration) -> bool {
-        let ip = client_key(ip);
+    /// Takes a token for the client `ip` (any key) at time `now`: `true` if the request may
+    /// go ahead, `false` if it is to be refused with 429.
+    pub(crate) fn allow_key(&mut self, ip: K, now: Duration) -> bool {
         let now_us = micros(now);
         let rate = self.rate;
         if let Some(bucket) = self.buckets.get_mut(&ip) {
@@ -184,11 +200,21 @@ impl PerClient {
         }
     }
 
-    fn add_over(&self, key: IpAddr, n: usize) {
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        let total = used.get(&key).copied().unwrap_or(0).saturating_add(n);
-        if total > 0 {
-            used.insert(key, total);
+    /// Takes `n` for the client at `ip` whether or not it fits (memory bounded elsewhere, such
+    /// as a small answer per connection), so that later claims see it.
+    pub(crate) fn claim_over(self: &Arc<Self>, ip: IpAddr, n: usize) -> Claim {
+        let key = client_key(ip);
+        {
+            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            let total = used.get(&key).copied().unwrap_or(0).saturating_add(n);
+            if total > 0 {
+                used.insert(key, total);
+            }
+        }
+        Claim {
+            owner: Arc::clone(self),
+            key,
+            n,
         }
     }
 
@@ -226,13 +252,6 @@ impl Claim {
         }
         self.n += more;
         true
-    }
-
-    /// Counts `more` on top of what is held whether or not it fits: memory already spent
-    /// (a response made), which later claims of the client must see.
-    pub(crate) fn charge(&mut self, more: usize) {
-        self.owner.add_over(self.key, more);
-        self.n = self.n.saturating_add(more);
     }
 }
 

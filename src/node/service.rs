@@ -49,6 +49,19 @@ pub(crate) const FORWARDED_BY: &str = "x-sesh-forwarded-by";
 /// Header carrying the forwarding member's signature of the body (base64).
 pub(crate) const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
 pub(crate) use crate::transport::JSON_RPC_PATH;
+/// Header naming the node relaying an onion request (hex Ed25519 key), set by `sesh-node` on
+/// every relay it makes; trusted (for the node's rate bucket) only from that roster member's
+/// listed address.
+pub(crate) const RELAYED_BY: &str = "x-sesh-relayed-by";
+/// Header counting the node-to-node relays an onion request has been through, set by
+/// `sesh-node` on every relay it makes. It is honoured from anyone: a client can only make its
+/// own request refused sooner by sending it, and a relaying node always sets it.
+pub(crate) const RELAY_HOPS: &str = "x-sesh-relay-hops";
+/// The most node-to-node relays an onion request may go through: a node refuses (502) to
+/// relay a request that has been relayed this many times. A Session path relays two or three
+/// times; without a limit, layers alternating between two nodes would make one client token
+/// dozens of relays.
+pub const MAX_RELAY_HOPS: u8 = 4;
 
 /// How long a hop may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -765,6 +778,17 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 let Some(roster) = self.roster.current() else {
                     return Response::text(503, "Service node is not ready");
                 };
+                // Missing: a client's request; unreadable: refused as if past the limit.
+                let hops = req
+                    .header(RELAY_HOPS)
+                    .map_or(Some(0), |h| h.parse::<u8>().ok());
+                let Some(hops) = hops.filter(|&h| h < MAX_RELAY_HOPS) else {
+                    self.log.line(format_args!(
+                        "onion_req relay 502 peer={}: relayed too many times",
+                        req.peer.ip()
+                    ));
+                    return Response::text(502, "sesh-node: too many relay hops");
+                };
                 // A relay to ourselves would let one request (one rate-limit token) chain
                 // through this node as many times as its layers allow.
                 if relay.destination == self.me() {
@@ -788,9 +812,13 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     addr: SocketAddrV4::new(next.ip, next.port),
                     path: ONION_REQ_PATH,
                 };
+                let headers = [
+                    (RELAYED_BY, self.me().to_hex()),
+                    (RELAY_HOPS, (hops + 1).to_string()),
+                ];
                 match self
                     .peer
-                    .post(&target, relay.next_layer, PEER_TIMEOUT)
+                    .post_with_headers(&target, &headers, relay.next_layer, PEER_TIMEOUT)
                     .await
                 {
                     Ok(r) => {
@@ -962,13 +990,27 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
         headers: &super::http::HeaderMap,
         peer: SocketAddr,
     ) -> bool {
-        // Nodes connect from their own listed address (sesh-node binds its outgoing
-        // connections to it), so a copy from anywhere else is not the member's.
+        // Nodes connect from their own listed address when they can (sesh-node binds its
+        // outgoing connections to a specific listen address); only a copy from there skips the
+        // token before its body. A copy from elsewhere takes one and is still verified.
         path == STORAGE_RPC_PATH
             && headers.contains_key(FORWARDED_BY)
             && self.forwarder(headers).is_ok_and(|(ip, _, _)| {
                 super::rate::client_key(peer.ip()) == std::net::IpAddr::V4(ip)
             })
+    }
+
+    fn relaying_node(
+        &self,
+        headers: &super::http::HeaderMap,
+        peer: SocketAddr,
+    ) -> Option<[u8; 32]> {
+        let by = headers.get(RELAYED_BY)?.to_str().ok()?;
+        let key: Ed25519Pub = by.parse().ok()?;
+        let roster = self.roster.current()?;
+        let node = roster.node(&key)?;
+        (super::rate::client_key(peer.ip()) == std::net::IpAddr::V4(node.ip))
+            .then(|| *key.as_bytes())
     }
 
     fn is_peer_copy(&self, request: &HttpRequest) -> bool {
@@ -988,11 +1030,7 @@ impl<T: Transport + Send + Sync + 'static> Service for NodeService<T> {
                     } else {
                         Err(self.forwarder(&request.headers).map_or_else(
                             |why| why,
-                            |_| {
-                                "forward signature does not verify, or the forwarder \
-                                 connects from an address not its own"
-                                    .to_owned()
-                            },
+                            |_| "forward signature does not verify".to_owned(),
                         ))
                     };
                     match verdict {
@@ -1216,6 +1254,82 @@ mod tests {
             (resp.status, &resp.body[..]),
             (502, &b"sesh-node does not relay to itself"[..])
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_relayed_too_many_times_is_refused() {
+        use crate::onion::{Destination, EncType};
+        let (node, _db, user) = node();
+        let me = crate::onion::HopKeys {
+            ed25519: node.me(),
+            x25519: node.identity.x25519_pub(),
+        };
+        let elsewhere = crate::onion::HopKeys {
+            ed25519: user.ed25519_pub(),
+            x25519: user.x25519_pub(),
+        };
+        let (body, _) = onion::build(
+            &[me, me],
+            &Destination::Snode(elsewhere),
+            br#"{"method":"info","params":{}}"#,
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap();
+        let relay = |hops: &str| {
+            let mut headers = super::super::http::HeaderMap::new();
+            headers.insert(RELAY_HOPS, hops.parse().unwrap());
+            HttpRequest {
+                method: "POST".into(),
+                path: ONION_REQ_PATH.into(),
+                headers,
+                body: body.clone().into(),
+                peer: SocketAddr::from(([127, 0, 0, 9], 1)),
+                peer_copy: false,
+            }
+        };
+        let too_many = (502, &b"sesh-node: too many relay hops"[..]);
+        for hops in ["4", "200", "x"] {
+            let resp = node.onion(relay(hops)).await;
+            assert_eq!((resp.status, &resp.body[..]), too_many, "{hops}");
+        }
+        // Under the limit, the relay goes on (here to the refusal to relay to itself).
+        let resp = node.onion(relay("3")).await;
+        assert_eq!(
+            (resp.status, &resp.body[..]),
+            (502, &b"sesh-node does not relay to itself"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn layers_alternating_between_two_nodes_stop_at_the_relay_limit() {
+        use crate::onion::{Destination, EncType, HopKeys};
+        let clock: Arc<dyn Clock + Send + Sync> = Arc::new(FixedClock::from_ms(NOW));
+        let (net, nodes) = MemoryNetwork::devnet(1, 3, 5, clock).unwrap();
+        let (a, b) = (HopKeys::from(&nodes[0]), HopKeys::from(&nodes[1]));
+        let (body, _) = onion::build(
+            &[a, b, a, b, a, b, a, b, a, b],
+            &Destination::Snode(HopKeys::from(&nodes[2])),
+            br#"{"method":"info","params":{}}"#,
+            EncType::AesGcm,
+            &mut OsRng,
+        )
+        .unwrap();
+        let target = Target::Node {
+            addr: SocketAddrV4::new(nodes[0].ip, nodes[0].port),
+            path: ONION_REQ_PATH,
+        };
+        let reply = net.post(&target, body, PEER_TIMEOUT).await.unwrap();
+        assert_eq!(
+            (reply.status, &reply.body[..]),
+            (502, &b"sesh-node: too many relay hops"[..])
+        );
+        let relays = net
+            .requests()
+            .iter()
+            .filter(|r| r.from_node && r.status.is_some())
+            .count();
+        assert_eq!(relays, usize::from(MAX_RELAY_HOPS));
     }
 
     #[tokio::test]

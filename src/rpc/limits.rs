@@ -48,9 +48,11 @@ pub const RETRIEVE_DEFAULT_SIZE_DIVISOR: i64 = 5;
 /// The most subrequests of one `batch` or `sequence` (§15.4).
 pub const MAX_SUBREQUESTS: usize = 20;
 
-/// The most message hashes one `delete`, `expire` or `get_expiries` takes: each is a database
-/// statement under the store's one lock. The storage server has no such cap (only its 10 MB
-/// body limit, some 200 000 hashes); a client deleting more sends several requests.
+/// The most message hashes one `delete`, `expire` or `get_expiries` takes, per request or per
+/// subrequest of a `batch` or `sequence` (so a batch carries at most [`MAX_SUBREQUESTS`] times
+/// this, within the body's element cap): each is a database statement under the store's one
+/// lock. The storage server has no such cap (only its 10 MB body limit, some 200 000 hashes);
+/// a client deleting more sends several requests.
 pub const MAX_HASHES_PER_REQUEST: usize = 10_000;
 
 /// The largest request body a node reads: 10 MiB, as the storage server
