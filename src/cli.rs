@@ -521,7 +521,8 @@ pub struct DevnetArgs {
         value_name = "MS",
         default_value_t = 0,
         allow_negative_numbers = true,
-        hide = true
+        hide = true,
+        value_parser = parse_clock_offset_ms
     )]
     pub clock_offset_ms: i64,
 }
@@ -585,6 +586,22 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err("at most 365d".to_owned());
     }
     Ok(d)
+}
+
+/// The largest clock offset a node takes, either way: ten years. A clock moved further could
+/// fall before 1970 or past year 9999, which no timestamp or log line can show.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 10 * 365 * 86_400 * 1000;
+
+/// A node clock offset in milliseconds, within [`MAX_CLOCK_OFFSET_MS`] either way.
+fn parse_clock_offset_ms(s: &str) -> Result<i64, String> {
+    let range = || {
+        format!("a clock offset is a whole number of ms within ±{MAX_CLOCK_OFFSET_MS} (ten years)")
+    };
+    let ms: i64 = s.trim().parse().map_err(|_| range())?;
+    if ms.checked_abs().is_none_or(|a| a > MAX_CLOCK_OFFSET_MS) {
+        return Err(range());
+    }
+    Ok(ms)
 }
 
 /// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
@@ -733,7 +750,8 @@ pub struct NodeCli {
         long,
         value_name = "MS",
         default_value_t = 0,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = parse_clock_offset_ms
     )]
     pub clock_offset_ms: i64,
     /// Stop when standard input reaches its end: a launcher that holds the other end of a
@@ -764,6 +782,25 @@ mod tests {
             Ok(std::time::Duration::from_secs(14 * 86_400))
         );
         assert_eq!(parse_ttl("10s"), Ok(std::time::Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_clock_offset_that_would_leave_1970_to_9999_is_refused() {
+        assert_eq!(parse_clock_offset_ms("-120000"), Ok(-120_000));
+        assert_eq!(
+            parse_clock_offset_ms(&MAX_CLOCK_OFFSET_MS.to_string()),
+            Ok(MAX_CLOCK_OFFSET_MS)
+        );
+        for bad in [
+            "-1795892000000",
+            "253402300800000",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "99999999999999999999",
+            "x",
+        ] {
+            assert!(parse_clock_offset_ms(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

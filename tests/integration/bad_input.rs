@@ -1246,3 +1246,72 @@ async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
     }
     net.shutdown().await;
 }
+
+/// Runs `sesh-node` in the fixture directory with its standard input closed and
+/// `--stop-on-stdin-eof`, so that a node that wrongly starts stops at once; bounded by [`HANG`].
+fn run_node(fx: &Fixture, args: &[&str]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_sesh-node"))
+        .args(args)
+        .arg("--stop-on-stdin-eof")
+        .current_dir(fx.dir.path())
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sesh-node runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(HANG) {
+        Ok(out) => out.expect("sesh-node finishes"),
+        Err(_) => {
+            let _ = sesh::devnet::sigterm(pid);
+            panic!("sesh-node {args:?} hung (no exit within {HANG:?})");
+        }
+    }
+}
+
+/// A clock offset that would move the node's clock before 1970 or past 9999 is a usage error,
+/// not a panic when the first log line is stamped; `sesh devnet` refuses it as well.
+#[test]
+fn a_clock_offset_out_of_range_is_a_usage_error() {
+    let fx = Fixture::new();
+    for offset in [
+        "-1795892000000",
+        "253402300800000",
+        "9223372036854775807",
+        "99999999999999999999",
+    ] {
+        let out = run_node(
+            &fx,
+            &[
+                "--dir",
+                "node",
+                "--roster",
+                "roster.json",
+                "--log",
+                "-",
+                "--listen",
+                "127.0.0.1:0",
+                &format!("--clock-offset-ms={offset}"),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{offset}: {err}");
+        assert!(!err.contains("panicked"), "{offset}: {err}");
+        assert!(err.contains("clock offset"), "{offset}: {err}");
+        assert!(
+            !fx.path("node").exists(),
+            "{offset}: the node directory was made"
+        );
+    }
+    let mut cases = Vec::new();
+    for offset in ["-1795892000000", "253402300800000"] {
+        let arg = format!("--clock-offset-ms={offset}");
+        cases.push(case(&["devnet", "--dir", "dn", &arg], 2, "clock offset"));
+    }
+    check(&fx, cases);
+}
