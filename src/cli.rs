@@ -503,8 +503,9 @@ pub struct OpenArgs {
 /// Arguments of `sesh devnet`.
 #[derive(Debug, Args)]
 pub struct DevnetArgs {
-    /// The directory for the nodes' files [default: a new directory under the system's
-    /// temporary directory].
+    /// The directory for the nodes' files: new, empty, or an earlier devnet's (refused while
+    /// another devnet runs on it) [default: a new directory under the system's temporary
+    /// directory].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// How many service nodes.
@@ -726,7 +727,7 @@ SIGINT or SIGTERM.";
     max_term_width = 100
 )]
 pub struct NodeCli {
-    /// The node's directory, created if missing.
+    /// The node's directory, created if missing; one node at a time (it holds DIR/lock).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
     /// The address to listen on (port 0: any free port).

@@ -1315,3 +1315,35 @@ fn a_clock_offset_out_of_range_is_a_usage_error() {
     }
     check(&fx, cases);
 }
+
+/// A directory that holds files but is not a devnet's, or that is a file, is refused and
+/// nothing in it is touched (issue 10, F1 and F7).
+#[test]
+fn devnet_refuses_a_directory_that_is_not_a_devnets() {
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.path("mine")).expect("a directory");
+    for f in ["roster.json", "network.toml"] {
+        std::fs::write(fx.path("mine").join(f), "keep").expect("a file");
+    }
+    check(
+        &fx,
+        vec![
+            case(
+                &["devnet", "--dir", "mine"],
+                1,
+                "'mine' is not a devnet directory",
+            )
+            .hint("pick a new or empty directory"),
+            case(
+                &["devnet", "--dir", "afile"],
+                1,
+                "devnet directory 'afile': not a directory",
+            ),
+        ],
+    );
+    for f in ["roster.json", "network.toml"] {
+        assert_eq!(std::fs::read(fx.path("mine").join(f)).unwrap(), b"keep");
+    }
+    let names: Vec<_> = std::fs::read_dir(fx.path("mine")).unwrap().collect();
+    assert_eq!(names.len(), 2, "files were added");
+}
