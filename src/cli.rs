@@ -223,9 +223,12 @@ pub enum Command {
                       \"expiration_type\" (delete_after_read, delete_after_send or unknown), \
                       \"expiration_timer\" (seconds) and \"attachments\" (a count).\n\n\
                       A payload that does not open is reported on standard error as 'sesh: \
-                      error: line N: CAUSE' and the others are still opened; a last line 'sesh: \
-                      N of M payloads failed' gives the tally. The exit status is then 4 if \
-                      some payloads opened, or 1 if none did.",
+                      error: line N: CAUSE' and the others are still opened; when there was \
+                      more than one payload, a last line 'sesh: N of M payloads failed' gives \
+                      the tally. The exit status is then 4 if some payloads opened; if none \
+                      did, 2 (every way a payload fails to open is invalid input). Standard \
+                      input with no payload at all (empty, or only blank lines) is refused, \
+                      exit status 2.",
         after_long_help = AFTER_HELP
     )]
     Open(OpenArgs),

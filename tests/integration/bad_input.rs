@@ -632,29 +632,24 @@ fn bad_message_input_is_refused_before_anything_is_sent() {
     check(&fx, cases);
 }
 
-/// A payload that does not open is one error line for it and a tally; binary input included.
+/// A single payload that does not open is one error line, exit 2, no tally; binary input
+/// included. No payload at all (empty input, blank lines) is refused as seal refuses it.
 #[test]
-fn open_reports_each_bad_payload_once() {
+fn open_reports_a_bad_payload_once() {
     let fx = Fixture::new();
-    for stdin in [
-        &b"\xff\xfe\x00garbage\n"[..],
-        b"not base64!\n",
-        b"AAAA\n",
-        &vec![b'A'; 200_000],
+    let mut cases = Vec::new();
+    for (stdin, says) in [
+        (&b"\xff\xfe\x00garbage\n"[..], "line 1: not base64"),
+        (b"not base64!\n", "line 1: not base64"),
+        (b"!!!!\n", "line 1: not base64"),
+        (b"AAAA\n", "line 1: "),
+        (&vec![b'A'; 200_000], "line 1: "),
+        (b"", "standard input had no payloads"),
+        (b"\n  \n\r\n\n", "standard input had no payloads"),
     ] {
-        let out = fx.run(
-            &["open".into(), "-i".into(), "good.key".into()],
-            stdin,
-            Out::Pipe,
-        );
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(out.stdout.is_empty());
-        let lines: Vec<&str> = err.lines().collect();
-        assert_eq!(lines.len(), 2, "{err}");
-        assert!(lines[0].starts_with("sesh: error: line 1: "), "{err}");
-        assert_eq!(lines[1], "sesh: 1 of 1 payloads failed", "{err}");
+        cases.push(case(&["open", "-i", "good.key"], 2, says).stdin(stdin));
     }
+    check(&fx, cases);
 }
 
 /// Network files that are missing, garbage, not a network, or endless; for every command
