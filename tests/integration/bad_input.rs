@@ -1342,3 +1342,21 @@ fn devnet_refuses_a_directory_that_is_not_a_devnets() {
     let names: Vec<_> = std::fs::read_dir(fx.path("mine")).unwrap().collect();
     assert_eq!(names.len(), 2, "files were added");
 }
+
+/// Help and version are output like any other: a write that fails is an error, exit 1.
+#[test]
+fn help_and_version_report_a_failed_write() {
+    let fx = Fixture::new();
+    let mut cases = Vec::new();
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["--version"],
+        &["-V"],
+        &["send", "--help"],
+        &["path", "test", "-h"],
+    ] {
+        cases.push(case(args, 1, "writing '-': No space left on device").full());
+    }
+    check(&fx, cases);
+}

@@ -120,11 +120,14 @@ impl<T, E: Into<Report>> Context<T> for Result<T, E> {
 pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind as K;
     if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
-        let _ = e.print();
-        return ExitCode::SUCCESS;
+        return print_help(e);
     }
+    let see = format!(
+        "see '{} --help'",
+        subcommand_path(std::env::args_os().skip(1))
+    );
     if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
-        let _ = e.print();
+        error_line("no command given", Some(&see));
         return ExitCode::from(ErrorKind::InvalidInput.exit_code());
     }
     let rendered = e.render().to_string();
@@ -139,16 +142,33 @@ pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
         }
         first = format!("{} {}", first, items.join(", "));
     }
-    let see = format!(
-        "see '{} --help'",
-        subcommand_path(std::env::args_os().skip(1))
-    );
     let hint = match lines.map(str::trim).find_map(|l| l.strip_prefix("tip: ")) {
         Some(tip) => format!("{tip}; {see}"),
         None => see,
     };
     error_line(&first, Some(&hint));
     ExitCode::from(ErrorKind::InvalidInput.exit_code())
+}
+
+/// Prints the help or version clap made on standard output; a write that fails is an error
+/// like any other write of standard output (exit 1), a closed pipe is not.
+fn print_help(e: &clap::Error) -> ExitCode {
+    use std::io::IsTerminal as _;
+    let mut out = std::io::stdout().lock();
+    // On a terminal clap colours it; elsewhere it is the same text without colour.
+    let written = if out.is_terminal() {
+        e.print()
+    } else {
+        write!(out, "{}", e.render()).and_then(|()| out.flush())
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(source) => error(&Report::from(sesh::Error::Io {
+            action: "writing",
+            path: "-".into(),
+            source,
+        })),
+    }
 }
 
 /// The command a command line was running, as far as it names one (`sesh`, `sesh seal`,
