@@ -80,6 +80,11 @@ impl Fixture {
             "badname.toml",
             b"name = \"../x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/\"\n",
         );
+        write(
+            "pinnedhttp.toml",
+            b"name = \"x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/json_rpc\"\n\
+              cert_sha256 = \"8ba7c857123f662cf05d15e8a48aa6953bc6c3ab1702633fa6ef9d89c63e27c5\"\n",
+        );
         write("afile", b"not a directory");
         write("big.txt", &vec![b'a'; 80_000]);
         write("garbage.mmdb", b"\x00\x01 not a MaxMind database");
@@ -673,8 +678,9 @@ fn bad_network_files_are_refused_by_every_network_command() {
         vec!["path".into()],
         vec!["swarm".into(), "-i".into(), "good.key".into()],
     ];
-    let networks: [(&str, &str); 10] = [
+    let networks: [(&str, &str); 11] = [
         ("missing.toml", "unknown network 'missing.toml'"),
+        ("pinnedhttp.toml", "a pinned seed must use https"),
         (
             "garbage.toml",
             "network file 'garbage.toml': not UTF-8 text",
