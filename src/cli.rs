@@ -764,6 +764,29 @@ pub struct NodeCli {
     pub stop_on_stdin_eof: bool,
 }
 
+/// A clap usage error as one line, and clap's tip if it gives one: its first line without
+/// `error: `, with the list of missing arguments that clap puts on the indented lines
+/// below it joined on.
+pub fn usage_error(e: &clap::Error) -> (String, Option<String>) {
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines().peekable();
+    let first = lines.next().unwrap_or_default();
+    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // "the following required arguments were not provided:" lists them on indented lines.
+    if first.ends_with(':') {
+        let mut items = Vec::new();
+        while let Some(item) = lines.next_if(|l| l.starts_with("  ")) {
+            items.push(item.trim());
+        }
+        first = format!("{} {}", first, items.join(", "));
+    }
+    let tip = lines
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(str::to_owned);
+    (first, tip)
+}
+
 /// The `sesh-node` command, for man pages and completions.
 pub fn node_command() -> clap::Command {
     <NodeCli as clap::CommandFactory>::command()
@@ -786,6 +809,23 @@ mod tests {
             Ok(std::time::Duration::from_secs(14 * 86_400))
         );
         assert_eq!(parse_ttl("10s"), Ok(std::time::Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line_and_its_tip() {
+        let e = NodeCli::try_parse_from(["sesh-node"]).unwrap_err();
+        assert_eq!(
+            usage_error(&e),
+            (
+                "the following required arguments were not provided: --dir <DIR>, \
+                 --roster <FILE>"
+                    .to_owned(),
+                None
+            )
+        );
+        let e = NodeCli::try_parse_from(["sesh-node", "--dri", "x"]).unwrap_err();
+        let (line, _) = usage_error(&e);
+        assert_eq!(line, "unexpected argument '--dri' found");
     }
 
     #[test]

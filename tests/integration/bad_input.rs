@@ -1303,7 +1303,10 @@ fn a_clock_offset_out_of_range_is_a_usage_error() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{offset}: {err}");
         assert!(!err.contains("panicked"), "{offset}: {err}");
-        assert!(err.contains("clock offset"), "{offset}: {err}");
+        assert!(
+            err.starts_with("sesh-node: error: ") && err.contains("clock offset"),
+            "{offset}: {err}"
+        );
         assert!(
             !fx.path("node").exists(),
             "{offset}: the node directory was made"
@@ -1365,4 +1368,72 @@ fn help_and_version_report_a_failed_write() {
         cases.push(case(args, 1, "writing '-': No space left on device").full());
     }
     check(&fx, cases);
+}
+
+/// `sesh-node`'s usage errors look like its other errors: one `sesh-node: error:` line and a
+/// hint at its help, exit 2; its help and version report a failed write, exit 1.
+#[test]
+fn node_usage_errors_are_one_line_and_a_hint() {
+    let fx = Fixture::new();
+    let base = ["--dir", "node", "--roster", "roster.json"];
+    let with =
+        |more: &[&'static str]| -> Vec<&'static str> { base.iter().chain(more).copied().collect() };
+    for (args, says) in [
+        (
+            vec![],
+            "required arguments were not provided: --dir <DIR>, --roster <FILE>",
+        ),
+        (
+            with(&["--listen", "bogus"]),
+            "invalid value 'bogus' for '--listen",
+        ),
+        (
+            with(&["--clock-offset-ms", "99999999999999999999"]),
+            "for '--clock-offset-ms <MS>'",
+        ),
+        (
+            with(&["--frobnicate"]),
+            "unexpected argument '--frobnicate'",
+        ),
+    ] {
+        let out = run_node(&fx, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("sesh-node: error: "),
+            "{args:?}: {err}"
+        );
+        assert!(lines[0].contains(says), "{args:?}: {err}");
+        assert!(
+            lines[1].starts_with("hint: ") && lines[1].ends_with("see 'sesh-node --help'"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !fx.path("node").exists(),
+            "{args:?}: the node directory was made"
+        );
+    }
+    for flag in ["--help", "-h", "--version", "-V"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sesh-node"))
+            .arg(flag)
+            .stdin(Stdio::null())
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .expect("/dev/full"),
+            )
+            .output()
+            .expect("sesh-node runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            "sesh-node: error: writing to standard output: No space left on device (os error 28)",
+            "{flag}"
+        );
+    }
 }

@@ -130,19 +130,8 @@ pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
         error_line("no command given", Some(&see));
         return ExitCode::from(ErrorKind::InvalidInput.exit_code());
     }
-    let rendered = e.render().to_string();
-    let mut lines = rendered.lines().peekable();
-    let first = lines.next().unwrap_or_default();
-    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
-    // "the following required arguments were not provided:" lists them on indented lines.
-    if first.ends_with(':') {
-        let mut items = Vec::new();
-        while let Some(item) = lines.next_if(|l| l.starts_with("  ")) {
-            items.push(item.trim());
-        }
-        first = format!("{} {}", first, items.join(", "));
-    }
-    let hint = match lines.map(str::trim).find_map(|l| l.strip_prefix("tip: ")) {
+    let (first, tip) = sesh::cli::usage_error(e);
+    let hint = match tip {
         Some(tip) => format!("{tip}; {see}"),
         None => see,
     };
