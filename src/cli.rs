@@ -12,11 +12,15 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
     (0, "success"),
     (
         1,
-        "failure: the operation failed, and repeating it unchanged will fail again",
+        "failure: the operation failed, and repeating it unchanged will fail again; also a \
+         file or directory that cannot be used as it is (missing, unreadable, a key file \
+         others can read, a file where a directory should be)",
     ),
     (
         2,
-        "usage error or invalid input: a bad argument, Session ID, phrase or key file",
+        "usage error or invalid input: a bad argument, Session ID or phrase, or a key file \
+         whose content is bad (truncated, binary, another format, oversized) or that is a \
+         directory",
     ),
     (3, "network or temporary failure: a retry may help"),
     (4, "partial failure: some items failed, others succeeded"),
@@ -611,10 +615,17 @@ fn parse_clock_offset_ms(s: &str) -> Result<i64, String> {
 /// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
 /// here, so that the error quotes the value as the user spelled it.
 fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
-    let d = parse_duration(s)?;
+    const RANGE: &str = "a swarm keeps a message from 10s to 14d";
+    // Any length that parses, however long (or too long to count), is out of the TTL's
+    // range: say that range, not the general limit of durations.
+    let d = match humantime::parse_duration(s) {
+        Ok(d) => d,
+        Err(humantime::DurationError::NumberOverflow) => return Err(RANGE.to_owned()),
+        Err(e) => return Err(format!("{e} (examples: 30s, 5m, 2h, 14d)")),
+    };
     let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     if !crate::rpc::limits::TTL_PUBLIC_MS.contains(&ms) {
-        return Err("a swarm keeps a message from 10s to 14d".to_owned());
+        return Err(RANGE.to_owned());
     }
     Ok(d)
 }
@@ -803,6 +814,13 @@ mod tests {
             Err("a swarm keeps a message from 10s to 14d".to_owned())
         );
         assert!(parse_ttl("9s").is_err());
+        for long in ["30d", "366d", "99999999999d", "99999999999999999999d"] {
+            assert_eq!(
+                parse_ttl(long),
+                Err("a swarm keeps a message from 10s to 14d".to_owned()),
+                "{long}"
+            );
+        }
         assert!(parse_ttl("1x").unwrap_err().contains("examples: 30s"));
         assert_eq!(
             parse_ttl("14d"),

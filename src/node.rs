@@ -396,6 +396,13 @@ impl Home {
         now: SystemTime,
         rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
     ) -> Result<Self, Error> {
+        // A file where the directory should be: say so, not "File exists".
+        if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::Dir {
+                path: dir.to_owned(),
+                source: std::io::ErrorKind::NotADirectory.into(),
+            });
+        }
         let mut b = std::fs::DirBuilder::new();
         b.recursive(true);
         #[cfg(unix)]

@@ -936,6 +936,15 @@ fn bad_durations_and_numbers_are_usage_errors() {
         // Read as an option, not a value: still a usage error.
         ("-1s", "unexpected argument '-1'"),
         ("99999999999999999999d", "99999999999999999999d"),
+        // Over a year as well as over 14 days: the TTL's own range, not durations' limit.
+        (
+            "30d",
+            "'30d' for '--ttl <DURATION>': a swarm keeps a message from 10s to 14d",
+        ),
+        (
+            "99999999999d",
+            "'99999999999d' for '--ttl <DURATION>': a swarm keeps a message from 10s to 14d",
+        ),
         ("14 days and a bit", "'14 days and a bit'"),
     ] {
         let args = send(ttl);
@@ -1416,6 +1425,14 @@ fn node_usage_errors_are_one_line_and_a_hint() {
             "{args:?}: the node directory was made"
         );
     }
+    // A file where the node's directory should be.
+    let out = run_node(&fx, &["--dir", "afile", "--roster", "roster.json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "sesh-node: error: creating the node directory 'afile': not a directory"
+    );
     for flag in ["--help", "-h", "--version", "-V"] {
         let out = Command::new(env!("CARGO_BIN_EXE_sesh-node"))
             .arg(flag)
@@ -1434,6 +1451,37 @@ fn node_usage_errors_are_one_line_and_a_hint() {
             err.trim_end(),
             "sesh-node: error: writing to standard output: No space left on device (os error 28)",
             "{flag}"
+        );
+    }
+}
+
+/// A node's 400 answer quotes a bad value from the request cut short, not whole.
+#[test]
+fn a_refusal_quotes_a_long_value_cut_short() {
+    let long = "x".repeat(10_000);
+    let pubkey = format!("05{KEY_HEX}");
+    for body in [
+        serde_json::json!({"method": long, "params": {}}),
+        serde_json::json!({"method": "retrieve", "params": {
+            "pubkey": pubkey, "last_hash": long,
+        }}),
+        serde_json::json!({"method": "store", "params": {
+            "pubkey": pubkey, "timestamp": long, "ttl": "86400000", "data": "AAAA",
+        }}),
+    ] {
+        let e = sesh::rpc::request::parse(body.to_string().as_bytes())
+            .expect_err("a bad request is refused");
+        assert_eq!(e.status, 400, "{}", e.message);
+        assert!(
+            e.message.len() < 200,
+            "{} bytes: {}",
+            e.message.len(),
+            e.message
+        );
+        assert!(
+            e.message.contains(&format!("{}…", "x".repeat(64))),
+            "{}",
+            e.message
         );
     }
 }
