@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh-node' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'sesh-node' {
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The node''s directory, created if missing')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The node''s directory, created if missing; one node at a time (it holds DIR/lock)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'The address to listen on (port 0: any free port)')
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Write the log to FILE (''-'' for standard error) [default: DIR/node.log]')
             [CompletionResult]::new('--roster', '--roster', [CompletionResultType]::ParameterName, 'The node list to serve and route by (a get_n_service_nodes result, as `sesh devnet` writes it); re-read when it changes. Until it exists the node answers 503')

@@ -140,7 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             break
         }
         'sesh;devnet' {
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory for the nodes'' files [default: a new directory under the system''s temporary directory]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The directory for the nodes'' files: new, empty, or an earlier devnet''s (refused while another devnet runs on it) [default: a new directory under the system''s temporary directory]')
             [CompletionResult]::new('--nodes', '--nodes', [CompletionResultType]::ParameterName, 'How many service nodes')
             [CompletionResult]::new('--swarm-size', '--swarm-size', [CompletionResultType]::ParameterName, 'How many nodes per swarm')
             [CompletionResult]::new('--clock-offset-ms', '--clock-offset-ms', [CompletionResultType]::ParameterName, 'Add this many milliseconds to every node''s clock (to test clock skew)')

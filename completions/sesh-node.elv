@@ -18,7 +18,7 @@ set edit:completion:arg-completer[sesh-node] = {|@words|
     }
     var completions = [
         &'sesh-node'= {
-            cand --dir 'The node''s directory, created if missing'
+            cand --dir 'The node''s directory, created if missing; one node at a time (it holds DIR/lock)'
             cand --listen 'The address to listen on (port 0: any free port)'
             cand --log 'Write the log to FILE (''-'' for standard error) [default: DIR/node.log]'
             cand --roster 'The node list to serve and route by (a get_n_service_nodes result, as `sesh devnet` writes it); re-read when it changes. Until it exists the node answers 503'

@@ -1,4 +1,4 @@
-complete -c sesh-node -l dir -d 'The node\'s directory, created if missing' -r -F
+complete -c sesh-node -l dir -d 'The node\'s directory, created if missing; one node at a time (it holds DIR/lock)' -r -F
 complete -c sesh-node -l listen -d 'The address to listen on (port 0: any free port)' -r
 complete -c sesh-node -l log -d 'Write the log to FILE (\'-\' for standard error) [default: DIR/node.log]' -r -F
 complete -c sesh-node -l roster -d 'The node list to serve and route by (a get_n_service_nodes result, as `sesh devnet` writes it); re-read when it changes. Until it exists the node answers 503' -r -F

@@ -130,7 +130,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --version 'Print version'
         }
         &'sesh;devnet'= {
-            cand --dir 'The directory for the nodes'' files [default: a new directory under the system''s temporary directory]'
+            cand --dir 'The directory for the nodes'' files: new, empty, or an earlier devnet''s (refused while another devnet runs on it) [default: a new directory under the system''s temporary directory]'
             cand --nodes 'How many service nodes'
             cand --swarm-size 'How many nodes per swarm'
             cand --clock-offset-ms 'Add this many milliseconds to every node''s clock (to test clock skew)'

@@ -95,7 +95,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand open" -l json -d 'Print JSON L
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand open" -s V -l version -d 'Print version'
-complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l dir -d 'The directory for the nodes\' files [default: a new directory under the system\'s temporary directory]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l dir -d 'The directory for the nodes\' files: new, empty, or an earlier devnet\'s (refused while another devnet runs on it) [default: a new directory under the system\'s temporary directory]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l nodes -d 'How many service nodes' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l swarm-size -d 'How many nodes per swarm' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l clock-offset-ms -d 'Add this many milliseconds to every node\'s clock (to test clock skew)' -r

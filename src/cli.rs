@@ -12,11 +12,15 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
     (0, "success"),
     (
         1,
-        "failure: the operation failed, and repeating it unchanged will fail again",
+        "failure: the operation failed, and repeating it unchanged will fail again; also a \
+         file or directory that cannot be used as it is (missing, unreadable, a key file \
+         others can read, a file where a directory should be)",
     ),
     (
         2,
-        "usage error or invalid input: a bad argument, Session ID, phrase or key file",
+        "usage error or invalid input: a bad argument, Session ID or phrase, or a key file \
+         whose content is bad (truncated, binary, another format, oversized) or that is a \
+         directory",
     ),
     (3, "network or temporary failure: a retry may help"),
     (4, "partial failure: some items failed, others succeeded"),
@@ -223,9 +227,12 @@ pub enum Command {
                       \"expiration_type\" (delete_after_read, delete_after_send or unknown), \
                       \"expiration_timer\" (seconds) and \"attachments\" (a count).\n\n\
                       A payload that does not open is reported on standard error as 'sesh: \
-                      error: line N: CAUSE' and the others are still opened; a last line 'sesh: \
-                      N of M payloads failed' gives the tally. The exit status is then 4 if \
-                      some payloads opened, or 1 if none did.",
+                      error: line N: CAUSE' and the others are still opened; when there was \
+                      more than one payload, a last line 'sesh: N of M payloads failed' gives \
+                      the tally. The exit status is then 4 if some payloads opened; if none \
+                      did, 2 (every way a payload fails to open is invalid input). Standard \
+                      input with no payload at all (empty, or only blank lines) is refused, \
+                      exit status 2.",
         after_long_help = AFTER_HELP
     )]
     Open(OpenArgs),
@@ -503,8 +510,9 @@ pub struct OpenArgs {
 /// Arguments of `sesh devnet`.
 #[derive(Debug, Args)]
 pub struct DevnetArgs {
-    /// The directory for the nodes' files [default: a new directory under the system's
-    /// temporary directory].
+    /// The directory for the nodes' files: new, empty, or an earlier devnet's (refused while
+    /// another devnet runs on it) [default: a new directory under the system's temporary
+    /// directory].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// How many service nodes.
@@ -521,7 +529,8 @@ pub struct DevnetArgs {
         value_name = "MS",
         default_value_t = 0,
         allow_negative_numbers = true,
-        hide = true
+        hide = true,
+        value_parser = parse_clock_offset_ms
     )]
     pub clock_offset_ms: i64,
 }
@@ -587,13 +596,36 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// The largest clock offset a node takes, either way: ten years. A clock moved further could
+/// fall before 1970 or past year 9999, which no timestamp or log line can show.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 10 * 365 * 86_400 * 1000;
+
+/// A node clock offset in milliseconds, within [`MAX_CLOCK_OFFSET_MS`] either way.
+fn parse_clock_offset_ms(s: &str) -> Result<i64, String> {
+    let range = || {
+        format!("a clock offset is a whole number of ms within ±{MAX_CLOCK_OFFSET_MS} (ten years)")
+    };
+    let ms: i64 = s.trim().parse().map_err(|_| range())?;
+    if ms.checked_abs().is_none_or(|a| a > MAX_CLOCK_OFFSET_MS) {
+        return Err(range());
+    }
+    Ok(ms)
+}
+
 /// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
 /// here, so that the error quotes the value as the user spelled it.
 fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
-    let d = parse_duration(s)?;
+    const RANGE: &str = "a swarm keeps a message from 10s to 14d";
+    // Any length that parses, however long (or too long to count), is out of the TTL's
+    // range: say that range, not the general limit of durations.
+    let d = match humantime::parse_duration(s) {
+        Ok(d) => d,
+        Err(humantime::DurationError::NumberOverflow) => return Err(RANGE.to_owned()),
+        Err(e) => return Err(format!("{e} (examples: 30s, 5m, 2h, 14d)")),
+    };
     let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     if !crate::rpc::limits::TTL_PUBLIC_MS.contains(&ms) {
-        return Err("a swarm keeps a message from 10s to 14d".to_owned());
+        return Err(RANGE.to_owned());
     }
     Ok(d)
 }
@@ -709,7 +741,7 @@ SIGINT or SIGTERM.";
     max_term_width = 100
 )]
 pub struct NodeCli {
-    /// The node's directory, created if missing.
+    /// The node's directory, created if missing; one node at a time (it holds DIR/lock).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
     /// The address to listen on (port 0: any free port).
@@ -733,13 +765,37 @@ pub struct NodeCli {
         long,
         value_name = "MS",
         default_value_t = 0,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = parse_clock_offset_ms
     )]
     pub clock_offset_ms: i64,
     /// Stop when standard input reaches its end: a launcher that holds the other end of a
     /// pipe (as `sesh devnet` does) takes its nodes with it however it ends.
     #[arg(long)]
     pub stop_on_stdin_eof: bool,
+}
+
+/// A clap usage error as one line, and clap's tip if it gives one: its first line without
+/// `error: `, with the list of missing arguments that clap puts on the indented lines
+/// below it joined on.
+pub fn usage_error(e: &clap::Error) -> (String, Option<String>) {
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines().peekable();
+    let first = lines.next().unwrap_or_default();
+    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // "the following required arguments were not provided:" lists them on indented lines.
+    if first.ends_with(':') {
+        let mut items = Vec::new();
+        while let Some(item) = lines.next_if(|l| l.starts_with("  ")) {
+            items.push(item.trim());
+        }
+        first = format!("{} {}", first, items.join(", "));
+    }
+    let tip = lines
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(str::to_owned);
+    (first, tip)
 }
 
 /// The `sesh-node` command, for man pages and completions.
@@ -758,12 +814,55 @@ mod tests {
             Err("a swarm keeps a message from 10s to 14d".to_owned())
         );
         assert!(parse_ttl("9s").is_err());
+        for long in ["30d", "366d", "99999999999d", "99999999999999999999d"] {
+            assert_eq!(
+                parse_ttl(long),
+                Err("a swarm keeps a message from 10s to 14d".to_owned()),
+                "{long}"
+            );
+        }
         assert!(parse_ttl("1x").unwrap_err().contains("examples: 30s"));
         assert_eq!(
             parse_ttl("14d"),
             Ok(std::time::Duration::from_secs(14 * 86_400))
         );
         assert_eq!(parse_ttl("10s"), Ok(std::time::Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line_and_its_tip() {
+        let e = NodeCli::try_parse_from(["sesh-node"]).unwrap_err();
+        assert_eq!(
+            usage_error(&e),
+            (
+                "the following required arguments were not provided: --dir <DIR>, \
+                 --roster <FILE>"
+                    .to_owned(),
+                None
+            )
+        );
+        let e = NodeCli::try_parse_from(["sesh-node", "--dri", "x"]).unwrap_err();
+        let (line, _) = usage_error(&e);
+        assert_eq!(line, "unexpected argument '--dri' found");
+    }
+
+    #[test]
+    fn a_clock_offset_that_would_leave_1970_to_9999_is_refused() {
+        assert_eq!(parse_clock_offset_ms("-120000"), Ok(-120_000));
+        assert_eq!(
+            parse_clock_offset_ms(&MAX_CLOCK_OFFSET_MS.to_string()),
+            Ok(MAX_CLOCK_OFFSET_MS)
+        );
+        for bad in [
+            "-1795892000000",
+            "253402300800000",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "99999999999999999999",
+            "x",
+        ] {
+            assert!(parse_clock_offset_ms(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -8,10 +8,13 @@
 //!
 //! # Layout of the directory
 //! ```text
+//! DIR/devnet.lock         the launcher's lock (`flock`, with its pid): marks the directory
+//!                         as a devnet's, and keeps a second devnet out while one runs
 //! DIR/network.toml        the network file (`--network DIR/network.toml`)
 //! DIR/roster.json         the node list, as get_n_service_nodes returns it
 //! DIR/seed/               the seed's identity, certificate, log and pid
-//! DIR/node-01/ …          each node's identity, certificate, database, log (node.log) and pid
+//! DIR/node-01/ …          each node's identity, certificate, database, log (node.log), pid and
+//!                         lock (the node's, see [`crate::node::LOCK_FILE`])
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -34,6 +37,10 @@ use crate::transport::JSON_RPC_PATH;
 pub(crate) const NETWORK_FILE: &str = "network.toml";
 /// The file name of the roster in the devnet directory.
 pub(crate) const ROSTER_FILE: &str = "roster.json";
+
+/// The devnet directory's lock file, and the mark that the directory is a devnet's: a
+/// non-empty directory without it is not touched.
+pub const LOCK_FILE: &str = "devnet.lock";
 
 /// How long a node may take to start and answer.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -89,14 +96,73 @@ pub enum Error {
     /// Options that cannot make a network.
     #[error("{0}")]
     Options(String),
+    /// Another devnet runs on the directory.
+    #[error("the devnet directory '{}' is in use{}", path.display(), pid.map(|p| format!(" by process {p}")).unwrap_or_default())]
+    InUse {
+        /// The directory.
+        path: PathBuf,
+        /// The launcher holding it, when its lock file names one.
+        pid: Option<u32>,
+    },
+    /// A directory that holds files but is not a devnet's (no [`LOCK_FILE`]): nothing in it
+    /// is touched.
+    #[error("'{}' is not a devnet directory (it is not empty and has no {LOCK_FILE})", path.display())]
+    NotDevnet {
+        /// The directory.
+        path: PathBuf,
+    },
 }
 
 impl crate::error::HasKind for Error {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             Self::Options(_) => crate::ErrorKind::InvalidInput,
+            Self::InUse { .. } => crate::ErrorKind::Transient,
             _ => crate::ErrorKind::Failure,
         }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::InUse { .. } => Some("stop that devnet first, or pick another --dir".to_owned()),
+            Self::NotDevnet { .. } => Some("pick a new or empty directory for --dir".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Takes the devnet directory `dir` for this process: creates it (mode 0700) if missing,
+/// refuses a non-empty directory that is not a devnet's and one another devnet holds, and
+/// returns the held lock.
+fn claim_dir(dir: &Path) -> Result<std::fs::File, Error> {
+    let lock_path = dir.join(LOCK_FILE);
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::Io {
+                action: "opening the devnet directory",
+                path: dir.to_owned(),
+                source: std::io::ErrorKind::NotADirectory.into(),
+            });
+        }
+        Ok(_) => {
+            let mut entries = std::fs::read_dir(dir).map_err(io("reading", dir))?;
+            let ours = lock_path.exists();
+            if !ours && entries.next().is_some() {
+                return Err(Error::NotDevnet {
+                    path: dir.to_owned(),
+                });
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("reading", dir)(e)),
+    }
+    create_private_dir(dir).map_err(io("creating", dir))?;
+    match crate::store::lock_with_pid(&lock_path).map_err(io("locking", &lock_path))? {
+        crate::store::PidLock::Held(f) => Ok(f),
+        crate::store::PidLock::Busy(pid) => Err(Error::InUse {
+            path: dir.to_owned(),
+            pid,
+        }),
     }
 }
 
@@ -171,6 +237,8 @@ pub struct Devnet {
     nodes: Vec<NodeProc>,
     roster: Roster,
     peer: Peer,
+    /// The directory's [`LOCK_FILE`], held while the devnet lives.
+    _lock: std::fs::File,
 }
 
 /// The address of storage node `i` (0-based): 127.0.X.1, one /24 each.
@@ -192,7 +260,8 @@ impl Devnet {
     /// every node answers.
     ///
     /// # Errors
-    /// [`Error`] naming the node that failed.
+    /// [`Error::InUse`] when another devnet runs on the directory, [`Error::NotDevnet`] when
+    /// it holds files but is not a devnet's; else [`Error`] naming the node that failed.
     pub async fn start(opts: Options) -> Result<Self, Error> {
         if opts.nodes == 0 || opts.swarm_size == 0 {
             return Err(Error::Options(
@@ -202,7 +271,7 @@ impl Devnet {
         if opts.nodes > 60_000 {
             return Err(Error::Options("at most 60000 nodes".into()));
         }
-        create_private_dir(&opts.dir).map_err(io("creating", &opts.dir))?;
+        let lock = claim_dir(&opts.dir)?;
         let roster_path = opts.dir.join(ROSTER_FILE);
         // A stale roster from an earlier run would make the new nodes ready too early, and a
         // stale network file would say the devnet is up (it is written once every node
@@ -239,6 +308,7 @@ impl Devnet {
             nodes,
             roster,
             peer,
+            _lock: lock,
         };
         net.write_roster()?;
         net.wait_ready().await?;

@@ -244,6 +244,9 @@ impl Network {
             if https && s.pin.is_none() {
                 return Err(ConfigError::NoPin(s.url.clone()));
             }
+            if !https && s.pin.is_some() {
+                return Err(ConfigError::PinnedHttp(s.url.clone()));
+            }
         }
         Ok(())
     }
@@ -299,6 +302,9 @@ pub enum ConfigError {
     /// An HTTPS seed without a certificate pin.
     #[error("seed '{0}' uses https but has no cert_sha256 pin")]
     NoPin(String),
+    /// A seed with a certificate pin and a plain-HTTP URL: a pin is checked only over HTTPS.
+    #[error("seed '{0}' has a cert_sha256 pin but uses http: a pinned seed must use https")]
+    PinnedHttp(String),
 }
 
 mod opt_hex32 {
@@ -373,6 +379,18 @@ mod tests {
         assert_eq!(
             Network::from_toml(text),
             Err(ConfigError::NodeKey("zz".into()))
+        );
+    }
+
+    #[test]
+    fn refuses_a_pinned_http_seed() {
+        let text = "name = \"x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/json_rpc\"\n\
+                    cert_sha256 = \"8ba7c857123f662cf05d15e8a48aa6953bc6c3ab1702633fa6ef9d89c63e27c5\"\n";
+        assert_eq!(
+            Network::from_toml(text),
+            Err(ConfigError::PinnedHttp(
+                "http://127.0.0.1:1/json_rpc".into()
+            ))
         );
     }
 

@@ -346,6 +346,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another process holds the node directory's lock: two nodes on one directory would
+    /// share an identity and a database.
+    #[error("the node directory '{}' is in use{}", path.display(), in_use_by(*pid))]
+    InUse {
+        /// The directory.
+        path: PathBuf,
+        /// The process holding it, when its lock file names one.
+        pid: Option<u32>,
+    },
     /// The node's identity could not be read or written.
     #[error("the node identity")]
     Identity(#[source] crate::Error),
@@ -382,6 +391,7 @@ impl HasKind for Error {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Identity(e) => e.kind(),
+            Self::InUse { .. } => ErrorKind::Transient,
             Self::Dir { .. }
             | Self::Tls(_)
             | Self::Db(_)
@@ -397,10 +407,21 @@ impl HasKind for Error {
                 Some("another process uses this address; pick another port, or 0".to_owned())
             }
             Self::Identity(e) => e.hint(),
+            Self::InUse { .. } => {
+                Some("stop the node that runs there first, or pick another --dir".to_owned())
+            }
             _ => None,
         }
     }
 }
+
+/// ` by process N`, or nothing when the holder is not known.
+fn in_use_by(pid: Option<u32>) -> String {
+    pid.map(|p| format!(" by process {p}")).unwrap_or_default()
+}
+
+/// The lock file in a node's directory: held (`flock`) for the node's life, with its pid.
+pub const LOCK_FILE: &str = "lock";
 
 /// The node's directory, opened: its identity, certificate and message store.
 #[derive(Debug)]
@@ -413,6 +434,8 @@ pub struct Home {
     pub tls: ServerCert,
     /// The message store.
     pub db: DbHandle,
+    /// The directory's lock ([`LOCK_FILE`]), held while this lives.
+    _lock: std::fs::File,
 }
 
 impl Home {
@@ -421,12 +444,20 @@ impl Home {
     /// database.
     ///
     /// # Errors
+    /// [`Error::InUse`] when another process holds the directory's [`LOCK_FILE`];
     /// [`Error::Dir`], [`Error::Identity`], [`Error::Tls`] or [`Error::Db`], naming the file.
     pub fn open(
         dir: &Path,
         now: SystemTime,
         rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
     ) -> Result<Self, Error> {
+        // A file where the directory should be: say so, not "File exists".
+        if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::Dir {
+                path: dir.to_owned(),
+                source: std::io::ErrorKind::NotADirectory.into(),
+            });
+        }
         let mut b = std::fs::DirBuilder::new();
         b.recursive(true);
         #[cfg(unix)]
@@ -435,6 +466,23 @@ impl Home {
             path: dir.to_owned(),
             source,
         })?;
+        // One node per directory: a second would share the identity and the database.
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = match store::lock_with_pid(&lock_path) {
+            Ok(store::PidLock::Held(f)) => f,
+            Ok(store::PidLock::Busy(pid)) => {
+                return Err(Error::InUse {
+                    path: dir.to_owned(),
+                    pid,
+                });
+            }
+            Err(source) => {
+                return Err(Error::Dir {
+                    path: dir.to_owned(),
+                    source,
+                });
+            }
+        };
         let identity = load_or_create_identity(&dir.join(IDENTITY_FILE), now, rng)?;
         let tls = tls::load_or_create(dir).map_err(Error::Tls)?;
         let db = db::Db::open(&dir.join(db::DB_FILE)).map_err(Error::Db)?;
@@ -443,6 +491,7 @@ impl Home {
             identity,
             tls,
             db: db::Handle::new(db),
+            _lock: lock,
         })
     }
 }

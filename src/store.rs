@@ -369,9 +369,64 @@ fn create_temporary(
     }
 }
 
+/// An exclusive advisory lock on a file, or who holds it.
+#[derive(Debug)]
+pub(crate) enum PidLock {
+    /// Held by this process for as long as the file stays open; it holds this process's id.
+    Held(fs::File),
+    /// Held by another process (or another open of the file in this one): the id written in
+    /// it, when there is one.
+    Busy(Option<u32>),
+}
+
+/// Takes the exclusive advisory lock (`flock`) of `path`, creating it (mode 0600) if missing,
+/// and writes this process's id in it. The lock ends with the process, however it ends, so a
+/// stale file never keeps a directory busy.
+///
+/// # Errors
+/// The I/O error of opening, locking or writing the file.
+pub(crate) fn lock_with_pid(path: &Path) -> std::io::Result<PidLock> {
+    use std::io::Seek as _;
+    // Never truncate on open: that would erase the holder's pid.
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts.open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = (&mut file).take(64).read_to_string(&mut text);
+            return Ok(PidLock::Busy(text.trim().parse().ok()));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{}", std::process::id())?;
+    file.flush()?;
+    Ok(PidLock::Held(file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pid_lock_is_exclusive_names_its_holder_and_ends_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let PidLock::Held(held) = lock_with_pid(&path).unwrap() else {
+            panic!("a free lock is taken");
+        };
+        match lock_with_pid(&path).unwrap() {
+            PidLock::Busy(pid) => assert_eq!(pid, Some(std::process::id())),
+            PidLock::Held(_) => panic!("a held lock is taken twice"),
+        }
+        drop(held);
+        assert!(matches!(lock_with_pid(&path).unwrap(), PidLock::Held(_)));
+    }
     use crate::identity::Seed;
 
     #[test]

@@ -352,7 +352,8 @@ fn parse_method(method: &str, params: &RawParams, nested: bool) -> Result<Reques
             let endpoint = p.required(p.string("endpoint")?, "endpoint")?;
             if endpoint != "get_service_nodes" && endpoint != "ons_resolve" {
                 return Err(RpcError::parse(format!(
-                    "invalid oxend endpoint '{endpoint}'"
+                    "invalid oxend endpoint '{}'",
+                    echo(&endpoint)
                 )));
             }
             let fields = match p.get("params") {
@@ -373,12 +374,14 @@ fn parse_method(method: &str, params: &RawParams, nested: bool) -> Result<Reques
             })
         }
         "batch" | "sequence" | "ifelse" if nested => Err(RpcError::parse(format!(
-            "Invalid batch subrequest: invalid method \"{method}\""
+            "Invalid batch subrequest: invalid method \"{}\"",
+            echo(method)
         ))),
         other if nested => Err(RpcError::parse(format!(
-            "Invalid batch subrequest: invalid method \"{other}\""
+            "Invalid batch subrequest: invalid method \"{}\"",
+            echo(other)
         ))),
-        other => Err(RpcError::new(400, format!("no method {other}"))),
+        other => Err(RpcError::new(400, format!("no method {}", echo(other)))),
     }
 }
 
@@ -485,7 +488,10 @@ fn parse_retrieve(p: &Params<'_>) -> Result<Request, RpcError> {
             && h.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
         if !valid {
-            return Err(RpcError::new(400, format!("Invalid last_hash: {h}")));
+            return Err(RpcError::new(
+                400,
+                format!("Invalid last_hash: {}", echo(h)),
+            ));
         }
     }
     // As SS request_handler.cpp retrieve: 0 means "not given"; a negative count is 1; a
@@ -576,10 +582,9 @@ impl Params<'_> {
     /// An integer that older clients send as a string (store's `timestamp` and `ttl`).
     fn stringified_u64(&self, name: &str) -> Result<Option<u64>, RpcError> {
         match self.get(name) {
-            Some(Field::Str(s)) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| RpcError::parse(format!("Invalid value given for '{name}': \"{s}\""))),
+            Some(Field::Str(s)) => s.parse().map(Some).map_err(|_| {
+                RpcError::parse(format!("Invalid value given for '{name}': \"{}\"", echo(s)))
+            }),
             Some(v) => v
                 .as_u64()
                 .map(Some)
@@ -692,6 +697,18 @@ impl Params<'_> {
             signature,
             pubkey_ed25519,
         })
+    }
+}
+
+/// The longest a value from the request is quoted back in an error, in characters.
+const ECHO_MAX_CHARS: usize = 64;
+
+/// A value from the request as an error quotes it: whole up to [`ECHO_MAX_CHARS`] characters,
+/// else its start and `…`, so that a 10 000-character field does not come back whole.
+fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_MAX_CHARS) {
+        None => value.to_owned(),
+        Some((cut, _)) => format!("{}…", &value[..cut]),
     }
 }
 

@@ -80,6 +80,11 @@ impl Fixture {
             "badname.toml",
             b"name = \"../x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/\"\n",
         );
+        write(
+            "pinnedhttp.toml",
+            b"name = \"x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/json_rpc\"\n\
+              cert_sha256 = \"8ba7c857123f662cf05d15e8a48aa6953bc6c3ab1702633fa6ef9d89c63e27c5\"\n",
+        );
         write("afile", b"not a directory");
         write("big.txt", &vec![b'a'; 80_000]);
         write("garbage.mmdb", b"\x00\x01 not a MaxMind database");
@@ -632,29 +637,24 @@ fn bad_message_input_is_refused_before_anything_is_sent() {
     check(&fx, cases);
 }
 
-/// A payload that does not open is one error line for it and a tally; binary input included.
+/// A single payload that does not open is one error line, exit 2, no tally; binary input
+/// included. No payload at all (empty input, blank lines) is refused as seal refuses it.
 #[test]
-fn open_reports_each_bad_payload_once() {
+fn open_reports_a_bad_payload_once() {
     let fx = Fixture::new();
-    for stdin in [
-        &b"\xff\xfe\x00garbage\n"[..],
-        b"not base64!\n",
-        b"AAAA\n",
-        &vec![b'A'; 200_000],
+    let mut cases = Vec::new();
+    for (stdin, says) in [
+        (&b"\xff\xfe\x00garbage\n"[..], "line 1: not base64"),
+        (b"not base64!\n", "line 1: not base64"),
+        (b"!!!!\n", "line 1: not base64"),
+        (b"AAAA\n", "line 1: "),
+        (&vec![b'A'; 200_000], "line 1: "),
+        (b"", "standard input had no payloads"),
+        (b"\n  \n\r\n\n", "standard input had no payloads"),
     ] {
-        let out = fx.run(
-            &["open".into(), "-i".into(), "good.key".into()],
-            stdin,
-            Out::Pipe,
-        );
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(out.stdout.is_empty());
-        let lines: Vec<&str> = err.lines().collect();
-        assert_eq!(lines.len(), 2, "{err}");
-        assert!(lines[0].starts_with("sesh: error: line 1: "), "{err}");
-        assert_eq!(lines[1], "sesh: 1 of 1 payloads failed", "{err}");
+        cases.push(case(&["open", "-i", "good.key"], 2, says).stdin(stdin));
     }
+    check(&fx, cases);
 }
 
 /// Network files that are missing, garbage, not a network, or endless; for every command
@@ -678,8 +678,9 @@ fn bad_network_files_are_refused_by_every_network_command() {
         vec!["path".into()],
         vec!["swarm".into(), "-i".into(), "good.key".into()],
     ];
-    let networks: [(&str, &str); 10] = [
+    let networks: [(&str, &str); 11] = [
         ("missing.toml", "unknown network 'missing.toml'"),
+        ("pinnedhttp.toml", "a pinned seed must use https"),
         (
             "garbage.toml",
             "network file 'garbage.toml': not UTF-8 text",
@@ -935,6 +936,15 @@ fn bad_durations_and_numbers_are_usage_errors() {
         // Read as an option, not a value: still a usage error.
         ("-1s", "unexpected argument '-1'"),
         ("99999999999999999999d", "99999999999999999999d"),
+        // Over a year as well as over 14 days: the TTL's own range, not durations' limit.
+        (
+            "30d",
+            "'30d' for '--ttl <DURATION>': a swarm keeps a message from 10s to 14d",
+        ),
+        (
+            "99999999999d",
+            "'99999999999d' for '--ttl <DURATION>': a swarm keeps a message from 10s to 14d",
+        ),
         ("14 days and a bit", "'14 days and a bit'"),
     ] {
         let args = send(ttl);
@@ -1245,4 +1255,233 @@ async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
         }
     }
     net.shutdown().await;
+}
+
+/// Runs `sesh-node` in the fixture directory with its standard input closed and
+/// `--stop-on-stdin-eof`, so that a node that wrongly starts stops at once; bounded by [`HANG`].
+fn run_node(fx: &Fixture, args: &[&str]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_sesh-node"))
+        .args(args)
+        .arg("--stop-on-stdin-eof")
+        .current_dir(fx.dir.path())
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sesh-node runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(HANG) {
+        Ok(out) => out.expect("sesh-node finishes"),
+        Err(_) => {
+            let _ = sesh::devnet::sigterm(pid);
+            panic!("sesh-node {args:?} hung (no exit within {HANG:?})");
+        }
+    }
+}
+
+/// A clock offset that would move the node's clock before 1970 or past 9999 is a usage error,
+/// not a panic when the first log line is stamped; `sesh devnet` refuses it as well.
+#[test]
+fn a_clock_offset_out_of_range_is_a_usage_error() {
+    let fx = Fixture::new();
+    for offset in [
+        "-1795892000000",
+        "253402300800000",
+        "9223372036854775807",
+        "99999999999999999999",
+    ] {
+        let out = run_node(
+            &fx,
+            &[
+                "--dir",
+                "node",
+                "--roster",
+                "roster.json",
+                "--log",
+                "-",
+                "--listen",
+                "127.0.0.1:0",
+                &format!("--clock-offset-ms={offset}"),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{offset}: {err}");
+        assert!(!err.contains("panicked"), "{offset}: {err}");
+        assert!(
+            err.starts_with("sesh-node: error: ") && err.contains("clock offset"),
+            "{offset}: {err}"
+        );
+        assert!(
+            !fx.path("node").exists(),
+            "{offset}: the node directory was made"
+        );
+    }
+    let mut cases = Vec::new();
+    for offset in ["-1795892000000", "253402300800000"] {
+        let arg = format!("--clock-offset-ms={offset}");
+        cases.push(case(&["devnet", "--dir", "dn", &arg], 2, "clock offset"));
+    }
+    check(&fx, cases);
+}
+
+/// A directory that holds files but is not a devnet's, or that is a file, is refused and
+/// nothing in it is touched (issue 10, F1 and F7).
+#[test]
+fn devnet_refuses_a_directory_that_is_not_a_devnets() {
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.path("mine")).expect("a directory");
+    for f in ["roster.json", "network.toml"] {
+        std::fs::write(fx.path("mine").join(f), "keep").expect("a file");
+    }
+    check(
+        &fx,
+        vec![
+            case(
+                &["devnet", "--dir", "mine"],
+                1,
+                "'mine' is not a devnet directory",
+            )
+            .hint("pick a new or empty directory"),
+            case(
+                &["devnet", "--dir", "afile"],
+                1,
+                "devnet directory 'afile': not a directory",
+            ),
+        ],
+    );
+    for f in ["roster.json", "network.toml"] {
+        assert_eq!(std::fs::read(fx.path("mine").join(f)).unwrap(), b"keep");
+    }
+    let names: Vec<_> = std::fs::read_dir(fx.path("mine")).unwrap().collect();
+    assert_eq!(names.len(), 2, "files were added");
+}
+
+/// Help and version are output like any other: a write that fails is an error, exit 1.
+#[test]
+fn help_and_version_report_a_failed_write() {
+    let fx = Fixture::new();
+    let mut cases = Vec::new();
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["--version"],
+        &["-V"],
+        &["send", "--help"],
+        &["path", "test", "-h"],
+    ] {
+        cases.push(case(args, 1, "writing '-': No space left on device").full());
+    }
+    check(&fx, cases);
+}
+
+/// `sesh-node`'s usage errors look like its other errors: one `sesh-node: error:` line and a
+/// hint at its help, exit 2; its help and version report a failed write, exit 1.
+#[test]
+fn node_usage_errors_are_one_line_and_a_hint() {
+    let fx = Fixture::new();
+    let base = ["--dir", "node", "--roster", "roster.json"];
+    let with =
+        |more: &[&'static str]| -> Vec<&'static str> { base.iter().chain(more).copied().collect() };
+    for (args, says) in [
+        (
+            vec![],
+            "required arguments were not provided: --dir <DIR>, --roster <FILE>",
+        ),
+        (
+            with(&["--listen", "bogus"]),
+            "invalid value 'bogus' for '--listen",
+        ),
+        (
+            with(&["--clock-offset-ms", "99999999999999999999"]),
+            "for '--clock-offset-ms <MS>'",
+        ),
+        (
+            with(&["--frobnicate"]),
+            "unexpected argument '--frobnicate'",
+        ),
+    ] {
+        let out = run_node(&fx, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("sesh-node: error: "),
+            "{args:?}: {err}"
+        );
+        assert!(lines[0].contains(says), "{args:?}: {err}");
+        assert!(
+            lines[1].starts_with("hint: ") && lines[1].ends_with("see 'sesh-node --help'"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !fx.path("node").exists(),
+            "{args:?}: the node directory was made"
+        );
+    }
+    // A file where the node's directory should be.
+    let out = run_node(&fx, &["--dir", "afile", "--roster", "roster.json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "sesh-node: error: creating the node directory 'afile': not a directory"
+    );
+    for flag in ["--help", "-h", "--version", "-V"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sesh-node"))
+            .arg(flag)
+            .stdin(Stdio::null())
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .expect("/dev/full"),
+            )
+            .output()
+            .expect("sesh-node runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            "sesh-node: error: writing to standard output: No space left on device (os error 28)",
+            "{flag}"
+        );
+    }
+}
+
+/// A node's 400 answer quotes a bad value from the request cut short, not whole.
+#[test]
+fn a_refusal_quotes_a_long_value_cut_short() {
+    let long = "x".repeat(10_000);
+    let pubkey = format!("05{KEY_HEX}");
+    for body in [
+        serde_json::json!({"method": long, "params": {}}),
+        serde_json::json!({"method": "retrieve", "params": {
+            "pubkey": pubkey, "last_hash": long,
+        }}),
+        serde_json::json!({"method": "store", "params": {
+            "pubkey": pubkey, "timestamp": long, "ttl": "86400000", "data": "AAAA",
+        }}),
+    ] {
+        let e = sesh::rpc::request::parse(body.to_string().as_bytes())
+            .expect_err("a bad request is refused");
+        assert_eq!(e.status, 400, "{}", e.message);
+        assert!(
+            e.message.len() < 200,
+            "{} bytes: {}",
+            e.message.len(),
+            e.message
+        );
+        assert!(
+            e.message.contains(&format!("{}…", "x".repeat(64))),
+            "{}",
+            e.message
+        );
+    }
 }

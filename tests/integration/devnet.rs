@@ -484,3 +484,105 @@ async fn the_seed_serves_the_node_list_over_https_and_http() {
     assert_eq!(network.seeds[0].pin, Some(net.seed().cert_sha256));
     net.shutdown().await;
 }
+
+/// Runs a command with standard input closed, killed if it has not ended within a minute (a
+/// devnet or node that wrongly starts would otherwise run on).
+fn output_bounded(mut cmd: std::process::Command) -> std::process::Output {
+    use std::process::Stdio;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.expect("the command ends"),
+        Err(_) => {
+            let _ = sesh::devnet::sigterm(pid);
+            panic!("{cmd:?} did not end within a minute");
+        }
+    }
+}
+
+/// Issue 10 (F1): a second devnet, or a second node, on a directory in use is refused naming
+/// the process that holds it, and touches nothing; once the devnet stopped, a devnet starts
+/// on the same directory again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_in_use_is_refused_and_left_alone() {
+    let (net, _tmp) = devnet(1, 1).await;
+    let dir = net.dir().to_owned();
+    let files = ["network.toml", "roster.json", "node-01/pid", "seed/pid"];
+    let read = |f: &str| std::fs::read(dir.join(f)).expect("a devnet file");
+    let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
+
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"));
+    second
+        .args(["devnet", "--nodes", "1", "--swarm-size", "1", "--dir"])
+        .arg(&dir)
+        .env("SESH_NODE", env!("CARGO_BIN_EXE_sesh-node"));
+    let out = tokio::task::spawn_blocking(move || output_bounded(second))
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("sesh: error: ")
+            && lines[0].ends_with(&format!("is in use by process {}", std::process::id())),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("hint: "), "{err}");
+
+    let node = &net.nodes()[0];
+    let node_pid = node.pid().expect("the node runs");
+    let mut second_node = std::process::Command::new(env!("CARGO_BIN_EXE_sesh-node"));
+    second_node
+        .arg("--dir")
+        .arg(&node.dir)
+        .arg("--roster")
+        .arg(net.roster_file())
+        .args([
+            "--log",
+            "-",
+            "--listen",
+            "127.0.0.1:0",
+            "--stop-on-stdin-eof",
+        ]);
+    let out = tokio::task::spawn_blocking(move || output_bounded(second_node))
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(out.stdout.is_empty(), "{err}");
+    assert!(
+        err.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("sesh-node: error: ")
+                && l.ends_with(&format!("is in use by process {node_pid}"))),
+        "{err}"
+    );
+
+    let after: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
+    assert!(before == after, "a devnet file changed");
+    net.shutdown().await;
+
+    // Stopped, the directory is a devnet's to start again.
+    let opts = Options {
+        dir: dir.clone(),
+        nodes: 1,
+        swarm_size: 1,
+        node_bin: PathBuf::from(env!("CARGO_BIN_EXE_sesh-node")),
+        clock_offset_ms: 0,
+    };
+    let again = tokio::time::timeout(Duration::from_secs(60), Devnet::start(opts))
+        .await
+        .expect("the devnet starts within a minute")
+        .expect("a stopped devnet's directory is used again");
+    again.shutdown().await;
+}

@@ -183,16 +183,37 @@ fn open_reports_bad_lines_and_goes_on() {
     assert_eq!(err.matches("sesh: error:").count(), 2, "{err}");
     assert_eq!(stdout(&opened).matches("\n  one\n").count(), 2);
 
-    // Nothing opens: exit 1.
-    let opened = env.run(&["open", "-i", "bob.key"], &to_carol.stdout);
-    assert_eq!(code(&opened), 1);
-    assert!(stderr(&opened).contains("1 of 1 payloads failed"));
-    assert_eq!(stderr(&opened).matches("sesh: error:").count(), 1);
+    // Nothing opens: every failure is invalid input, exit 2. Several payloads: one error
+    // line each and the tally.
+    let mut two = to_carol.stdout.clone();
+    two.extend_from_slice(b"!!!!\n");
+    let opened = env.run(&["open", "-i", "bob.key"], &two);
+    assert_eq!(code(&opened), 2, "{}", stderr(&opened));
+    assert!(stderr(&opened).ends_with("\nsesh: 2 of 2 payloads failed\n"));
+    assert_eq!(stderr(&opened).matches("sesh: error:").count(), 2);
 
-    // No payloads at all is not an error.
-    let opened = env.run(&["open", "-i", "bob.key"], b"\n \n");
-    assert_eq!(code(&opened), 0);
-    assert_eq!(stdout(&opened), "");
+    // One payload that fails: its error (and hint) alone, no tally.
+    let opened = env.run(&["open", "-i", "bob.key"], &to_carol.stdout);
+    assert_eq!(code(&opened), 2);
+    let err = stderr(&opened);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("sesh: error: line 1: cannot decrypt"),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("hint: "), "{err}");
+
+    // No payloads at all is refused, as seal and send refuse empty input.
+    for empty in [&b""[..], b"\n \n"] {
+        let opened = env.run(&["open", "-i", "bob.key"], empty);
+        assert_eq!(code(&opened), 2);
+        assert_eq!(
+            stderr(&opened),
+            "sesh: error: standard input had no payloads (one base64 payload a line)\n"
+        );
+        assert_eq!(stdout(&opened), "");
+    }
 }
 
 #[test]
@@ -204,7 +225,8 @@ fn open_survives_huge_and_binary_lines() {
     input.extend_from_slice(&[0xff, 0x00, 0x80, b'\n']);
     input.extend_from_slice(&[b'x'; 200_000]); // no final newline
     let opened = env.run(&["open", "-i", "bob.key"], &input);
-    assert_eq!(code(&opened), 1);
+    // None opened, each for bad input: 2.
+    assert_eq!(code(&opened), 2);
     let err = stderr(&opened);
     assert!(err.contains("line 1: 300000 bytes is larger"), "{err}");
     assert!(err.contains("line 2: not base64"), "{err}");

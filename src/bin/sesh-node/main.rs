@@ -21,7 +21,10 @@ use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
 use sesh::node::{self, Config, Home, Log, Service};
 
 fn main() -> ExitCode {
-    let cli = NodeCli::parse();
+    let cli = match NodeCli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(&e),
+    };
     // Test-only misbehaviour, read before anything starts: a bad value is a usage error, and
     // a node told to lie says so at once, however it was started.
     let misbehave = match Misbehave::from_env() {
@@ -56,6 +59,35 @@ fn main() -> ExitCode {
             ExitCode::from(kind.map_or(1, |k| k.kind().exit_code()))
         }
     }
+}
+
+/// Help and version on standard output (a failed write is exit 1); a usage error as one
+/// `sesh-node: error:` line and a hint, exit 2.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        let mut out = std::io::stdout().lock();
+        let written = if std::io::IsTerminal::is_terminal(&out) {
+            e.print()
+        } else {
+            write!(out, "{}", e.render()).and_then(|()| out.flush())
+        };
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sesh-node: error: writing to standard output: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let (line, tip) = sesh::cli::usage_error(e);
+    eprintln!("sesh-node: error: {line}");
+    match tip {
+        Some(tip) => eprintln!("hint: {tip}; see 'sesh-node --help'"),
+        None => eprintln!("hint: see 'sesh-node --help'"),
+    }
+    ExitCode::from(2)
 }
 
 async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {

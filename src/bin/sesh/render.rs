@@ -120,35 +120,44 @@ impl<T, E: Into<Report>> Context<T> for Result<T, E> {
 pub(crate) fn clap_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind as K;
     if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
-        let _ = e.print();
-        return ExitCode::SUCCESS;
-    }
-    if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
-        let _ = e.print();
-        return ExitCode::from(ErrorKind::InvalidInput.exit_code());
-    }
-    let rendered = e.render().to_string();
-    let mut lines = rendered.lines().peekable();
-    let first = lines.next().unwrap_or_default();
-    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
-    // "the following required arguments were not provided:" lists them on indented lines.
-    if first.ends_with(':') {
-        let mut items = Vec::new();
-        while let Some(item) = lines.next_if(|l| l.starts_with("  ")) {
-            items.push(item.trim());
-        }
-        first = format!("{} {}", first, items.join(", "));
+        return print_help(e);
     }
     let see = format!(
         "see '{} --help'",
         subcommand_path(std::env::args_os().skip(1))
     );
-    let hint = match lines.map(str::trim).find_map(|l| l.strip_prefix("tip: ")) {
+    if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+        error_line("no command given", Some(&see));
+        return ExitCode::from(ErrorKind::InvalidInput.exit_code());
+    }
+    let (first, tip) = sesh::cli::usage_error(e);
+    let hint = match tip {
         Some(tip) => format!("{tip}; {see}"),
         None => see,
     };
     error_line(&first, Some(&hint));
     ExitCode::from(ErrorKind::InvalidInput.exit_code())
+}
+
+/// Prints the help or version clap made on standard output; a write that fails is an error
+/// like any other write of standard output (exit 1), a closed pipe is not.
+fn print_help(e: &clap::Error) -> ExitCode {
+    use std::io::IsTerminal as _;
+    let mut out = std::io::stdout().lock();
+    // On a terminal clap colours it; elsewhere it is the same text without colour.
+    let written = if out.is_terminal() {
+        e.print()
+    } else {
+        write!(out, "{}", e.render()).and_then(|()| out.flush())
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(source) => error(&Report::from(sesh::Error::Io {
+            action: "writing",
+            path: "-".into(),
+            source,
+        })),
+    }
 }
 
 /// The command a command line was running, as far as it names one (`sesh`, `sesh seal`,

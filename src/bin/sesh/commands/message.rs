@@ -120,6 +120,12 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
     let mut input = std::io::stdin().lock();
     let mut buf = Vec::new();
     let (mut line_no, mut total, mut failed) = (0usize, 0usize, 0usize);
+    // The first failure is held back until a second payload shows up: when it was the only
+    // one, it is the command's own error (with its hint), not an item and a tally.
+    let mut held: Option<Report> = None;
+    // The kind every failure shares, if they share one: the exit status when all failed.
+    let mut failed_kind: Option<ErrorKind> = None;
+    let mut mixed = false;
     loop {
         line_no += 1;
         let result = match read_line(&mut input, &mut buf).map_err(|source| sesh::Error::Io {
@@ -136,6 +142,9 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
             }),
         };
         total += 1;
+        if let Some(r) = held.take() {
+            render::error_line(&r.message(), None);
+        }
         match result {
             Ok(m) => {
                 if let Some(w) = time_warning(m.timestamp_ms, SystemClock.now_ms()) {
@@ -149,19 +158,35 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
                     line: line_no,
                     source,
                 });
-                render::error_line(&r.message(), None);
+                mixed |= failed_kind.is_some_and(|k| k != r.kind());
+                failed_kind = Some(r.kind());
+                if total == 1 {
+                    held = Some(r);
+                } else {
+                    render::error_line(&r.message(), None);
+                }
             }
         }
+    }
+    if total == 0 {
+        return Err(sesh::Error::Input(
+            "standard input had no payloads (one base64 payload a line)".to_owned(),
+        )
+        .into());
+    }
+    if let Some(r) = held {
+        return Err(r);
     }
     if failed == 0 {
         return Ok(());
     }
+    let kind = match failed_kind {
+        _ if failed < total => ErrorKind::Partial,
+        Some(k) if !mixed => k,
+        _ => ErrorKind::Failure,
+    };
     Err(Report::summary(
-        if failed == total {
-            ErrorKind::Failure
-        } else {
-            ErrorKind::Partial
-        },
+        kind,
         format!("{failed} of {total} payloads failed"),
     ))
 }
