@@ -1038,6 +1038,17 @@ mod tests {
         }
     }
 
+    /// The default limits with a client rate of `bucket_size` tokens, `per_second` refilled.
+    fn rate_limited(bucket_size: u32, per_second: u32) -> Limits {
+        Limits {
+            rate: Some(Rate {
+                bucket_size,
+                per_second,
+            }),
+            ..Limits::default()
+        }
+    }
+
     fn peer_from(ip: Option<IpAddr>) -> peer::Peer {
         peer::Peer::bound(BOUND, ip).unwrap()
     }
@@ -1113,13 +1124,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_seed_and_ping_routes_take_small_bodies_and_the_seed_is_rate_limited() {
-        let limits = Limits {
-            rate: Some(Rate {
-                bucket_size: 3,
-                per_second: 0,
-            }),
-            ..Limits::default()
-        };
+        let limits = rate_limited(3, 0);
         let routes = Arc::new(Routes::default());
         let node = start(routes.clone(), limits).await;
         let base = node.addr.to_string();
@@ -1299,13 +1304,7 @@ mod tests {
 
     #[tokio::test]
     async fn onion_route_is_rate_limited_and_a_forwarder_header_alone_exempts_nothing() {
-        let limits = Limits {
-            rate: Some(Rate {
-                bucket_size: 2,
-                per_second: 0,
-            }),
-            ..Limits::default()
-        };
+        let limits = rate_limited(2, 0);
         let node = start(Arc::new(Routes::default()), limits).await;
         let base = node.addr.to_string();
         let p = peer_from(None);
@@ -1344,13 +1343,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_forwarder_is_judged_from_headers_before_the_body_and_verified_once() {
-        let limits = Limits {
-            rate: Some(Rate {
-                bucket_size: 1,
-                per_second: 0,
-            }),
-            ..Limits::default()
-        };
+        let limits = rate_limited(1, 0);
         let routes = Arc::new(Routes::default());
         let node = start(routes.clone(), limits).await;
         let base = node.addr.to_string();
@@ -1392,13 +1385,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_relaying_node_draws_on_its_own_bucket() {
-        let limits = Limits {
-            rate: Some(Rate {
-                bucket_size: 1,
-                per_second: 0,
-            }),
-            ..Limits::default()
-        };
+        let limits = rate_limited(1, 0);
         let node = start(Arc::new(Routes::default()), limits).await;
         let base = node.addr.to_string();
         let p = peer_from(None);
