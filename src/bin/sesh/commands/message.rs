@@ -321,11 +321,6 @@ impl StdoutBuf {
         self.buf.len() >= Self::FULL
     }
 
-    /// Whether nothing waits to be written.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
     /// Writes out and flushes what was pushed. The buffer is empty afterwards, even when
     /// writing failed (what failed to be written is not tried again).
     pub(crate) fn flush(&mut self) -> Result<()> {
