@@ -80,8 +80,7 @@ fn seal_many(from: &Identity, to: &Identity, n: usize, t0: u64) -> Vec<String> {
         0..n,
         |i| {
             let text = Outgoing::new(format!("message {i:05}: the quick brown fox"));
-            let data =
-                message::seal(from, &to, &text, t0 + i as u64, &mut OsRng).expect("sealed");
+            let data = message::seal(from, &to, &text, t0 + i as u64, &mut OsRng).expect("sealed");
             message::to_base64(&data)
         },
         |e| {

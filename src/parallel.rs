@@ -243,11 +243,7 @@ mod tests {
     use super::*;
 
     /// Collects the items `ordered_map` delivers.
-    fn collect<U: Send>(
-        workers: Workers,
-        n: usize,
-        work: impl Fn(usize) -> U + Sync,
-    ) -> Vec<U> {
+    fn collect<U: Send>(workers: Workers, n: usize, work: impl Fn(usize) -> U + Sync) -> Vec<U> {
         let mut out = Vec::new();
         let r: Result<(), ()> = ordered_map(workers, 0..n, work, |e| {
             if let Event::Item(u) = e {
@@ -393,16 +389,18 @@ mod tests {
     fn a_panic_in_the_input_delivers_what_came_before_then_resumes() {
         let mut seen = Vec::new();
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let input = (0..100).map(|i| {
-                assert!(i != 40, "input 40 is bad");
-                i
-            });
-            let _: Result<(), ()> = ordered_map(Workers::new(3), input, |i| i, |e| {
-                if let Event::Item(i) = e {
-                    seen.push(i);
-                }
-                Ok(())
-            });
+            let input = (0..100).inspect(|&i| assert!(i != 40, "input 40 is bad"));
+            let _: Result<(), ()> = ordered_map(
+                Workers::new(3),
+                input,
+                |i| i,
+                |e| {
+                    if let Event::Item(i) = e {
+                        seen.push(i);
+                    }
+                    Ok(())
+                },
+            );
         }));
         assert!(caught.is_err());
         assert_eq!(seen, (0..40).collect::<Vec<_>>());

@@ -1107,7 +1107,12 @@ impl State {
                  ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
             )?;
             for m in messages {
-                seen.execute(params![account, namespace.0, m.hash, ms_to_sql(m.expires_ms)])?;
+                seen.execute(params![
+                    account,
+                    namespace.0,
+                    m.hash,
+                    ms_to_sql(m.expires_ms)
+                ])?;
             }
             tx.execute(
                 "INSERT INTO node_cursor (account, namespace, node, last_hash)

@@ -409,16 +409,22 @@ fn mixed_payloads(bob: &sesh::SessionId, carol: &sesh::SessionId) -> (Vec<u8>, V
             0 | 7 => b"@@ not base64 @@".to_vec(),
             3 => Vec::new(),
             5 => {
-                let data = message::seal(&alice, carol, &Outgoing::new("x"), 1_700_000_000_000, &mut rng)
-                    .expect("seals");
+                let data = message::seal(
+                    &alice,
+                    carol,
+                    &Outgoing::new("x"),
+                    1_700_000_000_000,
+                    &mut rng,
+                )
+                .expect("seals");
                 message::to_base64(&data).into_bytes()
             }
             k => {
                 // Every tenth kept message is stamped in 1970: opened, with a warning.
                 let ts = if k == 9 { 1 + i } else { 1_700_000_000_000 + i };
                 let text = format!("message {i}");
-                let data = message::seal(&alice, bob, &Outgoing::new(text), ts, &mut rng)
-                    .expect("seals");
+                let data =
+                    message::seal(&alice, bob, &Outgoing::new(text), ts, &mut rng).expect("seals");
                 message::to_base64(&data).into_bytes()
             }
         };
@@ -471,12 +477,18 @@ fn open_on_every_core_prints_what_one_at_a_time_would_in_order() {
     let carol = identity_of("000000000000000000000000000ca401").session_id();
     let bob: sesh::SessionId = identity_of("00000000000000000000000000000b0b").session_id();
     let (input, expect) = mixed_payloads(&bob, &carol);
-    let payloads = expect.iter().filter(|e| !matches!(e, Expect::Blank)).count();
+    let payloads = expect
+        .iter()
+        .filter(|e| !matches!(e, Expect::Blank))
+        .count();
     let failed = expect
         .iter()
         .filter(|e| matches!(e, Expect::Refused(_)))
         .count();
-    assert!(failed > 50 && failed < payloads, "a mix: {failed} of {payloads}");
+    assert!(
+        failed > 50 && failed < payloads,
+        "a mix: {failed} of {payloads}"
+    );
     for json in [true, false] {
         // Standard output and error into one file: the order they interleave in counts too.
         let both = env.path(&format!("both-{json}"));

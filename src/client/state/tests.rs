@@ -120,10 +120,26 @@ fn a_page_is_marked_in_one_batch_as_one_by_one_would() {
     let a = account(1);
     // A member may name a message differently (its cursor), and may serve one twice.
     let page = [
-        Delivered { hash: "h1", node_hash: "n1", expires_ms: 1_000 },
-        Delivered { hash: "h2", node_hash: "n2", expires_ms: 3_000 },
-        Delivered { hash: "h1", node_hash: "n3", expires_ms: 500 },
-        Delivered { hash: "h4", node_hash: "n4", expires_ms: 2_000 },
+        Delivered {
+            hash: "h1",
+            node_hash: "n1",
+            expires_ms: 1_000,
+        },
+        Delivered {
+            hash: "h2",
+            node_hash: "n2",
+            expires_ms: 3_000,
+        },
+        Delivered {
+            hash: "h1",
+            node_hash: "n3",
+            expires_ms: 500,
+        },
+        Delivered {
+            hash: "h4",
+            node_hash: "n4",
+            expires_ms: 2_000,
+        },
     ];
     for m in &page {
         st1.mark_delivered_as(&a, NS, &MEMBER, m.hash, m.node_hash, m.expires_ms)
@@ -166,8 +182,16 @@ fn a_failed_batch_marks_nothing_of_the_page() {
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
     let page = [
-        Delivered { hash: "m2", node_hash: "m2", expires_ms: 10_000 },
-        Delivered { hash: "m3", node_hash: "m3", expires_ms: 10_000 },
+        Delivered {
+            hash: "m2",
+            node_hash: "m2",
+            expires_ms: 10_000,
+        },
+        Delivered {
+            hash: "m3",
+            node_hash: "m3",
+            expires_ms: 10_000,
+        },
     ];
     let err = st.mark_delivered_batch(&a, NS, &MEMBER, &page).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient, "{err}");

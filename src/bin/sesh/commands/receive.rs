@@ -1,9 +1,10 @@
 //! `sesh receive`: fetch new messages from our swarm through an onion path, print each once.
 //!
-//! Order of effects, for "never lose, never repeat": fetch → open → write the message to
-//! standard output and flush → record it as delivered (the cursor and the seen set, in one
-//! transaction). A crash before the record delivers the message again on the next run; a
-//! message already recorded is skipped.
+//! Order of effects, for "never lose, never repeat", a page at a time: fetch → open (on every
+//! core, handled in the page's order) → write the messages to standard output and flush →
+//! record them as delivered (the seen set and the member's cursor, the whole page in one
+//! transaction). A crash before the record delivers the page again on the next run; a message
+//! already recorded is skipped.
 
 use std::collections::HashSet;
 
