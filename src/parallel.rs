@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Mutex, PoisonError};
 
@@ -95,15 +96,17 @@ pub enum Event<U> {
 /// on and delivered in turn, followed by an [`Event::Idle`].
 ///
 /// # Errors
-/// The first error `sink` returns: then no more items are delivered, the rest of the work is
-/// abandoned, and the call returns once the threads have stopped (the input thread stops at
-/// its next item, so an input that blocks delays the return until it yields one or ends).
+/// The first error `sink` returns: then no more items are delivered, nothing more is read or
+/// worked on, and the call returns once the threads have stopped (an input thread blocked in
+/// a read stops when that read returns, so an input that blocks delays the return until it
+/// yields an item or ends).
 ///
 /// # Panics
-/// A panic in `work` is not swallowed: no later item is delivered, the other threads stop,
-/// and the panic is resumed on the calling thread with its payload. A panic in the input
-/// iterator stops the input there; the items before it are delivered, then the panic is
-/// resumed on the calling thread.
+/// A panic in `work` is not swallowed: delivery stops there (no item after the one that
+/// panicked is delivered, nor perhaps a few before it), the other threads stop, and the panic
+/// is resumed on the calling thread with its payload. A panic in the input iterator stops the
+/// input there; the items before it are delivered, then the panic is resumed on the calling
+/// thread.
 pub fn ordered_map<I, U, E, F, S>(workers: Workers, input: I, work: F, mut sink: S) -> Result<(), E>
 where
     I: IntoIterator,
@@ -126,6 +129,10 @@ where
     let (item_tx, item_rx) = mpsc::channel::<(usize, I::Item)>();
     let item_rx = Mutex::new(item_rx);
     let item_rx = &item_rx;
+    // Set when the consumer stops early: the reader reads nothing more, workers skip what
+    // they hold.
+    let stop = AtomicBool::new(false);
+    let stop = &stop;
     let outcome = std::thread::scope(|scope| {
         // Permits: the reader takes one before reading an item, the consumer returns it once
         // the item is delivered. Holding `window` permits bounds what is in flight.
@@ -140,7 +147,7 @@ where
             let mut iter = iter;
             let mut seq = 0usize;
             // A dropped consumer (the sink failed) ends the permits, and so the reading.
-            while permit_rx.recv().is_ok() {
+            while permit_rx.recv().is_ok() && !stop.load(Ordering::Relaxed) {
                 let Some(item) = iter.next() else { break };
                 if item_tx.send((seq, item)).is_err() {
                     break;
@@ -168,6 +175,9 @@ where
                     }
                     let mut made = Vec::with_capacity(taken.len());
                     for (seq, item) in taken.drain(..) {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
                         let run = std::panic::AssertUnwindSafe(|| work(item));
                         match std::panic::catch_unwind(run) {
                             Ok(u) => made.push((seq, u)),
@@ -216,6 +226,7 @@ where
             }
         };
         // Stop the reader (no more permits) and, through it, the workers; drop what is left.
+        stop.store(true, Ordering::Relaxed);
         drop(permit_tx);
         drop(done_rx);
         drop(ready);
@@ -259,7 +270,7 @@ mod tests {
     fn results_come_in_input_order_whatever_order_they_finish_in() {
         // Early items take longest: they finish last, yet come first.
         let slow_first = |i: usize| {
-            let spins = if i % 50 < 5 { 200_000 } else { 10 };
+            let spins = if i % 50 < 5 { 30_000 } else { 10 };
             let mut x = i as u64;
             for _ in 0..spins {
                 x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
@@ -337,9 +348,14 @@ mod tests {
     fn a_sink_error_stops_delivery_and_is_returned() {
         for threads in [1, 2, 4] {
             let mut seen = Vec::new();
+            let read = AtomicUsize::new(0);
+            let input = (0..10_000).inspect(|_| {
+                read.fetch_add(1, Ordering::SeqCst);
+            });
+            let workers = Workers::new(threads).with_window(16);
             let r = ordered_map(
-                Workers::new(threads),
-                0..10_000,
+                workers,
+                input,
                 |i| i,
                 |e| match e {
                     Event::Item(7) => Err("seven"),
@@ -352,6 +368,9 @@ mod tests {
             );
             assert_eq!(r, Err("seven"));
             assert_eq!(seen, (0..7).collect::<Vec<_>>());
+            // Reading stopped: at most a window past the item that failed.
+            let read = read.load(Ordering::SeqCst);
+            assert!(read <= 8 + 16, "{read} items read");
         }
     }
 
