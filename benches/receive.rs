@@ -60,8 +60,11 @@ fn secs(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
 
+/// A timing: wall time, then CPU time (user + system); ordered by wall time.
+type Timing = (Duration, Duration);
+
 /// The best (shortest) of `runs` timings of `f`.
-fn best(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+fn best(runs: usize, mut f: impl FnMut() -> Timing) -> Timing {
     (0..runs).map(|_| f()).min().unwrap_or_default()
 }
 
@@ -69,15 +72,37 @@ fn best(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
 /// from elsewhere on the machine does not fall on one side only).
 fn best_of_pair(
     runs: usize,
-    mut a: impl FnMut() -> Duration,
-    mut b: impl FnMut() -> Duration,
-) -> (Duration, Duration) {
-    let (mut best_a, mut best_b) = (Duration::MAX, Duration::MAX);
+    mut a: impl FnMut() -> Timing,
+    mut b: impl FnMut() -> Timing,
+) -> (Timing, Timing) {
+    let (mut best_a, mut best_b) = (
+        (Duration::MAX, Duration::ZERO),
+        (Duration::MAX, Duration::ZERO),
+    );
     for _ in 0..runs {
         best_a = best_a.min(a());
         best_b = best_b.min(b());
     }
     (best_a, best_b)
+}
+
+/// CPU time (user + system) of this process, and of its children that have been waited for,
+/// from `/proc/self/stat` (in clock ticks of 10 ms).
+fn cpu_times() -> (Duration, Duration) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let ticks = |i: usize, j: usize| {
+        Duration::from_millis(
+            10 * (f.get(i).copied().unwrap_or(0) + f.get(j).copied().unwrap_or(0)),
+        )
+    };
+    // After the command's name: utime and stime are fields 14 and 15, cutime and cstime 16
+    // and 17 (proc(5)), here 11, 12, 13 and 14.
+    (ticks(11, 12), ticks(13, 14))
 }
 
 /// Writes `identity`'s key file at `path`.
@@ -110,7 +135,8 @@ fn seal_many(from: &Identity, to: &Identity, n: usize, t0: u64) -> Vec<String> {
 }
 
 /// Opens every payload on `workers`; returns the time taken.
-fn decrypt(me: &Identity, payloads: &[String], workers: Workers) -> Duration {
+fn decrypt(me: &Identity, payloads: &[String], workers: Workers) -> Timing {
+    let cpu = cpu_times().0;
     let t = Stopwatch::start();
     let mut opened = 0usize;
     let r: Result<(), ()> = parallel::ordered_map(
@@ -126,13 +152,14 @@ fn decrypt(me: &Identity, payloads: &[String], workers: Workers) -> Duration {
         },
     );
     r.expect("no error");
+    let took = t.elapsed();
     assert_eq!(opened, payloads.len());
-    t.elapsed()
+    (took, cpu_times().0.saturating_sub(cpu))
 }
 
 /// Runs `sesh` with `args`, standard input from `stdin`, standard output to `stdout`, pinned
 /// to `cpus` if given; returns the wall time of the whole process.
-fn time_sesh(cpus: Option<&str>, args: &[&str], stdin: Option<&Path>, stdout: &Path) -> Duration {
+fn time_sesh(cpus: Option<&str>, args: &[&str], stdin: Option<&Path>, stdout: &Path) -> Timing {
     let mut cmd = match cpus {
         Some(list) => {
             let mut c = Command::new("taskset");
@@ -149,15 +176,17 @@ fn time_sesh(cpus: Option<&str>, args: &[&str], stdin: Option<&Path>, stdout: &P
         Some(p) => cmd.stdin(std::fs::File::open(p).expect("the input file")),
         None => cmd.stdin(Stdio::null()),
     };
+    let cpu = cpu_times().1;
     let t = Stopwatch::start();
     let out = cmd.output().expect("sesh runs");
     let took = t.elapsed();
+    let cpu = cpu_times().1.saturating_sub(cpu);
     assert!(
         out.status.success(),
         "sesh {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    took
+    (took, cpu)
 }
 
 fn count_lines(p: &Path) -> usize {
@@ -187,18 +216,21 @@ fn open_on_one_and_every_core(dir: &Path, key: &Path, payloads: &[String]) {
     );
     let cores = Workers::available().threads();
     println!("\n### `sesh --json open` of {n} payloads (whole process, best of {RUNS})\n");
-    println!("| cores | wall s | payloads/s | speed-up over 1 core |");
-    println!("|---:|---:|---:|---:|");
+    println!("| cores | wall s | payloads/s | CPU s (user + sys) | speed-up over 1 core |");
+    println!("|---:|---:|---:|---:|---:|");
+    let rate = |t: Duration| n as f64 / t.as_secs_f64();
     println!(
-        "| 1 (`taskset -c 0`) | {} | {:.0} | 1.00× |",
-        secs(one),
-        n as f64 / one.as_secs_f64()
+        "| 1 (`taskset -c 0`) | {} | {:.0} | {} | 1.00× |",
+        secs(one.0),
+        rate(one.0),
+        secs(one.1)
     );
     println!(
-        "| {cores} (all) | {} | {:.0} | {:.2}× |",
-        secs(all),
-        n as f64 / all.as_secs_f64(),
-        one.as_secs_f64() / all.as_secs_f64()
+        "| {cores} (all) | {} | {:.0} | {} | {:.2}× |",
+        secs(all.0),
+        rate(all.0),
+        secs(all.1),
+        one.0.as_secs_f64() / all.0.as_secs_f64()
     );
 }
 
@@ -358,11 +390,12 @@ fn main() {
     };
     let fetch = best(3, || {
         let mut c = client(&net, &fresh_state());
+        let cpu = cpu_times().0;
         let t = Stopwatch::start();
         let got = rt.block_on(fetch_all(&mut c, &bob));
         let took = t.elapsed();
         assert_eq!(got, n, "every stored message is fetched");
-        took
+        (took, cpu_times().0.saturating_sub(cpu))
     });
     let network = net.network_file();
     let network = network.to_str().expect("a UTF-8 path");
@@ -391,34 +424,38 @@ fn main() {
         secs(sealed_in),
         secs(stored_in)
     );
-    println!("| stage | time s | messages/s | per core |");
-    println!("|---|---:|---:|---:|");
+    println!("| stage | wall s | messages/s | per core | CPU s (user + sys) |");
+    println!("|---|---:|---:|---:|---:|");
     println!(
-        "| decrypt, 1 thread | {} | {:.0} | {:.0} |",
-        secs(one),
-        rate(one),
-        rate(one)
+        "| decrypt, 1 thread | {} | {:.0} | {:.0} | {} |",
+        secs(one.0),
+        rate(one.0),
+        rate(one.0),
+        secs(one.1)
     );
     println!(
-        "| decrypt, {cores} threads | {} | {:.0} | {:.0} ({:.2}× 1 thread) |",
-        secs(all),
-        rate(all),
-        rate(all) / cores as f64,
-        one.as_secs_f64() / all.as_secs_f64()
+        "| decrypt, {cores} threads | {} | {:.0} | {:.0} ({:.2}× 1 thread) | {} |",
+        secs(all.0),
+        rate(all.0),
+        rate(all.0) / cores as f64,
+        one.0.as_secs_f64() / all.0.as_secs_f64(),
+        secs(all.1)
     );
     println!(
-        "| fetch (library, every page, warm state) | {} | {:.0} | |",
-        secs(fetch),
-        rate(fetch)
+        "| fetch (library, every page, warm state; CPU of this process) | {} | {:.0} | | {} |",
+        secs(fetch.0),
+        rate(fetch.0),
+        secs(fetch.1)
     );
     println!(
-        "| whole `sesh --json receive` (fresh process, warm state) | {} | {:.0} | |",
-        secs(command),
-        rate(command)
+        "| whole `sesh --json receive` (fresh process, warm state) | {} | {:.0} | | {} |",
+        secs(command.0),
+        rate(command.0),
+        secs(command.1)
     );
     println!(
         "\nWhole command / (decrypt on {cores} threads + fetch) = {:.2} (target ≤ 2)",
-        command.as_secs_f64() / (all + fetch).as_secs_f64()
+        command.0.as_secs_f64() / (all.0 + fetch.0).as_secs_f64()
     );
     rt.block_on(net.shutdown());
 }
