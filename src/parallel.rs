@@ -198,13 +198,25 @@ where
 
         let mut ready: BTreeMap<usize, U> = BTreeMap::new();
         let mut next = 0usize;
+        // Permits of delivered items not yet given back: given back a batch at a time, so
+        // that the reader wakes once per batch, not per item (and all of them before the
+        // consumer waits, so that the reader is never starved while it does).
+        let mut owed = 0usize;
+        let give_back = |owed: &mut usize| {
+            for _ in 0..std::mem::take(owed) {
+                let _ = permit_tx.send(());
+            }
+        };
         let result = loop {
             if let Some(u) = ready.remove(&next) {
                 next += 1;
                 if let Err(e) = sink(Event::Item(u)) {
                     break Ok(Err(e));
                 }
-                let _ = permit_tx.send(());
+                owed += 1;
+                if owed >= batch {
+                    give_back(&mut owed);
+                }
                 continue;
             }
             let done = match done_rx.try_recv() {
@@ -213,6 +225,7 @@ where
                     if let Err(e) = sink(Event::Idle) {
                         break Ok(Err(e));
                     }
+                    give_back(&mut owed);
                     match done_rx.recv() {
                         Ok(d) => d,
                         Err(_) => break Ok(Ok(())),
@@ -227,6 +240,7 @@ where
         };
         // Stop the reader (no more permits) and, through it, the workers; drop what is left.
         stop.store(true, Ordering::Relaxed);
+        drop(give_back);
         drop(permit_tx);
         drop(done_rx);
         drop(ready);
