@@ -240,7 +240,6 @@ where
         };
         // Stop the reader (no more permits) and, through it, the workers; drop what is left.
         stop.store(true, Ordering::Relaxed);
-        drop(give_back);
         drop(permit_tx);
         drop(done_rx);
         drop(ready);
