@@ -43,6 +43,7 @@
 //! | [`devnet`] | a loopback network of `sesh-node` processes, and its network file |
 //! | [`store`] | default paths; reading and writing key files (0600, atomic) |
 //! | [`cli`] | the command-line definitions, shared by the binaries, man pages and completions |
+//! | [`parallel`] | [`parallel::ordered_map`]: independent work (opening messages) on every core, delivered in input order, streaming |
 //!
 //! Everything else is crate-private: the client's pool, swarm, path-book, network-clock and
 //! onion-RPC policy, the node's HTTP plumbing, rate limiter, certificate files, message
@@ -69,6 +70,7 @@ pub mod mnemonic;
 pub mod network;
 pub mod node;
 pub mod onion;
+pub mod parallel;
 pub mod rpc;
 pub mod store;
 pub mod swarm;

@@ -43,7 +43,7 @@
 //! receive` that runs for that account ([`State::lock_receive`]). Every file here is created
 //! with mode 0600 (`PRIVATE_FILE_MODE`), the directory with 0700.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -1051,6 +1051,81 @@ impl State {
             .map_err(sql_err(&self.db, "recording a delivered message"))
     }
 
+    /// Which of `hashes` (messages of `account`'s `namespace`) were delivered already: one
+    /// query for a whole page, where [`State::is_seen`] asks about one message.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn seen_among<'h>(
+        &self,
+        account: &SessionId,
+        namespace: Namespace,
+        hashes: impl IntoIterator<Item = &'h str>,
+    ) -> Result<HashSet<String>, StateError> {
+        let list = to_json(&hashes.into_iter().collect::<Vec<_>>());
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT hash FROM seen WHERE account = ?1 AND namespace = ?2
+                 AND hash IN (SELECT value FROM json_each(?3))",
+            )
+            .map_err(self.sql("reading the seen set"))?;
+        stmt.query_map(params![account.to_string(), namespace.0, list], |r| {
+            r.get::<_, String>(0)
+        })
+        .and_then(Iterator::collect::<Result<HashSet<_>, _>>)
+        .map_err(self.sql("reading the seen set"))
+    }
+
+    /// Records a page of messages from swarm member `node` as delivered, in order, in one
+    /// transaction (one durable write for the page, where [`State::mark_delivered_as`] makes
+    /// one per message): each hash joins the seen set (keeping the later expiry), and the
+    /// member's cursor moves to the last message's `node_hash`. The same end state as
+    /// [`State::mark_delivered_as`] called for each in turn. Nothing to record, nothing done.
+    ///
+    /// Call it only after every one of them was written out (or reported): a crash before it
+    /// delivers the page again, never loses it.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; then nothing is recorded.
+    pub fn mark_delivered_batch(
+        &mut self,
+        account: &SessionId,
+        namespace: Namespace,
+        node: &Ed25519Pub,
+        messages: &[Delivered<'_>],
+    ) -> Result<(), StateError> {
+        let Some(last) = messages.last() else {
+            return Ok(());
+        };
+        let account = account.to_string();
+        let action = "recording delivered messages";
+        let tx = self.conn.transaction().map_err(sql_err(&self.db, action))?;
+        let res = (|| {
+            let mut seen = tx.prepare_cached(
+                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
+            )?;
+            for m in messages {
+                seen.execute(params![
+                    account,
+                    namespace.0,
+                    m.hash,
+                    ms_to_sql(m.expires_ms)
+                ])?;
+            }
+            tx.execute(
+                "INSERT INTO node_cursor (account, namespace, node, last_hash)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
+                params![account, namespace.0, node.to_hex(), last.node_hash],
+            )?;
+            Ok(())
+        })();
+        res.and_then(|()| tx.commit())
+            .map_err(sql_err(&self.db, action))
+    }
+
     /// Moves swarm member `node`'s receive cursor to `node_hash` without delivering anything
     /// (past messages that were dropped as implausible).
     ///
@@ -1073,6 +1148,17 @@ impl State {
             .map(|_| ())
             .map_err(self.sql("moving a receive cursor"))
     }
+}
+
+/// One message for [`State::mark_delivered_batch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivered<'a> {
+    /// Its hash, computed from its data (the seen set's key).
+    pub hash: &'a str,
+    /// The serving member's name for it (its cursor).
+    pub node_hash: &'a str,
+    /// How long the seen set remembers it (ms).
+    pub expires_ms: u64,
 }
 
 /// The exclusive right to receive for one account; see [`State::lock_receive`].

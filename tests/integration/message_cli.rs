@@ -377,3 +377,185 @@ fn ansi_escapes_in_a_message_and_a_name_are_shown_not_obeyed() {
     );
     assert_eq!(text.lines().count(), 2, "{text}");
 }
+
+/// What `sesh open` must print for one line of input, worked out here one line at a time.
+enum Expect {
+    /// Skipped: a blank line.
+    Blank,
+    /// Opened: (a warning on standard error first, then) these lines on standard output.
+    Shown {
+        warning: Option<String>,
+        json: String,
+        text: String,
+    },
+    /// Refused: this error line on standard error.
+    Refused(String),
+}
+
+/// 300 lines: payloads to bob (some stamped before Session existed), to carol, garbage and
+/// blank lines, mixed; the first one fails (so it is held, then printed once a second
+/// payload comes).
+fn mixed_payloads(bob: &sesh::SessionId, carol: &sesh::SessionId) -> (Vec<u8>, Vec<Expect>) {
+    use sesh::message::{self, Outgoing};
+    let alice = identity_of("0123456789abcdef0123456789abcdef");
+    let bob_id = identity_of("00000000000000000000000000000b0b");
+    let mut rng = super::support::TestRng::from_seed([11; 32]);
+    let (mut input, mut expect) = (Vec::new(), Vec::new());
+    let time = |ms: u64| humantime::format_rfc3339_millis(sesh::clock::from_ms(ms)).to_string();
+    for i in 0..300u64 {
+        let line_no = i as usize + 1;
+        let refused = |why: String| Expect::Refused(format!("sesh: error: {why}"));
+        let line: Vec<u8> = match i % 10 {
+            0 | 7 => b"@@ not base64 @@".to_vec(),
+            3 => Vec::new(),
+            5 => {
+                let data = message::seal(
+                    &alice,
+                    carol,
+                    &Outgoing::new("x"),
+                    1_700_000_000_000,
+                    &mut rng,
+                )
+                .expect("seals");
+                message::to_base64(&data).into_bytes()
+            }
+            k => {
+                // Every tenth kept message is stamped in 1970: opened, with a warning.
+                let ts = if k == 9 { 1 + i } else { 1_700_000_000_000 + i };
+                let text = format!("message {i}");
+                let data =
+                    message::seal(&alice, bob, &Outgoing::new(text), ts, &mut rng).expect("seals");
+                message::to_base64(&data).into_bytes()
+            }
+        };
+        input.extend_from_slice(&line);
+        input.push(b'\n');
+        if line.is_empty() {
+            expect.push(Expect::Blank);
+            continue;
+        }
+        expect.push(match message::open(&bob_id, &line) {
+            Ok(m) => {
+                let text = m.text.clone().expect("a text");
+                let json = serde_json::json!({
+                    "type": "message",
+                    "from": m.sender.to_string(),
+                    "timestamp": m.timestamp_ms,
+                    "text": text,
+                    "kind": "data",
+                    "sender_ed25519": m.sender_ed25519.to_hex(),
+                });
+                Expect::Shown {
+                    warning: (m.timestamp_ms < 1_000_000_000_000).then(|| {
+                        format!(
+                            "sesh: warning: line {line_no}: the message says it was sent at {}, \
+                             before Session existed; the sender's clock is wrong or the time is \
+                             forged",
+                            time(m.timestamp_ms)
+                        )
+                    }),
+                    json: json.to_string(),
+                    text: format!("from {} at {}\n  {text}", m.sender, time(m.timestamp_ms)),
+                }
+            }
+            Err(source) => refused(format!(
+                "{:#}",
+                anyhow::Error::new(sesh::Error::Open {
+                    line: line_no,
+                    source
+                })
+            )),
+        });
+    }
+    (input, expect)
+}
+
+#[test]
+fn open_on_every_core_prints_what_one_at_a_time_would_in_order() {
+    let env = Env::new();
+    let bob_key = env.key_of_seed("bob.key", "00000000000000000000000000000b0b");
+    let carol = identity_of("000000000000000000000000000ca401").session_id();
+    let bob: sesh::SessionId = identity_of("00000000000000000000000000000b0b").session_id();
+    let (input, expect) = mixed_payloads(&bob, &carol);
+    let payloads = expect
+        .iter()
+        .filter(|e| !matches!(e, Expect::Blank))
+        .count();
+    let failed = expect
+        .iter()
+        .filter(|e| matches!(e, Expect::Refused(_)))
+        .count();
+    assert!(
+        failed > 50 && failed < payloads,
+        "a mix: {failed} of {payloads}"
+    );
+    for json in [true, false] {
+        // Standard output and error into one file: the order they interleave in counts too.
+        let both = env.path(&format!("both-{json}"));
+        let file = std::fs::File::create(&both).expect("should work in the test harness");
+        let mut args = vec!["open", "-i", bob_key.to_str().expect("a UTF-8 path")];
+        if json {
+            args.insert(0, "--json");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+            .args(&args)
+            .current_dir(env.dir.path())
+            .env_remove("SESH_IDENTITY")
+            .stdin(Stdio::piped())
+            .stdout(file.try_clone().expect("should work in the test harness"))
+            .stderr(file)
+            .spawn()
+            .expect("should work in the test harness");
+        let mut pipe = child.stdin.take().expect("a pipe");
+        let feed = input.clone();
+        let writer = std::thread::spawn(move || pipe.write_all(&feed));
+        let status = child.wait().expect("should work in the test harness");
+        writer
+            .join()
+            .expect("should work in the test harness")
+            .expect("the input is written");
+        let mut want = String::new();
+        let mut held = None;
+        let mut total = 0;
+        for e in &expect {
+            if matches!(e, Expect::Blank) {
+                continue;
+            }
+            total += 1;
+            if let Some(h) = held.take() {
+                want.push_str(&format!("{h}\n"));
+            }
+            match e {
+                Expect::Blank => {}
+                Expect::Shown {
+                    warning,
+                    json: j,
+                    text,
+                } => {
+                    if let Some(w) = warning {
+                        want.push_str(&format!("{w}\n"));
+                    }
+                    want.push_str(&format!("{}\n", if json { j } else { text }));
+                }
+                Expect::Refused(line) if total == 1 => held = Some(line),
+                Expect::Refused(line) => want.push_str(&format!("{line}\n")),
+            }
+        }
+        want.push_str(&format!("sesh: {failed} of {payloads} payloads failed\n"));
+        let got = std::fs::read_to_string(&both).expect("should work in the test harness");
+        assert_eq!(status.code(), Some(4), "{got}");
+        if got != want {
+            let first = got
+                .lines()
+                .zip(want.lines())
+                .position(|(g, w)| g != w)
+                .unwrap_or(0);
+            panic!(
+                "json={json}: first difference at output line {}:\n got: {:?}\nwant: {:?}",
+                first + 1,
+                got.lines().nth(first),
+                want.lines().nth(first)
+            );
+        }
+    }
+}

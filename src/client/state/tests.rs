@@ -111,6 +111,96 @@ fn a_failed_mark_changes_neither_cursor_nor_seen() {
 }
 
 #[test]
+fn a_page_is_marked_in_one_batch_as_one_by_one_would() {
+    let (one, batch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut st1, mut stb) = (
+        State::open(one.path()).unwrap(),
+        State::open(batch.path()).unwrap(),
+    );
+    let a = account(1);
+    // A member may name a message differently (its cursor), and may serve one twice.
+    let page = [
+        Delivered {
+            hash: "h1",
+            node_hash: "n1",
+            expires_ms: 1_000,
+        },
+        Delivered {
+            hash: "h2",
+            node_hash: "n2",
+            expires_ms: 3_000,
+        },
+        Delivered {
+            hash: "h1",
+            node_hash: "n3",
+            expires_ms: 500,
+        },
+        Delivered {
+            hash: "h4",
+            node_hash: "n4",
+            expires_ms: 2_000,
+        },
+    ];
+    for m in &page {
+        st1.mark_delivered_as(&a, NS, &MEMBER, m.hash, m.node_hash, m.expires_ms)
+            .unwrap();
+    }
+    assert_eq!(
+        stb.seen_among(&a, NS, page.iter().map(|m| m.hash)).unwrap(),
+        HashSet::new()
+    );
+    stb.mark_delivered_batch(&a, NS, &MEMBER, &page).unwrap();
+    for st in [&mut st1, &mut stb] {
+        assert_eq!(cursor(st, &a, NS).as_deref(), Some("n4"));
+        let asked = ["h1", "h2", "h3", "h4", "h5"];
+        let seen = st.seen_among(&a, NS, asked).unwrap();
+        let want: HashSet<String> = ["h1", "h2", "h4"].map(String::from).into();
+        assert_eq!(seen, want);
+        for h in asked {
+            assert_eq!(st.is_seen(&a, NS, h).unwrap(), want.contains(h), "{h}");
+        }
+        // Per account and namespace.
+        assert!(st.seen_among(&account(2), NS, asked).unwrap().is_empty());
+        assert!(st.seen_among(&a, NS2, asked).unwrap().is_empty());
+        // The later expiry of h1 is kept: 1 000, not 500.
+        assert_eq!(st.prune_seen(999).unwrap(), 0);
+        assert_eq!(st.prune_seen(1_001).unwrap(), 1);
+        assert!(!st.is_seen(&a, NS, "h1").unwrap());
+    }
+    // An empty page changes nothing.
+    stb.mark_delivered_batch(&a, NS, &MEMBER, &[]).unwrap();
+    assert_eq!(cursor(&stb, &a, NS).as_deref(), Some("n4"));
+}
+
+#[test]
+fn a_failed_batch_marks_nothing_of_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = State::open(dir.path()).unwrap();
+    let a = account(1);
+    deliver(&mut st, &a, NS, "m1", 10_000);
+    let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let page = [
+        Delivered {
+            hash: "m2",
+            node_hash: "m2",
+            expires_ms: 10_000,
+        },
+        Delivered {
+            hash: "m3",
+            node_hash: "m3",
+            expires_ms: 10_000,
+        },
+    ];
+    let err = st.mark_delivered_batch(&a, NS, &MEMBER, &page).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(cursor(&st, &a, NS).as_deref(), Some("m1"));
+    assert!(st.seen_among(&a, NS, ["m2", "m3"]).unwrap().is_empty());
+}
+
+#[test]
 fn expired_seen_entries_are_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = State::open(dir.path()).unwrap();

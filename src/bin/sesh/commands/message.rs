@@ -1,12 +1,13 @@
 //! `sesh seal` and `sesh open`: the 1:1 message format, offline.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write as _};
 use std::path::PathBuf;
 
 use rand_core::OsRng;
 use sesh::cli::{IdentityArg, OpenArgs, SealArgs};
 use sesh::clock::{self, Clock, SystemClock};
 use sesh::message::{self, Message, Outgoing, wire::ExpirationType};
+use sesh::parallel::{self, Event, Workers};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, Identity, SessionId};
 
@@ -117,57 +118,90 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
         .into());
     }
     let identity = ctx.load_identity(&args.identity)?;
-    let mut input = std::io::stdin().lock();
-    let mut buf = Vec::new();
-    let (mut line_no, mut total, mut failed) = (0usize, 0usize, 0usize);
+    let json = ctx.json;
+    // Opened on every core, printed in input order (`parallel::ordered_map`): the work is
+    // pure, so the output is the same bytes as one at a time.
+    let work = |(line, payload): (usize, Payload)| -> Opened {
+        let opened = match payload {
+            Payload::Text(text) => message::open(&identity, &text),
+            Payload::TooLong(len) => Err(message::OpenError::TooLarge {
+                len,
+                max: sesh::rpc::limits::MAX_DATA_B64_LEN,
+            }),
+            Payload::Unreadable(e) => return Opened::Unreadable(e),
+        };
+        match opened {
+            Ok(m) => Opened::Message {
+                warning: time_warning(m.timestamp_ms, SystemClock.now_ms())
+                    .map(|w| format!("warning: line {line}: {w}")),
+                shown: render_message(json, &m),
+            },
+            Err(error) => Opened::Failed { line, error },
+        }
+    };
+    let mut out = StdoutBuf::new();
+    let (mut total, mut failed) = (0usize, 0usize);
     // The first failure is held back until a second payload shows up: when it was the only
     // one, it is the command's own error (with its hint), not an item and a tally.
     let mut held: Option<Report> = None;
     // The kind every failure shares, if they share one: the exit status when all failed.
     let mut failed_kind: Option<ErrorKind> = None;
     let mut mixed = false;
-    loop {
-        line_no += 1;
-        let result = match read_line(&mut input, &mut buf).map_err(|source| sesh::Error::Io {
-            action: "reading",
-            path: PathBuf::from("-"),
-            source,
-        })? {
-            Line::Eof => break,
-            Line::Text if buf.trim_ascii().is_empty() => continue,
-            Line::Text => message::open(&identity, &buf),
-            Line::TooLong(len) => Err(message::OpenError::TooLarge {
-                len,
-                max: sesh::rpc::limits::MAX_DATA_B64_LEN,
-            }),
+    let input = Payloads::new(std::io::BufReader::with_capacity(
+        64 * 1024,
+        std::io::stdin(),
+    ));
+    let delivered = parallel::ordered_map(Workers::available(), input, work, |event| {
+        let opened = match event {
+            Event::Idle => return out.flush(),
+            Event::Item(opened) => opened,
+        };
+        let result = match opened {
+            Opened::Unreadable(source) => {
+                return Err(sesh::Error::Io {
+                    action: "reading",
+                    path: PathBuf::from("-"),
+                    source,
+                }
+                .into());
+            }
+            Opened::Message { shown, warning } => Ok((shown, warning)),
+            Opened::Failed { line, error } => Err((line, error)),
         };
         total += 1;
         if let Some(r) = held.take() {
+            out.flush()?;
             render::error_line(&r.message(), None);
         }
         match result {
-            Ok(m) => {
-                if let Some(w) = time_warning(m.timestamp_ms, SystemClock.now_ms()) {
-                    ctx.note(format_args!("warning: line {line_no}: {w}"));
+            Ok((shown, warning)) => {
+                if let Some(w) = warning {
+                    out.flush()?;
+                    ctx.note(w);
                 }
-                print_message(ctx, &m)?;
+                out.push(&shown?);
+                if out.is_full() {
+                    out.flush()?;
+                }
             }
-            Err(source) => {
+            Err((line, source)) => {
                 failed += 1;
-                let r = Report::from(sesh::Error::Open {
-                    line: line_no,
-                    source,
-                });
+                let r = Report::from(sesh::Error::Open { line, source });
                 mixed |= failed_kind.is_some_and(|k| k != r.kind());
                 failed_kind = Some(r.kind());
                 if total == 1 {
                     held = Some(r);
                 } else {
+                    out.flush()?;
                     render::error_line(&r.message(), None);
                 }
             }
         }
-    }
+        Ok(())
+    });
+    // What was printed reaches standard output before any error is reported.
+    out.flush()?;
+    delivered?;
     if total == 0 {
         return Err(sesh::Error::Input(
             "standard input had no payloads (one base64 payload a line)".to_owned(),
@@ -189,6 +223,130 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
         kind,
         format!("{failed} of {total} payloads failed"),
     ))
+}
+
+/// One payload of `open`'s input, as read.
+enum Payload {
+    /// A line that is not blank (without its `\n`).
+    Text(Vec<u8>),
+    /// A line over [`MAX_LINE`] bytes (its length): never held whole.
+    TooLong(usize),
+    /// Reading failed: the last item.
+    Unreadable(std::io::Error),
+}
+
+/// The payloads of a stream, one a line, each with its line number (from 1); blank lines are
+/// skipped but counted.
+struct Payloads<R> {
+    reader: R,
+    line: usize,
+    done: bool,
+}
+
+impl<R: BufRead> Payloads<R> {
+    fn new(reader: R) -> Self {
+        Self {
+            reader,
+            line: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Payloads<R> {
+    type Item = (usize, Payload);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            self.line += 1;
+            let mut buf = Vec::new();
+            let payload = match read_line(&mut self.reader, &mut buf) {
+                Err(e) => {
+                    self.done = true;
+                    Payload::Unreadable(e)
+                }
+                Ok(Line::Eof) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(Line::Text) if buf.trim_ascii().is_empty() => continue,
+                Ok(Line::Text) => Payload::Text(buf),
+                Ok(Line::TooLong(len)) => Payload::TooLong(len),
+            };
+            return Some((self.line, payload));
+        }
+        None
+    }
+}
+
+/// A payload, opened (on a worker thread).
+enum Opened {
+    /// The lines to print, and a warning about its time to give first.
+    Message {
+        shown: Result<String>,
+        warning: Option<String>,
+    },
+    /// It did not open.
+    Failed {
+        line: usize,
+        error: message::OpenError,
+    },
+    /// Standard input could not be read.
+    Unreadable(std::io::Error),
+}
+
+/// Standard output, written a batch of lines at a time: the caller flushes before anything
+/// goes to standard error (so that the two interleave as when every line was flushed), when
+/// the buffer is full, when the work stalls, and at the end.
+pub(crate) struct StdoutBuf {
+    buf: Vec<u8>,
+}
+
+impl StdoutBuf {
+    /// Past this many bytes, [`StdoutBuf::is_full`].
+    const FULL: usize = 64 * 1024;
+
+    pub(crate) fn new() -> Self {
+        Self { buf: Vec::new() }
+    }
+
+    /// Adds one line (a `\n` is added).
+    pub(crate) fn push(&mut self, line: &str) {
+        self.buf.extend_from_slice(line.as_bytes());
+        self.buf.push(b'\n');
+    }
+
+    /// Whether it is time to flush.
+    pub(crate) fn is_full(&self) -> bool {
+        self.buf.len() >= Self::FULL
+    }
+
+    /// Writes out and flushes what was pushed. The buffer is empty afterwards, even when
+    /// writing failed (what failed to be written is not tried again).
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        let written = out.write_all(&self.buf).and_then(|()| out.flush());
+        self.buf.clear();
+        written.map_err(|source| {
+            sesh::Error::Io {
+                action: "writing",
+                path: PathBuf::from("-"),
+                source,
+            }
+            .into()
+        })
+    }
+}
+
+/// A message as `open` prints it: its `message` record, or its text for people.
+fn render_message(json: bool, m: &Message) -> Result<String> {
+    if json {
+        return serde_json::to_string(&Record::Message(message_record(m))).map_err(Report::failure);
+    }
+    Ok(message_text(m))
 }
 
 /// What to say about a message's time (`sent_ms`) against this computer's clock (`now_ms`),
@@ -283,13 +441,6 @@ fn expiration_str(t: ExpirationType) -> &'static str {
         ExpirationType::DeleteAfterSend => "delete_after_send",
         ExpirationType::Unknown => "unknown",
     }
-}
-
-fn print_message(ctx: &Ctx, m: &Message) -> Result<()> {
-    if ctx.json {
-        return ctx.record(&Record::Message(message_record(m)));
-    }
-    ctx.line(message_text(m))
 }
 
 /// A message as a `message` record; `receive` fills in `hash` and `expires_at`.

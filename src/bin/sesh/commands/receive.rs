@@ -1,15 +1,21 @@
 //! `sesh receive`: fetch new messages from our swarm through an onion path, print each once.
 //!
-//! Order of effects, for "never lose, never repeat": fetch → open → write the message to
-//! standard output and flush → record it as delivered (the cursor and the seen set, in one
-//! transaction). A crash before the record delivers the message again on the next run; a
-//! message already recorded is skipped.
+//! Order of effects, for "never lose, never repeat", a page at a time: fetch → open (on every
+//! core, handled in the page's order) → write the messages to standard output and flush →
+//! record them as delivered (the seen set and the member's cursor, the whole page in one
+//! transaction). A crash before the record delivers the page again on the next run; a message
+//! already recorded is skipped.
+
+use std::collections::HashSet;
 
 use sesh::cli::ReceiveArgs;
+use sesh::client::RetrievedMessage;
+use sesh::client::state::Delivered;
+use sesh::parallel::{self, Event, Workers};
 use sesh::rpc::Namespace;
 use sesh::{ErrorKind, message};
 
-use super::message::{format_time, message_record, message_text};
+use super::message::{StdoutBuf, format_time, message_record, message_text};
 use super::{Ctx, Result};
 use crate::output::Record;
 use crate::render::{self, Context as _, Report};
@@ -156,6 +162,11 @@ fn stdout_closed() -> tokio::sync::oneshot::Receiver<()> {
 }
 
 /// One retrieve: prints what is new; returns (delivered, failed, more).
+///
+/// The page's new messages are opened on every core ([`parallel::ordered_map`]) and handled
+/// in the page's order; what they print is flushed, and only then is the page recorded as
+/// delivered, in one transaction. A write that fails records only what was flushed before
+/// it: the rest comes again on the next run (repeated, never lost).
 async fn poll_once(
     ctx: &Ctx,
     client: &mut super::NetClient,
@@ -169,64 +180,127 @@ async fn poll_once(
         .node_cursors(&account, NS)
         .map_err(sesh::client::Error::State)?;
     let got = client.retrieve_by_node(identity, NS, &cursors).await?;
-    let (mut delivered, mut failed) = (0u64, 0u64);
-    let last_kept = got.messages.last().map(|m| m.node_hash.clone());
-    for m in got.messages {
-        if budget.is_some_and(|b| delivered >= b) {
-            return Ok((delivered, failed, true));
+    // Hashes are computed by the client from the data: a member cannot rename a message.
+    let seen = client
+        .state()
+        .seen_among(&account, NS, got.messages.iter().map(|m| m.hash.as_str()))
+        .map_err(sesh::client::Error::State)?;
+    // Opened only when neither delivered before nor earlier in this page (a member may
+    // serve one message twice under two names).
+    let mut in_page = HashSet::new();
+    let fresh: Vec<bool> = got
+        .messages
+        .iter()
+        .map(|m| !seen.contains(&m.hash) && in_page.insert(m.hash.as_str()))
+        .collect();
+    let json = ctx.json;
+    let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
+        if !fresh {
+            return None;
         }
-        let data = m.decode_data().map_err(|e| format!("not base64: {e}"));
-        // Computed by the client from the data: a member cannot rename a message.
-        let hash = m.hash.clone();
-        let seen = client
-            .state()
-            .is_seen(&account, NS, &hash)
-            .map_err(sesh::client::Error::State)?;
-        if !seen {
-            let opened = data
-                .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
-            let now = client.network_now_ms();
-            match opened {
-                // Sealed and signed by its sender, yet stamped outside what a swarm may still
-                // hold: a member re-serving an old message (or one forged ahead). Not shown,
-                // and recorded as seen so that it is not judged again.
-                Ok(msg) if !sesh::client::plausible_envelope_timestamp(msg.timestamp_ms, now) => {
-                    ctx.note(format_args!(
-                        "warning: message {hash} ignored: sent at {}, outside what a swarm may \
-                         still hold",
-                        format_time(msg.timestamp_ms)
-                    ));
-                }
-                Ok(msg) => {
-                    if ctx.json {
-                        let mut r = message_record(&msg);
-                        r.hash = Some(hash.clone());
-                        r.expires_at = Some(m.expiration_ms);
-                        ctx.record(&Record::Message(r))?;
-                    } else {
-                        ctx.line(message_text(&msg))?;
-                    }
-                    delivered += 1;
-                }
-                Err(why) => {
-                    failed += 1;
-                    render::error_line(&format!("message {hash} could not be opened: {why}"), None);
-                }
+        let opened = m
+            .decode_data()
+            .map_err(|e| format!("not base64: {e}"))
+            .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
+        Some(opened.map(|msg| {
+            let shown = if json {
+                let mut r = message_record(&msg);
+                r.hash = Some(m.hash.clone());
+                r.expires_at = Some(m.expiration_ms);
+                serde_json::to_string(&Record::Message(r)).map_err(Report::failure)
+            } else {
+                Ok(message_text(&msg))
+            };
+            (msg.timestamp_ms, shown)
+        }))
+    };
+    let (mut delivered, mut failed) = (0u64, 0u64);
+    let mut out = StdoutBuf::new();
+    // Handled in order: `marks[..written]` had what they print flushed.
+    let mut marks: Vec<Delivered<'_>> = Vec::with_capacity(got.messages.len());
+    let mut written = 0usize;
+    let mut out_of_budget = false;
+    let net = &*client;
+    let items = got.messages.iter().zip(fresh.iter().copied());
+    let handled = parallel::ordered_map(Workers::available(), items, work, |event| {
+        let opened = match event {
+            Event::Idle => {
+                out.flush()?;
+                written = marks.len();
+                return Ok(());
+            }
+            Event::Item(opened) => opened,
+        };
+        if budget.is_some_and(|b| delivered >= b) {
+            out_of_budget = true;
+            return Err(None);
+        }
+        let m = &got.messages[marks.len()];
+        let hash = &m.hash;
+        match opened {
+            None => {}
+            // Sealed and signed by its sender, yet stamped outside what a swarm may still
+            // hold: a member re-serving an old message (or one forged ahead). Not shown, and
+            // recorded as seen so that it is not judged again.
+            Some(Ok((sent, _)))
+                if !sesh::client::plausible_envelope_timestamp(sent, net.network_now_ms()) =>
+            {
+                out.flush()?;
+                written = marks.len();
+                ctx.note(format_args!(
+                    "warning: message {hash} ignored: sent at {}, outside what a swarm may \
+                     still hold",
+                    format_time(sent)
+                ));
+            }
+            Some(Ok((_, shown))) => {
+                out.push(&shown?);
+                delivered += 1;
+            }
+            Some(Err(why)) => {
+                failed += 1;
+                out.flush()?;
+                written = marks.len();
+                render::error_line(&format!("message {hash} could not be opened: {why}"), None);
             }
         }
-        // Written and flushed (or reported): now, and only now, it counts as delivered. The
-        // seen set holds the hash computed from the data (a member cannot rename a message
-        // to have it printed twice), for as long as a swarm may hold it (not as long as the
-        // member says); the member's cursor, its own name for it.
-        let until = sesh::client::seen_until(m.expiration_ms, client.network_now_ms());
-        client
-            .state()
-            .mark_delivered_as(&account, NS, &got.node, &m.hash, &m.node_hash, until)
-            .map_err(sesh::client::Error::State)?;
+        // The seen set holds the hash computed from the data (a member cannot rename a
+        // message to have it printed twice), for as long as a swarm may hold it (not as long
+        // as the member says); the member's cursor, its own name for it.
+        marks.push(Delivered {
+            hash,
+            node_hash: &m.node_hash,
+            expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
+        });
+        if out.is_full() {
+            out.flush()?;
+            written = marks.len();
+        }
+        Ok(())
+    });
+    let error = match handled {
+        // What was not flushed yet is dropped: not recorded, it comes again.
+        Err(Some(e)) => Some(e),
+        Ok(()) | Err(None) => out.flush().err(),
+    };
+    // Written and flushed (or reported): now, and only now, they count as delivered.
+    if error.is_some() {
+        marks.truncate(written);
+    }
+    client
+        .state()
+        .mark_delivered_batch(&account, NS, &got.node, &marks)
+        .map_err(sesh::client::Error::State)?;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if out_of_budget {
+        return Ok((delivered, failed, true));
     }
     // Messages dropped as implausible after the last one kept: move past them.
+    let last_kept = got.messages.last().map(|m| &m.node_hash);
     if let Some(last) = &got.last_node_hash
-        && last_kept.as_ref() != Some(last)
+        && last_kept != Some(last)
     {
         client
             .state()
@@ -235,3 +309,7 @@ async fn poll_once(
     }
     Ok((delivered, failed, got.more))
 }
+
+/// A new message, opened (on a worker thread): its envelope time and what to print, or why
+/// it did not open.
+type Opened = std::result::Result<(u64, Result<String>), String>;
