@@ -18,7 +18,6 @@
     missing_docs,
     reason = "criterion's macros generate undocumented items"
 )]
-
 #![expect(clippy::print_stdout, reason = "the memory figure is printed")]
 
 use std::net::{IpAddr, SocketAddr};
@@ -38,9 +37,9 @@ use sesh::clock::{Clock, Stopwatch, SystemClock};
 use sesh::devnet::node_ip;
 use sesh::identity::{Identity, Seed};
 use sesh::network::{Network, SeedNode};
+use sesh::node::roster::Roster;
 use sesh::node::{self, InfoService, Limits, Log, ServerCert};
 use sesh::swarm::Snode;
-use sesh::node::roster::Roster;
 use sesh::transport::http::{HttpTransport, service_node_tls};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
@@ -108,8 +107,9 @@ async fn tls_connect_all(nodes: &[Snode], concurrency: usize) {
 /// `get_n_service_nodes` result; it stops with the runtime.
 async fn start_seed(nodes: &[Snode]) -> SocketAddr {
     let result = Roster::new(nodes.to_vec(), 1).service_nodes(None);
-    let body = serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 0, "result": result}))
-        .expect("JSON");
+    let body =
+        serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 0, "result": result}))
+            .expect("JSON");
     let answer: Arc<[u8]> = [
         format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
@@ -133,7 +133,9 @@ async fn start_seed(nodes: &[Snode]) -> SocketAddr {
                 let mut got = Vec::new();
                 let mut buf = [0u8; 4096];
                 loop {
-                    let Ok(n) = sock.read(&mut buf).await else { return };
+                    let Ok(n) = sock.read(&mut buf).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }

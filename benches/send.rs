@@ -25,11 +25,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand_core::OsRng;
 use sesh::client::Client;
-use sesh::clock::{Clock as _, SystemClock};
+use sesh::clock::{Clock as _, Stopwatch, SystemClock};
 use sesh::devnet::{Devnet, Options};
 use sesh::identity::{Identity, Seed};
 use sesh::message::{self, Outgoing};
@@ -103,7 +103,7 @@ struct Cold {
 fn cold_sends(net: &Devnet, state: &Path, key: &Path, to: &str, n: usize) -> Cold {
     let sesh = env!("CARGO_BIN_EXE_sesh");
     let run = || {
-        let start = Instant::now();
+        let start = Stopwatch::start();
         let out = Command::new(sesh)
             .env("SESH_TIMINGS", "1")
             .env_remove("SESH_NETWORK")
@@ -142,8 +142,14 @@ type NetClient = Client<Arc<HttpTransport>, SystemClock, OsRng>;
 /// One send as `sesh send` makes it: settle the clock, seal, store.
 async fn send(c: &mut NetClient, from: &Identity, to: &Identity) {
     let now = c.settled_now_ms().await;
-    let data = message::seal(from, &to.session_id(), &Outgoing::new("bench"), now, &mut OsRng)
-        .expect("sealed");
+    let data = message::seal(
+        from,
+        &to.session_id(),
+        &Outgoing::new("bench"),
+        now,
+        &mut OsRng,
+    )
+    .expect("sealed");
     tokio::time::timeout(
         TIMEOUT,
         c.store(&to.session_id(), &message::to_base64(&data), TTL_MS, now),
@@ -169,7 +175,7 @@ async fn repeat_sends(
     let first = transport.tls_handshakes();
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
-        let start = Instant::now();
+        let start = Stopwatch::start();
         send(&mut c, from, to).await;
         times.push(ms(start.elapsed()));
     }
@@ -192,8 +198,14 @@ async fn direct_stores(net: &Devnet, from: &Identity, to: &Identity, n: usize) -
     let mut times = Vec::with_capacity(n);
     for i in 0..=n {
         let now = SystemClock.now_ms();
-        let data = message::seal(from, &to.session_id(), &Outgoing::new("bench"), now, &mut OsRng)
-            .expect("sealed");
+        let data = message::seal(
+            from,
+            &to.session_id(),
+            &Outgoing::new("bench"),
+            now,
+            &mut OsRng,
+        )
+        .expect("sealed");
         let body = Request::Store(Store {
             pubkey: to.session_id().to_bytes(),
             namespace: Namespace::DEFAULT,
@@ -204,15 +216,45 @@ async fn direct_stores(net: &Devnet, from: &Identity, to: &Identity, n: usize) -
             auth: None,
         })
         .to_json();
-        let start = Instant::now();
+        let start = Stopwatch::start();
         let reply = t.post(&target, body, TIMEOUT).await.expect("an answer");
         let took = start.elapsed();
-        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
         if i > 0 {
             times.push(ms(took));
         }
     }
     times
+}
+
+/// `n` parses of a `sesh send` command line with the command's own parser (clap, which
+/// builds the whole command tree on each parse, as a fresh process does once): times (ms).
+fn argument_parses(network: &Path, key: &Path, to: &str, n: usize) -> Vec<f64> {
+    let args = [
+        "sesh".into(),
+        "--network".into(),
+        network.as_os_str().to_owned(),
+        "send".into(),
+        to.into(),
+        "-m".into(),
+        "bench".into(),
+        "-i".into(),
+        key.as_os_str().to_owned(),
+    ];
+    (0..n)
+        .map(|_| {
+            let start = Stopwatch::start();
+            let parsed = <sesh::cli::Cli as clap::Parser>::try_parse_from(args.clone());
+            let took = start.elapsed();
+            assert!(parsed.is_ok(), "the command line parses");
+            ms(took)
+        })
+        .collect()
 }
 
 fn identity(n: u8) -> Identity {
@@ -248,8 +290,13 @@ fn main() {
 
     // (c) first, then (b), then (a): the devnet's stores pile up the same way in every run.
     let direct = sorted(rt.block_on(direct_stores(&net, &alice, &bob, n_repeat)));
-    let (repeat, new_handshakes) =
-        rt.block_on(repeat_sends(&net, &dir.path().join("lib-state"), &alice, &bob, n_repeat));
+    let (repeat, new_handshakes) = rt.block_on(repeat_sends(
+        &net,
+        &dir.path().join("lib-state"),
+        &alice,
+        &bob,
+        n_repeat,
+    ));
     let repeat = sorted(repeat);
     let cold = cold_sends(
         &net,
@@ -258,6 +305,13 @@ fn main() {
         &bob.session_id().to_string(),
         n_cold,
     );
+
+    let parses = sorted(argument_parses(
+        &net.network_file(),
+        &alice_key,
+        &bob.session_id().to_string(),
+        n_cold,
+    ));
 
     let wall = sorted(cold.wall.clone());
     let step = |name: &str| sorted(cold.steps.get(name).cloned().unwrap_or_default());
@@ -291,7 +345,14 @@ fn main() {
     row("inside `send::run`", &total);
     row("… of which the store's round trips", &network);
     row("… everything else (not network)", &non_network);
-    row("process start, argument parsing, exit (wall − inside)", &outside);
+    row(
+        "process start, argument parsing, exit (wall − inside)",
+        &outside,
+    );
+    row(
+        "… of which argument parsing (clap, timed in-process)",
+        &parses,
+    );
     println!(
         "\nCPU (user + system) of the {n_cold} processes, from outside (the children's time in \
          /proc/self/stat, counted in 10 ms ticks, so only the mean is meaningful): {:.2} ms per \

@@ -538,9 +538,8 @@ fn closing_server(cert: &Cert) -> (u16, Arc<std::sync::Mutex<Vec<rustls::Handsha
             if let Some(kind) = tls.conn.handshake_kind() {
                 seen.lock().unwrap().push(kind);
             }
-            let _ = tls.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
-            );
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
             let _ = tls.flush();
             tls.conn.send_close_notify();
             let _ = tls.flush();

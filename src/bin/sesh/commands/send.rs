@@ -2,11 +2,11 @@
 //! onion path.
 
 use std::io::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
-use sesh::clock::{Clock as _, SystemClock};
+use sesh::clock::{Clock as _, Stopwatch, SystemClock};
 use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
@@ -188,39 +188,38 @@ async fn store(
 /// ends, to see where a send's time goes. Step names and durations only: never the text, a
 /// key or an address.
 struct Timings {
-    /// `None` unless `SESH_TIMINGS=1`.
-    on: Option<(Instant, Instant)>,
+    /// `None` unless `SESH_TIMINGS=1`: the stopwatch, and when the last step ended on it.
+    on: Option<(Stopwatch, Duration)>,
     steps: Vec<(&'static str, Duration)>,
 }
 
 impl Timings {
     fn from_env() -> Self {
         let on = std::env::var_os("SESH_TIMINGS").is_some_and(|v| v == "1");
-        let now = Instant::now();
         Self {
-            on: on.then_some((now, now)),
+            on: on.then(|| (Stopwatch::start(), Duration::ZERO)),
             steps: Vec::new(),
         }
     }
 
     /// Ends the step `name` (it began when the previous one ended).
     fn mark(&mut self, name: &'static str) {
-        if let Some((_, last)) = &mut self.on {
-            let now = Instant::now();
-            self.steps.push((name, now - *last));
+        if let Some((watch, last)) = &mut self.on {
+            let now = watch.elapsed();
+            self.steps.push((name, now.saturating_sub(*last)));
             *last = now;
         }
     }
 
-    /// One line: `sesh: timings: arguments 0.01 ms, …, total 12.30 ms`.
+    /// One line: `sesh: timings: arguments 0.010 ms, …, total 12.300 ms`.
     fn report(&self) {
-        let Some((start, last)) = self.on else { return };
+        let Some((_, last)) = self.on else { return };
         let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
         let mut line = String::from("sesh: timings:");
         for (name, d) in &self.steps {
             line.push_str(&format!(" {name} {},", ms(*d)));
         }
-        line.push_str(&format!(" total {}", ms(last - start)));
+        line.push_str(&format!(" total {}", ms(last)));
         let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
