@@ -173,11 +173,30 @@ async fn repeat_sends(
         .expect("a client");
     send(&mut c, from, to).await;
     let first = transport.tls_handshakes();
+    let guards = |paths: Vec<sesh::onion::path::OnionPath>| -> Vec<String> {
+        paths.iter().map(|p| p.guard().ed25519.to_hex()).collect()
+    };
+    let before = guards(c.paths().await.expect("paths"));
     let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
+    let mut last = first;
+    for i in 0..n {
         let start = Stopwatch::start();
         send(&mut c, from, to).await;
         times.push(ms(start.elapsed()));
+        let now = transport.tls_handshakes();
+        if now != last {
+            let guards_now = guards(c.paths().await.expect("paths"));
+            println!(
+                "(send {i}: {} new TLS handshake(s); guards {})",
+                now - last,
+                if guards_now == before {
+                    "unchanged"
+                } else {
+                    "changed"
+                }
+            );
+            last = now;
+        }
     }
     (times, transport.tls_handshakes() - first)
 }
@@ -262,7 +281,13 @@ fn identity(n: u8) -> Identity {
 }
 
 fn main() {
-    let (n_cold, n_repeat) = if quick() { (5, 20) } else { (100, 300) };
+    let (n_cold, mut n_repeat) = if quick() { (5, 20) } else { (100, 300) };
+    if let Some(n) = std::env::var("SESH_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        n_repeat = n;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
