@@ -137,7 +137,43 @@ fn cold_sends(net: &Devnet, state: &Path, key: &Path, to: &str, n: usize) -> Col
     cold
 }
 
-type NetClient = Client<Arc<HttpTransport>, SystemClock, OsRng>;
+/// The real transport, noting each request that made a TLS handshake: which kind of target
+/// it went to (the client sends one request at a time, so the count's change is its own).
+#[derive(Clone)]
+struct Attributing {
+    http: Arc<HttpTransport>,
+    noted: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Transport for Attributing {
+    async fn post(
+        &self,
+        target: &Target,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<sesh::transport::Reply, sesh::transport::TransportError> {
+        let before = self.http.tls_handshakes();
+        let reply = self.http.post(target, body, timeout).await;
+        if self.http.tls_handshakes() != before {
+            let what = match target {
+                Target::Seed(_) => "a seed".to_owned(),
+                Target::Node { addr, path } => format!("{path} at {addr}"),
+                _ => "another target".to_owned(),
+            };
+            let outcome = match &reply {
+                Ok(r) => format!("HTTP {}", r.status),
+                Err(e) => e.to_string(),
+            };
+            self.noted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(format!("{what}: {outcome}"));
+        }
+        reply
+    }
+}
+
+type NetClient = Client<Attributing, SystemClock, OsRng>;
 
 /// One send as `sesh send` makes it: settle the clock, seal, store.
 async fn send(c: &mut NetClient, from: &Identity, to: &Identity) {
@@ -169,10 +205,19 @@ async fn repeat_sends(
     n: usize,
 ) -> (Vec<f64>, u64) {
     let transport = Arc::new(HttpTransport::new().expect("a transport"));
-    let mut c = Client::open(net.network(), state, transport.clone(), SystemClock, OsRng)
-        .expect("a client");
+    let attributing = Attributing {
+        http: transport.clone(),
+        noted: Arc::default(),
+    };
+    let noted = attributing.noted.clone();
+    let mut c =
+        Client::open(net.network(), state, attributing, SystemClock, OsRng).expect("a client");
     send(&mut c, from, to).await;
     let first = transport.tls_handshakes();
+    noted
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
     let guards = |paths: Vec<sesh::onion::path::OnionPath>| -> Vec<String> {
         paths.iter().map(|p| p.guard().ed25519.to_hex()).collect()
     };
@@ -186,14 +231,20 @@ async fn repeat_sends(
         let now = transport.tls_handshakes();
         if now != last {
             let guards_now = guards(c.paths().await.expect("paths"));
+            let on: Vec<String> = noted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .drain(..)
+                .collect();
             println!(
-                "(send {i}: {} new TLS handshake(s); guards {})",
+                "(send {i}: {} new TLS handshake(s); guards {}; on requests to {})",
                 now - last,
                 if guards_now == before {
                     "unchanged"
                 } else {
                     "changed"
-                }
+                },
+                on.join(", ")
             );
             last = now;
         }
@@ -432,4 +483,7 @@ fn main() {
         quantile(&non_network, 0.5)
     );
     rt.block_on(net.shutdown());
+    if std::env::var_os("SESH_BENCH_KEEP").is_some_and(|v| v == "1") {
+        println!("\n(devnet and logs kept in {})", dir.keep().display());
+    }
 }
