@@ -157,7 +157,10 @@ impl Transport for Attributing {
         if self.http.tls_handshakes() != before {
             let what = match target {
                 Target::Seed(_) => "a seed".to_owned(),
-                Target::Node { addr, path } => format!("{path} at {addr}"),
+                Target::Node { addr, path } => format!(
+                    "{path} at {addr} (now {} connections to it)",
+                    connections_to(*addr)
+                ),
                 _ => "another target".to_owned(),
             };
             let outcome = match &reply {
@@ -174,6 +177,30 @@ impl Transport for Attributing {
 }
 
 type NetClient = Client<Attributing, SystemClock, OsRng>;
+
+/// How many established TCP connections go from 127.0.0.1 to `to` (Linux, `/proc/net/tcp`):
+/// after a new handshake to a guard, two means the old connection is still open (the pool
+/// opened a second one), one that the old one was closed.
+fn connections_to(to: std::net::SocketAddrV4) -> usize {
+    let hex = |a: std::net::SocketAddrV4| {
+        format!(
+            "{:08X}:{:04X}",
+            u32::from_le_bytes(a.ip().octets()),
+            a.port()
+        )
+    };
+    let want = hex(to);
+    let from = format!("{:08X}:", u32::from_le_bytes([127, 0, 0, 1]));
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[1].starts_with(&from) && f[2] == want && f[3] == "01"
+        })
+        .count()
+}
 
 /// One send as `sesh send` makes it: settle the clock, seal, store.
 async fn send(c: &mut NetClient, from: &Identity, to: &Identity) {
@@ -366,7 +393,14 @@ fn main() {
 
     // (c) first, then (b), then (a): the devnet's stores pile up the same way in every run.
     let direct = sorted(rt.block_on(direct_stores(&net, &alice, &bob, n_repeat)));
-    let (repeat, new_handshakes) = rt.block_on(repeat_sends(
+    // On a single-threaded runtime, as `sesh` runs its commands (on a multi-threaded one,
+    // hyper-util's pool sometimes opens a second connection to a guard whose idle one it has
+    // not taken back yet: see the report).
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (repeat, new_handshakes) = single.block_on(repeat_sends(
         &net,
         &dir.path().join("lib-state"),
         &alice,

@@ -426,7 +426,7 @@ async fn a_long_running_client_heals_from_the_shared_state() {
     net.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn repeat_sends_reuse_connections_paths_and_keys() {
     let (net, dir) = devnet(10, 5).await;
     let transport = Arc::new(HttpTransport::new().expect("an HTTP client"));
