@@ -229,6 +229,11 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         &self.network
     }
 
+    /// The transport (for its counters, e.g. [`crate::transport::http::HttpTransport::tls_handshakes`]).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// The state database (receive cursors, the seen set, the receive lock).
     pub fn state(&mut self) -> &mut State {
         &mut self.state

@@ -94,6 +94,30 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         self.paths_short = false;
     }
 
+    /// Loads what the state already holds — the cached pool when it is usable (as
+    /// [`Client::pool`] would use it), and the path book — without touching the network.
+    /// Returns whether a usable pool was loaded; if not, the first request fetches one.
+    ///
+    /// Requests do this themselves when needed: calling it first only moves the work
+    /// (`sesh send` does, to time it apart from the round trips).
+    ///
+    /// # Errors
+    /// [`Error::State`].
+    pub fn load_cached(&mut self) -> Result<bool, Error> {
+        if self.pool.is_none() {
+            let Some(cached) = self.state.pool().map_err(Error::State)? else {
+                return Ok(false);
+            };
+            if !cache_is_usable(cached.nodes.len(), cached.fetched_ms, self.clock.now_ms()) {
+                return Ok(false);
+            }
+            self.pool = Some(SnodePool::new(cached.nodes));
+            self.pool_fetched_ms = Some(cached.fetched_ms);
+        }
+        self.book_mut()?;
+        Ok(true)
+    }
+
     pub(super) async fn load_pool(&mut self, refresh: bool) -> Result<(), Error> {
         let cached = self.state.pool().map_err(Error::State)?;
         if !refresh

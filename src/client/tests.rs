@@ -2027,3 +2027,25 @@ async fn a_mended_path_is_tested_before_its_first_use() {
     assert_eq!(c.state().strikes(&newcomer).unwrap(), 0);
     assert!(c.paths().await.unwrap().iter().all(|p| *p != new));
 }
+
+#[tokio::test]
+async fn load_cached_uses_a_fresh_cached_pool_and_asks_nobody() {
+    let net = Net::memory(40);
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing cached yet: nothing loaded, nobody asked.
+    assert!(!client(&net, dir.path(), NOW, 1).load_cached().unwrap());
+    assert!(net.log().is_empty());
+    let paths = client(&net, dir.path(), NOW, 2).paths().await.unwrap();
+    let asked = net.log().len();
+    // Cached and fresh: loaded with the paths, as a request would use them, without a request.
+    let mut c = client(&net, dir.path(), NOW + HOUR, 3);
+    assert!(c.load_cached().unwrap());
+    assert_eq!(net.log().len(), asked);
+    assert_eq!(c.pool_fetched_ms(), Some(NOW));
+    assert_eq!(c.paths().await.unwrap(), paths);
+    assert_eq!(net.log().len(), asked);
+    // Stale: left for the first request to refresh.
+    let mut c = client(&net, dir.path(), NOW + 4 * HOUR, 4);
+    assert!(!c.load_cached().unwrap());
+    assert_eq!(c.pool_fetched_ms(), None);
+}

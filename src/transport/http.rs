@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct HttpTransport {
     nodes: reqwest::Client,
     /// For pinned seeds: one client per pin, made when first needed.
     seeds: Mutex<HashMap<[u8; 32], reqwest::Client>>,
+    /// TLS handshakes made by every client above (see [`HandshakeCounter`]).
+    handshakes: Arc<HandshakeCounter>,
 }
 
 /// Why the transport could not be set up.
@@ -62,10 +65,21 @@ impl HttpTransport {
     /// # Errors
     /// As [`HttpTransport::new`].
     pub fn bound(local: Option<IpAddr>) -> Result<Self, SetupError> {
+        let handshakes = Arc::new(HandshakeCounter::default());
+        let mut tls = tls_policy(TlsFor::ServiceNode)?;
+        tls.key_log = handshakes.clone();
         Ok(Self {
-            nodes: client(tls_policy(TlsFor::ServiceNode)?, local)?,
+            nodes: client(tls, local)?,
             seeds: Mutex::new(HashMap::new()),
+            handshakes,
         })
+    }
+
+    /// How many TLS handshakes this transport has made so far, to nodes and seeds alike: one
+    /// per new connection, resumed sessions included. A caller that sends twice to the same
+    /// node on a kept-alive connection sees no new one.
+    pub fn tls_handshakes(&self) -> u64 {
+        self.handshakes.0.load(Ordering::Relaxed)
     }
 
     /// Sends any request to a service node (or a plain-http URL) and reads the answer with
@@ -117,7 +131,10 @@ impl HttpTransport {
             pin,
             url: url.to_owned(),
         })
-        .and_then(|tls| client(tls, None))
+        .and_then(|mut tls| {
+            tls.key_log = self.handshakes.clone();
+            client(tls, None)
+        })
         .map_err(|e| TransportError::Http { reason: e.reason })?;
         seeds.insert(pin, made.clone());
         Ok(made)
@@ -240,6 +257,31 @@ fn client(tls: rustls::ClientConfig, local: Option<IpAddr>) -> Result<reqwest::C
         .map_err(|e| SetupError {
             reason: error_chain(&e),
         })
+}
+
+/// Counts TLS handshakes as rustls completes their key schedule: rustls tells a
+/// [`rustls::KeyLog`] once per handshake, full or resumed, TLS 1.2 (`CLIENT_RANDOM`) or 1.3
+/// (`CLIENT_HANDSHAKE_TRAFFIC_SECRET`). Counting here rather than in the certificate verifier
+/// means a resumed session (which skips the verifier) is still counted as the new connection it
+/// is. The secrets themselves are ignored: nothing is written or kept.
+#[derive(Debug, Default)]
+struct HandshakeCounter(AtomicU64);
+
+/// The key-log label rustls gives exactly once per TLS 1.3 handshake.
+const TLS13_HANDSHAKE_LABEL: &str = "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
+/// The key-log label rustls gives exactly once per TLS 1.2 handshake.
+const TLS12_HANDSHAKE_LABEL: &str = "CLIENT_RANDOM";
+
+impl rustls::KeyLog for HandshakeCounter {
+    fn log(&self, label: &str, _client_random: &[u8], _secret: &[u8]) {
+        if label == TLS13_HANDSHAKE_LABEL || label == TLS12_HANDSHAKE_LABEL {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn will_log(&self, label: &str) -> bool {
+        label == TLS13_HANDSHAKE_LABEL || label == TLS12_HANDSHAKE_LABEL
+    }
 }
 
 /// Which peers a TLS configuration is for.

@@ -425,3 +425,61 @@ async fn a_long_running_client_heals_from_the_shared_state() {
     assert_eq!(got.messages[0].hash, sent.hash);
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn repeat_sends_reuse_connections_paths_and_keys() {
+    let (net, dir) = devnet(10, 5).await;
+    let transport = Arc::new(HttpTransport::new().expect("an HTTP client"));
+    let mut c = Client::open(
+        net.network(),
+        &dir.path().join("client"),
+        transport.clone(),
+        SystemClock,
+        OsRng,
+    )
+    .expect("the client opens");
+    let (alice, bob) = (identity(4), identity(5));
+    let to = bob.session_id();
+    let out = sesh::message::Outgoing::new("hello".to_owned());
+    // As `sesh send` does: settle the clock, seal, store.
+    let send = async |c: &mut Client<Arc<HttpTransport>, SystemClock, OsRng>| {
+        let now = bounded(c.settled_now_ms()).await;
+        let data = sesh::message::seal(&alice, &to, &out, now, &mut OsRng).expect("sealed");
+        bounded(c.store(&to, &sesh::message::to_base64(&data), TEN_MIN, now))
+            .await
+            .expect("stored")
+            .hash
+    };
+    let mut hashes = vec![send(&mut c).await];
+    let after_first = transport.tls_handshakes();
+    // The seed, two tested guards: at least as many handshakes as that.
+    assert!(after_first >= 2, "{after_first}");
+    let paths = bounded(c.paths()).await.unwrap();
+    for _ in 1..20 {
+        hashes.push(send(&mut c).await);
+    }
+    assert_eq!(
+        transport.tls_handshakes() - after_first,
+        0,
+        "a repeat send opened a new connection"
+    );
+    assert_eq!(bounded(c.paths()).await.unwrap(), paths);
+
+    // Every message arrived, once.
+    let mut got = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let page = bounded(c.retrieve(&bob, Namespace::DEFAULT, last.as_deref()))
+            .await
+            .unwrap();
+        got.extend(page.messages.iter().map(|m| m.hash.clone()));
+        last = page.last_node_hash.clone();
+        if !page.more {
+            break;
+        }
+    }
+    hashes.sort();
+    got.sort();
+    assert_eq!(got, hashes);
+    net.shutdown().await;
+}

@@ -694,3 +694,51 @@ async fn with_half_the_network_down_paths_avoid_the_dead_and_sends_work() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_timings_name_the_steps_and_nothing_secret() {
+    let (net, dir) = devnet(10, 5).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let text = "timing-secret-text";
+    let timed = |on: &str| {
+        let mut cmd = alice.cmd(&["send", "-m", text, &bob.id]);
+        cmd.env("SESH_TIMINGS", on);
+        let out = run_bounded(cmd);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Without SESH_TIMINGS=1, nothing on standard error.
+    assert_eq!(timed("0"), "");
+    let stderr = timed("1");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("sesh: timings: "))
+        .unwrap_or_else(|| panic!("no timings line: {stderr}"));
+    let names: Vec<&str> = line
+        .split(", ")
+        .map(|step| step.rsplitn(3, ' ').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "arguments",
+            "identity and text",
+            "size check",
+            "network file",
+            "transport",
+            "state open",
+            "runtime",
+            "pool and paths",
+            "clock and seal",
+            "store (network)",
+            "output",
+            "shutdown",
+            "total"
+        ]
+    );
+    for secret in [text, bob.id.as_str(), alice.id.as_str(), "127.0."] {
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+    net.shutdown().await;
+}

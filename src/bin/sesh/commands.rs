@@ -106,15 +106,25 @@ impl Ctx {
 
     /// A client of the `--network`, with its state in `--state-dir`/NETWORK.
     pub(crate) fn client(&self) -> Result<NetClient> {
+        self.client_with(|_| {})
+    }
+
+    /// [`Ctx::client`], calling `done` with the name of each step as it ends (for timings:
+    /// "network file", "transport", "state open").
+    pub(crate) fn client_with(&self, mut done: impl FnMut(&'static str)) -> Result<NetClient> {
         let network = self.network()?;
         let base = match &self.state_dir {
             Some(d) => d.clone(),
             None => store::default_state_dir()?,
         };
         let dir = base.join(&network.name);
+        done("network file");
         // `SetupError` has no kind: a TLS setup that fails will fail again.
         let transport = HttpTransport::new().map_err(Report::failure)?;
-        Ok(Client::open(network, &dir, transport, SystemClock, OsRng)?)
+        done("transport");
+        let client = Client::open(network, &dir, transport, SystemClock, OsRng)?;
+        done("state open");
+        Ok(client)
     }
 
     /// A note for people on standard error, unless `--quiet`; control characters escaped
@@ -166,11 +176,15 @@ impl Ctx {
 
 /// Runs a future to completion on a runtime for this command.
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    Ok(runtime()?.block_on(f))
+}
+
+/// The single-threaded runtime a command runs its futures on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Report::failure(e).context("starting the async runtime"))?;
-    Ok(rt.block_on(f))
+        .map_err(|e| Report::failure(e).context("starting the async runtime"))
 }
 
 /// `-` names standard input or output.

@@ -504,3 +504,84 @@ async fn headers_reach_the_node() {
     let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(v["headers"]["x-sesh-test"], "yes");
 }
+
+/// A TLS server on 127.0.0.1 that answers one request per connection with
+/// `Connection: close`, recording whether each handshake was full or resumed.
+fn closing_server(cert: &Cert) -> (u16, Arc<std::sync::Mutex<Vec<rustls::HandshakeKind>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cfg = cert.server_config();
+    let kinds = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = kinds.clone();
+    thread::spawn(move || {
+        for sock in listener.incoming() {
+            let Ok(sock) = sock else { continue };
+            let conn = rustls::ServerConnection::new(cfg.clone()).unwrap();
+            let mut r = BufReader::new(rustls::StreamOwned::new(conn, sock));
+            let mut len = 0usize;
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).unwrap_or(0) == 0 {
+                    break;
+                }
+                let h = h.trim_end().to_ascii_lowercase();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some(v) = h.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = r.read_exact(&mut body);
+            let tls = r.get_mut();
+            if let Some(kind) = tls.conn.handshake_kind() {
+                seen.lock().unwrap().push(kind);
+            }
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            let _ = tls.flush();
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+    (port, kinds)
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_makes_one_handshake() {
+    let cert = Cert::new();
+    let addr = SocketAddrV4::new([127, 0, 0, 1].into(), http_server(Some(&cert)));
+    let t = HttpTransport::new().unwrap();
+    assert_eq!(t.tls_handshakes(), 0);
+    for _ in 0..5 {
+        let reply = t.post(&node(addr), b"{}".to_vec(), T).await.unwrap();
+        assert_eq!(reply.status, 200);
+    }
+    assert_eq!(t.tls_handshakes(), 1);
+    // Another node is another connection.
+    let other = SocketAddrV4::new([127, 0, 0, 1].into(), http_server(Some(&cert)));
+    t.post(&node(other), b"{}".to_vec(), T).await.unwrap();
+    assert_eq!(t.tls_handshakes(), 2);
+}
+
+#[tokio::test]
+async fn a_resumed_session_counts_as_a_handshake() {
+    let cert = Cert::new();
+    let (port, kinds) = closing_server(&cert);
+    let addr = SocketAddrV4::new([127, 0, 0, 1].into(), port);
+    let t = HttpTransport::new().unwrap();
+    for _ in 0..3 {
+        let reply = t.post(&node(addr), b"{}".to_vec(), T).await.unwrap();
+        assert_eq!(reply.status, 200);
+    }
+    // The server closed every connection: three connections, the later ones resumed (which
+    // skips the certificate verifier), and all three counted.
+    let kinds = kinds.lock().unwrap().clone();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    assert!(
+        kinds.contains(&rustls::HandshakeKind::Resumed),
+        "no resumption to count: {kinds:?}"
+    );
+    assert_eq!(t.tls_handshakes(), 3);
+}

@@ -1,19 +1,29 @@
 //! `sesh send`: seal a message for each recipient and store it in their swarm through an
 //! onion path.
 
+use std::io::Write as _;
+use std::time::Duration;
+
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
-use sesh::clock::{Clock as _, SystemClock};
+use sesh::clock::{Clock as _, Stopwatch, SystemClock};
 use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
 
 use super::message::{load_sender, parse_recipient, text_or_refuse_empty};
-use super::{Ctx, Result, block_on};
+use super::{Ctx, Result, runtime};
 use crate::output::{Record, SentRecord};
 use crate::render::{self, Report};
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
+    let mut timings = Timings::from_env();
+    let sent = send(ctx, args, &mut timings);
+    timings.report();
+    sent
+}
+
+fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     // Resolve everything before touching the network.
     let mut recipients = args
         .recipients
@@ -25,8 +35,10 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     recipients.retain(|r| seen.insert(*r));
     // The parser held --ttl to what a swarm keeps (10s to 14d).
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
+    timings.mark("arguments");
     let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
     let text = text_or_refuse_empty(args.message.as_ref(), text)?;
+    timings.mark("identity and text");
     let mut out = Outgoing::new(text);
     out.display_name.clone_from(&args.name);
     // A message too long to seal is the input's fault: say so before touching the network.
@@ -40,12 +52,20 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
         &mut OsRng,
     )
     .map_err(sesh::Error::Seal)?;
+    timings.mark("size check");
 
-    let mut client = ctx.client()?;
+    let mut client = ctx.client_with(|step| timings.mark(step))?;
+    let rt = runtime()?;
+    timings.mark("runtime");
+    // The pool and paths the state holds, loaded here rather than inside the first request
+    // only to time them apart from the round trips (a store would load them the same way).
+    client.load_cached()?;
+    timings.mark("pool and paths");
     let mut failures: Vec<ErrorKind> = Vec::new();
-    block_on(async {
+    rt.block_on(async {
         for to in &recipients {
-            match send_one(ctx, &mut client, &identity, to, &out, ttl_ms).await {
+            let sent = send_one(ctx, &mut client, &identity, to, &out, ttl_ms, timings).await;
+            match sent {
                 Ok((hash, timestamp)) => {
                     let printed = if ctx.json {
                         ctx.record(&Record::Sent(SentRecord {
@@ -66,6 +86,7 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
                             e.message()
                         ));
                     }
+                    timings.mark("output");
                 }
                 // One recipient: its error is the command's, printed once.
                 Err(e) if recipients.len() == 1 => return Err(e.report(to)),
@@ -77,7 +98,10 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
             }
         }
         Ok::<(), Report>(())
-    })??;
+    })?;
+    drop(client);
+    drop(rt);
+    timings.mark("shutdown");
     if failures.is_empty() {
         return Ok(());
     }
@@ -111,6 +135,7 @@ async fn send_one(
     to: &SessionId,
     out: &Outgoing,
     ttl_ms: u64,
+    timings: &mut Timings,
 ) -> Result<(String, u64), SendError> {
     // Settled first: a payload sealed with a skewed clock keeps that time inside, even when a
     // node's 406 later corrects the store timestamp.
@@ -119,22 +144,83 @@ async fn send_one(
         .map_err(|e| SendError::Seal(sesh::Error::Seal(e)))?;
     let b64 = message::to_base64(&data);
     let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
+    timings.mark("clock and seal");
+    let stored = store(ctx, client, to, &b64, &hash, ttl_ms, timestamp).await;
+    timings.mark("store (network)");
+    stored.map(|()| (hash, timestamp))
+}
+
+/// Stores the sealed payload, again with a corrected store timestamp after a 406.
+async fn store(
+    ctx: &Ctx,
+    client: &mut super::NetClient,
+    to: &SessionId,
+    b64: &str,
+    hash: &str,
+    ttl_ms: u64,
+    timestamp: u64,
+) -> Result<(), SendError> {
     let mut store_ts = timestamp;
     let mut retried = false;
     loop {
-        match client.store(to, &b64, ttl_ms, store_ts).await {
+        match client.store(to, b64, ttl_ms, store_ts).await {
             Ok(o) => {
-                if let Some(warning) = hash_mismatch(&hash, &o.hash) {
+                if let Some(warning) = hash_mismatch(hash, &o.hash) {
                     ctx.note(warning);
                 }
-                return Ok((hash, timestamp));
+                return Ok(());
             }
             Err(sesh::client::Error::ClockOutOfSync { .. }) if !retried => {
                 retried = true;
                 store_ts = client.network_now_ms();
             }
-            Err(error) => return Err(SendError::Store { error, hash }),
+            Err(error) => {
+                return Err(SendError::Store {
+                    error,
+                    hash: hash.to_owned(),
+                });
+            }
         }
+    }
+}
+
+/// `SESH_TIMINGS=1`: how long each step of the command took, on standard error when it
+/// ends, to see where a send's time goes. Step names and durations only: never the text, a
+/// key or an address.
+struct Timings {
+    /// `None` unless `SESH_TIMINGS=1`: the stopwatch, and when the last step ended on it.
+    on: Option<(Stopwatch, Duration)>,
+    steps: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    fn from_env() -> Self {
+        let on = std::env::var_os("SESH_TIMINGS").is_some_and(|v| v == "1");
+        Self {
+            on: on.then(|| (Stopwatch::start(), Duration::ZERO)),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Ends the step `name` (it began when the previous one ended).
+    fn mark(&mut self, name: &'static str) {
+        if let Some((watch, last)) = &mut self.on {
+            let now = watch.elapsed();
+            self.steps.push((name, now.saturating_sub(*last)));
+            *last = now;
+        }
+    }
+
+    /// One line: `sesh: timings: arguments 0.010 ms, …, total 12.300 ms`.
+    fn report(&self) {
+        let Some((_, last)) = self.on else { return };
+        let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
+        let mut line = String::from("sesh: timings:");
+        for (name, d) in &self.steps {
+            line.push_str(&format!(" {name} {},", ms(*d)));
+        }
+        line.push_str(&format!(" total {}", ms(last)));
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 
