@@ -18,19 +18,30 @@
 //!    layer peeled, then the store), built beforehand with `sesh::onion::build` and sent in
 //!    turn (after the first round they are stores of a message already there);
 //! 4. `retrieve`: signed retrieves of the first 10 messages of one of the 256 mailboxes;
-//! 5. `relay`: onion requests for `info` at another node, with the node as the guard: it
-//!    peels one layer and relays to the next node over its pooled connections. A three-node
-//!    devnet: the measured node relays to the other two in turn (the other nodes rate-limit a
-//!    relaying node at 600 requests a second each, protocol.md §4.1).
+//! 5. `store-swarm`: the stores of 2. to the first node of a swarm of three, which stores each
+//!    and replicates it to the two other members before answering;
+//! 6. `relay`: onion requests for `info` at another node, with the node as the guard: it
+//!    peels one layer and relays to the next node over its pooled connections. A devnet of
+//!    1 + `SESH_LOAD_RELAY_TO` (default 6) nodes: the measured node relays to the others in
+//!    turn, because each of them rate-limits a relaying node at 600 requests a second
+//!    (`Rate::SERVICE_NODE`, as the storage server), which would otherwise be what is measured.
 //!
 //! Then `bare` again, to see how much the machine drifted. Each phase has one second of
-//! warm-up (TLS handshakes) that is not counted.
+//! warm-up (TLS handshakes) that is not counted. The last column counts the TCP connections
+//! the machine opened while a phase counted (`ActiveOpens`, all of loopback, so other
+//! programs' too): near 0 shows that the generator's connections and the node's own to the
+//! other nodes (relays, replication) are kept alive and reused rather than opened per request.
 //!
 //! Run with `cargo bench --bench node_load` (about 90 s); `SESH_LOAD_QUICK=1` (or the argument
-//! `quick`) runs each phase 2 s. `SESH_LOAD_CONNS` sets the connections (default 64). It prints
-//! a Markdown table.
+//! `quick`) runs each phase 2 s. `SESH_LOAD_CONNS` sets the connections (default 64);
+//! `SESH_LOAD_ONLY=store,onion-store,retrieve,store-swarm,relay` runs only those phases (bare always runs).
+//! It prints a Markdown table; the pids of the measured nodes go to stderr, for a profiler.
 
-#![expect(clippy::print_stdout, reason = "the benchmark's report")]
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the benchmark's report"
+)]
 
 #[path = "../tests/integration/support.rs"]
 #[allow(dead_code, reason = "the bench uses some of the tests' helpers")]
@@ -90,6 +101,18 @@ struct Rate {
     ok: f64,
     other: f64,
     failed: f64,
+    /// TCP connections opened on the machine (all of loopback) while counting: about 0 when
+    /// every connection, the node's own to other nodes included, is kept alive and reused.
+    opened: Option<u64>,
+}
+
+/// The kernel's count of TCP connections opened (`ActiveOpens` in `/proc/net/snmp`).
+fn tcp_active_opens() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+    let (names, values) = (tcp.next()?, tcp.next()?);
+    let i = names.split_whitespace().position(|n| n == "ActiveOpens")?;
+    values.split_whitespace().nth(i)?.parse().ok()
 }
 
 /// Requests from `conns` keep-alive connections (one per source address) to `base` for
@@ -101,6 +124,7 @@ async fn load(
     measure: Duration,
     body: Arc<dyn Fn(u64) -> Bytes + Send + Sync>,
 ) -> Rate {
+    eprintln!("load {path}");
     let counts = Arc::new(Counts::default());
     let counting = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
@@ -135,9 +159,13 @@ async fn load(
         .collect();
     tokio::time::sleep(WARM_UP).await;
     counting.store(true, Ordering::Relaxed);
+    let opens_before = tcp_active_opens();
     let t = Stopwatch::start();
     tokio::time::sleep(measure).await;
     stop.store(true, Ordering::Relaxed);
+    let opened = tcp_active_opens()
+        .zip(opens_before)
+        .map(|(a, b)| a.saturating_sub(b));
     let secs = t.elapsed().as_secs_f64();
     for w in workers {
         let _ = w.await;
@@ -147,11 +175,13 @@ async fn load(
         ok: per_s(&counts.ok),
         other: per_s(&counts.other),
         failed: per_s(&counts.failed),
+        opened,
     }
 }
 
-/// A devnet of `nodes` storage nodes, each its own swarm, in a fresh temporary directory.
-async fn devnet(nodes: usize) -> (sesh::devnet::Devnet, tempfile::TempDir) {
+/// A devnet of `nodes` storage nodes in swarms of `swarm_size`, in a fresh temporary
+/// directory.
+async fn devnet(nodes: usize, swarm_size: usize) -> (sesh::devnet::Devnet, tempfile::TempDir) {
     if nodes == 1 {
         return support::one_node_devnet(node_bin()).await;
     }
@@ -159,7 +189,7 @@ async fn devnet(nodes: usize) -> (sesh::devnet::Devnet, tempfile::TempDir) {
     let opts = sesh::devnet::Options {
         dir: dir.path().join("net"),
         nodes,
-        swarm_size: 1,
+        swarm_size,
         node_bin: node_bin().to_owned(),
         clock_offset_ms: 0,
     };
@@ -303,15 +333,28 @@ fn bare_server(dir: &Path) {
 
 fn row(what: &str, r: &Rate, bare: f64) {
     println!(
-        "| {what} | {:.0} | {:.0} | {:.0} | {:.2} |",
+        "| {what} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
         r.ok,
         r.other,
         r.failed,
-        r.ok / bare
+        r.ok / bare,
+        r.opened.map_or("–".to_owned(), |n| n.to_string())
     );
 }
 
-async fn run(measure: Duration, conns: usize) {
+/// Whether the phase `name` runs (`SESH_LOAD_ONLY`: a comma-separated list; all by default).
+fn wanted(name: &str) -> bool {
+    std::env::var("SESH_LOAD_ONLY").map_or(true, |only| only.split(',').any(|o| o == name))
+}
+
+const SKIPPED: Rate = Rate {
+    ok: f64::NAN,
+    other: f64::NAN,
+    failed: f64::NAN,
+    opened: None,
+};
+
+async fn run(measure: Duration, conns: usize, relay_to: usize) {
     support::raise_fd_limit(4096);
     let who = recipients();
     let ids: Arc<Vec<String>> = Arc::new(who.iter().map(|w| w.session_id().to_string()).collect());
@@ -321,27 +364,39 @@ async fn run(measure: Duration, conns: usize) {
     let bare_base = bare.addr.to_string();
     let ok_body: Arc<dyn Fn(u64) -> Bytes + Send + Sync> =
         Arc::new(|_| Bytes::from_static(br#"{"method":"info","params":{}}"#));
-    let bare1 = load(&bare_base, STORAGE_RPC, conns, measure, Arc::clone(&ok_body)).await;
+    let bare1 = load(
+        &bare_base,
+        STORAGE_RPC,
+        conns,
+        measure,
+        Arc::clone(&ok_body),
+    )
+    .await;
 
     // One node: stores, onion stores, retrieves.
-    let (net, _dir) = devnet(1).await;
+    let (net, _dir) = devnet(1, 1).await;
     let node = net.roster().pool().nodes()[0].clone();
     let base = node.to_string();
-    let store = {
+    eprintln!("node pid {}", net.nodes()[0].pid().map_or(0, |p| p));
+    let store = if wanted("store") {
         let ids = Arc::clone(&ids);
         let body: Arc<dyn Fn(u64) -> Bytes + Send + Sync> = Arc::new(move |n| {
             let to = &ids[(n as usize) % RECIPIENTS];
             Bytes::from(rpc("store", store_params(to, n, salt)).to_string())
         });
         load(&base, STORAGE_RPC, conns, measure, body).await
+    } else {
+        SKIPPED
     };
-    let onion_store = {
+    let onion_store = if wanted("onion-store") {
         let pool = onion_pool(&[], &node, |i| {
             rpc("store", store_params(&ids[i % RECIPIENTS], i as u64, !salt))
         });
         load(&base, ONION, conns, measure, cycle(pool)).await
+    } else {
+        SKIPPED
     };
-    let retrieve = {
+    let retrieve = if wanted("retrieve") {
         let ts = SystemClock.now_ms();
         let pool: Vec<Bytes> = who
             .iter()
@@ -357,28 +412,55 @@ async fn run(measure: Duration, conns: usize) {
             })
             .collect();
         load(&base, STORAGE_RPC, conns, measure, cycle(pool)).await
+    } else {
+        SKIPPED
     };
     drop(net);
 
-    // Three nodes: the first relays to the other two.
-    let (net, _dir3) = devnet(3).await;
-    let nodes = net.roster().pool().nodes().to_vec();
-    let relay = {
-        let guard = HopKeys::from(&nodes[0]);
-        let mut pool = onion_pool(std::slice::from_ref(&guard), &nodes[1], |_| {
-            rpc("info", json!({}))
+    // A swarm of three: each store is also replicated to the two other members.
+    let store_swarm = if wanted("store-swarm") {
+        let (net, _dir) = devnet(3, 3).await;
+        let base = net.roster().pool().nodes()[0].to_string();
+        let ids = Arc::clone(&ids);
+        let body: Arc<dyn Fn(u64) -> Bytes + Send + Sync> = Arc::new(move |n| {
+            let to = &ids[(n as usize) % RECIPIENTS];
+            Bytes::from(rpc("store", store_params(to, n, salt ^ 0x55)).to_string())
         });
-        pool.truncate(ONION_POOL / 2);
-        pool.extend(
-            onion_pool(std::slice::from_ref(&guard), &nodes[2], |_| {
-                rpc("info", json!({}))
-            })
-            .into_iter()
-            .take(ONION_POOL / 2),
-        );
-        load(&nodes[0].to_string(), ONION, conns, measure, cycle(pool)).await
+        let r = load(&base, STORAGE_RPC, conns, measure, body).await;
+        drop(net);
+        r
+    } else {
+        SKIPPED
     };
-    drop(net);
+
+    // The first node relays to the others, in turn.
+    let relay = if wanted("relay") {
+        let (net, _dir) = devnet(1 + relay_to, 1).await;
+        eprintln!(
+            "relaying node pid {}",
+            net.nodes()[0].pid().map_or(0, |p| p)
+        );
+        let nodes = net.roster().pool().nodes().to_vec();
+        let guard = [HopKeys::from(&nodes[0])];
+        let pool: Vec<Bytes> = (0..ONION_POOL)
+            .map(|i| {
+                let (body, _) = sesh::onion::build(
+                    &guard,
+                    &Destination::Snode(HopKeys::from(&nodes[1 + i % relay_to])),
+                    br#"{"method":"info","params":{}}"#,
+                    EncType::AesGcm,
+                    &mut rand_core::OsRng,
+                )
+                .expect("an onion request");
+                Bytes::from(body)
+            })
+            .collect();
+        let r = load(&nodes[0].to_string(), ONION, conns, measure, cycle(pool)).await;
+        drop(net);
+        r
+    } else {
+        SKIPPED
+    };
 
     let bare2 = load(&bare_base, STORAGE_RPC, conns, measure, ok_body).await;
     drop(bare);
@@ -388,14 +470,25 @@ async fn run(measure: Duration, conns: usize) {
         "\n### Node throughput ({conns} keep-alive connections, one per source address, {} s per phase)\n",
         measure.as_secs()
     );
-    println!("| requests | 200/s | other/s | no answer/s | ratio to bare |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| requests | 200/s | other/s | no answer/s | ratio to bare | TCP connections opened while counting |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     row("bare HTTPS (before)", &bare1, bare_ok);
     row("bare HTTPS (after)", &bare2, bare_ok);
     row("store (storage RPC)", &store, bare_ok);
     row("store (onion, node as guard)", &onion_store, bare_ok);
+    row(
+        "store (storage RPC, swarm of 3: 2 replicas each)",
+        &store_swarm,
+        bare_ok,
+    );
     row("retrieve (10 of 1 KiB)", &retrieve, bare_ok);
-    row("relay (guard → next node, info)", &relay, bare_ok);
+    row(
+        &format!("relay (guard → one of {relay_to} nodes, info)"),
+        &relay,
+        bare_ok,
+    );
 }
 
 fn main() {
@@ -409,10 +502,15 @@ fn main() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(64);
+    let relay_to = std::env::var("SESH_LOAD_RELAY_TO")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(6)
+        .max(1);
     let measure = Duration::from_secs(if quick { 2 } else { 12 });
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime")
-        .block_on(run(measure, conns));
+        .block_on(run(measure, conns, relay_to));
 }

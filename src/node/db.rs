@@ -388,11 +388,12 @@ impl Db {
         msg: &Message,
     ) -> Result<bool, rusqlite::Error> {
         let (count, bytes): (i64, i64) = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT messages, bytes FROM mailboxes WHERE owner = ?1 AND namespace = ?2",
-                params![&msg.owner[..], msg.namespace],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            )?
+            .query_row(params![&msg.owner[..], msg.namespace], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?
             .unwrap_or((0, 0));
         let len = u64::try_from(msg.data.len()).unwrap_or(u64::MAX);
@@ -483,17 +484,14 @@ impl Db {
         msg: &Message,
         now_ms: u64,
     ) -> Result<StoreOutcome, Error> {
-        conn.execute(
-            "DELETE FROM messages WHERE hash = ?1 AND expiry <= ?2",
-            params![msg.hash, ms(now_ms)],
-        )
-        .map_err(q("store"))?;
+        // Statements are prepared once per connection: parsing them took a few percent of a
+        // store's CPU (benches/node_load.rs).
+        conn.prepare_cached("DELETE FROM messages WHERE hash = ?1 AND expiry <= ?2")
+            .and_then(|mut s| s.execute(params![msg.hash, ms(now_ms)]))
+            .map_err(q("store"))?;
         let known: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM messages WHERE hash = ?1)",
-                params![msg.hash],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE hash = ?1)")
+            .and_then(|mut s| s.query_row(params![msg.hash], |row| row.get(0)))
             .map_err(q("store"))?;
         if !known && !Self::mailbox_has_room(conn, limits, msg).map_err(q("store"))? {
             conn.execute(
@@ -528,13 +526,17 @@ impl Db {
             });
         }
         let expiry: Option<i64> = conn
-            .query_row(
+            .prepare_cached(
                 "UPDATE messages SET expiry = max(expiry, ?4)
                  WHERE hash = ?1 AND owner = ?2 AND namespace = ?3 RETURNING expiry",
-                params![msg.hash, &msg.owner[..], msg.namespace, ms(msg.expiry_ms)],
-                |row| row.get(0),
             )
-            .optional()
+            .and_then(|mut s| {
+                s.query_row(
+                    params![msg.hash, &msg.owner[..], msg.namespace, ms(msg.expiry_ms)],
+                    |row| row.get(0),
+                )
+                .optional()
+            })
             .map_err(q("store"))?;
         let Some(expiry) = expiry else {
             return Err(Error::HashConflict {
@@ -867,6 +869,17 @@ impl Db {
     }
 }
 
+/// The most read-only connections [`Handle::open`] opens.
+pub(crate) const MAX_READERS: usize = 4;
+
+/// Which connections a [`Handle`] call may run on.
+enum Conns {
+    /// This one.
+    One(Arc<Mutex<Db>>),
+    /// Any of these (not empty).
+    Any(Arc<[Mutex<Db>]>),
+}
+
 /// The most stores one shared transaction takes; more wait for the next.
 const MAX_BATCH: usize = 256;
 
@@ -891,19 +904,20 @@ struct StoreQueue {
 /// ([`Handle::store`]): those that arrive while the writer is busy wait in a queue, and the
 /// writer stores them all in one transaction, so one fsync makes them all durable; each
 /// caller is answered only after that commit. Reads ([`Handle::read`]) have their own
-/// connection when the store is a file: in WAL mode they see the last commit and never wait
-/// for a write's fsync.
+/// connections when the store is a file (one per core, up to [`MAX_READERS`]): in WAL mode
+/// they see the last commit and never wait for a write's fsync.
 #[derive(Clone)]
 pub struct Handle {
     db: Arc<Mutex<Db>>,
-    reader: Option<Arc<Mutex<Db>>>,
+    /// Read-only connections; empty when reads share `db`.
+    readers: Arc<[Mutex<Db>]>,
     queue: Arc<Mutex<StoreQueue>>,
 }
 
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handle")
-            .field("reader", &self.reader.is_some())
+            .field("readers", &self.readers.len())
             .finish_non_exhaustive()
     }
 }
@@ -919,21 +933,24 @@ impl Handle {
     pub(crate) fn new(db: Db) -> Self {
         Self {
             db: Arc::new(Mutex::new(db)),
-            reader: None,
+            readers: Arc::new([]),
             queue: Arc::default(),
         }
     }
 
-    /// Opens (creating if needed) the database at `path`, with a second, read-only
-    /// connection for reads.
+    /// Opens (creating if needed) the database at `path`, with read-only connections for
+    /// reads, one per core (at most [`MAX_READERS`]).
     ///
     /// # Errors
     /// As [`Db::open`].
     pub(crate) fn open(path: &Path) -> Result<Self, Error> {
         let db = Db::open(path)?;
-        let reader = Db::open_reader(path)?;
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_READERS));
+        let readers = (0..n)
+            .map(|_| Db::open_reader(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            reader: Some(Arc::new(Mutex::new(reader))),
+            readers: readers.into(),
             ..Self::new(db)
         })
     }
@@ -956,7 +973,7 @@ impl Handle {
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
     {
-        Self::run(Arc::clone(&self.db), f).await
+        Self::run(Conns::One(Arc::clone(&self.db)), f).await
     }
 
     /// Runs `f`, which only reads, on the reading connection (the writing one when there is
@@ -969,10 +986,13 @@ impl Handle {
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
     {
-        Self::run(Arc::clone(self.reader.as_ref().unwrap_or(&self.db)), f).await
+        if self.readers.is_empty() {
+            return self.call(f).await;
+        }
+        Self::run(Conns::Any(Arc::clone(&self.readers)), f).await
     }
 
-    async fn run<T, F>(db: Arc<Mutex<Db>>, f: F) -> Result<T, Error>
+    async fn run<T, F>(conns: Conns, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
@@ -981,7 +1001,14 @@ impl Handle {
         // client left) is skipped rather than run when the database is free.
         let (waiting, mut watch) = tokio::sync::oneshot::channel::<()>();
         let done = tokio::task::spawn_blocking(move || {
-            let mut db = lock(&db);
+            let mut db = match &conns {
+                Conns::One(db) => lock(db),
+                // A free connection if there is one, else wait for the first.
+                Conns::Any(dbs) => match dbs.iter().find_map(|r| r.try_lock().ok()) {
+                    Some(free) => free,
+                    None => lock(&dbs[0]),
+                },
+            };
             let gone = matches!(
                 watch.try_recv(),
                 Err(tokio::sync::oneshot::error::TryRecvError::Closed)
