@@ -44,7 +44,6 @@
 )]
 
 #[path = "../tests/integration/support.rs"]
-#[allow(dead_code, reason = "the bench uses some of the tests' helpers")]
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -285,7 +284,7 @@ async fn start_bare() -> Bare {
 /// The bare server's process: the node's TLS configuration and runtime, no work.
 fn bare_server(dir: &Path) {
     use hyper_util::rt::{TokioIo, TokioTimer};
-    let home = sesh::node::Home::open(dir, std::time::SystemTime::now(), &mut rand_core::OsRng)
+    let home = sesh::node::Home::open(dir, SystemClock.now(), &mut rand_core::OsRng)
         .expect("a node directory for the certificate");
     let tls = tokio_rustls::TlsAcceptor::from(Arc::clone(&home.tls.config));
     // As sesh-node: a multi-threaded runtime with the default number of workers.

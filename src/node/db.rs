@@ -1177,7 +1177,7 @@ mod tests {
             if n == N - 1 {
                 msg(ALICE, 0, 0, 8)
             } else {
-                msg(if n % 2 == 0 { ALICE } else { BOB }, 0, n, 8)
+                msg(if n.is_multiple_of(2) { ALICE } else { BOB }, 0, n, 8)
             }
         };
         let stores: Vec<_> = (0..N)
