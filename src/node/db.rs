@@ -15,8 +15,13 @@
 //! # Threads
 //!
 //! [`Db`] is synchronous and owns one connection. Async code uses [`Handle`], which runs each
-//! call on tokio's blocking pool (`spawn_blocking`) behind a mutex: calls are serialized, which
-//! is plenty for a test node and keeps SQLite's locking out of the picture.
+//! call on tokio's blocking pool (`spawn_blocking`). Writes are serialized on one connection
+//! behind a mutex, which keeps SQLite's write locking out of the picture; stores are
+//! group-committed ([`Handle::store`], [`Db::store_many`]): the stores that arrive while the
+//! writer is busy share one transaction and one fsync, each in its own savepoint so that a
+//! refused one leaves the others stored, and each is answered only once that commit returned.
+//! Reads ([`Handle::read`]: retrieve, get_expiries) run on read-only connections of their own,
+//! which in WAL mode see the last commit without waiting for a writer's fsync.
 //!
 //! # Bounds
 //!
