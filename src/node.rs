@@ -478,12 +478,12 @@ impl Home {
         };
         let identity = load_or_create_identity(&dir.join(IDENTITY_FILE), now, rng)?;
         let tls = tls::load_or_create(dir).map_err(Error::Tls)?;
-        let db = db::Db::open(&dir.join(db::DB_FILE)).map_err(Error::Db)?;
+        let db = db::Handle::open(&dir.join(db::DB_FILE)).map_err(Error::Db)?;
         Ok(Self {
             dir: dir.to_owned(),
             identity,
             tls,
-            db: db::Handle::new(db),
+            db,
             _lock: lock,
         })
     }

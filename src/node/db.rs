@@ -15,8 +15,13 @@
 //! # Threads
 //!
 //! [`Db`] is synchronous and owns one connection. Async code uses [`Handle`], which runs each
-//! call on tokio's blocking pool (`spawn_blocking`) behind a mutex: calls are serialized, which
-//! is plenty for a test node and keeps SQLite's locking out of the picture.
+//! call on tokio's blocking pool (`spawn_blocking`). Writes are serialized on one connection
+//! behind a mutex, which keeps SQLite's write locking out of the picture; stores are
+//! group-committed ([`Handle::store`], [`Db::store_many`]): the stores that arrive while the
+//! writer is busy share one transaction and one fsync, each in its own savepoint so that a
+//! refused one leaves the others stored, and each is answered only once that commit returned.
+//! Reads ([`Handle::read`]: retrieve, get_expiries) run on read-only connections of their own,
+//! which in WAL mode see the last commit without waiting for a writer's fsync.
 //!
 //! # Bounds
 //!
@@ -98,6 +103,17 @@ pub enum Error {
     /// The blocking task running a [`Handle`] call panicked or was cancelled.
     #[error("message database task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// The shared transaction of several stores could not begin or commit: none of them was
+    /// stored.
+    #[error("message database: the shared commit failed")]
+    Commit {
+        /// SQLite's error, shared by every store of the transaction.
+        #[source]
+        source: Arc<rusqlite::Error>,
+    },
+    /// The database's writer stopped (it panicked) before answering.
+    #[error("the database writer stopped before answering")]
+    Lost,
     /// The caller of a [`Handle`] call went away before the database was free: its work was
     /// not done.
     #[error("the database work was abandoned by its caller")]
@@ -214,6 +230,8 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 pub(crate) struct Db {
     conn: Connection,
     limits: StoreLimits,
+    /// How many store transactions ([`Db::store_many`]) committed since opening.
+    store_commits: u64,
 }
 
 fn ms(v: u64) -> i64 {
@@ -226,6 +244,18 @@ fn from_ms(v: i64) -> u64 {
 
 fn q(op: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
     move |source| Error::Query { op, source }
+}
+
+/// A store's SQLite error: [`Error::Full`] when the database (or disk) is full.
+fn store_err(e: rusqlite::Error) -> Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        Error::Full
+    } else {
+        Error::Query {
+            op: "store",
+            source: e,
+        }
+    }
 }
 
 const SCHEMA: &str = "
@@ -287,6 +317,28 @@ impl Db {
         Self::setup(conn).map_err(open_err)
     }
 
+    /// A second connection to the database at `path` (already opened by [`Db::open`]), for
+    /// reads only: SQLite refuses it any write (`query_only`).
+    ///
+    /// # Errors
+    /// [`Error::Open`] when the file cannot be opened.
+    pub(crate) fn open_reader(path: &Path) -> Result<Self, Error> {
+        let open_err = |source| Error::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(open_err)?;
+        Ok(Self {
+            conn,
+            limits: StoreLimits::default(),
+            store_commits: 0,
+        })
+    }
+
     /// A database in memory, gone when dropped (for tests).
     ///
     /// # Errors
@@ -311,6 +363,7 @@ impl Db {
         let mut db = Self {
             conn,
             limits: StoreLimits::default(),
+            store_commits: 0,
         };
         db.set_limits(StoreLimits::default())?;
         Ok(db)
@@ -335,16 +388,17 @@ impl Db {
 
     /// Whether a new message of `len` bytes fits in its mailbox.
     fn mailbox_has_room(
-        tx: &rusqlite::Transaction<'_>,
+        tx: &Connection,
         limits: StoreLimits,
         msg: &Message,
     ) -> Result<bool, rusqlite::Error> {
         let (count, bytes): (i64, i64) = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT messages, bytes FROM mailboxes WHERE owner = ?1 AND namespace = ?2",
-                params![&msg.owner[..], msg.namespace],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            )?
+            .query_row(params![&msg.owner[..], msg.namespace], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?
             .unwrap_or((0, 0));
         let len = u64::try_from(msg.data.len()).unwrap_or(u64::MAX);
@@ -366,82 +420,138 @@ impl Db {
     /// # Errors
     /// [`Error::MailboxFull`], [`Error::Full`], [`Error::HashConflict`] when the hash is stored
     /// for another mailbox, [`Error::Query`] when SQLite fails.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the node stores through Handle::store")
+    )]
     pub(crate) fn store(&mut self, msg: &Message, now_ms: u64) -> Result<StoreOutcome, Error> {
+        self.store_many(&[(msg, now_ms)])
+            .pop()
+            .unwrap_or(Err(Error::Lost))
+    }
+
+    /// Stores several messages in one transaction, so one commit (one fsync) makes them all
+    /// durable: each answer is what [`Db::store`] would have answered for it alone, in order.
+    /// Each message has its own savepoint, so a refused one ([`Error::MailboxFull`],
+    /// [`Error::Full`], [`Error::HashConflict`]) leaves the others stored. When the
+    /// transaction itself cannot begin or commit, nothing was stored and every answer is an
+    /// error ([`Error::Full`] for a full disk, else [`Error::Commit`]).
+    pub(crate) fn store_many(
+        &mut self,
+        batch: &[(&Message, u64)],
+    ) -> Vec<Result<StoreOutcome, Error>> {
         let limits = self.limits;
-        let full = |e: rusqlite::Error| {
-            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-                Error::Full
-            } else {
-                Error::Query {
-                    op: "store",
-                    source: e,
-                }
-            }
+        let failed_all = |e: rusqlite::Error| -> Vec<Result<StoreOutcome, Error>> {
+            let full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+            let e = Arc::new(e);
+            batch
+                .iter()
+                .map(|_| {
+                    Err(if full {
+                        Error::Full
+                    } else {
+                        Error::Commit {
+                            source: Arc::clone(&e),
+                        }
+                    })
+                })
+                .collect()
         };
-        let tx = self.conn.transaction().map_err(q("store"))?;
-        tx.execute(
-            "DELETE FROM messages WHERE hash = ?1 AND expiry <= ?2",
-            params![msg.hash, ms(now_ms)],
-        )
-        .map_err(q("store"))?;
-        let known: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM messages WHERE hash = ?1)",
-                params![msg.hash],
-                |row| row.get(0),
-            )
+        let mut tx = match self.conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => return failed_all(e),
+        };
+        let mut out = Vec::with_capacity(batch.len());
+        for (msg, now_ms) in batch {
+            let one = match tx.savepoint() {
+                // A refused store's savepoint is dropped, which rolls back its work only.
+                Ok(sp) => match Self::store_in(&sp, limits, msg, *now_ms) {
+                    Ok(o) => sp.commit().map(|()| o).map_err(store_err),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(store_err(e)),
+            };
+            out.push(one);
+        }
+        match tx.commit() {
+            Ok(()) => {
+                self.store_commits += 1;
+                out
+            }
+            Err(e) => failed_all(e),
+        }
+    }
+
+    /// One store's work inside a transaction (see [`Db::store`]).
+    fn store_in(
+        conn: &Connection,
+        limits: StoreLimits,
+        msg: &Message,
+        now_ms: u64,
+    ) -> Result<StoreOutcome, Error> {
+        // Statements are prepared once per connection: parsing them took a few percent of a
+        // store's CPU (benches/node_load.rs).
+        conn.prepare_cached("DELETE FROM messages WHERE hash = ?1 AND expiry <= ?2")
+            .and_then(|mut s| s.execute(params![msg.hash, ms(now_ms)]))
             .map_err(q("store"))?;
-        if !known && !Self::mailbox_has_room(&tx, limits, msg).map_err(q("store"))? {
-            tx.execute(
+        let known: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE hash = ?1)")
+            .and_then(|mut s| s.query_row(params![msg.hash], |row| row.get(0)))
+            .map_err(q("store"))?;
+        if !known && !Self::mailbox_has_room(conn, limits, msg).map_err(q("store"))? {
+            conn.execute(
                 "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND expiry <= ?3",
                 params![&msg.owner[..], msg.namespace, ms(now_ms)],
             )
-            .map_err(full)?;
-            if !Self::mailbox_has_room(&tx, limits, msg).map_err(q("store"))? {
+            .map_err(store_err)?;
+            if !Self::mailbox_has_room(conn, limits, msg).map_err(q("store"))? {
                 return Err(Error::MailboxFull);
             }
         }
-        let inserted = tx
-            .execute(
+        let inserted = conn
+            .prepare_cached(
                 "INSERT INTO messages (owner, namespace, hash, timestamp, expiry, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     &msg.owner[..],
                     msg.namespace,
                     msg.hash,
                     ms(msg.timestamp_ms),
                     ms(msg.expiry_ms),
                     msg.data
-                ],
-            )
-            .map_err(full)?;
-        let outcome = if inserted == 1 {
-            StoreOutcome {
+                ])
+            })
+            .map_err(store_err)?;
+        if inserted == 1 {
+            return Ok(StoreOutcome {
                 already: false,
                 expiry_ms: msg.expiry_ms,
-            }
-        } else {
-            let expiry: Option<i64> = tx
-                .query_row(
-                    "UPDATE messages SET expiry = max(expiry, ?4)
-                     WHERE hash = ?1 AND owner = ?2 AND namespace = ?3 RETURNING expiry",
+            });
+        }
+        let expiry: Option<i64> = conn
+            .prepare_cached(
+                "UPDATE messages SET expiry = max(expiry, ?4)
+                 WHERE hash = ?1 AND owner = ?2 AND namespace = ?3 RETURNING expiry",
+            )
+            .and_then(|mut s| {
+                s.query_row(
                     params![msg.hash, &msg.owner[..], msg.namespace, ms(msg.expiry_ms)],
                     |row| row.get(0),
                 )
                 .optional()
-                .map_err(q("store"))?;
-            let Some(expiry) = expiry else {
-                return Err(Error::HashConflict {
-                    hash: msg.hash.clone(),
-                });
-            };
-            StoreOutcome {
-                already: true,
-                expiry_ms: from_ms(expiry),
-            }
+            })
+            .map_err(q("store"))?;
+        let Some(expiry) = expiry else {
+            return Err(Error::HashConflict {
+                hash: msg.hash.clone(),
+            });
         };
-        tx.commit().map_err(full)?;
-        Ok(outcome)
+        Ok(StoreOutcome {
+            already: true,
+            expiry_ms: from_ms(expiry),
+        })
     }
 
     /// The messages of one mailbox stored after `last_hash`, in insertion order.
@@ -764,18 +874,90 @@ impl Db {
     }
 }
 
-/// The node's message store (SQLite), shared by async tasks: each call runs on tokio's blocking pool, one at a time.
-#[derive(Debug, Clone)]
+/// The most read-only connections [`Handle::open`] opens.
+pub(crate) const MAX_READERS: usize = 4;
+
+/// Which connections a [`Handle`] call may run on.
+enum Conns {
+    /// This one.
+    One(Arc<Mutex<Db>>),
+    /// Any of these (not empty).
+    Any(Arc<[Mutex<Db>]>),
+}
+
+/// The most stores one shared transaction takes; more wait for the next.
+const MAX_BATCH: usize = 256;
+
+/// A store waiting for the writer.
+struct PendingStore {
+    msg: Message,
+    now_ms: u64,
+    answer: tokio::sync::oneshot::Sender<Result<StoreOutcome, Error>>,
+}
+
+/// The stores waiting for the writer, and whether a writer task is draining them.
+#[derive(Default)]
+struct StoreQueue {
+    waiting: Vec<PendingStore>,
+    draining: bool,
+}
+
+/// The node's message store (SQLite), shared by async tasks; every call runs on tokio's
+/// blocking pool.
+///
+/// Writes go through one connection, one call at a time. Stores are group-committed
+/// ([`Handle::store`]): those that arrive while the writer is busy wait in a queue, and the
+/// writer stores them all in one transaction, so one fsync makes them all durable; each
+/// caller is answered only after that commit. Reads ([`Handle::read`]) have their own
+/// connections when the store is a file (one per core, up to [`MAX_READERS`]): in WAL mode
+/// they see the last commit and never wait for a write's fsync.
+#[derive(Clone)]
 pub struct Handle {
     db: Arc<Mutex<Db>>,
+    /// Read-only connections; empty when reads share `db`.
+    readers: Arc<[Mutex<Db>]>,
+    queue: Arc<Mutex<StoreQueue>>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("readers", &self.readers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Takes a lock over a poisoned one: a panic inside a call rolled its transaction back, so the
+/// connection (or the queue) is still consistent.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Handle {
-    /// Wraps a database.
+    /// Wraps a database; reads share its connection.
     pub(crate) fn new(db: Db) -> Self {
         Self {
             db: Arc::new(Mutex::new(db)),
+            readers: Arc::new([]),
+            queue: Arc::default(),
         }
+    }
+
+    /// Opens (creating if needed) the database at `path`, with read-only connections for
+    /// reads, one per core (at most [`MAX_READERS`]).
+    ///
+    /// # Errors
+    /// As [`Db::open`].
+    pub(crate) fn open(path: &Path) -> Result<Self, Error> {
+        let db = Db::open(path)?;
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, MAX_READERS));
+        let readers = (0..n)
+            .map(|_| Db::open_reader(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            readers: readers.into(),
+            ..Self::new(db)
+        })
     }
 
     /// Sets how much the store holds at most ([`StoreLimits`]).
@@ -787,7 +969,7 @@ impl Handle {
             .await
     }
 
-    /// Runs `f` on the database off the async threads.
+    /// Runs `f` on the writing connection off the async threads.
     ///
     /// # Errors
     /// What `f` returns, or [`Error::Task`] when the blocking task panicked.
@@ -796,14 +978,42 @@ impl Handle {
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
     {
-        let db = Arc::clone(&self.db);
+        Self::run(Conns::One(Arc::clone(&self.db)), f).await
+    }
+
+    /// Runs `f`, which only reads, on the reading connection (the writing one when there is
+    /// none).
+    ///
+    /// # Errors
+    /// As [`Handle::call`].
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
+    {
+        if self.readers.is_empty() {
+            return self.call(f).await;
+        }
+        Self::run(Conns::Any(Arc::clone(&self.readers)), f).await
+    }
+
+    async fn run<T, F>(conns: Conns, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
+    {
         // Dropped with this future: a call whose caller has gone (its request timed out, its
         // client left) is skipped rather than run when the database is free.
         let (waiting, mut watch) = tokio::sync::oneshot::channel::<()>();
         let done = tokio::task::spawn_blocking(move || {
-            // A panic inside an earlier call rolled its transaction back: the connection is
-            // still consistent, so a poisoned lock is taken over.
-            let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
+            let mut db = match &conns {
+                Conns::One(db) => lock(db),
+                // A free connection if there is one, else wait for the first.
+                Conns::Any(dbs) => match dbs.iter().find_map(|r| r.try_lock().ok()) {
+                    Some(free) => free,
+                    None => lock(&dbs[0]),
+                },
+            };
             let gone = matches!(
                 watch.try_recv(),
                 Err(tokio::sync::oneshot::error::TryRecvError::Closed)
@@ -818,6 +1028,72 @@ impl Handle {
         .map_err(Error::Task)?;
         drop(waiting);
         done
+    }
+
+    /// Stores a message ([`Db::store`]), sharing the transaction and its fsync with the stores
+    /// that arrive while the writer is busy; answered once the commit is durable. A store
+    /// whose caller has gone before the writer takes it is skipped.
+    ///
+    /// # Errors
+    /// As [`Db::store_many`], or [`Error::Lost`] when the writer panicked.
+    pub(crate) async fn store(&self, msg: Message, now_ms: u64) -> Result<StoreOutcome, Error> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut queue = lock(&self.queue);
+            queue.waiting.push(PendingStore {
+                msg,
+                now_ms,
+                answer,
+            });
+            !std::mem::replace(&mut queue.draining, true)
+        };
+        if start {
+            let (db, queue) = (Arc::clone(&self.db), Arc::clone(&self.queue));
+            // Not awaited: the writer answers through the channels, and carries on with what
+            // arrives meanwhile even if this caller goes away.
+            drop(tokio::task::spawn_blocking(move || drain(&db, &queue)));
+        }
+        answered.await.unwrap_or(Err(Error::Lost))
+    }
+}
+
+/// The writer: stores what waits in `queue`, a batch per transaction, until it is empty.
+fn drain(db: &Mutex<Db>, queue: &Mutex<StoreQueue>) {
+    /// Should the writer panic, the queue gets a writer again, and whoever waits is answered
+    /// [`Error::Lost`] (their channels are dropped).
+    struct OnPanic<'a>(&'a Mutex<StoreQueue>);
+    impl Drop for OnPanic<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                let mut q = lock(self.0);
+                q.waiting.clear();
+                q.draining = false;
+            }
+        }
+    }
+    let _guard = OnPanic(queue);
+    loop {
+        // The batch is taken once the connection is ours: what arrived while another call held
+        // it joins this transaction.
+        let mut db = lock(db);
+        let batch: Vec<PendingStore> = {
+            let mut q = lock(queue);
+            q.waiting.retain(|p| !p.answer.is_closed());
+            if q.waiting.is_empty() {
+                q.draining = false;
+                return;
+            }
+            let n = q.waiting.len().min(MAX_BATCH);
+            q.waiting.drain(..n).collect()
+        };
+        let refs: Vec<(&Message, u64)> = batch.iter().map(|p| (&p.msg, p.now_ms)).collect();
+        let results = db.store_many(&refs);
+        drop(refs);
+        drop(db);
+        for (p, r) in batch.into_iter().zip(results) {
+            // A caller gone meanwhile no longer wants the answer; its message is stored.
+            let _ = p.answer.send(r);
+        }
     }
 }
 
@@ -868,6 +1144,171 @@ mod tests {
         .unwrap();
         assert!(!ran.load(Ordering::SeqCst));
         h.call(|_| Ok(())).await.unwrap();
+    }
+
+    /// Holds the writing connection until `release` is sent; returns once it holds it.
+    async fn hold_writer(
+        h: &Handle,
+    ) -> (
+        tokio::task::JoinHandle<Result<(), Error>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let held = tokio::spawn({
+            let h = h.clone();
+            async move {
+                h.call(move |_| {
+                    let _ = locked_tx.send(());
+                    let _ = release_rx.recv();
+                    Ok(())
+                })
+                .await
+            }
+        });
+        locked_rx.await.unwrap();
+        (held, release_tx)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_stores_share_one_commit_and_are_durable() {
+        const N: u32 = 50;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let h = Handle::open(&path).unwrap();
+        let (held, release) = hold_writer(&h).await;
+        // N stores arrive while the writer is busy; the last is a copy of the first.
+        let nth = |n: u32| {
+            if n == N - 1 {
+                msg(ALICE, 0, 0, 8)
+            } else {
+                msg(if n.is_multiple_of(2) { ALICE } else { BOB }, 0, n, 8)
+            }
+        };
+        let stores: Vec<_> = (0..N)
+            .map(|n| {
+                let h = h.clone();
+                let m = nth(n);
+                tokio::spawn(async move { h.store(m, NOW).await })
+            })
+            .collect();
+        tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while lock(&h.queue).waiting.len() < N as usize {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
+        let mut already = 0;
+        for s in stores {
+            let o = s.await.unwrap().unwrap();
+            assert_eq!(o.expiry_ms, NOW + DAY);
+            already += usize::from(o.already);
+        }
+        assert_eq!(already, 1, "the copy is answered as already stored");
+        let commits = h.call(|db| Ok(db.store_commits)).await.unwrap();
+        assert_eq!(commits, 1, "one transaction, one fsync, for all of them");
+        drop(h);
+        // Reopened: every answered store is there.
+        let mut db = Db::open(&path).unwrap();
+        let mut got = Vec::new();
+        for owner in [ALICE, BOB] {
+            let r = db.retrieve(&owner, 0, None, None, None, NOW).unwrap();
+            got.extend(r.messages.into_iter().map(|m| m.hash));
+        }
+        let mut expect: Vec<_> = (0..N - 1).map(|n| nth(n).hash).collect();
+        got.sort();
+        expect.sort();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn a_refused_store_leaves_the_rest_of_its_batch_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let mut db = Db::open(&path).unwrap();
+        db.set_limits(StoreLimits {
+            max_mailbox_messages: 2,
+            ..StoreLimits::default()
+        })
+        .unwrap();
+        let (a0, a1, a2, b0) = (
+            msg(ALICE, 0, 0, 5),
+            msg(ALICE, 0, 1, 5),
+            msg(ALICE, 0, 2, 5),
+            msg(BOB, 0, 0, 5),
+        );
+        let mut forged = msg(ALICE, 0, 0, 5);
+        forged.owner = BOB;
+        let out = db.store_many(&[
+            (&a0, NOW),
+            (&a1, NOW),
+            (&a2, NOW),
+            (&forged, NOW),
+            (&b0, NOW),
+            (&a0, NOW),
+        ]);
+        assert_eq!(out.len(), 6);
+        let stored = StoreOutcome {
+            already: false,
+            expiry_ms: NOW + DAY,
+        };
+        assert_eq!(out[0].as_ref().unwrap(), &stored);
+        assert_eq!(out[1].as_ref().unwrap(), &stored);
+        assert!(matches!(out[2], Err(Error::MailboxFull)), "{:?}", out[2]);
+        assert!(
+            matches!(out[3], Err(Error::HashConflict { .. })),
+            "{:?}",
+            out[3]
+        );
+        assert_eq!(out[4].as_ref().unwrap(), &stored);
+        assert!(out[5].as_ref().unwrap().already);
+        drop(db);
+        let mut db = Db::open(&path).unwrap();
+        let r = db.retrieve(&ALICE, 0, None, None, None, NOW).unwrap();
+        assert_eq!(hashes(&r), [&a0.hash, &a1.hash]);
+        let r = db.retrieve(&BOB, 0, None, None, None, NOW).unwrap();
+        assert_eq!(hashes(&r), [&b0.hash]);
+        // The counts kept by the triggers match: the refused store left no trace.
+        db.conn.execute_batch(RECOUNT).unwrap();
+        let counted: i64 = db
+            .conn
+            .query_row(
+                "SELECT messages FROM mailboxes WHERE owner = ?1",
+                params![&ALICE[..]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(counted, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_do_not_wait_for_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = Handle::open(&dir.path().join(DB_FILE)).unwrap();
+        let m = msg(ALICE, 0, 1, 8);
+        h.store(m.clone(), NOW).await.unwrap();
+        let (held, release) = hold_writer(&h).await;
+        // The writer is busy (as during a commit's fsync); a read is answered all the same,
+        // with what was committed.
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            h.read(|db| db.retrieve(&ALICE, 0, None, None, None, NOW)),
+        )
+        .await
+        .expect("a read is not queued behind the writer")
+        .unwrap();
+        assert_eq!(r.messages, vec![m]);
+        // The reading connection refuses writes.
+        let e = h
+            .read(|db| db.prune_expired(NOW + 2 * DAY))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Query { .. }), "{e:?}");
+        release.send(()).unwrap();
+        held.await.unwrap().unwrap();
     }
 
     const ALICE: Owner = [5; 33];

@@ -124,6 +124,13 @@ impl<T> std::fmt::Debug for NodeService<T> {
 
 type Answer = (u16, Value);
 
+fn no_store() -> Answer {
+    (
+        503,
+        Value::String("Service node is not ready: no store".into()),
+    )
+}
+
 fn text_answer(e: RpcError) -> Answer {
     (e.status, Value::String(e.message))
 }
@@ -300,7 +307,10 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 pubkey, messages, ..
             } => {
                 let (pk, hashes) = (*pubkey, messages.clone());
-                match self.db(move |db| db.get_expiries(&pk, &hashes, now)).await {
+                match self
+                    .db_read(move |db| db.get_expiries(&pk, &hashes, now))
+                    .await
+                {
                     Ok(list) => {
                         let m: Map<String, Value> =
                             list.into_iter().map(|(h, e)| (h, json!(e))).collect();
@@ -441,15 +451,44 @@ impl<T: Transport + Send + Sync> NodeService<T> {
         f: impl FnOnce(&mut db::Db) -> Result<R, db::Error> + Send + 'static,
     ) -> Result<R, Answer> {
         let Some(handle) = &self.db else {
-            return Err((
-                503,
-                Value::String("Service node is not ready: no store".into()),
-            ));
+            return Err(no_store());
         };
-        handle.call(f).await.map_err(|e| {
-            self.log.line(format_args!("database error: {e}"));
-            (500, Value::String("internal error".into()))
-        })
+        handle.call(f).await.map_err(|e| self.db_failed(&e))
+    }
+
+    /// As [`Self::db`] for `f` that only reads: on the reading connection, which never waits
+    /// for a write's fsync.
+    async fn db_read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut db::Db) -> Result<R, db::Error> + Send + 'static,
+    ) -> Result<R, Answer> {
+        let Some(handle) = &self.db else {
+            return Err(no_store());
+        };
+        handle.read(f).await.map_err(|e| self.db_failed(&e))
+    }
+
+    /// Stores a message, group-committed with the stores arriving meanwhile
+    /// ([`db::Handle::store`]). A full database or mailbox is `Ok(Err(_))`: this member's
+    /// failure, not the node's.
+    async fn db_store(
+        &self,
+        msg: Message,
+        now: u64,
+    ) -> Result<Result<db::StoreOutcome, db::Error>, Answer> {
+        let Some(handle) = &self.db else {
+            return Err(no_store());
+        };
+        match handle.store(msg, now).await {
+            Ok(o) => Ok(Ok(o)),
+            Err(e @ (db::Error::Full | db::Error::MailboxFull)) => Ok(Err(e)),
+            Err(e) => Err(self.db_failed(&e)),
+        }
+    }
+
+    fn db_failed(&self, e: &db::Error) -> Answer {
+        self.log.line(format_args!("database error: {e}"));
+        (500, Value::String("internal error".into()))
     }
 
     async fn retrieve(&self, r: &rpc::Retrieve, now: u64) -> Answer {
@@ -461,7 +500,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             r.max_size,
         );
         let got = self
-            .db(move |db| db.retrieve(&pk, ns, last.as_deref(), count, Some(size), now))
+            .db_read(move |db| db.retrieve(&pk, ns, last.as_deref(), count, Some(size), now))
             .await;
         match got {
             Ok(found) => {
@@ -568,12 +607,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 };
                 // A full store is this member's failure, as the storage server reports it:
                 // `failed` and `query_failure` in its swarm entry (SS `StoreResult::Full`).
-                let stored = self
-                    .db(move |db| match db.store(&msg, now) {
-                        Err(e @ (db::Error::Full | db::Error::MailboxFull)) => Ok(Err(e)),
-                        other => other.map(Ok),
-                    })
-                    .await;
+                let stored = self.db_store(msg, now).await;
                 match stored {
                     Ok(Ok(o)) => {
                         let signature = self.sign_b64(hash.as_bytes());

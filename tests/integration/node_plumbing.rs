@@ -503,3 +503,112 @@ fn a_misbehaving_node_warns_on_stderr_and_in_its_log() {
     assert!(log.lines().any(|l| l.ends_with(" stopped")), "{log}");
     assert!(!log.contains("SESH_NODE_MISBEHAVE"), "{log}");
 }
+
+/// A TCP proxy on `ip` in front of `to` that counts the connections it accepts.
+async fn counting_proxy(
+    ip: std::net::Ipv4Addr,
+    to: SocketAddr,
+) -> (u16, Arc<std::sync::atomic::AtomicUsize>, JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind((ip, 0))
+        .await
+        .expect("a port for the proxy");
+    let port = listener.local_addr().expect("its address").port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    let task = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (port, accepted, task)
+}
+
+/// A node's relays (onion hops) and its replication to its swarm reuse one kept-alive
+/// connection to the other node: one TCP connection (so one TLS handshake) for twenty
+/// requests, not one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_and_replication_reuse_one_connection() {
+    use base64::Engine as _;
+    use serde_json::json;
+    use std::sync::atomic::Ordering;
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let opts = sesh::devnet::Options {
+        dir: dir.path().join("net"),
+        nodes: 2,
+        swarm_size: 2,
+        node_bin: env!("CARGO_BIN_EXE_sesh-node").into(),
+        clock_offset_ms: 0,
+    };
+    let mut net = tokio::time::timeout(BOUND, sesh::devnet::Devnet::start(opts))
+        .await
+        .expect("the devnet starts within the bound")
+        .expect("the devnet starts");
+    let nodes = net.roster().pool().nodes().to_vec();
+    let (a, b) = (nodes[0].clone(), nodes[1].clone());
+    // B is listed at the proxy's port: whatever A sends to B goes through it.
+    let (port, accepted, proxy) = counting_proxy(b.ip, SocketAddr::from((b.ip, b.port))).await;
+    let mut listed = nodes.clone();
+    listed[1].port = port;
+    net.set_roster(node::roster::Roster::new(listed, 2))
+        .expect("the new roster is written");
+    let proxied_b = {
+        let mut b = b.clone();
+        b.port = port;
+        b
+    };
+
+    let client =
+        Peer::bound(BOUND, Some(std::net::IpAddr::from([127, 0, 0, 1]))).expect("an HTTPS client");
+    let to_a = a.to_string();
+    for _ in 0..10 {
+        let (body, _) = sesh::onion::build(
+            &[sesh::onion::HopKeys::from(&a)],
+            &sesh::onion::Destination::Snode(sesh::onion::HopKeys::from(&proxied_b)),
+            INFO.as_bytes(),
+            sesh::onion::EncType::AesGcm,
+            &mut rand_core::OsRng,
+        )
+        .expect("an onion request");
+        let (status, answer) = client
+            .post(&to_a, "/onion_req/v2", Bytes::from(body))
+            .await
+            .expect("A answers");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "ten relays to B, one connection"
+    );
+
+    let to = sesh::Identity::from_seed(sesh::identity::Seed::from_legacy(&[9; 16]));
+    for n in 0..10u8 {
+        let store = json!({"method": "store", "params": {
+            "pubkey": to.session_id().to_string(),
+            "timestamp": sesh::clock::Clock::now_ms(&sesh::clock::SystemClock),
+            "ttl": 600_000,
+            "data": base64::engine::general_purpose::STANDARD.encode([n; 32]),
+        }});
+        let (status, answer) = client
+            .post(&to_a, "/storage_rpc/v1", Bytes::from(store.to_string()))
+            .await
+            .expect("A answers");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+        let v: serde_json::Value = serde_json::from_slice(&answer).expect("JSON");
+        let entry = &v["swarm"][b.ed25519.to_hex()];
+        assert!(entry["hash"].is_string(), "B stored a copy: {v}");
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "ten replicated stores to B too: the same connection"
+    );
+    proxy.abort();
+    net.shutdown().await;
+}
