@@ -61,6 +61,7 @@
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod curve;
 pub mod devnet;
 pub mod error;
 pub mod identity;
