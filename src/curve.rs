@@ -16,7 +16,6 @@
 //! runs, and the conversion to Edwards form (an inversion and a square root), depend only on
 //! the public `u`.
 
-use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use zeroize::Zeroize as _;
 
@@ -45,6 +44,12 @@ pub fn x25519_base(secret: &[u8; 32]) -> [u8; 32] {
     MontgomeryPoint::mul_base_clamped(*secret).to_bytes()
 }
 
+/// Whether a shared secret is all zeros (the result of a small-order public key), without
+/// stopping at the first non-zero byte.
+pub(crate) fn is_zero(shared: &[u8; 32]) -> bool {
+    shared.iter().fold(0u8, |acc, &b| acc | b) == 0
+}
+
 /// `X25519(secret, public)` through the Edwards point of u-coordinate `public` and sign
 /// `sign`, or `None` when `public` is on the twist (no Edwards point has it).
 ///
@@ -63,6 +68,7 @@ fn edwards_x25519(secret: &[u8; 32], public: &[u8; 32], sign: u8) -> Option<[u8;
 #[cfg(test)]
 mod tests {
     use curve25519_dalek::constants::{EIGHT_TORSION, X25519_BASEPOINT};
+    use curve25519_dalek::edwards::EdwardsPoint;
     use proptest::prelude::*;
 
     use super::*;

@@ -25,9 +25,9 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use hmac::{Hmac, Mac};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
-use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
+use crate::curve;
 use crate::identity::X25519Pub;
 
 /// The AES-GCM IV length.
@@ -151,11 +151,11 @@ pub enum CryptoError {
 
 /// The X25519 public key of a secret scalar (the scalar is clamped, as libsodium does).
 pub fn x25519_public(secret: &[u8; 32]) -> X25519Pub {
-    let secret = StaticSecret::from(*secret);
-    X25519Pub(PublicKey::from(&secret).to_bytes())
+    X25519Pub(curve::x25519_base(secret))
 }
 
-/// `X25519(secret, public)`, refusing the all-zero result of a low-order public key.
+/// `X25519(secret, public)` ([`curve::x25519`]), refusing the all-zero result of a low-order
+/// public key.
 ///
 /// # Errors
 /// [`CryptoError::LowOrderKey`] when the result is all zeros.
@@ -166,14 +166,13 @@ pub fn shared_secret(
     secret: &[u8; 32],
     public: &X25519Pub,
 ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
-    let secret = StaticSecret::from(*secret);
-    let shared = secret.diffie_hellman(&PublicKey::from(public.0));
+    let shared = Zeroizing::new(curve::x25519(secret, &public.0));
     // libsodium's crypto_scalarmult (used by both storage server and libsession) fails on an
-    // all-zero result; x25519-dalek reports it as "not contributory".
-    if !shared.was_contributory() {
+    // all-zero result.
+    if curve::is_zero(&shared) {
         return Err(CryptoError::LowOrderKey);
     }
-    Ok(Zeroizing::new(shared.to_bytes()))
+    Ok(shared)
 }
 
 /// The symmetric key of one onion request layer, and its encryption type.
@@ -207,8 +206,22 @@ impl LayerKey {
         node: &X25519Pub,
     ) -> Result<Self, CryptoError> {
         let ss = shared_secret(ephemeral_secret, node)?;
-        let client = x25519_public(ephemeral_secret);
-        Ok(Self::derive(enc_type, &ss, &client, node))
+        // Only XChaCha20 hashes the public keys in: AES-GCM needs no base-point multiplication.
+        Ok(Self::derive(enc_type, &ss, || {
+            (x25519_public(ephemeral_secret), *node)
+        }))
+    }
+
+    /// [`LayerKey::for_client`] when the caller has the ephemeral public key `A` already
+    /// (`A` must be `x25519_public(ephemeral_secret)`).
+    pub(crate) fn for_client_with_public(
+        enc_type: EncType,
+        ephemeral_secret: &[u8; 32],
+        ephemeral_public: &X25519Pub,
+        node: &X25519Pub,
+    ) -> Result<Self, CryptoError> {
+        let ss = shared_secret(ephemeral_secret, node)?;
+        Ok(Self::derive(enc_type, &ss, || (*ephemeral_public, *node)))
     }
 
     /// The node's key for a layer: from its secret `b` and the client's ephemeral public `A`.
@@ -221,11 +234,18 @@ impl LayerKey {
         client_ephemeral: &X25519Pub,
     ) -> Result<Self, CryptoError> {
         let ss = shared_secret(node_secret, client_ephemeral)?;
-        let node = x25519_public(node_secret);
-        Ok(Self::derive(enc_type, &ss, client_ephemeral, &node))
+        Ok(Self::derive(enc_type, &ss, || {
+            (*client_ephemeral, x25519_public(node_secret))
+        }))
     }
 
-    fn derive(enc_type: EncType, ss: &[u8; 32], client: &X25519Pub, node: &X25519Pub) -> Self {
+    /// The layer key from the shared secret; `public_keys` gives `(A_client, B_node)`, and is
+    /// called only for XChaCha20, whose key hashes them in.
+    fn derive(
+        enc_type: EncType,
+        ss: &[u8; 32],
+        public_keys: impl FnOnce() -> (X25519Pub, X25519Pub),
+    ) -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
         match enc_type {
             EncType::AesGcm => {
@@ -238,6 +258,7 @@ impl LayerKey {
             EncType::XChaCha20 => {
                 // hop_encryption.cpp xchacha20_shared_key: client key first, node key second,
                 // whichever side computes it.
+                let (client, node) = public_keys();
                 let mut h = Blake2b::<U32>::new();
                 h.update(ss);
                 h.update(client.0);
