@@ -14,6 +14,7 @@
 //!
 //! Neither AEAD uses associated data.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -175,6 +176,27 @@ pub fn shared_secret(
     Ok(shared)
 }
 
+/// `x25519_public(node_secret)`, remembered per thread for the last secret: a node peels
+/// every layer with the same secret, and XChaCha20 layers hash its public key in. The memo is
+/// keyed by a BLAKE2b hash of the secret, so it keeps no copy of it.
+fn node_public(node_secret: &[u8; 32]) -> X25519Pub {
+    thread_local! {
+        static LAST: Cell<Option<([u8; 32], X25519Pub)>> = const { Cell::new(None) };
+    }
+    let tag: [u8; 32] = Blake2b::<U32>::new_with_prefix(b"sesh onion node key memo")
+        .chain_update(node_secret)
+        .finalize()
+        .into();
+    LAST.with(|last| match last.get() {
+        Some((t, public)) if t == tag => public,
+        _ => {
+            let public = x25519_public(node_secret);
+            last.set(Some((tag, public)));
+            public
+        }
+    })
+}
+
 /// The symmetric key of one onion request layer, and its encryption type.
 ///
 /// The same key encrypts the request layer (client → node) and the reply (node → client).
@@ -235,7 +257,7 @@ impl LayerKey {
     ) -> Result<Self, CryptoError> {
         let ss = shared_secret(node_secret, client_ephemeral)?;
         Ok(Self::derive(enc_type, &ss, || {
-            (*client_ephemeral, x25519_public(node_secret))
+            (*client_ephemeral, node_public(node_secret))
         }))
     }
 
@@ -411,6 +433,26 @@ mod tests {
             let c = LayerKey::for_client(enc, &h32(A_SEC), &X25519Pub(h32(B_PUB))).unwrap();
             let n = LayerKey::for_node(enc, &h32(B_SEC), &X25519Pub(h32(A_PUB))).unwrap();
             assert_eq!(c.as_bytes(), n.as_bytes());
+        }
+    }
+
+    #[test]
+    fn node_keys_follow_the_node_secret() {
+        // Two nodes peeling in turn on one thread: each layer key is the one derived from
+        // that node's own public key (the memo of node_public follows the secret).
+        let a = h32(A_SEC);
+        let b = h32(B_SEC);
+        let client = x25519_public(&[5; 32]);
+        for secret in [a, b, a, a, b] {
+            let node = LayerKey::for_node(EncType::XChaCha20, &secret, &client).unwrap();
+            let ss = shared_secret(&secret, &client).unwrap();
+            let want =
+                LayerKey::derive(EncType::XChaCha20, &ss, || (client, x25519_public(&secret)));
+            assert_eq!(node.as_bytes(), want.as_bytes());
+            let from_client =
+                LayerKey::for_client(EncType::XChaCha20, &[5; 32], &x25519_public(&secret))
+                    .unwrap();
+            assert_eq!(node.as_bytes(), from_client.as_bytes());
         }
     }
 
