@@ -15,14 +15,17 @@
 //! * `peel_one_layer` against `peel_primitives` (one X25519 agreement and the AEAD open of the
 //!   same layer).
 //!
-//! At the end it prints the ratios (prepare_send / primitives, target ≤ 1.5; peel /
-//! primitives, target ≤ 1.3; ladder / Edwards) from the medians criterion saved in this run.
+//! At the end it prints a table of the ratios (prepare_send / primitives, target ≤ 1.5; peel /
+//! primitives, target ≤ 1.3; ladder / Edwards): from criterion's medians of this run, and
+//! from an interleaved timing of the two sides (101 rounds of about 2 ms each, the median of
+//! the per-round ratios), which holds up better on a shared machine.
 //!
 //! Run with `cargo bench --bench onion` (about a minute and a half), or a part of it, e.g.
 //! `cargo bench --bench onion -- 'x25519|prepare|peel'`; the figures are in BENCHMARKS.md.
 
 #![expect(clippy::print_stdout, reason = "the benchmark's ratios")]
 
+use std::cell::RefCell;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -35,6 +38,7 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 use ed25519_dalek::{Signer as _, SigningKey};
 use rand_core::{OsRng, RngCore as _};
 use serde_json::json;
+use sesh::clock::Stopwatch;
 use sesh::identity::Seed;
 use sesh::message::{self, Outgoing, pad, wire};
 use sesh::onion::{self, Destination, EncType, HopKeys, LayerKey, Peeled};
@@ -105,7 +109,7 @@ fn layer_aead(enc: EncType, key: &[u8; 32], nonce: &[u8], data: &[u8], open: boo
     out.expect("benchmark inputs are valid")
 }
 
-fn curve_bench(c: &mut Criterion) {
+fn curve_bench(c: &mut Criterion, run: &Run) {
     let nodes = identities();
     let mut g = c.benchmark_group("onion");
     g.measurement_time(Duration::from_secs(2));
@@ -115,22 +119,29 @@ fn curve_bench(c: &mut Criterion) {
     let public = nodes[0].x25519_pub().0;
     let mut twist = [0u8; 32];
     twist[0] = 2; // u = 2 is on the twist
-    g.bench_function("x25519_ladder", |b| {
-        b.iter(|| MontgomeryPoint(*black_box(&public)).mul_clamped(secret));
-    });
-    g.bench_function("x25519_edwards", |b| {
-        b.iter(|| curve::x25519(&secret, black_box(&public)));
-    });
+    let mut ladder = || MontgomeryPoint(*black_box(&public)).mul_clamped(secret);
+    let mut edwards = || curve::x25519(&secret, black_box(&public));
+    let mut base = || curve::x25519_base(black_box(&secret));
+    g.bench_function("x25519_ladder", |b| b.iter(&mut ladder));
+    g.bench_function("x25519_edwards", |b| b.iter(&mut edwards));
     g.bench_function("x25519_twist", |b| {
         b.iter(|| curve::x25519(&secret, black_box(&twist)));
     });
-    g.bench_function("x25519_base", |b| {
-        b.iter(|| curve::x25519_base(black_box(&secret)));
-    });
+    g.bench_function("x25519_base", |b| b.iter(&mut base));
     g.finish();
+    run.compare(
+        ("x25519_ladder", "x25519_edwards", "(speed-up)"),
+        &mut ladder,
+        &mut edwards,
+    );
+    run.compare(
+        ("x25519_edwards", "x25519_base", "(variable / fixed base)"),
+        &mut edwards,
+        &mut base,
+    );
 }
 
-fn prepare_send_bench(c: &mut Criterion) {
+fn prepare_send_bench(c: &mut Criterion, run: &Run) {
     let ids = identities();
     let (alice, bob, nodes) = (&ids[0], &ids[1], &ids[1..]);
     let keys: Vec<HopKeys> = nodes.iter().map(hop_keys).collect();
@@ -159,48 +170,50 @@ fn prepare_send_bench(c: &mut Criterion) {
         body.len()
     );
 
+    let mut send = || {
+        let data = message::seal(alice, &to, black_box(&text), TS, &mut OsRng)
+            .expect("benchmark inputs are valid");
+        let payload = store_payload(&to, data);
+        onion::build(path, &dest, &payload, enc, &mut OsRng).expect("benchmark inputs are valid")
+    };
+    let mut primitives = || {
+        // seal: one signature, one ephemeral key pair and agreement, one secretbox.
+        let sig = signing.sign(black_box(&signed));
+        let mut eph = [0u8; 32];
+        OsRng.fill_bytes(&mut eph);
+        let eph_pub = curve::x25519_base(&eph);
+        let shared = curve::x25519(&eph, &recipient);
+        let sealed = crypto_secretbox::XSalsa20Poly1305::new(&shared.into())
+            .encrypt(&[0u8; 24].into(), black_box(inner.as_slice()))
+            .expect("benchmark inputs are valid");
+        // four layers: a key pair, an agreement and the AEAD each.
+        let mut out = (sig, eph_pub, sealed, Vec::new());
+        for (node, plain) in node_keys.iter().zip(&layer_plain) {
+            let mut a = [0u8; 32];
+            OsRng.fill_bytes(&mut a);
+            let a_pub = curve::x25519_base(&a);
+            let ss = curve::x25519(&a, node);
+            let mut nonce = [0u8; 12];
+            OsRng.fill_bytes(&mut nonce);
+            out.3 = layer_aead(enc, &ss, &nonce, black_box(plain), false);
+            black_box(a_pub);
+        }
+        out
+    };
     let mut g = c.benchmark_group("onion");
     g.measurement_time(Duration::from_secs(4));
     g.warm_up_time(Duration::from_millis(500));
-    g.bench_function("prepare_send", |b| {
-        b.iter(|| {
-            let data = message::seal(alice, &to, black_box(&text), TS, &mut OsRng)
-                .expect("benchmark inputs are valid");
-            let payload = store_payload(&to, data);
-            onion::build(path, &dest, &payload, enc, &mut OsRng)
-                .expect("benchmark inputs are valid")
-        });
-    });
-    g.bench_function("prepare_send_primitives", |b| {
-        b.iter(|| {
-            // seal: one signature, one ephemeral key pair and agreement, one secretbox.
-            let sig = signing.sign(black_box(&signed));
-            let mut eph = [0u8; 32];
-            OsRng.fill_bytes(&mut eph);
-            let eph_pub = curve::x25519_base(&eph);
-            let shared = curve::x25519(&eph, &recipient);
-            let sealed = crypto_secretbox::XSalsa20Poly1305::new(&shared.into())
-                .encrypt(&[0u8; 24].into(), black_box(inner.as_slice()))
-                .expect("benchmark inputs are valid");
-            // four layers: a key pair, an agreement and the AEAD each.
-            let mut out = (sig, eph_pub, sealed, Vec::new());
-            for (node, plain) in node_keys.iter().zip(&layer_plain) {
-                let mut a = [0u8; 32];
-                OsRng.fill_bytes(&mut a);
-                let a_pub = curve::x25519_base(&a);
-                let ss = curve::x25519(&a, node);
-                let mut nonce = [0u8; 12];
-                OsRng.fill_bytes(&mut nonce);
-                out.3 = layer_aead(enc, &ss, &nonce, black_box(plain), false);
-                black_box(a_pub);
-            }
-            out
-        });
-    });
+    g.bench_function("prepare_send", |b| b.iter(&mut send));
+    g.bench_function("prepare_send_primitives", |b| b.iter(&mut primitives));
     g.finish();
+    run.compare(
+        ("prepare_send", "prepare_send_primitives", "≤ 1.5"),
+        &mut send,
+        &mut primitives,
+    );
 }
 
-fn peel_bench(c: &mut Criterion) {
+fn peel_bench(c: &mut Criterion, run: &Run) {
     let nodes = identities();
     let keys: Vec<HopKeys> = nodes[1..].iter().map(hop_keys).collect();
     let (path, dest) = (&keys[..3], Destination::Snode(keys[3]));
@@ -213,12 +226,6 @@ fn peel_bench(c: &mut Criterion) {
         let name = enc.as_str();
         let (body, _) = onion::build(path, &dest, payload.as_bytes(), enc, &mut OsRng)
             .expect("benchmark inputs are valid");
-        g.bench_function(BenchmarkId::new("peel_one_layer", name), |b| {
-            b.iter(|| {
-                onion::peel(node.x25519_secret(), black_box(&body))
-                    .expect("benchmark inputs are valid")
-            });
-        });
         // The same layer's crypto, by hand: its blob and ephemeral key, one agreement, the
         // layer key (a hash of the shared secret), one AEAD open.
         let layer = onion::Layer::decode(&body).expect("a layer");
@@ -238,13 +245,29 @@ fn peel_bench(c: &mut Criterion) {
             .expect("a real key");
         let key = *key.as_bytes();
         let n = if enc == EncType::AesGcm { 12 } else { 24 };
-        g.bench_function(BenchmarkId::new("peel_primitives", name), |b| {
-            b.iter(|| {
-                let ss = curve::x25519(node.x25519_secret(), black_box(&eph));
-                let blob = black_box(&blob);
-                (ss, layer_aead(enc, &key, &blob[..n], &blob[n..], true))
-            });
+        let mut peel = || {
+            onion::peel(node.x25519_secret(), black_box(&body)).expect("benchmark inputs are valid")
+        };
+        let mut primitives = || {
+            let ss = curve::x25519(node.x25519_secret(), black_box(&eph));
+            let blob = black_box(&blob);
+            (ss, layer_aead(enc, &key, &blob[..n], &blob[n..], true))
+        };
+        g.bench_function(BenchmarkId::new("peel_one_layer", name), |b| {
+            b.iter(&mut peel)
         });
+        g.bench_function(BenchmarkId::new("peel_primitives", name), |b| {
+            b.iter(&mut primitives)
+        });
+        run.compare(
+            (
+                &format!("peel_one_layer/{name}"),
+                &format!("peel_primitives/{name}"),
+                "≤ 1.3",
+            ),
+            &mut peel,
+            &mut primitives,
+        );
     }
     g.finish();
 }
@@ -311,61 +334,101 @@ fn criterion_dir() -> PathBuf {
     }
 }
 
-/// The median of `id` (e.g. `onion/prepare_send`) in ns, if it was measured in this run.
-fn median(dir: &Path, id: &str, since: SystemTime) -> Option<f64> {
-    let file = dir.join(id).join("new/estimates.json");
-    let modified = std::fs::metadata(&file).ok()?.modified().ok()?;
-    if modified < since {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
-    v["median"]["point_estimate"].as_f64()
+/// This run: where criterion writes, when the run started, and the ratios measured.
+struct Run {
+    dir: PathBuf,
+    since: SystemTime,
+    rows: RefCell<Vec<String>>,
 }
 
-fn ratios(dir: &Path, since: SystemTime) {
-    let pairs = [
-        ("prepare_send", "prepare_send_primitives", "≤ 1.5"),
-        ("peel_one_layer/aes-gcm", "peel_primitives/aes-gcm", "≤ 1.3"),
-        (
-            "peel_one_layer/xchacha20",
-            "peel_primitives/xchacha20",
-            "≤ 1.3",
-        ),
-        ("x25519_ladder", "x25519_edwards", "(speed-up)"),
-        ("x25519_edwards", "x25519_base", "(variable / fixed base)"),
-    ];
-    println!("\n| ratio | medians | ratio | target |\n|---|---:|---:|---|");
-    for (a, b, target) in pairs {
-        let (Some(x), Some(y)) = (
-            median(dir, &format!("onion/{a}"), since),
-            median(dir, &format!("onion/{b}"), since),
-        ) else {
-            continue;
+impl Run {
+    /// The median of `id` (e.g. `prepare_send`) in ns, if criterion measured it in this run.
+    fn median(&self, id: &str) -> Option<f64> {
+        let file = self.dir.join("onion").join(id).join("new/estimates.json");
+        let modified = std::fs::metadata(&file).ok()?.modified().ok()?;
+        if modified < self.since {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+        v["median"]["point_estimate"].as_f64()
+    }
+
+    /// When criterion measured both `a` and `b` in this run (they were not filtered out):
+    /// their ratio from criterion's medians, and again timed interleaved (a and b in turn,
+    /// [`ROUNDS`] rounds; the median of the per-round ratios), which a shared machine's
+    /// changing load disturbs much less.
+    fn compare<A, B>(
+        &self,
+        (a, b, target): (&str, &str, &str),
+        mut fa: impl FnMut() -> A,
+        mut fb: impl FnMut() -> B,
+    ) {
+        let (Some(ma), Some(mb)) = (self.median(a), self.median(b)) else {
+            return;
         };
-        println!(
-            "| {a} / {b} | {:.1} µs / {:.1} µs | {:.2} | {target} |",
-            x / 1e3,
-            y / 1e3,
-            x / y
-        );
+        // About 2 ms of each per round.
+        let iters = (2e6 / ma.max(mb)).clamp(1.0, 1000.0) as usize;
+        let time = |f: &mut dyn FnMut()| {
+            let watch = Stopwatch::start();
+            for _ in 0..iters {
+                f();
+            }
+            watch.elapsed().as_secs_f64()
+        };
+        let mut ratios = Vec::with_capacity(ROUNDS);
+        for round in 0..ROUNDS {
+            let (ta, tb) = if round % 2 == 0 {
+                let ta = time(&mut || drop(black_box(fa())));
+                (ta, time(&mut || drop(black_box(fb()))))
+            } else {
+                let tb = time(&mut || drop(black_box(fb())));
+                (time(&mut || drop(black_box(fa()))), tb)
+            };
+            ratios.push(ta / tb);
+        }
+        ratios.sort_by(f64::total_cmp);
+        self.rows.borrow_mut().push(format!(
+            "| {a} / {b} | {:.1} µs / {:.1} µs | {:.2} | {:.2} | {target} |",
+            ma / 1e3,
+            mb / 1e3,
+            ma / mb,
+            ratios[ROUNDS / 2],
+        ));
     }
 }
+
+/// Rounds of the interleaved ratio measurements.
+const ROUNDS: usize = 101;
 
 fn main() {
     let dir = criterion_dir();
     // The start of this run, as the file system dates the estimates criterion writes.
     let marker = dir.join("onion-run-start");
-    let start = std::fs::create_dir_all(&dir)
+    let since = std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(&marker, b""))
         .and_then(|()| std::fs::metadata(&marker)?.modified())
         .unwrap_or(SystemTime::UNIX_EPOCH);
+    let run = Run {
+        dir: dir.clone(),
+        since,
+        rows: RefCell::new(Vec::new()),
+    };
     let mut c = Criterion::default()
         .output_directory(&dir)
         .configure_from_args();
-    curve_bench(&mut c);
-    prepare_send_bench(&mut c);
-    peel_bench(&mut c);
+    curve_bench(&mut c, &run);
+    prepare_send_bench(&mut c, &run);
+    peel_bench(&mut c, &run);
     bench(&mut c);
     c.final_summary();
-    ratios(&dir, start);
+    let rows = run.rows.into_inner();
+    if !rows.is_empty() {
+        println!(
+            "\n| a / b | criterion medians | ratio | interleaved ratio | target |\n\
+             |---|---:|---:|---:|---|"
+        );
+        for row in rows {
+            println!("{row}");
+        }
+    }
 }
