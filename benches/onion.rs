@@ -25,10 +25,11 @@
 
 #![expect(clippy::print_stdout, reason = "the benchmark's ratios")]
 
-use std::cell::RefCell;
+#[path = "ratio.rs"]
+mod ratio;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aes_gcm::Aes256Gcm;
 use chacha20poly1305::XChaCha20Poly1305;
@@ -38,13 +39,14 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 use ed25519_dalek::{Signer as _, SigningKey};
 use rand_core::{OsRng, RngCore as _};
 use serde_json::json;
-use sesh::clock::Stopwatch;
 use sesh::identity::Seed;
 use sesh::message::{self, Outgoing, pad, wire};
 use sesh::onion::{self, Destination, EncType, HopKeys, LayerKey, Peeled};
 use sesh::rpc::Namespace;
 use sesh::rpc::request::{self, Request};
 use sesh::{Identity, curve};
+
+use ratio::Run;
 
 /// The text `prepare_send` seals: its `store` request is about 1 KiB of JSON.
 const TEXT_LEN: usize = 330;
@@ -322,113 +324,12 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// Where criterion writes its estimates (its own rule, with the `cargo metadata` step left
-/// out: `target/` under the package).
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => Path::new(&dir).join("criterion"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion"),
-    }
-}
-
-/// This run: where criterion writes, when the run started, and the ratios measured.
-struct Run {
-    dir: PathBuf,
-    since: SystemTime,
-    rows: RefCell<Vec<String>>,
-}
-
-impl Run {
-    /// The median of `id` (e.g. `prepare_send`) in ns, if criterion measured it in this run.
-    fn median(&self, id: &str) -> Option<f64> {
-        let file = self.dir.join("onion").join(id).join("new/estimates.json");
-        let modified = std::fs::metadata(&file).ok()?.modified().ok()?;
-        if modified < self.since {
-            return None;
-        }
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
-        v["median"]["point_estimate"].as_f64()
-    }
-
-    /// When criterion measured both `a` and `b` in this run (they were not filtered out):
-    /// their ratio from criterion's medians, and again timed interleaved (a and b in turn,
-    /// [`ROUNDS`] rounds; the median of the per-round ratios), which a shared machine's
-    /// changing load disturbs much less.
-    fn compare<A, B>(
-        &self,
-        (a, b, target): (&str, &str, &str),
-        mut fa: impl FnMut() -> A,
-        mut fb: impl FnMut() -> B,
-    ) {
-        let (Some(ma), Some(mb)) = (self.median(a), self.median(b)) else {
-            return;
-        };
-        // About 2 ms of each per round.
-        let iters = (2e6 / ma.max(mb)).clamp(1.0, 1000.0) as usize;
-        let time = |f: &mut dyn FnMut()| {
-            let watch = Stopwatch::start();
-            for _ in 0..iters {
-                f();
-            }
-            watch.elapsed().as_secs_f64()
-        };
-        let mut ratios = Vec::with_capacity(ROUNDS);
-        for round in 0..ROUNDS {
-            let (ta, tb) = if round % 2 == 0 {
-                let ta = time(&mut || drop(black_box(fa())));
-                (ta, time(&mut || drop(black_box(fb()))))
-            } else {
-                let tb = time(&mut || drop(black_box(fb())));
-                (time(&mut || drop(black_box(fa()))), tb)
-            };
-            ratios.push(ta / tb);
-        }
-        ratios.sort_by(f64::total_cmp);
-        self.rows.borrow_mut().push(format!(
-            "| {a} / {b} | {:.1} µs / {:.1} µs | {:.2} | {:.2} | {target} |",
-            ma / 1e3,
-            mb / 1e3,
-            ma / mb,
-            ratios[ROUNDS / 2],
-        ));
-    }
-}
-
-/// Rounds of the interleaved ratio measurements.
-const ROUNDS: usize = 101;
-
 fn main() {
-    let dir = criterion_dir();
-    // The start of this run, as the file system dates the estimates criterion writes.
-    let marker = dir.join("onion-run-start");
-    let since = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&marker, b""))
-        .and_then(|()| std::fs::metadata(&marker)?.modified())
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    let run = Run {
-        dir: dir.clone(),
-        since,
-        rows: RefCell::new(Vec::new()),
-    };
-    let mut c = Criterion::default()
-        .output_directory(&dir)
-        .configure_from_args();
+    let (run, mut c) = Run::start("onion");
     curve_bench(&mut c, &run);
     prepare_send_bench(&mut c, &run);
     peel_bench(&mut c, &run);
     bench(&mut c);
     c.final_summary();
-    let rows = run.rows.into_inner();
-    if !rows.is_empty() {
-        println!(
-            "\n| a / b | criterion medians | ratio | interleaved ratio | target |\n\
-             |---|---:|---:|---:|---|"
-        );
-        for row in rows {
-            println!("{row}");
-        }
-    }
+    run.print();
 }
