@@ -46,10 +46,7 @@ fn every_vector_key_pair_and_agreement_matches_the_ladder() {
         for (b_sk, b_pk) in &pairs {
             let shared = curve::x25519(a_sk, b_pk);
             assert_eq!(shared, curve::x25519(b_sk, a_pk));
-            assert_eq!(
-                shared,
-                MontgomeryPoint(*b_pk).mul_clamped(*a_sk).to_bytes()
-            );
+            assert_eq!(shared, MontgomeryPoint(*b_pk).mul_clamped(*a_sk).to_bytes());
             assert_eq!(shared, x25519_dalek::x25519(*a_sk, *b_pk));
         }
     }
