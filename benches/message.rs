@@ -1,19 +1,22 @@
 //! Seal and open of one 1:1 message, against the floor of the crypto they cannot avoid: one
 //! sealed box and one Ed25519 signature (seal), one sealed-box open and one verification (open).
 //!
+//! At the end it prints each one's ratio to its floor, from criterion's medians and timed
+//! interleaved (which a shared machine's load disturbs less).
+//!
 //! Run with `cargo bench --bench message`; the figures are in BENCHMARKS.md.
 
-#![expect(
-    missing_docs,
-    reason = "criterion's macros generate undocumented items"
-)]
+#![expect(clippy::print_stdout, reason = "the benchmark's ratios")]
+
+#[path = "ratio.rs"]
+mod ratio;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use blake2::digest::consts::U24;
 use blake2::{Blake2b, Digest as _};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use crypto_box::SalsaBox;
 use crypto_box::aead::Aead as _;
 use ed25519_dalek::{Signer as _, SigningKey};
@@ -22,7 +25,9 @@ use sesh::Identity;
 use sesh::identity::Seed;
 use sesh::message::{self, Outgoing, pad, wire};
 
-fn bench(c: &mut Criterion) {
+use ratio::Run;
+
+fn bench(c: &mut Criterion, run: &Run) {
     let alice = Identity::from_seed(Seed::from_legacy(&[1; 16]));
     let bob = Identity::from_seed(Seed::from_legacy(&[2; 16]));
     let to = bob.session_id();
@@ -47,35 +52,49 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group("message");
         g.throughput(Throughput::Elements(1));
         g.measurement_time(Duration::from_secs(4));
-        g.bench_with_input(BenchmarkId::new("seal", len), &out, |b, out| {
-            b.iter(|| message::seal(&alice, &to, black_box(out), ts, &mut OsRng));
+        let mut seal = || message::seal(&alice, &to, black_box(&out), ts, &mut OsRng);
+        let mut open = || message::open(&bob, black_box(&b64));
+        let mut seal_floor = || {
+            let s = signing.sign(black_box(&inner));
+            (s, recipient_pk.seal(&mut OsRng, black_box(&inner)))
+        };
+        let mut open_floor = || {
+            // crypto_box_seal_open without SecretKey::unseal's extra base-point
+            // multiplication: one X25519, BLAKE2b-24 for the nonce, XSalsa20-Poly1305.
+            let boxed = black_box(&boxed);
+            let eph = crypto_box::PublicKey::from_slice(&boxed[..32]).expect("32 bytes");
+            let mut h = Blake2b::<U24>::new();
+            h.update(eph.as_bytes());
+            h.update(recipient_pk.as_bytes());
+            let nonce = h.finalize();
+            let opened = SalsaBox::new(&eph, &recipient_sk).decrypt(&nonce, &boxed[32..]);
+            (opened, verifying.verify_strict(black_box(&inner), &sig))
+        };
+        g.bench_function(BenchmarkId::new("seal", len), |b| b.iter(&mut seal));
+        g.bench_function(BenchmarkId::new("open", len), |b| b.iter(&mut open));
+        g.bench_function(BenchmarkId::new("seal_floor", len), |b| {
+            b.iter(&mut seal_floor)
         });
-        g.bench_with_input(BenchmarkId::new("open", len), &b64, |b, b64| {
-            b.iter(|| message::open(&bob, black_box(b64)));
+        g.bench_function(BenchmarkId::new("open_floor", len), |b| {
+            b.iter(&mut open_floor)
         });
-        g.bench_with_input(BenchmarkId::new("seal_floor", len), &inner, |b, inner| {
-            b.iter(|| {
-                let s = signing.sign(black_box(inner));
-                (s, recipient_pk.seal(&mut OsRng, black_box(inner)))
-            });
-        });
-        g.bench_with_input(BenchmarkId::new("open_floor", len), &boxed, |b, boxed| {
-            b.iter(|| {
-                // crypto_box_seal_open without SecretKey::unseal's extra base-point
-                // multiplication: one X25519, BLAKE2b-24 for the nonce, XSalsa20-Poly1305.
-                let boxed = black_box(boxed);
-                let eph = crypto_box::PublicKey::from_slice(&boxed[..32]).expect("32 bytes");
-                let mut h = Blake2b::<U24>::new();
-                h.update(eph.as_bytes());
-                h.update(recipient_pk.as_bytes());
-                let nonce = h.finalize();
-                let opened = SalsaBox::new(&eph, &recipient_sk).decrypt(&nonce, &boxed[32..]);
-                (opened, verifying.verify_strict(black_box(&inner), &sig))
-            });
-        });
+        run.compare(
+            (&format!("seal/{len}"), &format!("seal_floor/{len}"), ""),
+            &mut seal,
+            &mut seal_floor,
+        );
+        run.compare(
+            (&format!("open/{len}"), &format!("open_floor/{len}"), ""),
+            &mut open,
+            &mut open_floor,
+        );
         g.finish();
     }
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn main() {
+    let (run, mut c) = Run::start("message");
+    bench(&mut c, &run);
+    c.final_summary();
+    run.print();
+}

@@ -62,6 +62,7 @@
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod curve;
 pub mod devnet;
 pub mod error;
 pub mod identity;

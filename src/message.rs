@@ -29,12 +29,12 @@ use blake2::digest::consts::{U24, U32};
 use blake2::digest::{Digest as _, Mac as _};
 use crypto_secretbox::aead::{Aead as _, KeyInit as _};
 use crypto_secretbox::{Kdf as _, XSalsa20Poly1305};
-use curve25519_dalek::montgomery::MontgomeryPoint;
 use ed25519_dalek::{Signature, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha512;
 use zeroize::Zeroizing;
 
+use crate::curve;
 use crate::identity::{Ed25519Pub, Identity, SessionId, X25519Pub};
 use crate::rpc::MAX_DATA_LEN;
 use wire::{Content, DataMessage, Envelope, EnvelopeType, ExpirationType, LokiProfile};
@@ -294,7 +294,7 @@ fn seal_signed(
     inner.truncate(plaintext.len() + 32);
     inner.extend_from_slice(&sig);
 
-    let eph_pub = MontgomeryPoint::mul_base_clamped(*eph_secret).to_bytes();
+    let eph_pub = curve::x25519_base(eph_secret);
     let cipher = box_cipher(eph_secret, recipient.as_bytes()).ok_or(SealError::BadRecipientKey)?;
     let nonce = seal_nonce(&eph_pub, recipient.as_bytes());
     let ct = cipher
@@ -306,11 +306,12 @@ fn seal_signed(
     Ok(out)
 }
 
-/// libsodium `crypto_box_beforenm`: `HSalsa20(X25519(secret, public), 0)` as the secretbox key.
-/// `None` when the shared secret is zero (a small-order public key), which libsodium refuses.
+/// libsodium `crypto_box_beforenm`: `HSalsa20(X25519(secret, public), 0)` as the secretbox key,
+/// the X25519 computed by [`curve::x25519`]. `None` when the shared secret is zero (a
+/// small-order public key), which libsodium refuses.
 fn box_cipher(secret: &[u8; 32], public: &[u8; 32]) -> Option<XSalsa20Poly1305> {
-    let shared = Zeroizing::new(MontgomeryPoint(*public).mul_clamped(*secret).to_bytes());
-    if shared.iter().all(|&b| b == 0) {
+    let shared = Zeroizing::new(curve::x25519(secret, public));
+    if curve::is_zero(&shared) {
         return None;
     }
     let key = Zeroizing::new(XSalsa20Poly1305::kdf(

@@ -33,7 +33,6 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Value, json};
-use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
 use crate::error::{ErrorKind, HasKind};
@@ -216,10 +215,14 @@ fn ephemeral(
     node: &X25519Pub,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(X25519Pub, LayerKey), Error> {
-    let secret = Zeroizing::new(StaticSecret::random_from_rng(&mut *rng).to_bytes());
-    let key =
-        LayerKey::for_client(enc, &secret, node).map_err(|_| Error::LowOrderKey { key: *node })?;
-    Ok((hop::x25519_public(&secret), key))
+    let mut secret = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(secret.as_mut());
+    // One base-point multiplication: the public key goes both into the routing JSON and,
+    // for XChaCha20, into the layer key.
+    let public = hop::x25519_public(&secret);
+    let key = LayerKey::for_client_with_public(enc, &secret, &public, node)
+        .map_err(|_| Error::LowOrderKey { key: *node })?;
+    Ok((public, key))
 }
 
 fn seal_layer(

@@ -6,6 +6,7 @@ mod integration {
     mod bad_input;
     mod cli;
     mod client_devnet;
+    mod curve_vectors;
     mod devnet;
     mod first_use;
     mod flood;

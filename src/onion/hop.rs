@@ -14,6 +14,7 @@
 //!
 //! Neither AEAD uses associated data.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -25,9 +26,9 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use hmac::{Hmac, Mac};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
-use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
+use crate::curve;
 use crate::identity::X25519Pub;
 
 /// The AES-GCM IV length.
@@ -151,11 +152,11 @@ pub enum CryptoError {
 
 /// The X25519 public key of a secret scalar (the scalar is clamped, as libsodium does).
 pub fn x25519_public(secret: &[u8; 32]) -> X25519Pub {
-    let secret = StaticSecret::from(*secret);
-    X25519Pub(PublicKey::from(&secret).to_bytes())
+    X25519Pub(curve::x25519_base(secret))
 }
 
-/// `X25519(secret, public)`, refusing the all-zero result of a low-order public key.
+/// `X25519(secret, public)` ([`curve::x25519`]), refusing the all-zero result of a low-order
+/// public key.
 ///
 /// # Errors
 /// [`CryptoError::LowOrderKey`] when the result is all zeros.
@@ -166,14 +167,34 @@ pub fn shared_secret(
     secret: &[u8; 32],
     public: &X25519Pub,
 ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
-    let secret = StaticSecret::from(*secret);
-    let shared = secret.diffie_hellman(&PublicKey::from(public.0));
+    let shared = Zeroizing::new(curve::x25519(secret, &public.0));
     // libsodium's crypto_scalarmult (used by both storage server and libsession) fails on an
-    // all-zero result; x25519-dalek reports it as "not contributory".
-    if !shared.was_contributory() {
+    // all-zero result.
+    if curve::is_zero(&shared) {
         return Err(CryptoError::LowOrderKey);
     }
-    Ok(Zeroizing::new(shared.to_bytes()))
+    Ok(shared)
+}
+
+/// `x25519_public(node_secret)`, remembered per thread for the last secret: a node peels
+/// every layer with the same secret, and XChaCha20 layers hash its public key in. The memo is
+/// keyed by a BLAKE2b hash of the secret, so it keeps no copy of it.
+fn node_public(node_secret: &[u8; 32]) -> X25519Pub {
+    thread_local! {
+        static LAST: Cell<Option<([u8; 32], X25519Pub)>> = const { Cell::new(None) };
+    }
+    let tag: [u8; 32] = Blake2b::<U32>::new_with_prefix(b"sesh onion node key memo")
+        .chain_update(node_secret)
+        .finalize()
+        .into();
+    LAST.with(|last| match last.get() {
+        Some((t, public)) if t == tag => public,
+        _ => {
+            let public = x25519_public(node_secret);
+            last.set(Some((tag, public)));
+            public
+        }
+    })
 }
 
 /// The symmetric key of one onion request layer, and its encryption type.
@@ -207,8 +228,22 @@ impl LayerKey {
         node: &X25519Pub,
     ) -> Result<Self, CryptoError> {
         let ss = shared_secret(ephemeral_secret, node)?;
-        let client = x25519_public(ephemeral_secret);
-        Ok(Self::derive(enc_type, &ss, &client, node))
+        // Only XChaCha20 hashes the public keys in: AES-GCM needs no base-point multiplication.
+        Ok(Self::derive(enc_type, &ss, || {
+            (x25519_public(ephemeral_secret), *node)
+        }))
+    }
+
+    /// [`LayerKey::for_client`] when the caller has the ephemeral public key `A` already
+    /// (`A` must be `x25519_public(ephemeral_secret)`).
+    pub(crate) fn for_client_with_public(
+        enc_type: EncType,
+        ephemeral_secret: &[u8; 32],
+        ephemeral_public: &X25519Pub,
+        node: &X25519Pub,
+    ) -> Result<Self, CryptoError> {
+        let ss = shared_secret(ephemeral_secret, node)?;
+        Ok(Self::derive(enc_type, &ss, || (*ephemeral_public, *node)))
     }
 
     /// The node's key for a layer: from its secret `b` and the client's ephemeral public `A`.
@@ -221,11 +256,18 @@ impl LayerKey {
         client_ephemeral: &X25519Pub,
     ) -> Result<Self, CryptoError> {
         let ss = shared_secret(node_secret, client_ephemeral)?;
-        let node = x25519_public(node_secret);
-        Ok(Self::derive(enc_type, &ss, client_ephemeral, &node))
+        Ok(Self::derive(enc_type, &ss, || {
+            (*client_ephemeral, node_public(node_secret))
+        }))
     }
 
-    fn derive(enc_type: EncType, ss: &[u8; 32], client: &X25519Pub, node: &X25519Pub) -> Self {
+    /// The layer key from the shared secret; `public_keys` gives `(A_client, B_node)`, and is
+    /// called only for XChaCha20, whose key hashes them in.
+    fn derive(
+        enc_type: EncType,
+        ss: &[u8; 32],
+        public_keys: impl FnOnce() -> (X25519Pub, X25519Pub),
+    ) -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
         match enc_type {
             EncType::AesGcm => {
@@ -238,6 +280,7 @@ impl LayerKey {
             EncType::XChaCha20 => {
                 // hop_encryption.cpp xchacha20_shared_key: client key first, node key second,
                 // whichever side computes it.
+                let (client, node) = public_keys();
                 let mut h = Blake2b::<U32>::new();
                 h.update(ss);
                 h.update(client.0);
@@ -390,6 +433,26 @@ mod tests {
             let c = LayerKey::for_client(enc, &h32(A_SEC), &X25519Pub(h32(B_PUB))).unwrap();
             let n = LayerKey::for_node(enc, &h32(B_SEC), &X25519Pub(h32(A_PUB))).unwrap();
             assert_eq!(c.as_bytes(), n.as_bytes());
+        }
+    }
+
+    #[test]
+    fn node_keys_follow_the_node_secret() {
+        // Two nodes peeling in turn on one thread: each layer key is the one derived from
+        // that node's own public key (the memo of node_public follows the secret).
+        let a = h32(A_SEC);
+        let b = h32(B_SEC);
+        let client = x25519_public(&[5; 32]);
+        for secret in [a, b, a, a, b] {
+            let node = LayerKey::for_node(EncType::XChaCha20, &secret, &client).unwrap();
+            let ss = shared_secret(&secret, &client).unwrap();
+            let want =
+                LayerKey::derive(EncType::XChaCha20, &ss, || (client, x25519_public(&secret)));
+            assert_eq!(node.as_bytes(), want.as_bytes());
+            let from_client =
+                LayerKey::for_client(EncType::XChaCha20, &[5; 32], &x25519_public(&secret))
+                    .unwrap();
+            assert_eq!(node.as_bytes(), from_client.as_bytes());
         }
     }
 
