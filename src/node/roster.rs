@@ -140,8 +140,20 @@ fn state_json(n: &Snode) -> Value {
     })
 }
 
-/// The roster last read, and the file's modification time then.
-type Loaded = (Option<SystemTime>, Option<Arc<Roster>>);
+/// The roster last read, and the file's stamp then.
+type Loaded = (Option<Stamp>, Option<Arc<Roster>>);
+
+/// What tells one version of the roster file from the next: its modification time alone does
+/// not, as the kernel's file clock is coarse (a few milliseconds) and two writes in one tick
+/// share it. The devnet replaces the file by a rename, which always gives it an inode other
+/// than the one it replaces; the length catches most edits in place.
+type Stamp = (SystemTime, u64, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.ino(), m.len()))
+}
 
 /// A roster file that is re-read when it changes, so the devnet can move swarms while the
 /// nodes run.
@@ -176,20 +188,57 @@ impl RosterFile {
     /// The current roster: re-read if the file changed since the last call; `None` until the
     /// file exists and parses (the node is not ready).
     pub fn current(&self) -> Option<Arc<Roster>> {
-        let mtime = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .ok();
+        let now = stamp(&self.path);
         let mut guard = self
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if mtime.is_some()
-            && mtime != guard.0
+        if now.is_some()
+            && now != guard.0
             && let Ok(text) = std::fs::read(&self.path)
             && let Ok(r) = Roster::from_json(&text)
         {
-            *guard = (mtime, Some(Arc::new(r)));
+            *guard = (now, Some(Arc::new(r)));
         }
         guard.1.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `roster` as the devnet does: a temporary file renamed over the old one.
+    fn replace(path: &Path, roster: &Roster) {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, roster.to_json().to_string()).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+
+    #[test]
+    fn a_rewrite_in_the_same_clock_tick_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roster.json");
+        replace(&path, &Roster::new(Vec::new(), 1));
+        let file = RosterFile::new(&path);
+        assert_eq!(file.current().unwrap().height(), 1);
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+
+        // The next version, stamped with the very same modification time (as two writes in
+        // one tick of the kernel's coarse file clock are).
+        replace(&path, &Roster::new(Vec::new(), 2));
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+        assert_eq!(file.current().unwrap().height(), 2);
+        // And read once: unchanged since, the same roster.
+        assert!(Arc::ptr_eq(
+            &file.current().unwrap(),
+            &file.current().unwrap()
+        ));
     }
 }
