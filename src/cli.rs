@@ -37,6 +37,15 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "SESH_STATE_DIR",
         "the state directory, when --state-dir is not given",
     ),
+    (
+        "SESH_THREADS",
+        "how many threads open and receive decrypt on (default: one per core)",
+    ),
+    (
+        "SESH_TIMINGS",
+        "when 1, send prints the time each of its steps took on standard error (step names \
+         and durations only)",
+    ),
 ];
 
 /// Files used (`sesh(1)` FILES).

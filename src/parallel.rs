@@ -23,6 +23,11 @@ const DEFAULT_BATCH: usize = 8;
 /// consumer catches up, few enough that memory does not depend on the input's length.
 const WINDOW_PER_THREAD: usize = 32;
 
+/// The most items in flight whatever the number of threads (but at least one per thread), so
+/// that memory does not grow with the machine either: `sesh open` holds up to ≈ 100 KB of
+/// input or rendered output per item.
+const MAX_WINDOW: usize = 256;
+
 /// How many threads work, and how many items may be in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Workers {
@@ -40,14 +45,29 @@ impl Workers {
         Self::new(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
     }
 
-    /// `threads` workers (at least one), with the default window.
+    /// `threads` workers (at least one), with the default window: 32 items per thread, at
+    /// most 256 in all (but at least one per thread).
     #[must_use]
     pub fn new(threads: usize) -> Self {
         let threads = NonZeroUsize::new(threads).unwrap_or(NonZeroUsize::MIN);
+        let window = threads
+            .saturating_mul(nz(WINDOW_PER_THREAD))
+            .min(nz(MAX_WINDOW))
+            .max(threads);
         Self {
             threads,
-            window: threads.saturating_mul(nz(WINDOW_PER_THREAD)),
+            window,
             batch: nz(DEFAULT_BATCH),
+        }
+    }
+
+    /// [`Workers::new`] with `value` (a setting's text, such as `SESH_THREADS`) as the number
+    /// of threads when it is a positive number, else [`Workers::available`].
+    #[must_use]
+    pub fn from_env_or_available(value: Option<&str>) -> Self {
+        match value.and_then(|v| v.trim().parse::<usize>().ok()) {
+            Some(n) if n > 0 => Self::new(n),
+            _ => Self::available(),
         }
     }
 
@@ -265,6 +285,30 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    #[test]
+    fn the_window_is_bounded_whatever_the_threads() {
+        assert_eq!(Workers::new(1).window(), 32);
+        assert_eq!(Workers::new(2).window(), 64);
+        assert_eq!(Workers::new(8).window(), 256);
+        assert_eq!(Workers::new(64).window(), 256);
+        assert_eq!(Workers::new(1000).window(), 1000);
+        assert_eq!(Workers::new(0).threads(), 1);
+    }
+
+    #[test]
+    fn threads_from_a_setting_or_every_core() {
+        assert_eq!(Workers::from_env_or_available(Some("3")).threads(), 3);
+        assert_eq!(Workers::from_env_or_available(Some(" 5\n")).threads(), 5);
+        let every = Workers::available().threads();
+        for bad in [None, Some(""), Some("0"), Some("-2"), Some("many")] {
+            assert_eq!(
+                Workers::from_env_or_available(bad).threads(),
+                every,
+                "{bad:?}"
+            );
+        }
+    }
 
     /// Collects the items `ordered_map` delivers.
     fn collect<U: Send>(workers: Workers, n: usize, work: impl Fn(usize) -> U + Sync) -> Vec<U> {

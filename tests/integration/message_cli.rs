@@ -501,6 +501,8 @@ fn open_on_every_core_prints_what_one_at_a_time_would_in_order() {
             .args(&args)
             .current_dir(env.dir.path())
             .env_remove("SESH_IDENTITY")
+            // Several threads even where CI gives one core.
+            .env("SESH_THREADS", "4")
             .stdin(Stdio::piped())
             .stdout(file.try_clone().expect("should work in the test harness"))
             .stderr(file)

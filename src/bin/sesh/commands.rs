@@ -174,6 +174,12 @@ impl Ctx {
     }
 }
 
+/// The threads `open` and `receive` decrypt on: `SESH_THREADS` when it is a positive number,
+/// else one per core this process may run on.
+pub(crate) fn workers() -> sesh::parallel::Workers {
+    sesh::parallel::Workers::from_env_or_available(std::env::var("SESH_THREADS").ok().as_deref())
+}
+
 /// Runs a future to completion on a runtime for this command.
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
     Ok(runtime()?.block_on(f))

@@ -60,6 +60,15 @@ impl Report {
         }
     }
 
+    /// The same error, as a failure when it was transient: for what a retry would repeat
+    /// rather than mend.
+    pub(crate) fn not_transient(mut self) -> Self {
+        if self.kind == ErrorKind::Transient {
+            self.kind = ErrorKind::Failure;
+        }
+        self
+    }
+
     /// The exit status's kind.
     pub(crate) fn kind(&self) -> ErrorKind {
         self.kind
@@ -250,6 +259,23 @@ pub(crate) fn error_line(message: &str, hint: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stdout_write_error_is_not_weathered_as_transient() {
+        let io = |kind| sesh::Error::Io {
+            action: "writing",
+            path: "-".into(),
+            source: std::io::Error::from(kind),
+        };
+        let r = Report::from(io(std::io::ErrorKind::WouldBlock));
+        assert_eq!(r.kind(), ErrorKind::Transient);
+        let r = r.not_transient();
+        assert_eq!(r.kind(), ErrorKind::Failure);
+        assert_eq!(r.message(), "writing '-': operation would block");
+        // Other kinds keep theirs.
+        let r = Report::from(sesh::Error::Input("x".into())).not_transient();
+        assert_eq!(r.kind(), ErrorKind::InvalidInput);
+    }
 
     #[test]
     fn a_devnet_option_error_is_invalid_input_through_context() {

@@ -7,7 +7,7 @@ use rand_core::OsRng;
 use sesh::cli::{IdentityArg, OpenArgs, SealArgs};
 use sesh::clock::{self, Clock, SystemClock};
 use sesh::message::{self, Message, Outgoing, wire::ExpirationType};
-use sesh::parallel::{self, Event, Workers};
+use sesh::parallel::{self, Event};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, Identity, SessionId};
 
@@ -151,7 +151,7 @@ pub(crate) fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
         64 * 1024,
         std::io::stdin(),
     ));
-    let delivered = parallel::ordered_map(Workers::available(), input, work, |event| {
+    let delivered = parallel::ordered_map(super::workers(), input, work, |event| {
         let opened = match event {
             Event::Idle => return out.flush(),
             Event::Item(opened) => opened,
@@ -323,6 +323,11 @@ impl StdoutBuf {
 
     /// Writes out and flushes what was pushed. The buffer is empty afterwards, even when
     /// writing failed (what failed to be written is not tried again).
+    ///
+    /// # Errors
+    /// A write error is never transient (even `WouldBlock` or a reset socket): how much of
+    /// the buffer went out is unknown, so `receive --follow` must not weather it and print
+    /// the buffer's messages again.
     pub(crate) fn flush(&mut self) -> Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -331,12 +336,12 @@ impl StdoutBuf {
         let written = out.write_all(&self.buf).and_then(|()| out.flush());
         self.buf.clear();
         written.map_err(|source| {
-            sesh::Error::Io {
+            Report::from(sesh::Error::Io {
                 action: "writing",
                 path: PathBuf::from("-"),
                 source,
-            }
-            .into()
+            })
+            .not_transient()
         })
     }
 }

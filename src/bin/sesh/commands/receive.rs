@@ -222,7 +222,14 @@ async fn poll_once(
     let mut out_of_budget = false;
     let net = &*client;
     let items = got.messages.iter().zip(fresh.iter().copied());
-    let handled = parallel::ordered_map(Workers::available(), items, work, |event| {
+    // Threads only when there is something to open (a poll that finds nothing new, as most
+    // polls of --follow do, spawns none).
+    let workers = if fresh.contains(&true) {
+        super::workers()
+    } else {
+        Workers::new(1)
+    };
+    let handled = parallel::ordered_map(workers, items, work, |event| {
         let opened = match event {
             Event::Idle => {
                 out.flush()?;
