@@ -798,7 +798,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
         if self.roster.current().is_none() {
             return Response::text(503, format!("Snode not ready: {}", self.me().to_hex()));
         }
-        let peeled = onion::peel(self.identity.x25519_secret(), &req.body);
+        let peeled = onion::peel(&onion::NodeKeys::from(&self.identity), &req.body);
         match peeled {
             Err(e) => {
                 let (status, body) = e.http_reply(&mut OsRng);
