@@ -574,16 +574,48 @@ impl Db {
         max_size: Option<usize>,
         now_ms: u64,
     ) -> Result<Retrieved, Error> {
-        let tx = self.conn.transaction().map_err(q("retrieve"))?;
+        // One snapshot for the lookup of `last_hash` and the rows after it; BEGIN and COMMIT are
+        // cached statements (a `Transaction` parses its SQL on every call).
+        self.conn
+            .prepare_cached("BEGIN")
+            .and_then(|mut s| s.execute([]))
+            .map_err(q("retrieve"))?;
+        let read = Self::retrieve_in(
+            &self.conn, owner, namespace, last_hash, max_count, max_size, now_ms,
+        );
+        // A read-only transaction: COMMIT and ROLLBACK both just end it.
+        let end = self
+            .conn
+            .prepare_cached(if read.is_ok() { "COMMIT" } else { "ROLLBACK" })
+            .and_then(|mut s| s.execute([]))
+            .map_err(q("retrieve"));
+        let out = read?;
+        end?;
+        Ok(out)
+    }
+
+    /// [`Db::retrieve`] inside its transaction.
+    fn retrieve_in(
+        tx: &Connection,
+        owner: &Owner,
+        namespace: i16,
+        last_hash: Option<&str>,
+        max_count: Option<usize>,
+        max_size: Option<usize>,
+        now_ms: u64,
+    ) -> Result<Retrieved, Error> {
         let after: i64 = match last_hash.filter(|h| !h.is_empty()) {
             None => 0,
             Some(h) => tx
-                .query_row(
+                .prepare_cached(
                     "SELECT id FROM messages
                      WHERE owner = ?1 AND namespace = ?2 AND hash = ?3 AND expiry > ?4",
-                    params![&owner[..], namespace, h, ms(now_ms)],
-                    |row| row.get(0),
                 )
+                .and_then(|mut s| {
+                    s.query_row(params![&owner[..], namespace, h, ms(now_ms)], |row| {
+                        row.get(0)
+                    })
+                })
                 .optional()
                 .map_err(q("retrieve"))?
                 .unwrap_or(0),
@@ -628,7 +660,6 @@ impl Db {
                 });
             }
         }
-        tx.commit().map_err(q("retrieve"))?;
         Ok(out)
     }
 
