@@ -22,15 +22,23 @@
 //!    and replicates it to the two other members before answering;
 //! 6. `relay`: onion requests for `info` at another node, with the node as the guard: it
 //!    peels one layer and relays to the next node over its pooled connections. A devnet of
-//!    1 + `SESH_LOAD_RELAY_TO` (default 6) nodes: the measured node relays to the others in
+//!    1 + `SESH_LOAD_RELAY_TO` (default 32) nodes: the measured node relays to the others in
 //!    turn, because each of them rate-limits a relaying node at 600 requests a second
-//!    (`Rate::SERVICE_NODE`, as the storage server), which would otherwise be what is measured.
+//!    (`Rate::SERVICE_NODE`, as the storage server), which would otherwise be what is measured
+//!    (6 next nodes cap the phase at 3 600 a second).
 //!
 //! Then `bare` again, to see how much the machine drifted. Each phase has one second of
 //! warm-up (TLS handshakes) that is not counted. The last column counts the TCP connections
 //! the machine opened while a phase counted (`ActiveOpens`, all of loopback, so other
 //! programs' too): near 0 shows that the generator's connections and the node's own to the
 //! other nodes (relays, replication) are kept alive and reused rather than opened per request.
+//!
+//! CPU columns: the CPU time (user and system) the server processes used while counting (the
+//! bare server, or every node of the phase's devnet: for `relay` the next nodes' work is
+//! included, for `store-swarm` the replicas'), and this generator's, per answer 200; and the
+//! bare server's µs per answer divided by the phase's. On a machine whose cores the generator
+//! and the servers share, that ratio is what the requests/s ratio would be if the server had
+//! the cores to itself.
 //!
 //! Run with `cargo bench --bench node_load` (about 90 s); `SESH_LOAD_QUICK=1` (or the argument
 //! `quick`) runs each phase 2 s. `SESH_LOAD_CONNS` sets the connections (default 64);
@@ -103,6 +111,26 @@ struct Rate {
     /// TCP connections opened on the machine (all of loopback) while counting: about 0 when
     /// every connection, the node's own to other nodes included, is kept alive and reused.
     opened: Option<u64>,
+    /// CPU time the server processes (the bare server, or every node of the devnet) used
+    /// while counting, per answer 200, in microseconds (`/proc/<pid>/stat`).
+    server_us: Option<f64>,
+    /// The same for this generator process.
+    generator_us: Option<f64>,
+}
+
+/// The CPU time (user and system, all threads) the processes `pids` used so far, in seconds.
+fn cpu_seconds(pids: &[u32]) -> Option<f64> {
+    let mut ticks = 0u64;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) end with ')'.
+        let rest = stat.rsplit_once(')')?.1;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
+        ticks += f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    }
+    // USER_HZ is 100 on Linux.
+    Some(ticks as f64 / 100.0)
 }
 
 /// The kernel's count of TCP connections opened (`ActiveOpens` in `/proc/net/snmp`).
@@ -122,6 +150,7 @@ async fn load(
     conns: usize,
     measure: Duration,
     body: Arc<dyn Fn(u64) -> Bytes + Send + Sync>,
+    servers: &[u32],
 ) -> Rate {
     eprintln!("load {path}");
     let counts = Arc::new(Counts::default());
@@ -159,9 +188,12 @@ async fn load(
     tokio::time::sleep(WARM_UP).await;
     counting.store(true, Ordering::Relaxed);
     let opens_before = tcp_active_opens();
+    let me = [std::process::id()];
+    let cpu_before = (cpu_seconds(servers), cpu_seconds(&me));
     let t = Stopwatch::start();
     tokio::time::sleep(measure).await;
     stop.store(true, Ordering::Relaxed);
+    let cpu_after = (cpu_seconds(servers), cpu_seconds(&me));
     let opened = tcp_active_opens()
         .zip(opens_before)
         .map(|(a, b)| a.saturating_sub(b));
@@ -170,11 +202,17 @@ async fn load(
         let _ = w.await;
     }
     let per_s = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / secs;
+    let oks = counts.ok.load(Ordering::Relaxed) as f64;
+    let us_per_ok = |after: Option<f64>, before: Option<f64>| {
+        after.zip(before).map(|(a, b)| (a - b) * 1e6 / oks)
+    };
     Rate {
         ok: per_s(&counts.ok),
         other: per_s(&counts.other),
         failed: per_s(&counts.failed),
         opened,
+        server_us: us_per_ok(cpu_after.0, cpu_before.0),
+        generator_us: us_per_ok(cpu_after.1, cpu_before.1),
     }
 }
 
@@ -330,15 +368,26 @@ fn bare_server(dir: &Path) {
     });
 }
 
-fn row(what: &str, r: &Rate, bare: f64) {
+fn row(what: &str, r: &Rate, bare: f64, bare_us: Option<f64>) {
+    let us = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0}"));
+    let cpu_ratio = bare_us
+        .zip(r.server_us)
+        .map_or("–".to_owned(), |(b, s)| format!("{:.2}", b / s));
     println!(
-        "| {what} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+        "| {what} | {:.0} | {:.0} | {:.0} | {:.2} | {} | {} | {cpu_ratio} | {} |",
         r.ok,
         r.other,
         r.failed,
         r.ok / bare,
+        us(r.server_us),
+        us(r.generator_us),
         r.opened.map_or("–".to_owned(), |n| n.to_string())
     );
+}
+
+/// The pids of a devnet's nodes, whose CPU time a phase counts.
+fn node_pids(net: &sesh::devnet::Devnet) -> Vec<u32> {
+    net.nodes().iter().filter_map(|n| n.pid()).collect()
 }
 
 /// Whether the phase `name` runs (`SESH_LOAD_ONLY`: a comma-separated list; all by default).
@@ -351,6 +400,8 @@ const SKIPPED: Rate = Rate {
     other: f64::NAN,
     failed: f64::NAN,
     opened: None,
+    server_us: None,
+    generator_us: None,
 };
 
 async fn run(measure: Duration, conns: usize, relay_to: usize) {
@@ -363,12 +414,14 @@ async fn run(measure: Duration, conns: usize, relay_to: usize) {
     let bare_base = bare.addr.to_string();
     let ok_body: Arc<dyn Fn(u64) -> Bytes + Send + Sync> =
         Arc::new(|_| Bytes::from_static(br#"{"method":"info","params":{}}"#));
+    let bare_pid: Vec<u32> = bare._child.id().into_iter().collect();
     let bare1 = load(
         &bare_base,
         STORAGE_RPC,
         conns,
         measure,
         Arc::clone(&ok_body),
+        &bare_pid,
     )
     .await;
 
@@ -377,13 +430,14 @@ async fn run(measure: Duration, conns: usize, relay_to: usize) {
     let node = net.roster().pool().nodes()[0].clone();
     let base = node.to_string();
     eprintln!("node pid {}", net.nodes()[0].pid().map_or(0, |p| p));
+    let pids = node_pids(&net);
     let store = if wanted("store") {
         let ids = Arc::clone(&ids);
         let body: Arc<dyn Fn(u64) -> Bytes + Send + Sync> = Arc::new(move |n| {
             let to = &ids[(n as usize) % RECIPIENTS];
             Bytes::from(rpc("store", store_params(to, n, salt)).to_string())
         });
-        load(&base, STORAGE_RPC, conns, measure, body).await
+        load(&base, STORAGE_RPC, conns, measure, body, &pids).await
     } else {
         SKIPPED
     };
@@ -391,7 +445,7 @@ async fn run(measure: Duration, conns: usize, relay_to: usize) {
         let pool = onion_pool(&[], &node, |i| {
             rpc("store", store_params(&ids[i % RECIPIENTS], i as u64, !salt))
         });
-        load(&base, ONION, conns, measure, cycle(pool)).await
+        load(&base, ONION, conns, measure, cycle(pool), &pids).await
     } else {
         SKIPPED
     };
@@ -410,7 +464,7 @@ async fn run(measure: Duration, conns: usize, relay_to: usize) {
                 Bytes::from(rpc("retrieve", p).to_string())
             })
             .collect();
-        load(&base, STORAGE_RPC, conns, measure, cycle(pool)).await
+        load(&base, STORAGE_RPC, conns, measure, cycle(pool), &pids).await
     } else {
         SKIPPED
     };
@@ -425,7 +479,7 @@ async fn run(measure: Duration, conns: usize, relay_to: usize) {
             let to = &ids[(n as usize) % RECIPIENTS];
             Bytes::from(rpc("store", store_params(to, n, salt ^ 0x55)).to_string())
         });
-        let r = load(&base, STORAGE_RPC, conns, measure, body).await;
+        let r = load(&base, STORAGE_RPC, conns, measure, body, &node_pids(&net)).await;
         drop(net);
         r
     } else {
@@ -454,39 +508,58 @@ async fn run(measure: Duration, conns: usize, relay_to: usize) {
                 Bytes::from(body)
             })
             .collect();
-        let r = load(&nodes[0].to_string(), ONION, conns, measure, cycle(pool)).await;
+        let r = load(
+            &nodes[0].to_string(),
+            ONION,
+            conns,
+            measure,
+            cycle(pool),
+            &node_pids(&net),
+        )
+        .await;
         drop(net);
         r
     } else {
         SKIPPED
     };
 
-    let bare2 = load(&bare_base, STORAGE_RPC, conns, measure, ok_body).await;
+    let bare2 = load(&bare_base, STORAGE_RPC, conns, measure, ok_body, &bare_pid).await;
     drop(bare);
     let bare_ok = f64::midpoint(bare1.ok, bare2.ok);
+    let bare_us = bare1
+        .server_us
+        .zip(bare2.server_us)
+        .map(|(a, b)| f64::midpoint(a, b));
 
     println!(
         "\n### Node throughput ({conns} keep-alive connections, one per source address, {} s per phase)\n",
         measure.as_secs()
     );
     println!(
-        "| requests | 200/s | other/s | no answer/s | ratio to bare | TCP connections opened while counting |"
+        "| requests | 200/s | other/s | no answer/s | ratio to bare | server CPU µs/200 | generator CPU µs/200 | CPU ratio (bare µs / server µs) | TCP connections opened while counting |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
-    row("bare HTTPS (before)", &bare1, bare_ok);
-    row("bare HTTPS (after)", &bare2, bare_ok);
-    row("store (storage RPC)", &store, bare_ok);
-    row("store (onion, node as guard)", &onion_store, bare_ok);
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    row("bare HTTPS (before)", &bare1, bare_ok, bare_us);
+    row("bare HTTPS (after)", &bare2, bare_ok, bare_us);
+    row("store (storage RPC)", &store, bare_ok, bare_us);
+    row(
+        "store (onion, node as guard)",
+        &onion_store,
+        bare_ok,
+        bare_us,
+    );
     row(
         "store (storage RPC, swarm of 3: 2 replicas each)",
         &store_swarm,
         bare_ok,
+        bare_us,
     );
-    row("retrieve (10 of 1 KiB)", &retrieve, bare_ok);
+    row("retrieve (10 of 1 KiB)", &retrieve, bare_ok, bare_us);
     row(
         &format!("relay (guard → one of {relay_to} nodes, info)"),
         &relay,
         bare_ok,
+        bare_us,
     );
 }
 
@@ -504,7 +577,7 @@ fn main() {
     let relay_to = std::env::var("SESH_LOAD_RELAY_TO")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(6)
+        .unwrap_or(32)
         .max(1);
     let measure = Duration::from_secs(if quick { 2 } else { 12 });
     tokio::runtime::Builder::new_multi_thread()

@@ -86,9 +86,10 @@ fn layer_lengths(nodes: &[Identity], body: &[u8]) -> Vec<usize> {
     let mut lengths = Vec::new();
     let mut layer = body.to_vec();
     for node in nodes {
-        let plain = onion::decrypt_layer(node.x25519_secret(), &layer).expect("valid layer");
+        let plain =
+            onion::decrypt_layer(&onion::NodeKeys::from(node), &layer).expect("valid layer");
         lengths.push(plain.plaintext.len());
-        match onion::peel(node.x25519_secret(), &layer).expect("valid layer") {
+        match onion::peel(&onion::NodeKeys::from(node), &layer).expect("valid layer") {
             Peeled::Relay(r) => layer = r.next_layer,
             _ => break,
         }
@@ -243,12 +244,17 @@ fn peel_bench(c: &mut Criterion, run: &Run) {
         .expect("hex")
         .try_into()
         .expect("32 bytes");
-        let key = LayerKey::for_node(enc, node.x25519_secret(), &sesh::identity::X25519Pub(eph))
-            .expect("a real key");
+        let key = LayerKey::for_node(
+            enc,
+            &onion::NodeKeys::from(node),
+            &sesh::identity::X25519Pub(eph),
+        )
+        .expect("a real key");
         let key = *key.as_bytes();
         let n = if enc == EncType::AesGcm { 12 } else { 24 };
         let mut peel = || {
-            onion::peel(node.x25519_secret(), black_box(&body)).expect("benchmark inputs are valid")
+            onion::peel(&onion::NodeKeys::from(node), black_box(&body))
+                .expect("benchmark inputs are valid")
         };
         let mut primitives = || {
             let ss = curve::x25519(node.x25519_secret(), black_box(&eph));
@@ -297,7 +303,7 @@ fn bench(c: &mut Criterion) {
                         .expect("benchmark inputs are valid");
                 let mut hop = 0;
                 let reply = loop {
-                    match onion::peel(nodes[hop].x25519_secret(), &layer)
+                    match onion::peel(&onion::NodeKeys::from(&nodes[hop]), &layer)
                         .expect("benchmark inputs are valid")
                     {
                         Peeled::Relay(r) => {

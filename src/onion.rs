@@ -39,7 +39,7 @@ use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, X25519Pub};
 use crate::swarm::Snode;
 
-pub use hop::{CryptoError, EncType, LayerKey};
+pub use hop::{CryptoError, EncType, LayerKey, NodeKeys};
 pub use path::{OnionPath, PathError, PathPolicy};
 pub use wire::{Layer, Routing, Scalar};
 
@@ -789,7 +789,7 @@ fn hex_x25519(v: &Scalar) -> Option<X25519Pub> {
     v.as_str()?.parse().ok()
 }
 
-/// Decrypts one layer with the node's X25519 secret, without interpreting the plaintext.
+/// Decrypts one layer with the node's X25519 key pair, without interpreting the plaintext.
 ///
 /// The layer's JSON gives `ephemeral_key` (required), `enc_type` (default AES-GCM) and
 /// `hop_no` (default 0; negative counts as 0). This is also what a server destination does
@@ -799,7 +799,7 @@ fn hex_x25519(v: &Scalar) -> Option<X25519Pub> {
 /// [`PeelError::Layer`]/[`PeelError::Field`] for a malformed layer,
 /// [`PeelError::HopLimit`] for a hop number above 15, [`PeelError::Ciphertext`] when the blob
 /// does not decrypt.
-pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwrapped, PeelError> {
+pub fn decrypt_layer(node: &NodeKeys<'_>, layer: &[u8]) -> Result<Unwrapped, PeelError> {
     let layer = Layer::decode(layer).map_err(PeelError::Layer)?;
     let json = layer.routing();
     let ephemeral_key = match &json.ephemeral_key {
@@ -835,8 +835,7 @@ pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwr
     if hop_no > MAX_ONION_HOPS {
         return Err(PeelError::HopLimit { hop_no });
     }
-    let key = LayerKey::for_node(enc_type, node_x25519_secret, &ephemeral_key)
-        .map_err(PeelError::Ciphertext)?;
+    let key = LayerKey::for_node(enc_type, node, &ephemeral_key).map_err(PeelError::Ciphertext)?;
     let plaintext = key.decrypt(layer.blob()).map_err(PeelError::Ciphertext)?;
     Ok(Unwrapped {
         plaintext,
@@ -845,7 +844,7 @@ pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwr
     })
 }
 
-/// Peels one layer: decrypts it with the node's X25519 secret and says what to do.
+/// Peels one layer: decrypts it with the node's X25519 key pair and says what to do.
 ///
 /// `layer` is the HTTP body a client POSTs to `/onion_req/v2`, or a [`Relay::next_layer`]
 /// from the previous node. Mirrors session-storage-server `process_inner_request`: a routing
@@ -856,12 +855,12 @@ pub fn decrypt_layer(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Unwr
 /// The errors of [`decrypt_layer`]; then [`PeelError::InvalidJson`] when the plaintext is not
 /// a valid instruction and [`PeelError::InvalidUrl`] for a proxy target the storage server
 /// would refuse. [`PeelError::http_reply`] gives the answer to send.
-pub fn peel(node_x25519_secret: &[u8; 32], layer: &[u8]) -> Result<Peeled, PeelError> {
+pub fn peel(node: &NodeKeys<'_>, layer: &[u8]) -> Result<Peeled, PeelError> {
     let Unwrapped {
         plaintext,
         reply,
         hop_no,
-    } = decrypt_layer(node_x25519_secret, layer)?;
+    } = decrypt_layer(node, layer)?;
     match interpret(&plaintext, hop_no) {
         Ok(Interpreted::Relay(r)) => Ok(Peeled::Relay(r)),
         Ok(Interpreted::Final {

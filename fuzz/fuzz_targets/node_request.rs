@@ -28,5 +28,5 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again, req);
     }
     let _ = JsonRpcCall::parse(data);
-    let _ = sesh::onion::peel(&NODE_SECRET, data);
+    let _ = sesh::onion::peel(&sesh::onion::NodeKeys::new(&NODE_SECRET), data);
 });

@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
         let again = Layer::decode(&layer.encode()).expect("an encoded layer decodes");
         assert_eq!(again, layer);
     }
-    check(onion::peel(&NODE_SECRET, data));
+    check(onion::peel(&onion::NodeKeys::new(&NODE_SECRET), data));
 
     // The bytes as the plaintext of a layer the node can decrypt.
     let Some((&selector, plaintext)) = data.split_first() else {
@@ -78,5 +78,5 @@ fuzz_target!(|data: &[u8]| {
     layer.extend_from_slice(&len.to_le_bytes());
     layer.extend_from_slice(&blob);
     layer.extend_from_slice(header.as_bytes());
-    check(onion::peel(&NODE_SECRET, &layer));
+    check(onion::peel(&onion::NodeKeys::new(&NODE_SECRET), &layer));
 });

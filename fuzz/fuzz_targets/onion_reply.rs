@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
 
     // As the plaintext the destination encrypts.
     let key =
-        LayerKey::for_node(enc, &NODE_SECRET, &x25519_public(&CLIENT_SECRET)).expect("a real key");
+        LayerKey::for_node(enc, &sesh::onion::NodeKeys::new(&NODE_SECRET), &x25519_public(&CLIENT_SECRET)).expect("a real key");
     let nonce = [0x5a_u8; 24];
     let sealed = key
         .encrypt_with_nonce(&nonce[..if enc == EncType::AesGcm { 12 } else { 24 }], rest)

@@ -27,7 +27,7 @@ use crate::identity::Seed;
 use crate::node::http::{
     Admit, BoxFuture, HeaderMap, Request as HttpRequest, Response as HttpResponse, Service,
 };
-use crate::onion::{Final, Peeled, peel};
+use crate::onion::{Final, NodeKeys, Peeled, peel};
 use crate::rpc::request::{Auth, Request as RpcRequest, Retrieve};
 use crate::rpc::response::RetrieveResponse;
 use crate::rpc::status as rpc_status;
@@ -332,7 +332,7 @@ impl Tap {
             self.shared.push(Event::PathError { status: 502 });
             return HttpResponse::text(502, rpc_status::next_node_not_found(&k));
         }
-        match peel(&self.secret, &req.body) {
+        match peel(&NodeKeys::new(&self.secret), &req.body) {
             Ok(Peeled::Relay(r)) => {
                 // The guard (whose next hop is number 1) starts a request.
                 let guard = r.hop_no <= 1;

@@ -574,16 +574,48 @@ impl Db {
         max_size: Option<usize>,
         now_ms: u64,
     ) -> Result<Retrieved, Error> {
-        let tx = self.conn.transaction().map_err(q("retrieve"))?;
+        // One snapshot for the lookup of `last_hash` and the rows after it; BEGIN and COMMIT are
+        // cached statements (a `Transaction` parses its SQL on every call).
+        self.conn
+            .prepare_cached("BEGIN")
+            .and_then(|mut s| s.execute([]))
+            .map_err(q("retrieve"))?;
+        let read = Self::retrieve_in(
+            &self.conn, owner, namespace, last_hash, max_count, max_size, now_ms,
+        );
+        // A read-only transaction: COMMIT and ROLLBACK both just end it.
+        let end = self
+            .conn
+            .prepare_cached(if read.is_ok() { "COMMIT" } else { "ROLLBACK" })
+            .and_then(|mut s| s.execute([]))
+            .map_err(q("retrieve"));
+        let out = read?;
+        end?;
+        Ok(out)
+    }
+
+    /// [`Db::retrieve`] inside its transaction.
+    fn retrieve_in(
+        tx: &Connection,
+        owner: &Owner,
+        namespace: i16,
+        last_hash: Option<&str>,
+        max_count: Option<usize>,
+        max_size: Option<usize>,
+        now_ms: u64,
+    ) -> Result<Retrieved, Error> {
         let after: i64 = match last_hash.filter(|h| !h.is_empty()) {
             None => 0,
             Some(h) => tx
-                .query_row(
+                .prepare_cached(
                     "SELECT id FROM messages
                      WHERE owner = ?1 AND namespace = ?2 AND hash = ?3 AND expiry > ?4",
-                    params![&owner[..], namespace, h, ms(now_ms)],
-                    |row| row.get(0),
                 )
+                .and_then(|mut s| {
+                    s.query_row(params![&owner[..], namespace, h, ms(now_ms)], |row| {
+                        row.get(0)
+                    })
+                })
                 .optional()
                 .map_err(q("retrieve"))?
                 .unwrap_or(0),
@@ -628,7 +660,6 @@ impl Db {
                 });
             }
         }
-        tx.commit().map_err(q("retrieve"))?;
         Ok(out)
     }
 
@@ -997,6 +1028,34 @@ impl Handle {
         Self::run(Conns::Any(Arc::clone(&self.readers)), f).await
     }
 
+    /// Runs `f`, a read whose work the caller has bounded to well under a millisecond (a
+    /// few rows), on the calling thread when a reading connection is free: no hand-off to the
+    /// blocking pool and back. When none is free (or there are none) it is [`Handle::read`].
+    ///
+    /// # Errors
+    /// As [`Handle::call`].
+    pub(crate) async fn read_small<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, Error> + Send + 'static,
+    {
+        match self.try_on_free_reader(f) {
+            Ok(done) => done,
+            Err(f) => self.read(f).await,
+        }
+    }
+
+    /// Runs `f` on a free reading connection, or gives it back when none is free.
+    fn try_on_free_reader<T, F>(&self, f: F) -> Result<Result<T, Error>, F>
+    where
+        F: FnOnce(&mut Db) -> Result<T, Error>,
+    {
+        match self.readers.iter().find_map(|r| r.try_lock().ok()) {
+            Some(mut free) => Ok(f(&mut free)),
+            None => Err(f),
+        }
+    }
+
     async fn run<T, F>(conns: Conns, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
@@ -1309,6 +1368,35 @@ mod tests {
         assert!(matches!(e, Error::Query { .. }), "{e:?}");
         release.send(()).unwrap();
         held.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn small_reads_run_inline_on_a_free_reader_and_wait_for_one_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = Handle::open(&dir.path().join(DB_FILE)).unwrap();
+        let m = msg(ALICE, 0, 1, 8);
+        h.store(m.clone(), NOW).await.unwrap();
+        let here = std::thread::current().id();
+        let read = |db: &mut Db| {
+            let r = db.retrieve(&ALICE, 0, None, Some(10), None, NOW)?;
+            Ok((std::thread::current().id(), r.messages))
+        };
+        // A reader is free: the read runs on this thread, and sees the commit.
+        let (on, got) = h.read_small(read).await.unwrap();
+        assert_eq!((on, got), (here, vec![m.clone()]));
+        // Every reader busy: it is not run here (which would block this thread on the
+        // lock) but on the blocking pool, once one is free.
+        let guards: Vec<_> = h.readers.iter().map(|r| r.lock().unwrap()).collect();
+        let pending = tokio::spawn({
+            let h = h.clone();
+            async move { h.read_small(read).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!pending.is_finished());
+        drop(guards);
+        let (on, got) = pending.await.unwrap().unwrap();
+        assert_ne!(on, here);
+        assert_eq!(got, vec![m]);
     }
 
     const ALICE: Owner = [5; 33];

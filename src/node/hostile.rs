@@ -345,7 +345,7 @@ impl Hostile {
             }
             _ => {}
         }
-        let peeled = onion::peel(self.identity.x25519_secret(), &req.body);
+        let peeled = onion::peel(&onion::NodeKeys::from(&self.identity), &req.body);
         match peeled {
             Ok(Peeled::Relay(relay)) => match self.mode {
                 Mode::NotFound(n) | Mode::Unreachable(n) if self.take_relay_lie() => {

@@ -8,7 +8,6 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use crate::identity::Ed25519Pub;
 use crate::rpc::Namespace;
 use crate::rpc::limits::{FORWARDED_WINDOW_MS, SIGNATURE_WINDOW_MS};
 pub(crate) use crate::rpc::request::{
@@ -33,15 +32,19 @@ pub(crate) fn store_is_public(ns: Namespace) -> bool {
 /// # Errors
 /// 401 with the storage server's text when the signature does not verify.
 pub(crate) fn verify(pubkey: &Pubkey, auth: &Auth, message: &[u8]) -> Result<(), RpcError> {
-    let key = if pubkey[0] == crate::identity::SESSION_ID_PREFIX {
+    let failed = || RpcError::new(401, "Signature verification failed");
+    // The key is decompressed once, for the X25519 check and the verification both.
+    let vk = if pubkey[0] == crate::identity::SESSION_ID_PREFIX {
         let Some(ed) = auth.pubkey_ed25519 else {
             return Err(RpcError::new(
                 401,
                 "pubkey_ed25519 is required for 05-prefixed pubkeys",
             ));
         };
-        match Ed25519Pub(ed).to_x25519() {
-            Some(x) if x.0 == pubkey[1..] => ed,
+        // As `Ed25519Pub::to_x25519`: a key that does not decompress or has small order
+        // converts to nothing, which matches no pubkey.
+        match VerifyingKey::from_bytes(&ed) {
+            Ok(vk) if !vk.is_weak() && vk.to_montgomery().0[..] == pubkey[1..] => vk,
             _ => {
                 return Err(RpcError::new(
                     401,
@@ -57,12 +60,10 @@ pub(crate) fn verify(pubkey: &Pubkey, auth: &Auth, message: &[u8]) -> Result<(),
         }
         let mut k = [0u8; 32];
         k.copy_from_slice(&pubkey[1..]);
-        k
+        VerifyingKey::from_bytes(&k).map_err(|_| failed())?
     };
-    let vk = VerifyingKey::from_bytes(&key)
-        .map_err(|_| RpcError::new(401, "Signature verification failed"))?;
     vk.verify_strict(message, &Signature::from_bytes(&auth.signature))
-        .map_err(|_| RpcError::new(401, "Signature verification failed"))
+        .map_err(|_| failed())
 }
 
 /// Checks a signature timestamp against the node's clock.
@@ -92,4 +93,84 @@ pub(crate) fn check_clock(
 /// The string a request's signature covers: [`Request::signed_message`].
 pub(crate) fn signed_message(req: &Request) -> Option<Vec<u8>> {
     req.signed_message()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{Ed25519Pub, Identity, Seed};
+
+    /// The checks of `verify`, written as before it decompressed the key once: through
+    /// `Ed25519Pub::to_x25519` and a second decompression.
+    fn reference(pubkey: &Pubkey, auth: &Auth, message: &[u8]) -> Result<(), RpcError> {
+        let key = if pubkey[0] == crate::identity::SESSION_ID_PREFIX {
+            let Some(ed) = auth.pubkey_ed25519 else {
+                return Err(RpcError::new(
+                    401,
+                    "pubkey_ed25519 is required for 05-prefixed pubkeys",
+                ));
+            };
+            match Ed25519Pub(ed).to_x25519() {
+                Some(x) if x.0 == pubkey[1..] => ed,
+                _ => {
+                    return Err(RpcError::new(
+                        401,
+                        "pubkey_ed25519 does not match the pubkey",
+                    ));
+                }
+            }
+        } else {
+            if auth.pubkey_ed25519.is_some() {
+                return Err(RpcError::parse(
+                    "pubkey_ed25519 is only permitted for 05[...] pubkeys",
+                ));
+            }
+            pubkey[1..].try_into().unwrap()
+        };
+        let vk = VerifyingKey::from_bytes(&key)
+            .map_err(|_| RpcError::new(401, "Signature verification failed"))?;
+        vk.verify_strict(message, &Signature::from_bytes(&auth.signature))
+            .map_err(|_| RpcError::new(401, "Signature verification failed"))
+    }
+
+    #[test]
+    fn verify_answers_as_the_two_step_check() {
+        let user = Identity::from_seed(Seed::from_bytes([9; 32]));
+        let other = Identity::from_seed(Seed::from_bytes([10; 32]));
+        let msg = b"retrieve0123";
+        let sig = user.sign(msg);
+        let mut session = [5u8; 33];
+        session[1..].copy_from_slice(&user.x25519_pub().0);
+        let mut ed_account = [3u8; 33];
+        ed_account[1..].copy_from_slice(&user.ed25519_pub().0);
+        // The identity point (small order) and a y that is not on the curve.
+        let mut identity_point = [0u8; 32];
+        identity_point[0] = 1;
+        let mut off_curve = [0u8; 32];
+        off_curve[0] = 2;
+        let mut bad_sig = sig;
+        bad_sig[3] ^= 1;
+        let cases = [
+            (session, Some(user.ed25519_pub().0), sig),
+            (session, Some(user.ed25519_pub().0), bad_sig),
+            (session, Some(other.ed25519_pub().0), other.sign(msg)),
+            (session, Some(identity_point), sig),
+            (session, Some(off_curve), sig),
+            (session, None, sig),
+            (ed_account, None, sig),
+            (ed_account, None, bad_sig),
+            (ed_account, Some(user.ed25519_pub().0), sig),
+        ];
+        let mut oks = 0;
+        for (pubkey, ed, signature) in cases {
+            let auth = Auth {
+                signature,
+                pubkey_ed25519: ed,
+            };
+            let got = verify(&pubkey, &auth, msg);
+            assert_eq!(got, reference(&pubkey, &auth, msg), "{pubkey:?} {ed:?}");
+            oks += usize::from(got.is_ok());
+        }
+        assert_eq!(oks, 2);
+    }
 }

@@ -46,6 +46,12 @@ use crate::transport::{Target, Transport};
 
 /// Header naming the swarm member that forwarded a request (hex Ed25519 key).
 pub(crate) const FORWARDED_BY: &str = "x-sesh-forwarded-by";
+/// A retrieve of at most this many bytes of data, or at most [`INLINE_RETRIEVE_ROWS`]
+/// messages, reads its rows on the async thread that serves it ([`db::Handle::read_small`]).
+const INLINE_RETRIEVE_BYTES: usize = 64 * 1024;
+/// See [`INLINE_RETRIEVE_BYTES`].
+const INLINE_RETRIEVE_ROWS: usize = 16;
+
 /// Header carrying the forwarding member's signature of the body (base64).
 pub(crate) const FORWARD_SIGNATURE: &str = "x-sesh-forward-signature";
 pub(crate) use crate::transport::JSON_RPC_PATH;
@@ -499,9 +505,19 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             r.max_count,
             r.max_size,
         );
-        let got = self
-            .db_read(move |db| db.retrieve(&pk, ns, last.as_deref(), count, Some(size), now))
-            .await;
+        let read =
+            move |db: &mut db::Db| db.retrieve(&pk, ns, last.as_deref(), count, Some(size), now);
+        // A retrieve of a few rows or bytes reads on this thread; a large one off it.
+        let small =
+            size <= INLINE_RETRIEVE_BYTES || count.is_some_and(|c| c <= INLINE_RETRIEVE_ROWS);
+        let got = match &self.db {
+            None => Err(no_store()),
+            Some(handle) if small => handle
+                .read_small(read)
+                .await
+                .map_err(|e| self.db_failed(&e)),
+            Some(_) => self.db_read(read).await,
+        };
         match got {
             Ok(found) => {
                 let messages = found
@@ -527,7 +543,6 @@ impl<T: Transport + Send + Sync> NodeService<T> {
     /// Executes a recursive request here and on every other member of the swarm, and
     /// assembles the `swarm` dict.
     async fn recursive(&self, roster: &Roster, req: &Request, now: u64) -> Answer {
-        let body = String::from_utf8_lossy(&req.to_json()).into_owned();
         let my_swarm = self.my_swarm(roster);
         let peers: Vec<_> = my_swarm
             .map(|id| roster.members(id))
@@ -536,7 +551,15 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             .filter(|n| n.ed25519 != self.me())
             .cloned()
             .collect();
-        let sig = self.sign_b64(body.as_bytes());
+        // The forwarded body and its signature only when there is someone to forward to: a
+        // swarm of one signs only its own answer.
+        let (body, sig) = if peers.is_empty() {
+            (String::new(), String::new())
+        } else {
+            let body = String::from_utf8_lossy(&req.to_json()).into_owned();
+            let sig = self.sign_b64(body.as_bytes());
+            (body, sig)
+        };
         let me_hex = self.me().to_hex();
         let forwards = peers.iter().map(|n| {
             let target = Target::Node {
@@ -798,7 +821,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
         if self.roster.current().is_none() {
             return Response::text(503, format!("Snode not ready: {}", self.me().to_hex()));
         }
-        let peeled = onion::peel(self.identity.x25519_secret(), &req.body);
+        let peeled = onion::peel(&onion::NodeKeys::from(&self.identity), &req.body);
         match peeled {
             Err(e) => {
                 let (status, body) = e.http_reply(&mut OsRng);

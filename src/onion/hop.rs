@@ -14,7 +14,6 @@
 //!
 //! Neither AEAD uses associated data.
 
-use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -29,7 +28,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::curve;
-use crate::identity::X25519Pub;
+use crate::identity::{Identity, X25519Pub};
 
 /// The AES-GCM IV length.
 pub(crate) const AES_GCM_IV_LEN: usize = 12;
@@ -176,25 +175,56 @@ pub fn shared_secret(
     Ok(shared)
 }
 
-/// `x25519_public(node_secret)`, remembered per thread for the last secret: a node peels
-/// every layer with the same secret, and XChaCha20 layers hash its public key in. The memo is
-/// keyed by a BLAKE2b hash of the secret, so it keeps no copy of it.
-fn node_public(node_secret: &[u8; 32]) -> X25519Pub {
-    thread_local! {
-        static LAST: Cell<Option<([u8; 32], X25519Pub)>> = const { Cell::new(None) };
-    }
-    let tag: [u8; 32] = Blake2b::<U32>::new_with_prefix(b"sesh onion node key memo")
-        .chain_update(node_secret)
-        .finalize()
-        .into();
-    LAST.with(|last| match last.get() {
-        Some((t, public)) if t == tag => public,
-        _ => {
-            let public = x25519_public(node_secret);
-            last.set(Some((tag, public)));
-            public
+/// A node's own X25519 key pair, as it peels layers: the secret `b` and its public `B`.
+///
+/// XChaCha20 layer keys hash `B` in; the node has it already (its [`Identity`] keeps it), so
+/// nothing recomputes it per layer.
+///
+/// # Security
+/// Borrows a secret key; `Debug` prints only the public key.
+#[derive(Clone, Copy)]
+pub struct NodeKeys<'a> {
+    secret: &'a [u8; 32],
+    public: X25519Pub,
+}
+
+impl<'a> NodeKeys<'a> {
+    /// The key pair of a secret scalar (computes its public key once).
+    pub fn new(secret: &'a [u8; 32]) -> Self {
+        Self {
+            secret,
+            public: x25519_public(secret),
         }
-    })
+    }
+
+    /// The secret scalar.
+    pub fn secret(&self) -> &'a [u8; 32] {
+        self.secret
+    }
+
+    /// The public key.
+    pub fn public(&self) -> X25519Pub {
+        self.public
+    }
+}
+
+impl<'a> From<&'a Identity> for NodeKeys<'a> {
+    /// The identity's X25519 key pair, public key included (no curve arithmetic).
+    fn from(identity: &'a Identity) -> Self {
+        Self {
+            secret: identity.x25519_secret(),
+            public: identity.x25519_pub(),
+        }
+    }
+}
+
+impl fmt::Debug for NodeKeys<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeKeys")
+            .field("public", &self.public.to_hex())
+            .field("secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// The symmetric key of one onion request layer, and its encryption type.
@@ -246,18 +276,19 @@ impl LayerKey {
         Ok(Self::derive(enc_type, &ss, || (*ephemeral_public, *node)))
     }
 
-    /// The node's key for a layer: from its secret `b` and the client's ephemeral public `A`.
+    /// The node's key for a layer: from its key pair `(b, B)` and the client's ephemeral
+    /// public `A`.
     ///
     /// # Errors
     /// [`CryptoError::LowOrderKey`] if `A` is a low-order point.
     pub fn for_node(
         enc_type: EncType,
-        node_secret: &[u8; 32],
+        node: &NodeKeys<'_>,
         client_ephemeral: &X25519Pub,
     ) -> Result<Self, CryptoError> {
-        let ss = shared_secret(node_secret, client_ephemeral)?;
+        let ss = shared_secret(node.secret, client_ephemeral)?;
         Ok(Self::derive(enc_type, &ss, || {
-            (*client_ephemeral, node_public(node_secret))
+            (*client_ephemeral, node.public)
         }))
     }
 
@@ -431,28 +462,30 @@ mod tests {
         assert_eq!(x25519_public(&h32(B_SEC)).to_hex(), B_PUB);
         for enc in [EncType::AesGcm, EncType::XChaCha20] {
             let c = LayerKey::for_client(enc, &h32(A_SEC), &X25519Pub(h32(B_PUB))).unwrap();
-            let n = LayerKey::for_node(enc, &h32(B_SEC), &X25519Pub(h32(A_PUB))).unwrap();
+            let n = LayerKey::for_node(enc, &NodeKeys::new(&h32(B_SEC)), &X25519Pub(h32(A_PUB)))
+                .unwrap();
             assert_eq!(c.as_bytes(), n.as_bytes());
         }
     }
 
     #[test]
-    fn node_keys_follow_the_node_secret() {
-        // Two nodes peeling in turn on one thread: each layer key is the one derived from
-        // that node's own public key (the memo of node_public follows the secret).
-        let a = h32(A_SEC);
-        let b = h32(B_SEC);
-        let client = x25519_public(&[5; 32]);
-        for secret in [a, b, a, a, b] {
-            let node = LayerKey::for_node(EncType::XChaCha20, &secret, &client).unwrap();
-            let ss = shared_secret(&secret, &client).unwrap();
-            let want =
-                LayerKey::derive(EncType::XChaCha20, &ss, || (client, x25519_public(&secret)));
-            assert_eq!(node.as_bytes(), want.as_bytes());
+    fn node_keys_of_an_identity_are_its_x25519_pair() {
+        // The node peels with NodeKeys::from(&Identity), whose public key is the identity's
+        // cached one: it must be the one computed from the secret, and give the client's key.
+        for seed in [[1u8; 32], [7; 32], [200; 32]] {
+            let identity = Identity::from_seed(crate::identity::Seed::from_bytes(seed));
+            let keys = NodeKeys::from(&identity);
+            assert_eq!(
+                keys.public(),
+                NodeKeys::new(identity.x25519_secret()).public()
+            );
+            assert_eq!(keys.public(), x25519_public(keys.secret()));
+            let client = x25519_public(&[5; 32]);
+            let node = LayerKey::for_node(EncType::XChaCha20, &keys, &client).unwrap();
             let from_client =
-                LayerKey::for_client(EncType::XChaCha20, &[5; 32], &x25519_public(&secret))
-                    .unwrap();
+                LayerKey::for_client(EncType::XChaCha20, &[5; 32], &keys.public()).unwrap();
             assert_eq!(node.as_bytes(), from_client.as_bytes());
+            assert!(!format!("{keys:?}").contains(&hex::encode(keys.secret())));
         }
     }
 
@@ -471,7 +504,8 @@ mod tests {
                 CryptoError::LowOrderKey
             );
             assert_eq!(
-                LayerKey::for_node(EncType::XChaCha20, &h32(B_SEC), &bad).unwrap_err(),
+                LayerKey::for_node(EncType::XChaCha20, &NodeKeys::new(&h32(B_SEC)), &bad)
+                    .unwrap_err(),
                 CryptoError::LowOrderKey
             );
         }

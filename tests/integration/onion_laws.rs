@@ -125,7 +125,8 @@ fn enc_of(xchacha: bool) -> EncType {
 /// Peels `body` through `hops`, checking each relay, and returns what reaches the end.
 fn peel_path(hops: &[Node], next: &HopKeys, mut layer: Vec<u8>, enc: EncType) -> Vec<u8> {
     for (i, h) in hops.iter().enumerate() {
-        let Peeled::Relay(r) = onion::peel(&h.secret, &layer).unwrap() else {
+        let Peeled::Relay(r) = onion::peel(&onion::NodeKeys::new(&h.secret), &layer).unwrap()
+        else {
             panic!("hop {i} should relay");
         };
         let want = hops.get(i + 1).map_or(next.ed25519, |n| n.keys.ed25519);
@@ -159,7 +160,7 @@ proptest! {
         ).unwrap();
         prop_assert_eq!(pending.enc_type(), enc);
         let layer = peel_path(&path, &dest.keys, body, enc);
-        let Peeled::Final(fin) = onion::peel(&dest.secret, &layer).unwrap() else {
+        let Peeled::Final(fin) = onion::peel(&onion::NodeKeys::new(&dest.secret), &layer).unwrap() else {
             panic!("the destination should get a final request");
         };
         prop_assert_eq!(&fin.payload, &payload);
@@ -211,7 +212,7 @@ proptest! {
             None => body,
             Some((exit, relays)) => {
                 let layer = peel_path(relays, &exit.keys, body, enc);
-                let Peeled::Proxy(p) = onion::peel(&exit.secret, &layer).unwrap() else {
+                let Peeled::Proxy(p) = onion::peel(&onion::NodeKeys::new(&exit.secret), &layer).unwrap() else {
                     panic!("the exit should proxy");
                 };
                 prop_assert_eq!(p.url(), "http://127.0.0.1:8080/oxen/v4/lsrpc");
@@ -220,7 +221,7 @@ proptest! {
             }
         };
         // The server decrypts the layer it is given, and answers raw.
-        let unwrapped = onion::decrypt_layer(&server.secret, &to_server).unwrap();
+        let unwrapped = onion::decrypt_layer(&onion::NodeKeys::new(&server.secret), &to_server).unwrap();
         prop_assert_eq!(&unwrapped.plaintext, &payload);
         let answer = unwrapped.reply.seal(b"l2:{}e", &mut rng).unwrap();
         prop_assert_eq!(pending.decrypt(&answer).unwrap(), b"l2:{}e".to_vec());
@@ -228,7 +229,7 @@ proptest! {
 
     #[test]
     fn peel_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = onion::peel(&[7; 32], &bytes);
+        let _ = onion::peel(&onion::NodeKeys::new(&[7; 32]), &bytes);
         let _ = Layer::decode(&bytes);
         let pending = PendingReply::new(EncType::AesGcm, &[1; 32], &hop::x25519_public(&[2; 32]))
             .unwrap();
@@ -248,7 +249,7 @@ proptest! {
         ],
     ) {
         let layer = raw_layer(&blob, &json);
-        let _ = onion::peel(&[7; 32], &layer);
+        let _ = onion::peel(&onion::NodeKeys::new(&[7; 32]), &layer);
     }
 
     #[test]
@@ -262,7 +263,7 @@ proptest! {
         let blob_len = Layer::decode(&body).unwrap().blob().len();
         let i = 4 + flip.index(blob_len);
         body[i] ^= 1;
-        prop_assert!(matches!(onion::peel(&guard.secret, &body), Err(PeelError::Ciphertext(_))));
+        prop_assert!(matches!(onion::peel(&onion::NodeKeys::new(&guard.secret), &body), Err(PeelError::Ciphertext(_))));
     }
 
     #[test]
@@ -355,7 +356,7 @@ fn outer_parse_errors_are_plain_400s() {
         ),
     ];
     for (bytes, want) in cases {
-        let err = onion::peel(&sk, &bytes).unwrap_err();
+        let err = onion::peel(&onion::NodeKeys::new(&sk), &bytes).unwrap_err();
         let (status, body) = err.http_reply(&mut rng);
         assert_eq!(status, 400, "{err:?}");
         assert!(
@@ -375,9 +376,12 @@ fn hop_limit_and_bad_ciphertext() {
         json!({"hop_no": 15}),
         &mut rng,
     );
-    assert!(matches!(onion::peel(&sk, &ok), Ok(Peeled::Final(_))));
+    assert!(matches!(
+        onion::peel(&onion::NodeKeys::new(&sk), &ok),
+        Ok(Peeled::Final(_))
+    ));
     let too_far = hand_layer(&sk, b"x", json!({"hop_no": 16}), &mut rng);
-    let err = onion::peel(&sk, &too_far).unwrap_err();
+    let err = onion::peel(&onion::NodeKeys::new(&sk), &too_far).unwrap_err();
     assert!(matches!(err, PeelError::HopLimit { hop_no: 16 }));
     assert_eq!(
         err.http_reply(&mut rng),
@@ -390,7 +394,10 @@ fn hop_limit_and_bad_ciphertext() {
         json!({"hop_no": -4}),
         &mut rng,
     );
-    assert!(matches!(onion::peel(&sk, &neg), Ok(Peeled::Final(_))));
+    assert!(matches!(
+        onion::peel(&onion::NodeKeys::new(&sk), &neg),
+        Ok(Peeled::Final(_))
+    ));
     // Relays count on from the given hop number.
     let relay = hand_layer(
         &sk,
@@ -401,17 +408,19 @@ fn hop_limit_and_bad_ciphertext() {
         json!({"hop_no": 15}),
         &mut rng,
     );
-    let Ok(Peeled::Relay(r)) = onion::peel(&sk, &relay) else {
+    let Ok(Peeled::Relay(r)) = onion::peel(&onion::NodeKeys::new(&sk), &relay) else {
         panic!("should relay");
     };
     assert_eq!(r.hop_no, 16);
     assert_eq!(r.enc_type, EncType::AesGcm, "enc_type defaults to AES-GCM");
-    let err = onion::peel(&[4; 32], &r.next_layer).unwrap_err();
+    let err = onion::peel(&onion::NodeKeys::new(&[4; 32]), &r.next_layer).unwrap_err();
     assert!(matches!(err, PeelError::HopLimit { hop_no: 16 }));
     // A low-order ephemeral key is a ciphertext error, as libsodium's failure is upstream.
     let low = inner(b"x", json!({"ephemeral_key": "00".repeat(32)}));
     assert_eq!(
-        onion::peel(&sk, &low).unwrap_err().http_reply(&mut rng),
+        onion::peel(&onion::NodeKeys::new(&sk), &low)
+            .unwrap_err()
+            .http_reply(&mut rng),
         (400, "Invalid ciphertext".to_owned())
     );
 }
@@ -471,7 +480,7 @@ fn bad_inner_instructions_get_encrypted_400s() {
             &blob,
             json!({"ephemeral_key": hop::x25519_public(&eph).to_hex()}),
         );
-        let err = onion::peel(&sk, &layer).unwrap_err();
+        let err = onion::peel(&onion::NodeKeys::new(&sk), &layer).unwrap_err();
         let (status, body) = err.http_reply(&mut rng);
         assert_eq!(status, 200, "{err:?}");
         assert_eq!(
@@ -498,7 +507,7 @@ fn final_options_and_proxy_defaults() {
         json!({}),
         &mut rng,
     );
-    let Ok(Peeled::Final(fin)) = onion::peel(&sk, &layer) else {
+    let Ok(Peeled::Final(fin)) = onion::peel(&onion::NodeKeys::new(&sk), &layer) else {
         panic!("final");
     };
     assert!(fin.json);
@@ -516,7 +525,7 @@ fn final_options_and_proxy_defaults() {
         json!({}),
         &mut rng,
     );
-    let Ok(Peeled::Proxy(p)) = onion::peel(&sk, &layer) else {
+    let Ok(Peeled::Proxy(p)) = onion::peel(&onion::NodeKeys::new(&sk), &layer) else {
         panic!("proxy");
     };
     assert_eq!(
@@ -595,7 +604,12 @@ fn open_reports_what_is_wrong() {
         pending.open(b"AAAA"),
         Err(onion::Error::ReplyDecrypt(_))
     ));
-    let key = LayerKey::for_node(EncType::XChaCha20, &sk, &hop::x25519_public(&[6; 32])).unwrap();
+    let key = LayerKey::for_node(
+        EncType::XChaCha20,
+        &onion::NodeKeys::new(&sk),
+        &hop::x25519_public(&[6; 32]),
+    )
+    .unwrap();
     let b64 = |plain: &[u8], rng: &mut TestRng| {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(key.encrypt(plain, rng).unwrap())

@@ -38,7 +38,7 @@ fn hop_xchacha20_vectors_decrypt_both_ways() {
         assert_eq!(hop::x25519_public(&server_sk), server_pk);
 
         // Client → snode: the node decrypts with its secret and the client's public key.
-        let node = LayerKey::for_node(enc, &server_sk, &client_pk).unwrap();
+        let node = LayerKey::for_node(enc, &onion::NodeKeys::new(&server_sk), &client_pk).unwrap();
         let request = hex::decode(str_of(case, "request_ciphertext_hex")).unwrap();
         assert_eq!(
             node.decrypt(&request).unwrap(),
@@ -97,12 +97,13 @@ fn onion_request_vectors_peel_hop_by_hop() {
             );
             let seen = &layers[i];
             assert_eq!(seen["hop"], i);
-            let unwrapped = onion::decrypt_layer(&sk, &layer).unwrap();
+            let unwrapped = onion::decrypt_layer(&onion::NodeKeys::new(&sk), &layer).unwrap();
             assert_eq!(
                 Some(unwrapped.plaintext.len() as u64),
                 seen["decrypted_len"].as_u64()
             );
-            let Peeled::Relay(relay) = onion::peel(&sk, &layer).unwrap() else {
+            let Peeled::Relay(relay) = onion::peel(&onion::NodeKeys::new(&sk), &layer).unwrap()
+            else {
                 panic!("hop {i} is a relay");
             };
             assert_eq!(
@@ -128,7 +129,8 @@ fn onion_request_vectors_peel_hop_by_hop() {
         // The destination.
         let last = &layers[path.len()];
         let dest_sk: [u8; 32] = hex_array(str_of(dest, "x25519_sk_hex"));
-        let Peeled::Final(fin) = onion::peel(&dest_sk, &layer).unwrap() else {
+        let Peeled::Final(fin) = onion::peel(&onion::NodeKeys::new(&dest_sk), &layer).unwrap()
+        else {
             panic!("the destination gets a final request");
         };
         assert_eq!(
@@ -141,7 +143,7 @@ fn onion_request_vectors_peel_hop_by_hop() {
         assert!(fin.base64);
         assert_eq!(
             Some(
-                onion::decrypt_layer(&dest_sk, &layer)
+                onion::decrypt_layer(&onion::NodeKeys::new(&dest_sk), &layer)
                     .unwrap()
                     .plaintext
                     .len() as u64
@@ -189,7 +191,7 @@ const B_SEC: &str = "8fcd8ad3a15c76f76f1c56dff0c529999f8c59b4acda79e05666e54d572
 const B_PUB: &str = "caea52c5b0c316d85ffb53ea536826618b13dee40685f166f632653114526a78";
 
 fn node_key(enc: EncType) -> LayerKey {
-    LayerKey::for_node(enc, &hex_array(B_SEC), &x_pub(A_PUB)).unwrap()
+    LayerKey::for_node(enc, &onion::NodeKeys::new(&hex_array(B_SEC)), &x_pub(A_PUB)).unwrap()
 }
 
 fn client_key(enc: EncType) -> LayerKey {
@@ -283,7 +285,7 @@ fn onionreq_full_layer_parsing() {
         (EncType::XChaCha20, xchacha_req, 53),
     ] {
         let bytes = hex::decode(req).unwrap();
-        let unwrapped = onion::decrypt_layer(&b, &bytes).unwrap();
+        let unwrapped = onion::decrypt_layer(&onion::NodeKeys::new(&b), &bytes).unwrap();
         assert_eq!(unwrapped.plaintext, b"Hello world");
         assert_eq!(unwrapped.reply.enc_type(), enc);
         assert_eq!(unwrapped.hop_no, 0);
@@ -293,7 +295,7 @@ fn onionreq_full_layer_parsing() {
         assert_eq!(pending.decrypt(&reply).unwrap(), b"Goodbye world");
 
         // "Hello world" is not a layer: a storage server answers 200 with an encrypted 400.
-        let err = onion::peel(&b, &bytes).unwrap_err();
+        let err = onion::peel(&onion::NodeKeys::new(&b), &bytes).unwrap_err();
         assert!(matches!(err, PeelError::InvalidJson { .. }), "{err:?}");
         let (status, body) = err.http_reply(&mut rng);
         assert_eq!(status, 200);
@@ -306,7 +308,7 @@ fn onionreq_full_layer_parsing() {
         );
 
         // Another node's key cannot decrypt it.
-        let err = onion::peel(&[9; 32], &bytes).unwrap_err();
+        let err = onion::peel(&onion::NodeKeys::new(&[9; 32]), &bytes).unwrap_err();
         assert!(matches!(err, PeelError::Ciphertext(_)), "{err:?}");
         assert_eq!(
             err.http_reply(&mut rng),
@@ -508,7 +510,9 @@ fn build_emits_libsession_routing_json() {
         .cloned()
         .collect();
     assert_eq!(keys, ["enc_type", "ephemeral_key"]);
-    let plain = onion::decrypt_layer(&hop_sk, &body).unwrap().plaintext;
+    let plain = onion::decrypt_layer(&onion::NodeKeys::new(&hop_sk), &body)
+        .unwrap()
+        .plaintext;
     let inner = onion::Layer::decode(&plain).unwrap();
     let tail = &plain[4 + inner.blob().len()..];
     let eph = inner
@@ -525,7 +529,7 @@ fn build_emits_libsession_routing_json() {
             "bb".repeat(32)
         )
     );
-    let last = onion::decrypt_layer(&dest_sk, &inner_layer(&plain))
+    let last = onion::decrypt_layer(&onion::NodeKeys::new(&dest_sk), &inner_layer(&plain))
         .unwrap()
         .plaintext;
     assert_eq!(
