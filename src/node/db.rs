@@ -111,6 +111,10 @@ pub enum Error {
         #[source]
         source: Arc<rusqlite::Error>,
     },
+    /// SQLite rolled back the shared transaction of several stores while one of them failed
+    /// (it may, for some errors): none of them was stored.
+    #[error("message database: the shared transaction was rolled back")]
+    RolledBack,
     /// The database's writer stopped (it panicked) before answering.
     #[error("the database writer stopped before answering")]
     Lost,
@@ -471,6 +475,18 @@ impl Db {
                 },
                 Err(e) => Err(store_err(e)),
             };
+            // On some errors (SQLITE_FULL among them, when the statement kept no journal of
+            // its own) SQLite rolls back the whole transaction, not the savepoint: every
+            // store of the batch so far is gone, those answered Ok included, and the next
+            // savepoint would open a transaction of its own. The whole batch is refused, as
+            // the failing store was (a full database stays `Full`).
+            if tx.is_autocommit() {
+                let full = matches!(one, Err(Error::Full));
+                return batch
+                    .iter()
+                    .map(|_| Err(if full { Error::Full } else { Error::RolledBack }))
+                    .collect();
+            }
             out.push(one);
         }
         match tx.commit() {
@@ -964,6 +980,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The guard when `m` is free, poisoned or not (as [`lock`], a panic inside an earlier call
+/// does not retire the connection); `None` when it is held.
+fn try_lock<T>(m: &Mutex<T>) -> Option<std::sync::MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(g) => Some(g),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
 impl Handle {
     /// Wraps a database; reads share its connection.
     pub(crate) fn new(db: Db) -> Self {
@@ -1050,7 +1076,7 @@ impl Handle {
     where
         F: FnOnce(&mut Db) -> Result<T, Error>,
     {
-        match self.readers.iter().find_map(|r| r.try_lock().ok()) {
+        match self.readers.iter().find_map(try_lock) {
             Some(mut free) => Ok(f(&mut free)),
             None => Err(f),
         }
@@ -1068,7 +1094,7 @@ impl Handle {
             let mut db = match &conns {
                 Conns::One(db) => lock(db),
                 // A free connection if there is one, else wait for the first.
-                Conns::Any(dbs) => match dbs.iter().find_map(|r| r.try_lock().ok()) {
+                Conns::Any(dbs) => match dbs.iter().find_map(try_lock) {
                     Some(free) => free,
                     None => lock(&dbs[0]),
                 },
@@ -1803,6 +1829,61 @@ mod tests {
         // Deleting makes room again.
         db.delete_all(&ALICE, None, NOW).unwrap();
         db.store(&msg(ALICE, 0, 500, 10_000), NOW).unwrap();
+    }
+
+    #[test]
+    fn a_batch_that_fills_the_database_answers_only_what_it_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let mut db = Db::open(&path).unwrap();
+        db.set_limits(StoreLimits {
+            max_db_bytes: 256 * 1024,
+            ..StoreLimits::default()
+        })
+        .unwrap();
+        let msgs: Vec<Message> = (0..60).map(|n| msg(ALICE, 0, n, 10_000)).collect();
+        let batch: Vec<(&Message, u64)> = msgs.iter().map(|m| (m, NOW)).collect();
+        let out = db.store_many(&batch);
+        assert_eq!(out.len(), msgs.len());
+        assert!(
+            out.iter().any(|o| matches!(o, Err(Error::Full))),
+            "the database fills up: {out:?}"
+        );
+        assert!(
+            out.iter()
+                .all(|o| matches!(o, Ok(_) | Err(Error::Full | Error::RolledBack))),
+            "{out:?}"
+        );
+        // Whatever path SQLite took (the savepoint or the whole transaction rolled back),
+        // a store answered Ok is stored and durable, and one refused is not.
+        drop(db);
+        let mut db = Db::open(&path).unwrap();
+        let kept = db.retrieve(&ALICE, 0, None, None, None, NOW).unwrap();
+        let kept: std::collections::HashSet<&str> = hashes(&kept).into_iter().collect();
+        for (m, o) in msgs.iter().zip(&out) {
+            assert_eq!(
+                kept.contains(m.hash.as_str()),
+                o.is_ok(),
+                "{}: {o:?}",
+                m.hash
+            );
+        }
+    }
+
+    #[test]
+    fn a_poisoned_connection_is_still_free() {
+        let m = std::sync::Arc::new(Mutex::new(5));
+        let m2 = std::sync::Arc::clone(&m);
+        let _ = std::thread::spawn(move || {
+            let _g = m2.lock().unwrap();
+            panic!("poisons the lock (expected in this test)");
+        })
+        .join();
+        assert!(m.is_poisoned());
+        assert_eq!(try_lock(&m).map(|g| *g), Some(5));
+        let held = lock(&m);
+        assert!(try_lock(&m).is_none());
+        drop(held);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
