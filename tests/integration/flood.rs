@@ -476,7 +476,16 @@ async fn a_retrieve_over_a_hundred_thousand_messages_is_clamped_and_bounded() {
     assert_eq!(status, 200);
     let v: Value = serde_json::from_slice(&body).expect("the answer is JSON");
     assert_eq!(v["messages"][0]["hash"], hash_of(first_page));
-    assert!(peak_rss_kib(pid) <= baseline + HEADROOM_KIB);
+    // The second page may be built on the other worker thread, whose malloc arena keeps
+    // what it freed, as the first thread's does (glibc): two pages' worth, not one. (An
+    // answer costs about six times its size while it goes through serde_json::Value; see
+    // SECURITY.md, known limits.)
+    let peak_kib = peak_rss_kib(pid);
+    assert!(
+        peak_kib <= baseline + 2 * HEADROOM_KIB,
+        "peak {peak_kib} KiB after the second page, over the bound of {baseline} + 2 × \
+         {HEADROOM_KIB} KiB"
+    );
     assert!(is_alive(pid));
     net.shutdown().await;
 }
