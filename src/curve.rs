@@ -7,8 +7,9 @@
 //! `[k]P` in Edwards form, where curve25519-dalek picks its vectorised backend at run time
 //! (AVX2 on x86_64), and maps the result back to `u`. The ladder's serial field arithmetic is
 //! kept for the `u` that are on the twist (about half of all 32-byte strings, and `u = −1`),
-//! which no Edwards point has. On an AVX2 machine that is about 1.35× faster than the ladder
-//! (`cargo bench --bench onion -- x25519`).
+//! which no Edwards point has. On the 2-vCPU AMD EPYC of BENCHMARKS.md that is 1.1–1.35×
+//! faster than the ladder, depending on the run (`cargo bench --bench onion -- x25519`): the
+//! lift to Edwards and back costs a square root and an inversion.
 //!
 //! [`x25519_base`] is the fixed-base multiplication `X25519(k, 9)`, a public key: it already
 //! uses the Edwards basepoint tables (`MontgomeryPoint::mul_base_clamped`).

@@ -1191,20 +1191,7 @@ mod tests {
         use std::sync::atomic::{AtomicBool, Ordering};
         let h = Handle::new(Db::open_in_memory().unwrap());
         // A first call holds the database...
-        let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let h = h.clone();
-            async move {
-                h.call(move |_| {
-                    let _ = locked_tx.send(());
-                    let _ = release_rx.recv();
-                    Ok(())
-                })
-                .await
-            }
-        });
-        locked_rx.await.unwrap();
+        let (first, release_tx) = hold_writer(&h).await;
         // ...while a second is queued, and its caller gives up.
         let ran = Arc::new(AtomicBool::new(false));
         let mut second = Box::pin(h.call({
