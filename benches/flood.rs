@@ -23,7 +23,6 @@
 #[path = "../tests/integration/support.rs"]
 mod support;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -35,7 +34,7 @@ use sesh::node::peer::Peer;
 use sesh::rpc::{Namespace, auth};
 
 use support::{
-    BYSTANDER, FLOODER, FloodCounts, IdleFlood, Target, big_bodies, flat_array, flood,
+    BYSTANDER, FLOODER, FloodCounts, IdleFlood, Target, big_bodies, flat_array, flood, node_bin,
     one_node_devnet, onion_frame_around, onion_to, peak_rss_kib, prefill_mailbox, proc_status_kib,
     raise_fd_limit, reset_peak_rss,
 };
@@ -46,10 +45,6 @@ const ONION: &str = "/onion_req/v2";
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// How long each flood lasts.
 const FLOOD_FOR: Duration = Duration::from_secs(5);
-
-fn node_bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_sesh-node"))
-}
 
 fn client(from: std::net::IpAddr) -> Peer {
     Peer::bound(TIMEOUT, Some(from)).expect("an HTTPS client")

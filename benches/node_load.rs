@@ -54,6 +54,8 @@
 #[path = "../tests/integration/support.rs"]
 mod support;
 
+use support::node_bin;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -81,10 +83,6 @@ const RECIPIENTS: usize = 256;
 const DATA_LEN: usize = 1024;
 /// Onion requests built beforehand per onion phase.
 const ONION_POOL: usize = 3000;
-
-fn node_bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_sesh-node"))
-}
 
 /// The source address of connection `i`: 127.250.x.y, away from the devnet's 127.0.x.1.
 fn source(i: usize) -> IpAddr {

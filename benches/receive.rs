@@ -24,6 +24,8 @@
 #[path = "../tests/integration/support.rs"]
 mod support;
 
+use support::{node_bin, sesh_bin};
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -47,14 +49,6 @@ const OPEN_PAYLOADS: usize = 2000;
 const RUNS: usize = 5;
 /// Loopback addresses the stores come from (each has its own rate-limit bucket).
 const STORE_SOURCES: u8 = 16;
-
-fn sesh_bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_sesh"))
-}
-
-fn node_bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_sesh-node"))
-}
 
 fn secs(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())

@@ -12,7 +12,6 @@
 //! The figures (requests per second, latencies, peaks) come from `cargo bench --bench flood`
 //! (benches/flood.rs, BENCHMARKS.md), which runs the same floods longer.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -25,7 +24,8 @@ use sesh::rpc::{Namespace, auth};
 
 use super::support::{
     BYSTANDER, FLOODER, FloodCounts, IdleFlood, Target, big_bodies, flat_array, flood, is_alive,
-    one_node_devnet, onion_frame_around, onion_to, peak_rss_kib, prefill_mailbox, raise_fd_limit,
+    node_bin, one_node_devnet, onion_frame_around, onion_to, peak_rss_kib, prefill_mailbox,
+    raise_fd_limit,
 };
 
 /// A bound on every wait: long enough for a loaded machine, short enough to fail a hang.
@@ -49,10 +49,6 @@ const BODY: usize = sesh::node::MAX_REQUEST_BODY_SIZE;
 /// retrieve's first page (7 MB of JSON) at about +43 MiB. Parsing one 10 MiB array into
 /// `serde_json::Value`, as the node did before issue 10, took 2.6 GiB.
 const HEADROOM_KIB: u64 = 64 * 1024;
-
-fn node_bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_sesh-node"))
-}
 
 fn client(from: std::net::IpAddr) -> Peer {
     Peer::bound(BOUND, Some(from)).expect("an HTTPS client")

@@ -4,6 +4,16 @@
 
 use std::sync::OnceLock;
 
+/// The `sesh` binary Cargo built beside these tests or benches.
+pub fn sesh_bin() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_sesh"))
+}
+
+/// The `sesh-node` binary Cargo built beside these tests or benches.
+pub fn node_bin() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_sesh-node"))
+}
+
 /// The shared protocol vectors (tests/vectors/vectors.json).
 pub fn vectors() -> &'static serde_json::Value {
     static V: OnceLock<serde_json::Value> = OnceLock::new();
