@@ -1028,27 +1028,18 @@ impl State {
         node_hash: &str,
         expires_ms: u64,
     ) -> Result<(), StateError> {
-        let account = account.to_string();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(sql_err(&self.db, "recording a delivered message"))?;
-        let res = tx
-            .execute(
-                "INSERT INTO seen (account, namespace, hash, expires_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO UPDATE SET expires_ms = max(expires_ms, excluded.expires_ms)",
-                params![account, namespace.0, hash, ms_to_sql(expires_ms)],
-            )
-            .and_then(|_| {
-                tx.execute(
-                    "INSERT INTO node_cursor (account, namespace, node, last_hash)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO UPDATE SET last_hash = excluded.last_hash",
-                    params![account, namespace.0, node.to_hex(), node_hash],
-                )
-            });
-        res.and_then(|_| tx.commit())
-            .map_err(sql_err(&self.db, "recording a delivered message"))
+        let one = Delivered {
+            hash,
+            node_hash,
+            expires_ms,
+        };
+        self.record_delivered(
+            account,
+            namespace,
+            node,
+            &[one],
+            "recording a delivered message",
+        )
     }
 
     /// Which of `hashes` (messages of `account`'s `namespace`) were delivered already: one
@@ -1095,11 +1086,28 @@ impl State {
         node: &Ed25519Pub,
         messages: &[Delivered<'_>],
     ) -> Result<(), StateError> {
+        self.record_delivered(
+            account,
+            namespace,
+            node,
+            messages,
+            "recording delivered messages",
+        )
+    }
+
+    /// [`State::mark_delivered_batch`], whose errors say `action`.
+    fn record_delivered(
+        &mut self,
+        account: &SessionId,
+        namespace: Namespace,
+        node: &Ed25519Pub,
+        messages: &[Delivered<'_>],
+        action: &'static str,
+    ) -> Result<(), StateError> {
         let Some(last) = messages.last() else {
             return Ok(());
         };
         let account = account.to_string();
-        let action = "recording delivered messages";
         let tx = self.conn.transaction().map_err(sql_err(&self.db, action))?;
         let res = (|| {
             let mut seen = tx.prepare_cached(

@@ -91,6 +91,15 @@ fn a_crash_before_marking_redelivers_and_never_loses() {
     assert_eq!(written, ["m1", "m2"]);
 }
 
+/// Another process's exclusive transaction on the state database, which `st` does not wait
+/// for: its writes fail at once until the returned connection rolls back.
+fn hold_write_lock(dir: &Path, st: &State) -> Connection {
+    let other = Connection::open(dir.join(DB_FILE)).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+    other
+}
+
 #[test]
 fn a_failed_mark_changes_neither_cursor_nor_seen() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,9 +107,7 @@ fn a_failed_mark_changes_neither_cursor_nor_seen() {
     let a = account(1);
     deliver(&mut st, &a, NS, "m1", 10_000);
     // Another process holds the write lock; don't wait for it.
-    let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let other = hold_write_lock(dir.path(), &st);
     let err = st
         .mark_delivered_from(&a, NS, &MEMBER, "m2", 10_000)
         .unwrap_err();
@@ -178,9 +185,7 @@ fn a_failed_batch_marks_nothing_of_the_page() {
     let mut st = State::open(dir.path()).unwrap();
     let a = account(1);
     deliver(&mut st, &a, NS, "m1", 10_000);
-    let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let other = hold_write_lock(dir.path(), &st);
     let page = [
         Delivered {
             hash: "m2",
