@@ -4,7 +4,11 @@
 #   1. session-python sends a message to a sesh identity; `sesh receive --json` must print it,
 #      from the session-python identity, with the same text;
 #   2. `sesh send` sends a message to the session-python identity; session-python's poller must
-#      return it, from the sesh identity, with the same text.
+#      return it, from the sesh identity, with the same text;
+#   3. session-python sends a file, through the devnet's file server, to the sesh identity;
+#      `sesh receive --save-attachments` must save it with identical bytes and name;
+#   4. `sesh send --attach` sends a file to the session-python identity; session-python's own
+#      get_file must download and decrypt it with identical bytes and name.
 # session-python is installed unmodified into a scratch virtual environment; the driver
 # (scripts/interop_session_python.py) only replaces its seed list at run time with the devnet's
 # seed and refuses any connection outside 127.0.0.0/8. Only pip talks to PyPI.
@@ -34,7 +38,7 @@ cleanup() {
         tail -n 20 "$work/devnet.err" >&2
     fi
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages both ways";
+    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages and files both ways";
     else echo "FAIL (exit status $status)" >&2; fi
 }
 trap cleanup EXIT
@@ -111,3 +115,44 @@ say "2. sesh sends to the session-python identity; session-python polls"
 "$sesh" send -q -i "$work/sesh.key" "$py_id" -m "$text2" >/dev/null
 "${driver[@]}" poll "$network" "$py_mnemonic" "$sesh_id" "$text2" 10
 echo "  OK: session-python's poller returned the message from $sesh_id with the text \"$text2\""
+
+say "3. session-python sends a file to the sesh identity; sesh receive --save-attachments saves it"
+head -c 300000 /dev/urandom >"$work/from-python.bin"
+name3="graph from python ($stamp).bin"
+"${driver[@]}" send-file "$network" "$py_mnemonic" "$sesh_id" "$work/from-python.bin" "$name3" "a file"
+: >"$work/received-files.jsonl"
+saved=""
+for _ in 1 2 3 4 5; do
+    "$sesh" receive -q -i "$work/sesh.key" --json --save-attachments "$work/saved" >>"$work/received-files.jsonl"
+    saved=$("$py" - "$work/received-files.jsonl" "$py_id" <<'PY'
+import json, sys
+path, sender = sys.argv[1:]
+for line in open(path):
+    m = json.loads(line)
+    for a in m.get("attachments") or []:
+        if m.get("from") == sender and a.get("path"):
+            print(a["path"])
+            sys.exit(0)
+sys.exit(1)
+PY
+) && break
+    sleep 1
+done
+if [ -z "$saved" ]; then
+    echo "sesh receive --save-attachments saved no attachment from session-python; it printed:" >&2
+    cat "$work/received-files.jsonl" >&2
+    exit 1
+fi
+[ "$saved" = "$work/saved/$py_id/$name3" ] || { echo "saved as $saved, expected $work/saved/$py_id/$name3" >&2; exit 1; }
+cmp "$work/from-python.bin" "$saved" || { echo "the saved file differs from what session-python sent" >&2; exit 1; }
+echo "  OK: sesh saved $saved with the bytes session-python sent"
+
+say "4. sesh send --attach sends a file to the session-python identity; session-python downloads it"
+head -c 250000 /dev/urandom >"$work/from-sesh.bin"
+name4="log-from-sesh-$stamp.bin"
+cp "$work/from-sesh.bin" "$work/$name4"
+"$sesh" send -q -i "$work/sesh.key" "$py_id" --attach "$work/$name4" -m "a file from sesh" >/dev/null
+got_name=$("${driver[@]}" fetch-file "$network" "$py_mnemonic" "$sesh_id" "$work/fetched.bin" 10)
+[ "$got_name" = "$name4" ] || { echo "session-python saw the name \"$got_name\", expected \"$name4\"" >&2; exit 1; }
+cmp "$work/from-sesh.bin" "$work/fetched.bin" || { echo "session-python decrypted different bytes" >&2; exit 1; }
+echo "  OK: session-python's get_file returned the bytes sesh sent, named $name4"

@@ -14,6 +14,17 @@ before anything is sent.
       sends TEXT to the Session ID TO
   python interop_session_python.py poll NETWORK_TOML MNEMONIC FROM TEXT [TRIES]
       polls until a message from FROM with body TEXT arrives; exits 1 if none does
+  python interop_session_python.py send-file NETWORK_TOML MNEMONIC TO FILE NAME TEXT
+      sends FILE as an attachment called NAME, with the caption TEXT
+  python interop_session_python.py fetch-file NETWORK_TOML MNEMONIC FROM OUT [TRIES]
+      polls until a message from FROM with an attachment arrives, downloads and decrypts its
+      first attachment with session-python's own get_file, writes it to OUT and prints its
+      file name
+
+For attachments, session-python's two file-server functions (which hard-code
+http://filev2.getsession.org) are replaced by copies that use the devnet's file server, the
+`url` of the network file's [file_server] table, over plain HTTP as session-python does;
+its encryption, pointers and get_file are its own.
 """
 
 import ipaddress
@@ -55,6 +66,37 @@ def point_at_devnet(network_toml):
     return session_python.network.SEEDS[0]["url"]
 
 
+def point_files_at_devnet(network_toml):
+    """Replaces session-python's upload/download (hard-coded to filev2.getsession.org) with the
+    same requests to the devnet's file server."""
+    with open(network_toml, "rb") as f:
+        net = tomllib.load(f)
+    fs = net.get("file_server")
+    if not fs:
+        sys.exit(f"{network_toml}: no [file_server]")
+    base = fs["url"].rstrip("/")
+    cls = session_python.network.SessionNetwork
+
+    def upload_attachment(self, data, timeout=30):
+        r = self.session.post(f"{base}/file", data=data, headers={"User-Agent": "WhatsApp"},
+                              timeout=timeout)
+        if not r.ok:
+            raise session_python.network.NetworkError(f"Upload failed with status code {r.status_code}")
+        file_id = r.json()["id"]
+        return {"id": int(file_id), "url": f"{base}/file/{file_id}"}
+
+    def download_attachment(self, file_id, timeout=30):
+        r = self.session.get(f"{base}/file/{file_id}", headers={"User-Agent": "WhatsApp"},
+                             timeout=timeout)
+        if not r.ok:
+            raise session_python.network.NetworkError(f"Download failed with status code {r.status_code}")
+        return r.content
+
+    cls.upload_attachment = upload_attachment
+    cls.download_attachment = download_attachment
+    return base
+
+
 def client(mnemonic):
     s = Session()
     s.set_mnemonic(mnemonic, display_name="session-python")
@@ -91,6 +133,42 @@ def main(argv):
                         return 0
                 time.sleep(1)
         print(f"session-python did not receive {text!r} from {sender}; it saw {seen!r}",
+              file=sys.stderr)
+        return 1
+    if cmd == "send-file" and len(argv) == 8:
+        _, _, network_toml, mnemonic, to, path, name, text = argv
+        point_at_devnet(network_toml)
+        base = point_files_at_devnet(network_toml)
+        with open(path, "rb") as f:
+            data = f.read()
+        with client(mnemonic) as s:
+            res = s.send_message(to, text, attachments=[
+                {"data": data, "name": name, "content_type": "application/octet-stream"}])
+        print(f"session-python (file server {base}) sent {name} ({len(data)} bytes) to {to}: "
+              f"hash {res['messageHash']}")
+        return 0
+    if cmd == "fetch-file" and len(argv) in (6, 7):
+        network_toml, mnemonic, sender, out = argv[2:6]
+        tries = int(argv[6]) if len(argv) == 7 else 10
+        point_at_devnet(network_toml)
+        base = point_files_at_devnet(network_toml)
+        with client(mnemonic) as s:
+            poller = Poller(s)
+            seen = []
+            for attempt in range(tries):
+                for m in poller.poll():
+                    seen.append(m)
+                    if m["from"] == sender and m["type"] == "data" and m["attachments"]:
+                        att = m["attachments"][0]
+                        data = s.get_file(att)
+                        with open(out, "wb") as f:
+                            f.write(data)
+                        print(att["name"])
+                        print(f"session-python (file server {base}) downloaded {att['name']} "
+                              f"({len(data)} bytes) from {sender}", file=sys.stderr)
+                        return 0
+                time.sleep(1)
+        print(f"session-python received no attachment from {sender}; it saw {seen!r}",
               file=sys.stderr)
         return 1
     print(__doc__, file=sys.stderr)
