@@ -732,10 +732,15 @@ FILES
   DIR/cert.pem,key.pem  its self-signed TLS certificate and key (key mode 0600)
   DIR/messages.sqlite3  its message store
   DIR/node.log          its log, unless --log is given
+  DIR/files.db          with --file-server: the files (no certificate, no message store)
 
 Once listening, the node prints its address on standard output, one line (with --json, one
-JSON object with \"type\":\"listening\", the address, keys and certificate pins), and serves until
-SIGINT or SIGTERM.";
+JSON object with \"type\":\"listening\", the address, keys and certificate pins; a file
+server's has its \"url\" instead of pins), and serves until SIGINT or SIGTERM.
+
+With --file-server it is a Session file server instead, on plain HTTP: POST /file (at most
+10000000 bytes), GET /file/ID, GET /file/ID/info, and onion v4 requests on POST /oxen/v4/lsrpc,
+encrypted to the X25519 form of its identity. Files are kept 14 days.";
 
 /// A local Session service node, for an offline test network.
 #[derive(Debug, Parser)]
@@ -763,12 +768,22 @@ pub struct NodeCli {
     #[arg(long)]
     pub json: bool,
     /// The node list to serve and route by (a get_n_service_nodes result, as `sesh devnet`
-    /// writes it); re-read when it changes. Until it exists the node answers 503.
-    #[arg(long, value_name = "FILE")]
-    pub roster: PathBuf,
+    /// writes it); re-read when it changes. Until it exists the node answers 503. Not taken
+    /// by a file server.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "file_server",
+        conflicts_with = "file_server"
+    )]
+    pub roster: Option<PathBuf>,
     /// Act as a seed: answer get_n_service_nodes on /json_rpc, and nothing else.
     #[arg(long)]
     pub seed: bool,
+    /// Act as a Session file server on plain HTTP (uploads, downloads, onion v4 requests),
+    /// not as a service node.
+    #[arg(long, conflicts_with = "seed")]
+    pub file_server: bool,
     /// Add this many milliseconds to the node's clock (to test clock skew).
     #[arg(
         long,
