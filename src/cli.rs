@@ -245,19 +245,25 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Open(OpenArgs),
-    /// Run a local Session network on loopback: service nodes in swarms, and a seed.
+    /// Run a local Session network on loopback: service nodes in swarms, a seed, and a file
+    /// server.
     #[command(
         long_about = "Start a local Session network: N sesh-node processes (each on its own \
                       loopback address 127.0.X.1, so every node is in its own /24 subnet), \
-                      grouped in swarms, and a seed that serves the node list. When every node \
-                      answers, the path of the network file is printed on standard output (with \
-                      --json, a \"devnet\" record: network_file, seed, nodes, swarm_size), and \
-                      on standard error the shell line 'export SESH_NETWORK=FILE' that points \
-                      the sesh commands that follow at it (or give them --network FILE). The \
-                      network runs in the foreground until interrupted (SIGINT or SIGTERM), \
-                      then every node is stopped.\n\nEach node keeps its keys, certificate, \
-                      messages, log (node.log) and pid under DIR, so a test can stop or kill \
-                      one, and a restarted devnet with the same DIR keeps its messages.",
+                      grouped in swarms, a seed that serves the node list, and a Session file \
+                      server (sesh-node --file-server, plain HTTP on 127.0.0.1) for \
+                      attachments. When every node answers, the path of the network file \
+                      (with the file server as its [file_server]) is printed on standard \
+                      output (with --json, a \"devnet\" record: network_file, seed, \
+                      file_server (its URL), nodes, swarm_size), and on standard error the \
+                      file server's URL and the shell line 'export SESH_NETWORK=FILE' that \
+                      points the sesh commands that follow at it (or give them --network \
+                      FILE). The network runs in the foreground until interrupted (SIGINT or \
+                      SIGTERM), then every node and the file server are stopped.\n\nEach node \
+                      keeps its keys, certificate, messages, log (node.log) and pid under DIR, \
+                      and the file server its key, files, log and pid under DIR/files, so a \
+                      test can stop or kill one, and a restarted devnet with the same DIR keeps \
+                      its messages and files (the file server on its old address when free).",
         after_long_help = AFTER_HELP
     )]
     Devnet(DevnetArgs),
