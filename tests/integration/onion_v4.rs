@@ -508,3 +508,38 @@ async fn exits_refuse_targets_the_storage_server_refuses() {
     task.abort();
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devnet_file_server_through_onion_paths() {
+    let (net, dir) = devnet(8, 4).await;
+    let fs = net
+        .network()
+        .file_server
+        .expect("the devnet has a file server");
+    let t = Recording::new();
+    let mut c = Client::open(
+        net.network(),
+        &dir.path().join("client"),
+        t.clone(),
+        SystemClock,
+        OsRng,
+    )
+    .expect("the client opens");
+    let blob: Vec<u8> = (0..1_000_003u32).map(|i| (i % 253) as u8).collect();
+    let up = bounded(c.upload_file(&fs, blob.clone())).await.unwrap();
+    assert!(up.id.bytes().all(|b| b.is_ascii_digit()), "{}", up.id);
+    assert!(up.expires.is_some());
+    assert_eq!(bounded(c.download_file(&fs, &up.id)).await.unwrap(), blob);
+    let err = bounded(c.download_file(&fs, "1")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::ServerFailed { status: 404, .. }),
+        "{err:?}"
+    );
+    let nodes = node_ips(&net);
+    assert!(t.targets().iter().all(|target| match target {
+        Target::Node { addr, .. } => nodes.contains(&IpAddr::V4(*addr.ip())),
+        Target::Seed(_) => true,
+        other => panic!("unexpected target {other:?}"),
+    }));
+    net.shutdown().await;
+}
