@@ -303,7 +303,21 @@ pub enum Command {
                       when its line could not be written to standard output (a full disk, a \
                       closed pipe): a line 'sesh: warning: sent to 05… (hash HASH), but …' on \
                       standard error names it instead, so that a script which retries on \
-                      failure does not send it twice.",
+                      failure does not send it twice.\n\n\
+                      Each message also carries the profile set with 'sesh profile set' (the \
+                      display name, and the avatar once uploaded; --name overrides the name \
+                      for this message). After a recipient's message is stored, a copy of it \
+                      naming the recipient (syncTarget, as the Session apps and session-python \
+                      make) is sealed to your own Session ID and stored in your own swarm with \
+                      the same timestamp, so that the Session app restored from the same \
+                      recovery phrase shows the conversation; --no-sync sends none, and a \
+                      message to yourself needs none. With --json the sent object has \
+                      \"sync_hash\", the copy's hash (null when none was stored). A copy that \
+                      could not be stored although its message was is reported as 'sesh: \
+                      error: storing the copy of the message to 05… for your other devices: \
+                      CAUSE', with a hint naming the sent message's hash, and makes the exit \
+                      status 4 (partial): the message was sent, so re-running would send it \
+                      again.",
         after_long_help = AFTER_HELP
     )]
     Send(SendArgs),
@@ -408,6 +422,29 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Swarm(SwarmArgs),
+    /// Set or show the display name and avatar your messages carry.
+    #[command(
+        long_about = "Set or show the profile that every message 'sesh send' sends carries: a \
+                      display name, and an avatar, as the Session apps show them. The profile \
+                      is kept per identity in the state directory of the network (so a \
+                      devnet's profile is its own).\n\n\
+                      'sesh profile set' changes it: --name NAME (at most 100 bytes, no \
+                      control characters), --avatar FILE (a PNG, JPEG, GIF or WebP image of \
+                      at most 5 MiB; '-' reads it from standard input) or --no-avatar. The \
+                      avatar is encrypted with a 32-byte profile key made once per identity \
+                      and uploaded to the file server by the next 'sesh send', which uploads \
+                      it again when less than a day remains before the file server deletes \
+                      it; until then messages carry the name only. 'sesh send --name' \
+                      overrides the name for one message.\n\n\
+                      Both print the profile: the Session ID, the name, and the avatar's type, \
+                      size and upload. With --json, one object {\"type\": \"profile\", \
+                      \"session_id\", \"display_name\" (null when none), \"avatar\" (null, \
+                      or {\"content_type\", \"size\", \"url\" (null until uploaded), \
+                      \"expires_at\" (ms, null until uploaded)}), \"updated_at\" (ms)}. The \
+                      profile key is never printed.",
+        after_long_help = AFTER_HELP
+    )]
+    Profile(ProfileArgs),
 }
 
 /// Where an identity is read from.
@@ -562,6 +599,57 @@ pub struct SendArgs {
     /// How long the swarm keeps the message (10s to 14d).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_ttl)]
     pub ttl: std::time::Duration,
+    /// Do not store a copy of the message in your own swarm for your other devices.
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+/// Arguments of `sesh profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// What `sesh profile` does.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Set the display name or the avatar that every message sent carries.
+    Set(ProfileSetArgs),
+    /// Show the profile.
+    Show(ProfileShowArgs),
+}
+
+/// Arguments of `sesh profile set`.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .required(true)
+        .multiple(true)
+        .args(["name", "avatar", "no_avatar"])
+))]
+pub struct ProfileSetArgs {
+    /// The identity whose profile it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// The display name (at most 100 bytes).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The avatar: a PNG, JPEG, GIF or WebP image of at most 5 MiB ('-' for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_avatar")]
+    pub avatar: Option<PathBuf>,
+    /// Remove the avatar.
+    #[arg(long)]
+    pub no_avatar: bool,
+}
+
+/// Arguments of `sesh profile show`.
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// The identity whose profile it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
 }
 
 /// Arguments of `sesh receive`.

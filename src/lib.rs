@@ -26,6 +26,7 @@
 //! | [`identity`] | seeds, key pairs, Session IDs; [`identity::keyfile`] is the key file text |
 //! | [`mnemonic`] | recovery phrases: Session's 13 words, and BIP39 |
 //! | [`message`] | 1:1 messages: [`message::seal`] and [`message::open`], byte-compatible with the apps; [`message::wire`] is the protobuf envelope and content, [`message::pad`] the padding |
+//! | [`profile`] | the user's profile: display name, profile key and avatar, their limits, and when the avatar is uploaded again |
 //! | [`rpc`] | the storage RPC codec both ends share: [`rpc::request`] and [`rpc::response`] (typed, size-bounded parsing of untrusted JSON), [`rpc::limits`] (data size, TTL range, clock window, retrieve caps), [`rpc::status`] (status → outcome), [`rpc::auth`] (signed request strings); namespaces and the message hash |
 //! | [`onion`] | onion requests: build, peel, open replies; [`onion::hop`] is the per-hop layer crypto, [`onion::wire`] the layer framing, [`onion::path`] chooses paths |
 //! | [`swarm`] | service nodes ([`swarm::Snode`]), the snode pool, and which swarm stores a Session ID |
@@ -72,6 +73,7 @@ pub mod network;
 pub mod node;
 pub mod onion;
 pub mod parallel;
+pub mod profile;
 pub mod rpc;
 pub mod store;
 pub mod swarm;

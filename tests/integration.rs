@@ -20,6 +20,8 @@ mod integration {
     mod onion_vectors;
     mod phrase_props;
     mod probe_path;
+    mod profile;
     mod secrets;
+    mod send_files;
     mod send_receive;
 }

@@ -728,10 +728,12 @@ async fn send_timings_name_the_steps_and_nothing_secret() {
             "network file",
             "transport",
             "state open",
+            "profile",
             "runtime",
             "pool and paths",
             "clock and seal",
             "store (network)",
+            "sync copy",
             "output",
             "shutdown",
             "total"

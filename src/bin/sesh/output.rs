@@ -37,6 +37,8 @@ pub(crate) enum Record<'a> {
     Summary(SummaryRecord),
     /// `sesh swarm`.
     Swarm(SwarmRecord),
+    /// `sesh profile set|show`.
+    Profile(ProfileRecord),
     /// `sesh devnet`, once every node answers.
     Devnet(DevnetRecord),
 }
@@ -99,6 +101,29 @@ pub(crate) struct SentRecord {
     pub(crate) to: String,
     pub(crate) hash: String,
     pub(crate) timestamp: u64,
+    /// The hash of the copy stored in the sender's own swarm for their other devices;
+    /// `null` when none was stored (`--no-sync`, a message to oneself, or the copy failed).
+    pub(crate) sync_hash: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProfileRecord {
+    pub(crate) session_id: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) avatar: Option<AvatarFields>,
+    /// When the profile last changed (ms).
+    pub(crate) updated_at: u64,
+}
+
+/// The avatar of a [`ProfileRecord`].
+#[derive(Debug, Serialize)]
+pub(crate) struct AvatarFields {
+    pub(crate) content_type: String,
+    pub(crate) size: usize,
+    /// `null` until uploaded.
+    pub(crate) url: Option<String>,
+    /// When the file server deletes the upload (ms); `null` until uploaded.
+    pub(crate) expires_at: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]

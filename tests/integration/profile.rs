@@ -1,0 +1,137 @@
+//! `sesh profile` and the profile every message carries, issue 12 (5).
+
+use serde_json::Value;
+
+use super::devnet::devnet;
+use super::send_files::{User, lines};
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+
+/// `profile set` checks its input before keeping anything: names, images, sizes; `show`
+/// prints what is kept, never the profile key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_is_checked_kept_and_shown() {
+    let (net, dir) = devnet(3, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+
+    let empty = alice.json(&["profile", "show"]);
+    assert_eq!(empty[0]["type"], "profile");
+    assert_eq!(empty[0]["session_id"], alice.id.as_str());
+    assert_eq!(empty[0]["display_name"], Value::Null);
+
+    let bad = |args: &[&str], status: i32, says: &str| {
+        let out = alice.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    let text = d.join("notes.txt");
+    std::fs::write(&text, "not an image").unwrap();
+    let huge = d.join("huge.png");
+    let mut big = PNG.to_vec();
+    big.resize(5 * 1024 * 1024 + 1, 0);
+    std::fs::write(&huge, &big).unwrap();
+    bad(&["profile", "set"], 2, "required");
+    bad(&["profile", "set", "--name", ""], 2, "cannot be empty");
+    bad(
+        &["profile", "set", "--name", &"x".repeat(101)],
+        2,
+        "at most 100",
+    );
+    bad(
+        &["profile", "set", "--name", "a\nb"],
+        2,
+        "control character",
+    );
+    bad(
+        &["profile", "set", "--avatar", text.to_str().unwrap()],
+        2,
+        "not an image",
+    );
+    bad(
+        &["profile", "set", "--avatar", huge.to_str().unwrap()],
+        2,
+        "at most 5242880",
+    );
+    bad(
+        &["profile", "set", "--avatar", "missing.png"],
+        1,
+        "reading the avatar",
+    );
+    bad(
+        &["profile", "set", "--avatar", "x.png", "--no-avatar"],
+        2,
+        "cannot be used with",
+    );
+    // Nothing was kept by the refusals.
+    assert_eq!(
+        alice.json(&["profile", "show"])[0]["display_name"],
+        Value::Null
+    );
+
+    let png = d.join("face.png");
+    std::fs::write(&png, PNG).unwrap();
+    let set = alice.json(&[
+        "profile",
+        "set",
+        "--name",
+        "Monitor",
+        "--avatar",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(set[0]["display_name"], "Monitor");
+    assert_eq!(set[0]["avatar"]["content_type"], "image/png");
+    assert_eq!(set[0]["avatar"]["size"], PNG.len());
+    assert_eq!(set[0]["avatar"]["url"], Value::Null);
+    let first = set[0]["updated_at"].as_u64().unwrap();
+    // A change is newer, even within the same second.
+    let renamed = alice.json(&["profile", "set", "--name", "Monitor 2"]);
+    assert!(renamed[0]["updated_at"].as_u64().unwrap() > first);
+    assert_eq!(renamed[0]["avatar"]["content_type"], "image/png");
+    let shown = alice.run(&["profile", "show"]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("name: Monitor 2\n"), "{text}");
+    assert!(text.contains("avatar: image/png, "), "{text}");
+    let removed = alice.json(&["profile", "set", "--no-avatar"]);
+    assert_eq!(removed[0]["avatar"], Value::Null);
+    assert_eq!(removed[0]["display_name"], "Monitor 2");
+    // The profile key is never printed: no 64-hex-character string but the Session ID's.
+    let all = lines(&alice.run(&["--json", "profile", "show"]));
+    assert_eq!(all[0].as_object().unwrap().len(), 5, "{all:?}");
+    net.shutdown().await;
+}
+
+/// Every message carries the profile's display name; `send --name` overrides it for one
+/// message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_carry_the_profile_name() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    alice.json(&["profile", "set", "--name", "Monitor"]);
+    alice.json(&["send", "-m", "disk 91%", &bob.id]);
+    alice.json(&["send", "--name", "Alarm", "-m", "disk 99%", &bob.id]);
+    let got = bob.json(&["receive"]);
+    let names: Vec<_> = got
+        .iter()
+        .map(|m| (m["text"].as_str().unwrap(), m["display_name"].as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("disk 91%", Some("Monitor")), ("disk 99%", Some("Alarm"))]
+    );
+    // The copies for alice's other devices carry it too.
+    let copies = alice.swarm_messages(&net).await;
+    assert_eq!(copies.len(), 2);
+    assert_eq!(copies[0].1.display_name.as_deref(), Some("Monitor"));
+    let profile = copies[0]
+        .1
+        .content
+        .data_message
+        .as_ref()
+        .and_then(|m| m.profile.as_ref())
+        .unwrap();
+    assert!(profile.last_profile_update_seconds.is_some());
+    net.shutdown().await;
+}
