@@ -60,6 +60,7 @@
 //! through one conversion into its report; there is no list of downcasts, and no error type
 //! gathers the others.
 
+pub mod attachment;
 pub mod cli;
 pub mod client;
 pub mod clock;
