@@ -304,6 +304,20 @@ pub enum Command {
                       closed pipe): a line 'sesh: warning: sent to 05… (hash HASH), but …' on \
                       standard error names it instead, so that a script which retries on \
                       failure does not send it twice.\n\n\
+                      With --attach FILE (repeatable; '-' reads standard input, named by \
+                      --attach-name), each file is encrypted as the Session apps do (AES-256-CBC \
+                      and HMAC-SHA256 with a fresh key, padded), uploaded once to the \
+                      network's file server through a 3-hop onion request, and referenced by \
+                      one message per recipient (its name, its content type from its first \
+                      bytes or its extension, its size, the key and the digest); -m is then \
+                      the caption, and optional. Every file is read, checked and encrypted \
+                      before anything is sent: a file that cannot be read (exit status 1) or \
+                      whose encrypted form exceeds the file server's 10 000 000 bytes (a file \
+                      of more than 9 999 951 bytes; exit status 2) stops the command before \
+                      any upload. On a terminal, a progress bar on standard error shows \
+                      uploads that take more than two seconds; with --json the sent object \
+                      has \"attachments\": [{\"file_name\", \"content_type\", \"size\", \
+                      \"url\"}].\n\n\
                       Each message also carries the profile set with 'sesh profile set' (the \
                       display name, and the avatar once uploaded; --name overrides the name \
                       for this message). After a recipient's message is stored, a copy of it \
@@ -590,12 +604,18 @@ pub struct SendArgs {
     /// The sender's identity.
     #[command(flatten)]
     pub identity: IdentityArg,
-    /// The text [default: standard input, less one trailing newline].
+    /// The text [default: standard input, less one trailing newline; none when attaching].
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
     /// Send DISPLAY_NAME as the sender's display name.
     #[arg(long, value_name = "DISPLAY_NAME")]
     pub name: Option<String>,
+    /// Attach FILE ('-' for standard input); give it again for more files.
+    #[arg(short, long = "attach", value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// The file name of the attachment read from standard input (--attach -).
+    #[arg(long, value_name = "NAME", requires = "attach")]
+    pub attach_name: Option<String>,
     /// How long the swarm keeps the message (10s to 14d).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_ttl)]
     pub ttl: std::time::Duration,

@@ -223,7 +223,9 @@ impl Outgoing {
         });
         Content {
             data_message: Some(DataMessage {
-                body: Some(self.text.clone()),
+                // An attachment without a caption has no body, as desktop sends it.
+                body: (!self.text.is_empty() || self.attachments.is_empty())
+                    .then(|| self.text.clone()),
                 attachments: self
                     .attachments
                     .iter()
@@ -1084,6 +1086,13 @@ mod tests {
         assert_eq!(p.file_name.as_deref(), Some("graph.png"));
         assert_eq!(p.content_type.as_deref(), Some("image/png"));
         assert_eq!((p.flags, p.width, p.height), (None, None, None));
+        // Without a caption, no body; a text message keeps its (even empty) body.
+        out.text.clear();
+        assert_eq!(out.to_content(1).data_message.unwrap().body, None);
+        assert_eq!(
+            Outgoing::new("").to_content(1).data_message.unwrap().body,
+            Some(String::new())
+        );
         // A base64 id (newer file servers) is no number: desktop sends 0.
         let mut b64 = attachment();
         b64.id = "aGVsbG8td29ybGQ".into();

@@ -104,6 +104,19 @@ pub(crate) struct SentRecord {
     /// The hash of the copy stored in the sender's own swarm for their other devices;
     /// `null` when none was stored (`--no-sync`, a message to oneself, or the copy failed).
     pub(crate) sync_hash: Option<String>,
+    /// The files the message carries (`--attach`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<SentAttachment>,
+}
+
+/// One file of a [`SentRecord`], as uploaded.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SentAttachment {
+    pub(crate) file_name: Option<String>,
+    pub(crate) content_type: String,
+    /// Its size before encryption, bytes.
+    pub(crate) size: u32,
+    pub(crate) url: String,
 }
 
 #[derive(Debug, Serialize)]

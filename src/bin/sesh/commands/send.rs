@@ -7,14 +7,18 @@ use std::time::Duration;
 use rand_core::OsRng;
 use sesh::cli::SendArgs;
 use sesh::clock::{Clock as _, Stopwatch, SystemClock};
+use sesh::attachment;
 use sesh::message::{self, Outgoing};
+use sesh::profile::{AvatarUpload, DEFAULT_FILE_TTL_S, Profile};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
 
 use super::message::{load_sender, parse_recipient, text_or_refuse_empty};
 use super::{Ctx, Result, runtime};
-use crate::output::{Record, SentRecord};
+use crate::output::{Record, SentAttachment, SentRecord};
 use crate::render::{self, Report};
+
+mod attach;
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     let mut timings = Timings::from_env();
@@ -36,8 +40,20 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     // The parser held --ttl to what a swarm keeps (10s to 14d).
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
     timings.mark("arguments");
-    let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
-    let text = text_or_refuse_empty(args.message.as_ref(), text)?;
+    // Attachments: every file read, checked and encrypted before anything else (standard
+    // input may be one of them); with them the text is the caption, and may be absent.
+    let attaching = !args.attach.is_empty();
+    let prepared = attach::prepare(args)?;
+    if attaching {
+        timings.mark("attachments read and encrypted");
+    }
+    let (identity, text) = if attaching {
+        let identity = ctx.load_identity(&args.identity)?;
+        (identity, args.message.clone().unwrap_or_default())
+    } else {
+        let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
+        (identity, text_or_refuse_empty(args.message.as_ref(), text)?)
+    };
     timings.mark("identity and text");
     let me = identity.session_id();
     // Copies for the sender's other devices (§3.5 step 7), unless asked not to; a message to
@@ -52,12 +68,25 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
 
     let mut client = ctx.client_with(|step| timings.mark(step))?;
     // The profile, which every message carries (`sesh profile set`).
-    let profile = client.state().profile(&me)?;
+    let mut profile = client.state().profile(&me)?;
     if let Some(p) = &profile {
         p.apply_to(&mut out, SystemClock.now_ms() / 1000);
         size_check(&identity, &recipients[0], &out, sync)?;
     }
     timings.mark("profile");
+    let file_server = client.network().file_server.clone();
+    if attaching {
+        let Some(server) = &file_server else {
+            return Err(sesh::Error::Input(format!(
+                "network '{}' has no file server to upload attachments to",
+                client.network().name
+            ))
+            .into());
+        };
+        // Checked with the longest file id a server gives, before any upload.
+        out.attachments = prepared.iter().map(|p| p.placeholder(server)).collect();
+        size_check(&identity, &recipients[0], &out, sync)?;
+    }
     let rt = runtime()?;
     timings.mark("runtime");
     // The pool and paths the state holds, loaded here rather than inside the first request
@@ -67,12 +96,30 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     let mut failures: Vec<ErrorKind> = Vec::new();
     let mut sync_failures = 0usize;
     rt.block_on(async {
-        if let Some(p) = &profile {
+        if let Some(p) = &mut profile {
             // Now with the network's time, which decides whether the avatar's upload is
-            // still good.
+            // still good, or must be made again before a message points to it.
             let now_s = client.settled_now_ms().await / 1000;
+            if refresh_avatar(ctx, &mut client, &me, p, now_s).await? {
+                timings.mark("avatar upload");
+            }
             p.apply_to(&mut out, now_s);
         }
+        // Each file uploaded once, before any message refers to it.
+        if let Some(server) = file_server.as_ref().filter(|_| attaching) {
+            out.attachments = attach::upload_all(ctx, &mut client, server, prepared).await?;
+            timings.mark("attachments upload");
+        }
+        let attachments: Vec<SentAttachment> = out
+            .attachments
+            .iter()
+            .map(|a| SentAttachment {
+                file_name: a.file_name.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size,
+                url: a.url.clone(),
+            })
+            .collect();
         for to in &recipients {
             let sync_to = (sync && *to != me).then_some(&identity);
             let sent = send_one(
@@ -105,6 +152,7 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
                             hash: hash.clone(),
                             timestamp,
                             sync_hash,
+                            attachments: attachments.clone(),
                         }))
                     } else {
                         ctx.line(format_args!("{to} {hash}"))
@@ -171,6 +219,68 @@ fn outcome(recipients: usize, failures: &[ErrorKind], sync_failures: usize) -> R
         tally = format!("{tally}; {c}");
     }
     Err(Report::summary(kind, tally))
+}
+
+/// Uploads the profile's avatar, encrypted with the profile key (§10.4), when it was never
+/// uploaded or its upload expires within a day, and records the upload in the state: whether
+/// it uploaded.
+///
+/// A failed upload while the previous one is still good is a warning (messages point to the
+/// previous one); with none to point to, the send stops before anything is sent.
+async fn refresh_avatar(
+    ctx: &Ctx,
+    client: &mut super::NetClient,
+    me: &SessionId,
+    p: &mut Profile,
+    now_s: u64,
+) -> Result<bool> {
+    let Some(avatar) = p.avatar.as_mut().filter(|a| a.needs_upload(now_s)) else {
+        return Ok(false);
+    };
+    let Some(server) = client.network().file_server.clone() else {
+        ctx.note(format_args!(
+            "network '{}' has no file server: messages carry no avatar",
+            client.network().name
+        ));
+        return Ok(false);
+    };
+    let blob = attachment::encrypt_profile_picture(&avatar.image, &p.key, &mut OsRng);
+    match client.upload_file(&server, blob).await {
+        Ok(up) => {
+            // The server's word on expiry, if sane; else its usual keep (14 days).
+            let expires_s = up
+                .expires
+                .filter(|e| e.is_finite() && *e >= 0.0 && *e < 1e15)
+                .map_or(now_s.saturating_add(DEFAULT_FILE_TTL_S), |e| e as u64);
+            let upload = AvatarUpload::new(up.url, expires_s);
+            // A new URL is a change of profile: receivers take it only from a newer one.
+            let updated_s = now_s.max(p.updated_s.saturating_add(1));
+            client
+                .state()
+                .save_avatar_upload(me, &avatar.image, &upload, updated_s)?;
+            avatar.upload = Some(upload);
+            p.updated_s = updated_s;
+            Ok(true)
+        }
+        Err(e) => {
+            let r = Report::from(e).context("uploading the avatar");
+            match avatar.usable_upload(now_s) {
+                Some(old) => {
+                    render::warning_line(&format!(
+                        "{}; messages point to the previous upload, kept until {}",
+                        r.message(),
+                        super::message::format_time(old.expires_s.saturating_mul(1000))
+                    ));
+                    Ok(false)
+                }
+                None => Err(r.with_hint(Some(
+                    "nothing was sent; run again, or send without the avatar after \
+                     'sesh profile set --no-avatar'"
+                        .to_owned(),
+                ))),
+            }
+        }
+    }
 }
 
 /// Refuses a message too long to seal, before anything is sent.
