@@ -115,6 +115,7 @@
 //! keeps the lines in the file in hand and is tried again 100 lines later.
 
 pub(crate) mod db;
+pub mod files;
 #[doc(hidden)]
 pub mod hostile;
 pub(crate) mod http;
@@ -143,7 +144,7 @@ pub use self::http::{Admit, BoxFuture, MAX_SMALL_ROUTE_BODY, Request, Response, 
 pub use self::info::InfoService;
 pub use self::log::{Log, MAX_LOG_BYTES};
 pub use self::rate::Rate;
-pub use self::server::{MIN_RESPONSE_BYTES_PER_SECOND, SMALL_ANSWER, run};
+pub use self::server::{MIN_RESPONSE_BYTES_PER_SECOND, SMALL_ANSWER, run, run_plain};
 pub use self::tls::{Error as TlsError, ServerCert};
 use crate::clock::Clock;
 use crate::error::{ErrorKind, HasKind};
@@ -357,6 +358,9 @@ pub enum Error {
     /// The message database could not be opened.
     #[error("the node's message database")]
     Db(#[source] DbError),
+    /// The file server's store could not be opened.
+    #[error("the file server's store")]
+    FileStore(#[source] files::StoreError),
     /// The log file could not be opened.
     #[error("opening the log '{path}'")]
     Log {
@@ -388,6 +392,7 @@ impl HasKind for Error {
             Self::Dir { .. }
             | Self::Tls(_)
             | Self::Db(_)
+            | Self::FileStore(_)
             | Self::Log { .. }
             | Self::Bind { .. }
             | Self::Accept(_) => ErrorKind::Failure,
@@ -444,38 +449,7 @@ impl Home {
         now: SystemTime,
         rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
     ) -> Result<Self, Error> {
-        // A file where the directory should be: say so, not "File exists".
-        if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
-            return Err(Error::Dir {
-                path: dir.to_owned(),
-                source: std::io::ErrorKind::NotADirectory.into(),
-            });
-        }
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(dir).map_err(|source| Error::Dir {
-            path: dir.to_owned(),
-            source,
-        })?;
-        // One node per directory: a second would share the identity and the database.
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = match store::lock_with_pid(&lock_path) {
-            Ok(store::PidLock::Held(f)) => f,
-            Ok(store::PidLock::Busy(pid)) => {
-                return Err(Error::InUse {
-                    path: dir.to_owned(),
-                    pid,
-                });
-            }
-            Err(source) => {
-                return Err(Error::Dir {
-                    path: dir.to_owned(),
-                    source,
-                });
-            }
-        };
+        let lock = lock_dir(dir)?;
         let identity = load_or_create_identity(&dir.join(IDENTITY_FILE), now, rng)?;
         let tls = tls::load_or_create(dir).map_err(Error::Tls)?;
         let db = db::Handle::open(&dir.join(db::DB_FILE)).map_err(Error::Db)?;
@@ -489,7 +463,49 @@ impl Home {
     }
 }
 
-fn load_or_create_identity(
+/// Creates a node's directory (mode 0700) if missing and takes its [`LOCK_FILE`] (with this
+/// process's pid) for as long as the returned file lives.
+///
+/// # Errors
+/// [`Error::InUse`] when another process holds the lock; [`Error::Dir`] otherwise.
+pub(crate) fn lock_dir(dir: &Path) -> Result<std::fs::File, Error> {
+    // A file where the directory should be: say so, not "File exists".
+    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::Dir {
+            path: dir.to_owned(),
+            source: std::io::ErrorKind::NotADirectory.into(),
+        });
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|source| Error::Dir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    // One node per directory: a second would share the identity and the database.
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = match store::lock_with_pid(&lock_path) {
+        Ok(store::PidLock::Held(f)) => f,
+        Ok(store::PidLock::Busy(pid)) => {
+            return Err(Error::InUse {
+                path: dir.to_owned(),
+                pid,
+            });
+        }
+        Err(source) => {
+            return Err(Error::Dir {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    Ok(lock)
+}
+
+/// The node identity in `path`, made (from `rng`, dated `now`) when missing.
+pub(crate) fn load_or_create_identity(
     path: &Path,
     now: SystemTime,
     rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),

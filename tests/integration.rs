@@ -8,6 +8,7 @@ mod integration {
     mod client_devnet;
     mod curve_vectors;
     mod devnet;
+    mod fileserver;
     mod first_use;
     mod flood;
     mod generated;
