@@ -115,8 +115,10 @@ complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s q -l quiet -d 'Print
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand send" -s m -l message -d 'The text [default: standard input, less one trailing newline]' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s m -l message -d 'The text [default: standard input, less one trailing newline; none when attaching]' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l name -d 'Send DISPLAY_NAME as the sender\'s display name' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s a -l attach -d 'Attach FILE (\'-\' for standard input); give it again for more files' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l attach-name -d 'The file name of the attachment read from standard input (--attach -)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l ttl -d 'How long the swarm keeps the message (10s to 14d)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F

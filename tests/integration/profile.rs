@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::devnet::devnet;
-use super::send_files::{User, lines};
+use super::send_files::{User, download, files_stored, lines};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
 
@@ -133,5 +133,82 @@ async fn messages_carry_the_profile_name() {
         .and_then(|m| m.profile.as_ref())
         .unwrap();
     assert!(profile.last_profile_update_seconds.is_some());
+    net.shutdown().await;
+}
+
+/// Issue 12 (5): the avatar is encrypted with the profile key and uploaded by the first send
+/// after `profile set --avatar`, once; every message then carries its URL and the key, and a
+/// receiver decrypts the image from them. Less than a day before the upload expires, the next
+/// send uploads it again, as a newer profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_avatar_is_uploaded_once_and_again_before_it_expires() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    let png = d.join("face.png");
+    std::fs::write(&png, PNG).unwrap();
+    alice.json(&[
+        "profile",
+        "set",
+        "--name",
+        "Face",
+        "--avatar",
+        png.to_str().unwrap(),
+    ]);
+    let before = files_stored(&net);
+    alice.json(&["send", "-m", "one", &bob.id]);
+    alice.json(&["send", "-m", "two", &bob.id]);
+    assert_eq!(files_stored(&net) - before, 1, "uploaded once");
+    let shown = alice.json(&["profile", "show"]);
+    let url = shown[0]["avatar"]["url"]
+        .as_str()
+        .expect("an upload")
+        .to_owned();
+    let now_ms = sesh::clock::Clock::now_ms(&sesh::clock::SystemClock);
+    let expires = shown[0]["avatar"]["expires_at"].as_u64().unwrap();
+    assert!(expires > now_ms + 86_400_000, "{expires}");
+
+    let got = bob.swarm_messages(&net).await;
+    assert_eq!(got.len(), 2);
+    for (_, m) in &got {
+        let data = m.content.data_message.as_ref().unwrap();
+        let profile = data.profile.as_ref().unwrap();
+        assert_eq!(profile.display_name.as_deref(), Some("Face"));
+        assert_eq!(profile.profile_picture.as_deref(), Some(url.as_str()));
+        let key = data.profile_key.as_deref().expect("the profile key");
+        assert_eq!(key.len(), 32);
+        let blob = download(&net, &url).await;
+        let image = sesh::attachment::decrypt_profile_picture(&blob, key).unwrap();
+        assert!(image == PNG, "the avatar decrypts to the image");
+    }
+    let first_update = got[0]
+        .1
+        .content
+        .data_message
+        .as_ref()
+        .unwrap()
+        .profile
+        .as_ref()
+        .unwrap()
+        .last_profile_update_seconds
+        .unwrap();
+
+    // Less than a day left: the next send uploads it again, and says the profile changed.
+    let db = alice.state.join(&net.network().name).join("state.sqlite3");
+    let soon = i64::try_from(now_ms / 1000).unwrap() + 3_600;
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE profile SET avatar_expires_s = ?1", [soon])
+        .unwrap();
+    alice.json(&["send", "-m", "three", &bob.id]);
+    assert_eq!(files_stored(&net) - before, 2, "uploaded again");
+    let again = alice.json(&["profile", "show"]);
+    let new_url = again[0]["avatar"]["url"].as_str().unwrap();
+    assert_ne!(new_url, url);
+    let got = bob.swarm_messages(&net).await;
+    let last = got[2].1.content.data_message.as_ref().unwrap();
+    let profile = last.profile.as_ref().unwrap();
+    assert_eq!(profile.profile_picture.as_deref(), Some(new_url));
+    assert!(profile.last_profile_update_seconds.unwrap() > first_update);
     net.shutdown().await;
 }

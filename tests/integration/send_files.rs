@@ -1,5 +1,5 @@
-//! `sesh send` on a devnet, issue 12: the copy for the sender's other devices (syncTarget)
-//! stored in their own swarm.
+//! `sesh send` on a devnet, issue 12: files sent through the devnet's file server, and the
+//! copy for the sender's other devices (syncTarget) stored in their own swarm.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -75,15 +75,7 @@ impl User {
     /// receive cursors.
     pub(crate) async fn swarm_messages(&self, net: &Devnet) -> Vec<(String, Message)> {
         let me = self.identity();
-        let state = tempfile::tempdir().expect("a temporary directory");
-        let mut c = Client::open(
-            net.network(),
-            state.path(),
-            HttpTransport::new().expect("an HTTP client"),
-            SystemClock,
-            OsRng,
-        )
-        .expect("the client opens");
+        let (mut c, _state) = library_client(net);
         let mut all = Vec::new();
         let mut last: Option<String> = None;
         loop {
@@ -104,6 +96,56 @@ impl User {
             }
         }
     }
+}
+
+/// A library client of the devnet, with its own state directory (kept alive by the guard).
+pub(crate) fn library_client(
+    net: &Devnet,
+) -> (Client<HttpTransport, SystemClock, OsRng>, tempfile::TempDir) {
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let c = Client::open(
+        net.network(),
+        state.path(),
+        HttpTransport::new().expect("an HTTP client"),
+        SystemClock,
+        OsRng,
+    )
+    .expect("the client opens");
+    (c, state)
+}
+
+/// Downloads the file `url` names from the devnet's file server through an onion path.
+pub(crate) async fn download(net: &Devnet, url: &str) -> Vec<u8> {
+    let (mut c, _state) = library_client(net);
+    let server = net.file_server().server.clone();
+    let id = url
+        .strip_prefix(&format!("{}/file/", server.url))
+        .unwrap_or_else(|| panic!("{url} is not on the devnet's file server"));
+    tokio::time::timeout(COMMAND_LIMIT, c.download_file(&server, id))
+        .await
+        .expect("the download ends")
+        .expect("the download succeeds")
+}
+
+/// How many files the devnet's file server stored (its log says each).
+pub(crate) fn files_stored(net: &Devnet) -> usize {
+    std::fs::read_to_string(net.file_server().log_file())
+        .unwrap_or_default()
+        .matches("stored file ")
+        .count()
+}
+
+/// `len` bytes that no compressor or padding rule would mistake for a pattern.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[3]
+        })
+        .collect()
 }
 
 pub(crate) fn lines(out: &Output) -> Vec<Value> {
@@ -173,5 +215,162 @@ async fn a_copy_of_each_message_is_stored_in_the_senders_own_swarm() {
     ];
     expected.sort_unstable();
     assert_eq!(texts, expected);
+    net.shutdown().await;
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+
+/// Issue 12 (3, 7): a 5 MB file (and a second one from standard input) sent by sesh to two
+/// recipients is uploaded once, referenced by one message per recipient, and arrives with
+/// identical bytes, name and type: downloaded through an onion path and decrypted with the
+/// pointer's key, digest and size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5_mb_file_arrives_with_identical_bytes() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob, carol) = (
+        User::new(d, "alice", &net),
+        User::new(d, "bob", &net),
+        User::new(d, "carol", &net),
+    );
+    let big = noise(5_000_000, 12);
+    let dump = d.join("core.dump");
+    std::fs::write(&dump, &big).unwrap();
+    let before = files_stored(&net);
+
+    let mut cmd = alice.cmd(&[
+        "--json",
+        "send",
+        "-m",
+        "see attached",
+        "--attach",
+        dump.to_str().unwrap(),
+        "--attach",
+        "-",
+        "--attach-name",
+        "graph.png",
+        &bob.id,
+        &carol.id,
+    ]);
+    let out = output_within(&mut cmd, Some(PNG), COMMAND_LIMIT);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Piped: no progress bar.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = lines(&out);
+    assert_eq!(rows.len(), 2);
+    // Uploaded once: both messages name the same files, and the server stored two.
+    assert_eq!(rows[0]["attachments"], rows[1]["attachments"]);
+    assert_eq!(files_stored(&net) - before, 2);
+    let listed = rows[0]["attachments"].as_array().unwrap();
+    assert_eq!(listed[0]["file_name"], "core.dump");
+    assert_eq!(listed[0]["size"], 5_000_000);
+    assert_eq!(listed[1]["file_name"], "graph.png");
+    assert_eq!(listed[1]["content_type"], "image/png");
+
+    for user in [&bob, &carol] {
+        let got = user.swarm_messages(&net).await;
+        assert_eq!(got.len(), 1);
+        let data = got[0].1.content.data_message.clone().unwrap();
+        assert_eq!(data.body.as_deref(), Some("see attached"));
+        assert_eq!(data.attachments.len(), 2);
+        for (p, (bytes, name, kind)) in data.attachments.iter().zip([
+            (&big[..], "core.dump", "application/octet-stream"),
+            (PNG, "graph.png", "image/png"),
+        ]) {
+            assert_eq!(p.file_name.as_deref(), Some(name));
+            assert_eq!(p.content_type.as_deref(), Some(kind));
+            let url = p.url.as_deref().unwrap();
+            assert_eq!(
+                url,
+                listed.iter().find(|a| a["file_name"] == name).unwrap()["url"]
+            );
+            // session-python downloads by the numeric id.
+            assert!(
+                url.ends_with(&format!("/file/{}", p.deprecated_id)),
+                "{url}"
+            );
+            let blob = download(&net, url).await;
+            let plain = sesh::attachment::decrypt(
+                &blob,
+                p.key.as_deref().unwrap(),
+                p.digest.as_deref(),
+                p.size.map(u64::from),
+                false,
+            )
+            .expect("the file decrypts");
+            assert!(plain == bytes, "{name}: the bytes differ");
+        }
+    }
+    // The copies for alice's other devices point to the same files.
+    let copies = alice.swarm_messages(&net).await;
+    assert_eq!(copies.len(), 2);
+    for (_, c) in &copies {
+        assert_eq!(c.attachments, 2);
+    }
+    net.shutdown().await;
+}
+
+/// Issue 12 (3): a file over the file server's limit, unreadable, or a directory stops the
+/// command before anything is uploaded or sent: no state opened, no file stored, no message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_over_the_limit_is_refused_before_anything_is_sent() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    let small = d.join("small.txt");
+    std::fs::write(&small, "fine").unwrap();
+    // One byte more than the largest file whose encrypted form the server takes.
+    let big = d.join("big.bin");
+    std::fs::write(&big, vec![7u8; sesh::attachment::MAX_PADDED_LEN + 1]).unwrap();
+    let (small, big) = (small.to_str().unwrap(), big.to_str().unwrap());
+    let refused = |args: &[&str], status: i32, says: &[&str]| {
+        let mut all = vec!["send", "-m", "x"];
+        all.extend_from_slice(args);
+        all.push(&bob.id);
+        let out = alice.run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: {err}");
+        }
+        assert!(out.stdout.is_empty());
+    };
+    refused(
+        &["--attach", small, "--attach", big],
+        2,
+        &[
+            &format!("attachment '{big}': attachment is too large: 9999952 bytes"),
+            "hint: the file server accepts at most 10 000 000 bytes",
+        ],
+    );
+    refused(
+        &["--attach", &format!("{}/missing", d.display())],
+        1,
+        &["attachment '", "missing': reading"],
+    );
+    refused(
+        &["--attach", d.to_str().unwrap()],
+        2,
+        &["a directory, not a file"],
+    );
+    refused(&["--attach", "-", "--attach", "-"], 2, &["only once"]);
+    refused(
+        &["--attach-name", "x.txt", "--attach", small],
+        2,
+        &["--attach -"],
+    );
+    // Nothing touched the network: alice's state was never opened, no file was stored, bob
+    // has nothing.
+    assert!(!alice.state.exists());
+    assert_eq!(files_stored(&net), 0);
+    assert!(bob.swarm_messages(&net).await.is_empty());
     net.shutdown().await;
 }

@@ -5,9 +5,9 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use rand_core::OsRng;
+use sesh::attachment;
 use sesh::cli::SendArgs;
 use sesh::clock::{Clock as _, Stopwatch, SystemClock};
-use sesh::attachment;
 use sesh::message::{self, Outgoing};
 use sesh::profile::{AvatarUpload, DEFAULT_FILE_TTL_S, Profile};
 use sesh::rpc::{self, Namespace};

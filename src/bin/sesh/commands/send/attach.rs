@@ -156,10 +156,7 @@ pub(super) async fn upload_all(
     server: &FileServer,
     prepared: Vec<Prepared>,
 ) -> Result<Vec<OutgoingAttachment>> {
-    let total: u64 = prepared
-        .iter()
-        .map(|p| p.encrypted.blob.len() as u64)
-        .sum();
+    let total: u64 = prepared.iter().map(|p| p.encrypted.blob.len() as u64).sum();
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template(
