@@ -172,6 +172,7 @@ fn probe_command_peak_kib(rt: &Runtime, nodes: &[Snode], dir: &Path) -> u64 {
             pin: None,
         }],
         known_nodes: Vec::new(),
+        file_server: None,
     };
     let file = dir.join("probebench.toml");
     std::fs::write(&file, network.to_toml()).expect("the network file written");
@@ -245,6 +246,7 @@ fn bench(c: &mut Criterion) {
         subnet_diversity: true,
         seeds: Vec::new(),
         known_nodes: Vec::new(),
+        file_server: None,
     };
     let options = Options::default();
     let mut group = c.benchmark_group("probe");

@@ -38,10 +38,12 @@
 //! | `client::netclock` | the network clock offset: median of several nodes |
 //! | `client::onion_rpc` | one storage RPC request as an onion request, its outcome judged |
 //! | `client::storage` | store and retrieve; the JSON of the storage RPC, in one place |
+//! | `client::files` | file server uploads and downloads, as onion v4 requests |
 //! | `client::error` | [`Error`] |
 //! | [`probe`], [`state`] | health checks; the state database |
 
 mod error;
+mod files;
 mod netclock;
 mod onion_rpc;
 mod pool;
@@ -77,6 +79,7 @@ use crate::transport::{ONION_REQ_PATH, STORAGE_RPC_PATH, Target, Transport, Tran
 pub use error::Error;
 pub(crate) use error::short_key;
 use error::{message_of, shorten};
+pub use files::{MAX_DOWNLOAD_LEN, MAX_UPLOAD_LEN, Uploaded};
 use onion_rpc::{Attempt, build_request, send_request};
 use router::addr;
 pub use state::{PathRecord, State, StateError};

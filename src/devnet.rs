@@ -341,6 +341,7 @@ impl Devnet {
                 pin: Some(self.seed.cert_sha256),
             }],
             known_nodes: Vec::new(),
+            file_server: None,
         }
     }
 

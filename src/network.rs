@@ -22,13 +22,32 @@
 //! fall back to a bundled list. Mainnet bundles libsession's; testnet and devnet have none
 //! unless their file lists some.
 //!
+//! A network may name its file server (protocol.md §10.1), where attachments and profile
+//! pictures are uploaded through onion v4 requests (§7.5):
+//!
+//! ```toml
+//! [file_server]
+//! url = "http://127.0.0.1:4480"       # the base URL attachments carry: http(s)://host[:port]
+//! pubkey_ed25519 = "b8eef982…"         # the server's Ed25519 key, 64 hex characters
+//! pubkey_x25519 = "09324794…"          # its X25519 key: must be the one derived from pubkey_ed25519
+//! ```
+//!
+//! The URL has no path, query or fragment (a trailing `/` is accepted and dropped). The X25519
+//! key is checked against the Ed25519 key (libsodium's `crypto_sign_ed25519_pk_to_curve25519`),
+//! so a network file cannot pair a server with a key it does not hold. Mainnet's and testnet's
+//! file servers are built in.
+//!
 //! What the client caches about a network (pool, swarms, paths) belongs to its
-//! [`Network::fingerprint`]: seeds, pins and known nodes, not the name, so that a devnet
-//! restarted under the same name with new seeds starts afresh.
+//! [`Network::fingerprint`]: seeds, pins and known nodes, not the name (so that a devnet
+//! restarted under the same name with new seeds starts afresh), nor the file server, which
+//! nothing cached depends on.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::identity::{Ed25519Pub, X25519Pub};
+use crate::onion::{Scheme, ServerDestination};
 
 /// A seed node: where the node list is fetched from, and the certificate it must present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +78,144 @@ pub struct Network {
     /// Known service nodes, asked for the node list when every seed fails.
     #[serde(rename = "node", default, skip_serializing_if = "Vec::is_empty")]
     pub known_nodes: Vec<KnownNode>,
+    /// The file server attachments are uploaded to (`[file_server]`), if the network has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_server: Option<FileServer>,
+}
+
+/// The onion v4 endpoint of a file server (protocol.md §7.5).
+const FILE_SERVER_TARGET: &str = "/oxen/v4/lsrpc";
+
+/// A Session file server (protocol.md §10.1): where it is and the keys onion requests to it are
+/// encrypted to. See the module docs for the `[file_server]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileServer {
+    /// The base URL attachments carry, `http(s)://host[:port]`, without a trailing slash.
+    pub url: String,
+    /// The server's Ed25519 key (what a `p=` fragment of an attachment URL names).
+    #[serde(rename = "pubkey_ed25519", with = "hex_key")]
+    pub ed25519: Ed25519Pub,
+    /// The server's X25519 key, derived from `ed25519`: onion v4 requests are encrypted to it.
+    #[serde(rename = "pubkey_x25519", with = "hex_key")]
+    pub x25519: X25519Pub,
+}
+
+impl FileServer {
+    /// A file server at `url` with the Ed25519 key `ed25519`, its X25519 key derived.
+    ///
+    /// # Errors
+    /// [`ConfigError::FileServerUrl`] when `url` is not `http(s)://host[:port][/]`;
+    /// [`ConfigError::FileServerKey`] when `ed25519` is not a valid Edwards point.
+    pub fn new(url: &str, ed25519: Ed25519Pub) -> Result<Self, ConfigError> {
+        let x25519 = ed25519
+            .to_x25519()
+            .ok_or_else(|| ConfigError::FileServerKey(ed25519.to_hex()))?;
+        let server = Self {
+            url: url.strip_suffix('/').unwrap_or(url).to_owned(),
+            ed25519,
+            x25519,
+        };
+        server.validate()?;
+        Ok(server)
+    }
+
+    /// Session's file server (protocol.md §10.1, with the X25519 key in use since Oct 2025).
+    pub fn mainnet() -> Self {
+        Self::builtin(
+            "http://filev2.getsession.org",
+            "b8eef9821445ae16e2e97ef8aa6fe782fd11ad5253cd6723b281341dba22e371",
+            "09324794aa9c11948189762d198c618148e9136ac9582068180661208927ef34",
+        )
+    }
+
+    /// The test network's file server, "potato" (protocol.md §10.1).
+    pub fn testnet() -> Self {
+        Self::builtin(
+            "http://potatofiles.getsession.org",
+            "ff86dcd4b26d1bfec944c59859494248626d6428efc12168749d65a1b92f5e28",
+            "fc097b06821c98a2db75ce02e521cef5fd9d3446e42e81d843c4c8c4e9260f48",
+        )
+    }
+
+    fn builtin(url: &str, ed: &str, x: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            ed25519: ed.parse().expect("should be a valid built-in key"),
+            x25519: x.parse().expect("should be a valid built-in key"),
+        }
+    }
+
+    /// Where onion v4 requests to this server go: host, port and scheme from the URL, target
+    /// `/oxen/v4/lsrpc`, encrypted to the X25519 key. An IPv6 host is given without brackets.
+    pub fn destination(&self) -> ServerDestination {
+        // The URL was validated when the server was made or read; a hand-built invalid one
+        // (public fields) falls back to the whole text as the host, which no exit will reach.
+        let (scheme, host, port) = parse_base_url(&self.url).unwrap_or_else(|| {
+            (
+                Scheme::Https,
+                self.url.clone(),
+                Scheme::Https.default_port(),
+            )
+        });
+        ServerDestination {
+            host,
+            target: FILE_SERVER_TARGET.to_owned(),
+            scheme,
+            port,
+            x25519: self.x25519,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if parse_base_url(&self.url).is_none() {
+            return Err(ConfigError::FileServerUrl(self.url.clone()));
+        }
+        if self.ed25519.to_x25519() != Some(self.x25519) {
+            return Err(ConfigError::FileServerKey(self.ed25519.to_hex()));
+        }
+        Ok(())
+    }
+}
+
+/// `http(s)://host[:port]` (no trailing slash: callers strip it) as scheme, host (IPv6 without
+/// brackets) and port; `None` when it has a path, query, fragment, user, or a bad host or port.
+fn parse_base_url(url: &str) -> Option<(Scheme, String, u16)> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        (Scheme::Https, url.strip_prefix("https://")?)
+    };
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return None;
+        }
+        (host, after)
+    } else {
+        let end = rest.find(':').unwrap_or(rest.len());
+        let host = &rest[..end];
+        let name_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+        if host.is_empty() || !host.chars().all(name_char) {
+            return None;
+        }
+        (host, &rest[end..])
+    };
+    let port = match port.strip_prefix(':') {
+        None if port.is_empty() => scheme.default_port(),
+        None => return None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            match p.parse::<u16>() {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => n,
+            }
+        }
+        Some(_) => return None,
+    };
+    Some((scheme, host.to_owned(), port))
 }
 
 /// A service node known in advance (see the module docs).
@@ -112,6 +269,7 @@ impl Network {
         Self {
             name: "mainnet".to_owned(),
             subnet_diversity: true,
+            file_server: Some(FileServer::mainnet()),
             known_nodes: vec![
                 node(
                     "1f000f09a7b07828dcb72af7cd16857050c10c02bd58afb0e38111fb6cda1fef",
@@ -162,6 +320,7 @@ impl Network {
             name: "testnet".to_owned(),
             subnet_diversity: true,
             known_nodes: Vec::new(),
+            file_server: Some(FileServer::testnet()),
             seeds: vec![SeedNode {
                 url: "http://seed2.getsession.org:38157/json_rpc".to_owned(),
                 pin: None,
@@ -205,11 +364,16 @@ impl Network {
     /// Parses a network file.
     ///
     /// # Errors
-    /// [`ConfigError`] when the text is not valid TOML of this form, has no seeds, or a seed
-    /// uses HTTPS without a pin.
+    /// [`ConfigError`] when the text is not valid TOML of this form, has no seeds, a seed
+    /// uses HTTPS without a pin, or the file server's URL or keys are wrong.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let net: Self =
+        let mut net: Self =
             toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax_error(text, &e)))?;
+        if let Some(fs) = &mut net.file_server
+            && let Some(base) = fs.url.strip_suffix('/')
+        {
+            fs.url = base.to_owned();
+        }
         net.validate()?;
         Ok(net)
     }
@@ -247,6 +411,9 @@ impl Network {
             if !https && s.pin.is_some() {
                 return Err(ConfigError::PinnedHttp(s.url.clone()));
             }
+        }
+        if let Some(fs) = &self.file_server {
+            fs.validate()?;
         }
         Ok(())
     }
@@ -305,6 +472,38 @@ pub enum ConfigError {
     /// A seed with a certificate pin and a plain-HTTP URL: a pin is checked only over HTTPS.
     #[error("seed '{0}' has a cert_sha256 pin but uses http: a pinned seed must use https")]
     PinnedHttp(String),
+    /// A `[file_server]` URL that is not `http(s)://host[:port]`.
+    #[error(
+        "file server URL '{0}' must be http(s)://host[:port] without a path, query or fragment"
+    )]
+    FileServerUrl(String),
+    /// A `[file_server]` whose `pubkey_ed25519` is not a valid key, or whose `pubkey_x25519`
+    /// is not the one derived from it.
+    #[error(
+        "file server key '{0}' is not a valid Ed25519 key, or pubkey_x25519 is not derived from it"
+    )]
+    FileServerKey(String),
+}
+
+/// An [`Ed25519Pub`] or [`X25519Pub`] as 64 hex characters.
+mod hex_key {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<K: Display, S: Serializer>(k: &K, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(k)
+    }
+
+    pub(super) fn deserialize<'de, K: FromStr, D: Deserializer<'de>>(d: D) -> Result<K, D::Error>
+    where
+        K::Err: Display,
+    {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("key '{text}': {e}")))
+    }
 }
 
 mod opt_hex32 {
@@ -423,5 +622,126 @@ mod tests {
         assert!(!e.contains('\n'), "{e}");
         let e = one_line("é = [\n");
         assert!(!e.contains('\n'), "{e}");
+    }
+    const DEV_ED: &str = "b8eef9821445ae16e2e97ef8aa6fe782fd11ad5253cd6723b281341dba22e371";
+    const DEV_X: &str = "09324794aa9c11948189762d198c618148e9136ac9582068180661208927ef34";
+
+    fn with_file_server(url: &str, ed: &str, x: &str) -> String {
+        format!(
+            "name = \"x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/json_rpc\"\n\
+             [file_server]\nurl = \"{url}\"\npubkey_ed25519 = \"{ed}\"\npubkey_x25519 = \"{x}\"\n"
+        )
+    }
+
+    #[test]
+    fn builtin_file_servers_use_derived_keys_and_the_new_mainnet_key() {
+        for fs in [FileServer::mainnet(), FileServer::testnet()] {
+            fs.validate().unwrap();
+            assert_eq!(fs.ed25519.to_x25519(), Some(fs.x25519));
+        }
+        let main = Network::mainnet().file_server.unwrap();
+        assert_eq!(main.url, "http://filev2.getsession.org");
+        assert_eq!(main.x25519.to_hex(), DEV_X);
+        assert_eq!(
+            Network::testnet().file_server.unwrap().url,
+            "http://potatofiles.getsession.org"
+        );
+    }
+
+    #[test]
+    fn file_server_table_round_trips() {
+        let net =
+            Network::from_toml(&with_file_server("http://127.0.0.1:4480/", DEV_ED, DEV_X)).unwrap();
+        let fs = net.file_server.clone().unwrap();
+        assert_eq!(fs.url, "http://127.0.0.1:4480", "trailing slash dropped");
+        assert_eq!(fs.ed25519.to_hex(), DEV_ED);
+        let text = net.to_toml();
+        assert!(text.contains("[file_server]"), "{text}");
+        assert!(
+            text.contains(&format!("pubkey_x25519 = \"{DEV_X}\"")),
+            "{text}"
+        );
+        assert_eq!(Network::from_toml(&text).unwrap(), net);
+        // Without the table there is no file server, and none is written.
+        let bare =
+            Network::from_toml("name = \"x\"\n[[seed]]\nurl = \"http://127.0.0.1:1/j\"\n").unwrap();
+        assert_eq!(bare.file_server, None);
+        assert!(!bare.to_toml().contains("file_server"));
+    }
+
+    #[test]
+    fn file_server_new_derives_the_x25519_key() {
+        let fs = FileServer::new("https://files.example:8443/", DEV_ED.parse().unwrap()).unwrap();
+        assert_eq!(fs.url, "https://files.example:8443");
+        assert_eq!(fs.x25519.to_hex(), DEV_X);
+        assert_eq!(
+            FileServer::new("ftp://x", DEV_ED.parse().unwrap()),
+            Err(ConfigError::FileServerUrl("ftp://x".into()))
+        );
+    }
+
+    #[test]
+    fn file_server_refuses_a_key_not_derived_from_its_ed25519_key() {
+        // The pre-Oct-2025 X25519 key of the same server: valid, but not derived.
+        let old = "da21e1d886c6fbaea313f75298bd64aab03a97ce985b46bb2dad9f2089c8ee59";
+        assert_eq!(
+            Network::from_toml(&with_file_server("http://a", DEV_ED, old)),
+            Err(ConfigError::FileServerKey(DEV_ED.into()))
+        );
+        assert!(matches!(
+            Network::from_toml(&with_file_server("http://a", "zz", DEV_X)),
+            Err(ConfigError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn file_server_url_is_scheme_host_and_port_only() {
+        for bad in [
+            "filev2.getsession.org",
+            "ftp://a",
+            "http://",
+            "http://a/file",
+            "http://a//",
+            "http://a?x=1",
+            "http://a#p",
+            "http://u@a",
+            "http://a:",
+            "http://a:0",
+            "http://a:65536",
+            "http://a:+80",
+            "http://a b",
+            "http://[]:1",
+        ] {
+            assert_eq!(
+                Network::from_toml(&with_file_server(bad, DEV_ED, DEV_X)),
+                Err(ConfigError::FileServerUrl(
+                    bad.strip_suffix('/').unwrap_or(bad).into()
+                )),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_server_destination_is_the_v4_endpoint() {
+        let d = FileServer::mainnet().destination();
+        assert_eq!(
+            (d.scheme, d.host.as_str(), d.port, d.target.as_str()),
+            (Scheme::Http, "filev2.getsession.org", 80, "/oxen/v4/lsrpc")
+        );
+        assert_eq!(d.x25519.to_hex(), DEV_X);
+        let ed = DEV_ED.parse().unwrap();
+        let d = FileServer::new("https://127.0.0.1:4480", ed)
+            .unwrap()
+            .destination();
+        assert_eq!(
+            (d.scheme, d.host.as_str(), d.port),
+            (Scheme::Https, "127.0.0.1", 4480)
+        );
+        let d = FileServer::new("https://[::1]", ed).unwrap().destination();
+        assert_eq!(
+            (d.scheme, d.host.as_str(), d.port),
+            (Scheme::Https, "::1", 443)
+        );
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod hop;
 pub mod path;
+pub mod v4;
 pub mod wire;
 
 use std::fmt;

@@ -165,6 +165,50 @@ pub enum Error {
     /// The request itself is invalid (e.g. a TTL out of range).
     #[error("{0}")]
     InvalidInput(String),
+    /// A file is larger than the file server takes; nothing was sent.
+    #[error("file of {len} bytes exceeds the file server's {max}-byte limit")]
+    FileTooLarge {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Every path tried for a request to a file server failed on the way, or its exit could
+    /// not reach the server.
+    #[error("{request} to file server {server} failed on {attempts} path(s): {last}")]
+    ServerPathsFailed {
+        /// The server's URL.
+        server: String,
+        /// `METHOD /endpoint`.
+        request: String,
+        /// Paths tried.
+        attempts: usize,
+        /// The last failure.
+        last: String,
+    },
+    /// The file server answered with an error status (404: no such file, or expired; 413:
+    /// too large).
+    #[error("file server {server} answered {request} with {status}: {message}")]
+    ServerFailed {
+        /// The server's URL.
+        server: String,
+        /// `METHOD /endpoint`.
+        request: String,
+        /// The server's status.
+        status: u16,
+        /// Its explanation, shortened.
+        message: String,
+    },
+    /// The file server's success answer does not have the expected shape.
+    #[error("file server {server} gave an unexpected answer to {request}: {reason}")]
+    ServerBadAnswer {
+        /// The server's URL.
+        server: String,
+        /// `METHOD /endpoint`.
+        request: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -221,7 +265,14 @@ impl HasKind for Error {
             | Self::BadAnswer { .. }
             | Self::NoSwarm { .. } => ErrorKind::Transient,
             Self::Refused { .. } | Self::BadRequest { .. } => ErrorKind::Failure,
-            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::InvalidInput(_) | Self::FileTooLarge { .. } => ErrorKind::InvalidInput,
+            Self::ServerPathsFailed { .. } => ErrorKind::Transient,
+            // A server error, a clock complaint or a rate limit may pass; a refusal won't.
+            Self::ServerFailed { status, .. } => match status {
+                425 | 429 | 500.. => ErrorKind::Transient,
+                _ => ErrorKind::Failure,
+            },
+            Self::ServerBadAnswer { .. } => ErrorKind::Failure,
         }
     }
 
@@ -242,6 +293,9 @@ impl HasKind for Error {
             | Self::NodeGone { .. }
             | Self::NodeUnreachable { .. } => {
                 Some("the network is changing; re-run".into())
+            }
+            Self::ServerPathsFailed { .. } => {
+                Some("the file server or the paths to it may be down; re-run later".into())
             }
             _ => None,
         }

@@ -657,6 +657,7 @@ fn network() -> Network {
         subnet_diversity: true,
         seeds: vec![MemoryNetwork::seed()],
         known_nodes: Vec::new(),
+        file_server: None,
     }
 }
 

@@ -16,7 +16,7 @@
 //! refused (502).
 
 use std::net::{SocketAddr, SocketAddrV4};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -28,6 +28,7 @@ use serde_json::{Map, Value, json};
 use super::Log;
 use super::db::{self, Message};
 use super::http::{Admit, BoxFuture, Request as HttpRequest, Response, Service};
+use super::peer::{MAX_SERVER_ANSWER, SERVER_TIMEOUT, ServerClient};
 use super::roster::{HARDFORK, Roster, RosterFile, VERSION};
 use super::rpc::{self, Namespaces, Request, RpcError};
 use crate::clock::Clock;
@@ -115,6 +116,8 @@ pub struct NodeService<T = Arc<HttpTransport>> {
     roster: RosterFile,
     db: Option<db::Handle>,
     peer: T,
+    /// The client to servers that onion requests are proxied to, made at the first one.
+    servers: OnceLock<Result<ServerClient, String>>,
     clock: Arc<dyn Clock + Send + Sync>,
     log: Log,
 }
@@ -158,6 +161,7 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             roster,
             db,
             peer,
+            servers: OnceLock::new(),
             clock,
             log,
         }
@@ -918,13 +922,70 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                     Err(_) => Response::text(500, "internal error"),
                 }
             }
-            Ok(Peeled::Proxy(p)) => {
+            Ok(Peeled::Proxy(p)) => self.proxy(p, req.peer).await,
+        }
+    }
+
+    /// The client to servers, bound to this node's listed address so that a server sees the
+    /// node that connected (the exit), made once.
+    fn server_client(&self) -> Result<&ServerClient, &str> {
+        self.servers
+            .get_or_init(|| {
+                let local = self
+                    .roster
+                    .current()
+                    .and_then(|r| r.node(&self.me()).map(|n| std::net::IpAddr::V4(n.ip)));
+                ServerClient::new(local, SERVER_TIMEOUT, MAX_SERVER_ANSWER)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The exit of an onion request to a server (protocol.md §7.2 case 2, §7.5), as the storage
+    /// server's `process_onion_req(RelayToServerInfo&&)`: POSTs this node's whole decrypted
+    /// layer to `protocol://host[:port]/target` (scheme and target checked by [`onion::peel`];
+    /// any host and port), and answers with the server's status and body unmodified; 504 when
+    /// the server does not answer within [`SERVER_TIMEOUT`], 502 when it cannot be reached or
+    /// its answer exceeds [`MAX_SERVER_ANSWER`]. The log names the server and sizes, never
+    /// contents.
+    async fn proxy(&self, p: onion::Proxy, peer: SocketAddr) -> Response {
+        let server = format!("{}://{}:{}", p.scheme, p.host, p.port);
+        let client = match self.server_client() {
+            Ok(c) => c,
+            Err(e) => {
                 self.log.line(format_args!(
-                    "onion_req proxy refused peer={}: host {}",
-                    req.peer.ip(),
-                    p.host
+                    "onion_req proxy 502 peer={} server={server}: {e}",
+                    peer.ip()
                 ));
-                Response::text(502, "sesh-node does not proxy to servers")
+                return Response::text(502, "sesh-node cannot reach servers");
+            }
+        };
+        let sent = p.layer_plaintext.len();
+        match client.post(&p.url(), p.layer_plaintext).await {
+            Ok(r) => {
+                self.log.line(format_args!(
+                    "onion_req proxy {} peer={} server={server} sent={sent} received={}",
+                    r.status,
+                    peer.ip(),
+                    r.body.len()
+                ));
+                let content_type = match r.content_type.as_deref() {
+                    Some(super::http::CONTENT_TYPE_JSON) => super::http::CONTENT_TYPE_JSON,
+                    Some(t) if t.starts_with(super::http::CONTENT_TYPE_TEXT) => {
+                        super::http::CONTENT_TYPE_TEXT
+                    }
+                    _ => "application/octet-stream",
+                };
+                Response::bytes(r.status, content_type, r.body)
+            }
+            Err(e) => {
+                let status = e.gateway_status();
+                self.log.line(format_args!(
+                    "onion_req proxy {status} peer={} server={server} sent={sent}: {e}",
+                    peer.ip()
+                ));
+                Response::text(status, e.to_string())
             }
         }
     }

@@ -210,7 +210,7 @@ impl Transport for HttpTransport {
 /// before any of the body is read, and the body is counted chunk by chunk as it streams in,
 /// so a larger one is dropped without being buffered whole. The request's timeout covers the
 /// whole body: a node that drips its answer cannot hold the caller longer than that.
-async fn read_reply(
+pub(crate) async fn read_reply(
     mut resp: reqwest::Response,
     max: usize,
     timeout: Duration,
@@ -503,7 +503,7 @@ fn error_chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-fn classify(e: reqwest::Error, timeout: Duration) -> TransportError {
+pub(crate) fn classify(e: reqwest::Error, timeout: Duration) -> TransportError {
     let e = e.without_url();
     if let Some(r) = find_rustls(&e) {
         if let rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) = r
