@@ -3,6 +3,7 @@
 mod integration {
     pub(crate) mod support;
 
+    mod attachment_vectors;
     mod bad_input;
     mod cli;
     mod client_devnet;

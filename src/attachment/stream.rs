@@ -18,7 +18,7 @@
 //! the stream key is `HChaCha20(key, header[0..16])`, the 12-byte ChaCha20 nonce is a 4-byte
 //! little-endian counter starting at 1 followed by `header[16..24]`; each chunk is
 //! `E(tag) ‖ E(m) ‖ Poly1305`, with block 0 of the keystream as the Poly1305 key, block 1
-//! encrypting the tag byte and blocks 2… the message; after each chunk the tag's first 8
+//! encrypting the tag byte and blocks 2… the message (see `State::mac` for the MAC's input); after each chunk the tag's first 8
 //! bytes are XORed into the nonce's last 8, the counter is incremented, and the key is
 //! renewed when the tag has the REKEY bit or the counter wraps to 0.
 
@@ -244,17 +244,22 @@ impl State {
         c
     }
 
-    /// The Poly1305 MAC of one chunk, over `E(tag)‖keystream-block-1[1..]` and `c`.
+    /// The Poly1305 MAC of one chunk: over `E(tag)‖keystream-block-1[1..]`, `c`, then
+    /// `len(c) mod 16` zero bytes (libsodium's padding expression, `(0x10 - 64 + mlen) & 0xf`,
+    /// which is not a pad to a block boundary), then the lengths of the (empty) additional
+    /// data and of `block ‖ c` as 64-bit little-endian numbers; Poly1305 pads the final
+    /// partial block itself.
     fn mac(&self, tag_block: &[u8; 64], c: &[u8]) -> [u8; 16] {
         let mut otk = Zeroizing::new([0u8; 64]);
         self.cipher(0).apply_keystream(&mut otk[..]);
         let mut poly = Poly1305::new((&otk[..32]).into());
         poly.update_padded(tag_block);
-        poly.update_padded(c);
-        let mut lens = [0u8; 16];
-        lens[8..].copy_from_slice(&(64 + c.len() as u64).to_le_bytes());
-        poly.update_padded(&lens);
-        poly.finalize().into()
+        let mut rest = Vec::with_capacity(c.len() + 16 + 16);
+        rest.extend_from_slice(c);
+        rest.resize(c.len() + c.len() % 16, 0);
+        rest.extend_from_slice(&0u64.to_le_bytes());
+        rest.extend_from_slice(&(64 + c.len() as u64).to_le_bytes());
+        poly.compute_unpadded(&rest).into()
     }
 
     fn tag_block(&self, first: u8) -> [u8; 64] {
