@@ -212,3 +212,50 @@ async fn the_avatar_is_uploaded_once_and_again_before_it_expires() {
     assert!(profile.last_profile_update_seconds.unwrap() > first_update);
     net.shutdown().await;
 }
+
+/// The avatar's URL and key are counted before it is uploaded: a text that fits with the
+/// profile's name but not with the avatar too is refused (exit status 2) before anything is
+/// uploaded or sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_too_long_with_the_avatar_is_refused_before_the_upload() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob) = (User::new(d, "alice", &net), User::new(d, "bob", &net));
+    let png = d.join("face.png");
+    std::fs::write(&png, PNG).unwrap();
+    let set = alice.json(&[
+        "profile",
+        "set",
+        "--name",
+        "Face",
+        "--avatar",
+        png.to_str().unwrap(),
+    ]);
+    let updated_s = set[0]["updated_at"].as_u64().unwrap() / 1000;
+    // The longest text whose sync copy seals with the name alone.
+    let me = alice.identity();
+    let to: sesh::SessionId = bob.id.parse().unwrap();
+    let fits = |n: usize| {
+        let mut out = sesh::message::Outgoing::new("a".repeat(n));
+        out.display_name = Some("Face".into());
+        out.profile_updated_s = Some(updated_s);
+        let copy = out.sync_copy(&to);
+        sesh::message::seal(&me, &to, &copy, 1_800_000_000_000, &mut rand_core::OsRng).is_ok()
+    };
+    let (mut lo, mut hi) = (70_000, 77_000);
+    assert!(fits(lo) && !fits(hi));
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if fits(mid) { lo = mid } else { hi = mid }
+    }
+    let text = "a".repeat(lo);
+    let out = alice.run(&["send", "-m", &text, &bob.id]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("the message is too long"), "{err}");
+    assert_eq!(files_stored(&net), 0, "the avatar was not uploaded");
+    // Without the avatar, the same text is sent.
+    alice.json(&["profile", "set", "--no-avatar"]);
+    alice.json(&["send", "-m", &text, &bob.id]);
+    net.shutdown().await;
+}

@@ -8,7 +8,7 @@ use rand_core::OsRng;
 use sesh::attachment;
 use sesh::cli::SendArgs;
 use sesh::clock::{Clock as _, Stopwatch, SystemClock};
-use sesh::message::{self, Outgoing};
+use sesh::message::{self, Outgoing, ProfilePicture};
 use sesh::profile::{AvatarUpload, DEFAULT_FILE_TTL_S, Profile};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
@@ -75,17 +75,23 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     }
     timings.mark("profile");
     let file_server = client.network().file_server.clone();
-    if attaching {
-        let Some(server) = &file_server else {
-            return Err(sesh::Error::Input(format!(
-                "network '{}' has no file server to upload attachments to",
-                client.network().name
-            ))
-            .into());
-        };
-        // Checked with the longest file id a server gives, before any upload.
-        out.attachments = prepared.iter().map(|p| p.placeholder(server)).collect();
-        size_check(&identity, &recipients[0], &out, sync)?;
+    if attaching && file_server.is_none() {
+        return Err(sesh::Error::Input(format!(
+            "network '{}' has no file server to upload attachments to",
+            client.network().name
+        ))
+        .into());
+    }
+    // What the uploads below add to the message, checked before any: the attachments'
+    // pointers and an avatar not yet uploaded, with the longest file id a server gives.
+    if let Some(server) = &file_server {
+        let longest_url = format!("{}/file/{}", server.url, "0".repeat(attach::LONGEST_ID));
+        let mut largest = out.clone();
+        largest.attachments = prepared.iter().map(|p| p.placeholder(server)).collect();
+        if profile.as_ref().is_some_and(|p| p.avatar.is_some()) && out.profile_picture.is_none() {
+            largest.profile_picture = Some(ProfilePicture::new(longest_url, [0; 32]));
+        }
+        size_check(&identity, &recipients[0], &largest, sync)?;
     }
     let rt = runtime()?;
     timings.mark("runtime");

@@ -19,6 +19,10 @@ use crate::render::Report;
 /// Uploads are shown by a progress bar once they have taken this long (on a terminal).
 const SHOW_PROGRESS_AFTER: Duration = Duration::from_secs(2);
 
+/// The longest file id sesh accepts from a file server (`client::files`): the size check
+/// before any upload counts with it.
+pub(super) const LONGEST_ID: usize = 128;
+
 /// How many of a file's first bytes decide its content type.
 const HEAD_LEN: usize = 64;
 
@@ -50,7 +54,7 @@ impl Prepared {
     /// The pointer with the longest id a file server gives (for the size check before any
     /// upload: a message that fits with it fits with the real one).
     pub(super) fn placeholder(&self, server: &FileServer) -> OutgoingAttachment {
-        let id = "0".repeat(128);
+        let id = "0".repeat(LONGEST_ID);
         self.pointer(id.clone(), format!("{}/file/{id}", server.url))
     }
 }
