@@ -1258,5 +1258,8 @@ fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("should serialize nodes: plain strings and numbers")
 }
 
+mod attachments;
+pub use attachments::PendingAttachment;
+
 #[cfg(test)]
 mod tests;
