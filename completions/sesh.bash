@@ -510,7 +510,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__receive)
-            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --json --quiet --network --state-dir --help --version"
+            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +533,10 @@ _sesh() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save-attachments)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

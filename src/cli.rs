@@ -355,8 +355,33 @@ pub enum Command {
                       open is reported on standard error with its hash and the rest go on \
                       (exit status 4 if others opened, 1 if none did).\n\nText output is a \
                       'from … at …' line and the text, every line indented and control \
-                      characters escaped, as for 'sesh open'; --json prints the object 'sesh \
-                      open' prints, with \"hash\" and \"expires_at\" (ms) added, per line.",
+                      characters escaped, as for 'sesh open', then one '[attachment …]' line \
+                      per attachment (its name, type, size and URL); --json prints the object \
+                      'sesh open' prints, with \"hash\" and \"expires_at\" (ms) added, per \
+                      line: \"display_name\" when the sender gives one, and \"attachments\": \
+                      [{\"file_name\", \"content_type\", \"size\", \"url\"}] when there are \
+                      any.\n\n\
+                      With --save-attachments DIR, each attachment is downloaded through an \
+                      onion path, checked (MAC and digest), decrypted (the deterministic \"S\" \
+                      format too) and saved as DIR/<sender's Session ID>/<file name>: the name \
+                      is the sender's with any directory part, control characters and leading \
+                      dots removed; a file that exists is never overwritten, the new one gets \
+                      ' (1)', ' (2)', … before its extension; files are written to a temporary \
+                      name and linked into place, mode 0600. The row gains \"path\", or \
+                      \"error\" when the file could not be fetched or failed its checks. A \
+                      message counts as delivered once its attachments are saved or their \
+                      failure is on its row; a download that failed is tried again by the next \
+                      receive (printed then as {\"type\": \"attachment\", \"from\", \"hash\", \
+                      \"timestamp\", \"file_name\", \"content_type\", \"size\", \"url\", \
+                      \"path\" or \"error\"}), a tampered file is not. Messages with \
+                      attachments are printed after the other messages of their batch. A \
+                      sender's avatar is saved as DIR/<sender>/avatar.<ext> when its URL \
+                      differs from the last one saved (the row gains \"avatar\", or \
+                      \"avatar_error\").\n\n\
+                      A copy of a message this identity sent from another device (it carries \
+                      the conversation's Session ID, 'syncTarget') is skipped, unless \
+                      --include-sent is given: then it is printed as 'to … at …', or with \
+                      --json as {\"type\": \"sent\", \"to\", …} with the fields of a message.",
         after_long_help = AFTER_HELP
     )]
     Receive(ReceiveArgs),
@@ -696,6 +721,12 @@ pub struct ReceiveArgs {
     /// How often --follow polls.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: std::time::Duration,
+    /// Download each attachment, and a sender's changed avatar, into DIR/<sender Session ID>/.
+    #[arg(long, value_name = "DIR")]
+    pub save_attachments: Option<std::path::PathBuf>,
+    /// Also print the copies of messages this identity sent from its other devices.
+    #[arg(long)]
+    pub include_sent: bool,
 }
 
 fn parse_interval(s: &str) -> Result<std::time::Duration, String> {

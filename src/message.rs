@@ -659,24 +659,97 @@ pub struct Message {
     pub expiration_type: Option<ExpirationType>,
     /// After how many seconds it disappears, if it does.
     pub expiration_timer_s: Option<u32>,
-    /// How many attachments it has.
-    pub attachments: usize,
+    /// Its attachments, in order (`DataMessage.attachments`).
+    pub attachments: Vec<Attachment>,
+    /// For a copy of a message the sender sent from another device (`DataMessage.syncTarget`,
+    /// §3.5 step 7): the Session ID it was sent to. `None` when absent or not a Session ID.
+    pub sync_target: Option<SessionId>,
+    /// The URL of the sender's profile picture (`profile.profilePicture`), if given.
+    pub profile_picture: Option<String>,
+    /// The key of the sender's profile picture (`DataMessage.profileKey`, or the message
+    /// request response's), if given.
+    pub profile_key: Option<Vec<u8>>,
     /// The whole Content, for what the fields above do not show.
     pub content: Content,
+}
+
+/// An attachment of an incoming message: what its `AttachmentPointer` says, with the URL's
+/// fragment read. Nothing here is checked against the file itself; the sender chose it all.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attachment {
+    /// `fileName`, as the sender gave it (unsafe as a path: see
+    /// [`crate::attachment::safe_file_name`]).
+    pub file_name: Option<String>,
+    /// `contentType`, as the sender gave it.
+    pub content_type: Option<String>,
+    /// `size`: the plaintext size, to which the decrypted data is cut.
+    pub size: Option<u32>,
+    /// `url`, as given.
+    pub url: Option<String>,
+    /// `key`: 64 bytes for a legacy blob, 32 for a deterministic one.
+    pub key: Option<Vec<u8>>,
+    /// `digest`: SHA-256 of a legacy blob.
+    pub digest: Option<Vec<u8>>,
+    /// Whether the URL's fragment has `d`: the blob is in the deterministic "S" format.
+    pub deterministic: bool,
+    /// `deprecated_id`, the file id old clients used.
+    pub legacy_id: u64,
+}
+
+impl fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key decrypts the file: never printed.
+        f.debug_struct("Attachment")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .field("url", &self.url)
+            .field("deterministic", &self.deterministic)
+            .field("legacy_id", &self.legacy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Attachment {
+    /// The attachment an `AttachmentPointer` describes.
+    pub fn from_pointer(p: &wire::AttachmentPointer) -> Self {
+        let deterministic = p
+            .url
+            .as_deref()
+            .and_then(|u| crate::attachment::FileUrl::parse(u).ok())
+            .is_some_and(|u| u.deterministic);
+        Self {
+            file_name: p.file_name.clone(),
+            content_type: p.content_type.clone(),
+            size: p.size,
+            url: p.url.clone(),
+            key: p.key.clone(),
+            digest: p.digest.clone(),
+            deterministic,
+            legacy_id: p.deprecated_id,
+        }
+    }
 }
 
 impl Message {
     fn from_content(d: Decrypted, timestamp_ms: u64, content: Content) -> Self {
         let data = content.data_message.as_ref();
-        let display_name = data
+        let request_response = content.message_request_response.as_ref();
+        let profile = data
             .and_then(|m| m.profile.as_ref())
-            .or_else(|| {
-                content
-                    .message_request_response
-                    .as_ref()
-                    .and_then(|r| r.profile.as_ref())
-            })
-            .and_then(|p| p.display_name.clone());
+            .or_else(|| request_response.and_then(|r| r.profile.as_ref()));
+        let display_name = profile.and_then(|p| p.display_name.clone());
+        let profile_picture = profile
+            .and_then(|p| p.profile_picture.clone())
+            .filter(|u| !u.is_empty());
+        let profile_key = data
+            .and_then(|m| m.profile_key.clone())
+            .or_else(|| request_response.and_then(|r| r.profile_key.clone()))
+            .filter(|k| !k.is_empty());
+        let sync_target = data
+            .and_then(|m| m.sync_target.as_deref())
+            .and_then(|s| s.parse::<SessionId>().ok());
         Self {
             sender: d.sender,
             sender_ed25519: d.sender_ed25519,
@@ -688,7 +761,12 @@ impl Message {
                 .expiration_type
                 .map(|t| ExpirationType::try_from(t).unwrap_or(ExpirationType::Unknown)),
             expiration_timer_s: content.expiration_timer,
-            attachments: data.map_or(0, |m| m.attachments.len()),
+            attachments: data.map_or_else(Vec::new, |m| {
+                m.attachments.iter().map(Attachment::from_pointer).collect()
+            }),
+            sync_target,
+            profile_picture,
+            profile_key,
             content,
         }
     }

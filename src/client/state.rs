@@ -1413,5 +1413,8 @@ fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("should serialize nodes: plain strings and numbers")
 }
 
+mod attachments;
+pub use attachments::PendingAttachment;
+
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,11 @@ pub(crate) enum Record<'a> {
     Sent(SentRecord),
     /// `sesh open` and `sesh receive`, per message.
     Message(MessageRecord),
+    /// `sesh receive --include-sent`: a copy of a message sent from another device.
+    #[serde(rename = "sent")]
+    SentCopy(MessageRecord),
+    /// `sesh receive --save-attachments`: an attachment tried again after an earlier failure.
+    Attachment(AttachmentRecord),
     /// `sesh nodes`, per node.
     Node(NodeRecord),
     /// `sesh path show|new`, per path.
@@ -141,6 +146,9 @@ pub(crate) struct AvatarFields {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct MessageRecord {
+    /// A sent copy only (`"type": "sent"`): the conversation's Session ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<String>,
     pub(crate) from: String,
     pub(crate) timestamp: u64,
     /// `null` for a message without text.
@@ -153,18 +161,45 @@ pub(crate) struct MessageRecord {
     pub(crate) expiration_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expiration_timer: Option<u64>,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub(crate) attachments: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<AttachmentRow>,
     /// `receive` only: the message's hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) hash: Option<String>,
     /// `receive` only: when the swarm deletes it (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at: Option<u64>,
+    /// `receive --save-attachments` only: where the sender's new avatar was saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) avatar: Option<String>,
+    /// `receive --save-attachments` only: why the sender's new avatar was not saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) avatar_error: Option<String>,
 }
 
-fn is_zero(n: &usize) -> bool {
-    *n == 0
+/// One attachment of a [`MessageRecord`], as its sender describes it.
+#[derive(Debug, Serialize)]
+pub(crate) struct AttachmentRow {
+    pub(crate) file_name: Option<String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) size: Option<u32>,
+    pub(crate) url: Option<String>,
+    /// `receive --save-attachments` only: where it was saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) path: Option<String>,
+    /// `receive --save-attachments` only: why it was not saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<String>,
+}
+
+/// An attachment of an earlier message, saved (or failed again) by a later `receive`.
+#[derive(Debug, Serialize)]
+pub(crate) struct AttachmentRecord {
+    pub(crate) from: String,
+    pub(crate) hash: String,
+    pub(crate) timestamp: u64,
+    #[serde(flatten)]
+    pub(crate) attachment: AttachmentRow,
 }
 
 #[derive(Debug, Serialize)]
