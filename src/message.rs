@@ -1184,7 +1184,7 @@ mod tests {
         )
         .unwrap();
         let m = open_data(&seed2(), &data).unwrap();
-        assert_eq!(m.attachments, 1);
+        assert_eq!(m.attachments.len(), 1);
         assert_eq!(
             m.content.data_message.unwrap().attachments[0],
             attachment().to_pointer()

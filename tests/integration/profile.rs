@@ -210,6 +210,11 @@ async fn the_avatar_is_uploaded_once_and_again_before_it_expires() {
     let profile = last.profile.as_ref().unwrap();
     assert_eq!(profile.profile_picture.as_deref(), Some(new_url));
     assert!(profile.last_profile_update_seconds.unwrap() > first_update);
+    // sesh receive saves the avatar, decrypted.
+    let saved = d.join("saved");
+    bob.json(&["receive", "--save-attachments", saved.to_str().unwrap()]);
+    let avatar = saved.join(&alice.id).join("avatar.png");
+    assert_eq!(std::fs::read(&avatar).unwrap(), PNG);
     net.shutdown().await;
 }
 

@@ -191,6 +191,25 @@ async fn a_copy_of_each_message_is_stored_in_the_senders_own_swarm() {
         assert_eq!(sync_target(copy), Some(to.id.as_str()));
         assert_eq!(Some(copy.timestamp_ms), row["timestamp"].as_u64());
     }
+    // A second receive of alice's identity (another device of hers) shows them as sent
+    // messages with --include-sent, and not otherwise.
+    let mut shown = alice.json(&["receive", "--include-sent"]);
+    shown.sort_by_key(|r| r["to"].as_str().unwrap_or("").to_owned());
+    let mut expected: Vec<_> = sent
+        .iter()
+        .map(|r| (r["to"].as_str().unwrap(), r["sync_hash"].as_str().unwrap()))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    for (row, (to, hash)) in shown.iter().zip(expected) {
+        assert_eq!(row["type"], "sent");
+        assert_eq!(
+            (row["to"].as_str(), row["hash"].as_str()),
+            (Some(to), Some(hash))
+        );
+        assert_eq!(row["text"], "hello both");
+        assert_eq!(row["from"], alice.id.as_str());
+    }
     // The recipients' messages are no copies.
     let got = bob.json(&["receive"]);
     assert_eq!(got.len(), 1);
@@ -309,11 +328,19 @@ async fn a_5_mb_file_arrives_with_identical_bytes() {
             assert!(plain == bytes, "{name}: the bytes differ");
         }
     }
+    // sesh receive saves them with the same bytes and names.
+    let saved = d.join("saved");
+    let rows = carol.json(&["receive", "--save-attachments", saved.to_str().unwrap()]);
+    let messages: Vec<_> = rows.iter().filter(|r| r["type"] == "message").collect();
+    assert_eq!(messages.len(), 1, "{rows:?}");
+    let from = saved.join(&alice.id);
+    assert!(std::fs::read(from.join("core.dump")).unwrap() == big);
+    assert_eq!(std::fs::read(from.join("graph.png")).unwrap(), PNG);
     // The copies for alice's other devices point to the same files.
     let copies = alice.swarm_messages(&net).await;
     assert_eq!(copies.len(), 2);
     for (_, c) in &copies {
-        assert_eq!(c.attachments, 2);
+        assert_eq!(c.attachments.len(), 2);
     }
     net.shutdown().await;
 }
@@ -372,5 +399,64 @@ async fn a_file_over_the_limit_is_refused_before_anything_is_sent() {
     assert!(!alice.state.exists());
     assert_eq!(files_stored(&net), 0);
     assert!(bob.swarm_messages(&net).await.is_empty());
+    net.shutdown().await;
+}
+
+/// Issue 12 (6): when the recipient's message is stored but the copy for the sender's other
+/// devices cannot be (the sender's own swarm is down), the message counts as sent (its line
+/// is printed, the recipient gets it) and the command is a partial failure, exit status 4,
+/// whose hint names the sent message's hash: a retry would send it twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_that_cannot_be_stored_is_a_partial_failure_not_a_lost_message() {
+    let (mut net, dir) = devnet(10, 5).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    let swarm_of = |u: &User| {
+        let sid: sesh::SessionId = u.id.parse().unwrap();
+        net.roster().swarm_of(&sid.to_bytes()).unwrap()
+    };
+    let mine = swarm_of(&alice);
+    let bob = (0..64)
+        .map(|i| User::new(d, &format!("bob{i}"), &net))
+        .find(|u| swarm_of(u) != mine)
+        .expect("a user in the other swarm");
+    // Paths and the pool are learned while every node is up.
+    alice.json(&["send", "-m", "warm up", &bob.id]);
+    let dead: Vec<usize> = net
+        .roster()
+        .members(mine)
+        .iter()
+        .map(|m| {
+            net.nodes()
+                .iter()
+                .position(|n| n.ed25519 == m.ed25519)
+                .unwrap()
+        })
+        .collect();
+    for i in dead {
+        net.kill(i).await;
+    }
+    let out = alice.run(&["--json", "send", "-m", "still delivered", &bob.id]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    let rows = lines(&out);
+    assert_eq!(rows.len(), 1, "the sent message has its line");
+    assert_eq!(rows[0]["sync_hash"], Value::Null);
+    let hash = rows[0]["hash"].as_str().unwrap();
+    assert!(
+        err.contains("sesh: error: storing the copy of the message to 05"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("hint: the message itself was sent (hash {hash})")),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 of 1 copy for your other devices could not be stored"),
+        "{err}"
+    );
+    let got = bob.json(&["receive"]);
+    let texts: Vec<_> = got.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["warm up", "still delivered"]);
     net.shutdown().await;
 }
