@@ -4,6 +4,7 @@ mod integration {
     pub(crate) mod support;
 
     mod attachment_vectors;
+    mod attachments_receive;
     mod bad_input;
     mod cli;
     mod client_devnet;
