@@ -10,6 +10,7 @@
 //! | item | what |
 //! |---|---|
 //! | [`Config`], [`Home`], [`bind`], [`run`], [`prune_expired_every`] | start and serve a node |
+//! | [`run_plain`], [`files`] | the file server role (`sesh-node --file-server`): the same server on plain HTTP, and the Session file server's routes |
 //! | [`Service`], [`Request`], [`Response`], [`Admit`] | what [`run`] serves; [`service::NodeService`] is the storage server, [`InfoService`] a stand-in answering `info` only |
 //! | [`Limits`], [`Rate`] | the server's limits, and the per-client-IP token bucket behind 429 |
 //! | [`ServerCert`], [`DbHandle`], [`StoreLimits`], [`Log`] | the node's certificate, message store (and how much it holds) and log |
@@ -54,7 +55,8 @@
 //!   deadline enforced by a timer while the answer is written (smaller answers have only the
 //!   no-progress limit);
 //! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
-//!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
+//!   [`Admit::Seed`] routes (a seed's `/json_rpc`) and [`Admit::Plain`] ones (the file
+//!   server's, which [`run_plain`] serves without TLS); any other route answers it 400
 //!   `This route is served over HTTPS only` and closes.
 //!
 //! For each request it applies, in this order (after the storage server's `on_headers`, SS
@@ -76,8 +78,9 @@
 //!    one that has been relayed that many times;
 //! 3. for client RPCs, a non-empty `X-Loki-Long-Poll` → 410;
 //! 4. a `Content-Length` over the route's limit ([`MAX_REQUEST_BODY_SIZE`], 10 MiB;
-//!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes) → 413, the body not
-//!    read, or a body that grows past it → 413; either closes the connection;
+//!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes; an [`Admit::Plain`]
+//!    route's own) → 413 ([`Service::too_large`]), the body not read, or a body that grows
+//!    past it → 413; either closes the connection;
 //! 5. the declared length, then any bytes past it, count against the client's in-flight
 //!    budget ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`],
 //!    30 MiB): over it → 429 `Too Many Requests` and the connection closed (the storage server

@@ -20,6 +20,7 @@ mod integration {
     mod message_vectors;
     mod node_plumbing;
     mod onion_laws;
+    mod onion_v4;
     mod onion_vectors;
     mod phrase_props;
     mod probe_path;

@@ -15,7 +15,7 @@ use sesh::HasKind as _;
 use sesh::cli::NodeCli;
 use sesh::clock::{Clock, OffsetClock, SystemClock};
 use sesh::node::hostile::{self, Hostile, Mode};
-use sesh::node::peer::Peer;
+use sesh::node::peer::{MAX_SERVER_ANSWER, Peer, SERVER_TIMEOUT, ServerClient};
 use sesh::node::roster::RosterFile;
 use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
 use sesh::node::{self, Config, Home, Log, Service, files};
@@ -160,20 +160,26 @@ async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
     // Connections to other nodes leave from our own address, so their logs name us.
     let local = Some(addr.ip()).filter(|ip| !ip.is_unspecified());
     let peer = Peer::bound(PEER_TIMEOUT, local).context("setting up the client to other nodes")?;
+    // Onion requests proxied to file servers leave from our address too.
+    let servers = ServerClient::new(local, SERVER_TIMEOUT, MAX_SERVER_ANSWER)
+        .context("setting up the client to file servers")?;
     let (role, db) = if cli.seed {
         (Role::Seed, None)
     } else {
         (Role::Storage, Some(home.db.clone()))
     };
-    let service: Arc<dyn Service> = Arc::new(NodeService::new(
-        role,
-        home.identity,
-        RosterFile::new(cli.roster.as_deref().context("--roster is required")?),
-        db,
-        peer.transport(),
-        Arc::clone(&clock),
-        log.clone(),
-    ));
+    let service: Arc<dyn Service> = Arc::new(
+        NodeService::new(
+            role,
+            home.identity,
+            RosterFile::new(cli.roster.as_deref().context("--roster is required")?),
+            db,
+            peer.transport(),
+            Arc::clone(&clock),
+            log.clone(),
+        )
+        .with_server_client(servers),
+    );
     // A test-only liar around the real service. An environment variable rather than an
     // option, so that no man page or completion offers it.
     let service = match misbehave.mode {
