@@ -88,11 +88,7 @@ impl FileStore {
             f(&mut s)
         })
         .await
-        .unwrap_or_else(|e| {
-            Err(StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
-                Box::new(e),
-            )))
-        })
+        .unwrap_or_else(|e| Err(StoreError::Worker(e.to_string())))
     }
 
     /// Removes the files expired at `now_ms`; how many.

@@ -484,3 +484,56 @@ async fn the_devnet_runs_a_file_server_and_names_it() {
     assert!(body == blob, "the file survived the restart");
     again.shutdown().await;
 }
+
+/// The whole way as sesh uses it: a client on the devnet (its network file's `[file_server]`)
+/// uploads and downloads through 3-hop onion paths whose exits relay to the devnet's file
+/// server; the server's own 404 comes back as the server's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_uploads_and_downloads_through_the_devnet() {
+    use sesh::clock::SystemClock;
+    use sesh::transport::http::HttpTransport;
+
+    let (net, dir) = super::devnet::devnet(6, 3).await;
+    let text = std::fs::read_to_string(net.network_file()).unwrap();
+    let network = Network::from_toml(&text).unwrap();
+    let fs = network.file_server.clone().expect("a [file_server]");
+    let transport = HttpTransport::new().expect("an HTTP client");
+    let mut c = sesh::client::Client::open(
+        network,
+        &dir.path().join("client"),
+        transport,
+        SystemClock,
+        rand_core::OsRng,
+    )
+    .expect("the client opens");
+    let blob = data(1_500_000, 7);
+    let bounded = |secs| Duration::from_secs(secs);
+    let up = tokio::time::timeout(bounded(90), c.upload_file(&fs, blob.clone()))
+        .await
+        .expect("uploads within 90 s")
+        .expect("uploads");
+    assert_eq!(up.url, format!("{}/file/{}", fs.url, up.id));
+    assert!(up.id.bytes().all(|b| b.is_ascii_digit()), "{}", up.id);
+    assert!(up.expires.is_some());
+    let down = tokio::time::timeout(bounded(90), c.download_file(&fs, &up.id))
+        .await
+        .expect("downloads within 90 s")
+        .expect("downloads");
+    assert!(down == blob, "downloaded bytes differ");
+    let log = std::fs::read_to_string(net.file_server().log_file()).unwrap();
+    assert!(log.contains("onion v4 POST /file: 200"), "{log}");
+    assert!(
+        log.contains(&format!("onion v4 GET /file/{}: 200", up.id)),
+        "{log}"
+    );
+
+    let err = tokio::time::timeout(bounded(90), c.download_file(&fs, "12345"))
+        .await
+        .expect("answers within 90 s")
+        .expect_err("no such file");
+    assert!(
+        matches!(&err, sesh::client::Error::ServerFailed { status: 404, .. }),
+        "{err:?}"
+    );
+    net.shutdown().await;
+}
