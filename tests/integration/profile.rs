@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::devnet::devnet;
 use super::send_files::{User, download, files_stored, lines};
+use super::support::{COMMAND_LIMIT, output_within};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
 
@@ -93,6 +94,11 @@ async fn a_profile_is_checked_kept_and_shown() {
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("name: Monitor 2\n"), "{text}");
     assert!(text.contains("avatar: image/png, "), "{text}");
+    // From standard input, as '-'.
+    let mut cmd = alice.cmd(&["--json", "profile", "set", "--avatar", "-"]);
+    let from_stdin = output_within(&mut cmd, Some(b"GIF89a\x01\0\x01\0"), COMMAND_LIMIT);
+    assert!(from_stdin.status.success(), "{from_stdin:?}");
+    assert_eq!(lines(&from_stdin)[0]["avatar"]["content_type"], "image/gif");
     let removed = alice.json(&["profile", "set", "--no-avatar"]);
     assert_eq!(removed[0]["avatar"], Value::Null);
     assert_eq!(removed[0]["display_name"], "Monitor 2");
