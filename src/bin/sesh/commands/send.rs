@@ -100,7 +100,8 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     client.load_cached()?;
     timings.mark("pool and paths");
     let mut failures: Vec<ErrorKind> = Vec::new();
-    let mut sync_failures = 0usize;
+    // Copies for the sender's other devices: how many were to be stored, how many failed.
+    let (mut copies, mut sync_failures) = (0usize, 0usize);
     rt.block_on(async {
         if let Some(p) = &mut profile {
             // Now with the network's time, which decides whether the avatar's upload is
@@ -141,6 +142,7 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
             .await;
             match sent {
                 Ok(sent) => {
+                    copies += usize::from(sent.sync.is_some());
                     let sync_hash = match sent.sync {
                         Some(Ok(hash)) => Some(hash),
                         Some(Err(e)) => {
@@ -189,21 +191,26 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     drop(client);
     drop(rt);
     timings.mark("shutdown");
-    outcome(recipients.len(), &failures, sync_failures)
+    outcome(recipients.len(), &failures, copies, sync_failures)
 }
 
 /// The command's result once every recipient was tried: `failures` are the recipients that
 /// failed (each already reported), `sync_failures` the copies for the sender's other devices
-/// that could not be stored although their message was (each reported too).
+/// that could not be stored although their message was (each reported too), of `copies`
+/// that were to be.
 ///
 /// A failed copy makes the command a partial failure (exit status 4): the message was sent,
 /// so a retry would send it twice, but the sender's other devices will not show it.
-fn outcome(recipients: usize, failures: &[ErrorKind], sync_failures: usize) -> Result<()> {
-    let sent = recipients - failures.len();
+fn outcome(
+    recipients: usize,
+    failures: &[ErrorKind],
+    copies: usize,
+    sync_failures: usize,
+) -> Result<()> {
     let copies = (sync_failures > 0).then(|| {
         format!(
-            "{sync_failures} of {sent} {} for your other devices could not be stored",
-            if sent == 1 { "copy" } else { "copies" }
+            "{sync_failures} of {copies} {} for your other devices could not be stored",
+            if copies == 1 { "copy" } else { "copies" }
         )
     });
     if failures.is_empty() {
@@ -534,23 +541,23 @@ mod tests {
 
     #[test]
     fn a_copy_that_failed_makes_the_send_partial_never_a_retry() {
-        assert!(outcome(2, &[], 0).is_ok());
+        assert!(outcome(2, &[], 2, 0).is_ok());
         // The message was sent, its copy was not: partial (4), not a network failure (3)
         // that a script would retry, sending the message twice.
-        let r = outcome(1, &[], 1).unwrap_err();
+        let r = outcome(1, &[], 1, 1).unwrap_err();
         assert_eq!(r.kind(), ErrorKind::Partial);
         assert_eq!(
             r.message(),
             "1 of 1 copy for your other devices could not be stored"
         );
-        let r = outcome(3, &[ErrorKind::Transient], 1).unwrap_err();
+        let r = outcome(3, &[ErrorKind::Transient], 2, 1).unwrap_err();
         assert_eq!(r.kind(), ErrorKind::Partial);
         assert_eq!(
             r.message(),
             "1 of 3 recipients failed; 1 of 2 copies for your other devices could not be stored"
         );
         // Every recipient failed the same way: that is the command's kind.
-        let r = outcome(2, &[ErrorKind::Transient; 2], 0).unwrap_err();
+        let r = outcome(2, &[ErrorKind::Transient; 2], 0, 0).unwrap_err();
         assert_eq!(r.kind(), ErrorKind::Transient);
     }
 
