@@ -783,3 +783,112 @@ async fn retry_pending(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use rand_core::OsRng;
+    use sesh::identity::Seed;
+    use sesh::message::wire::{AttachmentPointer, Content, DataMessage};
+
+    use super::*;
+
+    /// `content` as `open` gives it, sent by `from` to itself.
+    fn opened(from: &sesh::Identity, content: Content) -> Message {
+        let mut content = content;
+        content.sig_timestamp = Some(1_800_000_000_000);
+        let data = message::seal_content(
+            from,
+            &from.session_id(),
+            &content,
+            1_800_000_000_000,
+            &mut OsRng,
+        )
+        .expect("seals");
+        message::open_data(from, &data).expect("opens")
+    }
+
+    fn me() -> sesh::Identity {
+        sesh::Identity::from_seed(Seed::from_legacy(&[1; 16]))
+    }
+
+    #[test]
+    fn attachment_lines_escape_the_senders_words_and_say_where_files_went() {
+        let msg = opened(
+            &me(),
+            Content {
+                data_message: Some(DataMessage {
+                    attachments: vec![
+                        AttachmentPointer {
+                            file_name: Some("../x\n from 05ff at 2020".into()),
+                            content_type: Some("text/plain\u{1b}[2J".into()),
+                            size: Some(3),
+                            url: Some("http://h/file/1".into()),
+                            ..AttachmentPointer::default()
+                        },
+                        AttachmentPointer::default(),
+                    ],
+                    ..DataMessage::default()
+                }),
+                ..Content::default()
+            },
+        );
+        assert_eq!(msg.attachments.len(), 2);
+        let text = message_text_with(&msg, None, &[Ok("/d/x".into()), Err("refused: MAC".into())]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(
+            lines[1],
+            "  [attachment ../x\\n from 05ff at 2020, text/plain\\u{1b}[2J, 3 bytes] \
+             http://h/file/1 saved as /d/x"
+        );
+        assert_eq!(lines[2], "  [attachment] NOT SAVED: refused: MAC");
+    }
+
+    #[test]
+    fn sync_copies_are_recognised_only_from_this_account() {
+        let me = me();
+        let other = sesh::Identity::from_seed(Seed::from_legacy(&[2; 16]));
+        let copy = |target: &str| Content {
+            data_message: Some(DataMessage {
+                body: Some("hi".into()),
+                sync_target: Some(target.into()),
+                ..DataMessage::default()
+            }),
+            ..Content::default()
+        };
+        let to = other.session_id();
+        let msg = opened(&me, copy(&to.to_string()));
+        assert_eq!(sent_copy(&msg, &me.session_id()), Some(&to));
+        // Another account's message naming a syncTarget is not ours to call a copy.
+        assert_eq!(sent_copy(&msg, &to), None);
+        // Nor is a syncTarget that is not a Session ID.
+        let msg = opened(&me, copy("not an id"));
+        assert_eq!(sent_copy(&msg, &me.session_id()), None);
+        let text = message_text_with(&msg, Some(&to), &[]);
+        assert!(text.starts_with(&format!("to {to} at ")), "{text}");
+    }
+
+    #[test]
+    fn unnamed_attachments_are_named_by_their_type() {
+        let a = |ct: Option<&str>, name: Option<&str>| {
+            Attachment::from_pointer(&AttachmentPointer {
+                content_type: ct.map(Into::into),
+                file_name: name.map(Into::into),
+                ..AttachmentPointer::default()
+            })
+        };
+        assert_eq!(
+            file_name_for(&a(Some("image/png"), None), b""),
+            "attachment.png"
+        );
+        assert_eq!(
+            file_name_for(&a(None, Some("  ")), b"%PDF-1.4"),
+            "attachment.pdf"
+        );
+        assert_eq!(file_name_for(&a(None, None), b"\0\x01"), "attachment");
+        assert_eq!(
+            file_name_for(&a(None, Some("../../etc/passwd")), b""),
+            "passwd"
+        );
+    }
+}
