@@ -607,7 +607,7 @@ pub struct ReceiveArgs {
     /// How often --follow polls.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: std::time::Duration,
-    /// Download each attachment, and a sender's changed avatar, into DIR/<sender Session ID>/.
+    /// Download each attachment, and a sender's changed avatar, into DIR/SENDER-SESSION-ID/.
     #[arg(long, value_name = "DIR")]
     pub save_attachments: Option<std::path::PathBuf>,
     /// Also print the copies of messages this identity sent from its other devices.
