@@ -309,6 +309,14 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     let later_blob = fs.files.lock().unwrap().remove("107").unwrap();
     later.file_name = Some("later.txt".into());
     pointers.push(later);
+    // As session-python writes it: the mainnet URL whatever server it used, and the id.
+    let mut python = upload(&fs, "108", "python.txt", b"eight");
+    python.url = Some("http://filev2.getsession.org/file/108".into());
+    pointers.push(python);
+    // An old pointer: no URL, only the id.
+    let mut old = upload(&fs, "109", "old.txt", b"nine");
+    old.url = None;
+    pointers.push(old);
     store(
         &net,
         &d.join("alice-state"),
@@ -324,7 +332,7 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     assert_eq!(row["type"], "message");
     assert_eq!(row["text"], "files");
     let atts = row["attachments"].as_array().unwrap();
-    assert_eq!(atts.len(), 7);
+    assert_eq!(atts.len(), 9);
     assert_eq!(atts[0]["file_name"], "../../x");
     assert_eq!(atts[0]["content_type"], "text/plain");
     assert_eq!(atts[0]["size"], 3);
@@ -356,12 +364,21 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     assert!(atts[4].get("path").is_none() && atts[5].get("path").is_none());
     let err = atts[6]["error"].as_str().unwrap();
     assert!(err.contains("404") && err.contains("tries again"), "{err}");
+    assert_eq!(std::fs::read(path(7)).unwrap(), b"eight");
+    assert_eq!(std::fs::read(path(8)).unwrap(), b"nine");
     // Nothing outside DIR/<sender>/, nothing half-written, private files.
     let alice_dir = PathBuf::from(alice.session_id().to_string());
-    let names: Vec<PathBuf> = ["a[31mbc.txt", "passwd", "x", "x (1)"]
-        .iter()
-        .map(|n| alice_dir.join(n))
-        .collect();
+    let names: Vec<PathBuf> = [
+        "a[31mbc.txt",
+        "old.txt",
+        "passwd",
+        "python.txt",
+        "x",
+        "x (1)",
+    ]
+    .iter()
+    .map(|n| alice_dir.join(n))
+    .collect();
     assert_eq!(files_under(&save), names);
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -398,7 +415,7 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
                 .count()
         })
         .sum();
-    assert_eq!(proxied, 8, "7 downloads, then the late one again");
+    assert_eq!(proxied, 10, "9 downloads, then the late one again");
 
     net.shutdown().await;
 }

@@ -505,14 +505,31 @@ impl FetchError {
     }
 }
 
+/// The file server to ask for `url`'s file: the one it names (the network's, or another by
+/// its `p=` key); for a URL that names an unknown server without a key, the network's own,
+/// asked for the same id (session-python writes `http://filev2.getsession.org/file/<id>`
+/// whichever server it uploaded to; the MAC and digest decide whether the answer is the
+/// file).
+fn server_for(client: &NetClient, url: &FileUrl) -> Option<sesh::network::FileServer> {
+    client
+        .file_server_for_base(&url.base, url.server_ed25519.as_ref())
+        .or_else(|| {
+            url.server_ed25519
+                .is_none()
+                .then(|| client.network().file_server.clone())
+                .flatten()
+        })
+}
+
 /// Downloads the blob `url` names through an onion path.
 async fn download(
     client: &mut NetClient,
     url: &FileUrl,
 ) -> std::result::Result<Vec<u8>, FetchError> {
-    let Some(server) = client.file_server_for_base(&url.base, url.server_ed25519.as_ref()) else {
+    let Some(server) = server_for(client, url) else {
         return Err(FetchError::fatal(format!(
-            "{} is not this network's file server, and the URL names no other",
+            "{} is not a file server this network knows (no [file_server] in the network \
+             file?)",
             url.base
         )));
     };
@@ -527,11 +544,17 @@ async fn download(
 
 /// Downloads and decrypts an attachment: the MAC and digest checked, cut to its size.
 async fn fetch(client: &mut NetClient, a: &Attachment) -> std::result::Result<Vec<u8>, FetchError> {
-    let url = a
-        .url
-        .as_deref()
-        .ok_or_else(|| FetchError::fatal("the attachment has no URL"))?;
-    let url = FileUrl::parse(url).map_err(|e| FetchError::fatal(e.to_string()))?;
+    let url = match (a.url.as_deref(), &client.network().file_server) {
+        (Some(url), _) => FileUrl::parse(url),
+        // An old pointer with only a file id: on the network's file server.
+        (None, Some(fs)) if a.legacy_id != 0 => FileUrl::parse(&format!(
+            "{}/file/{}",
+            fs.url.trim_end_matches('/'),
+            a.legacy_id
+        )),
+        (None, _) => return Err(FetchError::fatal("the attachment has no URL")),
+    }
+    .map_err(|e| FetchError::fatal(e.to_string()))?;
     let key = a
         .key
         .as_deref()
