@@ -325,10 +325,21 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
         with_attachments("files", pointers),
     )
     .await;
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("after", Vec::new()),
+    )
+    .await;
 
+    // The message with files is printed once they are saved, after the plain one.
     let rows = bob.receive_json(&["--save-attachments", save_arg]);
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    let row = &rows[0];
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["text"], "after");
+    assert!(rows[0].get("attachments").is_none());
+    let row = &rows[1];
     assert_eq!(row["type"], "message");
     assert_eq!(row["text"], "files");
     let atts = row["attachments"].as_array().unwrap();

@@ -253,8 +253,9 @@ async fn poll_once(
     };
     let (mut delivered, mut failed) = (0u64, 0u64);
     let mut out = StdoutBuf::new();
-    // Handled in order: `marks[..written]` had what they print flushed.
-    let mut marks: Vec<Delivered<'_>> = Vec::with_capacity(got.messages.len());
+    // Handled in order, with their place in the page: `marks[..written]` had what they print
+    // flushed.
+    let mut marks: Vec<(usize, Delivered<'_>)> = Vec::with_capacity(got.messages.len());
     let mut written = 0usize;
     let mut index = 0usize;
     // Messages whose files are saved before they are printed, with their place in the page.
@@ -324,11 +325,14 @@ async fn poll_once(
         // The seen set holds the hash computed from the data (a member cannot rename a
         // message to have it printed twice), for as long as a swarm may hold it (not as long
         // as the member says); the member's cursor, its own name for it.
-        marks.push(Delivered {
-            hash,
-            node_hash: &m.node_hash,
-            expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
-        });
+        marks.push((
+            index - 1,
+            Delivered {
+                hash,
+                node_hash: &m.node_hash,
+                expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
+            },
+        ));
         if out.is_full() {
             out.flush()?;
             written = marks.len();
@@ -340,12 +344,15 @@ async fn poll_once(
         Err(Some(e)) => Some(e),
         Ok(()) | Err(None) => out.flush().err(),
     };
-    if error.is_none() {
-        written = marks.len();
+    // Written and flushed (or reported): now, and only now, they count as delivered.
+    if error.is_some() {
+        marks.truncate(written);
     }
     // The messages set aside: their files saved, then printed and flushed one by one, each
-    // recorded only once it is out. A failure of the state or of standard output stops there
-    // (the rest come again).
+    // recorded only once it is out. A failure of the state or of standard output stops there.
+    // The first one not printed holds the page back: nothing from it on is recorded (the
+    // member's cursor must not pass it), so it and what follows come again.
+    let mut held_from = later.first().map_or(usize::MAX, |(_, i)| *i);
     if let (None, Some(dir)) = (&error, opts.save_dir) {
         for (msg, i) in later {
             let m = &got.messages[i];
@@ -356,21 +363,25 @@ async fn poll_once(
                 out.flush()
             };
             if let Err(e) = step.await {
+                held_from = i;
                 error = Some(e);
                 break;
             }
-            marks.push(Delivered {
-                hash: &m.hash,
-                node_hash: &m.node_hash,
-                expires_ms: sesh::client::seen_until(m.expiration_ms, client.network_now_ms()),
-            });
-            written = marks.len();
+            marks.push((
+                i,
+                Delivered {
+                    hash: &m.hash,
+                    node_hash: &m.node_hash,
+                    expires_ms: sesh::client::seen_until(m.expiration_ms, client.network_now_ms()),
+                },
+            ));
+            held_from = usize::MAX;
         }
     }
-    // Written and flushed (or reported): now, and only now, they count as delivered.
-    if error.is_some() {
-        marks.truncate(written);
-    }
+    marks.retain(|(i, _)| *i < held_from);
+    // In page order, so that the member's cursor ends on the page's last recorded message.
+    marks.sort_by_key(|(i, _)| *i);
+    let marks: Vec<Delivered<'_>> = marks.into_iter().map(|(_, d)| d).collect();
     client
         .state()
         .mark_delivered_batch(&account, NS, &got.node, &marks)
