@@ -36,7 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('phrase', 'phrase', [CompletionResultType]::ParameterValue, 'Print the recovery phrase of an identity')
             [CompletionResult]::new('seal', 'seal', [CompletionResultType]::ParameterValue, 'Seal a message for a recipient: print the base64 data a swarm stores')
             [CompletionResult]::new('open', 'open', [CompletionResultType]::ParameterValue, 'Open sealed messages: read base64 payloads from standard input, print the messages')
-            [CompletionResult]::new('devnet', 'devnet', [CompletionResultType]::ParameterValue, 'Run a local Session network on loopback: service nodes in swarms, and a seed')
+            [CompletionResult]::new('devnet', 'devnet', [CompletionResultType]::ParameterValue, 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server')
             [CompletionResult]::new('nodes', 'nodes', [CompletionResultType]::ParameterValue, 'List the service nodes of the network')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send a message to one or more Session IDs through onion paths')
             [CompletionResult]::new('receive', 'receive', [CompletionResultType]::ParameterValue, 'Receive new messages through onion paths, each exactly once')

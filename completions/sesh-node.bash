@@ -23,7 +23,7 @@ _sesh__node() {
 
     case "${cmd}" in
         sesh__node)
-            opts="-h -V --dir --listen --log --json --roster --seed --clock-offset-ms --stop-on-stdin-eof --help --version"
+            opts="-h -V --dir --listen --log --json --roster --seed --file-server --clock-offset-ms --stop-on-stdin-eof --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

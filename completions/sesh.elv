@@ -33,7 +33,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand phrase 'Print the recovery phrase of an identity'
             cand seal 'Seal a message for a recipient: print the base64 data a swarm stores'
             cand open 'Open sealed messages: read base64 payloads from standard input, print the messages'
-            cand devnet 'Run a local Session network on loopback: service nodes in swarms, and a seed'
+            cand devnet 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server'
             cand nodes 'List the service nodes of the network'
             cand send 'Send a message to one or more Session IDs through onion paths'
             cand receive 'Receive new messages through onion paths, each exactly once'

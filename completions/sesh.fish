@@ -36,7 +36,7 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "id" -d 'Print the Session
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "phrase" -d 'Print the recovery phrase of an identity'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
-complete -c sesh -n "__fish_sesh_needs_command" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, and a seed'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "nodes" -d 'List the service nodes of the network'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "send" -d 'Send a message to one or more Session IDs through onion paths'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "receive" -d 'Receive new messages through onion paths, each exactly once'

@@ -247,19 +247,25 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Open(OpenArgs),
-    /// Run a local Session network on loopback: service nodes in swarms, and a seed.
+    /// Run a local Session network on loopback: service nodes in swarms, a seed, and a file
+    /// server.
     #[command(
         long_about = "Start a local Session network: N sesh-node processes (each on its own \
                       loopback address 127.0.X.1, so every node is in its own /24 subnet), \
-                      grouped in swarms, and a seed that serves the node list. When every node \
-                      answers, the path of the network file is printed on standard output (with \
-                      --json, a \"devnet\" record: network_file, seed, nodes, swarm_size), and \
-                      on standard error the shell line 'export SESH_NETWORK=FILE' that points \
-                      the sesh commands that follow at it (or give them --network FILE). The \
-                      network runs in the foreground until interrupted (SIGINT or SIGTERM), \
-                      then every node is stopped.\n\nEach node keeps its keys, certificate, \
-                      messages, log (node.log) and pid under DIR, so a test can stop or kill \
-                      one, and a restarted devnet with the same DIR keeps its messages.",
+                      grouped in swarms, a seed that serves the node list, and a Session file \
+                      server (sesh-node --file-server, plain HTTP on 127.0.0.1) for \
+                      attachments. When every node answers, the path of the network file \
+                      (with the file server as its [file_server]) is printed on standard \
+                      output (with --json, a \"devnet\" record: network_file, seed, \
+                      file_server (its URL), nodes, swarm_size), and on standard error the \
+                      file server's URL and the shell line 'export SESH_NETWORK=FILE' that \
+                      points the sesh commands that follow at it (or give them --network \
+                      FILE). The network runs in the foreground until interrupted (SIGINT or \
+                      SIGTERM), then every node and the file server are stopped.\n\nEach node \
+                      keeps its keys, certificate, messages, log (node.log) and pid under DIR, \
+                      and the file server its key, files, log and pid under DIR/files, so a \
+                      test can stop or kill one, and a restarted devnet with the same DIR keeps \
+                      its messages and files (the file server on its old address when free).",
         after_long_help = AFTER_HELP
     )]
     Devnet(DevnetArgs),
@@ -765,10 +771,15 @@ FILES
   DIR/cert.pem,key.pem  its self-signed TLS certificate and key (key mode 0600)
   DIR/messages.sqlite3  its message store
   DIR/node.log          its log, unless --log is given
+  DIR/files.db          with --file-server: the files (no certificate, no message store)
 
 Once listening, the node prints its address on standard output, one line (with --json, one
-JSON object with \"type\":\"listening\", the address, keys and certificate pins), and serves until
-SIGINT or SIGTERM.";
+JSON object with \"type\":\"listening\", the address, keys and certificate pins; a file
+server's has its \"url\" instead of pins), and serves until SIGINT or SIGTERM.
+
+With --file-server it is a Session file server instead, on plain HTTP: POST /file (at most
+10000000 bytes), GET /file/ID, GET /file/ID/info, and onion v4 requests on POST /oxen/v4/lsrpc,
+encrypted to the X25519 form of its identity. Files are kept 14 days.";
 
 /// A local Session service node, for an offline test network.
 #[derive(Debug, Parser)]
@@ -796,12 +807,22 @@ pub struct NodeCli {
     #[arg(long)]
     pub json: bool,
     /// The node list to serve and route by (a get_n_service_nodes result, as `sesh devnet`
-    /// writes it); re-read when it changes. Until it exists the node answers 503.
-    #[arg(long, value_name = "FILE")]
-    pub roster: PathBuf,
+    /// writes it); re-read when it changes. Until it exists the node answers 503. Not taken
+    /// by a file server.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "file_server",
+        conflicts_with = "file_server"
+    )]
+    pub roster: Option<PathBuf>,
     /// Act as a seed: answer get_n_service_nodes on /json_rpc, and nothing else.
     #[arg(long)]
     pub seed: bool,
+    /// Act as a Session file server on plain HTTP (uploads, downloads, onion v4 requests),
+    /// not as a service node.
+    #[arg(long, conflicts_with = "seed")]
+    pub file_server: bool,
     /// Add this many milliseconds to the node's clock (to test clock skew).
     #[arg(
         long,

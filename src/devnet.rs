@@ -1,10 +1,15 @@
-//! A local Session network on loopback: N `sesh-node` processes in swarms, and a seed.
+//! A local Session network on loopback: N `sesh-node` processes in swarms, a seed, and a
+//! file server.
 //!
 //! Each node runs as its own process on its own address, 127.0.X.1, so that the client's rule
 //! of distinct /24 subnets per path is exercised for real, and a test can stop or kill any one
 //! of them. The launcher writes the node list (the roster) that every node watches, so swarms
 //! can be moved while the network runs, and a network file (see [`crate::network`]) that
-//! points any sesh command at the seed.
+//! points any sesh command at the seed and the file server (`[file_server]`).
+//!
+//! The file server (`sesh-node --file-server`, [`crate::node::files`]) listens on plain HTTP
+//! at 127.0.0.1; a devnet restarted on the same directory starts it on the same address when
+//! that is free (so attachment URLs stay valid), with the same key and files.
 //!
 //! # Layout of the directory
 //! ```text
@@ -15,6 +20,8 @@
 //! DIR/seed/               the seed's identity, certificate, log and pid
 //! DIR/node-01/ …          each node's identity, certificate, database, log (node.log), pid and
 //!                         lock (the node's, see [`crate::node::LOCK_FILE`])
+//! DIR/files/              the file server's identity, files (files.db), log (node.log), pid,
+//!                         lock, and its last address (address)
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -27,7 +34,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::identity::{Ed25519Pub, X25519Pub};
-use crate::network::{Network, SeedNode};
+use crate::network::{FileServer, Network, SeedNode};
 use crate::node::peer::Peer;
 use crate::node::roster::{Roster, VERSION};
 use crate::swarm::Snode;
@@ -41,6 +48,12 @@ pub(crate) const ROSTER_FILE: &str = "roster.json";
 /// The devnet directory's lock file, and the mark that the directory is a devnet's: a
 /// non-empty directory without it is not touched.
 pub const LOCK_FILE: &str = "devnet.lock";
+
+/// The file server's directory name in the devnet directory.
+pub const FILE_SERVER_DIR: &str = "files";
+
+/// The file in the file server's directory that keeps its last address, to be reused.
+const ADDRESS_FILE: &str = "address";
 
 /// How long a node may take to start and answer.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -229,12 +242,46 @@ impl NodeProc {
     }
 }
 
+/// The devnet's file server process.
+#[derive(Debug)]
+pub struct FileServerProc {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The network file's `[file_server]` entry: its URL (`http://ADDR`) and keys.
+    pub server: FileServer,
+    child: Option<Child>,
+    /// Its standard input: it stops when this is dropped.
+    _lifeline: Option<tokio::process::ChildStdin>,
+}
+
+impl FileServerProc {
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    /// Its log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.dir.join("node.log")
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+}
+
 /// A running devnet. Dropping it kills every node.
 #[derive(Debug)]
 pub struct Devnet {
     opts: Options,
     seed: NodeProc,
     nodes: Vec<NodeProc>,
+    file_server: FileServerProc,
     roster: Roster,
     peer: Peer,
     /// The directory's [`LOCK_FILE`], held while the devnet lives.
@@ -289,6 +336,7 @@ impl Devnet {
             true,
         )
         .await?;
+        let file_server = spawn_file_server(&opts).await?;
         let mut nodes = Vec::with_capacity(opts.nodes);
         for i in 0..opts.nodes {
             let name = format!("node-{:02}", i + 1);
@@ -306,6 +354,7 @@ impl Devnet {
             opts,
             seed,
             nodes,
+            file_server,
             roster,
             peer,
             _lock: lock,
@@ -341,8 +390,13 @@ impl Devnet {
                 pin: Some(self.seed.cert_sha256),
             }],
             known_nodes: Vec::new(),
-            file_server: None,
+            file_server: Some(self.file_server.server.clone()),
         }
+    }
+
+    /// The file server.
+    pub fn file_server(&self) -> &FileServerProc {
+        &self.file_server
     }
 
     /// The storage nodes.
@@ -396,22 +450,33 @@ impl Devnet {
         wait_answer(&self.peer, n).await
     }
 
-    /// Stops every node (SIGTERM, then SIGKILL after a grace period).
+    /// Stops every node and the file server (SIGTERM, then SIGKILL after a grace period).
     pub async fn shutdown(mut self) {
-        for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
-            if let Some(c) = n.child.as_mut() {
-                terminate(c);
-            }
+        for c in self.children() {
+            terminate(c);
         }
+        let mut children: Vec<Child> = Vec::new();
         for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
-            if let Some(mut c) = n.child.take()
-                && tokio::time::timeout(Duration::from_secs(5), c.wait())
-                    .await
-                    .is_err()
+            children.extend(n.child.take());
+        }
+        children.extend(self.file_server.child.take());
+        for mut c in children {
+            if tokio::time::timeout(Duration::from_secs(5), c.wait())
+                .await
+                .is_err()
             {
                 let _ = c.kill().await;
             }
         }
+    }
+
+    /// Every process still held: the nodes, the seed and the file server.
+    fn children(&mut self) -> impl Iterator<Item = &mut Child> {
+        self.nodes
+            .iter_mut()
+            .chain(std::iter::once(&mut self.seed))
+            .filter_map(|n| n.child.as_mut())
+            .chain(self.file_server.child.as_mut())
     }
 
     fn write_roster(&self) -> Result<(), Error> {
@@ -445,10 +510,8 @@ impl Devnet {
 
 impl Drop for Devnet {
     fn drop(&mut self) {
-        for n in self.nodes.iter_mut().chain(std::iter::once(&mut self.seed)) {
-            if let Some(c) = n.child.as_mut() {
-                let _ = c.start_kill();
-            }
+        for c in self.children() {
+            let _ = c.start_kill();
         }
     }
 }
@@ -493,13 +556,106 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     b.create(dir)
 }
 
-/// Starts one `sesh-node` and reads the line it prints once listening.
+/// Which kind of `sesh-node` to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Storage,
+    Seed,
+    FileServer,
+}
+
+/// A started `sesh-node`: its process, lifeline, the JSON line it printed, its address.
+struct Started {
+    dir: PathBuf,
+    child: Child,
+    stdin: tokio::process::ChildStdin,
+    line: Value,
+    addr: SocketAddr,
+    ed25519: Ed25519Pub,
+    x25519: X25519Pub,
+}
+
+/// Starts one storage node or the seed.
 async fn spawn(
     opts: &Options,
     name: &str,
     listen: SocketAddr,
     seed: bool,
 ) -> Result<NodeProc, Error> {
+    let kind = if seed { Kind::Seed } else { Kind::Storage };
+    let s = spawn_node(opts, name, listen, kind).await?;
+    let mut cert_sha256 = [0u8; 32];
+    let cert = s
+        .line
+        .get("cert_sha256")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    hex::decode_to_slice(cert, &mut cert_sha256).map_err(|_| Error::Start {
+        name: name.to_owned(),
+        why: format!("bad certificate hash in '{}'", s.line),
+    })?;
+    Ok(NodeProc {
+        name: name.to_owned(),
+        dir: s.dir,
+        addr: s.addr,
+        ed25519: s.ed25519,
+        x25519: s.x25519,
+        cert_sha256,
+        child: Some(s.child),
+        _lifeline: Some(s.stdin),
+    })
+}
+
+/// Starts the file server: on its last address when it had one and that is still free,
+/// else on any free port of 127.0.0.1; records the address for the next start.
+async fn spawn_file_server(opts: &Options) -> Result<FileServerProc, Error> {
+    let dir = opts.dir.join(FILE_SERVER_DIR);
+    let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    let last = std::fs::read_to_string(dir.join(ADDRESS_FILE))
+        .ok()
+        .and_then(|t| t.trim().parse::<SocketAddr>().ok())
+        .filter(|a| a.ip().is_loopback());
+    let started = match last {
+        Some(addr) => match spawn_node(opts, FILE_SERVER_DIR, addr, Kind::FileServer).await {
+            Ok(s) => s,
+            // Taken by now, most likely: any port will do.
+            Err(_) => spawn_node(opts, FILE_SERVER_DIR, any, Kind::FileServer).await?,
+        },
+        None => spawn_node(opts, FILE_SERVER_DIR, any, Kind::FileServer).await?,
+    };
+    let url = format!("http://{}", started.addr);
+    let server = FileServer::new(&url, started.ed25519).map_err(|e| Error::Start {
+        name: FILE_SERVER_DIR.to_owned(),
+        why: e.to_string(),
+    })?;
+    if server.x25519 != started.x25519 {
+        return Err(Error::Start {
+            name: FILE_SERVER_DIR.to_owned(),
+            why: format!(
+                "its X25519 key is not its Ed25519 key's in '{}'",
+                started.line
+            ),
+        });
+    }
+    let address_path = dir.join(ADDRESS_FILE);
+    std::fs::write(&address_path, format!("{}\n", started.addr))
+        .map_err(io("writing", &address_path))?;
+    Ok(FileServerProc {
+        dir: started.dir,
+        addr: started.addr,
+        server,
+        child: Some(started.child),
+        _lifeline: Some(started.stdin),
+    })
+}
+
+/// Starts one `sesh-node` and reads the line it prints once listening.
+async fn spawn_node(
+    opts: &Options,
+    name: &str,
+    listen: SocketAddr,
+    kind: Kind,
+) -> Result<Started, Error> {
     let dir = opts.dir.join(name);
     create_private_dir(&dir).map_err(io("creating", &dir))?;
     let mut cmd = Command::new(&opts.node_bin);
@@ -507,13 +663,20 @@ async fn spawn(
         .arg(&dir)
         .arg("--listen")
         .arg(listen.to_string())
-        .arg("--roster")
-        .arg(opts.dir.join(ROSTER_FILE))
         .arg("--log")
         .arg(dir.join("node.log"))
         .arg("--json");
-    if seed {
-        cmd.arg("--seed");
+    match kind {
+        Kind::Storage => {}
+        Kind::Seed => {
+            cmd.arg("--seed");
+        }
+        Kind::FileServer => {
+            cmd.arg("--file-server");
+        }
+    }
+    if kind != Kind::FileServer {
+        cmd.arg("--roster").arg(opts.dir.join(ROSTER_FILE));
     }
     // The node stops when this pipe closes: when the devnet ends, however it ends (even
     // SIGKILL), no node outlives it.
@@ -569,24 +732,20 @@ async fn spawn(
     let x25519 = field("pubkey_x25519")
         .parse()
         .map_err(|_| start_err(format!("bad key in '{line}'")))?;
-    let mut cert_sha256 = [0u8; 32];
-    hex::decode_to_slice(field("cert_sha256"), &mut cert_sha256)
-        .map_err(|_| start_err(format!("bad certificate hash in '{line}'")))?;
     if let Some(pid) = child.id() {
         let pid_path = dir.join("pid");
         std::fs::write(&pid_path, format!("{pid}\n")).map_err(io("writing", &pid_path))?;
     }
     // Keep reading (and discarding) its stdout so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(NodeProc {
-        name: name.to_owned(),
+    Ok(Started {
         dir,
+        child,
+        stdin,
+        line: v,
         addr,
         ed25519,
         x25519,
-        cert_sha256,
-        child: Some(child),
-        _lifeline: Some(stdin),
     })
 }
 

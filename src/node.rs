@@ -10,6 +10,7 @@
 //! | item | what |
 //! |---|---|
 //! | [`Config`], [`Home`], [`bind`], [`run`], [`prune_expired_every`] | start and serve a node |
+//! | [`run_plain`], [`files`] | the file server role (`sesh-node --file-server`): the same server on plain HTTP, and the Session file server's routes |
 //! | [`Service`], [`Request`], [`Response`], [`Admit`] | what [`run`] serves; [`service::NodeService`] is the storage server, [`InfoService`] a stand-in answering `info` only |
 //! | [`Limits`], [`Rate`] | the server's limits, and the per-client-IP token bucket behind 429 |
 //! | [`ServerCert`], [`DbHandle`], [`StoreLimits`], [`Log`] | the node's certificate, message store (and how much it holds) and log |
@@ -54,7 +55,8 @@
 //!   deadline enforced by a timer while the answer is written (smaller answers have only the
 //!   no-progress limit);
 //! - plain HTTP (a first byte other than a TLS handshake record) is answered only on
-//!   [`Admit::Seed`] routes (a seed's `/json_rpc`); any other route answers it 400
+//!   [`Admit::Seed`] routes (a seed's `/json_rpc`) and [`Admit::Plain`] ones (the file
+//!   server's, which [`run_plain`] serves without TLS); any other route answers it 400
 //!   `This route is served over HTTPS only` and closes.
 //!
 //! For each request it applies, in this order (after the storage server's `on_headers`, SS
@@ -76,8 +78,9 @@
 //!    one that has been relayed that many times;
 //! 3. for client RPCs, a non-empty `X-Loki-Long-Poll` → 410;
 //! 4. a `Content-Length` over the route's limit ([`MAX_REQUEST_BODY_SIZE`], 10 MiB;
-//!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes) → 413, the body not
-//!    read, or a body that grows past it → 413; either closes the connection;
+//!    [`MAX_SMALL_ROUTE_BODY`], 64 KiB, for the seed and ping routes; an [`Admit::Plain`]
+//!    route's own) → 413 ([`Service::too_large`]), the body not read, or a body that grows
+//!    past it → 413; either closes the connection;
 //! 5. the declared length, then any bytes past it, count against the client's in-flight
 //!    budget ([`Limits::max_body_in_flight_per_ip`], default [`MAX_BODY_IN_FLIGHT_PER_IP`],
 //!    30 MiB): over it → 429 `Too Many Requests` and the connection closed (the storage server
@@ -115,6 +118,7 @@
 //! keeps the lines in the file in hand and is tried again 100 lines later.
 
 pub(crate) mod db;
+pub mod files;
 #[doc(hidden)]
 pub mod hostile;
 pub(crate) mod http;
@@ -143,7 +147,7 @@ pub use self::http::{Admit, BoxFuture, MAX_SMALL_ROUTE_BODY, Request, Response, 
 pub use self::info::InfoService;
 pub use self::log::{Log, MAX_LOG_BYTES};
 pub use self::rate::Rate;
-pub use self::server::{MIN_RESPONSE_BYTES_PER_SECOND, SMALL_ANSWER, run};
+pub use self::server::{MIN_RESPONSE_BYTES_PER_SECOND, SMALL_ANSWER, run, run_plain};
 pub use self::tls::{Error as TlsError, ServerCert};
 use crate::clock::Clock;
 use crate::error::{ErrorKind, HasKind};
@@ -357,6 +361,9 @@ pub enum Error {
     /// The message database could not be opened.
     #[error("the node's message database")]
     Db(#[source] DbError),
+    /// The file server's store could not be opened.
+    #[error("the file server's store")]
+    FileStore(#[source] files::StoreError),
     /// The log file could not be opened.
     #[error("opening the log '{path}'")]
     Log {
@@ -388,6 +395,7 @@ impl HasKind for Error {
             Self::Dir { .. }
             | Self::Tls(_)
             | Self::Db(_)
+            | Self::FileStore(_)
             | Self::Log { .. }
             | Self::Bind { .. }
             | Self::Accept(_) => ErrorKind::Failure,
@@ -444,38 +452,7 @@ impl Home {
         now: SystemTime,
         rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
     ) -> Result<Self, Error> {
-        // A file where the directory should be: say so, not "File exists".
-        if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
-            return Err(Error::Dir {
-                path: dir.to_owned(),
-                source: std::io::ErrorKind::NotADirectory.into(),
-            });
-        }
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(dir).map_err(|source| Error::Dir {
-            path: dir.to_owned(),
-            source,
-        })?;
-        // One node per directory: a second would share the identity and the database.
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = match store::lock_with_pid(&lock_path) {
-            Ok(store::PidLock::Held(f)) => f,
-            Ok(store::PidLock::Busy(pid)) => {
-                return Err(Error::InUse {
-                    path: dir.to_owned(),
-                    pid,
-                });
-            }
-            Err(source) => {
-                return Err(Error::Dir {
-                    path: dir.to_owned(),
-                    source,
-                });
-            }
-        };
+        let lock = lock_dir(dir)?;
         let identity = load_or_create_identity(&dir.join(IDENTITY_FILE), now, rng)?;
         let tls = tls::load_or_create(dir).map_err(Error::Tls)?;
         let db = db::Handle::open(&dir.join(db::DB_FILE)).map_err(Error::Db)?;
@@ -489,7 +466,49 @@ impl Home {
     }
 }
 
-fn load_or_create_identity(
+/// Creates a node's directory (mode 0700) if missing and takes its [`LOCK_FILE`] (with this
+/// process's pid) for as long as the returned file lives.
+///
+/// # Errors
+/// [`Error::InUse`] when another process holds the lock; [`Error::Dir`] otherwise.
+pub(crate) fn lock_dir(dir: &Path) -> Result<std::fs::File, Error> {
+    // A file where the directory should be: say so, not "File exists".
+    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::Dir {
+            path: dir.to_owned(),
+            source: std::io::ErrorKind::NotADirectory.into(),
+        });
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|source| Error::Dir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    // One node per directory: a second would share the identity and the database.
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = match store::lock_with_pid(&lock_path) {
+        Ok(store::PidLock::Held(f)) => f,
+        Ok(store::PidLock::Busy(pid)) => {
+            return Err(Error::InUse {
+                path: dir.to_owned(),
+                pid,
+            });
+        }
+        Err(source) => {
+            return Err(Error::Dir {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    Ok(lock)
+}
+
+/// The node identity in `path`, made (from `rng`, dated `now`) when missing.
+pub(crate) fn load_or_create_identity(
     path: &Path,
     now: SystemTime,
     rng: &mut (impl rand_core::RngCore + rand_core::CryptoRng),

@@ -134,7 +134,8 @@ pub enum Destination {
     /// A service node, which runs the payload as a storage RPC request (v3 style, §7.3).
     Snode(HopKeys),
     /// A server behind the last hop (§7.5); the payload is the server's own request format
-    /// (v4: bencoded), and its reply comes back raw: use [`PendingReply::decrypt`].
+    /// (v4: bencoded, [`v4::Request`]), and its reply comes back raw: open it with
+    /// [`v4::open_response`].
     Server(ServerDestination),
 }
 

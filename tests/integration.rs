@@ -10,6 +10,7 @@ mod integration {
     mod client_devnet;
     mod curve_vectors;
     mod devnet;
+    mod fileserver;
     mod first_use;
     mod flood;
     mod generated;
@@ -19,6 +20,7 @@ mod integration {
     mod message_vectors;
     mod node_plumbing;
     mod onion_laws;
+    mod onion_v4;
     mod onion_vectors;
     mod phrase_props;
     mod probe_path;

@@ -297,6 +297,9 @@ impl HasKind for Error {
             Self::ServerPathsFailed { .. } => {
                 Some("the file server or the paths to it may be down; re-run later".into())
             }
+            Self::ServerFailed { status: 404, .. } => {
+                Some("the file is not on the server: it expired or was never uploaded".into())
+            }
             _ => None,
         }
     }

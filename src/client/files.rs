@@ -4,10 +4,15 @@
 //!
 //! The paths are the storage requests' (`client::router`), and so are the distrust rules: a
 //! guard that cannot be reached takes a strike, a hop's plain-text answer naming a hop of the
-//! path strikes that hop, and any other plain-text answer or an answer that does not open
-//! fails the path and strikes no one; the request is retried on another path
-//! ([`Config::onion_attempts`] in all). The server's own answer (sealed to the request's key)
-//! ends the request: 200 is success, anything else the server's error, never retried.
+//! path strikes that hop (protocol.md §7.7), and a success clears the path's failures. Any
+//! other plain-text answer (the exit's 502/504 for a server it cannot reach) or an answer that
+//! does not open strikes no one and, unlike for a storage request, does not count against the
+//! path either: it is most likely the server's doing, and a broken or hostile file server must
+//! not wear out the paths that messages use (libsession reports a server destination's
+//! failures without penalising the path). Every failure is retried on another path when there
+//! is one ([`Config::onion_attempts`] in all). The server's own answer (sealed to the
+//! request's key) ends the request: 200 is success, anything else the server's error, never
+//! retried.
 
 use serde::Deserialize;
 
@@ -287,8 +292,11 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                             last =
                                 format!("a hop says node {} cannot be reached", short_key(&named));
                         }
-                        // The exit's word about the server (502: unreachable, 504: no answer),
-                        // or any hop's: unauthenticated, so nobody is struck for it.
+                        // The exit's word about the server (502: unreachable or an answer
+                        // too large, 504: no answer), or any hop's: unauthenticated, and
+                        // most likely the server's fault, so it costs the path nothing
+                        // (libsession: a server destination's failure is reported, not held
+                        // against the path).
                         _ => {
                             last = format!(
                                 "path through guard {} answered {status}: {}",
@@ -296,14 +304,14 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                                 shorten(&String::from_utf8_lossy(&body))
                             );
                             shaky.insert(guard);
-                            self.record(index, &PathEvent::Unattributed)?;
                         }
                     }
                 }
+                // As above: a server that seals with the wrong key or sends garbage must not
+                // wear out the paths that messages use.
                 ServerAttempt::Reply(e) => {
                     last = format!("reply through guard {}: {e}", short_key(&guard));
                     shaky.insert(guard);
-                    self.record(index, &PathEvent::Unattributed)?;
                 }
                 ServerAttempt::Answer(answer) => {
                     // Sealed with the request's key: the path delivered it unaltered.

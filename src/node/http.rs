@@ -123,8 +123,8 @@ impl Response {
 /// What the server does with a request, decided from its request line before the body is read
 /// (the storage server's `on_headers`, SS `oxenss/server/https.cpp`).
 ///
-/// Only [`Admit::Seed`] is served over plain HTTP; every other route is HTTPS only, and a
-/// plain-HTTP request to it is answered 400 and the connection closed.
+/// Only [`Admit::Seed`] and [`Admit::Plain`] are served over plain HTTP; every other route is
+/// HTTPS only, and a plain-HTTP request to it is answered 400 and the connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Admit {
@@ -140,16 +140,23 @@ pub enum Admit {
     /// [`MAX_SMALL_ROUTE_BODY`]) and hand it over.
     Read,
     /// A seed's node list (`POST /json_rpc`): subject to the per-client rate limit (429); read
-    /// the body (at most [`MAX_SMALL_ROUTE_BODY`]) and hand it over; the one route also served
-    /// over plain HTTP, since clients fetch the node list from seeds over `http://`
-    /// (protocol.md §5.1, §15.11).
+    /// the body (at most [`MAX_SMALL_ROUTE_BODY`]) and hand it over; also served over plain
+    /// HTTP, since clients fetch the node list from seeds over `http://` (protocol.md §5.1,
+    /// §15.11).
     Seed,
+    /// A route of a plain-HTTP server (the file server, [`super::files`]): served over plain
+    /// HTTP, not rate-limited, its body at most `max_body` bytes (and the server's limit); a
+    /// larger one is refused with [`Service::too_large`] before it is read.
+    Plain {
+        /// The largest body the route takes.
+        max_body: usize,
+    },
 }
 
 impl Admit {
     /// Whether the route is also served over plain HTTP.
     pub fn plain_http(self) -> bool {
-        self == Self::Seed
+        matches!(self, Self::Seed | Self::Plain { .. })
     }
 
     /// Whether the route is subject to the per-client rate limit: client RPCs, onion requests
@@ -163,6 +170,7 @@ impl Admit {
     pub fn max_body(self, max: usize) -> usize {
         match self {
             Self::Seed | Self::Read => max.min(MAX_SMALL_ROUTE_BODY),
+            Self::Plain { max_body } => max.min(max_body),
             _ => max,
         }
     }
@@ -200,6 +208,13 @@ pub trait Service: Send + Sync + 'static {
     /// token like any client request. By default, never.
     fn is_peer_copy(&self, _request: &Request) -> bool {
         false
+    }
+
+    /// The answer to a request whose body is over its route's limit (sent before the body is
+    /// read; the connection is closed after it). By default the storage server's, 413
+    /// `Request body too large`.
+    fn too_large(&self, _path: &str) -> Response {
+        Response::text(413, "Request body too large")
     }
 
     /// Answers a request that [`Service::admit`] let through.

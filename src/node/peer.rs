@@ -285,6 +285,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn silent_server_is_504() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hold = tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            std::future::pending::<()>().await;
+            drop(s);
+        });
+        let client = ServerClient::new(None, Duration::from_millis(200), 1000).unwrap();
+        let err = client
+            .post(&format!("http://{addr}/oxen/v4/lsrpc"), vec![1])
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(err.gateway_status(), 504);
+        hold.abort();
+    }
+
+    #[tokio::test]
     async fn server_client_checks_https_certificates() {
         // A self-signed certificate is no one's: refused, unlike a node's.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

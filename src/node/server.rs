@@ -122,7 +122,43 @@ pub async fn run(
     log: Log,
     shutdown: impl Future,
 ) -> Result<(), Error> {
-    let acceptor = TlsAcceptor::from(tls);
+    serve(
+        listener,
+        Some(TlsAcceptor::from(tls)),
+        service,
+        limits,
+        log,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves plain HTTP (no TLS) on `listener` until `shutdown` completes, as [`run`] serves
+/// HTTPS, with the same limits: the file server's listener (a Session file server speaks
+/// plain HTTP; onion requests keep its traffic confidential). Only the service's
+/// [`Admit::Plain`] and [`Admit::Seed`] routes are answered; a TLS handshake is not HTTP and
+/// gets 400.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_plain(
+    listener: TcpListener,
+    service: Arc<dyn Service>,
+    limits: Limits,
+    log: Log,
+    shutdown: impl Future,
+) -> Result<(), Error> {
+    serve(listener, None, service, limits, log, shutdown).await
+}
+
+async fn serve(
+    listener: TcpListener,
+    acceptor: Option<TlsAcceptor>,
+    service: Arc<dyn Service>,
+    limits: Limits,
+    log: Log,
+    shutdown: impl Future,
+) -> Result<(), Error> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(());
     let shared = Arc::new(Shared {
@@ -223,12 +259,21 @@ fn is_transient_accept_error(e: &std::io::Error) -> bool {
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
-    acceptor: TlsAcceptor,
+    acceptor: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
     _slot: (OwnedSemaphorePermit, rate::Claim),
 ) {
     let _ = stream.set_nodelay(true);
+    let write_timeout = shared.limits.write_timeout;
+    // A plain-HTTP server: no handshake; the request head's own deadline (`idle_timeout`)
+    // bounds a silent client.
+    let Some(acceptor) = acceptor else {
+        let io = WriteTimeout::new(stream, write_timeout);
+        let deadline = io.deadline.clone();
+        serve_http(TokioIo::new(io), peer, false, shared, stop, deadline).await;
+        return;
+    };
     // The first byte and the whole handshake share one deadline: a connection that says
     // nothing, or too little, holds its slot for at most `handshake_timeout`.
     let deadline = tokio::time::Instant::now() + shared.limits.handshake_timeout;
@@ -244,7 +289,6 @@ async fn connection(
         },
         _ = stop.changed() => return,
     };
-    let write_timeout = shared.limits.write_timeout;
     if !is_tls {
         let io = WriteTimeout::new(stream, write_timeout);
         let deadline = io.deadline.clone();
@@ -679,7 +723,7 @@ async fn respond(
     let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
     if declared > max {
         return refuse(
-            Response::text(413, "Request body too large").closing(),
+            shared.service.too_large(path).closing(),
             "Content-Length too large",
         );
     }
@@ -705,10 +749,7 @@ async fn respond(
     let body = match read.await {
         Ok(Ok(body)) => Bytes::from(body),
         Ok(Err(BodyError::TooLarge)) => {
-            return refuse(
-                Response::text(413, "Request body too large").closing(),
-                "body too large",
-            );
+            return refuse(shared.service.too_large(path).closing(), "body too large");
         }
         Ok(Err(e @ (BodyError::OverBudget | BodyError::ServerBusy))) => return over_budget(e),
         Ok(Err(BodyError::Read(e))) => {

@@ -167,6 +167,16 @@ impl<T: Transport + Send + Sync> NodeService<T> {
         }
     }
 
+    /// The client to use for onion requests proxied to servers (file servers), instead of
+    /// one made at the first such request with connections leaving from the node's listed
+    /// address.
+    #[must_use]
+    pub fn with_server_client(self, client: ServerClient) -> Self {
+        // A fresh service's cell is empty: this cannot fail.
+        let _ = self.servers.set(Ok(client));
+        self
+    }
+
     fn now(&self) -> u64 {
         self.clock.now_ms()
     }

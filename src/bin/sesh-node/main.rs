@@ -15,10 +15,10 @@ use sesh::HasKind as _;
 use sesh::cli::NodeCli;
 use sesh::clock::{Clock, OffsetClock, SystemClock};
 use sesh::node::hostile::{self, Hostile, Mode};
-use sesh::node::peer::Peer;
+use sesh::node::peer::{MAX_SERVER_ANSWER, Peer, SERVER_TIMEOUT, ServerClient};
 use sesh::node::roster::RosterFile;
 use sesh::node::service::{NodeService, PEER_TIMEOUT, Role};
-use sesh::node::{self, Config, Home, Log, Service};
+use sesh::node::{self, Config, Home, Log, Service, files};
 
 fn main() -> ExitCode {
     let cli = match NodeCli::try_parse() {
@@ -91,6 +91,9 @@ fn clap_error(e: &clap::Error) -> ExitCode {
 }
 
 async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
+    if cli.file_server {
+        return serve_files(cli).await;
+    }
     let mut config = Config {
         listen: cli.listen,
         ..Config::new(&cli.dir)
@@ -157,20 +160,26 @@ async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
     // Connections to other nodes leave from our own address, so their logs name us.
     let local = Some(addr.ip()).filter(|ip| !ip.is_unspecified());
     let peer = Peer::bound(PEER_TIMEOUT, local).context("setting up the client to other nodes")?;
+    // Onion requests proxied to file servers leave from our address too.
+    let servers = ServerClient::new(local, SERVER_TIMEOUT, MAX_SERVER_ANSWER)
+        .context("setting up the client to file servers")?;
     let (role, db) = if cli.seed {
         (Role::Seed, None)
     } else {
         (Role::Storage, Some(home.db.clone()))
     };
-    let service: Arc<dyn Service> = Arc::new(NodeService::new(
-        role,
-        home.identity,
-        RosterFile::new(&cli.roster),
-        db,
-        peer.transport(),
-        Arc::clone(&clock),
-        log.clone(),
-    ));
+    let service: Arc<dyn Service> = Arc::new(
+        NodeService::new(
+            role,
+            home.identity,
+            RosterFile::new(cli.roster.as_deref().context("--roster is required")?),
+            db,
+            peer.transport(),
+            Arc::clone(&clock),
+            log.clone(),
+        )
+        .with_server_client(servers),
+    );
     // A test-only liar around the real service. An environment variable rather than an
     // option, so that no man page or completion offers it.
     let service = match misbehave.mode {
@@ -199,6 +208,82 @@ async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
     if let Some(d) = dripper {
         d.abort();
     }
+    log.line("stopped");
+    Ok(result?)
+}
+
+/// Test-only: how long a file server keeps files, in whole seconds (default 14 days), e.g.
+/// `SESH_FILE_SERVER_TTL_SECS=2` to watch files expire. An environment variable rather than an
+/// option, so that no man page or completion offers it.
+const FILE_TTL_ENV: &str = "SESH_FILE_SERVER_TTL_SECS";
+
+/// How often a file server removes expired files (the real one: every 15 s), or sooner when
+/// files live shorter than that.
+const FILE_CLEANUP_EVERY: Duration = Duration::from_secs(15);
+
+/// `sesh-node --file-server`: a Session file server on plain HTTP.
+async fn serve_files(cli: NodeCli) -> anyhow::Result<()> {
+    let ttl = match env_parsed::<u64>(FILE_TTL_ENV)? {
+        Some(0) => anyhow::bail!("{FILE_TTL_ENV} must be at least 1 (second)"),
+        Some(s) => Duration::from_secs(s),
+        None => files::DEFAULT_TTL,
+    };
+    let mut limits = node::Limits::default();
+    let fd_limit = node::raise_fd_limit();
+    limits.max_connections = node::connections_within_fd_limit(limits.max_connections, fd_limit);
+    let clock: Arc<dyn Clock + Send + Sync> = Arc::new(OffsetClock {
+        inner: SystemClock,
+        offset_ms: cli.clock_offset_ms,
+    });
+    let home = files::FilesHome::open(&cli.dir, clock.now(), &mut rand_core::OsRng)?;
+    let log = match &cli.log {
+        Some(p) if p.as_os_str() == "-" => Log::stderr(Arc::clone(&clock)),
+        Some(p) => open_log(p, &clock)?,
+        None => open_log(&cli.dir.join(node::LOG_FILE), &clock)?,
+    };
+    let shutdown = shutdown_signal(cli.stop_on_stdin_eof)?;
+    let listener = node::bind(cli.listen).await?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let ed25519 = home.identity.ed25519_pub();
+    let url = format!("http://{addr}");
+    log.line(format_args!(
+        "file server listening on {url} as {ed25519}, keeping files {}",
+        humantime::format_duration(ttl)
+    ));
+    let line = if cli.json {
+        serde_json::json!({
+            "type": "listening",
+            "address": addr.to_string(),
+            "url": url,
+            "pubkey_ed25519": ed25519.to_hex(),
+            "pubkey_x25519": home.identity.x25519_pub().to_hex(),
+        })
+        .to_string()
+    } else {
+        addr.to_string()
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("writing to standard output")?;
+    drop(out);
+
+    let cleaner = tokio::spawn(files::prune_expired_files_every(
+        home.store.clone(),
+        Arc::clone(&clock),
+        FILE_CLEANUP_EVERY.min(ttl),
+        log.clone(),
+    ));
+    let service = Arc::new(files::FileService::new(
+        // Moved out; the directory's lock stays held in `home` until the server stops.
+        home.identity,
+        home.store.clone(),
+        Arc::clone(&clock),
+        log.clone(),
+        ttl,
+    ));
+    let result = node::run_plain(listener, service, limits, log.clone(), shutdown).await;
+    cleaner.abort();
     log.line("stopped");
     Ok(result?)
 }

@@ -261,6 +261,8 @@ pub(crate) struct DevnetRecord {
     pub(crate) network_file: String,
     /// The seed's address (`IP:PORT`).
     pub(crate) seed: String,
+    /// The file server's URL (`http://IP:PORT`), as the network file's `[file_server]` has it.
+    pub(crate) file_server: String,
     pub(crate) nodes: usize,
     pub(crate) swarm_size: usize,
 }

@@ -46,17 +46,20 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> Result<()> {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = term.recv() => return Ok(()),
         };
+        let file_server = &net.file_server().server;
         ctx.note(format_args!(
-            "devnet: {} nodes in swarms of {}, seed at {}; logs in '{}'",
+            "devnet: {} nodes in swarms of {}, seed at {}, file server at {}; logs in '{}'",
             args.nodes,
             args.swarm_size,
             net.seed().addr,
+            file_server.url,
             dir.display()
         ));
         if ctx.json {
             ctx.record(&Record::Devnet(DevnetRecord {
                 network_file: net.network_file().display().to_string(),
                 seed: net.seed().addr.to_string(),
+                file_server: file_server.url.clone(),
                 nodes: usize::from(args.nodes),
                 swarm_size: usize::from(args.swarm_size),
             }))?;
@@ -71,7 +74,7 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> Result<()> {
                 sesh::devnet::export_line(&net.network_file())
             );
         }
-        ctx.note("running; interrupt (Ctrl-C) to stop every node");
+        ctx.note("running; interrupt (Ctrl-C) to stop every node and the file server");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
