@@ -5,8 +5,10 @@
 //! is saved; sync copies are skipped or shown as `sent` rows.
 //!
 //! The stand-in file server (`FakeFileServer`) answers only what these tests need: onion v4
-//! `GET /file/<id>` from a map the test fills, 404 otherwise. The full sesh → sesh round trip
-//! through the devnet's own file server is the send side's test.
+//! `GET /file/<id>` from a map the test fills (so that a test can alter a blob, or add one
+//! late), 404 otherwise. The last test uses the devnet's own file server, with files uploaded
+//! straight to it over HTTP as session-python does. The full sesh → sesh round trip is the
+//! send side's test.
 
 #![expect(
     clippy::unwrap_used,
@@ -521,6 +523,95 @@ async fn avatars_are_saved_when_they_change_and_sync_copies_are_sent_rows() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with(&format!("to {carol} at ")), "{text}");
     assert!(text.ends_with("\n  as text\n"), "{text}");
+
+    net.shutdown().await;
+}
+
+/// Uploads `blob` straight to the devnet's file server over HTTP, as session-python does; the
+/// id.
+async fn upload_direct(net: &Devnet, blob: &[u8]) -> String {
+    let addr = net.file_server().addr;
+    let mut request = format!(
+        "POST /file HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        blob.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(blob);
+    let answer = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(&request).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        out
+    })
+    .await
+    .expect("the file server answers within a minute");
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    let v: Value = serde_json::from_slice(&answer[end + 4..]).unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_on_the_devnets_file_server_are_saved_with_identical_bytes() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let bob = Cli::new(d, "bob", net.network_file());
+    let alice = identity(1);
+    let save = d.join("saved");
+
+    // Legacy, with the URL session-python writes whatever server it used.
+    let report: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+    let enc = attachment::encrypt(&report, &mut OsRng).unwrap();
+    let id = upload_direct(&net, &enc.blob).await;
+    let legacy = AttachmentPointer {
+        deprecated_id: id.parse().unwrap(),
+        content_type: Some("application/octet-stream".into()),
+        key: Some(enc.key.to_vec()),
+        size: Some(1_500_000),
+        digest: Some(enc.digest.to_vec()),
+        file_name: Some("report.bin".into()),
+        url: Some(format!("http://filev2.getsession.org/file/{id}")),
+        ..AttachmentPointer::default()
+    };
+    // Deterministic ("S"), on the devnet's URL with `#d`.
+    let photo = b"\x89PNG\r\n\x1a\n a picture".repeat(3000);
+    let det = attachment::encrypt_deterministic(&photo, &[9; 32], attachment::Domain::Attachment)
+        .unwrap();
+    let id = upload_direct(&net, &det.blob).await;
+    let deterministic = AttachmentPointer {
+        key: Some(det.key.to_vec()),
+        size: Some(u32::try_from(photo.len()).unwrap()),
+        file_name: Some("photo.png".into()),
+        url: Some(format!("{}/file/{id}#d", net.file_server().server.url)),
+        ..AttachmentPointer::default()
+    };
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("two files", vec![legacy, deterministic]),
+    )
+    .await;
+
+    let rows = bob.receive_json(&["--save-attachments", save.to_str().unwrap()]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let atts = rows[0]["attachments"].as_array().unwrap();
+    let sender_dir = save.join(alice.session_id().to_string());
+    assert_eq!(
+        atts[0]["path"],
+        sender_dir.join("report.bin").to_str().unwrap()
+    );
+    assert_eq!(
+        atts[1]["path"],
+        sender_dir.join("photo.png").to_str().unwrap()
+    );
+    assert_eq!(
+        std::fs::read(sender_dir.join("report.bin")).unwrap(),
+        report
+    );
+    assert_eq!(std::fs::read(sender_dir.join("photo.png")).unwrap(), photo);
 
     net.shutdown().await;
 }
