@@ -185,7 +185,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --timeout 'Stop after DURATION (e.g. 30s, 5m)'
             cand --max 'Stop after N messages'
             cand --interval 'How often --follow polls'
-            cand --save-attachments 'Download each attachment, and a sender''s changed avatar, into DIR/<sender Session ID>/'
+            cand --save-attachments 'Download each attachment, and a sender''s changed avatar, into DIR/SENDER-SESSION-ID/'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand -f 'Keep polling for new messages until interrupted'

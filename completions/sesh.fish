@@ -131,7 +131,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -s i -l identity -d '
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l max -d 'Stop after N messages' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l interval -d 'How often --follow polls' -r
-complete -c sesh -n "__fish_sesh_using_subcommand receive" -l save-attachments -d 'Download each attachment, and a sender\'s changed avatar, into DIR/<sender Session ID>/' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l save-attachments -d 'Download each attachment, and a sender\'s changed avatar, into DIR/SENDER-SESSION-ID/' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s f -l follow -d 'Keep polling for new messages until interrupted'

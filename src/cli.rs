@@ -234,7 +234,9 @@ pub enum Command {
                       data_extraction, unsend, message_request_response or other), \
                       \"sender_ed25519\" (hex), and when present \"display_name\", \
                       \"expiration_type\" (delete_after_read, delete_after_send or unknown), \
-                      \"expiration_timer\" (seconds) and \"attachments\" (a count).\n\n\
+                      \"expiration_timer\" (seconds) and \"attachments\" (an array of \
+                      {\"file_name\", \"content_type\", \"size\", \"url\"}, as the sender \
+                      describes them; in text, one '[attachment …]' line each).\n\n\
                       A payload that does not open is reported on standard error as 'sesh: \
                       error: line N: CAUSE' and the others are still opened; when there was \
                       more than one payload, a last line 'sesh: N of M payloads failed' gives \
@@ -721,7 +723,7 @@ pub struct ReceiveArgs {
     /// How often --follow polls.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: std::time::Duration,
-    /// Download each attachment, and a sender's changed avatar, into DIR/<sender Session ID>/.
+    /// Download each attachment, and a sender's changed avatar, into DIR/SENDER-SESSION-ID/.
     #[arg(long, value_name = "DIR")]
     pub save_attachments: Option<std::path::PathBuf>,
     /// Also print the copies of messages this identity sent from its other devices.

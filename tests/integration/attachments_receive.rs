@@ -5,8 +5,10 @@
 //! is saved; sync copies are skipped or shown as `sent` rows.
 //!
 //! The stand-in file server (`FakeFileServer`) answers only what these tests need: onion v4
-//! `GET /file/<id>` from a map the test fills, 404 otherwise. The full sesh → sesh round trip
-//! through the devnet's own file server is the send side's test.
+//! `GET /file/<id>` from a map the test fills (so that a test can alter a blob, or add one
+//! late), 404 otherwise. The last test uses the devnet's own file server, with files uploaded
+//! straight to it over HTTP as session-python does. The full sesh → sesh round trip is the
+//! send side's test.
 
 #![expect(
     clippy::unwrap_used,
@@ -77,12 +79,20 @@ impl FakeFileServer {
         self.files.lock().unwrap().insert(id.to_owned(), blob);
     }
 
-    /// The network file of `net` with this server as its `[file_server]`.
+    /// The network file of `net` with this server as its `[file_server]` (instead of the
+    /// devnet's own).
     fn network_file(&self, net: &Devnet, dir: &Path) -> PathBuf {
-        let mut text = std::fs::read_to_string(net.network_file()).unwrap();
-        // The devnet's own file server is the last table of its network file: replaced.
-        if let Some(i) = text.find("\n[file_server]") {
-            text.truncate(i + 1);
+        let original = std::fs::read_to_string(net.network_file()).unwrap();
+        let mut text = String::new();
+        let mut in_file_server = false;
+        for line in original.lines() {
+            if line.starts_with('[') {
+                in_file_server = line.trim() == "[file_server]";
+            }
+            if !in_file_server {
+                text.push_str(line);
+                text.push('\n');
+            }
         }
         text.push_str(&format!(
             "\n[file_server]\nurl = \"{}\"\npubkey_ed25519 = \"{}\"\npubkey_x25519 = \"{}\"\n",
@@ -312,6 +322,14 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     let later_blob = fs.files.lock().unwrap().remove("107").unwrap();
     later.file_name = Some("later.txt".into());
     pointers.push(later);
+    // As session-python writes it: the mainnet URL whatever server it used, and the id.
+    let mut python = upload(&fs, "108", "python.txt", b"eight");
+    python.url = Some("http://filev2.getsession.org/file/108".into());
+    pointers.push(python);
+    // An old pointer: no URL, only the id.
+    let mut old = upload(&fs, "109", "old.txt", b"nine");
+    old.url = None;
+    pointers.push(old);
     store(
         &net,
         &d.join("alice-state"),
@@ -320,14 +338,25 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
         with_attachments("files", pointers),
     )
     .await;
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("after", Vec::new()),
+    )
+    .await;
 
+    // The message with files is printed once they are saved, after the plain one.
     let rows = bob.receive_json(&["--save-attachments", save_arg]);
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    let row = &rows[0];
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["text"], "after");
+    assert!(rows[0].get("attachments").is_none());
+    let row = &rows[1];
     assert_eq!(row["type"], "message");
     assert_eq!(row["text"], "files");
     let atts = row["attachments"].as_array().unwrap();
-    assert_eq!(atts.len(), 7);
+    assert_eq!(atts.len(), 9);
     assert_eq!(atts[0]["file_name"], "../../x");
     assert_eq!(atts[0]["content_type"], "text/plain");
     assert_eq!(atts[0]["size"], 3);
@@ -359,12 +388,21 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     assert!(atts[4].get("path").is_none() && atts[5].get("path").is_none());
     let err = atts[6]["error"].as_str().unwrap();
     assert!(err.contains("404") && err.contains("tries again"), "{err}");
+    assert_eq!(std::fs::read(path(7)).unwrap(), b"eight");
+    assert_eq!(std::fs::read(path(8)).unwrap(), b"nine");
     // Nothing outside DIR/<sender>/, nothing half-written, private files.
     let alice_dir = PathBuf::from(alice.session_id().to_string());
-    let names: Vec<PathBuf> = ["a[31mbc.txt", "passwd", "x", "x (1)"]
-        .iter()
-        .map(|n| alice_dir.join(n))
-        .collect();
+    let names: Vec<PathBuf> = [
+        "a[31mbc.txt",
+        "old.txt",
+        "passwd",
+        "python.txt",
+        "x",
+        "x (1)",
+    ]
+    .iter()
+    .map(|n| alice_dir.join(n))
+    .collect();
     assert_eq!(files_under(&save), names);
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -401,7 +439,7 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
                 .count()
         })
         .sum();
-    assert_eq!(proxied, 8, "7 downloads, then the late one again");
+    assert_eq!(proxied, 10, "9 downloads, then the late one again");
 
     net.shutdown().await;
 }
@@ -485,6 +523,95 @@ async fn avatars_are_saved_when_they_change_and_sync_copies_are_sent_rows() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with(&format!("to {carol} at ")), "{text}");
     assert!(text.ends_with("\n  as text\n"), "{text}");
+
+    net.shutdown().await;
+}
+
+/// Uploads `blob` straight to the devnet's file server over HTTP, as session-python does; the
+/// id.
+async fn upload_direct(net: &Devnet, blob: &[u8]) -> String {
+    let addr = net.file_server().addr;
+    let mut request = format!(
+        "POST /file HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        blob.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(blob);
+    let answer = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(&request).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        out
+    })
+    .await
+    .expect("the file server answers within a minute");
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    let v: Value = serde_json::from_slice(&answer[end + 4..]).unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_on_the_devnets_file_server_are_saved_with_identical_bytes() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let bob = Cli::new(d, "bob", net.network_file());
+    let alice = identity(1);
+    let save = d.join("saved");
+
+    // Legacy, with the URL session-python writes whatever server it used.
+    let report: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+    let enc = attachment::encrypt(&report, &mut OsRng).unwrap();
+    let id = upload_direct(&net, &enc.blob).await;
+    let legacy = AttachmentPointer {
+        deprecated_id: id.parse().unwrap(),
+        content_type: Some("application/octet-stream".into()),
+        key: Some(enc.key.to_vec()),
+        size: Some(1_500_000),
+        digest: Some(enc.digest.to_vec()),
+        file_name: Some("report.bin".into()),
+        url: Some(format!("http://filev2.getsession.org/file/{id}")),
+        ..AttachmentPointer::default()
+    };
+    // Deterministic ("S"), on the devnet's URL with `#d`.
+    let photo = b"\x89PNG\r\n\x1a\n a picture".repeat(3000);
+    let det = attachment::encrypt_deterministic(&photo, &[9; 32], attachment::Domain::Attachment)
+        .unwrap();
+    let id = upload_direct(&net, &det.blob).await;
+    let deterministic = AttachmentPointer {
+        key: Some(det.key.to_vec()),
+        size: Some(u32::try_from(photo.len()).unwrap()),
+        file_name: Some("photo.png".into()),
+        url: Some(format!("{}/file/{id}#d", net.file_server().server.url)),
+        ..AttachmentPointer::default()
+    };
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("two files", vec![legacy, deterministic]),
+    )
+    .await;
+
+    let rows = bob.receive_json(&["--save-attachments", save.to_str().unwrap()]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let atts = rows[0]["attachments"].as_array().unwrap();
+    let sender_dir = save.join(alice.session_id().to_string());
+    assert_eq!(
+        atts[0]["path"],
+        sender_dir.join("report.bin").to_str().unwrap()
+    );
+    assert_eq!(
+        atts[1]["path"],
+        sender_dir.join("photo.png").to_str().unwrap()
+    );
+    assert_eq!(
+        std::fs::read(sender_dir.join("report.bin")).unwrap(),
+        report
+    );
+    assert_eq!(std::fs::read(sender_dir.join("photo.png")).unwrap(), photo);
 
     net.shutdown().await;
 }

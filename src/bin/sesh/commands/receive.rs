@@ -253,8 +253,9 @@ async fn poll_once(
     };
     let (mut delivered, mut failed) = (0u64, 0u64);
     let mut out = StdoutBuf::new();
-    // Handled in order: `marks[..written]` had what they print flushed.
-    let mut marks: Vec<Delivered<'_>> = Vec::with_capacity(got.messages.len());
+    // Handled in order, with their place in the page: `marks[..written]` had what they print
+    // flushed.
+    let mut marks: Vec<(usize, Delivered<'_>)> = Vec::with_capacity(got.messages.len());
     let mut written = 0usize;
     let mut index = 0usize;
     // Messages whose files are saved before they are printed, with their place in the page.
@@ -324,11 +325,14 @@ async fn poll_once(
         // The seen set holds the hash computed from the data (a member cannot rename a
         // message to have it printed twice), for as long as a swarm may hold it (not as long
         // as the member says); the member's cursor, its own name for it.
-        marks.push(Delivered {
-            hash,
-            node_hash: &m.node_hash,
-            expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
-        });
+        marks.push((
+            index - 1,
+            Delivered {
+                hash,
+                node_hash: &m.node_hash,
+                expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
+            },
+        ));
         if out.is_full() {
             out.flush()?;
             written = marks.len();
@@ -340,12 +344,15 @@ async fn poll_once(
         Err(Some(e)) => Some(e),
         Ok(()) | Err(None) => out.flush().err(),
     };
-    if error.is_none() {
-        written = marks.len();
+    // Written and flushed (or reported): now, and only now, they count as delivered.
+    if error.is_some() {
+        marks.truncate(written);
     }
     // The messages set aside: their files saved, then printed and flushed one by one, each
-    // recorded only once it is out. A failure of the state or of standard output stops there
-    // (the rest come again).
+    // recorded only once it is out. A failure of the state or of standard output stops there.
+    // The first one not printed holds the page back: nothing from it on is recorded (the
+    // member's cursor must not pass it), so it and what follows come again.
+    let mut held_from = later.first().map_or(usize::MAX, |(_, i)| *i);
     if let (None, Some(dir)) = (&error, opts.save_dir) {
         for (msg, i) in later {
             let m = &got.messages[i];
@@ -356,21 +363,25 @@ async fn poll_once(
                 out.flush()
             };
             if let Err(e) = step.await {
+                held_from = i;
                 error = Some(e);
                 break;
             }
-            marks.push(Delivered {
-                hash: &m.hash,
-                node_hash: &m.node_hash,
-                expires_ms: sesh::client::seen_until(m.expiration_ms, client.network_now_ms()),
-            });
-            written = marks.len();
+            marks.push((
+                i,
+                Delivered {
+                    hash: &m.hash,
+                    node_hash: &m.node_hash,
+                    expires_ms: sesh::client::seen_until(m.expiration_ms, client.network_now_ms()),
+                },
+            ));
+            held_from = usize::MAX;
         }
     }
-    // Written and flushed (or reported): now, and only now, they count as delivered.
-    if error.is_some() {
-        marks.truncate(written);
-    }
+    marks.retain(|(i, _)| *i < held_from);
+    // In page order, so that the member's cursor ends on the page's last recorded message.
+    marks.sort_by_key(|(i, _)| *i);
+    let marks: Vec<Delivered<'_>> = marks.into_iter().map(|(_, d)| d).collect();
     client
         .state()
         .mark_delivered_batch(&account, NS, &got.node, &marks)
@@ -505,14 +516,31 @@ impl FetchError {
     }
 }
 
+/// The file server to ask for `url`'s file: the one it names (the network's, or another by
+/// its `p=` key); for a URL that names an unknown server without a key, the network's own,
+/// asked for the same id (session-python writes `http://filev2.getsession.org/file/<id>`
+/// whichever server it uploaded to; the MAC and digest decide whether the answer is the
+/// file).
+fn server_for(client: &NetClient, url: &FileUrl) -> Option<sesh::network::FileServer> {
+    client
+        .file_server_for_base(&url.base, url.server_ed25519.as_ref())
+        .or_else(|| {
+            url.server_ed25519
+                .is_none()
+                .then(|| client.network().file_server.clone())
+                .flatten()
+        })
+}
+
 /// Downloads the blob `url` names through an onion path.
 async fn download(
     client: &mut NetClient,
     url: &FileUrl,
 ) -> std::result::Result<Vec<u8>, FetchError> {
-    let Some(server) = client.file_server_for_base(&url.base, url.server_ed25519.as_ref()) else {
+    let Some(server) = server_for(client, url) else {
         return Err(FetchError::fatal(format!(
-            "{} is not this network's file server, and the URL names no other",
+            "{} is not a file server this network knows (no [file_server] in the network \
+             file?)",
             url.base
         )));
     };
@@ -527,11 +555,17 @@ async fn download(
 
 /// Downloads and decrypts an attachment: the MAC and digest checked, cut to its size.
 async fn fetch(client: &mut NetClient, a: &Attachment) -> std::result::Result<Vec<u8>, FetchError> {
-    let url = a
-        .url
-        .as_deref()
-        .ok_or_else(|| FetchError::fatal("the attachment has no URL"))?;
-    let url = FileUrl::parse(url).map_err(|e| FetchError::fatal(e.to_string()))?;
+    let url = match (a.url.as_deref(), &client.network().file_server) {
+        (Some(url), _) => FileUrl::parse(url),
+        // An old pointer with only a file id: on the network's file server.
+        (None, Some(fs)) if a.legacy_id != 0 => FileUrl::parse(&format!(
+            "{}/file/{}",
+            fs.url.trim_end_matches('/'),
+            a.legacy_id
+        )),
+        (None, _) => return Err(FetchError::fatal("the attachment has no URL")),
+    }
+    .map_err(|e| FetchError::fatal(e.to_string()))?;
     let key = a
         .key
         .as_deref()
@@ -782,4 +816,113 @@ async fn retry_pending(
         out.flush()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_core::OsRng;
+    use sesh::identity::Seed;
+    use sesh::message::wire::{AttachmentPointer, Content, DataMessage};
+
+    use super::*;
+
+    /// `content` as `open` gives it, sent by `from` to itself.
+    fn opened(from: &sesh::Identity, content: Content) -> Message {
+        let mut content = content;
+        content.sig_timestamp = Some(1_800_000_000_000);
+        let data = message::seal_content(
+            from,
+            &from.session_id(),
+            &content,
+            1_800_000_000_000,
+            &mut OsRng,
+        )
+        .expect("seals");
+        message::open_data(from, &data).expect("opens")
+    }
+
+    fn me() -> sesh::Identity {
+        sesh::Identity::from_seed(Seed::from_legacy(&[1; 16]))
+    }
+
+    #[test]
+    fn attachment_lines_escape_the_senders_words_and_say_where_files_went() {
+        let msg = opened(
+            &me(),
+            Content {
+                data_message: Some(DataMessage {
+                    attachments: vec![
+                        AttachmentPointer {
+                            file_name: Some("../x\n from 05ff at 2020".into()),
+                            content_type: Some("text/plain\u{1b}[2J".into()),
+                            size: Some(3),
+                            url: Some("http://h/file/1".into()),
+                            ..AttachmentPointer::default()
+                        },
+                        AttachmentPointer::default(),
+                    ],
+                    ..DataMessage::default()
+                }),
+                ..Content::default()
+            },
+        );
+        assert_eq!(msg.attachments.len(), 2);
+        let text = message_text_with(&msg, None, &[Ok("/d/x".into()), Err("refused: MAC".into())]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(
+            lines[1],
+            "  [attachment ../x\\n from 05ff at 2020, text/plain\\u{1b}[2J, 3 bytes] \
+             http://h/file/1 saved as /d/x"
+        );
+        assert_eq!(lines[2], "  [attachment] NOT SAVED: refused: MAC");
+    }
+
+    #[test]
+    fn sync_copies_are_recognised_only_from_this_account() {
+        let me = me();
+        let other = sesh::Identity::from_seed(Seed::from_legacy(&[2; 16]));
+        let copy = |target: &str| Content {
+            data_message: Some(DataMessage {
+                body: Some("hi".into()),
+                sync_target: Some(target.into()),
+                ..DataMessage::default()
+            }),
+            ..Content::default()
+        };
+        let to = other.session_id();
+        let msg = opened(&me, copy(&to.to_string()));
+        assert_eq!(sent_copy(&msg, &me.session_id()), Some(&to));
+        // Another account's message naming a syncTarget is not ours to call a copy.
+        assert_eq!(sent_copy(&msg, &to), None);
+        // Nor is a syncTarget that is not a Session ID.
+        let msg = opened(&me, copy("not an id"));
+        assert_eq!(sent_copy(&msg, &me.session_id()), None);
+        let text = message_text_with(&msg, Some(&to), &[]);
+        assert!(text.starts_with(&format!("to {to} at ")), "{text}");
+    }
+
+    #[test]
+    fn unnamed_attachments_are_named_by_their_type() {
+        let a = |ct: Option<&str>, name: Option<&str>| {
+            Attachment::from_pointer(&AttachmentPointer {
+                content_type: ct.map(Into::into),
+                file_name: name.map(Into::into),
+                ..AttachmentPointer::default()
+            })
+        };
+        assert_eq!(
+            file_name_for(&a(Some("image/png"), None), b""),
+            "attachment.png"
+        );
+        assert_eq!(
+            file_name_for(&a(None, Some("  ")), b"%PDF-1.4"),
+            "attachment.pdf"
+        );
+        assert_eq!(file_name_for(&a(None, None), b"\0\x01"), "attachment");
+        assert_eq!(
+            file_name_for(&a(None, Some("../../etc/passwd")), b""),
+            "passwd"
+        );
+    }
 }
