@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe service nodes directly: are they up, healthy, and usable as onion relays?')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them')
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
             break
         }
         'sesh;keygen' {
@@ -172,12 +173,16 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
         'sesh;send' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
-            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The text [default: standard input, less one trailing newline]')
-            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The text [default: standard input, less one trailing newline]')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The text [default: standard input, less one trailing newline; none when attaching]')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The text [default: standard input, less one trailing newline; none when attaching]')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Send DISPLAY_NAME as the sender''s display name')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Attach FILE (''-'' for standard input); give it again for more files')
+            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach FILE (''-'' for standard input); give it again for more files')
+            [CompletionResult]::new('--attach-name', '--attach-name', [CompletionResultType]::ParameterName, 'The file name of the attachment read from standard input (--attach -)')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the swarm keeps the message (10s to 14d)')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Do not store a copy of the message in your own swarm for your other devices')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
@@ -193,10 +198,12 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop after DURATION (e.g. 30s, 5m)')
             [CompletionResult]::new('--max', '--max', [CompletionResultType]::ParameterName, 'Stop after N messages')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --follow polls')
+            [CompletionResult]::new('--save-attachments', '--save-attachments', [CompletionResultType]::ParameterName, 'Download each attachment, and a sender''s changed avatar, into DIR/SENDER-SESSION-ID/')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep polling for new messages until interrupted')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep polling for new messages until interrupted')
+            [CompletionResult]::new('--include-sent', '--include-sent', [CompletionResultType]::ParameterName, 'Also print the copies of messages this identity sent from its other devices')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
@@ -294,6 +301,51 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sesh;profile' {
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set the display name or the avatar that every message sent carries')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the profile')
+            break
+        }
+        'sesh;profile;set' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The display name (at most 100 bytes)')
+            [CompletionResult]::new('--avatar', '--avatar', [CompletionResultType]::ParameterName, 'The avatar: a PNG, JPEG, GIF or WebP image of at most 5 MiB (''-'' for standard input)')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--no-avatar', '--no-avatar', [CompletionResultType]::ParameterName, 'Remove the avatar')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sesh;profile;show' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

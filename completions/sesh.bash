@@ -40,6 +40,9 @@ _sesh() {
             sesh,probe)
                 cmd="sesh__subcmd__probe"
                 ;;
+            sesh,profile)
+                cmd="sesh__subcmd__profile"
+                ;;
             sesh,receive)
                 cmd="sesh__subcmd__receive"
                 ;;
@@ -64,6 +67,12 @@ _sesh() {
             sesh__subcmd__path,test)
                 cmd="sesh__subcmd__path__subcmd__test"
                 ;;
+            sesh__subcmd__profile,set)
+                cmd="sesh__subcmd__profile__subcmd__set"
+                ;;
+            sesh__subcmd__profile,show)
+                cmd="sesh__subcmd__profile__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +80,7 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm"
+            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm profile"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,8 +419,98 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sesh__subcmd__profile)
+            opts="-q -h -V --json --quiet --network --state-dir --help --version set show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__profile__subcmd__set)
+            opts="-i -q -h -V --identity --name --avatar --no-avatar --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --avatar)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__profile__subcmd__show)
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sesh__subcmd__receive)
-            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --json --quiet --network --state-dir --help --version"
+            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,6 +533,10 @@ _sesh() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save-attachments)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -533,7 +636,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__send)
-            opts="-i -m -q -h -V --identity --message --name --ttl --json --quiet --network --state-dir --help --version"
+            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +659,18 @@ _sesh() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attach)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attach-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

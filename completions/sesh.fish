@@ -43,6 +43,7 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "receive" -d 'Receive new 
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "probe" -d 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "profile" -d 'Set or show the display name and avatar your messages carry'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -114,11 +115,14 @@ complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s q -l quiet -d 'Print
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand send" -s m -l message -d 'The text [default: standard input, less one trailing newline]' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s m -l message -d 'The text [default: standard input, less one trailing newline; none when attaching]' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l name -d 'Send DISPLAY_NAME as the sender\'s display name' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -s a -l attach -d 'Attach FILE (\'-\' for standard input); give it again for more files' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l attach-name -d 'The file name of the attachment read from standard input (--attach -)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l ttl -d 'How long the swarm keeps the message (10s to 14d)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l no-sync -d 'Do not store a copy of the message in your own swarm for your other devices'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -127,9 +131,11 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -s i -l identity -d '
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l timeout -d 'Stop after DURATION (e.g. 30s, 5m)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l max -d 'Stop after N messages' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l interval -d 'How often --follow polls' -r
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l save-attachments -d 'Download each attachment, and a sender\'s changed avatar, into DIR/SENDER-SESSION-ID/' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s f -l follow -d 'Keep polling for new messages until interrupted'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l include-sent -d 'Also print the copies of messages this identity sent from its other devices'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -189,3 +195,28 @@ complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l json -d 'Print JSON 
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -f -a "set" -d 'Set the display name or the avatar that every message sent carries'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -f -a "show" -d 'Show the profile'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l name -d 'The display name (at most 100 bytes)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l avatar -d 'The avatar: a PNG, JPEG, GIF or WebP image of at most 5 MiB (\'-\' for standard input)' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l no-avatar -d 'Remove the avatar'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'

@@ -234,7 +234,9 @@ pub enum Command {
                       data_extraction, unsend, message_request_response or other), \
                       \"sender_ed25519\" (hex), and when present \"display_name\", \
                       \"expiration_type\" (delete_after_read, delete_after_send or unknown), \
-                      \"expiration_timer\" (seconds) and \"attachments\" (a count).\n\n\
+                      \"expiration_timer\" (seconds) and \"attachments\" (an array of \
+                      {\"file_name\", \"content_type\", \"size\", \"url\"}, as the sender \
+                      describes them; in text, one '[attachment …]' line each).\n\n\
                       A payload that does not open is reported on standard error as 'sesh: \
                       error: line N: CAUSE' and the others are still opened; when there was \
                       more than one payload, a last line 'sesh: N of M payloads failed' gives \
@@ -309,7 +311,35 @@ pub enum Command {
                       when its line could not be written to standard output (a full disk, a \
                       closed pipe): a line 'sesh: warning: sent to 05… (hash HASH), but …' on \
                       standard error names it instead, so that a script which retries on \
-                      failure does not send it twice.",
+                      failure does not send it twice.\n\n\
+                      With --attach FILE (repeatable; '-' reads standard input, named by \
+                      --attach-name), each file is encrypted as the Session apps do (AES-256-CBC \
+                      and HMAC-SHA256 with a fresh key, padded), uploaded once to the \
+                      network's file server through a 3-hop onion request, and referenced by \
+                      one message per recipient (its name, its content type from its first \
+                      bytes or its extension, its size, the key and the digest); -m is then \
+                      the caption, and optional. Every file is read, checked and encrypted \
+                      before anything is sent: a file that cannot be read (exit status 1) or \
+                      whose encrypted form exceeds the file server's 10 000 000 bytes (a file \
+                      of more than 9 999 951 bytes; exit status 2) stops the command before \
+                      any upload. On a terminal, a progress bar on standard error shows \
+                      uploads that take more than two seconds; with --json the sent object \
+                      has \"attachments\": [{\"file_name\", \"content_type\", \"size\", \
+                      \"url\"}].\n\n\
+                      Each message also carries the profile set with 'sesh profile set' (the \
+                      display name, and the avatar once uploaded; --name overrides the name \
+                      for this message). After a recipient's message is stored, a copy of it \
+                      naming the recipient (syncTarget, as the Session apps and session-python \
+                      make) is sealed to your own Session ID and stored in your own swarm with \
+                      the same timestamp, so that the Session app restored from the same \
+                      recovery phrase shows the conversation; --no-sync sends none, and a \
+                      message to yourself needs none. With --json the sent object has \
+                      \"sync_hash\", the copy's hash (null when none was stored). A copy that \
+                      could not be stored although its message was is reported as 'sesh: \
+                      error: storing the copy of the message to 05… for your other devices: \
+                      CAUSE', with a hint naming the sent message's hash, and makes the exit \
+                      status 4 (partial): the message was sent, so re-running would send it \
+                      again.",
         after_long_help = AFTER_HELP
     )]
     Send(SendArgs),
@@ -327,8 +357,33 @@ pub enum Command {
                       open is reported on standard error with its hash and the rest go on \
                       (exit status 4 if others opened, 1 if none did).\n\nText output is a \
                       'from … at …' line and the text, every line indented and control \
-                      characters escaped, as for 'sesh open'; --json prints the object 'sesh \
-                      open' prints, with \"hash\" and \"expires_at\" (ms) added, per line.",
+                      characters escaped, as for 'sesh open', then one '[attachment …]' line \
+                      per attachment (its name, type, size and URL); --json prints the object \
+                      'sesh open' prints, with \"hash\" and \"expires_at\" (ms) added, per \
+                      line: \"display_name\" when the sender gives one, and \"attachments\": \
+                      [{\"file_name\", \"content_type\", \"size\", \"url\"}] when there are \
+                      any.\n\n\
+                      With --save-attachments DIR, each attachment is downloaded through an \
+                      onion path, checked (MAC and digest), decrypted (the deterministic \"S\" \
+                      format too) and saved as DIR/<sender's Session ID>/<file name>: the name \
+                      is the sender's with any directory part, control characters and leading \
+                      dots removed; a file that exists is never overwritten, the new one gets \
+                      ' (1)', ' (2)', … before its extension; files are written to a temporary \
+                      name and linked into place, mode 0600. The row gains \"path\", or \
+                      \"error\" when the file could not be fetched or failed its checks. A \
+                      message counts as delivered once its attachments are saved or their \
+                      failure is on its row; a download that failed is tried again by the next \
+                      receive (printed then as {\"type\": \"attachment\", \"from\", \"hash\", \
+                      \"timestamp\", \"file_name\", \"content_type\", \"size\", \"url\", \
+                      \"path\" or \"error\"}), a tampered file is not. Messages with \
+                      attachments are printed after the other messages of their batch. A \
+                      sender's avatar is saved as DIR/<sender>/avatar.<ext> when its URL \
+                      differs from the last one saved (the row gains \"avatar\", or \
+                      \"avatar_error\").\n\n\
+                      A copy of a message this identity sent from another device (it carries \
+                      the conversation's Session ID, 'syncTarget') is skipped, unless \
+                      --include-sent is given: then it is printed as 'to … at …', or with \
+                      --json as {\"type\": \"sent\", \"to\", …} with the fields of a message.",
         after_long_help = AFTER_HELP
     )]
     Receive(ReceiveArgs),
@@ -414,6 +469,29 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Swarm(SwarmArgs),
+    /// Set or show the display name and avatar your messages carry.
+    #[command(
+        long_about = "Set or show the profile that every message 'sesh send' sends carries: a \
+                      display name, and an avatar, as the Session apps show them. The profile \
+                      is kept per identity in the state directory of the network (so a \
+                      devnet's profile is its own).\n\n\
+                      'sesh profile set' changes it: --name NAME (at most 100 bytes, no \
+                      control characters), --avatar FILE (a PNG, JPEG, GIF or WebP image of \
+                      at most 5 MiB; '-' reads it from standard input) or --no-avatar. The \
+                      avatar is encrypted with a 32-byte profile key made once per identity \
+                      and uploaded to the file server by the next 'sesh send', which uploads \
+                      it again when less than a day remains before the file server deletes \
+                      it; until then messages carry the name only. 'sesh send --name' \
+                      overrides the name for one message.\n\n\
+                      Both print the profile: the Session ID, the name, and the avatar's type, \
+                      size and upload. With --json, one object {\"type\": \"profile\", \
+                      \"session_id\", \"display_name\" (null when none), \"avatar\" (null, \
+                      or {\"content_type\", \"size\", \"url\" (null until uploaded), \
+                      \"expires_at\" (ms, null until uploaded)}), \"updated_at\" (ms)}. The \
+                      profile key is never printed.",
+        after_long_help = AFTER_HELP
+    )]
+    Profile(ProfileArgs),
 }
 
 /// Where an identity is read from.
@@ -559,15 +637,72 @@ pub struct SendArgs {
     /// The sender's identity.
     #[command(flatten)]
     pub identity: IdentityArg,
-    /// The text [default: standard input, less one trailing newline].
+    /// The text [default: standard input, less one trailing newline; none when attaching].
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
     /// Send DISPLAY_NAME as the sender's display name.
     #[arg(long, value_name = "DISPLAY_NAME")]
     pub name: Option<String>,
+    /// Attach FILE ('-' for standard input); give it again for more files.
+    #[arg(short, long = "attach", value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// The file name of the attachment read from standard input (--attach -).
+    #[arg(long, value_name = "NAME", requires = "attach")]
+    pub attach_name: Option<String>,
     /// How long the swarm keeps the message (10s to 14d).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_ttl)]
     pub ttl: std::time::Duration,
+    /// Do not store a copy of the message in your own swarm for your other devices.
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+/// Arguments of `sesh profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// What `sesh profile` does.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Set the display name or the avatar that every message sent carries.
+    Set(ProfileSetArgs),
+    /// Show the profile.
+    Show(ProfileShowArgs),
+}
+
+/// Arguments of `sesh profile set`.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .required(true)
+        .multiple(true)
+        .args(["name", "avatar", "no_avatar"])
+))]
+pub struct ProfileSetArgs {
+    /// The identity whose profile it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// The display name (at most 100 bytes).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The avatar: a PNG, JPEG, GIF or WebP image of at most 5 MiB ('-' for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_avatar")]
+    pub avatar: Option<PathBuf>,
+    /// Remove the avatar.
+    #[arg(long)]
+    pub no_avatar: bool,
+}
+
+/// Arguments of `sesh profile show`.
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// The identity whose profile it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
 }
 
 /// Arguments of `sesh receive`.
@@ -588,6 +723,12 @@ pub struct ReceiveArgs {
     /// How often --follow polls.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: std::time::Duration,
+    /// Download each attachment, and a sender's changed avatar, into DIR/SENDER-SESSION-ID/.
+    #[arg(long, value_name = "DIR")]
+    pub save_attachments: Option<std::path::PathBuf>,
+    /// Also print the copies of messages this identity sent from its other devices.
+    #[arg(long)]
+    pub include_sent: bool,
 }
 
 fn parse_interval(s: &str) -> Result<std::time::Duration, String> {

@@ -7,7 +7,7 @@
 //! they parse arguments, call this library and print.
 //!
 //! What sesh is **not**: a chat application (no conversation list, no contacts, no groups or
-//! communities, no attachments), a multi-device sync client, or an anonymity guarantee beyond
+//! communities), a multi-device sync client, or an anonymity guarantee beyond
 //! what the Session network itself provides (protocol v1 has no forward secrecy). Its node is
 //! a stand-in for the storage server on a test network, not a mainnet service node.
 //!
@@ -25,7 +25,9 @@
 //! |---|---|
 //! | [`identity`] | seeds, key pairs, Session IDs; [`identity::keyfile`] is the key file text |
 //! | [`mnemonic`] | recovery phrases: Session's 13 words, and BIP39 |
+//! | [`attachment`] | files: legacy AES-CBC + HMAC and deterministic "S" encryption, profile pictures, content types, safe file names, file URLs |
 //! | [`message`] | 1:1 messages: [`message::seal`] and [`message::open`], byte-compatible with the apps; [`message::wire`] is the protobuf envelope and content, [`message::pad`] the padding |
+//! | [`profile`] | the user's profile: display name, profile key and avatar, their limits, and when the avatar is uploaded again |
 //! | [`rpc`] | the storage RPC codec both ends share: [`rpc::request`] and [`rpc::response`] (typed, size-bounded parsing of untrusted JSON), [`rpc::limits`] (data size, TTL range, clock window, retrieve caps), [`rpc::status`] (status → outcome), [`rpc::auth`] (signed request strings); namespaces and the message hash |
 //! | [`onion`] | onion requests: build, peel, open replies; [`onion::hop`] is the per-hop layer crypto, [`onion::wire`] the layer framing, [`onion::path`] chooses paths |
 //! | [`swarm`] | service nodes ([`swarm::Snode`]), the snode pool, and which swarm stores a Session ID |
@@ -59,6 +61,7 @@
 //! through one conversion into its report; there is no list of downcasts, and no error type
 //! gathers the others.
 
+pub mod attachment;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -72,6 +75,7 @@ pub mod network;
 pub mod node;
 pub mod onion;
 pub mod parallel;
+pub mod profile;
 pub mod rpc;
 pub mod store;
 pub mod swarm;

@@ -68,6 +68,121 @@ pub struct Outgoing {
     pub display_name: Option<String>,
     /// Disappearing-message settings: how, and after how many seconds.
     pub expiration: Option<(ExpirationType, u32)>,
+    /// Files uploaded to a file server, one `AttachmentPointer` each, in order.
+    pub attachments: Vec<OutgoingAttachment>,
+    /// The sender's avatar (`profile.profilePicture` and `DataMessage.profileKey`).
+    pub profile_picture: Option<ProfilePicture>,
+    /// When the sender's profile last changed, in seconds since the epoch
+    /// (`profile.lastProfileUpdateSeconds`): receivers keep the newest profile they saw.
+    pub profile_updated_s: Option<u64>,
+    /// For a copy stored in the sender's own swarm for their other devices: the recipient of
+    /// the message it copies (`DataMessage.syncTarget`, §3.5 step 7).
+    pub sync_target: Option<SessionId>,
+}
+
+/// A file uploaded to a file server, as a message references it (an `AttachmentPointer`,
+/// §3.4, §10.2).
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutgoingAttachment {
+    /// The file server's id of the uploaded blob (the last segment of `url`).
+    pub id: String,
+    /// Where the blob is: `{file server}/file/{id}`, perhaps with a fragment (§10.1).
+    pub url: String,
+    /// The 64-byte key (AES-256 key ‖ HMAC-SHA256 key) the blob is encrypted with.
+    pub key: Vec<u8>,
+    /// SHA-256 of the uploaded blob.
+    pub digest: Vec<u8>,
+    /// The file's size before padding and encryption, bytes.
+    pub size: u32,
+    /// The file's name, when it has one.
+    pub file_name: Option<String>,
+    /// Its MIME type.
+    pub content_type: String,
+}
+
+impl fmt::Debug for OutgoingAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key decrypts the file: never printed.
+        f.debug_struct("OutgoingAttachment")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("size", &self.size)
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutgoingAttachment {
+    /// A pointer to the blob uploaded as `id` at `url`, encrypted with `key` (digest
+    /// `digest`) from a file of `size` bytes.
+    pub fn new(
+        id: impl Into<String>,
+        url: impl Into<String>,
+        key: Vec<u8>,
+        digest: Vec<u8>,
+        size: u32,
+        content_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            url: url.into(),
+            key,
+            digest,
+            size,
+            file_name: None,
+            content_type: content_type.into(),
+        }
+    }
+
+    /// The `AttachmentPointer` of this file.
+    ///
+    /// As session-desktop builds it (`VisibleMessage`): `deprecated_id` is the file id read
+    /// as a number (0 when it is not one: newer file servers' ids are base64), and `url`,
+    /// `key`, `digest`, `size`, `fileName` and `contentType` are set; `flags` (voice
+    /// messages), `width`, `height` and `caption` are not. session-python downloads by
+    /// `deprecated_id`, so the file server's numeric id must survive in it.
+    pub fn to_pointer(&self) -> wire::AttachmentPointer {
+        wire::AttachmentPointer {
+            deprecated_id: self.id.parse().unwrap_or(0),
+            content_type: Some(self.content_type.clone()),
+            key: Some(self.key.clone()),
+            size: Some(self.size),
+            digest: Some(self.digest.clone()),
+            file_name: self.file_name.clone(),
+            url: Some(self.url.clone()),
+            ..wire::AttachmentPointer::default()
+        }
+    }
+}
+
+/// An avatar as messages carry it: where its encrypted image is, and the key (§10.4).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProfilePicture {
+    /// The file server URL of the encrypted image, without a key fragment.
+    pub url: String,
+    /// The 32-byte profile key the image is encrypted with (`DataMessage.profileKey`).
+    pub key: [u8; 32],
+}
+
+impl ProfilePicture {
+    /// The avatar at `url`, encrypted with `key`.
+    pub fn new(url: impl Into<String>, key: [u8; 32]) -> Self {
+        Self {
+            url: url.into(),
+            key,
+        }
+    }
+}
+
+impl fmt::Debug for ProfilePicture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProfilePicture")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Outgoing {
@@ -79,20 +194,47 @@ impl Outgoing {
         }
     }
 
+    /// The same message as the copy the sender stores in their own swarm for their other
+    /// devices: `syncTarget` names `recipient` (§3.5 step 7; session-python `send_message`).
+    pub fn sync_copy(&self, recipient: &SessionId) -> Self {
+        Self {
+            sync_target: Some(*recipient),
+            ..self.clone()
+        }
+    }
+
     /// The Content protobuf of this message sent at `timestamp_ms`.
     ///
     /// `sigTimestamp` is set, as session-desktop requires of every message it sends (§3.5),
     /// and so is the legacy `DataMessage.timestamp` that session-python and libsession's proto
     /// carry (session-desktop ignores it), both to `timestamp_ms`.
+    ///
+    /// The profile is built as session-desktop's `OutgoingUserProfile.toProtobufDetails`
+    /// does: `profile` when there is a display name, an avatar or an update time;
+    /// `profilePicture` and `DataMessage.profileKey` together or not at all.
     pub fn to_content(&self, timestamp_ms: u64) -> Content {
+        let profile = (self.display_name.is_some()
+            || self.profile_picture.is_some()
+            || self.profile_updated_s.is_some())
+        .then(|| LokiProfile {
+            display_name: self.display_name.clone(),
+            profile_picture: self.profile_picture.as_ref().map(|p| p.url.clone()),
+            last_profile_update_seconds: self.profile_updated_s,
+        });
         Content {
             data_message: Some(DataMessage {
-                body: Some(self.text.clone()),
+                // An attachment without a caption has no body, as desktop sends it.
+                body: (!self.text.is_empty() || self.attachments.is_empty())
+                    .then(|| self.text.clone()),
+                attachments: self
+                    .attachments
+                    .iter()
+                    .map(OutgoingAttachment::to_pointer)
+                    .collect(),
                 timestamp: Some(timestamp_ms),
-                profile: self.display_name.as_ref().map(|n| LokiProfile {
-                    display_name: Some(n.clone()),
-                    ..LokiProfile::default()
-                }),
+                profile,
+                profile_key: self.profile_picture.as_ref().map(|p| p.key.to_vec()),
+                sync_target: self.sync_target.map(|t| t.to_string()),
                 ..DataMessage::default()
             }),
             expiration_type: self.expiration.map(|(t, _)| t as i32),
@@ -517,24 +659,97 @@ pub struct Message {
     pub expiration_type: Option<ExpirationType>,
     /// After how many seconds it disappears, if it does.
     pub expiration_timer_s: Option<u32>,
-    /// How many attachments it has.
-    pub attachments: usize,
+    /// Its attachments, in order (`DataMessage.attachments`).
+    pub attachments: Vec<Attachment>,
+    /// For a copy of a message the sender sent from another device (`DataMessage.syncTarget`,
+    /// §3.5 step 7): the Session ID it was sent to. `None` when absent or not a Session ID.
+    pub sync_target: Option<SessionId>,
+    /// The URL of the sender's profile picture (`profile.profilePicture`), if given.
+    pub profile_picture: Option<String>,
+    /// The key of the sender's profile picture (`DataMessage.profileKey`, or the message
+    /// request response's), if given.
+    pub profile_key: Option<Vec<u8>>,
     /// The whole Content, for what the fields above do not show.
     pub content: Content,
+}
+
+/// An attachment of an incoming message: what its `AttachmentPointer` says, with the URL's
+/// fragment read. Nothing here is checked against the file itself; the sender chose it all.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attachment {
+    /// `fileName`, as the sender gave it (unsafe as a path: see
+    /// [`crate::attachment::safe_file_name`]).
+    pub file_name: Option<String>,
+    /// `contentType`, as the sender gave it.
+    pub content_type: Option<String>,
+    /// `size`: the plaintext size, to which the decrypted data is cut.
+    pub size: Option<u32>,
+    /// `url`, as given.
+    pub url: Option<String>,
+    /// `key`: 64 bytes for a legacy blob, 32 for a deterministic one.
+    pub key: Option<Vec<u8>>,
+    /// `digest`: SHA-256 of a legacy blob.
+    pub digest: Option<Vec<u8>>,
+    /// Whether the URL's fragment has `d`: the blob is in the deterministic "S" format.
+    pub deterministic: bool,
+    /// `deprecated_id`, the file id old clients used.
+    pub legacy_id: u64,
+}
+
+impl fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key decrypts the file: never printed.
+        f.debug_struct("Attachment")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .field("url", &self.url)
+            .field("deterministic", &self.deterministic)
+            .field("legacy_id", &self.legacy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Attachment {
+    /// The attachment an `AttachmentPointer` describes.
+    pub fn from_pointer(p: &wire::AttachmentPointer) -> Self {
+        let deterministic = p
+            .url
+            .as_deref()
+            .and_then(|u| crate::attachment::FileUrl::parse(u).ok())
+            .is_some_and(|u| u.deterministic);
+        Self {
+            file_name: p.file_name.clone(),
+            content_type: p.content_type.clone(),
+            size: p.size,
+            url: p.url.clone(),
+            key: p.key.clone(),
+            digest: p.digest.clone(),
+            deterministic,
+            legacy_id: p.deprecated_id,
+        }
+    }
 }
 
 impl Message {
     fn from_content(d: Decrypted, timestamp_ms: u64, content: Content) -> Self {
         let data = content.data_message.as_ref();
-        let display_name = data
+        let request_response = content.message_request_response.as_ref();
+        let profile = data
             .and_then(|m| m.profile.as_ref())
-            .or_else(|| {
-                content
-                    .message_request_response
-                    .as_ref()
-                    .and_then(|r| r.profile.as_ref())
-            })
-            .and_then(|p| p.display_name.clone());
+            .or_else(|| request_response.and_then(|r| r.profile.as_ref()));
+        let display_name = profile.and_then(|p| p.display_name.clone());
+        let profile_picture = profile
+            .and_then(|p| p.profile_picture.clone())
+            .filter(|u| !u.is_empty());
+        let profile_key = data
+            .and_then(|m| m.profile_key.clone())
+            .or_else(|| request_response.and_then(|r| r.profile_key.clone()))
+            .filter(|k| !k.is_empty());
+        let sync_target = data
+            .and_then(|m| m.sync_target.as_deref())
+            .and_then(|s| s.parse::<SessionId>().ok());
         Self {
             sender: d.sender,
             sender_ed25519: d.sender_ed25519,
@@ -546,7 +761,12 @@ impl Message {
                 .expiration_type
                 .map(|t| ExpirationType::try_from(t).unwrap_or(ExpirationType::Unknown)),
             expiration_timer_s: content.expiration_timer,
-            attachments: data.map_or(0, |m| m.attachments.len()),
+            attachments: data.map_or_else(Vec::new, |m| {
+                m.attachments.iter().map(Attachment::from_pointer).collect()
+            }),
+            sync_target,
+            profile_picture,
+            profile_key,
             content,
         }
     }
@@ -914,6 +1134,114 @@ mod tests {
         assert_eq!(
             open_data(&seed2(), &data).unwrap().text.as_deref(),
             Some("hi")
+        );
+    }
+
+    fn attachment() -> OutgoingAttachment {
+        let mut a = OutgoingAttachment::new(
+            "12345",
+            "http://127.0.0.1:1/file/12345",
+            vec![7; 64],
+            vec![9; 32],
+            5_000_000,
+            "image/png",
+        );
+        a.file_name = Some("graph.png".into());
+        a
+    }
+
+    #[test]
+    fn attachments_are_pointers_as_desktop_builds_them() {
+        let mut out = Outgoing::new("see attached");
+        out.attachments = vec![attachment()];
+        let content = out.to_content(1_700_000_000_000);
+        let p = &content.data_message.as_ref().unwrap().attachments[0];
+        assert_eq!(p.deprecated_id, 12345);
+        assert_eq!(p.url.as_deref(), Some("http://127.0.0.1:1/file/12345"));
+        assert_eq!(p.key.as_deref(), Some(&[7u8; 64][..]));
+        assert_eq!(p.digest.as_deref(), Some(&[9u8; 32][..]));
+        assert_eq!(p.size, Some(5_000_000));
+        assert_eq!(p.file_name.as_deref(), Some("graph.png"));
+        assert_eq!(p.content_type.as_deref(), Some("image/png"));
+        assert_eq!((p.flags, p.width, p.height), (None, None, None));
+        // Without a caption, no body; a text message keeps its (even empty) body.
+        out.text.clear();
+        assert_eq!(out.to_content(1).data_message.unwrap().body, None);
+        assert_eq!(
+            Outgoing::new("").to_content(1).data_message.unwrap().body,
+            Some(String::new())
+        );
+        // A base64 id (newer file servers) is no number: desktop sends 0.
+        let mut b64 = attachment();
+        b64.id = "aGVsbG8td29ybGQ".into();
+        assert_eq!(b64.to_pointer().deprecated_id, 0);
+        // Sealed and opened, the pointer survives and the key is not in Debug.
+        let data = seal_content_deterministic(
+            &seed1(),
+            &seed2().session_id(),
+            &content,
+            1_700_000_000_000,
+        )
+        .unwrap();
+        let m = open_data(&seed2(), &data).unwrap();
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(
+            m.content.data_message.unwrap().attachments[0],
+            attachment().to_pointer()
+        );
+        assert!(!format!("{:?}", attachment()).contains("7, 7"));
+    }
+
+    #[test]
+    fn a_profile_carries_the_picture_and_key_together() {
+        let mut out = Outgoing::new("hi");
+        assert_eq!(out.to_content(5).data_message.unwrap().profile, None);
+        out.display_name = Some("bot".into());
+        out.profile_updated_s = Some(1_700_000_000);
+        let d = out.to_content(5).data_message.unwrap();
+        assert_eq!(
+            d.profile,
+            Some(LokiProfile {
+                display_name: Some("bot".into()),
+                profile_picture: None,
+                last_profile_update_seconds: Some(1_700_000_000),
+            })
+        );
+        assert_eq!(d.profile_key, None);
+        out.profile_picture = Some(ProfilePicture::new("http://fs/file/9", [3; 32]));
+        let d = out.to_content(5).data_message.unwrap();
+        assert_eq!(
+            d.profile.unwrap().profile_picture.as_deref(),
+            Some("http://fs/file/9")
+        );
+        assert_eq!(d.profile_key, Some(vec![3; 32]));
+        assert!(!format!("{:?}", out).contains("3, 3"));
+    }
+
+    #[test]
+    fn a_sync_copy_is_the_same_content_naming_the_recipient() {
+        let mut out = Outgoing::new("hello");
+        out.display_name = Some("me".into());
+        out.attachments = vec![attachment()];
+        let to = seed2().session_id();
+        let copy = out.sync_copy(&to);
+        let (a, b) = (out.to_content(42), copy.to_content(42));
+        assert_eq!(a.data_message.as_ref().unwrap().sync_target, None);
+        assert_eq!(
+            b.data_message.as_ref().unwrap().sync_target,
+            Some(to.to_string())
+        );
+        let mut b_without = b.clone();
+        b_without.data_message.as_mut().unwrap().sync_target = None;
+        assert_eq!(a, b_without);
+        // Sealed to the sender, it opens with the sender's own keys.
+        let me = seed1();
+        let data = seal_content_deterministic(&me, &me.session_id(), &b, 42).unwrap();
+        let m = open_data(&me, &data).unwrap();
+        assert_eq!(m.sender, me.session_id());
+        assert_eq!(
+            m.content.data_message.unwrap().sync_target,
+            Some(to.to_string())
         );
     }
 

@@ -3,6 +3,8 @@
 mod integration {
     pub(crate) mod support;
 
+    mod attachment_vectors;
+    mod attachments_receive;
     mod bad_input;
     mod cli;
     mod client_devnet;
@@ -22,6 +24,8 @@ mod integration {
     mod onion_vectors;
     mod phrase_props;
     mod probe_path;
+    mod profile;
     mod secrets;
+    mod send_files;
     mod send_receive;
 }

@@ -21,6 +21,9 @@
 //!            PRIMARY KEY (account, namespace, hash))
 //! node_cursor (account TEXT, namespace INTEGER, node TEXT, last_hash TEXT,
 //!            PRIMARY KEY (account, namespace, node))  receive cursor per swarm member
+//! profile   (account TEXT PRIMARY KEY, display_name TEXT, profile_key BLOB, avatar BLOB,
+//!            avatar_type TEXT, avatar_url TEXT, avatar_expires_s INTEGER,
+//!            updated_s INTEGER)                       the identity's profile (sesh profile)
 //! ```
 //! Keys and Session IDs are lowercase hex; a swarm id (u64) is stored as the i64 with the same
 //! bits; `members`, `node` and `hops` are JSON: a node is a `get_n_service_nodes` entry (see
@@ -34,7 +37,7 @@
 //! Schema 1 also had `cursor (account, namespace, last_hash)`, one receive cursor per account;
 //! `receive` reads the per-member `node_cursor` instead, so schema 2 drops it (and creates
 //! `node_cursor`, which late schema-1 databases have and early ones lack). Schema 1 deleted
-//! dropped nodes from `pool_node`; schema 2 adds the `dropped` column.
+//! dropped nodes from `pool_node`; schema 2 adds the `dropped` column. Schema 3 adds `profile`.
 //!
 //! Several `sesh` processes may open the same state at once (cron jobs firing in the same
 //! minute): see [`State::open`].
@@ -49,10 +52,12 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use zeroize::Zeroizing;
 
 use crate::error::{ErrorKind, HasKind};
 use crate::identity::{Ed25519Pub, SessionId};
 use crate::onion::path::OnionPath;
+use crate::profile::{Avatar, AvatarUpload, Profile};
 use crate::rpc::Namespace;
 use crate::swarm::{Snode, Swarm};
 
@@ -60,7 +65,7 @@ use crate::swarm::{Snode, Swarm};
 pub(crate) const DB_FILE: &str = "state.sqlite3";
 
 /// The schema this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a connection waits for another process's write lock before giving up
 /// ([`StateError::Sql`] with a busy cause, [`ErrorKind::Transient`]).
@@ -106,6 +111,21 @@ CREATE TABLE node_cursor (
     node TEXT NOT NULL,
     last_hash TEXT NOT NULL,
     PRIMARY KEY (account, namespace, node)
+) STRICT;
+";
+
+/// The profile table (schema 3): one row per identity, see [`State::profile`]. Part of every
+/// way to schema 3: a new database, and the migrations from 1 and 2.
+const PROFILE_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS profile (
+    account TEXT PRIMARY KEY,
+    display_name TEXT,
+    profile_key BLOB NOT NULL,
+    avatar BLOB,
+    avatar_type TEXT,
+    avatar_url TEXT,
+    avatar_expires_s INTEGER,
+    updated_s INTEGER NOT NULL
 ) STRICT;
 ";
 
@@ -343,10 +363,14 @@ impl State {
                 "locking the database to set up its schema",
             ))?;
         // Another process may have created or migrated it while this one waited for the lock.
-        let (script, action) =
+        let (scripts, action): (&[&str], _) =
             match user_version(&tx).map_err(sql_err(&self.db, "reading the schema version"))? {
-                0 => (SCHEMA, "creating the schema"),
-                1 => (MIGRATE_1_TO_2, "migrating the schema from version 1"),
+                0 => (&[SCHEMA, PROFILE_TABLE], "creating the schema"),
+                1 => (
+                    &[MIGRATE_1_TO_2, PROFILE_TABLE],
+                    "migrating the schema from version 1",
+                ),
+                2 => (&[PROFILE_TABLE], "migrating the schema from version 2"),
                 SCHEMA_VERSION => return Ok(()),
                 found => {
                     return Err(StateError::NewerSchema {
@@ -355,7 +379,9 @@ impl State {
                     });
                 }
             };
-        tx.execute_batch(script)
+        scripts
+            .iter()
+            .try_for_each(|script| tx.execute_batch(script))
             .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
             .and_then(|()| tx.commit())
             .map_err(sql_err(&self.db, action))
@@ -1158,6 +1184,135 @@ impl State {
     }
 }
 
+/// The identity's profile (issue 12): `sesh profile set` writes it, `sesh send` reads it and
+/// records the avatar's uploads. One row per account, in the `profile` table.
+impl State {
+    /// The profile of `account`, if one was ever set.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; [`StateError::Corrupt`] when the stored profile key is not 32
+    /// bytes or the avatar is no longer an image sesh accepts.
+    pub fn profile(&self, account: &SessionId) -> Result<Option<Profile>, StateError> {
+        type Row = (
+            Option<String>,
+            Vec<u8>,
+            Option<Vec<u8>>,
+            Option<String>,
+            Option<i64>,
+            i64,
+        );
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT display_name, profile_key, avatar, avatar_url, avatar_expires_s,
+                        updated_s
+                 FROM profile WHERE account = ?1",
+                [account.to_string()],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(self.sql("reading the profile"))?;
+        let Some((display_name, key, avatar, url, expires_s, updated_s)) = row else {
+            return Ok(None);
+        };
+        let key = Zeroizing::new(key);
+        let key: [u8; 32] = key
+            .as_slice()
+            .try_into()
+            .map_err(|_| self.corrupt("profile key", format!("{} bytes, not 32", key.len())))?;
+        let mut profile = Profile::new(key, sql_to_ms(updated_s));
+        profile.display_name = display_name;
+        profile.avatar = avatar
+            .map(|image| {
+                let mut a = Avatar::new(image).map_err(|e| self.corrupt("avatar", e))?;
+                a.upload = url
+                    .zip(expires_s)
+                    .map(|(url, exp)| AvatarUpload::new(url, sql_to_ms(exp)));
+                Ok::<_, StateError>(a)
+            })
+            .transpose()?;
+        Ok(Some(profile))
+    }
+
+    /// Saves `profile` as `account`'s, replacing the one before.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`]; then nothing changed.
+    pub fn save_profile(
+        &mut self,
+        account: &SessionId,
+        profile: &Profile,
+    ) -> Result<(), StateError> {
+        let avatar = profile.avatar.as_ref();
+        let upload = avatar.and_then(|a| a.upload.as_ref());
+        self.conn
+            .execute(
+                "INSERT INTO profile (account, display_name, profile_key, avatar, avatar_type,
+                                      avatar_url, avatar_expires_s, updated_s)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (account) DO UPDATE SET
+                     display_name = excluded.display_name,
+                     profile_key = excluded.profile_key,
+                     avatar = excluded.avatar,
+                     avatar_type = excluded.avatar_type,
+                     avatar_url = excluded.avatar_url,
+                     avatar_expires_s = excluded.avatar_expires_s,
+                     updated_s = excluded.updated_s",
+                params![
+                    account.to_string(),
+                    profile.display_name,
+                    profile.key.as_slice(),
+                    avatar.map(|a| a.image.as_slice()),
+                    avatar.map(|a| a.content_type.as_str()),
+                    upload.map(|u| u.url.as_str()),
+                    upload.map(|u| ms_to_sql(u.expires_s)),
+                    ms_to_sql(profile.updated_s),
+                ],
+            )
+            .map(drop)
+            .map_err(self.sql("saving the profile"))
+    }
+
+    /// Records that `account`'s avatar `image` was uploaded as `upload`, the profile then
+    /// changed at `updated_s` (receivers take the new URL only from a newer profile). Only
+    /// when the avatar is still that image: a `sesh profile set --avatar` that ran during
+    /// the upload wins. Returns whether it was recorded.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn save_avatar_upload(
+        &mut self,
+        account: &SessionId,
+        image: &[u8],
+        upload: &AvatarUpload,
+        updated_s: u64,
+    ) -> Result<bool, StateError> {
+        self.conn
+            .execute(
+                "UPDATE profile SET avatar_url = ?3, avatar_expires_s = ?4, updated_s = ?5
+                 WHERE account = ?1 AND avatar = ?2",
+                params![
+                    account.to_string(),
+                    image,
+                    upload.url,
+                    ms_to_sql(upload.expires_s),
+                    ms_to_sql(updated_s),
+                ],
+            )
+            .map(|n| n == 1)
+            .map_err(self.sql("saving the avatar's upload"))
+    }
+}
+
 /// One message for [`State::mark_delivered_batch`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Delivered<'a> {
@@ -1257,6 +1412,9 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
 fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("should serialize nodes: plain strings and numbers")
 }
+
+mod attachments;
+pub use attachments::PendingAttachment;
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ mod message;
 mod network;
 mod path;
 mod probe;
+mod profile;
 mod receive;
 mod send;
 mod swarm;
@@ -113,11 +114,7 @@ impl Ctx {
     /// "network file", "transport", "state open").
     pub(crate) fn client_with(&self, mut done: impl FnMut(&'static str)) -> Result<NetClient> {
         let network = self.network()?;
-        let base = match &self.state_dir {
-            Some(d) => d.clone(),
-            None => store::default_state_dir()?,
-        };
-        let dir = base.join(&network.name);
+        let dir = self.state_dir_of(&network)?;
         done("network file");
         // `SetupError` has no kind: a TLS setup that fails will fail again.
         let transport = HttpTransport::new().map_err(Report::failure)?;
@@ -125,6 +122,22 @@ impl Ctx {
         let client = Client::open(network, &dir, transport, SystemClock, OsRng)?;
         done("state open");
         Ok(client)
+    }
+
+    /// The state directory of `network`: `--state-dir`/NETWORK.
+    fn state_dir_of(&self, network: &Network) -> Result<PathBuf> {
+        let base = match &self.state_dir {
+            Some(d) => d.clone(),
+            None => store::default_state_dir()?,
+        };
+        Ok(base.join(&network.name))
+    }
+
+    /// The state database of the `--network`, without a network client (for what is kept
+    /// per identity: the profile).
+    pub(crate) fn state(&self) -> Result<sesh::client::State> {
+        let dir = self.state_dir_of(&self.network()?)?;
+        Ok(sesh::client::State::open(&dir)?)
     }
 
     /// A note for people on standard error, unless `--quiet`; control characters escaped
@@ -234,6 +247,7 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Probe(a) => probe::run(ctx, &a),
         Command::Path(a) => path::run(ctx, &a),
         Command::Swarm(a) => swarm::run(ctx, &a),
+        Command::Profile(a) => profile::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

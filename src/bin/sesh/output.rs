@@ -25,6 +25,11 @@ pub(crate) enum Record<'a> {
     Sent(SentRecord),
     /// `sesh open` and `sesh receive`, per message.
     Message(MessageRecord),
+    /// `sesh receive --include-sent`: a copy of a message sent from another device.
+    #[serde(rename = "sent")]
+    SentCopy(MessageRecord),
+    /// `sesh receive --save-attachments`: an attachment tried again after an earlier failure.
+    Attachment(AttachmentRecord),
     /// `sesh nodes`, per node.
     Node(NodeRecord),
     /// `sesh path show|new`, per path.
@@ -37,6 +42,8 @@ pub(crate) enum Record<'a> {
     Summary(SummaryRecord),
     /// `sesh swarm`.
     Swarm(SwarmRecord),
+    /// `sesh profile set|show`.
+    Profile(ProfileRecord),
     /// `sesh devnet`, once every node answers.
     Devnet(DevnetRecord),
 }
@@ -99,10 +106,49 @@ pub(crate) struct SentRecord {
     pub(crate) to: String,
     pub(crate) hash: String,
     pub(crate) timestamp: u64,
+    /// The hash of the copy stored in the sender's own swarm for their other devices;
+    /// `null` when none was stored (`--no-sync`, a message to oneself, or the copy failed).
+    pub(crate) sync_hash: Option<String>,
+    /// The files the message carries (`--attach`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<SentAttachment>,
+}
+
+/// One file of a [`SentRecord`], as uploaded.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SentAttachment {
+    pub(crate) file_name: Option<String>,
+    pub(crate) content_type: String,
+    /// Its size before encryption, bytes.
+    pub(crate) size: u32,
+    pub(crate) url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProfileRecord {
+    pub(crate) session_id: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) avatar: Option<AvatarFields>,
+    /// When the profile last changed (ms).
+    pub(crate) updated_at: u64,
+}
+
+/// The avatar of a [`ProfileRecord`].
+#[derive(Debug, Serialize)]
+pub(crate) struct AvatarFields {
+    pub(crate) content_type: String,
+    pub(crate) size: usize,
+    /// `null` until uploaded.
+    pub(crate) url: Option<String>,
+    /// When the file server deletes the upload (ms); `null` until uploaded.
+    pub(crate) expires_at: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct MessageRecord {
+    /// A sent copy only (`"type": "sent"`): the conversation's Session ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<String>,
     pub(crate) from: String,
     pub(crate) timestamp: u64,
     /// `null` for a message without text.
@@ -115,18 +161,45 @@ pub(crate) struct MessageRecord {
     pub(crate) expiration_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expiration_timer: Option<u64>,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub(crate) attachments: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<AttachmentRow>,
     /// `receive` only: the message's hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) hash: Option<String>,
     /// `receive` only: when the swarm deletes it (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at: Option<u64>,
+    /// `receive --save-attachments` only: where the sender's new avatar was saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) avatar: Option<String>,
+    /// `receive --save-attachments` only: why the sender's new avatar was not saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) avatar_error: Option<String>,
 }
 
-fn is_zero(n: &usize) -> bool {
-    *n == 0
+/// One attachment of a [`MessageRecord`], as its sender describes it.
+#[derive(Debug, Serialize)]
+pub(crate) struct AttachmentRow {
+    pub(crate) file_name: Option<String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) size: Option<u32>,
+    pub(crate) url: Option<String>,
+    /// `receive --save-attachments` only: where it was saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) path: Option<String>,
+    /// `receive --save-attachments` only: why it was not saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<String>,
+}
+
+/// An attachment of an earlier message, saved (or failed again) by a later `receive`.
+#[derive(Debug, Serialize)]
+pub(crate) struct AttachmentRecord {
+    pub(crate) from: String,
+    pub(crate) hash: String,
+    pub(crate) timestamp: u64,
+    #[serde(flatten)]
+    pub(crate) attachment: AttachmentRow,
 }
 
 #[derive(Debug, Serialize)]

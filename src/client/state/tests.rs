@@ -568,7 +568,7 @@ fn early_schema_1_without_member_cursors_migrates() {
     assert_eq!(cursor(&st, &a, NS).as_deref(), Some("new"));
 }
 
-/// A fresh database has exactly the tables of schema 2 (no account-wide cursor).
+/// A fresh database has exactly the tables of schema 3 (no account-wide cursor).
 #[test]
 fn a_new_database_has_no_account_cursor() {
     let dir = tempfile::tempdir().unwrap();
@@ -581,6 +581,7 @@ fn a_new_database_has_no_account_cursor() {
             "node_cursor",
             "path",
             "pool_node",
+            "profile",
             "seen",
             "strike",
             "swarm"
@@ -662,4 +663,68 @@ fn many_open_one_schema_1_state_at_once() {
     assert_eq!(user_version(&st.conn).unwrap(), SCHEMA_VERSION);
     assert_eq!(st.node_cursors(&a, NS).unwrap().len(), OPENERS);
     assert!(st.is_seen(&a, NS, "old").unwrap());
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+#[test]
+fn a_profile_round_trips_per_account() {
+    use crate::profile::{Avatar, AvatarUpload, Profile};
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = State::open(dir.path()).unwrap();
+    let a = account(7);
+    assert_eq!(st.profile(&a).unwrap(), None);
+    let mut p = Profile::new([9; 32], 1_000);
+    p.display_name = Some("bot".into());
+    st.save_profile(&a, &p).unwrap();
+    assert_eq!(st.profile(&a).unwrap(), Some(p.clone()));
+    assert_eq!(st.profile(&account(8)).unwrap(), None);
+    // An avatar, then its upload.
+    p.avatar = Some(Avatar::new(PNG.to_vec()).unwrap());
+    p.updated_s = 2_000;
+    st.save_profile(&a, &p).unwrap();
+    let up = AvatarUpload::new("http://fs/file/5", 99_000);
+    assert!(st.save_avatar_upload(&a, PNG, &up, 3_000).unwrap());
+    let got = st.profile(&a).unwrap().unwrap();
+    assert_eq!(got.avatar.as_ref().unwrap().upload, Some(up.clone()));
+    assert_eq!((got.updated_s, *got.key), (3_000, [9; 32]));
+    // An upload of an image that is no longer the avatar is not recorded.
+    let mut other = PNG.to_vec();
+    other.push(1);
+    assert!(!st.save_avatar_upload(&a, &other, &up, 4_000).unwrap());
+    assert_eq!(st.profile(&a).unwrap().unwrap().updated_s, 3_000);
+    // A damaged key is called corrupt, not used.
+    st.conn
+        .execute("UPDATE profile SET profile_key = x'01'", [])
+        .unwrap();
+    assert!(matches!(
+        st.profile(&a),
+        Err(StateError::Corrupt {
+            what: "profile key",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn schema_2_migrates_to_3_with_a_profile_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = account(5);
+    {
+        let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        c.execute_batch(SCHEMA_1).unwrap();
+        c.execute_batch(MIGRATE_1_TO_2).unwrap();
+        c.pragma_update(None, "user_version", 2).unwrap();
+        c.execute(
+            "INSERT INTO seen VALUES (?1, ?2, 'kept', 5000)",
+            params![a.to_string(), NS.0],
+        )
+        .unwrap();
+    }
+    let mut st = State::open(dir.path()).unwrap();
+    assert_eq!(user_version(&st.conn).unwrap(), SCHEMA_VERSION);
+    assert!(st.is_seen(&a, NS, "kept").unwrap());
+    let p = crate::profile::Profile::new([1; 32], 10);
+    st.save_profile(&a, &p).unwrap();
+    assert_eq!(st.profile(&a).unwrap(), Some(p));
 }

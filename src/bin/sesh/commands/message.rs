@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use rand_core::OsRng;
 use sesh::cli::{IdentityArg, OpenArgs, SealArgs};
 use sesh::clock::{self, Clock, SystemClock};
-use sesh::message::{self, Message, Outgoing, wire::ExpirationType};
+use sesh::message::{self, Attachment, Message, Outgoing, wire::ExpirationType};
 use sesh::parallel::{self, Event};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, Identity, SessionId};
 
 use super::{Ctx, Result, is_stdio, read_stdin, stdin_is_terminal};
 use crate::escape;
-use crate::output::{MessageRecord, Record, SealedRecord};
+use crate::output::{AttachmentRow, MessageRecord, Record, SealedRecord};
 use crate::render::{self, Report};
 
 pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> Result<()> {
@@ -451,6 +451,7 @@ fn expiration_str(t: ExpirationType) -> &'static str {
 /// A message as a `message` record; `receive` fills in `hash` and `expires_at`.
 pub(crate) fn message_record(m: &Message) -> MessageRecord {
     MessageRecord {
+        to: None,
         from: m.sender.to_string(),
         timestamp: m.timestamp_ms,
         text: m.text.clone(),
@@ -459,35 +460,88 @@ pub(crate) fn message_record(m: &Message) -> MessageRecord {
         sender_ed25519: m.sender_ed25519.to_hex(),
         expiration_type: m.expiration_type.map(expiration_str),
         expiration_timer: m.expiration_timer_s.map(u64::from),
-        attachments: m.attachments,
+        attachments: m.attachments.iter().map(attachment_row).collect(),
         hash: None,
         expires_at: None,
+        avatar: None,
+        avatar_error: None,
+    }
+}
+
+/// An attachment as its sender describes it, for a record.
+pub(crate) fn attachment_row(a: &Attachment) -> AttachmentRow {
+    AttachmentRow {
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size: a.size,
+        url: a.url.clone(),
+        path: None,
+        error: None,
     }
 }
 
 /// A message for people: a `from … at …` line at column 0, then the body, every line of it
-/// indented and escaped ([`escape::body`]), so that no body can forge a header.
+/// indented and escaped ([`escape::body`]), so that no body can forge a header; then a line
+/// per attachment.
 pub(crate) fn message_text(m: &Message) -> String {
-    let mut out = format!("from {}", m.sender);
+    message_text_with(m, None, &[])
+}
+
+/// [`message_text`], headed `to …` for a copy of a message sent to `to`, and with where
+/// each attachment was saved (or why it was not), in order, when `saved` has it.
+pub(crate) fn message_text_with(
+    m: &Message,
+    to: Option<&SessionId>,
+    saved: &[std::result::Result<String, String>],
+) -> String {
+    let mut out = match to {
+        Some(to) => format!("to {to}"),
+        None => format!("from {}", m.sender),
+    };
     if let Some(n) = &m.display_name {
         out.push_str(&format!(" ({})", escape::line(n)));
     }
     out.push_str(&format!(" at {}\n", format_time(m.timestamp_ms)));
     match &m.text {
         Some(t) => out.push_str(&escape::body(t)),
-        None if m.attachments == 0 => out.push_str(&format!("{}[{}]", escape::INDENT, m.kind)),
+        None if m.attachments.is_empty() => {
+            out.push_str(&format!("{}[{}]", escape::INDENT, m.kind));
+        }
         None => {}
     }
-    if m.attachments > 0 {
-        if m.text.is_some() {
+    for (i, a) in m.attachments.iter().enumerate() {
+        if i > 0 || m.text.is_some() {
             out.push('\n');
         }
-        let s = if m.attachments == 1 { "" } else { "s" };
-        out.push_str(&format!(
-            "{}[{} attachment{s}]",
-            escape::INDENT,
-            m.attachments
-        ));
+        out.push_str(&attachment_line(a, saved.get(i)));
+    }
+    out
+}
+
+/// `  [attachment NAME, TYPE, N bytes] URL`, then where it was saved or why not; every part
+/// the sender chose escaped.
+pub(crate) fn attachment_line(
+    a: &Attachment,
+    saved: Option<&std::result::Result<String, String>>,
+) -> String {
+    let mut out = format!("{}[attachment", escape::INDENT);
+    if let Some(n) = &a.file_name {
+        out.push_str(&format!(" {}", escape::line(n)));
+    }
+    if let Some(t) = &a.content_type {
+        out.push_str(&format!(", {}", escape::line(t)));
+    }
+    if let Some(s) = a.size {
+        out.push_str(&format!(", {s} bytes"));
+    }
+    out.push(']');
+    if let Some(u) = &a.url {
+        out.push_str(&format!(" {}", escape::line(u)));
+    }
+    match saved {
+        Some(Ok(path)) => out.push_str(&format!(" saved as {}", escape::line(path))),
+        Some(Err(why)) => out.push_str(&format!(" NOT SAVED: {}", escape::line(why))),
+        None => {}
     }
     out
 }

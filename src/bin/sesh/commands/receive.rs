@@ -5,19 +5,35 @@
 //! record them as delivered (the seen set and the member's cursor, the whole page in one
 //! transaction). A crash before the record delivers the page again on the next run; a message
 //! already recorded is skipped.
+//!
+//! With `--save-attachments`, a message with attachments (or a sender's new avatar) is set
+//! aside while the page is printed, then its files are downloaded and saved, and only then is
+//! it printed and recorded with the page: delivered once its files are saved or their
+//! failure is on its row. A download that failed is kept in the state and tried again by the
+//! next run ([`retry_pending`]). A crash between saving and recording saves the files again
+//! (under numbered names) on the next run: repeated, never lost.
+
+mod save;
 
 use std::collections::HashSet;
+use std::path::Path;
 
+use prost::Message as _;
+use sesh::attachment::{self, FileUrl, content_type, extension_for, safe_file_name};
 use sesh::cli::ReceiveArgs;
 use sesh::client::RetrievedMessage;
-use sesh::client::state::Delivered;
+use sesh::client::state::{Delivered, PendingAttachment};
+use sesh::message::{Attachment, Message, wire};
 use sesh::parallel::{self, Event, Workers};
 use sesh::rpc::Namespace;
-use sesh::{ErrorKind, message};
+use sesh::{ErrorKind, HasKind as _, SessionId, message};
 
-use super::message::{StdoutBuf, format_time, message_record, message_text};
-use super::{Ctx, Result};
-use crate::output::Record;
+use super::message::{
+    StdoutBuf, attachment_line, attachment_row, format_time, message_record, message_text_with,
+};
+use super::{Ctx, NetClient, Result};
+use crate::escape;
+use crate::output::{AttachmentRecord, Record};
 use crate::render::{self, Context as _, Report};
 
 /// The namespace of 1:1 messages.
@@ -31,12 +47,24 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         .state()
         .lock_receive(&account)
         .map_err(sesh::client::Error::State)?;
+    let opts = Options {
+        save_dir: args.save_attachments.as_deref(),
+        include_sent: args.include_sent,
+    };
+    if let Some(dir) = opts.save_dir {
+        save::make_dir(dir)
+            .map_err(Report::failure)
+            .context(format!("making '{}'", dir.display()))?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Report::failure)
         .context("starting the async runtime")?;
     let (delivered, failed) = runtime.block_on(async {
+        if let Some(dir) = opts.save_dir {
+            retry_pending(ctx, &mut client, &account, dir).await?;
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(Report::failure)
             .context("listening for SIGTERM")?;
@@ -52,7 +80,13 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         let (mut delivered, mut failed) = (0u64, 0u64);
         let mut backoff = args.interval;
         loop {
-            let round = poll_once(ctx, &mut client, &identity, args.max.map(|m| m - delivered));
+            let round = poll_once(
+                ctx,
+                &mut client,
+                &identity,
+                &opts,
+                args.max.map(|m| m - delivered),
+            );
             let result = tokio::select! {
                 r = round => r,
                 () = &mut until_deadline => break,
@@ -169,8 +203,9 @@ fn stdout_closed() -> tokio::sync::oneshot::Receiver<()> {
 /// it: the rest comes again on the next run (repeated, never lost).
 async fn poll_once(
     ctx: &Ctx,
-    client: &mut super::NetClient,
+    client: &mut NetClient,
     identity: &sesh::Identity,
+    opts: &Options<'_>,
     budget: Option<u64>,
 ) -> Result<(u64, u64, bool)> {
     let account = identity.session_id();
@@ -194,6 +229,7 @@ async fn poll_once(
         .map(|m| !seen.contains(&m.hash) && in_page.insert(m.hash.as_str()))
         .collect();
     let json = ctx.json;
+    let (save, include_sent) = (opts.save_dir.is_some(), opts.include_sent);
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
             return None;
@@ -203,22 +239,27 @@ async fn poll_once(
             .map_err(|e| format!("not base64: {e}"))
             .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
         Some(opened.map(|msg| {
-            let shown = if json {
-                let mut r = message_record(&msg);
-                r.hash = Some(m.hash.clone());
-                r.expires_at = Some(m.expiration_ms);
-                serde_json::to_string(&Record::Message(r)).map_err(Report::failure)
+            let sent = msg.timestamp_ms;
+            let copy = sent_copy(&msg, &account);
+            let shown = if copy.is_some() && !include_sent {
+                Shown::Skip
+            } else if save && (!msg.attachments.is_empty() || new_avatar_possible(&msg, &account)) {
+                Shown::Later(Box::new(msg))
             } else {
-                Ok(message_text(&msg))
+                Shown::Ready(render_row(&msg, copy, json, m, None))
             };
-            (msg.timestamp_ms, shown)
+            (sent, shown)
         }))
     };
     let (mut delivered, mut failed) = (0u64, 0u64);
     let mut out = StdoutBuf::new();
-    // Handled in order: `marks[..written]` had what they print flushed.
-    let mut marks: Vec<Delivered<'_>> = Vec::with_capacity(got.messages.len());
+    // Handled in order, with their place in the page: `marks[..written]` had what they print
+    // flushed.
+    let mut marks: Vec<(usize, Delivered<'_>)> = Vec::with_capacity(got.messages.len());
     let mut written = 0usize;
+    let mut index = 0usize;
+    // Messages whose files are saved before they are printed, with their place in the page.
+    let mut later: Vec<(Box<Message>, usize)> = Vec::new();
     let mut out_of_budget = false;
     let net = &*client;
     let items = got.messages.iter().zip(fresh.iter().copied());
@@ -242,7 +283,8 @@ async fn poll_once(
             out_of_budget = true;
             return Err(None);
         }
-        let m = &got.messages[marks.len()];
+        let m = &got.messages[index];
+        index += 1;
         let hash = &m.hash;
         match opened {
             None => {}
@@ -260,9 +302,18 @@ async fn poll_once(
                     format_time(sent)
                 ));
             }
-            Some(Ok((_, shown))) => {
+            Some(Ok((_, Shown::Ready(shown)))) => {
                 out.push(&shown?);
                 delivered += 1;
+            }
+            // A copy of our own message for our other devices, not asked for: delivered
+            // silently.
+            Some(Ok((_, Shown::Skip))) => {}
+            Some(Ok((_, Shown::Later(msg)))) => {
+                delivered += 1;
+                later.push((msg, index - 1));
+                // Recorded once it is printed, after its files are saved.
+                return Ok(());
             }
             Some(Err(why)) => {
                 failed += 1;
@@ -274,18 +325,21 @@ async fn poll_once(
         // The seen set holds the hash computed from the data (a member cannot rename a
         // message to have it printed twice), for as long as a swarm may hold it (not as long
         // as the member says); the member's cursor, its own name for it.
-        marks.push(Delivered {
-            hash,
-            node_hash: &m.node_hash,
-            expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
-        });
+        marks.push((
+            index - 1,
+            Delivered {
+                hash,
+                node_hash: &m.node_hash,
+                expires_ms: sesh::client::seen_until(m.expiration_ms, net.network_now_ms()),
+            },
+        ));
         if out.is_full() {
             out.flush()?;
             written = marks.len();
         }
         Ok(())
     });
-    let error = match handled {
+    let mut error = match handled {
         // What was not flushed yet is dropped: not recorded, it comes again.
         Err(Some(e)) => Some(e),
         Ok(()) | Err(None) => out.flush().err(),
@@ -294,6 +348,40 @@ async fn poll_once(
     if error.is_some() {
         marks.truncate(written);
     }
+    // The messages set aside: their files saved, then printed and flushed one by one, each
+    // recorded only once it is out. A failure of the state or of standard output stops there.
+    // The first one not printed holds the page back: nothing from it on is recorded (the
+    // member's cursor must not pass it), so it and what follows come again.
+    let mut held_from = later.first().map_or(usize::MAX, |(_, i)| *i);
+    if let (None, Some(dir)) = (&error, opts.save_dir) {
+        for (msg, i) in later {
+            let m = &got.messages[i];
+            let copy = sent_copy(&msg, &account);
+            let step = async {
+                let saved = save_message(client, &account, dir, &msg, m).await?;
+                out.push(&render_row(&msg, copy, json, m, Some(&saved))?);
+                out.flush()
+            };
+            if let Err(e) = step.await {
+                held_from = i;
+                error = Some(e);
+                break;
+            }
+            marks.push((
+                i,
+                Delivered {
+                    hash: &m.hash,
+                    node_hash: &m.node_hash,
+                    expires_ms: sesh::client::seen_until(m.expiration_ms, client.network_now_ms()),
+                },
+            ));
+            held_from = usize::MAX;
+        }
+    }
+    marks.retain(|(i, _)| *i < held_from);
+    // In page order, so that the member's cursor ends on the page's last recorded message.
+    marks.sort_by_key(|(i, _)| *i);
+    let marks: Vec<Delivered<'_>> = marks.into_iter().map(|(_, d)| d).collect();
     client
         .state()
         .mark_delivered_batch(&account, NS, &got.node, &marks)
@@ -317,6 +405,524 @@ async fn poll_once(
     Ok((delivered, failed, got.more))
 }
 
-/// A new message, opened (on a worker thread): its envelope time and what to print, or why
-/// it did not open.
-type Opened = std::result::Result<(u64, Result<String>), String>;
+/// A new message, opened (on a worker thread): its envelope time and what to do with it, or
+/// why it did not open.
+type Opened = std::result::Result<(u64, Shown), String>;
+
+/// What to do with an opened message.
+enum Shown {
+    /// Print this.
+    Ready(Result<String>),
+    /// Print nothing: a copy of a message sent from another device, without --include-sent.
+    Skip,
+    /// Save its files first, then print it.
+    Later(Box<Message>),
+}
+
+/// What `receive` was asked to do besides printing.
+struct Options<'a> {
+    /// --save-attachments.
+    save_dir: Option<&'a Path>,
+    /// --include-sent.
+    include_sent: bool,
+}
+
+/// How many times a failed download is tried (the first time included) before it is given
+/// up.
+const MAX_ATTEMPTS: u32 = 10;
+
+/// Where a message's files went: per attachment the saved path or why not, and the avatar's.
+#[derive(Default)]
+struct Saved {
+    files: Vec<std::result::Result<String, String>>,
+    avatar: Option<std::result::Result<String, String>>,
+}
+
+/// The conversation of a copy of our own message sent from another device: `syncTarget`, on
+/// a message from this account.
+fn sent_copy<'m>(msg: &'m Message, account: &SessionId) -> Option<&'m SessionId> {
+    msg.sync_target.as_ref().filter(|_| msg.sender == *account)
+}
+
+/// Whether the message names a profile picture that --save-attachments may have to save.
+fn new_avatar_possible(msg: &Message, account: &SessionId) -> bool {
+    msg.sender != *account && msg.profile_picture.is_some() && msg.profile_key.is_some()
+}
+
+/// A message's row, JSON or text: a `sent` row headed `to` for a copy sent from another
+/// device (`copy`), with where its files were saved when they were.
+fn render_row(
+    msg: &Message,
+    copy: Option<&SessionId>,
+    json: bool,
+    m: &RetrievedMessage,
+    saved: Option<&Saved>,
+) -> Result<String> {
+    let files = saved.map_or(&[][..], |s| s.files.as_slice());
+    let avatar = saved.and_then(|s| s.avatar.as_ref());
+    if json {
+        let mut r = message_record(msg);
+        r.hash = Some(m.hash.clone());
+        r.expires_at = Some(m.expiration_ms);
+        for (row, result) in r.attachments.iter_mut().zip(files) {
+            match result {
+                Ok(path) => row.path = Some(path.clone()),
+                Err(why) => row.error = Some(why.clone()),
+            }
+        }
+        match avatar {
+            Some(Ok(path)) => r.avatar = Some(path.clone()),
+            Some(Err(why)) => r.avatar_error = Some(why.clone()),
+            None => {}
+        }
+        let record = match copy {
+            Some(to) => {
+                r.to = Some(to.to_string());
+                Record::SentCopy(r)
+            }
+            None => Record::Message(r),
+        };
+        return serde_json::to_string(&record).map_err(Report::failure);
+    }
+    let mut text = message_text_with(msg, copy, files);
+    match avatar {
+        Some(Ok(path)) => text.push_str(&format!(
+            "\n{}[avatar saved as {}]",
+            escape::INDENT,
+            escape::line(path)
+        )),
+        Some(Err(why)) => text.push_str(&format!(
+            "\n{}[avatar NOT SAVED: {}]",
+            escape::INDENT,
+            escape::line(why)
+        )),
+        None => {}
+    }
+    Ok(text)
+}
+
+/// Why a file could not be fetched, and whether trying again later may help.
+struct FetchError {
+    why: String,
+    retry: bool,
+}
+
+impl FetchError {
+    fn fatal(why: impl Into<String>) -> Self {
+        Self {
+            why: why.into(),
+            retry: false,
+        }
+    }
+}
+
+/// The file server to ask for `url`'s file: the one it names (the network's, or another by
+/// its `p=` key); for a URL that names an unknown server without a key, the network's own,
+/// asked for the same id (session-python writes `http://filev2.getsession.org/file/<id>`
+/// whichever server it uploaded to; the MAC and digest decide whether the answer is the
+/// file).
+fn server_for(client: &NetClient, url: &FileUrl) -> Option<sesh::network::FileServer> {
+    client
+        .file_server_for_base(&url.base, url.server_ed25519.as_ref())
+        .or_else(|| {
+            url.server_ed25519
+                .is_none()
+                .then(|| client.network().file_server.clone())
+                .flatten()
+        })
+}
+
+/// Downloads the blob `url` names through an onion path.
+async fn download(
+    client: &mut NetClient,
+    url: &FileUrl,
+) -> std::result::Result<Vec<u8>, FetchError> {
+    let Some(server) = server_for(client, url) else {
+        return Err(FetchError::fatal(format!(
+            "{} is not a file server this network knows (no [file_server] in the network \
+             file?)",
+            url.base
+        )));
+    };
+    client
+        .download_file(&server, &url.id)
+        .await
+        .map_err(|e| FetchError {
+            why: format!("downloading: {e}"),
+            retry: e.kind() != ErrorKind::InvalidInput,
+        })
+}
+
+/// Downloads and decrypts an attachment: the MAC and digest checked, cut to its size.
+async fn fetch(client: &mut NetClient, a: &Attachment) -> std::result::Result<Vec<u8>, FetchError> {
+    let url = match (a.url.as_deref(), &client.network().file_server) {
+        (Some(url), _) => FileUrl::parse(url),
+        // An old pointer with only a file id: on the network's file server.
+        (None, Some(fs)) if a.legacy_id != 0 => FileUrl::parse(&format!(
+            "{}/file/{}",
+            fs.url.trim_end_matches('/'),
+            a.legacy_id
+        )),
+        (None, _) => return Err(FetchError::fatal("the attachment has no URL")),
+    }
+    .map_err(|e| FetchError::fatal(e.to_string()))?;
+    let key = a
+        .key
+        .as_deref()
+        .ok_or_else(|| FetchError::fatal("the attachment has no key"))?;
+    let blob = download(client, &url).await?;
+    attachment::decrypt(
+        &blob,
+        key,
+        a.digest.as_deref(),
+        a.size.map(u64::from),
+        url.deterministic,
+    )
+    .map_err(|e| FetchError::fatal(format!("refused: {e}")))
+}
+
+/// The name an attachment is saved under: the sender's, made safe; else `attachment` with
+/// the extension of its content type (the sender's, else sniffed).
+fn file_name_for(a: &Attachment, data: &[u8]) -> String {
+    if let Some(name) = a.file_name.as_deref().filter(|n| !n.trim().is_empty()) {
+        return safe_file_name(name);
+    }
+    let ext = a
+        .content_type
+        .as_deref()
+        .and_then(extension_for)
+        .or_else(|| extension_for(content_type(None, data)));
+    match ext {
+        Some(ext) => format!("attachment.{ext}"),
+        None => "attachment".to_owned(),
+    }
+}
+
+/// Fetches and saves attachment `index` of message `m` (from `sender`, sent at
+/// `timestamp_ms`); a failure that may pass is kept to be tried again.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site each, all plain values"
+)]
+async fn save_one(
+    client: &mut NetClient,
+    account: &SessionId,
+    dir: &Path,
+    sender: &SessionId,
+    timestamp_ms: u64,
+    hash: &str,
+    index: u32,
+    pointer: &wire::AttachmentPointer,
+    attempts: u32,
+    expires_ms: u64,
+) -> Result<std::result::Result<String, String>> {
+    let a = Attachment::from_pointer(pointer);
+    let result = match fetch(client, &a).await {
+        Ok(data) => save::save_new(
+            &dir.join(sender.to_string()),
+            &file_name_for(&a, &data),
+            &data,
+        )
+        .map(|p| p.display().to_string())
+        .map_err(|e| FetchError {
+            why: format!("writing the file: {e}"),
+            retry: true,
+        }),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(path) => {
+            client
+                .state()
+                .remove_pending_attachment(account, hash, index)
+                .map_err(sesh::client::Error::State)?;
+            Ok(Ok(path))
+        }
+        Err(e) if e.retry && attempts < MAX_ATTEMPTS => {
+            let pending = PendingAttachment::new(
+                hash,
+                index,
+                *sender,
+                timestamp_ms,
+                pointer.encode_to_vec(),
+                expires_ms,
+            );
+            client
+                .state()
+                .add_pending_attachment(account, &pending)
+                .map_err(sesh::client::Error::State)?;
+            Ok(Err(format!("{}; the next receive tries again", e.why)))
+        }
+        Err(e) => {
+            client
+                .state()
+                .remove_pending_attachment(account, hash, index)
+                .map_err(sesh::client::Error::State)?;
+            Ok(Err(e.why))
+        }
+    }
+}
+
+/// Saves a message's attachments, and its sender's avatar when it changed.
+async fn save_message(
+    client: &mut NetClient,
+    account: &SessionId,
+    dir: &Path,
+    msg: &Message,
+    m: &RetrievedMessage,
+) -> Result<Saved> {
+    let mut saved = Saved::default();
+    let pointers = msg
+        .content
+        .data_message
+        .as_ref()
+        .map_or(&[][..], |d| d.attachments.as_slice());
+    // Kept to retry for as long as the file server keeps files (about as long as a swarm).
+    let expires_ms = m
+        .expiration_ms
+        .max(msg.timestamp_ms.saturating_add(FILE_TTL_MS));
+    for (i, pointer) in pointers.iter().enumerate() {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        saved.files.push(
+            save_one(
+                client,
+                account,
+                dir,
+                &msg.sender,
+                msg.timestamp_ms,
+                &m.hash,
+                index,
+                pointer,
+                1,
+                expires_ms,
+            )
+            .await?,
+        );
+    }
+    if new_avatar_possible(msg, account)
+        && let (Some(url), Some(key)) = (&msg.profile_picture, &msg.profile_key)
+    {
+        let seen = client
+            .state()
+            .avatar_seen(account, &msg.sender)
+            .map_err(sesh::client::Error::State)?;
+        if seen.as_deref() != Some(url.as_str()) {
+            let result = save_avatar(client, dir, &msg.sender, url, key).await;
+            if result.is_ok() {
+                client
+                    .state()
+                    .set_avatar_seen(account, &msg.sender, url)
+                    .map_err(sesh::client::Error::State)?;
+            }
+            saved.avatar = Some(result);
+        }
+    }
+    Ok(saved)
+}
+
+/// About how long a file server keeps a file (ms): 14 days.
+const FILE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
+
+/// Image extensions an avatar may have been saved with; a new avatar removes the others.
+const AVATAR_EXTENSIONS: &[&str] = &["png", "jpg", "gif", "webp", "bmp", "heic", "bin"];
+
+/// Downloads, decrypts and saves `sender`'s avatar as DIR/<sender>/avatar.<ext>, replacing
+/// the one before.
+async fn save_avatar(
+    client: &mut NetClient,
+    dir: &Path,
+    sender: &SessionId,
+    url: &str,
+    key: &[u8],
+) -> std::result::Result<String, String> {
+    let url = FileUrl::parse(url).map_err(|e| e.to_string())?;
+    let blob = download(client, &url).await.map_err(|e| e.why)?;
+    // A deterministic avatar carries its key in the URL (`e=`).
+    let key = url.profile_key.as_deref().unwrap_or(key);
+    let image =
+        attachment::decrypt_profile_picture(&blob, key).map_err(|e| format!("refused: {e}"))?;
+    let ext = extension_for(content_type(None, &image))
+        .filter(|e| AVATAR_EXTENSIONS.contains(e))
+        .unwrap_or("bin");
+    let sender_dir = dir.join(sender.to_string());
+    let name = format!("avatar.{ext}");
+    let path = save::save_replacing(&sender_dir, &name, &image)
+        .map_err(|e| format!("writing the file: {e}"))?;
+    for other in AVATAR_EXTENSIONS.iter().filter(|e| **e != ext) {
+        let _ = std::fs::remove_file(sender_dir.join(format!("avatar.{other}")));
+    }
+    Ok(path.display().to_string())
+}
+
+/// Tries again the downloads that failed in earlier runs, printing an `attachment` row for
+/// each (saved, failed again, or given up).
+async fn retry_pending(
+    ctx: &Ctx,
+    client: &mut NetClient,
+    account: &SessionId,
+    dir: &Path,
+) -> Result<()> {
+    let now = client.network_now_ms();
+    let pending = client
+        .state()
+        .pending_attachments(account, now)
+        .map_err(sesh::client::Error::State)?;
+    let mut out = StdoutBuf::new();
+    for p in pending {
+        let Ok(pointer) = wire::AttachmentPointer::decode(p.pointer.as_slice()) else {
+            client
+                .state()
+                .remove_pending_attachment(account, &p.hash, p.index)
+                .map_err(sesh::client::Error::State)?;
+            continue;
+        };
+        let result = save_one(
+            client,
+            account,
+            dir,
+            &p.sender,
+            p.timestamp_ms,
+            &p.hash,
+            p.index,
+            &pointer,
+            p.attempts + 1,
+            p.expires_ms,
+        )
+        .await?;
+        let a = Attachment::from_pointer(&pointer);
+        let line = if ctx.json {
+            let mut row = attachment_row(&a);
+            match &result {
+                Ok(path) => row.path = Some(path.clone()),
+                Err(why) => row.error = Some(why.clone()),
+            }
+            serde_json::to_string(&Record::Attachment(AttachmentRecord {
+                from: p.sender.to_string(),
+                hash: p.hash.clone(),
+                timestamp: p.timestamp_ms,
+                attachment: row,
+            }))
+            .map_err(Report::failure)?
+        } else {
+            format!(
+                "from {} at {} (message {}, again)\n{}",
+                p.sender,
+                format_time(p.timestamp_ms),
+                p.hash,
+                attachment_line(&a, Some(&result))
+            )
+        };
+        out.push(&line);
+        out.flush()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_core::OsRng;
+    use sesh::identity::Seed;
+    use sesh::message::wire::{AttachmentPointer, Content, DataMessage};
+
+    use super::*;
+
+    /// `content` as `open` gives it, sent by `from` to itself.
+    fn opened(from: &sesh::Identity, content: Content) -> Message {
+        let mut content = content;
+        content.sig_timestamp = Some(1_800_000_000_000);
+        let data = message::seal_content(
+            from,
+            &from.session_id(),
+            &content,
+            1_800_000_000_000,
+            &mut OsRng,
+        )
+        .expect("seals");
+        message::open_data(from, &data).expect("opens")
+    }
+
+    fn me() -> sesh::Identity {
+        sesh::Identity::from_seed(Seed::from_legacy(&[1; 16]))
+    }
+
+    #[test]
+    fn attachment_lines_escape_the_senders_words_and_say_where_files_went() {
+        let msg = opened(
+            &me(),
+            Content {
+                data_message: Some(DataMessage {
+                    attachments: vec![
+                        AttachmentPointer {
+                            file_name: Some("../x\n from 05ff at 2020".into()),
+                            content_type: Some("text/plain\u{1b}[2J".into()),
+                            size: Some(3),
+                            url: Some("http://h/file/1".into()),
+                            ..AttachmentPointer::default()
+                        },
+                        AttachmentPointer::default(),
+                    ],
+                    ..DataMessage::default()
+                }),
+                ..Content::default()
+            },
+        );
+        assert_eq!(msg.attachments.len(), 2);
+        let text = message_text_with(&msg, None, &[Ok("/d/x".into()), Err("refused: MAC".into())]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(
+            lines[1],
+            "  [attachment ../x\\n from 05ff at 2020, text/plain\\u{1b}[2J, 3 bytes] \
+             http://h/file/1 saved as /d/x"
+        );
+        assert_eq!(lines[2], "  [attachment] NOT SAVED: refused: MAC");
+    }
+
+    #[test]
+    fn sync_copies_are_recognised_only_from_this_account() {
+        let me = me();
+        let other = sesh::Identity::from_seed(Seed::from_legacy(&[2; 16]));
+        let copy = |target: &str| Content {
+            data_message: Some(DataMessage {
+                body: Some("hi".into()),
+                sync_target: Some(target.into()),
+                ..DataMessage::default()
+            }),
+            ..Content::default()
+        };
+        let to = other.session_id();
+        let msg = opened(&me, copy(&to.to_string()));
+        assert_eq!(sent_copy(&msg, &me.session_id()), Some(&to));
+        // Another account's message naming a syncTarget is not ours to call a copy.
+        assert_eq!(sent_copy(&msg, &to), None);
+        // Nor is a syncTarget that is not a Session ID.
+        let msg = opened(&me, copy("not an id"));
+        assert_eq!(sent_copy(&msg, &me.session_id()), None);
+        let text = message_text_with(&msg, Some(&to), &[]);
+        assert!(text.starts_with(&format!("to {to} at ")), "{text}");
+    }
+
+    #[test]
+    fn unnamed_attachments_are_named_by_their_type() {
+        let a = |ct: Option<&str>, name: Option<&str>| {
+            Attachment::from_pointer(&AttachmentPointer {
+                content_type: ct.map(Into::into),
+                file_name: name.map(Into::into),
+                ..AttachmentPointer::default()
+            })
+        };
+        assert_eq!(
+            file_name_for(&a(Some("image/png"), None), b""),
+            "attachment.png"
+        );
+        assert_eq!(
+            file_name_for(&a(None, Some("  ")), b"%PDF-1.4"),
+            "attachment.pdf"
+        );
+        assert_eq!(file_name_for(&a(None, None), b"\0\x01"), "attachment");
+        assert_eq!(
+            file_name_for(&a(None, Some("../../etc/passwd")), b""),
+            "passwd"
+        );
+    }
+}

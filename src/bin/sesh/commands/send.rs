@@ -5,16 +5,20 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use rand_core::OsRng;
+use sesh::attachment;
 use sesh::cli::SendArgs;
 use sesh::clock::{Clock as _, Stopwatch, SystemClock};
-use sesh::message::{self, Outgoing};
+use sesh::message::{self, Outgoing, ProfilePicture};
+use sesh::profile::{AvatarUpload, DEFAULT_FILE_TTL_S, Profile};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
 
 use super::message::{load_sender, parse_recipient, text_or_refuse_empty};
 use super::{Ctx, Result, runtime};
-use crate::output::{Record, SentRecord};
+use crate::output::{Record, SentAttachment, SentRecord};
 use crate::render::{self, Report};
+
+mod attach;
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
     let mut timings = Timings::from_env();
@@ -36,25 +40,59 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     // The parser held --ttl to what a swarm keeps (10s to 14d).
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
     timings.mark("arguments");
-    let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
-    let text = text_or_refuse_empty(args.message.as_ref(), text)?;
+    // Attachments: every file read, checked and encrypted before anything else (standard
+    // input may be one of them); with them the text is the caption, and may be absent.
+    let attaching = !args.attach.is_empty();
+    let prepared = attach::prepare(args)?;
+    if attaching {
+        timings.mark("attachments read and encrypted");
+    }
+    let (identity, text) = if attaching {
+        let identity = ctx.load_identity(&args.identity)?;
+        (identity, args.message.clone().unwrap_or_default())
+    } else {
+        let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
+        (identity, text_or_refuse_empty(args.message.as_ref(), text)?)
+    };
     timings.mark("identity and text");
+    let me = identity.session_id();
+    // Copies for the sender's other devices (§3.5 step 7), unless asked not to; a message to
+    // oneself is already in one's own swarm.
+    let sync = !args.no_sync;
     let mut out = Outgoing::new(text);
     out.display_name.clone_from(&args.name);
-    // A message too long to seal is the input's fault: say so before touching the network.
-    // Sealed at this computer's time, whose encoding is as long as the network time's (the
-    // timestamp's varint is 6 bytes from 1971 to 2109), so what passes here seals later too.
-    message::seal(
-        &identity,
-        &recipients[0],
-        &out,
-        SystemClock.now_ms(),
-        &mut OsRng,
-    )
-    .map_err(sesh::Error::Seal)?;
+    // A message too long to seal is the input's fault: say so before touching the network
+    // or the state, and again once the profile is in it.
+    size_check(&identity, &recipients[0], &out, sync)?;
     timings.mark("size check");
 
     let mut client = ctx.client_with(|step| timings.mark(step))?;
+    // The profile, which every message carries (`sesh profile set`).
+    let mut profile = client.state().profile(&me)?;
+    if let Some(p) = &profile {
+        p.apply_to(&mut out, SystemClock.now_ms() / 1000);
+        size_check(&identity, &recipients[0], &out, sync)?;
+    }
+    timings.mark("profile");
+    let file_server = client.network().file_server.clone();
+    if attaching && file_server.is_none() {
+        return Err(sesh::Error::Input(format!(
+            "network '{}' has no file server to upload attachments to",
+            client.network().name
+        ))
+        .into());
+    }
+    // What the uploads below add to the message, checked before any: the attachments'
+    // pointers and an avatar not yet uploaded, with the longest file id a server gives.
+    if let Some(server) = &file_server {
+        let longest_url = format!("{}/file/{}", server.url, "0".repeat(attach::LONGEST_ID));
+        let mut largest = out.clone();
+        largest.attachments = prepared.iter().map(|p| p.placeholder(server)).collect();
+        if profile.as_ref().is_some_and(|p| p.avatar.is_some()) && out.profile_picture.is_none() {
+            largest.profile_picture = Some(ProfilePicture::new(longest_url, [0; 32]));
+        }
+        size_check(&identity, &recipients[0], &largest, sync)?;
+    }
     let rt = runtime()?;
     timings.mark("runtime");
     // The pool and paths the state holds, loaded here rather than inside the first request
@@ -62,16 +100,67 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     client.load_cached()?;
     timings.mark("pool and paths");
     let mut failures: Vec<ErrorKind> = Vec::new();
+    // Copies for the sender's other devices: how many were to be stored, how many failed.
+    let (mut copies, mut sync_failures) = (0usize, 0usize);
     rt.block_on(async {
+        if let Some(p) = &mut profile {
+            // Now with the network's time, which decides whether the avatar's upload is
+            // still good, or must be made again before a message points to it.
+            let now_s = client.settled_now_ms().await / 1000;
+            if refresh_avatar(ctx, &mut client, &me, p, now_s).await? {
+                timings.mark("avatar upload");
+            }
+            p.apply_to(&mut out, now_s);
+        }
+        // Each file uploaded once, before any message refers to it.
+        if let Some(server) = file_server.as_ref().filter(|_| attaching) {
+            out.attachments = attach::upload_all(ctx, &mut client, server, prepared).await?;
+            timings.mark("attachments upload");
+        }
+        let attachments: Vec<SentAttachment> = out
+            .attachments
+            .iter()
+            .map(|a| SentAttachment {
+                file_name: a.file_name.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size,
+                url: a.url.clone(),
+            })
+            .collect();
         for to in &recipients {
-            let sent = send_one(ctx, &mut client, &identity, to, &out, ttl_ms, timings).await;
+            let sync_to = (sync && *to != me).then_some(&identity);
+            let sent = send_one(
+                ctx,
+                &mut client,
+                &identity,
+                to,
+                &out,
+                sync_to,
+                ttl_ms,
+                timings,
+            )
+            .await;
             match sent {
-                Ok((hash, timestamp)) => {
+                Ok(sent) => {
+                    copies += usize::from(sent.sync.is_some());
+                    let sync_hash = match sent.sync {
+                        Some(Ok(hash)) => Some(hash),
+                        Some(Err(e)) => {
+                            sync_failures += 1;
+                            let r = e.report_sync(to, &sent.hash);
+                            render::error_line(&r.message(), r.hint());
+                            None
+                        }
+                        None => None,
+                    };
+                    let (hash, timestamp) = (sent.hash, sent.timestamp);
                     let printed = if ctx.json {
                         ctx.record(&Record::Sent(SentRecord {
                             to: to.to_string(),
                             hash: hash.clone(),
                             timestamp,
+                            sync_hash,
+                            attachments: attachments.clone(),
                         }))
                     } else {
                         ctx.line(format_args!("{to} {hash}"))
@@ -102,10 +191,35 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     drop(client);
     drop(rt);
     timings.mark("shutdown");
+    outcome(recipients.len(), &failures, copies, sync_failures)
+}
+
+/// The command's result once every recipient was tried: `failures` are the recipients that
+/// failed (each already reported), `sync_failures` the copies for the sender's other devices
+/// that could not be stored although their message was (each reported too), of `copies`
+/// that were to be.
+///
+/// A failed copy makes the command a partial failure (exit status 4): the message was sent,
+/// so a retry would send it twice, but the sender's other devices will not show it.
+fn outcome(
+    recipients: usize,
+    failures: &[ErrorKind],
+    copies: usize,
+    sync_failures: usize,
+) -> Result<()> {
+    let copies = (sync_failures > 0).then(|| {
+        format!(
+            "{sync_failures} of {copies} {} for your other devices could not be stored",
+            if copies == 1 { "copy" } else { "copies" }
+        )
+    });
     if failures.is_empty() {
-        return Ok(());
+        return match copies {
+            None => Ok(()),
+            Some(c) => Err(Report::summary(ErrorKind::Partial, c)),
+        };
     }
-    let kind = if failures.len() < recipients.len() {
+    let kind = if failures.len() < recipients {
         ErrorKind::Partial
     } else if failures.iter().all(|k| *k == failures[0]) {
         // Every recipient failed the same way: the command did.
@@ -113,14 +227,95 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     } else {
         ErrorKind::Failure
     };
-    Err(Report::summary(
-        kind,
-        format!(
-            "{} of {} recipients failed",
-            failures.len(),
-            recipients.len()
-        ),
-    ))
+    let mut tally = format!("{} of {recipients} recipients failed", failures.len());
+    if let Some(c) = copies {
+        tally = format!("{tally}; {c}");
+    }
+    Err(Report::summary(kind, tally))
+}
+
+/// Uploads the profile's avatar, encrypted with the profile key (§10.4), when it was never
+/// uploaded or its upload expires within a day, and records the upload in the state: whether
+/// it uploaded.
+///
+/// A failed upload while the previous one is still good is a warning (messages point to the
+/// previous one); with none to point to, the send stops before anything is sent.
+async fn refresh_avatar(
+    ctx: &Ctx,
+    client: &mut super::NetClient,
+    me: &SessionId,
+    p: &mut Profile,
+    now_s: u64,
+) -> Result<bool> {
+    let Some(avatar) = p.avatar.as_mut().filter(|a| a.needs_upload(now_s)) else {
+        return Ok(false);
+    };
+    let Some(server) = client.network().file_server.clone() else {
+        ctx.note(format_args!(
+            "network '{}' has no file server: messages carry no avatar",
+            client.network().name
+        ));
+        return Ok(false);
+    };
+    let blob = attachment::encrypt_profile_picture(&avatar.image, &p.key, &mut OsRng);
+    match client.upload_file(&server, blob).await {
+        Ok(up) => {
+            // The server's word on expiry, if sane; else its usual keep (14 days).
+            let expires_s = up
+                .expires
+                .filter(|e| e.is_finite() && *e >= 0.0 && *e < 1e15)
+                .map_or(now_s.saturating_add(DEFAULT_FILE_TTL_S), |e| e as u64);
+            let upload = AvatarUpload::new(up.url, expires_s);
+            // A new URL is a change of profile: receivers take it only from a newer one.
+            let updated_s = now_s.max(p.updated_s.saturating_add(1));
+            client
+                .state()
+                .save_avatar_upload(me, &avatar.image, &upload, updated_s)?;
+            avatar.upload = Some(upload);
+            p.updated_s = updated_s;
+            Ok(true)
+        }
+        Err(e) => {
+            let r = Report::from(e).context("uploading the avatar");
+            match avatar.usable_upload(now_s) {
+                Some(old) => {
+                    render::warning_line(&format!(
+                        "{}; messages point to the previous upload, kept until {}",
+                        r.message(),
+                        super::message::format_time(old.expires_s.saturating_mul(1000))
+                    ));
+                    Ok(false)
+                }
+                None => Err(r.with_hint(Some(
+                    "nothing was sent; run again, or send without the avatar after \
+                     'sesh profile set --no-avatar'"
+                        .to_owned(),
+                ))),
+            }
+        }
+    }
+}
+
+/// Refuses a message too long to seal, before anything is sent.
+///
+/// Sealed at this computer's time, whose encoding is as long as the network time's (the
+/// timestamp's varint is 6 bytes from 1971 to 2109), so what passes here seals later too.
+/// With `sync`, the copy for the sender's other devices is the larger (it names the
+/// recipient, and every Session ID is as long): it is the one checked.
+fn size_check(identity: &sesh::Identity, to: &SessionId, out: &Outgoing, sync: bool) -> Result<()> {
+    let largest = if sync { out.sync_copy(to) } else { out.clone() };
+    message::seal(identity, to, &largest, SystemClock.now_ms(), &mut OsRng)
+        .map_err(sesh::Error::Seal)?;
+    Ok(())
+}
+
+/// A message stored in its recipient's swarm.
+struct Sent {
+    hash: String,
+    timestamp: u64,
+    /// The copy for the sender's other devices: its hash once stored, or why it was not;
+    /// `None` when none was to be stored.
+    sync: Option<Result<String, SendError>>,
 }
 
 /// Seals once and stores; the client retries the same payload on other paths and members,
@@ -128,15 +323,25 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
 /// the client resynchronised, the same payload is stored again with the corrected store
 /// timestamp (the message keeps the time it was sealed with; its hash, which covers only the
 /// payload, stays the same).
+///
+/// With `sync_to` (the sender), the same Content with `syncTarget` naming the recipient is
+/// then sealed to the sender and stored in their own swarm with the same timestamp (§3.5 step
+/// 7), only once the recipient's message is stored: a copy never claims a message that was
+/// not sent.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one send's inputs, named at the one call"
+)]
 async fn send_one(
     ctx: &Ctx,
     client: &mut super::NetClient,
     identity: &sesh::Identity,
     to: &SessionId,
     out: &Outgoing,
+    sync_to: Option<&sesh::Identity>,
     ttl_ms: u64,
     timings: &mut Timings,
-) -> Result<(String, u64), SendError> {
+) -> Result<Sent, SendError> {
     // Settled first: a payload sealed with a skewed clock keeps that time inside, even when a
     // node's 406 later corrects the store timestamp.
     let timestamp = client.settled_now_ms().await;
@@ -145,9 +350,46 @@ async fn send_one(
     let b64 = message::to_base64(&data);
     let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
     timings.mark("clock and seal");
-    let stored = store(ctx, client, to, &b64, &hash, ttl_ms, timestamp).await;
+    store(ctx, client, to, &b64, &hash, ttl_ms, timestamp).await?;
     timings.mark("store (network)");
-    stored.map(|()| (hash, timestamp))
+    let sync = match sync_to {
+        Some(me) => Some(store_sync_copy(ctx, client, me, to, out, ttl_ms, timestamp).await),
+        None => None,
+    };
+    timings.mark("sync copy");
+    Ok(Sent {
+        hash,
+        timestamp,
+        sync,
+    })
+}
+
+/// Seals `out` with `syncTarget` = `to` for the sender `me`, and stores it in their own swarm,
+/// stamped `timestamp` as the message it copies: the copy's hash.
+async fn store_sync_copy(
+    ctx: &Ctx,
+    client: &mut super::NetClient,
+    me: &sesh::Identity,
+    to: &SessionId,
+    out: &Outgoing,
+    ttl_ms: u64,
+    timestamp: u64,
+) -> Result<String, SendError> {
+    let own = me.session_id();
+    let data = message::seal(me, &own, &out.sync_copy(to), timestamp, &mut OsRng)
+        .map_err(|e| SendError::Seal(sesh::Error::Seal(e)))?;
+    let hash = rpc::message_hash(&own.to_bytes(), Namespace::DEFAULT, &data);
+    store(
+        ctx,
+        client,
+        &own,
+        &message::to_base64(&data),
+        &hash,
+        ttl_ms,
+        timestamp,
+    )
+    .await?;
+    Ok(hash)
 }
 
 /// Stores the sealed payload, again with a corrected store timestamp after a 406.
@@ -254,6 +496,22 @@ enum SendError {
 }
 
 impl SendError {
+    /// The error of a copy for the sender's other devices that was not stored, although the
+    /// message to `to` was (as `hash`).
+    fn report_sync(self, to: &SessionId, hash: &str) -> Report {
+        let what = format!(
+            "storing the copy of the message to {} for your other devices",
+            to.short()
+        );
+        let r = match self {
+            Self::Seal(e) => Report::from(e),
+            Self::Store { error, .. } => Report::from(error),
+        };
+        r.context(what).with_hint(Some(format!(
+            "the message itself was sent (hash {hash}); re-running would send it again"
+        )))
+    }
+
     /// The error as the command reports it, naming the recipient. When the request may have
     /// reached the swarm before the failure, the hint names the hash it would have, so that
     /// a re-run can be checked rather than doubled.
@@ -280,6 +538,28 @@ impl SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_that_failed_makes_the_send_partial_never_a_retry() {
+        assert!(outcome(2, &[], 2, 0).is_ok());
+        // The message was sent, its copy was not: partial (4), not a network failure (3)
+        // that a script would retry, sending the message twice.
+        let r = outcome(1, &[], 1, 1).unwrap_err();
+        assert_eq!(r.kind(), ErrorKind::Partial);
+        assert_eq!(
+            r.message(),
+            "1 of 1 copy for your other devices could not be stored"
+        );
+        let r = outcome(3, &[ErrorKind::Transient], 2, 1).unwrap_err();
+        assert_eq!(r.kind(), ErrorKind::Partial);
+        assert_eq!(
+            r.message(),
+            "1 of 3 recipients failed; 1 of 2 copies for your other devices could not be stored"
+        );
+        // Every recipient failed the same way: that is the command's kind.
+        let r = outcome(2, &[ErrorKind::Transient; 2], 0, 0).unwrap_err();
+        assert_eq!(r.kind(), ErrorKind::Transient);
+    }
 
     #[test]
     fn a_members_hash_is_never_what_send_prints() {

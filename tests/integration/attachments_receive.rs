@@ -1,0 +1,617 @@
+//! `sesh receive --save-attachments` and `--include-sent` on a devnet (issue 12): files are
+//! downloaded through onion paths (v4, relayed by an exit node) from a stand-in file server
+//! on loopback, saved under DIR/<sender>/ with safe, never-overwriting names; tampered blobs
+//! are refused on the row; a failed download is tried again by the next run; a changed avatar
+//! is saved; sync copies are skipped or shown as `sent` rows.
+//!
+//! The stand-in file server (`FakeFileServer`) answers only what these tests need: onion v4
+//! `GET /file/<id>` from a map the test fills (so that a test can alter a blob, or add one
+//! late), 404 otherwise. The last test uses the devnet's own file server, with files uploaded
+//! straight to it over HTTP as session-python does. The full sesh → sesh round trip is the
+//! send side's test.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use rand_core::OsRng;
+use serde_json::Value;
+use sesh::attachment::{self, encrypt_profile_picture};
+use sesh::client::Client;
+use sesh::clock::{Clock, SystemClock};
+use sesh::devnet::Devnet;
+use sesh::message::wire::{AttachmentPointer, Content, DataMessage, LokiProfile};
+use sesh::onion::hop::NodeKeys;
+use sesh::onion::v4;
+use sesh::transport::http::HttpTransport;
+use sesh::{Identity, SessionId};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use super::devnet::{devnet, identity};
+
+/// Files by id, served over onion v4.
+type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+
+/// A file server on 127.0.0.1 that answers onion v4 `GET /file/<id>`.
+struct FakeFileServer {
+    url: String,
+    keys: Identity,
+    files: Files,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeFileServer {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let keys = identity(200);
+        let secret = *keys.x25519_secret();
+        let files: Files = Arc::default();
+        let served = files.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let files = served.clone();
+                tokio::spawn(async move {
+                    let _ = serve(conn, &secret, &files).await;
+                });
+            }
+        });
+        Self {
+            url,
+            keys,
+            files,
+            task,
+        }
+    }
+
+    fn put(&self, id: &str, blob: Vec<u8>) {
+        self.files.lock().unwrap().insert(id.to_owned(), blob);
+    }
+
+    /// The network file of `net` with this server as its `[file_server]` (instead of the
+    /// devnet's own).
+    fn network_file(&self, net: &Devnet, dir: &Path) -> PathBuf {
+        let original = std::fs::read_to_string(net.network_file()).unwrap();
+        let mut text = String::new();
+        let mut in_file_server = false;
+        for line in original.lines() {
+            if line.starts_with('[') {
+                in_file_server = line.trim() == "[file_server]";
+            }
+            if !in_file_server {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        text.push_str(&format!(
+            "\n[file_server]\nurl = \"{}\"\npubkey_ed25519 = \"{}\"\npubkey_x25519 = \"{}\"\n",
+            self.url,
+            self.keys.ed25519_pub(),
+            self.keys.x25519_pub()
+        ));
+        let path = dir.join("network-with-files.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for FakeFileServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One HTTP/1.1 request on `conn`: the v4 layer in, the encrypted v4 answer out.
+async fn serve(
+    mut conn: tokio::net::TcpStream,
+    secret: &[u8; 32],
+    files: &Files,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let (head_end, len) = loop {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+            break (i + 4, len);
+        }
+    };
+    while buf.len() < head_end + len {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = &buf[head_end..head_end + len];
+    let (status, answer) = match v4::open_request(&NodeKeys::new(secret), body) {
+        Ok((req, reply)) => {
+            let found = req
+                .endpoint
+                .strip_prefix("/file/")
+                .and_then(|id| files.lock().unwrap().get(id).cloned());
+            let response = match (req.method.as_str(), found) {
+                ("GET", Some(blob)) => v4::Response {
+                    code: 200,
+                    headers: vec![("content-type".into(), "application/octet-stream".into())],
+                    body: blob,
+                },
+                _ => v4::Response {
+                    code: 404,
+                    headers: Vec::new(),
+                    body: b"not found".to_vec(),
+                },
+            };
+            (200, v4::respond(&reply, &response, &mut OsRng).unwrap())
+        }
+        Err(e) => e.http_reply(&mut OsRng),
+    };
+    let head = format!(
+        "HTTP/1.1 {status} OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        answer.len()
+    );
+    conn.write_all(head.as_bytes()).await?;
+    conn.write_all(&answer).await?;
+    conn.shutdown().await
+}
+
+/// Bob, a CLI user with a key file and a state directory, on the network file given.
+struct Cli {
+    key: PathBuf,
+    state: PathBuf,
+    network: PathBuf,
+    id: SessionId,
+}
+
+impl Cli {
+    fn new(dir: &Path, name: &str, network: PathBuf) -> Self {
+        let (key, id) = super::support::keygen(dir, name);
+        Self {
+            key,
+            state: dir.join(format!("{name}-state")),
+            network,
+            id: id.parse().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        c.args(args)
+            .arg("-i")
+            .arg(&self.key)
+            .env("SESH_NETWORK", &self.network)
+            .env("SESH_STATE_DIR", &self.state)
+            .env_remove("SESH_IDENTITY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        super::support::output_within(&mut c, None, super::support::COMMAND_LIMIT)
+    }
+
+    fn receive_json(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["receive", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        assert!(
+            out.status.success(),
+            "receive failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+            .collect()
+    }
+}
+
+/// Seals `content` from `from` to `to` and stores it through the library client.
+async fn store(net: &Devnet, state: &Path, from: &Identity, to: &SessionId, content: Content) {
+    let now = SystemClock.now_ms();
+    let mut content = content;
+    content.sig_timestamp = Some(now);
+    let data = sesh::message::seal_content(from, to, &content, now, &mut OsRng).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+    let mut c = Client::open(
+        net.network(),
+        state,
+        HttpTransport::new().unwrap(),
+        SystemClock,
+        OsRng,
+    )
+    .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        c.store(to, &b64, 10 * 60 * 1000, now),
+    )
+    .await
+    .expect("stores within a minute")
+    .unwrap();
+}
+
+/// A legacy-encrypted attachment uploaded as `id` on `fs`, and its pointer.
+fn upload(fs: &FakeFileServer, id: &str, name: &str, data: &[u8]) -> AttachmentPointer {
+    let enc = attachment::encrypt(data, &mut OsRng).unwrap();
+    fs.put(id, enc.blob);
+    AttachmentPointer {
+        deprecated_id: id.parse().unwrap_or(0),
+        content_type: Some("text/plain".into()),
+        key: Some(enc.key.to_vec()),
+        size: Some(u32::try_from(data.len()).unwrap()),
+        digest: Some(enc.digest.to_vec()),
+        file_name: Some(name.into()),
+        url: Some(format!("{}/file/{id}", fs.url)),
+        ..AttachmentPointer::default()
+    }
+}
+
+fn with_attachments(text: &str, attachments: Vec<AttachmentPointer>) -> Content {
+    Content {
+        data_message: Some(DataMessage {
+            body: Some(text.into()),
+            attachments,
+            ..DataMessage::default()
+        }),
+        ..Content::default()
+    }
+}
+
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_tampered_blobs_and_failed_downloads() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let fs = FakeFileServer::start().await;
+    let bob = Cli::new(d, "bob", fs.network_file(&net, d));
+    let alice = identity(1);
+    let save = d.join("saved");
+    let save_arg = save.to_str().unwrap();
+
+    let mut pointers = vec![
+        upload(&fs, "101", "../../x", b"one"),
+        upload(&fs, "102", "/etc/passwd", b"two"),
+        upload(&fs, "103", "a\u{1b}[31mb\nc.txt", b"three"),
+        upload(&fs, "104", "x", b"four"),
+    ];
+    // A blob altered on the server: the MAC fails.
+    let mut mac = upload(&fs, "105", "mac.bin", b"five");
+    fs.files.lock().unwrap().get_mut("105").unwrap()[20] ^= 1;
+    mac.file_name = Some("mac.bin".into());
+    pointers.push(mac);
+    // A pointer whose digest is not the blob's.
+    let mut digest = upload(&fs, "106", "digest.bin", b"six");
+    digest.digest.as_mut().unwrap()[0] ^= 1;
+    pointers.push(digest);
+    // Not on the server yet: fails now, saved by the next run.
+    let mut later = upload(&fs, "107", "later.txt", b"seven");
+    let later_blob = fs.files.lock().unwrap().remove("107").unwrap();
+    later.file_name = Some("later.txt".into());
+    pointers.push(later);
+    // As session-python writes it: the mainnet URL whatever server it used, and the id.
+    let mut python = upload(&fs, "108", "python.txt", b"eight");
+    python.url = Some("http://filev2.getsession.org/file/108".into());
+    pointers.push(python);
+    // An old pointer: no URL, only the id.
+    let mut old = upload(&fs, "109", "old.txt", b"nine");
+    old.url = None;
+    pointers.push(old);
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("files", pointers),
+    )
+    .await;
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("after", Vec::new()),
+    )
+    .await;
+
+    // The message with files is printed once they are saved, after the plain one.
+    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["text"], "after");
+    assert!(rows[0].get("attachments").is_none());
+    let row = &rows[1];
+    assert_eq!(row["type"], "message");
+    assert_eq!(row["text"], "files");
+    let atts = row["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 9);
+    assert_eq!(atts[0]["file_name"], "../../x");
+    assert_eq!(atts[0]["content_type"], "text/plain");
+    assert_eq!(atts[0]["size"], 3);
+    assert_eq!(atts[0]["url"], format!("{}/file/101", fs.url));
+    let sender_dir = save.join(alice.session_id().to_string());
+    let path = |i: usize| {
+        PathBuf::from(
+            atts[i]["path"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{:?}", atts[i])),
+        )
+    };
+    assert_eq!(path(0), sender_dir.join("x"));
+    assert_eq!(path(1), sender_dir.join("passwd"));
+    assert_eq!(path(2), sender_dir.join("a[31mbc.txt"));
+    assert_eq!(path(3), sender_dir.join("x (1)"), "never overwritten");
+    assert_eq!(std::fs::read(path(0)).unwrap(), b"one");
+    assert_eq!(std::fs::read(path(3)).unwrap(), b"four");
+    assert!(
+        atts[4]["error"].as_str().unwrap().contains("MAC"),
+        "{:?}",
+        atts[4]
+    );
+    assert!(
+        atts[5]["error"].as_str().unwrap().contains("digest"),
+        "{:?}",
+        atts[5]
+    );
+    assert!(atts[4].get("path").is_none() && atts[5].get("path").is_none());
+    let err = atts[6]["error"].as_str().unwrap();
+    assert!(err.contains("404") && err.contains("tries again"), "{err}");
+    assert_eq!(std::fs::read(path(7)).unwrap(), b"eight");
+    assert_eq!(std::fs::read(path(8)).unwrap(), b"nine");
+    // Nothing outside DIR/<sender>/, nothing half-written, private files.
+    let alice_dir = PathBuf::from(alice.session_id().to_string());
+    let names: Vec<PathBuf> = [
+        "a[31mbc.txt",
+        "old.txt",
+        "passwd",
+        "python.txt",
+        "x",
+        "x (1)",
+    ]
+    .iter()
+    .map(|n| alice_dir.join(n))
+    .collect();
+    assert_eq!(files_under(&save), names);
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path(0)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // The next run delivers no message again, and saves the late file now there.
+    fs.put("107", later_blob);
+    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "attachment");
+    assert_eq!(rows[0]["from"], alice.session_id().to_string());
+    assert_eq!(rows[0]["hash"], row["hash"]);
+    assert_eq!(rows[0]["file_name"], "later.txt");
+    let later_path = PathBuf::from(rows[0]["path"].as_str().unwrap());
+    assert_eq!(later_path, sender_dir.join("later.txt"));
+    assert_eq!(std::fs::read(&later_path).unwrap(), b"seven");
+    // Saved once: a third run has nothing to do. The tampered ones were not kept.
+    assert!(
+        bob.receive_json(&["--save-attachments", save_arg])
+            .is_empty()
+    );
+
+    // Every download went through an exit node (onion v4), none straight to the server.
+    let proxied: usize = net
+        .nodes()
+        .iter()
+        .map(|n| {
+            std::fs::read_to_string(n.log_file())
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("onion_req proxy 200") && l.contains(&fs.url))
+                .count()
+        })
+        .sum();
+    assert_eq!(proxied, 10, "9 downloads, then the late one again");
+
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatars_are_saved_when_they_change_and_sync_copies_are_sent_rows() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let fs = FakeFileServer::start().await;
+    let network = fs.network_file(&net, d);
+    let bob = Cli::new(d, "bob", network.clone());
+    let alice = identity(1);
+    let alice_state = d.join("alice-state");
+    let save = d.join("saved");
+    let save_arg = save.to_str().unwrap();
+
+    let key = [7u8; 32];
+    let png = b"\x89PNG\r\n\x1a\nnot really a picture".to_vec();
+    fs.put("300", encrypt_profile_picture(&png, &key, &mut OsRng));
+    let with_avatar = |text: &str| Content {
+        data_message: Some(DataMessage {
+            body: Some(text.into()),
+            profile_key: Some(key.to_vec()),
+            profile: Some(LokiProfile {
+                display_name: Some("Alice".into()),
+                profile_picture: Some(format!("{}/file/300", fs.url)),
+                ..LokiProfile::default()
+            }),
+            ..DataMessage::default()
+        }),
+        ..Content::default()
+    };
+    store(&net, &alice_state, &alice, &bob.id, with_avatar("one")).await;
+    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["display_name"], "Alice");
+    let avatar = save.join(alice.session_id().to_string()).join("avatar.png");
+    assert_eq!(rows[0]["avatar"], avatar.to_str().unwrap());
+    assert_eq!(std::fs::read(&avatar).unwrap(), png);
+    // The same URL again: not downloaded again.
+    store(&net, &alice_state, &alice, &bob.id, with_avatar("two")).await;
+    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].get("avatar").is_none(), "{rows:?}");
+
+    // Sync copies: Bob's own messages to carol, as another of his devices would store them.
+    let bob_identity = sesh::store::read_identity(&bob.key).unwrap();
+    let carol = identity(3).session_id();
+    let copy = |text: &str| Content {
+        data_message: Some(DataMessage {
+            body: Some(text.into()),
+            sync_target: Some(carol.to_string()),
+            ..DataMessage::default()
+        }),
+        ..Content::default()
+    };
+    let note = Content {
+        data_message: Some(DataMessage {
+            body: Some("note to self".into()),
+            ..DataMessage::default()
+        }),
+        ..Content::default()
+    };
+    store(&net, &alice_state, &bob_identity, &bob.id, copy("skipped")).await;
+    store(&net, &alice_state, &bob_identity, &bob.id, note).await;
+    // Without --include-sent the copy is not printed, yet delivered: never shown later.
+    let rows = bob.receive_json(&[]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "message");
+    assert_eq!(rows[0]["text"], "note to self");
+    store(&net, &alice_state, &bob_identity, &bob.id, copy("shown")).await;
+    let rows = bob.receive_json(&["--include-sent"]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "sent");
+    assert_eq!(rows[0]["to"], carol.to_string());
+    assert_eq!(rows[0]["from"], bob.id.to_string());
+    assert_eq!(rows[0]["text"], "shown");
+    // Text output heads it `to …`.
+    store(&net, &alice_state, &bob_identity, &bob.id, copy("as text")).await;
+    let out = bob.run(&["receive", "--include-sent"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("to {carol} at ")), "{text}");
+    assert!(text.ends_with("\n  as text\n"), "{text}");
+
+    net.shutdown().await;
+}
+
+/// Uploads `blob` straight to the devnet's file server over HTTP, as session-python does; the
+/// id.
+async fn upload_direct(net: &Devnet, blob: &[u8]) -> String {
+    let addr = net.file_server().addr;
+    let mut request = format!(
+        "POST /file HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        blob.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(blob);
+    let answer = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(&request).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        out
+    })
+    .await
+    .expect("the file server answers within a minute");
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    let v: Value = serde_json::from_slice(&answer[end + 4..]).unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_on_the_devnets_file_server_are_saved_with_identical_bytes() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let bob = Cli::new(d, "bob", net.network_file());
+    let alice = identity(1);
+    let save = d.join("saved");
+
+    // Legacy, with the URL session-python writes whatever server it used.
+    let report: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+    let enc = attachment::encrypt(&report, &mut OsRng).unwrap();
+    let id = upload_direct(&net, &enc.blob).await;
+    let legacy = AttachmentPointer {
+        deprecated_id: id.parse().unwrap(),
+        content_type: Some("application/octet-stream".into()),
+        key: Some(enc.key.to_vec()),
+        size: Some(1_500_000),
+        digest: Some(enc.digest.to_vec()),
+        file_name: Some("report.bin".into()),
+        url: Some(format!("http://filev2.getsession.org/file/{id}")),
+        ..AttachmentPointer::default()
+    };
+    // Deterministic ("S"), on the devnet's URL with `#d`.
+    let photo = b"\x89PNG\r\n\x1a\n a picture".repeat(3000);
+    let det = attachment::encrypt_deterministic(&photo, &[9; 32], attachment::Domain::Attachment)
+        .unwrap();
+    let id = upload_direct(&net, &det.blob).await;
+    let deterministic = AttachmentPointer {
+        key: Some(det.key.to_vec()),
+        size: Some(u32::try_from(photo.len()).unwrap()),
+        file_name: Some("photo.png".into()),
+        url: Some(format!("{}/file/{id}#d", net.file_server().server.url)),
+        ..AttachmentPointer::default()
+    };
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("two files", vec![legacy, deterministic]),
+    )
+    .await;
+
+    let rows = bob.receive_json(&["--save-attachments", save.to_str().unwrap()]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let atts = rows[0]["attachments"].as_array().unwrap();
+    let sender_dir = save.join(alice.session_id().to_string());
+    assert_eq!(
+        atts[0]["path"],
+        sender_dir.join("report.bin").to_str().unwrap()
+    );
+    assert_eq!(
+        atts[1]["path"],
+        sender_dir.join("photo.png").to_str().unwrap()
+    );
+    assert_eq!(
+        std::fs::read(sender_dir.join("report.bin")).unwrap(),
+        report
+    );
+    assert_eq!(std::fs::read(sender_dir.join("photo.png")).unwrap(), photo);
+
+    net.shutdown().await;
+}
