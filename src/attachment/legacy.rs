@@ -185,6 +185,25 @@ pub(super) fn decrypt(blob: &[u8], key: &[u8], digest: Option<&[u8]>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The sender knows the key: any bytes can come with a valid MAC and digest.
+        #[test]
+        fn validly_maced_garbage_never_panics(
+            key in any::<[u8; 32]>(),
+            iv_ct in proptest::collection::vec(any::<u8>(), 16..200),
+            size in proptest::option::of(0u64..300),
+        ) {
+            let mut full = [0u8; 64];
+            full[32..].copy_from_slice(&key);
+            let mut blob = iv_ct;
+            let mac = hmac_of(&full[32..], &blob).expect("key");
+            blob.extend_from_slice(&mac);
+            let digest: [u8; 32] = Sha256::digest(&blob).into();
+            let _ = super::super::decrypt(&blob, &full, Some(&digest), size, false);
+        }
+    }
 
     fn fixed() -> Encrypted {
         encrypt_with(b"some bytes", &[3u8; 64], &[9u8; 16]).expect("small")
