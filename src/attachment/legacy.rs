@@ -61,10 +61,14 @@ pub fn padded_len(len: usize) -> usize {
     capped.max(len)
 }
 
-/// The size of the blob [`encrypt`] makes of `len` plaintext bytes.
+/// The size of the blob [`encrypt`] makes of `len` plaintext bytes (`usize::MAX` when it
+/// would not fit a `usize`).
 pub fn encrypted_len(len: usize) -> usize {
     let padded = padded_len(len);
-    IV_LEN + (padded / BLOCK + 1) * BLOCK + MAC_LEN
+    (padded / BLOCK)
+        .saturating_add(1)
+        .saturating_mul(BLOCK)
+        .saturating_add(IV_LEN + MAC_LEN)
 }
 
 /// A legacy-encrypted attachment: what is uploaded, and what goes into its pointer.
@@ -221,6 +225,10 @@ mod tests {
         for len in [1, 540, 541, 542, 1000, 65_536, 1_000_000, 9_000_000] {
             assert!(padded_len(len) >= len);
         }
+        // Absurd lengths neither panic nor wrap.
+        assert_eq!(padded_len(usize::MAX), usize::MAX);
+        assert_eq!(encrypted_len(usize::MAX), usize::MAX);
+        assert!(encrypted_len(usize::MAX / 2) > MAX_FILE_SIZE);
     }
 
     #[test]

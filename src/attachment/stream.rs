@@ -95,7 +95,12 @@ pub fn encrypt_deterministic(
     seed: &[u8; 32],
     domain: Domain,
 ) -> Result<Deterministic, Error> {
-    let total = encrypted_size(plaintext.len());
+    // Lengths past the limit are refused before any size arithmetic on them.
+    let total = if plaintext.len() > MAX_FILE_SIZE {
+        usize::MAX
+    } else {
+        encrypted_size(plaintext.len())
+    };
     if total > MAX_FILE_SIZE {
         return Err(Error::TooLarge {
             len: plaintext.len(),
@@ -190,7 +195,7 @@ fn encrypted_padding(len: usize) -> usize {
     let enc = len + PREFIX + 1 + chunks * ABYTES;
     let factor = bit_floor(enc.max(131_072)) >> 5;
     let padded = enc.div_ceil(factor) * factor;
-    let mut padding = padded - enc + 1;
+    let padding = padded - enc + 1;
     // Every whole encrypted chunk of padding brings its own tag, counted as padding.
     let mut implicit = 0;
     if padding >= CHUNK_TOTAL {
@@ -201,8 +206,9 @@ fn encrypted_padding(len: usize) -> usize {
     if padding % CHUNK_TOTAL > free {
         implicit += ABYTES;
     }
-    padding -= implicit;
-    padding
+    // Never below the one byte of the 0x01 marker (it never is, for any size up to well past
+    // the file server's limit; checked here rather than trusted).
+    padding.saturating_sub(implicit).max(1)
 }
 
 /// libsession's `encrypted_size`: the blob length for `len` plaintext bytes.
