@@ -61,10 +61,14 @@ pub fn padded_len(len: usize) -> usize {
     capped.max(len)
 }
 
-/// The size of the blob [`encrypt`] makes of `len` plaintext bytes.
+/// The size of the blob [`encrypt`] makes of `len` plaintext bytes (`usize::MAX` when it
+/// would not fit a `usize`).
 pub fn encrypted_len(len: usize) -> usize {
     let padded = padded_len(len);
-    IV_LEN + (padded / BLOCK + 1) * BLOCK + MAC_LEN
+    (padded / BLOCK)
+        .saturating_add(1)
+        .saturating_mul(BLOCK)
+        .saturating_add(IV_LEN + MAC_LEN)
 }
 
 /// A legacy-encrypted attachment: what is uploaded, and what goes into its pointer.
@@ -185,6 +189,25 @@ pub(super) fn decrypt(blob: &[u8], key: &[u8], digest: Option<&[u8]>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The sender knows the key: any bytes can come with a valid MAC and digest.
+        #[test]
+        fn validly_maced_garbage_never_panics(
+            key in any::<[u8; 32]>(),
+            iv_ct in proptest::collection::vec(any::<u8>(), 16..200),
+            size in proptest::option::of(0u64..300),
+        ) {
+            let mut full = [0u8; 64];
+            full[32..].copy_from_slice(&key);
+            let mut blob = iv_ct;
+            let mac = hmac_of(&full[32..], &blob).expect("key");
+            blob.extend_from_slice(&mac);
+            let digest: [u8; 32] = Sha256::digest(&blob).into();
+            let _ = super::super::decrypt(&blob, &full, Some(&digest), size, false);
+        }
+    }
 
     fn fixed() -> Encrypted {
         encrypt_with(b"some bytes", &[3u8; 64], &[9u8; 16]).expect("small")
@@ -202,6 +225,10 @@ mod tests {
         for len in [1, 540, 541, 542, 1000, 65_536, 1_000_000, 9_000_000] {
             assert!(padded_len(len) >= len);
         }
+        // Absurd lengths neither panic nor wrap.
+        assert_eq!(padded_len(usize::MAX), usize::MAX);
+        assert_eq!(encrypted_len(usize::MAX), usize::MAX);
+        assert!(encrypted_len(usize::MAX / 2) > MAX_FILE_SIZE);
     }
 
     #[test]
