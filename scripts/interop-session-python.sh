@@ -72,7 +72,7 @@ network=$(head -n1 "$work/devnet.out")
 [ -n "$network" ] && [ -e "$network" ] || { echo "the devnet did not start" >&2; exit 1; }
 export SESH_NETWORK=$network SESH_STATE_DIR=$work/state
 echo "  network file: $network"
-sed -n 's/^url = /  seed: /p' "$network"
+awk '/^\[/{s=($0=="[[seed]]")} s && /^url = /{sub(/^url = /,"  seed: ");print} /^\[file_server\]/{f=1} f && /^url = /{sub(/^url = /,"  file server: ");print;f=0}' "$network"
 
 say "Making identities: one with sesh, one with session-python"
 sesh_id=$("$sesh" keygen -q -o "$work/sesh.key")
