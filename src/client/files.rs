@@ -22,7 +22,7 @@ use crate::onion::v4;
 
 /// The largest blob [`Client::upload_file`] sends: the file server's upload limit
 /// (`attachment::MAX_FILE_SIZE`; session-file-server refuses larger uploads with 413).
-pub const MAX_UPLOAD_LEN: usize = 10_000_000;
+pub const MAX_UPLOAD_LEN: usize = crate::attachment::MAX_FILE_SIZE;
 
 /// The largest file [`Client::download_file`] accepts: the storage servers' 10 MiB relay
 /// limit, which holds the largest upload with room (what a node relays can be no larger).

@@ -42,9 +42,10 @@ use crate::clock::Clock;
 use crate::identity::Identity;
 use crate::onion::{NodeKeys, v4};
 
-/// The largest file accepted: 10 000 000 bytes (session-desktop `MAX_ATTACHMENT_FILESIZE_BYTES`;
+/// The largest file accepted: 10 000 000 bytes, the limit clients encrypt for
+/// ([`crate::attachment::MAX_FILE_SIZE`]: session-desktop `MAX_ATTACHMENT_FILESIZE_BYTES`;
 /// Session's file server).
-pub const MAX_FILE_SIZE: usize = 10_000_000;
+pub const MAX_FILE_SIZE: usize = crate::attachment::MAX_FILE_SIZE;
 
 /// How long a file is kept unless the server is told otherwise: 14 days.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
