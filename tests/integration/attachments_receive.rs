@@ -556,6 +556,88 @@ async fn avatars_are_saved_when_they_change_and_sync_copies_are_sent_rows() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].get("avatar").is_none(), "{rows:?}");
 
+    // A new avatar (a GIF now) while a saved attachment is named avatar.gif on the sender's
+    // side and another file avatar.png sits in the directory: only the avatar file saved
+    // before is replaced, nothing else.
+    let alice_dir = save.join(alice.session_id().to_string());
+    std::fs::write(alice_dir.join("avatar.gif"), b"the user's own file").unwrap();
+    let gif = b"GIF89a not really a picture".to_vec();
+    fs.put("301", encrypt_profile_picture(&gif, &key, &mut OsRng));
+    let mut three = with_avatar("three");
+    let data = three.data_message.as_mut().unwrap();
+    data.profile.as_mut().unwrap().profile_picture = Some(format!("{}/file/301", fs.url));
+    data.attachments = vec![upload(&fs, "302", "avatar.png", b"an attachment")];
+    store(&net, &alice_state, &alice, &bob.id, three).await;
+    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let att = &rows[0]["attachments"][0];
+    assert_eq!(
+        att["path"],
+        alice_dir.join("avatar (attachment).png").to_str().unwrap()
+    );
+    let new_avatar = alice_dir.join("avatar (1).gif");
+    assert_eq!(rows[0]["avatar"], new_avatar.to_str().unwrap());
+    assert_eq!(std::fs::read(&new_avatar).unwrap(), gif);
+    assert_eq!(
+        std::fs::read(alice_dir.join("avatar.gif")).unwrap(),
+        b"the user's own file"
+    );
+    assert!(!avatar.exists(), "the old avatar is replaced");
+    assert_eq!(
+        std::fs::read(alice_dir.join("avatar (attachment).png")).unwrap(),
+        b"an attachment"
+    );
+
+    // A symbolic link as a sender's directory is refused, on the row; and a message with
+    // more than 32 attachments has the rest skipped, on the row.
+    let carol_id = identity(4);
+    let elsewhere = d.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, save.join(carol_id.session_id().to_string())).unwrap();
+    let one = upload(&fs, "303", "one.txt", b"1");
+    store(
+        &net,
+        &alice_state,
+        &carol_id,
+        &bob.id,
+        with_attachments("linked", vec![one.clone()]),
+    )
+    .await;
+    let unusable = AttachmentPointer {
+        url: Some(format!("{}/file/304", fs.url)),
+        ..AttachmentPointer::default()
+    };
+    let mut many = vec![unusable; 33];
+    many.push(one);
+    store(
+        &net,
+        &alice_state,
+        &alice,
+        &bob.id,
+        with_attachments("many", many),
+    )
+    .await;
+    let (code, rows, stderr) = bob.receive_json_status(&["--save-attachments", save_arg]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("sesh: error: 35 attachment(s) could not be saved"),
+        "{stderr}"
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let linked = rows.iter().find(|r| r["text"] == "linked").unwrap();
+    let err = linked["attachments"][0]["error"].as_str().unwrap();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    let many = rows.iter().find(|r| r["text"] == "many").unwrap();
+    let atts = many["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 34);
+    for a in &atts[..32] {
+        assert!(a["error"].as_str().unwrap().contains("no key"), "{a:?}");
+    }
+    for a in &atts[32..] {
+        assert!(a["error"].as_str().unwrap().contains("skipped"), "{a:?}");
+    }
+
     // Sync copies: Bob's own messages to carol, as another of his devices would store them.
     let bob_identity = sesh::store::read_identity(&bob.key).unwrap();
     let carol = identity(3).session_id();
@@ -684,5 +766,90 @@ async fn files_on_the_devnets_file_server_are_saved_with_identical_bytes() {
     );
     assert_eq!(std::fs::read(sender_dir.join("photo.png")).unwrap(), photo);
 
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_retries_failed_downloads_while_running() {
+    use std::io::BufRead as _;
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let fs = FakeFileServer::start().await;
+    let bob = Cli::new(d, "bob", fs.network_file(&net, d));
+    let alice = identity(1);
+    let save = d.join("saved");
+    let pointer = upload(&fs, "400", "late.txt", b"late");
+    fs.busy.lock().unwrap().insert("400".into());
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("busy", vec![pointer]),
+    )
+    .await;
+
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    c.args(["receive", "--json", "--follow", "--interval", "200ms"])
+        .arg("--save-attachments")
+        .arg(&save)
+        .arg("-i")
+        .arg(&bob.key)
+        .env("SESH_NETWORK", &bob.network)
+        .env("SESH_STATE_DIR", &bob.state)
+        .env_remove("SESH_IDENTITY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> Value {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a row within a minute")
+            .unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+    // The message, its download failed (busy server); then the server recovers and the
+    // same process, still following, saves the file.
+    let row = next();
+    assert_eq!(row["text"], "busy");
+    let err = row["attachments"][0]["error"].as_str().unwrap();
+    assert!(err.contains("503"), "{err}");
+    fs.busy.lock().unwrap().clear();
+    let row = loop {
+        let row = next();
+        assert_eq!(row["type"], "attachment", "{row:?}");
+        if row.get("path").is_some() {
+            break row;
+        }
+    };
+    let path = PathBuf::from(row["path"].as_str().unwrap());
+    assert_eq!(std::fs::read(&path).unwrap(), b"late");
+
+    // Saved in the end: a clean exit on SIGTERM.
+    assert!(sesh::devnet::sigterm(child.id()), "SIGTERM was sent");
+    let (tx2, rx2) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx2.send(child.wait_with_output());
+    });
+    let out = rx2
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receive --follow stops on SIGTERM")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     net.shutdown().await;
 }
