@@ -100,30 +100,25 @@ impl FileUrl {
         Ok(out)
     }
 
-    /// The fragment, read as the apps read it: `&`-separated parameters; `d` in any spelling
-    /// (`d`, `d=`, `d=1`, …) marks the deterministic format; `p` and `e` must be well formed;
-    /// empty and unknown parameters are ignored (newer clients may add some).
+    /// The fragment, read as session-desktop reads it (`URLSearchParams`): `&`-separated
+    /// parameters; `d` in any spelling (`d`, `d=`, `d=1`, …) marks the deterministic format
+    /// (presence counts, not the value); the first `p` and the first `e` count, and must be
+    /// well formed; later repeats, empty and unknown parameters are ignored.
     fn parse_fragment(&mut self, fragment: &str) -> Result<(), Error> {
         for part in fragment.split('&') {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             match name {
                 "d" => self.deterministic = true,
-                "p" => {
+                "p" if self.server_ed25519.is_none() => {
                     let key = Ed25519Pub::from_str(value)
                         .map_err(|_| bad("p is not a 64-hex-digit key"))?;
-                    if self.server_ed25519.is_some_and(|k| k != key) {
-                        return Err(bad("fragment names two different p keys"));
-                    }
                     self.server_ed25519 = Some(key);
                 }
-                "e" => {
+                "e" if self.profile_key.is_none() => {
                     if value.is_empty() || value.len() > 2 * MAX_KEY_LEN {
                         return Err(bad("e is empty or too long"));
                     }
                     let key = hex::decode(value).map_err(|_| bad("e is not hex"))?;
-                    if self.profile_key.as_ref().is_some_and(|k| *k != key) {
-                        return Err(bad("fragment names two different e keys"));
-                    }
                     self.profile_key = Some(key);
                 }
                 _ => {}
@@ -254,8 +249,10 @@ mod tests {
         }
         let u = FileUrl::parse(&format!("http://h/file/1#q=2&p={KEY}&p={KEY}")).expect("ok");
         assert_eq!(u.server_ed25519.map(|k| k.to_hex()), Some(KEY.to_owned()));
-        let other = "00".repeat(32);
-        assert!(FileUrl::parse(&format!("http://h/file/1#p={KEY}&p={other}")).is_err());
+        // As URLSearchParams.get: the first one counts.
+        let u = FileUrl::parse(&format!("http://h/file/1#p={KEY}&p=zz&e=01&e=02")).expect("ok");
+        assert_eq!(u.server_ed25519.map(|k| k.to_hex()), Some(KEY.to_owned()));
+        assert_eq!(u.profile_key, Some(vec![1]));
     }
 
     proptest! {
