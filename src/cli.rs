@@ -373,13 +373,25 @@ pub enum Command {
                       \"error\" when the file could not be fetched or failed its checks. A \
                       message counts as delivered once its attachments are saved or their \
                       failure is on its row; a download that failed is tried again by the next \
-                      receive (printed then as {\"type\": \"attachment\", \"from\", \"hash\", \
-                      \"timestamp\", \"file_name\", \"content_type\", \"size\", \"url\", \
-                      \"path\" or \"error\"}), a tampered file is not. Messages with \
-                      attachments are printed after the other messages of their batch. A \
-                      sender's avatar is saved as DIR/<sender>/avatar.<ext> when its URL \
-                      differs from the last one saved (the row gains \"avatar\", or \
-                      \"avatar_error\").\n\n\
+                      receive, and by a running --follow after a growing delay (printed then \
+                      as {\"type\": \"attachment\", \"from\", \"hash\", \"timestamp\", \
+                      \"file_name\", \"content_type\", \"size\", \"url\", \"path\" or \
+                      \"error\"}), when it failed on the network or the server was busy; a \
+                      tampered file, a file the server does not have (404) and an unusable \
+                      pointer are not. Files are only ever fetched from the network's file \
+                      server ([file_server] in the network file; without one, \
+                      --save-attachments is refused): a URL naming another host is fetched by \
+                      its id from there, and the checks decide. At most 32 attachments of a \
+                      message are fetched; the rest are reported as skipped. Any attachment \
+                      not saved, whether this run's or one tried again, makes the exit status \
+                      4, with 'sesh: error: N attachment(s) could not be saved' on standard \
+                      error (with --follow, when it stops). Messages with attachments are \
+                      printed after the other messages of their batch. A sender's avatar is \
+                      saved as DIR/<sender>/avatar.<ext> when its URL differs from the last \
+                      one saved, replacing only the avatar saved before (the row gains \
+                      \"avatar\", or \"avatar_error\"); an attachment named avatar.* is saved \
+                      as 'avatar (attachment).<ext>' instead. DIR/<sender> must be a \
+                      directory, not a symbolic link.\n\n\
                       A copy of a message this identity sent from another device (it carries \
                       the conversation's Session ID, 'syncTarget') is skipped, unless \
                       --include-sent is given: then it is printed as 'to … at …', or with \

@@ -640,7 +640,7 @@ impl fmt::Display for ContentKind {
 }
 
 /// An opened message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Message {
     /// The sender's Session ID.
@@ -695,6 +695,35 @@ pub struct Attachment {
     pub deterministic: bool,
     /// `deprecated_id`, the file id old clients used.
     pub legacy_id: u64,
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The profile key decrypts the avatar, the Content holds the attachments' keys, and
+        // a profile-picture URL's fragment may hold a key (`e=`): none of them is printed.
+        let redacted = |present: bool| present.then_some("[redacted]");
+        f.debug_struct("Message")
+            .field("sender", &self.sender)
+            .field("sender_ed25519", &self.sender_ed25519)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("kind", &self.kind)
+            .field("text", &self.text)
+            .field("display_name", &self.display_name)
+            .field("expiration_type", &self.expiration_type)
+            .field("expiration_timer_s", &self.expiration_timer_s)
+            .field("attachments", &self.attachments)
+            .field("sync_target", &self.sync_target)
+            .field(
+                "profile_picture",
+                &self
+                    .profile_picture
+                    .as_deref()
+                    .map(|u| u.split_once('#').map_or(u, |(before, _)| before)),
+            )
+            .field("profile_key", &redacted(self.profile_key.is_some()))
+            .field("content", &"[redacted]")
+            .finish()
+    }
 }
 
 impl fmt::Debug for Attachment {
@@ -1260,5 +1289,56 @@ mod tests {
         let m = open_data(&seed2(), &data).unwrap();
         assert_eq!(m.kind, ContentKind::Typing);
         assert_eq!(m.text, None);
+    }
+
+    #[test]
+    fn debug_never_prints_keys() {
+        let (from, to) = (seed1(), seed2());
+        let content = Content {
+            data_message: Some(wire::DataMessage {
+                body: Some("hi".into()),
+                profile_key: Some(vec![0xab; 32]),
+                profile: Some(wire::LokiProfile {
+                    display_name: Some("n".into()),
+                    profile_picture: Some(format!("http://h/file/1#e={}", "cd".repeat(32))),
+                    ..wire::LokiProfile::default()
+                }),
+                attachments: vec![wire::AttachmentPointer {
+                    key: Some(vec![0xef; 64]),
+                    url: Some("http://h/file/2".into()),
+                    ..wire::AttachmentPointer::default()
+                }],
+                ..wire::DataMessage::default()
+            }),
+            sig_timestamp: Some(1_800_000_000_000),
+            ..Content::default()
+        };
+        let data = seal_content(
+            &from,
+            &to.session_id(),
+            &content,
+            1_800_000_000_000,
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        let msg = open_data(&to, &data).unwrap();
+        assert!(msg.profile_key.is_some() && msg.profile_picture.is_some());
+        let debug = format!("{msg:?}");
+        assert!(
+            debug.contains("http://h/file/1") && debug.contains("hi"),
+            "{debug}"
+        );
+        for key in ["ab", "cd", "ef"] {
+            let hex = key.repeat(8);
+            let bytes = format!(
+                "{}, {}",
+                u8::from_str_radix(key, 16).unwrap(),
+                u8::from_str_radix(key, 16).unwrap()
+            );
+            assert!(
+                !debug.contains(&hex) && !debug.contains(&bytes),
+                "{key}: {debug}"
+            );
+        }
     }
 }

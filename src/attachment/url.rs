@@ -52,7 +52,8 @@ fn bad(why: impl Into<String>) -> Error {
 impl FileUrl {
     /// Parses a file URL; anything but `http[s]://host[:port]/file/<id>[#fragment]` with a
     /// plain host name or IPv4 address, an id of letters, digits, `-` and `_`, and a fragment
-    /// of `p=<64 hex>`, `d` and `e=<hex>` (each at most once) is refused.
+    /// whose `p=<64 hex>` and `e=<hex>` are well formed is refused (`d` may be spelled `d=…`;
+    /// other fragment parameters are ignored).
     ///
     /// # Errors
     /// [`Error::BadUrl`] saying what is wrong.
@@ -99,37 +100,28 @@ impl FileUrl {
         Ok(out)
     }
 
+    /// The fragment, read as session-desktop reads it (`URLSearchParams`): `&`-separated
+    /// parameters; `d` in any spelling (`d`, `d=`, `d=1`, …) marks the deterministic format
+    /// (presence counts, not the value); the first `p` and the first `e` count, and must be
+    /// well formed; later repeats, empty and unknown parameters are ignored.
     fn parse_fragment(&mut self, fragment: &str) -> Result<(), Error> {
-        if fragment.is_empty() {
-            return Ok(());
-        }
         for part in fragment.split('&') {
-            match part.split_once('=') {
-                None if part == "d" => {
-                    if self.deterministic {
-                        return Err(bad("fragment repeats d"));
-                    }
-                    self.deterministic = true;
-                }
-                Some(("p", hex)) => {
-                    if self.server_ed25519.is_some() {
-                        return Err(bad("fragment repeats p"));
-                    }
-                    let key = Ed25519Pub::from_str(hex)
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            match name {
+                "d" => self.deterministic = true,
+                "p" if self.server_ed25519.is_none() => {
+                    let key = Ed25519Pub::from_str(value)
                         .map_err(|_| bad("p is not a 64-hex-digit key"))?;
                     self.server_ed25519 = Some(key);
                 }
-                Some(("e", hex)) => {
-                    if self.profile_key.is_some() {
-                        return Err(bad("fragment repeats e"));
-                    }
-                    if hex.is_empty() || hex.len() > 2 * MAX_KEY_LEN {
+                "e" if self.profile_key.is_none() => {
+                    if value.is_empty() || value.len() > 2 * MAX_KEY_LEN {
                         return Err(bad("e is empty or too long"));
                     }
-                    let key = hex::decode(hex).map_err(|_| bad("e is not hex"))?;
+                    let key = hex::decode(value).map_err(|_| bad("e is not hex"))?;
                     self.profile_key = Some(key);
                 }
-                _ => return Err(bad("unknown fragment parameter")),
+                _ => {}
             }
         }
         Ok(())
@@ -226,12 +218,9 @@ mod tests {
             "http://h:99999/file/1",
             "http://h:/file/1",
             "http://[::1]/file/1",
-            "http://h/file/1#x",
-            "http://h/file/1#d&d",
             "http://h/file/1#p=abc",
             "http://h/file/1#e=zz",
             "http://h/file/1#e=",
-            "http://h/file/1#d&",
         ] {
             assert!(
                 matches!(FileUrl::parse(url), Err(Error::BadUrl(_))),
@@ -240,6 +229,30 @@ mod tests {
         }
         let long = format!("http://h/file/{}", "1".repeat(2000));
         assert!(FileUrl::parse(&long).is_err());
+    }
+
+    #[test]
+    fn fragments_are_read_as_the_apps_read_them() {
+        // The legacy spelling `d=<anything>`, repeats, empty and unknown parameters.
+        for (url, deterministic) in [
+            ("http://h/file/1#d=1", true),
+            ("http://h/file/1#d=", true),
+            ("http://h/file/1#d=true&d", true),
+            ("http://h/file/1#x", false),
+            ("http://h/file/1#d&", true),
+            ("http://h/file/1#&&future=1&d", true),
+            ("http://h/file/1#", false),
+        ] {
+            let u = FileUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(u.deterministic, deterministic, "{url}");
+            assert_eq!((u.id.as_str(), u.base.as_str()), ("1", "http://h"));
+        }
+        let u = FileUrl::parse(&format!("http://h/file/1#q=2&p={KEY}&p={KEY}")).expect("ok");
+        assert_eq!(u.server_ed25519.map(|k| k.to_hex()), Some(KEY.to_owned()));
+        // As URLSearchParams.get: the first one counts.
+        let u = FileUrl::parse(&format!("http://h/file/1#p={KEY}&p=zz&e=01&e=02")).expect("ok");
+        assert_eq!(u.server_ed25519.map(|k| k.to_hex()), Some(KEY.to_owned()));
+        assert_eq!(u.profile_key, Some(vec![1]));
     }
 
     proptest! {

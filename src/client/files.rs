@@ -196,25 +196,26 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     }
 
     /// The file server to download from an attachment URL whose base (`scheme://host[:port]`)
-    /// is `base` and which names the server's Ed25519 key `ed25519` (its `p=`), if any: the
-    /// network's file server when the base is its URL (and the key, if given, its key);
-    /// otherwise the server the key names at that base; `None` when neither applies.
+    /// is `base`: the network's file server when the base is its URL, `None` otherwise.
+    ///
+    /// A URL's `p=` key (`ed25519`) never makes another host a file server: a sender could
+    /// otherwise have sesh send onion requests to any host it names. A URL naming another
+    /// host is for the caller to fetch by id from the network's file server (the MAC and
+    /// digest decide whether the answer is the file). `ed25519` is accepted and ignored.
     ///
     /// (The contract's `file_server_for(&FileUrl)` is this with the URL's `base` and
     /// `server_ed25519`.)
     pub fn file_server_for_base(
         &self,
         base: &str,
-        ed25519: Option<&Ed25519Pub>,
+        _ed25519: Option<&Ed25519Pub>,
     ) -> Option<FileServer> {
         let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
-        if let Some(fs) = &self.network.file_server
-            && norm(&fs.url) == norm(base)
-            && ed25519.is_none_or(|k| *k == fs.ed25519)
-        {
-            return Some(fs.clone());
-        }
-        FileServer::new(base, *ed25519?).ok()
+        self.network
+            .file_server
+            .as_ref()
+            .filter(|fs| norm(&fs.url) == norm(base))
+            .cloned()
     }
 
     /// Sends one v4 request to `server` through an onion path and returns the server's 200

@@ -6,7 +6,7 @@
 //!
 //! The stand-in file server (`FakeFileServer`) answers only what these tests need: onion v4
 //! `GET /file/<id>` from a map the test fills (so that a test can alter a blob, or add one
-//! late), 404 otherwise. The last test uses the devnet's own file server, with files uploaded
+//! late), 503 for ids the test marks busy, 404 otherwise. The last test uses the devnet's own file server, with files uploaded
 //! straight to it over HTTP as session-python does. The full sesh → sesh round trip is the
 //! send side's test.
 
@@ -15,7 +15,7 @@
     reason = "test helpers: a failed unwrap is a failed test"
 )]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -39,12 +39,15 @@ use super::devnet::{devnet, identity};
 
 /// Files by id, served over onion v4.
 type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+/// Ids answered with 503 (a busy server: a failure that may pass).
+type Busy = Arc<Mutex<HashSet<String>>>;
 
 /// A file server on 127.0.0.1 that answers onion v4 `GET /file/<id>`.
 struct FakeFileServer {
     url: String,
     keys: Identity,
     files: Files,
+    busy: Busy,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -55,15 +58,16 @@ impl FakeFileServer {
         let keys = identity(200);
         let secret = *keys.x25519_secret();
         let files: Files = Arc::default();
-        let served = files.clone();
+        let busy: Busy = Arc::default();
+        let (served, busy_ids) = (files.clone(), busy.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
                     return;
                 };
-                let files = served.clone();
+                let (files, busy) = (served.clone(), busy_ids.clone());
                 tokio::spawn(async move {
-                    let _ = serve(conn, &secret, &files).await;
+                    let _ = serve(conn, &secret, &files, &busy).await;
                 });
             }
         });
@@ -71,6 +75,7 @@ impl FakeFileServer {
             url,
             keys,
             files,
+            busy,
             task,
         }
     }
@@ -117,6 +122,7 @@ async fn serve(
     mut conn: tokio::net::TcpStream,
     secret: &[u8; 32],
     files: &Files,
+    busy: &Busy,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -145,11 +151,14 @@ async fn serve(
     let body = &buf[head_end..head_end + len];
     let (status, answer) = match v4::open_request(&NodeKeys::new(secret), body) {
         Ok((req, reply)) => {
-            let found = req
-                .endpoint
-                .strip_prefix("/file/")
-                .and_then(|id| files.lock().unwrap().get(id).cloned());
+            let id = req.endpoint.strip_prefix("/file/").unwrap_or_default();
+            let found = files.lock().unwrap().get(id).cloned();
             let response = match (req.method.as_str(), found) {
+                ("GET", _) if busy.lock().unwrap().contains(id) => v4::Response {
+                    code: 503,
+                    headers: Vec::new(),
+                    body: b"busy".to_vec(),
+                },
                 ("GET", Some(blob)) => v4::Response {
                     code: 200,
                     headers: vec![("content-type".into(), "application/octet-stream".into())],
@@ -208,18 +217,25 @@ impl Cli {
     }
 
     fn receive_json(&self, extra: &[&str]) -> Vec<Value> {
+        let (code, rows, stderr) = self.receive_json_status(extra);
+        assert_eq!(code, Some(0), "receive failed: {stderr}");
+        rows
+    }
+
+    /// `receive --json`: its exit status, rows and standard error.
+    fn receive_json_status(&self, extra: &[&str]) -> (Option<i32>, Vec<Value>, String) {
         let mut args = vec!["receive", "--json"];
         args.extend_from_slice(extra);
         let out = self.run(&args);
-        assert!(
-            out.status.success(),
-            "receive failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        let rows = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
-            .collect()
+            .collect();
+        (
+            out.status.code(),
+            rows,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 }
 
@@ -317,10 +333,9 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     let mut digest = upload(&fs, "106", "digest.bin", b"six");
     digest.digest.as_mut().unwrap()[0] ^= 1;
     pointers.push(digest);
-    // Not on the server yet: fails now, saved by the next run.
-    let mut later = upload(&fs, "107", "later.txt", b"seven");
-    let later_blob = fs.files.lock().unwrap().remove("107").unwrap();
-    later.file_name = Some("later.txt".into());
+    // The server is busy (503): fails now, saved by the next run.
+    let later = upload(&fs, "107", "later.txt", b"seven");
+    fs.busy.lock().unwrap().insert("107".into());
     pointers.push(later);
     // As session-python writes it: the mainnet URL whatever server it used, and the id.
     let mut python = upload(&fs, "108", "python.txt", b"eight");
@@ -330,6 +345,21 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     let mut old = upload(&fs, "109", "old.txt", b"nine");
     old.url = None;
     pointers.push(old);
+    // Another host, named with its own key: never contacted; the id is asked for on the
+    // network's file server, and the MAC and digest say it is the file.
+    let mut elsewhere = upload(&fs, "110", "elsewhere.txt", b"ten");
+    elsewhere.url = Some(format!(
+        "http://127.0.0.3:9/file/110#p={}&future=1",
+        identity(201).ed25519_pub()
+    ));
+    pointers.push(elsewhere);
+    // Not on the server: given up at once (404), not kept to try again.
+    let mut missing = upload(&fs, "111", "missing.txt", b"eleven");
+    fs.files.lock().unwrap().remove("111");
+    missing.file_name = Some("missing.txt".into());
+    pointers.push(missing);
+    // Named like the sender's avatar: saved under another name.
+    pointers.push(upload(&fs, "112", "Avatar.PNG", b"twelve"));
     store(
         &net,
         &d.join("alice-state"),
@@ -347,8 +377,38 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     )
     .await;
 
-    // The message with files is printed once they are saved, after the plain one.
-    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    // --save-attachments refused up front when it cannot work: exit 2, nothing fetched.
+    std::fs::write(d.join("a-file"), b"x").unwrap();
+    let (code, rows, stderr) =
+        bob.receive_json_status(&["--save-attachments", d.join("a-file").to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(rows.is_empty());
+    assert!(
+        stderr.contains("is not a directory") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    let bare = d.join("no-file-server.toml");
+    let text = std::fs::read_to_string(&bob.network).unwrap();
+    std::fs::write(&bare, &text[..text.find("\n[file_server]").unwrap()]).unwrap();
+    let bare_bob = Cli {
+        network: bare,
+        ..Cli::new(d, "bob2", bob.network.clone())
+    };
+    let (code, _, stderr) = bare_bob.receive_json_status(&["--save-attachments", save_arg]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no file server") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+
+    // The message with files is printed once they are saved, after the plain one. Files not
+    // saved make the exit status 4, with a tally on standard error.
+    let (code, rows, stderr) = bob.receive_json_status(&["--save-attachments", save_arg]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("sesh: error: 4 attachment(s) could not be saved\nhint: "),
+        "{stderr}"
+    );
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0]["text"], "after");
     assert!(rows[0].get("attachments").is_none());
@@ -356,7 +416,7 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     assert_eq!(row["type"], "message");
     assert_eq!(row["text"], "files");
     let atts = row["attachments"].as_array().unwrap();
-    assert_eq!(atts.len(), 9);
+    assert_eq!(atts.len(), 12);
     assert_eq!(atts[0]["file_name"], "../../x");
     assert_eq!(atts[0]["content_type"], "text/plain");
     assert_eq!(atts[0]["size"], 3);
@@ -387,13 +447,19 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     );
     assert!(atts[4].get("path").is_none() && atts[5].get("path").is_none());
     let err = atts[6]["error"].as_str().unwrap();
-    assert!(err.contains("404") && err.contains("tries again"), "{err}");
+    assert!(err.contains("503") && err.contains("tries again"), "{err}");
     assert_eq!(std::fs::read(path(7)).unwrap(), b"eight");
     assert_eq!(std::fs::read(path(8)).unwrap(), b"nine");
+    assert_eq!(std::fs::read(path(9)).unwrap(), b"ten");
+    let err = atts[10]["error"].as_str().unwrap();
+    assert!(err.contains("404") && !err.contains("tries again"), "{err}");
+    assert_eq!(path(11), sender_dir.join("Avatar (attachment).PNG"));
     // Nothing outside DIR/<sender>/, nothing half-written, private files.
     let alice_dir = PathBuf::from(alice.session_id().to_string());
     let names: Vec<PathBuf> = [
+        "Avatar (attachment).PNG",
         "a[31mbc.txt",
+        "elsewhere.txt",
         "old.txt",
         "passwd",
         "python.txt",
@@ -411,7 +477,7 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
     }
 
     // The next run delivers no message again, and saves the late file now there.
-    fs.put("107", later_blob);
+    fs.busy.lock().unwrap().clear();
     let rows = bob.receive_json(&["--save-attachments", save_arg]);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["type"], "attachment");
@@ -439,7 +505,12 @@ async fn hostile_names_tampered_blobs_and_failed_downloads() {
                 .count()
         })
         .sum();
-    assert_eq!(proxied, 10, "9 downloads, then the late one again");
+    assert_eq!(proxied, 13, "12 downloads, then the late one again");
+    // The host a pointer named was never asked, not even through an exit.
+    for n in net.nodes() {
+        let log = std::fs::read_to_string(n.log_file()).unwrap_or_default();
+        assert!(!log.contains("127.0.0.3"), "{log}");
+    }
 
     net.shutdown().await;
 }
@@ -484,6 +555,88 @@ async fn avatars_are_saved_when_they_change_and_sync_copies_are_sent_rows() {
     let rows = bob.receive_json(&["--save-attachments", save_arg]);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].get("avatar").is_none(), "{rows:?}");
+
+    // A new avatar (a GIF now) while a saved attachment is named avatar.gif on the sender's
+    // side and another file avatar.png sits in the directory: only the avatar file saved
+    // before is replaced, nothing else.
+    let alice_dir = save.join(alice.session_id().to_string());
+    std::fs::write(alice_dir.join("avatar.gif"), b"the user's own file").unwrap();
+    let gif = b"GIF89a not really a picture".to_vec();
+    fs.put("301", encrypt_profile_picture(&gif, &key, &mut OsRng));
+    let mut three = with_avatar("three");
+    let data = three.data_message.as_mut().unwrap();
+    data.profile.as_mut().unwrap().profile_picture = Some(format!("{}/file/301", fs.url));
+    data.attachments = vec![upload(&fs, "302", "avatar.png", b"an attachment")];
+    store(&net, &alice_state, &alice, &bob.id, three).await;
+    let rows = bob.receive_json(&["--save-attachments", save_arg]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let att = &rows[0]["attachments"][0];
+    assert_eq!(
+        att["path"],
+        alice_dir.join("avatar (attachment).png").to_str().unwrap()
+    );
+    let new_avatar = alice_dir.join("avatar (1).gif");
+    assert_eq!(rows[0]["avatar"], new_avatar.to_str().unwrap());
+    assert_eq!(std::fs::read(&new_avatar).unwrap(), gif);
+    assert_eq!(
+        std::fs::read(alice_dir.join("avatar.gif")).unwrap(),
+        b"the user's own file"
+    );
+    assert!(!avatar.exists(), "the old avatar is replaced");
+    assert_eq!(
+        std::fs::read(alice_dir.join("avatar (attachment).png")).unwrap(),
+        b"an attachment"
+    );
+
+    // A symbolic link as a sender's directory is refused, on the row; and a message with
+    // more than 32 attachments has the rest skipped, on the row.
+    let carol_id = identity(4);
+    let elsewhere = d.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, save.join(carol_id.session_id().to_string())).unwrap();
+    let one = upload(&fs, "303", "one.txt", b"1");
+    store(
+        &net,
+        &alice_state,
+        &carol_id,
+        &bob.id,
+        with_attachments("linked", vec![one.clone()]),
+    )
+    .await;
+    let unusable = AttachmentPointer {
+        url: Some(format!("{}/file/304", fs.url)),
+        ..AttachmentPointer::default()
+    };
+    let mut many = vec![unusable; 33];
+    many.push(one);
+    store(
+        &net,
+        &alice_state,
+        &alice,
+        &bob.id,
+        with_attachments("many", many),
+    )
+    .await;
+    let (code, rows, stderr) = bob.receive_json_status(&["--save-attachments", save_arg]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("sesh: error: 35 attachment(s) could not be saved"),
+        "{stderr}"
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let linked = rows.iter().find(|r| r["text"] == "linked").unwrap();
+    let err = linked["attachments"][0]["error"].as_str().unwrap();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    let many = rows.iter().find(|r| r["text"] == "many").unwrap();
+    let atts = many["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 34);
+    for a in &atts[..32] {
+        assert!(a["error"].as_str().unwrap().contains("no key"), "{a:?}");
+    }
+    for a in &atts[32..] {
+        assert!(a["error"].as_str().unwrap().contains("skipped"), "{a:?}");
+    }
 
     // Sync copies: Bob's own messages to carol, as another of his devices would store them.
     let bob_identity = sesh::store::read_identity(&bob.key).unwrap();
@@ -613,5 +766,90 @@ async fn files_on_the_devnets_file_server_are_saved_with_identical_bytes() {
     );
     assert_eq!(std::fs::read(sender_dir.join("photo.png")).unwrap(), photo);
 
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_retries_failed_downloads_while_running() {
+    use std::io::BufRead as _;
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let fs = FakeFileServer::start().await;
+    let bob = Cli::new(d, "bob", fs.network_file(&net, d));
+    let alice = identity(1);
+    let save = d.join("saved");
+    let pointer = upload(&fs, "400", "late.txt", b"late");
+    fs.busy.lock().unwrap().insert("400".into());
+    store(
+        &net,
+        &d.join("alice-state"),
+        &alice,
+        &bob.id,
+        with_attachments("busy", vec![pointer]),
+    )
+    .await;
+
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    c.args(["receive", "--json", "--follow", "--interval", "200ms"])
+        .arg("--save-attachments")
+        .arg(&save)
+        .arg("-i")
+        .arg(&bob.key)
+        .env("SESH_NETWORK", &bob.network)
+        .env("SESH_STATE_DIR", &bob.state)
+        .env_remove("SESH_IDENTITY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> Value {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a row within a minute")
+            .unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+    // The message, its download failed (busy server); then the server recovers and the
+    // same process, still following, saves the file.
+    let row = next();
+    assert_eq!(row["text"], "busy");
+    let err = row["attachments"][0]["error"].as_str().unwrap();
+    assert!(err.contains("503"), "{err}");
+    fs.busy.lock().unwrap().clear();
+    let row = loop {
+        let row = next();
+        assert_eq!(row["type"], "attachment", "{row:?}");
+        if row.get("path").is_some() {
+            break row;
+        }
+    };
+    let path = PathBuf::from(row["path"].as_str().unwrap());
+    assert_eq!(std::fs::read(&path).unwrap(), b"late");
+
+    // Saved in the end: a clean exit on SIGTERM.
+    assert!(sesh::devnet::sigterm(child.id()), "SIGTERM was sent");
+    let (tx2, rx2) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx2.send(child.wait_with_output());
+    });
+    let out = rx2
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receive --follow stops on SIGTERM")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     net.shutdown().await;
 }

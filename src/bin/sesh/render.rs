@@ -49,6 +49,16 @@ impl Report {
         }
     }
 
+    /// An error of the given kind with no library error behind it, printed with its hint.
+    pub(crate) fn with_kind(kind: ErrorKind, message: String, hint: Option<String>) -> Self {
+        Self {
+            error: anyhow::Error::msg(message),
+            kind,
+            hint,
+            summary: false,
+        }
+    }
+
     /// The tally of items that failed and were reported one by one: printed without a
     /// second `error:`, it only decides the exit status.
     pub(crate) fn summary(kind: ErrorKind, message: String) -> Self {

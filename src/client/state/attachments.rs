@@ -7,7 +7,11 @@
 //!                   pointer BLOB, attempts INTEGER, expires INTEGER,
 //!                   PRIMARY KEY (account, hash, idx))   pointer: the AttachmentPointer protobuf
 //! avatar_seen      (account TEXT, sender TEXT, url TEXT, PRIMARY KEY (account, sender))
+//! avatar_file      (account TEXT, sender TEXT, path TEXT, PRIMARY KEY (account, sender))
 //! ```
+//!
+//! `avatar_file` is where the sender's last avatar was saved: the one file a new avatar
+//! replaces (never a saved attachment that happens to be named `avatar.*`).
 //!
 //! The tables are created when first needed (`CREATE TABLE IF NOT EXISTS`), without a schema
 //! version of their own: a database without them is one where nothing failed and no avatar
@@ -35,6 +39,12 @@ CREATE TABLE IF NOT EXISTS avatar_seen (
     account TEXT NOT NULL,
     sender TEXT NOT NULL,
     url TEXT NOT NULL,
+    PRIMARY KEY (account, sender)
+) STRICT;
+CREATE TABLE IF NOT EXISTS avatar_file (
+    account TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    path TEXT NOT NULL,
     PRIMARY KEY (account, sender)
 ) STRICT;
 ";
@@ -248,6 +258,48 @@ impl State {
             .map(drop)
             .map_err(self.sql("recording a sender's avatar URL"))
     }
+
+    /// Where `sender`'s last avatar was saved, if it was.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn avatar_file(
+        &mut self,
+        account: &SessionId,
+        sender: &SessionId,
+    ) -> Result<Option<String>, StateError> {
+        self.attachment_tables()?;
+        self.conn
+            .query_row(
+                "SELECT path FROM avatar_file WHERE account = ?1 AND sender = ?2",
+                params![account.to_string(), sender.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql("reading where a sender's avatar was saved"))
+    }
+
+    /// Records that `sender`'s avatar at `url` was saved as `path`.
+    ///
+    /// # Errors
+    /// [`StateError::Sql`].
+    pub fn set_avatar_saved(
+        &mut self,
+        account: &SessionId,
+        sender: &SessionId,
+        url: &str,
+        path: &str,
+    ) -> Result<(), StateError> {
+        self.set_avatar_seen(account, sender, url)?;
+        self.conn
+            .execute(
+                "INSERT INTO avatar_file (account, sender, path) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET path = excluded.path",
+                params![account.to_string(), sender.to_string(), path],
+            )
+            .map(drop)
+            .map_err(self.sql("recording where a sender's avatar was saved"))
+    }
 }
 
 #[cfg(test)]
@@ -300,5 +352,25 @@ mod tests {
             Some("http://h/file/2")
         );
         assert_eq!(s.avatar_seen(&me, &id(3)).expect("read"), None);
+    }
+
+    #[test]
+    fn avatar_files_are_remembered_per_sender() {
+        let (_dir, mut s) = state();
+        let me = id(1);
+        assert_eq!(s.avatar_file(&me, &id(2)).expect("read"), None);
+        s.set_avatar_saved(&me, &id(2), "http://h/file/1", "/d/a.png")
+            .expect("set");
+        s.set_avatar_saved(&me, &id(2), "http://h/file/2", "/d/a.jpg")
+            .expect("set");
+        assert_eq!(
+            s.avatar_file(&me, &id(2)).expect("read").as_deref(),
+            Some("/d/a.jpg")
+        );
+        assert_eq!(
+            s.avatar_seen(&me, &id(2)).expect("read").as_deref(),
+            Some("http://h/file/2")
+        );
+        assert_eq!(s.avatar_file(&me, &id(3)).expect("read"), None);
     }
 }

@@ -9,9 +9,16 @@
 //! With `--save-attachments`, a message with attachments (or a sender's new avatar) is set
 //! aside while the page is printed, then its files are downloaded and saved, and only then is
 //! it printed and recorded with the page: delivered once its files are saved or their
-//! failure is on its row. A download that failed is kept in the state and tried again by the
-//! next run ([`retry_pending`]). A crash between saving and recording saves the files again
-//! (under numbered names) on the next run: repeated, never lost.
+//! failure is on its row. A download that failed for a reason that may pass (the network) is
+//! kept in the state and tried again ([`retry_pending`]): at the start of the next run, and
+//! while following, after a wait that starts at the poll interval and doubles while they
+//! still fail. A crash between saving and recording saves the files again (under numbered
+//! names) on the next run: repeated, never lost.
+//!
+//! What a sender can make sesh do is bounded: at most [`MAX_ATTACHMENTS`] files per message,
+//! only ever fetched from the network's own file server (a URL naming another host is asked
+//! for by its id there, and the MAC and digest decide), a missing file or a bad pointer given
+//! up at once. Any attachment not saved makes the run end with exit status 4 (partial).
 
 mod save;
 
@@ -52,6 +59,7 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         include_sent: args.include_sent,
     };
     if let Some(dir) = opts.save_dir {
+        check_save_dir(&client, dir)?;
         save::make_dir(dir)
             .map_err(Report::failure)
             .context(format!("making '{}'", dir.display()))?;
@@ -61,10 +69,12 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         .build()
         .map_err(Report::failure)
         .context("starting the async runtime")?;
+    // Attachments not saved (by message hash and index): what decides the exit status.
+    let mut unsaved: HashSet<(String, u32)> = HashSet::new();
     let (delivered, failed) = runtime.block_on(async {
-        if let Some(dir) = opts.save_dir {
-            retry_pending(ctx, &mut client, &account, dir).await?;
-        }
+        // When the downloads that failed are tried again next, and the wait after that.
+        let mut retry_at = tokio::time::Instant::now();
+        let mut retry_wait = args.interval;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(Report::failure)
             .context("listening for SIGTERM")?;
@@ -80,13 +90,30 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         let (mut delivered, mut failed) = (0u64, 0u64);
         let mut backoff = args.interval;
         loop {
-            let round = poll_once(
-                ctx,
-                &mut client,
-                &identity,
-                &opts,
-                args.max.map(|m| m - delivered),
-            );
+            let round = async {
+                if let Some(dir) = opts.save_dir
+                    && tokio::time::Instant::now() >= retry_at
+                {
+                    let left = retry_pending(ctx, &mut client, &account, dir, &mut unsaved).await?;
+                    // Still failing: wait longer before the next try; nothing left: the next
+                    // failure is tried again after one interval.
+                    retry_wait = if left == 0 {
+                        args.interval
+                    } else {
+                        (retry_wait * 2).min(MAX_BACKOFF)
+                    };
+                    retry_at = tokio::time::Instant::now() + retry_wait.max(args.interval);
+                }
+                poll_once(
+                    ctx,
+                    &mut client,
+                    &identity,
+                    &opts,
+                    args.max.map(|m| m - delivered),
+                    &mut unsaved,
+                )
+                .await
+            };
             let result = tokio::select! {
                 r = round => r,
                 () = &mut until_deadline => break,
@@ -142,8 +169,12 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         }
         Ok::<_, Report>((delivered, failed))
     })?;
+    let unsaved = unsaved_report(unsaved.len());
     if failed == 0 {
-        return Ok(());
+        return unsaved.map_or(Ok(()), Err);
+    }
+    if let Some(r) = unsaved {
+        render::error_line(&r.message(), r.hint());
     }
     Err(Report::summary(
         if delivered == 0 {
@@ -153,6 +184,53 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         },
         format!("{failed} message(s) could not be opened"),
     ))
+}
+
+/// The exit status's error when `n` attachments were not saved: partial (exit 4), with a
+/// line on standard error; each row already says why.
+fn unsaved_report(n: usize) -> Option<Report> {
+    (n > 0).then(|| {
+        Report::with_kind(
+            ErrorKind::Partial,
+            format!("{n} attachment(s) could not be saved"),
+            Some(
+                "each attachment's row says why; those that failed on the network are tried \
+                 again by the next receive --save-attachments"
+                    .into(),
+            ),
+        )
+    })
+}
+
+/// Refuses, before anything is fetched, a --save-attachments that cannot work: a network
+/// without a file server, or a DIR that is not a directory.
+fn check_save_dir(client: &NetClient, dir: &Path) -> Result<()> {
+    let invalid = |message: String, hint: &str| {
+        Err(Report::with_kind(
+            ErrorKind::InvalidInput,
+            message,
+            Some(hint.to_owned()),
+        ))
+    };
+    if client.network().file_server.is_none() {
+        return invalid(
+            format!(
+                "--save-attachments: network '{}' has no file server",
+                client.network().name
+            ),
+            "add a [file_server] table (url, pubkey_ed25519, pubkey_x25519) to the network \
+             file, or receive without --save-attachments",
+        );
+    }
+    if let Ok(meta) = std::fs::metadata(dir)
+        && !meta.is_dir()
+    {
+        return invalid(
+            format!("--save-attachments: '{}' is not a directory", dir.display()),
+            "give a directory (it is made if missing); files go to DIR/<sender Session ID>/",
+        );
+    }
+    Ok(())
 }
 
 /// The longest wait between polls after network failures.
@@ -207,6 +285,7 @@ async fn poll_once(
     identity: &sesh::Identity,
     opts: &Options<'_>,
     budget: Option<u64>,
+    unsaved: &mut HashSet<(String, u32)>,
 ) -> Result<(u64, u64, bool)> {
     let account = identity.session_id();
     // One cursor per swarm member: their lists need not agree (see `retrieve_by_node`).
@@ -358,7 +437,7 @@ async fn poll_once(
             let m = &got.messages[i];
             let copy = sent_copy(&msg, &account);
             let step = async {
-                let saved = save_message(client, &account, dir, &msg, m).await?;
+                let saved = save_message(client, &account, dir, &msg, m, unsaved).await?;
                 out.push(&render_row(&msg, copy, json, m, Some(&saved))?);
                 out.flush()
             };
@@ -430,6 +509,10 @@ struct Options<'a> {
 /// How many times a failed download is tried (the first time included) before it is given
 /// up.
 const MAX_ATTEMPTS: u32 = 10;
+
+/// The most attachments of one message that are downloaded (session-desktop's limit on what
+/// it sends); the rest are reported as skipped.
+const MAX_ATTACHMENTS: usize = 32;
 
 /// Where a message's files went: per attachment the saved path or why not, and the avatar's.
 #[derive(Default)]
@@ -516,40 +599,27 @@ impl FetchError {
     }
 }
 
-/// The file server to ask for `url`'s file: the one it names (the network's, or another by
-/// its `p=` key); for a URL that names an unknown server without a key, the network's own,
-/// asked for the same id (session-python writes `http://filev2.getsession.org/file/<id>`
-/// whichever server it uploaded to; the MAC and digest decide whether the answer is the
-/// file).
-fn server_for(client: &NetClient, url: &FileUrl) -> Option<sesh::network::FileServer> {
-    client
-        .file_server_for_base(&url.base, url.server_ed25519.as_ref())
-        .or_else(|| {
-            url.server_ed25519
-                .is_none()
-                .then(|| client.network().file_server.clone())
-                .flatten()
-        })
-}
-
-/// Downloads the blob `url` names through an onion path.
+/// Downloads the blob `url` names through an onion path, always from the network's own file
+/// server: a URL naming another host (with a `p=` key or not) is asked for by its id there
+/// (session-python writes `http://filev2.getsession.org/file/<id>` whichever server it
+/// uploaded to); the MAC and digest decide whether the answer is the file. A sender never
+/// makes sesh contact a host of its choosing. Only failures that may pass (the network, a
+/// busy server) are worth trying again; a missing file (404) is not.
 async fn download(
     client: &mut NetClient,
     url: &FileUrl,
 ) -> std::result::Result<Vec<u8>, FetchError> {
-    let Some(server) = server_for(client, url) else {
-        return Err(FetchError::fatal(format!(
-            "{} is not a file server this network knows (no [file_server] in the network \
-             file?)",
-            url.base
-        )));
+    let Some(server) = client.network().file_server.clone() else {
+        return Err(FetchError::fatal(
+            "this network has no file server (no [file_server] in the network file)",
+        ));
     };
     client
         .download_file(&server, &url.id)
         .await
         .map_err(|e| FetchError {
             why: format!("downloading: {e}"),
-            retry: e.kind() != ErrorKind::InvalidInput,
+            retry: e.kind() == ErrorKind::Transient,
         })
 }
 
@@ -585,7 +655,7 @@ async fn fetch(client: &mut NetClient, a: &Attachment) -> std::result::Result<Ve
 /// the extension of its content type (the sender's, else sniffed).
 fn file_name_for(a: &Attachment, data: &[u8]) -> String {
     if let Some(name) = a.file_name.as_deref().filter(|n| !n.trim().is_empty()) {
-        return safe_file_name(name);
+        return not_avatar(safe_file_name(name));
     }
     let ext = a
         .content_type
@@ -595,6 +665,23 @@ fn file_name_for(a: &Attachment, data: &[u8]) -> String {
     match ext {
         Some(ext) => format!("attachment.{ext}"),
         None => "attachment".to_owned(),
+    }
+}
+
+/// `name`, renamed when it could be taken for the sender's avatar (`avatar`, `avatar.*`, in
+/// any case): `avatar (attachment).png`. Avatars are saved as `avatar.<ext>` and replaced
+/// when they change; an attachment must never be one of them.
+fn not_avatar(name: String) -> String {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, Some(ext)),
+        _ => (name.as_str(), None),
+    };
+    if !stem.eq_ignore_ascii_case("avatar") {
+        return name;
+    }
+    match ext {
+        Some(ext) => format!("{stem} (attachment).{ext}"),
+        None => format!("{stem} (attachment)"),
     }
 }
 
@@ -615,21 +702,29 @@ async fn save_one(
     pointer: &wire::AttachmentPointer,
     attempts: u32,
     expires_ms: u64,
+    unsaved: &mut HashSet<(String, u32)>,
 ) -> Result<std::result::Result<String, String>> {
     let a = Attachment::from_pointer(pointer);
-    let result = match fetch(client, &a).await {
-        Ok(data) => save::save_new(
-            &dir.join(sender.to_string()),
-            &file_name_for(&a, &data),
-            &data,
-        )
-        .map(|p| p.display().to_string())
-        .map_err(|e| FetchError {
-            why: format!("writing the file: {e}"),
-            retry: true,
-        }),
-        Err(e) => Err(e),
+    let written = |e: std::io::Error| FetchError {
+        why: format!("writing the file: {e}"),
+        retry: true,
     };
+    // The directory first: no download for a file that cannot be written.
+    let result = match save::sender_dir(dir, &sender.to_string()) {
+        Ok(sender_dir) => match fetch(client, &a).await {
+            Ok(data) => save::save_new(&sender_dir, &file_name_for(&a, &data), &data)
+                .map(|p| p.display().to_string())
+                .map_err(written),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(written(e)),
+    };
+    let key = (hash.to_owned(), index);
+    if result.is_ok() {
+        unsaved.remove(&key);
+    } else {
+        unsaved.insert(key);
+    }
     match result {
         Ok(path) => {
             client
@@ -670,6 +765,7 @@ async fn save_message(
     dir: &Path,
     msg: &Message,
     m: &RetrievedMessage,
+    unsaved: &mut HashSet<(String, u32)>,
 ) -> Result<Saved> {
     let mut saved = Saved::default();
     let pointers = msg
@@ -683,6 +779,13 @@ async fn save_message(
         .max(msg.timestamp_ms.saturating_add(FILE_TTL_MS));
     for (i, pointer) in pointers.iter().enumerate() {
         let index = u32::try_from(i).unwrap_or(u32::MAX);
+        if i >= MAX_ATTACHMENTS {
+            unsaved.insert((m.hash.clone(), index));
+            saved.files.push(Err(format!(
+                "skipped: a message may carry at most {MAX_ATTACHMENTS} attachments"
+            )));
+            continue;
+        }
         saved.files.push(
             save_one(
                 client,
@@ -695,6 +798,7 @@ async fn save_message(
                 pointer,
                 1,
                 expires_ms,
+                unsaved,
             )
             .await?,
         );
@@ -707,11 +811,15 @@ async fn save_message(
             .avatar_seen(account, &msg.sender)
             .map_err(sesh::client::Error::State)?;
         if seen.as_deref() != Some(url.as_str()) {
-            let result = save_avatar(client, dir, &msg.sender, url, key).await;
-            if result.is_ok() {
+            let before = client
+                .state()
+                .avatar_file(account, &msg.sender)
+                .map_err(sesh::client::Error::State)?;
+            let result = save_avatar(client, dir, &msg.sender, url, key, before.as_deref()).await;
+            if let Ok(path) = &result {
                 client
                     .state()
-                    .set_avatar_seen(account, &msg.sender, url)
+                    .set_avatar_saved(account, &msg.sender, url, path)
                     .map_err(sesh::client::Error::State)?;
             }
             saved.avatar = Some(result);
@@ -723,18 +831,23 @@ async fn save_message(
 /// About how long a file server keeps a file (ms): 14 days.
 const FILE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
 
-/// Image extensions an avatar may have been saved with; a new avatar removes the others.
+/// Image extensions an avatar is saved with (`bin` for anything else).
 const AVATAR_EXTENSIONS: &[&str] = &["png", "jpg", "gif", "webp", "bmp", "heic", "bin"];
 
-/// Downloads, decrypts and saves `sender`'s avatar as DIR/<sender>/avatar.<ext>, replacing
-/// the one before.
+/// Downloads, decrypts and saves `sender`'s avatar as DIR/<sender>/avatar.<ext>, and removes
+/// the one saved before (`before`, from the state): only that file, never another
+/// `avatar.*` (attachments are never saved under such a name, see [`not_avatar`]; a file of
+/// that name that is not our last avatar is left alone and the new one numbered).
 async fn save_avatar(
     client: &mut NetClient,
     dir: &Path,
     sender: &SessionId,
     url: &str,
     key: &[u8],
+    before: Option<&str>,
 ) -> std::result::Result<String, String> {
+    let writing = |e: std::io::Error| format!("writing the file: {e}");
+    let sender_dir = save::sender_dir(dir, &sender.to_string()).map_err(writing)?;
     let url = FileUrl::parse(url).map_err(|e| e.to_string())?;
     let blob = download(client, &url).await.map_err(|e| e.why)?;
     // A deterministic avatar carries its key in the URL (`e=`).
@@ -744,24 +857,33 @@ async fn save_avatar(
     let ext = extension_for(content_type(None, &image))
         .filter(|e| AVATAR_EXTENSIONS.contains(e))
         .unwrap_or("bin");
-    let sender_dir = dir.join(sender.to_string());
     let name = format!("avatar.{ext}");
-    let path = save::save_replacing(&sender_dir, &name, &image)
-        .map_err(|e| format!("writing the file: {e}"))?;
-    for other in AVATAR_EXTENSIONS.iter().filter(|e| **e != ext) {
-        let _ = std::fs::remove_file(sender_dir.join(format!("avatar.{other}")));
+    let target = sender_dir.join(&name);
+    let ours = before.is_some_and(|b| Path::new(b) == target);
+    let path = if ours || std::fs::symlink_metadata(&target).is_err() {
+        save::save_replacing(&sender_dir, &name, &image)
+    } else {
+        save::save_new(&sender_dir, &name, &image)
+    }
+    .map_err(writing)?;
+    if let Some(before) = before.map(Path::new)
+        && before != path
+        && before.parent() == Some(sender_dir.as_path())
+    {
+        let _ = std::fs::remove_file(before);
     }
     Ok(path.display().to_string())
 }
 
-/// Tries again the downloads that failed in earlier runs, printing an `attachment` row for
-/// each (saved, failed again, or given up).
+/// Tries again the downloads that failed earlier, printing an `attachment` row for each
+/// (saved, failed again, or given up). Returns how many are still kept to try again.
 async fn retry_pending(
     ctx: &Ctx,
     client: &mut NetClient,
     account: &SessionId,
     dir: &Path,
-) -> Result<()> {
+    unsaved: &mut HashSet<(String, u32)>,
+) -> Result<usize> {
     let now = client.network_now_ms();
     let pending = client
         .state()
@@ -787,6 +909,7 @@ async fn retry_pending(
             &pointer,
             p.attempts + 1,
             p.expires_ms,
+            unsaved,
         )
         .await?;
         let a = Attachment::from_pointer(&pointer);
@@ -815,7 +938,12 @@ async fn retry_pending(
         out.push(&line);
         out.flush()?;
     }
-    Ok(())
+    let now = client.network_now_ms();
+    let left = client
+        .state()
+        .pending_attachments(account, now)
+        .map_err(sesh::client::Error::State)?;
+    Ok(left.len())
 }
 
 #[cfg(test)]
@@ -924,5 +1052,24 @@ mod tests {
             file_name_for(&a(None, Some("../../etc/passwd")), b""),
             "passwd"
         );
+    }
+
+    #[test]
+    fn attachments_are_never_named_like_the_avatar() {
+        let a = |name: &str| {
+            file_name_for(
+                &Attachment::from_pointer(&AttachmentPointer {
+                    file_name: Some(name.into()),
+                    ..AttachmentPointer::default()
+                }),
+                b"",
+            )
+        };
+        assert_eq!(a("avatar.png"), "avatar (attachment).png");
+        assert_eq!(a("AVATAR.JPG"), "AVATAR (attachment).JPG");
+        assert_eq!(a("../Avatar.webp"), "Avatar (attachment).webp");
+        assert_eq!(a("avatar"), "avatar (attachment)");
+        assert_eq!(a("avatar.tar.gz"), "avatar.tar.gz");
+        assert_eq!(a("my avatar.png"), "my avatar.png");
     }
 }
