@@ -487,7 +487,7 @@ pub enum Command {
                       size and upload. With --json, one object {\"type\": \"profile\", \
                       \"session_id\", \"display_name\" (null when none), \"avatar\" (null, \
                       or {\"content_type\", \"size\", \"url\" (null until uploaded), \
-                      \"expires_at\" (ms, null until uploaded)}), \"updated_at\" (ms)}. The \
+                      \"expires_at\" (ms, null until uploaded)}), \"updated_at\" (ms, null with no profile yet)}. The \
                       profile key is never printed.",
         after_long_help = AFTER_HELP
     )]
