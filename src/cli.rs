@@ -111,7 +111,6 @@ With --json, standard output carries JSON Lines. Secrets are never taken from ar
                   network through onion requests.",
     after_long_help = AFTER_HELP,
     propagate_version = true,
-    disable_help_subcommand = true,
     max_term_width = 100
 )]
 pub struct Cli {

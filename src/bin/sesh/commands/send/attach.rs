@@ -5,7 +5,7 @@ use std::io::{IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::OsRng;
 use sesh::attachment::{self, MAX_FILE_SIZE, MAX_PADDED_LEN};
 use sesh::cli::SendArgs;
@@ -228,11 +228,34 @@ fn count_rest_of_stdin(read: u64) -> Size {
     size_of(read, more)
 }
 
+/// What the upload indicator shows: a spinner, which file of how many, its size and the
+/// time spent. No bar, no percentage: an upload is one onion request, whose progress sesh
+/// cannot see until the answer comes, and a bar that stays at 0 then jumps is worse than
+/// none.
+const PROGRESS_TEMPLATE: &str = "{spinner} {msg}, {elapsed}";
+
+/// The indicator's message while `shown` (`len` bytes once encrypted, file `index` of
+/// `count`, `total` bytes in all) uploads.
+fn progress_message(shown: &str, len: u64, index: usize, count: usize, total: u64) -> String {
+    let mut msg = format!(
+        "uploading '{}' ({})",
+        crate::escape::line(shown),
+        HumanBytes(len)
+    );
+    if count > 1 {
+        msg.push_str(&format!(
+            ", file {index} of {count}, {} in all",
+            HumanBytes(total)
+        ));
+    }
+    msg
+}
+
 /// Uploads each prepared file once to `server`, in order: the pointers messages carry.
 ///
-/// A progress bar on standard error shows the uploads once they have taken
-/// [`SHOW_PROGRESS_AFTER`], when standard error is a terminal (never when it is piped) and
-/// not `--quiet`.
+/// An indicator on standard error (a spinner, the file, its size and the time spent) shows
+/// the uploads once they have taken [`SHOW_PROGRESS_AFTER`], when standard error is a
+/// terminal (never when it is piped) and not `--quiet`.
 ///
 /// # Errors
 /// The first upload that fails, naming its file; nothing has been sent then.
@@ -243,21 +266,24 @@ pub(super) async fn upload_all(
     prepared: Vec<Prepared>,
 ) -> Result<Vec<OutgoingAttachment>> {
     let total: u64 = prepared.iter().map(|p| p.encrypted.blob.len() as u64).sum();
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} uploading {msg} {bar:30} {binary_bytes}/{binary_total_bytes}, {elapsed}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(PROGRESS_TEMPLATE)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let may_show = std::io::stderr().is_terminal() && !ctx.quiet;
     let watch = Stopwatch::start();
     let count = prepared.len();
     let mut pointers = Vec::with_capacity(count);
     for (i, mut p) in prepared.into_iter().enumerate() {
-        bar.set_message(format!("{} of {count}", i + 1));
         let blob = std::mem::take(&mut p.encrypted.blob);
-        let len = blob.len() as u64;
+        bar.set_message(progress_message(
+            &p.shown,
+            blob.len() as u64,
+            i + 1,
+            count,
+            total,
+        ));
         let upload = client.upload_file(server, blob);
         tokio::pin!(upload);
         let uploaded = loop {
@@ -281,7 +307,6 @@ pub(super) async fn upload_all(
             bar.finish_and_clear();
             Report::from(e).context(format!("uploading attachment '{}'", p.shown))
         })?;
-        bar.inc(len);
         pointers.push(p.pointer(uploaded.id, uploaded.url));
     }
     bar.finish_and_clear();
@@ -294,4 +319,34 @@ async fn sleep_or_never(d: Duration) {
         std::future::pending::<()>().await;
     }
     tokio::time::sleep(d).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upload_indicator_claims_no_progress_it_cannot_see() {
+        // One onion request: no bar, no percentage, no bytes-so-far that would stay at 0.
+        for fake in [
+            "{bar",
+            "{wide_bar",
+            "{percent",
+            "{bytes",
+            "{binary_bytes",
+            "{pos",
+            "{eta",
+        ] {
+            assert!(!PROGRESS_TEMPLATE.contains(fake), "{fake}");
+        }
+        assert!(PROGRESS_TEMPLATE.contains("{elapsed}"));
+        assert_eq!(
+            progress_message("core.gz", 11 * 1024 * 1024, 1, 1, 11 * 1024 * 1024),
+            "uploading 'core.gz' (11.00 MiB)"
+        );
+        assert_eq!(
+            progress_message("a\nb", 2048, 2, 3, 3 * 2048),
+            "uploading 'a\\nb' (2.00 KiB), file 2 of 3, 6.00 KiB in all"
+        );
+    }
 }
