@@ -594,7 +594,7 @@ pub struct SealArgs {
     /// The text [default: standard input, less one trailing newline].
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
-    /// Send DISPLAY_NAME as the sender's display name for this message (at most 100 bytes).
+    /// Send DISPLAY_NAME as the sender's display name.
     #[arg(long, value_name = "DISPLAY_NAME")]
     pub name: Option<String>,
     /// The time the message was sent, in milliseconds since the Unix epoch [default: now].
