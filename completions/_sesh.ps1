@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them')
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sesh;keygen' {
@@ -175,10 +176,10 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The text [default: standard input, less one trailing newline; none when attaching]')
             [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The text [default: standard input, less one trailing newline; none when attaching]')
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Send DISPLAY_NAME as the sender''s display name')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Send DISPLAY_NAME as the sender''s display name for this message (at most 100 bytes)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Attach FILE (''-'' for standard input); give it again for more files')
             [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach FILE (''-'' for standard input); give it again for more files')
-            [CompletionResult]::new('--attach-name', '--attach-name', [CompletionResultType]::ParameterName, 'The file name of the attachment read from standard input (--attach -)')
+            [CompletionResult]::new('--attach-name', '--attach-name', [CompletionResultType]::ParameterName, 'The file name of the attachment read from standard input (required with --attach -)')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the swarm keeps the message (10s to 14d)')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
@@ -246,6 +247,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the onion paths (building them when there are none)')
             [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Drop the onion paths and their guards, build new ones, and show them')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Measure each hop''s latency with onion requests ending at hop 1, 2 and 3')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sesh;path;show' {
@@ -290,6 +292,25 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sesh;path;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the onion paths (building them when there are none)')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Drop the onion paths and their guards, build new ones, and show them')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Measure each hop''s latency with onion requests ending at hop 1, 2 and 3')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sesh;path;help;show' {
+            break
+        }
+        'sesh;path;help;new' {
+            break
+        }
+        'sesh;path;help;test' {
+            break
+        }
+        'sesh;path;help;help' {
+            break
+        }
         'sesh;swarm' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
@@ -317,6 +338,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set the display name or the avatar that every message sent carries')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the profile')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sesh;profile;set' {
@@ -348,6 +370,104 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sesh;profile;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set the display name or the avatar that every message sent carries')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the profile')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sesh;profile;help;set' {
+            break
+        }
+        'sesh;profile;help;show' {
+            break
+        }
+        'sesh;profile;help;help' {
+            break
+        }
+        'sesh;help' {
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create a new identity and print its Session ID')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'Restore an identity from its recovery phrase')
+            [CompletionResult]::new('id', 'id', [CompletionResultType]::ParameterValue, 'Print the Session ID of an identity')
+            [CompletionResult]::new('phrase', 'phrase', [CompletionResultType]::ParameterValue, 'Print the recovery phrase of an identity')
+            [CompletionResult]::new('seal', 'seal', [CompletionResultType]::ParameterValue, 'Seal a message for a recipient: print the base64 data a swarm stores')
+            [CompletionResult]::new('open', 'open', [CompletionResultType]::ParameterValue, 'Open sealed messages: read base64 payloads from standard input, print the messages')
+            [CompletionResult]::new('devnet', 'devnet', [CompletionResultType]::ParameterValue, 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server')
+            [CompletionResult]::new('nodes', 'nodes', [CompletionResultType]::ParameterValue, 'List the service nodes of the network')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send a message to one or more Session IDs through onion paths')
+            [CompletionResult]::new('receive', 'receive', [CompletionResultType]::ParameterValue, 'Receive new messages through onion paths, each exactly once')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe service nodes directly: are they up, healthy, and usable as onion relays?')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them')
+            [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sesh;help;keygen' {
+            break
+        }
+        'sesh;help;recover' {
+            break
+        }
+        'sesh;help;id' {
+            break
+        }
+        'sesh;help;phrase' {
+            break
+        }
+        'sesh;help;seal' {
+            break
+        }
+        'sesh;help;open' {
+            break
+        }
+        'sesh;help;devnet' {
+            break
+        }
+        'sesh;help;nodes' {
+            break
+        }
+        'sesh;help;send' {
+            break
+        }
+        'sesh;help;receive' {
+            break
+        }
+        'sesh;help;probe' {
+            break
+        }
+        'sesh;help;path' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the onion paths (building them when there are none)')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Drop the onion paths and their guards, build new ones, and show them')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Measure each hop''s latency with onion requests ending at hop 1, 2 and 3')
+            break
+        }
+        'sesh;help;path;show' {
+            break
+        }
+        'sesh;help;path;new' {
+            break
+        }
+        'sesh;help;path;test' {
+            break
+        }
+        'sesh;help;swarm' {
+            break
+        }
+        'sesh;help;profile' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set the display name or the avatar that every message sent carries')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the profile')
+            break
+        }
+        'sesh;help;profile;set' {
+            break
+        }
+        'sesh;help;profile;show' {
+            break
+        }
+        'sesh;help;help' {
             break
         }
     })

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;keygen'= {
             cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
@@ -163,10 +164,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand -m 'The text [default: standard input, less one trailing newline; none when attaching]'
             cand --message 'The text [default: standard input, less one trailing newline; none when attaching]'
-            cand --name 'Send DISPLAY_NAME as the sender''s display name'
+            cand --name 'Send DISPLAY_NAME as the sender''s display name for this message (at most 100 bytes)'
             cand -a 'Attach FILE (''-'' for standard input); give it again for more files'
             cand --attach 'Attach FILE (''-'' for standard input); give it again for more files'
-            cand --attach-name 'The file name of the attachment read from standard input (--attach -)'
+            cand --attach-name 'The file name of the attachment read from standard input (required with --attach -)'
             cand --ttl 'How long the swarm keeps the message (10s to 14d)'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
@@ -231,6 +232,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand show 'Show the onion paths (building them when there are none)'
             cand new 'Drop the onion paths and their guards, build new ones, and show them'
             cand test 'Measure each hop''s latency with onion requests ending at hop 1, 2 and 3'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;path;show'= {
             cand --geoip 'Show each hop''s country from this MaxMind-format GeoIP database (.mmdb)'
@@ -271,6 +273,20 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sesh;path;help'= {
+            cand show 'Show the onion paths (building them when there are none)'
+            cand new 'Drop the onion paths and their guards, build new ones, and show them'
+            cand test 'Measure each hop''s latency with onion requests ending at hop 1, 2 and 3'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sesh;path;help;show'= {
+        }
+        &'sesh;path;help;new'= {
+        }
+        &'sesh;path;help;test'= {
+        }
+        &'sesh;path;help;help'= {
+        }
         &'sesh;swarm'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
@@ -297,6 +313,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --version 'Print version'
             cand set 'Set the display name or the avatar that every message sent carries'
             cand show 'Show the profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;profile;set'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
@@ -326,6 +343,79 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'sesh;profile;help'= {
+            cand set 'Set the display name or the avatar that every message sent carries'
+            cand show 'Show the profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sesh;profile;help;set'= {
+        }
+        &'sesh;profile;help;show'= {
+        }
+        &'sesh;profile;help;help'= {
+        }
+        &'sesh;help'= {
+            cand keygen 'Create a new identity and print its Session ID'
+            cand recover 'Restore an identity from its recovery phrase'
+            cand id 'Print the Session ID of an identity'
+            cand phrase 'Print the recovery phrase of an identity'
+            cand seal 'Seal a message for a recipient: print the base64 data a swarm stores'
+            cand open 'Open sealed messages: read base64 payloads from standard input, print the messages'
+            cand devnet 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server'
+            cand nodes 'List the service nodes of the network'
+            cand send 'Send a message to one or more Session IDs through onion paths'
+            cand receive 'Receive new messages through onion paths, each exactly once'
+            cand probe 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
+            cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
+            cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
+            cand profile 'Set or show the display name and avatar your messages carry'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sesh;help;keygen'= {
+        }
+        &'sesh;help;recover'= {
+        }
+        &'sesh;help;id'= {
+        }
+        &'sesh;help;phrase'= {
+        }
+        &'sesh;help;seal'= {
+        }
+        &'sesh;help;open'= {
+        }
+        &'sesh;help;devnet'= {
+        }
+        &'sesh;help;nodes'= {
+        }
+        &'sesh;help;send'= {
+        }
+        &'sesh;help;receive'= {
+        }
+        &'sesh;help;probe'= {
+        }
+        &'sesh;help;path'= {
+            cand show 'Show the onion paths (building them when there are none)'
+            cand new 'Drop the onion paths and their guards, build new ones, and show them'
+            cand test 'Measure each hop''s latency with onion requests ending at hop 1, 2 and 3'
+        }
+        &'sesh;help;path;show'= {
+        }
+        &'sesh;help;path;new'= {
+        }
+        &'sesh;help;path;test'= {
+        }
+        &'sesh;help;swarm'= {
+        }
+        &'sesh;help;profile'= {
+            cand set 'Set the display name or the avatar that every message sent carries'
+            cand show 'Show the profile'
+        }
+        &'sesh;help;profile;set'= {
+        }
+        &'sesh;help;profile;show'= {
+        }
+        &'sesh;help;help'= {
         }
     ]
     $completions[$command]

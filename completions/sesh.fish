@@ -44,6 +44,7 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "probe" -d 'Probe service 
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "profile" -d 'Set or show the display name and avatar your messages carry'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -116,9 +117,9 @@ complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s h -l help -d 'Print 
 complete -c sesh -n "__fish_sesh_using_subcommand nodes" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s m -l message -d 'The text [default: standard input, less one trailing newline; none when attaching]' -r
-complete -c sesh -n "__fish_sesh_using_subcommand send" -l name -d 'Send DISPLAY_NAME as the sender\'s display name' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l name -d 'Send DISPLAY_NAME as the sender\'s display name for this message (at most 100 bytes)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s a -l attach -d 'Attach FILE (\'-\' for standard input); give it again for more files' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand send" -l attach-name -d 'The file name of the attachment read from standard input (--attach -)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l attach-name -d 'The file name of the attachment read from standard input (required with --attach -)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l ttl -d 'How long the swarm keeps the message (10s to 14d)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -152,17 +153,18 @@ complete -c sesh -n "__fish_sesh_using_subcommand probe" -l json -d 'Print JSON 
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l reveal -d 'Show the hops\' IP addresses and ports'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -l json -d 'Print JSON Lines on standard output instead of text'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -s q -l quiet -d 'Print nothing on standard error but errors'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -s V -l version -d 'Print version'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -f -a "show" -d 'Show the onion paths (building them when there are none)'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -f -a "new" -d 'Drop the onion paths and their guards, build new ones, and show them'
-complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test" -f -a "test" -d 'Measure each hop\'s latency with onion requests ending at hop 1, 2 and 3'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -l reveal -d 'Show the hops\' IP addresses and ports'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -f -a "show" -d 'Show the onion paths (building them when there are none)'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -f -a "new" -d 'Drop the onion paths and their guards, build new ones, and show them'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -f -a "test" -d 'Measure each hop\'s latency with onion requests ending at hop 1, 2 and 3'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and not __fish_seen_subcommand_from show new test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l geoip -d 'Show each hop\'s country from this MaxMind-format GeoIP database (.mmdb)' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from show" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -187,6 +189,10 @@ complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcomma
 complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the onion paths (building them when there are none)'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from help" -f -a "new" -d 'Drop the onion paths and their guards, build new ones, and show them'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from help" -f -a "test" -d 'Measure each hop\'s latency with onion requests ending at hop 1, 2 and 3'
+complete -c sesh -n "__fish_sesh_using_subcommand path; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -195,14 +201,15 @@ complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l json -d 'Print JSON 
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s V -l version -d 'Print version'
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -l json -d 'Print JSON Lines on standard output instead of text'
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -s q -l quiet -d 'Print nothing on standard error but errors'
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -s V -l version -d 'Print version'
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -f -a "set" -d 'Set the display name or the avatar that every message sent carries'
-complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show" -f -a "show" -d 'Show the profile'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -f -a "set" -d 'Set the display name or the avatar that every message sent carries'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -f -a "show" -d 'Show the profile'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l name -d 'The display name (at most 100 bytes)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from set" -l avatar -d 'The avatar: a PNG, JPEG, GIF or WebP image of at most 5 MiB (\'-\' for standard input)' -r -F
@@ -220,3 +227,26 @@ complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subco
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set the display name or the avatar that every message sent carries'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the profile'
+complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "keygen" -d 'Create a new identity and print its Session ID'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "recover" -d 'Restore an identity from its recovery phrase'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "id" -d 'Print the Session ID of an identity'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "phrase" -d 'Print the recovery phrase of an identity'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "nodes" -d 'List the service nodes of the network'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "send" -d 'Send a message to one or more Session IDs through onion paths'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "receive" -d 'Receive new messages through onion paths, each exactly once'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "probe" -d 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "profile" -d 'Set or show the display name and avatar your messages carry'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from path" -f -a "show" -d 'Show the onion paths (building them when there are none)'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from path" -f -a "new" -d 'Drop the onion paths and their guards, build new ones, and show them'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from path" -f -a "test" -d 'Measure each hop\'s latency with onion requests ending at hop 1, 2 and 3'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "set" -d 'Set the display name or the avatar that every message sent carries'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show the profile'

@@ -151,6 +151,10 @@ def encrypted_padding(size):
 
 
 def s_encrypt(data, seed, domain):
+    # The current libsession (the streaming Encryptor): BLAKE2b-448 keyed with seed[0..32],
+    # personal by domain. Earlier versions keyed it with the one Domain byte (0x00 attachment,
+    # 0x01 profile picture) over seed[0..32] + data; only the key a file gets differs, every
+    # reader decrypts either (checked against libsession-util src/attachments.cpp, issue 12).
     nonce_key = hashlib.blake2b(data, digest_size=56, key=seed, person=PERSONAL[domain]).digest()
     header, key = nonce_key[:HEADER], nonce_key[HEADER:]
     # libsession seeds secretstream's header from the hash instead of randombytes; init_pull

@@ -111,7 +111,6 @@ With --json, standard output carries JSON Lines. Secrets are never taken from ar
                   network through onion requests.",
     after_long_help = AFTER_HELP,
     propagate_version = true,
-    disable_help_subcommand = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -294,7 +293,11 @@ pub enum Command {
                       who receives. The text comes from -m, or from standard input (less one \
                       trailing newline). A recipient named more than once gets one message.\n\nFor each recipient one line is printed: the \
                       recipient's Session ID and the stored message's hash (with --json: \
-                      {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\"}). A failed \
+                      {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\", \"sync_hash\" and, with \
+                      --attach, \"attachments\"}). 'sesh receive --include-sent' prints rows of the same \
+                      type for copies of messages sent from your other devices, but in the \
+                      shape of a received message (\"from\", \"to\", \"text\", …): a row \
+                      with \"from\" is such a copy, one without it is this command's. A failed \
                       attempt is retried on another path or swarm member with the same sealed \
                       payload, so a retry never stores a second message.\n\n\
                       A recipient that fails is reported on standard error, 'sesh: error: \
@@ -306,29 +309,35 @@ pub enum Command {
                       this machine (no seed node answered, no onion path could be built) it \
                       does not. Exit status 4 when some recipients failed, 3 when the network \
                       could not be reached, 2 when the input is at fault (a Session ID, the \
-                      identity, a text too long to seal, --ttl).\n\n\
+                      identity, a text too long to seal, --ttl, --name, an attachment).\n\n\
                       A message that was stored counts as sent, and the exit status is 0, even \
                       when its line could not be written to standard output (a full disk, a \
                       closed pipe): a line 'sesh: warning: sent to 05… (hash HASH), but …' on \
                       standard error names it instead, so that a script which retries on \
                       failure does not send it twice.\n\n\
-                      With --attach FILE (repeatable; '-' reads standard input, named by \
-                      --attach-name), each file is encrypted as the Session apps do (AES-256-CBC \
+                      With --attach FILE (repeatable; '-' reads standard input, once, and \
+                      then needs --attach-name NAME, the file name the recipient sees), each \
+                      file is encrypted as the Session apps do (AES-256-CBC \
                       and HMAC-SHA256 with a fresh key, padded), uploaded once to the \
                       network's file server through a 3-hop onion request, and referenced by \
                       one message per recipient (its name, its content type from its first \
                       bytes or its extension, its size, the key and the digest); -m is then \
                       the caption, and optional. Every file is read, checked and encrypted \
-                      before anything is sent: a file that cannot be read (exit status 1) or \
-                      whose encrypted form exceeds the file server's 10 000 000 bytes (a file \
-                      of more than 9 999 951 bytes; exit status 2) stops the command before \
-                      any upload. On a terminal, a progress bar on standard error shows \
-                      uploads that take more than two seconds; with --json the sent object \
+                      before anything is sent: a file that is missing or cannot be read (exit \
+                      status 1), a directory, or a file whose encrypted form exceeds the file \
+                      server's 10 000 000 bytes (a file of more than 9 999 951 bytes; the \
+                      error gives its size; exit status 2) stops the command before any \
+                      upload. On a terminal, uploads that take more than two seconds are shown \
+                      on standard error by a spinner with the file, its size and the time \
+                      spent (an upload is one onion request: there is no percentage to show); \
+                      never when standard error is not a terminal. With --json the sent object \
                       has \"attachments\": [{\"file_name\", \"content_type\", \"size\", \
                       \"url\"}].\n\n\
                       Each message also carries the profile set with 'sesh profile set' (the \
-                      display name, and the avatar once uploaded; --name overrides the name \
-                      for this message). After a recipient's message is stored, a copy of it \
+                      display name, and the avatar once uploaded). --name overrides the name \
+                      for this message, held to the rules of 'sesh profile set --name'; the \
+                      next message without it carries the profile's name as a newer change, \
+                      so receivers show that name again. After a recipient's message is stored, a copy of it \
                       naming the recipient (syncTarget, as the Session apps and session-python \
                       make) is sealed to your own Session ID and stored in your own swarm with \
                       the same timestamp, so that the Session app restored from the same \
@@ -494,13 +503,14 @@ pub enum Command {
                       and uploaded to the file server by the next 'sesh send', which uploads \
                       it again when less than a day remains before the file server deletes \
                       it; until then messages carry the name only. 'sesh send --name' \
-                      overrides the name for one message.\n\n\
+                      overrides the name for one message; the next message without it makes \
+                      receivers show the profile's name again.\n\n\
                       Both print the profile: the Session ID, the name, and the avatar's type, \
                       size and upload. With --json, one object {\"type\": \"profile\", \
                       \"session_id\", \"display_name\" (null when none), \"avatar\" (null, \
                       or {\"content_type\", \"size\", \"url\" (null until uploaded), \
-                      \"expires_at\" (ms, null until uploaded)}), \"updated_at\" (ms)}. The \
-                      profile key is never printed.",
+                      \"expires_at\" (ms, null until uploaded)}), \"updated_at\" (ms, null \
+                      when there is no profile yet)}. The profile key is never printed.",
         after_long_help = AFTER_HELP
     )]
     Profile(ProfileArgs),
@@ -652,13 +662,13 @@ pub struct SendArgs {
     /// The text [default: standard input, less one trailing newline; none when attaching].
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
-    /// Send DISPLAY_NAME as the sender's display name.
+    /// Send DISPLAY_NAME as the sender's display name for this message (at most 100 bytes).
     #[arg(long, value_name = "DISPLAY_NAME")]
     pub name: Option<String>,
     /// Attach FILE ('-' for standard input); give it again for more files.
     #[arg(short, long = "attach", value_name = "FILE")]
     pub attach: Vec<PathBuf>,
-    /// The file name of the attachment read from standard input (--attach -).
+    /// The file name of the attachment read from standard input (required with --attach -).
     #[arg(long, value_name = "NAME", requires = "attach")]
     pub attach_name: Option<String>,
     /// How long the swarm keeps the message (10s to 14d).

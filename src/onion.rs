@@ -645,7 +645,8 @@ impl Final {
 /// A request to forward to an HTTP(S) server (protocol.md §7.2 case 2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proxy {
-    /// The server's host.
+    /// The server's host: a name, an IPv4 address or a bracketed IPv6 address (`peel`
+    /// refuses anything else).
     pub host: String,
     /// The path; checked to be `/oxen/…/lsrpc` or `/loki/…/lsrpc` without a query.
     pub target: String,
@@ -674,11 +675,54 @@ impl Proxy {
         } else {
             "/"
         };
-        format!(
-            "{}://{}{port}{slash}{}",
-            self.scheme, self.host, self.target
-        )
+        // `peel` admits only valid hosts and targets; a `Proxy` built by hand with anything
+        // else still cannot move the request elsewhere: the characters that would end the
+        // host or the path are percent-encoded, which leaves an unusable URL, not another one.
+        let host = if is_valid_host(&self.host) {
+            self.host.clone()
+        } else {
+            percent_encode(&self.host, |c| {
+                c.is_ascii_alphanumeric() || c == '.' || c == '-'
+            })
+        };
+        let target = percent_encode(&self.target, |c| {
+            c.is_ascii_graphic() && !matches!(c, '?' | '#' | '%' | '\\')
+        });
+        format!("{}://{host}{port}{slash}{target}", self.scheme)
     }
+}
+
+/// Whether `host` is one an exit node forwards to: a name of ASCII letters, digits, `-` and
+/// non-empty `.`-separated labels (an IPv4 address is one), or a bracketed IPv6 address.
+/// Anything else (a port, a path, a query, user info, spaces) would let the routing JSON
+/// choose a URL other than `scheme://host:port/target`.
+pub(crate) fn is_valid_host(host: &str) -> bool {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// `s` with every byte of a character `keep` refuses written as `%XX`.
+fn percent_encode(s: &str, keep: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if keep(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 /// What a node does with an onion request layer.
@@ -964,6 +1008,11 @@ fn interpret(plaintext: &[u8], hop_no: u32) -> Result<Interpreted, String> {
             .as_str()
             .ok_or_else(|| "'host' is not a string".to_owned())?
             .to_owned();
+        if !is_valid_host(&host) {
+            return Err(
+                "'host' is not a host name, an IPv4 address or a bracketed IPv6 address".to_owned(),
+            );
+        }
         let target = match &routing.target {
             None => return Err("key 'target' not found".to_owned()),
             Some(Scalar::String(s)) => s.clone(),

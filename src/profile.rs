@@ -63,8 +63,11 @@ pub enum ProfileError {
     #[error("the avatar is {len} bytes; at most {MAX_AVATAR_LEN} are allowed")]
     AvatarTooLarge {
         /// Its size.
-        len: usize,
+        len: u64,
     },
+    /// An avatar from a stream that was read no further than past [`MAX_AVATAR_LEN`].
+    #[error("the avatar is more than {MAX_AVATAR_LEN} bytes; at most {MAX_AVATAR_LEN} are allowed")]
+    AvatarOverLimit,
 }
 
 impl crate::HasKind for ProfileError {
@@ -74,11 +77,14 @@ impl crate::HasKind for ProfileError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            Self::AvatarTooLarge { .. } => {
+            Self::AvatarTooLarge { .. } | Self::AvatarOverLimit => {
                 Some("scale the image down (the apps show avatars at 600×600 at most)".into())
             }
             Self::NotAnImage => Some("give a PNG, JPEG, GIF or WebP file".into()),
-            _ => None,
+            Self::EmptyName | Self::NameTooLong { .. } | Self::NameControl => Some(format!(
+                "give a name of 1 to {MAX_NAME_LEN} bytes on one line, without control \
+                 characters"
+            )),
         }
     }
 }
@@ -106,7 +112,9 @@ pub fn check_name(name: &str) -> Result<(), ProfileError> {
 /// [`ProfileError::AvatarTooLarge`] or [`ProfileError::NotAnImage`].
 pub fn check_avatar(image: &[u8]) -> Result<&'static str, ProfileError> {
     if image.len() > MAX_AVATAR_LEN {
-        return Err(ProfileError::AvatarTooLarge { len: image.len() });
+        return Err(ProfileError::AvatarTooLarge {
+            len: image.len() as u64,
+        });
     }
     if image.len() >= 12 && &image[..4] == b"RIFF" && &image[8..12] == b"WEBP" {
         return Ok("image/webp");
@@ -206,27 +214,54 @@ impl Profile {
 
     /// Fills in what a message sent at `now_s` carries of the profile: the display name
     /// (unless the message already names one: `send --name`), the update time, and the avatar
-    /// when it has an unexpired upload.
+    /// when it has an unexpired upload. Returns the name and update time the message
+    /// carries, for the state to remember as `last_sent` for the next message.
     ///
-    /// A message that names another display name than the profile's is a change of
-    /// profile at the message's time: it carries `now_s` as its update time, so that
-    /// receivers that keep the newest profile take it.
-    pub fn apply_to(&self, out: &mut Outgoing, now_s: u64) {
-        match &out.display_name {
-            Some(name) if Some(name) != self.display_name.as_ref() => {
-                out.profile_updated_s = Some(now_s.max(self.updated_s));
-            }
-            _ => {
-                out.display_name.clone_from(&self.display_name);
-                out.profile_updated_s = Some(self.updated_s);
-            }
+    /// Receivers keep the name of the newest profile (`lastProfileUpdateSeconds`, strictly
+    /// newer wins). So whenever the name a message carries differs from the one the last
+    /// message carried (`last_sent`; `None`: the profile's own name at its update time), it
+    /// is a change at the message's time, newer than anything sent before: after a `send
+    /// --name` override, the next message with the profile's name is newer still, and
+    /// receivers go back to it. The same name again carries the same time (no change).
+    pub fn apply_to(
+        &self,
+        out: &mut Outgoing,
+        now_s: u64,
+        last_sent: Option<&SentName>,
+    ) -> SentName {
+        if out.display_name.is_none() {
+            out.display_name.clone_from(&self.display_name);
         }
+        let (last_name, floor) = match last_sent {
+            Some(l) => (l.name.as_ref(), l.updated_s.max(self.updated_s)),
+            None => (self.display_name.as_ref(), self.updated_s),
+        };
+        let updated_s = if out.display_name.as_ref() == last_name {
+            floor
+        } else {
+            now_s.max(floor.saturating_add(1))
+        };
+        out.profile_updated_s = Some(updated_s);
         out.profile_picture = self
             .avatar
             .as_ref()
             .and_then(|a| a.usable_upload(now_s))
             .map(|u| ProfilePicture::new(u.url.clone(), *self.key));
+        SentName {
+            name: out.display_name.clone(),
+            updated_s,
+        }
     }
+}
+
+/// The display name the last message carried, and the update time it carried with it
+/// (kept in the state per identity; see [`Profile::apply_to`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentName {
+    /// The name (`None`: the message carried none).
+    pub name: Option<String>,
+    /// Its `lastProfileUpdateSeconds`.
+    pub updated_s: u64,
 }
 
 impl fmt::Debug for Profile {
@@ -288,7 +323,7 @@ mod tests {
         assert_eq!(
             check_avatar(&big),
             Err(ProfileError::AvatarTooLarge {
-                len: MAX_AVATAR_LEN + 1
+                len: MAX_AVATAR_LEN as u64 + 1
             })
         );
     }
@@ -314,20 +349,20 @@ mod tests {
         let mut a = Avatar::new(PNG.to_vec()).unwrap();
         p.avatar = Some(a.clone());
         let mut out = Outgoing::new("hi");
-        p.apply_to(&mut out, 200);
+        p.apply_to(&mut out, 200, None);
         assert_eq!(out.display_name.as_deref(), Some("bot"));
         assert_eq!(out.profile_updated_s, Some(100));
         // Not uploaded: no picture, no key.
         assert_eq!(out.profile_picture, None);
         a.upload = Some(AvatarUpload::new("http://fs/file/7", 10_000));
         p.avatar = Some(a);
-        p.apply_to(&mut out, 200);
+        p.apply_to(&mut out, 200, None);
         assert_eq!(
             out.profile_picture,
             Some(ProfilePicture::new("http://fs/file/7", [5; 32]))
         );
         // Expired: left out rather than pointing at nothing.
-        p.apply_to(&mut out, 10_000);
+        p.apply_to(&mut out, 10_000, None);
         assert_eq!(out.profile_picture, None);
     }
 
@@ -337,14 +372,71 @@ mod tests {
         p.display_name = Some("bot".into());
         let mut out = Outgoing::new("hi");
         out.display_name = Some("alarm".into());
-        p.apply_to(&mut out, 500);
+        let sent = p.apply_to(&mut out, 500, None);
         assert_eq!(out.display_name.as_deref(), Some("alarm"));
         assert_eq!(out.profile_updated_s, Some(500));
+        assert_eq!(
+            sent,
+            SentName {
+                name: Some("alarm".into()),
+                updated_s: 500
+            }
+        );
         // The same name as the profile's is no change.
         let mut same = Outgoing::new("hi");
         same.display_name = Some("bot".into());
-        p.apply_to(&mut same, 500);
+        assert_eq!(p.apply_to(&mut same, 500, None).updated_s, 100);
         assert_eq!(same.profile_updated_s, Some(100));
         assert!(!format!("{p:?}").contains("5, 5"));
+    }
+
+    /// What a receiver that keeps the name of the strictly newest profile ends up showing.
+    fn keep_newest(kept: &mut Option<(Option<String>, u64)>, out: &Outgoing) {
+        let t = out.profile_updated_s.unwrap_or(0);
+        if kept.as_ref().is_none_or(|(_, k)| t > *k) {
+            *kept = Some((out.display_name.clone(), t));
+        }
+    }
+
+    #[test]
+    fn after_an_override_receivers_go_back_to_the_profile_name() {
+        let mut p = Profile::new([5; 32], 100);
+        p.display_name = Some("bot".into());
+        let mut last: Option<SentName> = None;
+        let mut kept = None;
+        // (time, --name): a plain message, an override, two plain ones, the override twice
+        // in the same second, and the profile name again in that second.
+        let sends = [
+            (200, None),
+            (300, Some("alarm")),
+            (400, None),
+            (500, None),
+            (600, Some("alarm")),
+            (600, Some("alarm")),
+            (600, None),
+        ];
+        let mut carried = Vec::new();
+        for (now, name) in sends {
+            let mut out = Outgoing::new("hi");
+            out.display_name = name.map(str::to_owned);
+            last = Some(p.apply_to(&mut out, now, last.as_ref()));
+            keep_newest(&mut kept, &out);
+            carried.push(out.profile_updated_s.unwrap());
+            let shown = kept.as_ref().and_then(|(n, _)| n.as_deref());
+            assert_eq!(
+                shown,
+                Some(name.unwrap_or("bot")),
+                "after the send at {now}"
+            );
+        }
+        // A change only when the name changes: the same name keeps its time.
+        assert_eq!(carried, [100, 300, 400, 400, 600, 600, 601]);
+        // A profile change (`profile set`) later than what was sent wins as before.
+        p.display_name = Some("monitor".into());
+        p.updated_s = 700;
+        let mut out = Outgoing::new("hi");
+        p.apply_to(&mut out, 700, last.as_ref());
+        keep_newest(&mut kept, &out);
+        assert_eq!(kept.unwrap().0.as_deref(), Some("monitor"));
     }
 }

@@ -9,6 +9,22 @@
 //! c₁‖…‖cₙ = 0x00·(padding−1) ‖ 0x01 ‖ plaintext, cut into 32 768-byte chunks (the last shorter)
 //! ```
 //!
+//! The key derivation is the current libsession's (the streaming `Encryptor` of
+//! `src/attachments.cpp`: `crypto_generichash_blake2b_init_salt_personal` keyed with the
+//! seed's 32 bytes, personal by domain). Earlier libsession versions (before that refactor)
+//! derived it differently: BLAKE2b-448 keyed with the one byte of `attachment::Domain`
+//! (`ATTACHMENT` = 0x00, `PROFILE_PIC` = 0x01) over `seed[0..32] ‖ plaintext`; the enum
+//! values remain in `attachments.hpp`. The derivation only decides which key and header a
+//! given file gets (so that the same account uploads the same file as the same blob, for the
+//! file server's deduplication): a reader needs the key alone, so blobs of either version
+//! decrypt the same here and there.
+//!
+//! Sizes: libsession encrypts up to `MAX_REGULAR_SIZE` = 10 218 286 bytes without
+//! `allow_large`, a blob of 10 223 616 bytes, more than the 10 000 000 sesh's file server
+//! takes. [`decrypt`] has no limit of its own (what it is given was bounded by the download,
+//! `client::MAX_DOWNLOAD_LEN`, 10 MiB), so such a blob is read; [`encrypt_deterministic`]
+//! makes none larger than [`MAX_FILE_SIZE`].
+//!
 //! The padding (at least one byte, the `0x01`) rounds the blob up to a multiple of 1/32 of
 //! its power-of-two size class (`encrypted_padding` in libsession). A reader skips zero bytes
 //! up to the `0x01`, checks every chunk's Poly1305 tag, and requires the FINAL tag exactly on
@@ -107,6 +123,16 @@ pub fn encrypt_deterministic(
             max: MAX_FILE_SIZE,
         });
     }
+    encrypt_unlimited(plaintext, seed, domain)
+}
+
+/// [`encrypt_deterministic`] without the file server's limit (tests of libsession's sizes).
+fn encrypt_unlimited(
+    plaintext: &[u8],
+    seed: &[u8; 32],
+    domain: Domain,
+) -> Result<Deterministic, Error> {
+    let total = encrypted_size(plaintext.len());
     let mut hasher = Blake2bMac::<U56>::new_with_salt_and_personal(seed, &[], domain.personal())
         .map_err(|_| Error::BadKey)?;
     hasher.update(plaintext);
@@ -382,6 +408,24 @@ mod tests {
                 assert_eq!(size % 4096, 0, "{len}: {size}");
             }
         }
+    }
+
+    #[test]
+    fn libsessions_largest_blob_is_read_although_sesh_makes_none_that_large() {
+        // attachments.hpp: MAX_REGULAR_SIZE 10218286 "== 10223616 after stream mac+tag and
+        // (1-byte) padding".
+        const MAX_REGULAR_SIZE: usize = 10_218_286;
+        assert_eq!(encrypted_size(MAX_REGULAR_SIZE), 10_223_616);
+        let data = vec![0x5a; MAX_REGULAR_SIZE];
+        assert!(matches!(
+            encrypt_deterministic(&data, &[2; 32], Domain::Attachment),
+            Err(Error::TooLarge { .. })
+        ));
+        let d = encrypt_unlimited(&data, &[2; 32], Domain::Attachment).expect("ok");
+        assert_eq!(d.blob.len(), 10_223_616);
+        assert!(d.blob.len() > MAX_FILE_SIZE);
+        assert!(d.blob.len() <= crate::client::MAX_DOWNLOAD_LEN);
+        assert!(decrypt(&d.blob, &d.key).expect("read") == data);
     }
 
     #[test]

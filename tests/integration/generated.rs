@@ -13,9 +13,12 @@ fn root() -> PathBuf {
 fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for cmd in [sesh::cli::command(), sesh::cli::node_command()] {
+        // `sesh help COMMAND` is `sesh COMMAND --help`, whose page is already there.
+        let mut pages = without_help_subcommand(cmd.clone());
+        pages.build();
+        man_pages(&pages, &mut out);
         let mut cmd = cmd;
         cmd.build();
-        man_pages(&cmd, &mut out);
         let name = cmd.get_name().to_owned();
         for (shell, file) in [
             (clap_complete::Shell::Bash, format!("{name}.bash")),
@@ -30,6 +33,19 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     out
+}
+
+/// `cmd` without clap's `help` subcommands, at every level.
+fn without_help_subcommand(mut cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .filter(|n| n != "help")
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, without_help_subcommand);
+    }
+    cmd.disable_help_subcommand(true)
 }
 
 fn man_pages(cmd: &clap::Command, out: &mut Vec<(PathBuf, Vec<u8>)>) {

@@ -447,6 +447,45 @@ fn bad_inner_instructions_get_encrypted_400s() {
             "Invalid json",
         ),
         (inner(b"x", json!({"host": "h"})), "Invalid json"),
+        // Hosts that would smuggle a port, path, query, user or second address into the URL.
+        (
+            inner(
+                b"x",
+                json!({"host": "10.0.0.5:8080/admin?", "target": "/oxen/v4/lsrpc"}),
+            ),
+            "Invalid json",
+        ),
+        (
+            inner(
+                b"x",
+                json!({"host": "user@10.0.0.5", "target": "/oxen/v4/lsrpc"}),
+            ),
+            "Invalid json",
+        ),
+        (
+            inner(b"x", json!({"host": "h/x#", "target": "/oxen/v4/lsrpc"})),
+            "Invalid json",
+        ),
+        (
+            inner(b"x", json!({"host": "", "target": "/oxen/v4/lsrpc"})),
+            "Invalid json",
+        ),
+        (
+            inner(b"x", json!({"host": "::1", "target": "/oxen/v4/lsrpc"})),
+            "Invalid json",
+        ),
+        (
+            inner(b"x", json!({"host": "[::1", "target": "/oxen/v4/lsrpc"})),
+            "Invalid json",
+        ),
+        (
+            inner(b"x", json!({"host": "a..b", "target": "/oxen/v4/lsrpc"})),
+            "Invalid json",
+        ),
+        (
+            inner(b"x", json!({"host": "a b", "target": "/oxen/v4/lsrpc"})),
+            "Invalid json",
+        ),
         (
             inner(
                 b"x",
@@ -536,6 +575,49 @@ fn final_options_and_proxy_defaults() {
     assert_eq!(
         Layer::decode(&p.layer_plaintext).unwrap().routing().host,
         Some("files.example".into())
+    );
+}
+
+#[test]
+fn proxy_hosts_and_urls() {
+    let mut rng = TestRng::from_env();
+    let sk = [3u8; 32];
+    for (host, url) in [
+        ("10.0.0.5", "http://10.0.0.5:8080/oxen/v4/lsrpc"),
+        ("[::1]", "http://[::1]:8080/oxen/v4/lsrpc"),
+        (
+            "Files-1.example.org",
+            "http://Files-1.example.org:8080/oxen/v4/lsrpc",
+        ),
+    ] {
+        let layer = hand_layer(
+            &sk,
+            &inner(
+                b"",
+                json!({"host": host, "target": "/oxen/v4/lsrpc", "protocol": "http", "port": 8080}),
+            ),
+            json!({}),
+            &mut rng,
+        );
+        let Ok(Peeled::Proxy(p)) = onion::peel(&onion::NodeKeys::new(&sk), &layer) else {
+            panic!("{host} should be proxied to");
+        };
+        assert_eq!(p.url(), url);
+    }
+    // A Proxy made by hand with a hostile host or target: the URL cannot name another server
+    // or path.
+    let p = onion::Proxy {
+        host: "10.0.0.5:8080/admin?".into(),
+        target: "/oxen/v4/lsrpc#?x".into(),
+        port: 443,
+        scheme: Scheme::Https,
+        method: "POST".into(),
+        layer_plaintext: Vec::new(),
+        routing: Default::default(),
+    };
+    assert_eq!(
+        p.url(),
+        "https://10.0.0.5%3A8080%2Fadmin%3F/oxen/v4/lsrpc%23%3Fx"
     );
 }
 

@@ -20,6 +20,7 @@ async fn a_profile_is_checked_kept_and_shown() {
     assert_eq!(empty[0]["type"], "profile");
     assert_eq!(empty[0]["session_id"], alice.id.as_str());
     assert_eq!(empty[0]["display_name"], Value::Null);
+    assert_eq!(empty[0]["updated_at"], Value::Null);
 
     let bad = |args: &[&str], status: i32, says: &str| {
         let out = alice.run(args);
@@ -31,7 +32,7 @@ async fn a_profile_is_checked_kept_and_shown() {
     std::fs::write(&text, "not an image").unwrap();
     let huge = d.join("huge.png");
     let mut big = PNG.to_vec();
-    big.resize(5 * 1024 * 1024 + 1, 0);
+    big.resize(10_000_001, 0);
     std::fs::write(&huge, &big).unwrap();
     bad(&["profile", "set"], 2, "required");
     bad(&["profile", "set", "--name", ""], 2, "cannot be empty");
@@ -46,6 +47,11 @@ async fn a_profile_is_checked_kept_and_shown() {
         "control character",
     );
     bad(
+        &["profile", "set", "--name", "a\nb"],
+        2,
+        "hint: give a name of 1 to 100 bytes",
+    );
+    bad(
         &["profile", "set", "--avatar", text.to_str().unwrap()],
         2,
         "not an image",
@@ -53,12 +59,30 @@ async fn a_profile_is_checked_kept_and_shown() {
     bad(
         &["profile", "set", "--avatar", huge.to_str().unwrap()],
         2,
-        "at most 5242880",
+        "the avatar is 10000001 bytes; at most 5242880",
+    );
+    let mut cmd = alice.cmd(&["profile", "set", "--avatar", "-"]);
+    let piped = output_within(&mut cmd, Some(&big), COMMAND_LIMIT);
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert_eq!(piped.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the avatar is more than 5242880 bytes"),
+        "{err}"
+    );
+    bad(
+        &["profile", "set", "--avatar", d.to_str().unwrap()],
+        2,
+        "hint: give a PNG",
     );
     bad(
         &["profile", "set", "--avatar", "missing.png"],
         1,
         "reading the avatar",
+    );
+    bad(
+        &["profile", "set", "--avatar", "missing.png"],
+        1,
+        "hint: check the path",
     );
     bad(
         &["profile", "set", "--avatar", "x.png", "--no-avatar"],
@@ -118,6 +142,21 @@ async fn messages_carry_the_profile_name() {
     alice.json(&["profile", "set", "--name", "Monitor"]);
     alice.json(&["send", "-m", "disk 91%", &bob.id]);
     alice.json(&["send", "--name", "Alarm", "-m", "disk 99%", &bob.id]);
+    alice.json(&["send", "-m", "disk 80%", &bob.id]);
+    alice.json(&["send", "-m", "disk 70%", &bob.id]);
+    // A name the profile would refuse is refused here too, before anything is sent.
+    for (name, says) in [
+        ("a\u{1b}[31mb", "control character"),
+        (&*"x".repeat(101), "at most 100"),
+    ] {
+        let out = alice.run(&["send", "--name", name, "-m", "x", &bob.id]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(says) && err.contains("hint: give a name"),
+            "{err}"
+        );
+    }
     let got = bob.json(&["receive"]);
     let names: Vec<_> = got
         .iter()
@@ -125,20 +164,35 @@ async fn messages_carry_the_profile_name() {
         .collect();
     assert_eq!(
         names,
-        [("disk 91%", Some("Monitor")), ("disk 99%", Some("Alarm"))]
+        [
+            ("disk 91%", Some("Monitor")),
+            ("disk 99%", Some("Alarm")),
+            ("disk 80%", Some("Monitor")),
+            ("disk 70%", Some("Monitor")),
+        ]
     );
-    // The copies for alice's other devices carry it too.
+    // The copies for alice's other devices carry it too, with the times by which receivers
+    // keep the newest name: the override is newer than the profile, and the profile's name
+    // after it newer still (so receivers show it again); the same name again is no change.
     let copies = alice.swarm_messages(&net).await;
-    assert_eq!(copies.len(), 2);
+    assert_eq!(copies.len(), 4);
     assert_eq!(copies[0].1.display_name.as_deref(), Some("Monitor"));
-    let profile = copies[0]
-        .1
-        .content
-        .data_message
-        .as_ref()
-        .and_then(|m| m.profile.as_ref())
-        .unwrap();
-    assert!(profile.last_profile_update_seconds.is_some());
+    let mut times: Vec<(u64, u64)> = copies
+        .iter()
+        .map(|(_, m)| {
+            let t = m
+                .content
+                .data_message
+                .as_ref()
+                .and_then(|m| m.profile.as_ref())
+                .and_then(|p| p.last_profile_update_seconds)
+                .unwrap();
+            (m.timestamp_ms, t)
+        })
+        .collect();
+    times.sort_unstable();
+    let t: Vec<u64> = times.iter().map(|(_, t)| *t).collect();
+    assert!(t[1] > t[0] && t[2] > t[1] && t[3] == t[2], "{t:?}");
     net.shutdown().await;
 }
 

@@ -374,25 +374,59 @@ async fn a_file_over_the_limit_is_refused_before_anything_is_sent() {
         &["--attach", small, "--attach", big],
         2,
         &[
-            &format!("attachment '{big}': attachment is too large: 9999952 bytes"),
-            "hint: the file server accepts at most 10 000 000 bytes",
+            &format!(
+                "attachment '{big}': 9999952 bytes: too large; a file holds at most 9999951 bytes"
+            ),
+            "hint: send a smaller file",
         ],
     );
     refused(
         &["--attach", &format!("{}/missing", d.display())],
         1,
-        &["attachment '", "missing': reading"],
+        &["attachment '", "missing': reading", "hint: check the path"],
     );
     refused(
         &["--attach", d.to_str().unwrap()],
         2,
-        &["a directory, not a file"],
+        &["a directory, not a file", "hint: attach the files in it"],
     );
-    refused(&["--attach", "-", "--attach", "-"], 2, &["only once"]);
+    refused(
+        &["--attach", "-", "--attach", "-"],
+        2,
+        &["only once", "hint: give '--attach -' once"],
+    );
     refused(
         &["--attach-name", "x.txt", "--attach", small],
         2,
-        &["--attach -"],
+        &["--attach -", "hint: "],
+    );
+    // From standard input: named by --attach-name, which it needs; too large, the error
+    // names it and gives its real size.
+    let from_stdin = |args: &[&str], input: &[u8]| {
+        let mut all = vec!["send", "-m", "x"];
+        all.extend_from_slice(args);
+        all.push(&bob.id);
+        let mut cmd = alice.cmd(&all);
+        output_within(&mut cmd, Some(input), COMMAND_LIMIT)
+    };
+    let out = from_stdin(&["--attach", "-"], b"data");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs a name") && err.contains("hint: add --attach-name NAME"),
+        "{err}"
+    );
+    let out = from_stdin(
+        &["--attach", "-", "--attach-name", "z"],
+        &vec![0u8; 10_000_001],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "attachment 'z': 10000001 bytes: too large; a file holds at most 9999951 bytes"
+        ),
+        "{err}"
     );
     // Nothing touched the network: alice's state was never opened, no file was stored, bob
     // has nothing.

@@ -172,7 +172,11 @@ async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
         NodeService::new(
             role,
             home.identity,
-            RosterFile::new(cli.roster.as_deref().context("--roster is required")?),
+            // clap requires --roster without --file-server, which returned above.
+            RosterFile::new(cli.roster.as_deref().context(
+                "internal error: no --roster reached the service node (the argument parser \
+                 requires it); please report this",
+            )?),
             db,
             peer.transport(),
             Arc::clone(&clock),

@@ -129,8 +129,8 @@ pub(crate) struct ProfileRecord {
     pub(crate) session_id: String,
     pub(crate) display_name: Option<String>,
     pub(crate) avatar: Option<AvatarFields>,
-    /// When the profile last changed (ms).
-    pub(crate) updated_at: u64,
+    /// When the profile last changed (ms); `null` when there is no profile yet.
+    pub(crate) updated_at: Option<u64>,
 }
 
 /// The avatar of a [`ProfileRecord`].

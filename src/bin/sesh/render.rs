@@ -219,11 +219,12 @@ where
             continue;
         }
         match cmd.find_subcommand(arg) {
-            Some(sub) => {
+            // `sesh help WHAT`: its errors are about WHAT, whose help is `sesh … --help`.
+            Some(sub) if sub.get_name() != "help" => {
                 cmd = sub;
                 path.push(sub.get_name().to_owned());
             }
-            None => break,
+            _ => break,
         }
     }
     path.join(" ")

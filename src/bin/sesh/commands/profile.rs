@@ -84,7 +84,7 @@ fn show(ctx: &Ctx, args: &ProfileShowArgs) -> Result<()> {
             session_id: identity.session_id().to_string(),
             display_name: None,
             avatar: None,
-            updated_at: 0,
+            updated_at: None,
         })),
         None => {
             ctx.line(format_args!("session_id: {}", identity.session_id()))?;
@@ -97,31 +97,41 @@ fn show(ctx: &Ctx, args: &ProfileShowArgs) -> Result<()> {
 }
 
 /// The avatar image from `path` (`-`: standard input), read up to one byte past the limit.
+/// A regular file too large is refused unread, with its size; a stream, as "more than" the
+/// limit.
 fn read_avatar(path: &Path) -> Result<Vec<u8>> {
     let limit = MAX_AVATAR_LEN as u64;
-    let too_large = || profile::ProfileError::AvatarTooLarge {
-        len: MAX_AVATAR_LEN + 1,
-    };
     if is_stdio(path) {
-        return Ok(read_stdin(limit)?.ok_or_else(too_large)?);
+        return Ok(read_stdin(limit)?.ok_or(profile::ProfileError::AvatarOverLimit)?);
     }
-    let io = |source| sesh::Error::Io {
-        action: "reading the avatar",
-        path: PathBuf::from(path),
-        source,
+    let io = |source: std::io::Error| {
+        let hint = match source.kind() {
+            std::io::ErrorKind::NotFound => "check the path",
+            _ => "the image must be a file readable by you",
+        };
+        crate::render::Report::from(sesh::Error::Io {
+            action: "reading the avatar",
+            path: PathBuf::from(path),
+            source,
+        })
+        .with_hint(Some(hint.to_owned()))
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    if file.metadata().map_err(io)?.is_dir() {
-        return Err(sesh::Error::Input(format!(
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(crate::render::Report::from(sesh::Error::Input(format!(
             "avatar '{}' is a directory, not an image",
             path.display()
-        ))
-        .into());
+        )))
+        .with_hint(Some("give a PNG, JPEG, GIF or WebP file".to_owned())));
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(profile::ProfileError::AvatarTooLarge { len: meta.len() }.into());
     }
     let mut image = Vec::new();
     file.take(limit + 1).read_to_end(&mut image).map_err(io)?;
     if image.len() > MAX_AVATAR_LEN {
-        return Err(too_large().into());
+        return Err(profile::ProfileError::AvatarOverLimit.into());
     }
     Ok(image)
 }
@@ -138,7 +148,7 @@ fn print(ctx: &Ctx, identity: &Identity, p: &Profile) -> Result<()> {
                 url: a.upload.as_ref().map(|u| u.url.clone()),
                 expires_at: a.upload.as_ref().map(|u| u.expires_s.saturating_mul(1000)),
             }),
-            updated_at: p.updated_s.saturating_mul(1000),
+            updated_at: Some(p.updated_s.saturating_mul(1000)),
         }));
     }
     ctx.line(format_args!("session_id: {me}"))?;

@@ -37,6 +37,10 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     // A recipient named twice (a list built by a script) gets one message, not two.
     let mut seen = std::collections::HashSet::new();
     recipients.retain(|r| seen.insert(*r));
+    // The name a message carries is held to what `profile set --name` accepts.
+    if let Some(name) = &args.name {
+        sesh::profile::check_name(name)?;
+    }
     // The parser held --ttl to what a swarm keeps (10s to 14d).
     let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
     timings.mark("arguments");
@@ -69,8 +73,13 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     let mut client = ctx.client_with(|step| timings.mark(step))?;
     // The profile, which every message carries (`sesh profile set`).
     let mut profile = client.state().profile(&me)?;
+    // The name and time the last message carried: a name that differs is a newer change.
+    let last_sent = match &profile {
+        Some(_) => client.state().last_sent_name(&me)?,
+        None => None,
+    };
     if let Some(p) = &profile {
-        p.apply_to(&mut out, SystemClock.now_ms() / 1000);
+        p.apply_to(&mut out, SystemClock.now_ms() / 1000, last_sent.as_ref());
         size_check(&identity, &recipients[0], &out, sync)?;
     }
     timings.mark("profile");
@@ -110,7 +119,12 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
             if refresh_avatar(ctx, &mut client, &me, p, now_s).await? {
                 timings.mark("avatar upload");
             }
-            p.apply_to(&mut out, now_s);
+            let sent = p.apply_to(&mut out, now_s, last_sent.as_ref());
+            // Recorded before the sends: whatever of them reaches a receiver, the next
+            // message's time is at least this one's.
+            if last_sent.as_ref() != Some(&sent) {
+                client.state().save_sent_name(&me, &sent)?;
+            }
         }
         // Each file uploaded once, before any message refers to it.
         if let Some(server) = file_server.as_ref().filter(|_| attaching) {
