@@ -954,8 +954,8 @@ impl<T: Transport + Send + Sync> NodeService<T> {
 
     /// The exit of an onion request to a server (protocol.md §7.2 case 2, §7.5), as the storage
     /// server's `process_onion_req(RelayToServerInfo&&)`: POSTs this node's whole decrypted
-    /// layer to `protocol://host[:port]/target` (scheme and target checked by [`onion::peel`];
-    /// any host and port), and answers with the server's status and body unmodified; 504 when
+    /// layer to `protocol://host[:port]/target` (scheme, target and host checked by
+    /// [`onion::peel`]: a host name or address, any port), and answers with the server's status and body unmodified; 504 when
     /// the server does not answer within [`SERVER_TIMEOUT`], 502 when it cannot be reached or
     /// its answer exceeds [`MAX_SERVER_ANSWER`]. The log names the server and sizes, never
     /// contents.
