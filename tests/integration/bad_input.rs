@@ -600,14 +600,17 @@ fn bad_message_input_is_refused_before_anything_is_sent() {
             .arg(&long)
             .hint("76 800 bytes"),
         );
+        // `send` holds a display name to what a profile name may be (100 bytes) before it
+        // seals anything; `seal` only refuses the sealed message's size.
+        let (error, hint) = if cmd == "send" {
+            ("at most 100 are allowed", "1 to 100 bytes")
+        } else {
+            ("the message is too long", "76 800 bytes")
+        };
         cases.push(
-            case(
-                &[cmd, "-i", "good.key", to, "-m", "hi", "--name"],
-                2,
-                "the message is too long",
-            )
-            .arg(&long)
-            .hint("76 800 bytes"),
+            case(&[cmd, "-i", "good.key", to, "-m", "hi", "--name"], 2, error)
+                .arg(&long)
+                .hint(hint),
         );
         cases.push(
             case(&[cmd, "-i", "good.key", to, "-m"], 2, "invalid UTF-8")
