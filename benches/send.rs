@@ -6,7 +6,9 @@
 //!    send first so that the pool and paths are cached, as on any send but the first): wall
 //!    time from outside, and the command's own phase timings (`SESH_TIMINGS=1`: arguments,
 //!    identity, network file, transport, state open, runtime, pool and paths, clock and seal,
-//!    the store's round trips, output, shutdown), and the mean CPU time per process;
+//!    the store's round trips, the sync copy's seal and round trips (a copy for your other
+//!    devices, in your own swarm: issue 12), profile, output, shutdown), and the mean CPU
+//!    time per process;
 //! 2. **repeat sends in one process** through the library (`Client`, as `sesh send` uses
 //!    it: settle the clock, seal, store), after a first send: p50/p99 and the TLS handshakes
 //!    made after the first send;
@@ -426,10 +428,21 @@ fn main() {
     let wall = sorted(cold.wall.clone());
     let step = |name: &str| sorted(cold.steps.get(name).cloned().unwrap_or_default());
     let total = step("total");
-    let network = step("store (network)");
+    // Every round trip a send makes: the message's store and its sync copy's (steps named
+    // "… (network)"), per send.
+    let network_per_send: Vec<f64> = (0..cold.steps["total"].len())
+        .map(|i| {
+            cold.steps
+                .iter()
+                .filter(|(k, _)| k.ends_with("(network)"))
+                .filter_map(|(_, v)| v.get(i))
+                .sum()
+        })
+        .collect();
+    let network = sorted(network_per_send.clone());
     let non_network: Vec<f64> = cold.steps["total"]
         .iter()
-        .zip(&cold.steps["store (network)"])
+        .zip(&network_per_send)
         .map(|(t, n)| t - n)
         .collect();
     let non_network = sorted(non_network);
@@ -453,7 +466,10 @@ fn main() {
     };
     row("wall, from outside", &wall);
     row("inside `send::run`", &total);
-    row("… of which the store's round trips", &network);
+    row(
+        "… of which the round trips (the message's store and its sync copy's)",
+        &network,
+    );
     row("… everything else (not network)", &non_network);
     row(
         "process start, argument parsing, exit (wall − inside)",
@@ -481,7 +497,9 @@ fn main() {
         "state open",
         "runtime",
         "pool and paths",
+        "profile",
         "clock and seal",
+        "sync copy seal",
         "output",
         "shutdown",
     ] {

@@ -740,7 +740,8 @@ async fn send_timings_name_the_steps_and_nothing_secret() {
             "pool and paths",
             "clock and seal",
             "store (network)",
-            "sync copy",
+            "sync copy seal",
+            "sync copy store (network)",
             "output",
             "shutdown",
             "total"

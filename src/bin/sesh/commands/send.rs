@@ -367,10 +367,11 @@ async fn send_one(
     store(ctx, client, to, &b64, &hash, ttl_ms, timestamp).await?;
     timings.mark("store (network)");
     let sync = match sync_to {
-        Some(me) => Some(store_sync_copy(ctx, client, me, to, out, ttl_ms, timestamp).await),
+        Some(me) => {
+            Some(store_sync_copy(ctx, client, me, to, out, ttl_ms, timestamp, timings).await)
+        }
         None => None,
     };
-    timings.mark("sync copy");
     Ok(Sent {
         hash,
         timestamp,
@@ -380,6 +381,10 @@ async fn send_one(
 
 /// Seals `out` with `syncTarget` = `to` for the sender `me`, and stores it in their own swarm,
 /// stamped `timestamp` as the message it copies: the copy's hash.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one send's context, passed down once"
+)]
 async fn store_sync_copy(
     ctx: &Ctx,
     client: &mut super::NetClient,
@@ -388,12 +393,14 @@ async fn store_sync_copy(
     out: &Outgoing,
     ttl_ms: u64,
     timestamp: u64,
+    timings: &mut Timings,
 ) -> Result<String, SendError> {
     let own = me.session_id();
     let data = message::seal(me, &own, &out.sync_copy(to), timestamp, &mut OsRng)
         .map_err(|e| SendError::Seal(sesh::Error::Seal(e)))?;
     let hash = rpc::message_hash(&own.to_bytes(), Namespace::DEFAULT, &data);
-    store(
+    timings.mark("sync copy seal");
+    let stored = store(
         ctx,
         client,
         &own,
@@ -402,8 +409,9 @@ async fn store_sync_copy(
         ttl_ms,
         timestamp,
     )
-    .await?;
-    Ok(hash)
+    .await;
+    timings.mark("sync copy store (network)");
+    stored.map(|()| hash)
 }
 
 /// Stores the sealed payload, again with a corrected store timestamp after a 406.
