@@ -490,6 +490,16 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Swarm(SwarmArgs),
+    /// Print the Session ID registered for an ONS name.
+    #[command(
+        long_about = "Ask three service nodes (each through an onion path) which Session ID \
+                      is registered for the ONS name NAME (case does not matter), and print \
+                      it; the three must agree. With --json, print one object \
+                      {\"type\": \"resolved\", \"name\" (lowercased), \"session_id\"}. \
+                      A name no one registered exits 2.",
+        after_long_help = AFTER_HELP
+    )]
+    Resolve(ResolveArgs),
     /// Set or show the display name and avatar your messages carry.
     #[command(
         long_about = "Set or show the profile that every message 'sesh send' sends carries: a \
@@ -648,6 +658,19 @@ pub struct DevnetArgs {
         value_parser = parse_clock_offset_ms
     )]
     pub clock_offset_ms: i64,
+    /// Register the ONS name NAME for SESSION_ID on the devnet (repeatable).
+    #[arg(long = "ons", value_name = "NAME=SESSION_ID", value_parser = parse_ons_entry)]
+    pub ons: Vec<(crate::ons::Name, crate::identity::SessionId)>,
+}
+
+/// `NAME=SESSION_ID` of `sesh devnet --ons`.
+fn parse_ons_entry(s: &str) -> Result<(crate::ons::Name, crate::identity::SessionId), String> {
+    let (name, id) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not NAME=SESSION_ID"))?;
+    let name = crate::ons::Name::parse(name).map_err(|e| format!("'{name}': {e}"))?;
+    let id = id.parse().map_err(|e| format!("'{id}': {e}"))?;
+    Ok((name, id))
 }
 
 /// Arguments of `sesh send`.
@@ -873,6 +896,14 @@ pub enum PathAction {
     New,
     /// Measure each hop's latency with onion requests ending at hop 1, 2 and 3.
     Test,
+}
+
+/// Arguments of `sesh resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The ONS name: letters, digits, '_' and '-' (not first or last), at most 64.
+    #[arg(value_name = "NAME")]
+    pub name: String,
 }
 
 /// Arguments of `sesh swarm`.

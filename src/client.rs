@@ -46,6 +46,7 @@ mod error;
 mod files;
 mod netclock;
 mod onion_rpc;
+pub mod ons;
 mod pool;
 pub mod probe;
 mod router;

@@ -310,6 +310,18 @@ impl Devnet {
     /// [`Error::InUse`] when another devnet runs on the directory, [`Error::NotDevnet`] when
     /// it holds files but is not a devnet's; else [`Error`] naming the node that failed.
     pub async fn start(opts: Options) -> Result<Self, Error> {
+        Self::start_with_names(opts, &[]).await
+    }
+
+    /// [`Devnet::start`], with these ONS names registered ([`Devnet::register_names`])
+    /// before the network file is written.
+    ///
+    /// # Errors
+    /// As [`Devnet::start`].
+    pub async fn start_with_names(
+        opts: Options,
+        names: &[(crate::ons::Name, crate::identity::SessionId)],
+    ) -> Result<Self, Error> {
         if opts.nodes == 0 || opts.swarm_size == 0 {
             return Err(Error::Options(
                 "--nodes and --swarm-size must be at least 1".into(),
@@ -360,6 +372,7 @@ impl Devnet {
             _lock: lock,
         };
         net.write_roster()?;
+        net.register_names(names)?;
         net.wait_ready().await?;
         net.write_network_file()?;
         Ok(net)
@@ -368,6 +381,35 @@ impl Devnet {
     /// The network file.
     pub fn network_file(&self) -> PathBuf {
         self.opts.dir.join(NETWORK_FILE)
+    }
+
+    /// Registers ONS names: writes the records, encrypted as the real network's
+    /// ([`crate::ons::encrypt`], a random nonce each), where every node reads them
+    /// ([`crate::node::service::ONS_FILE`] next to the roster). Replaces earlier names.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn register_names(
+        &self,
+        names: &[(crate::ons::Name, crate::identity::SessionId)],
+    ) -> Result<(), Error> {
+        use base64::Engine as _;
+        use rand_core::RngCore as _;
+        let mut records = serde_json::Map::new();
+        for (name, id) in names {
+            let mut nonce = [0u8; crate::ons::NONCE_LEN];
+            rand_core::OsRng.fill_bytes(&mut nonce);
+            let r = crate::ons::encrypt(name, id, nonce);
+            records.insert(
+                base64::engine::general_purpose::STANDARD.encode(name.hash()),
+                serde_json::json!({"encrypted_value": r.encrypted_value, "nonce": r.nonce}),
+            );
+        }
+        let path = self.opts.dir.join(crate::node::service::ONS_FILE);
+        let tmp = self.opts.dir.join(".ons.json.tmp");
+        let text = serde_json::to_vec_pretty(&records).unwrap_or_default();
+        std::fs::write(&tmp, text).map_err(io("writing", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("writing", &path))
     }
 
     /// The roster file the nodes re-read (who is on the network).

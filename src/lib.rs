@@ -74,6 +74,7 @@ pub mod mnemonic;
 pub mod network;
 pub mod node;
 pub mod onion;
+pub mod ons;
 pub mod parallel;
 pub mod profile;
 pub mod rpc;

@@ -133,6 +133,23 @@ impl<T> std::fmt::Debug for NodeService<T> {
 
 type Answer = (u16, Value);
 
+/// The file of ONS records next to the roster (`sesh devnet --ons` writes it): a JSON object
+/// from base64 `name_hash` to `{"encrypted_value", "nonce"}`, records encrypted as the real
+/// network's ([`crate::ons::encrypt`]).
+pub const ONS_FILE: &str = "ons.json";
+
+/// The `ons_resolve` result for `name_hash`: its record, or `{}` as oxend answers for a name
+/// no one registered (also when the file is missing or unreadable).
+fn ons_record(file: &std::path::Path, name_hash: &[u8; 32]) -> Value {
+    let key = BASE64.encode(name_hash);
+    std::fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok())
+        .and_then(|mut m| m.remove(&key))
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}))
+}
+
 fn no_store() -> Answer {
     (
         503,
@@ -319,9 +336,12 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                         hf: None,
                     })),
                 ),
-                // No names are registered on a local network.
                 _ => (200, self.misc(json!({"result": {"entries": []}}))),
             },
+            Request::OnsResolve { name_hash } => {
+                let result = ons_record(&self.roster.path().with_file_name(ONS_FILE), name_hash);
+                (200, self.misc(json!({ "result": result })))
+            }
             Request::Retrieve(r) => self.retrieve(r, now).await,
             Request::GetExpiries {
                 pubkey, messages, ..

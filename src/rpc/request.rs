@@ -196,6 +196,11 @@ pub enum Request {
         /// For `get_service_nodes`: the fields wanted (none: all).
         fields: Option<Vec<String>>,
     },
+    /// `oxend_request` `ons_resolve`: the ONS record of a name (protocol.md §9).
+    OnsResolve {
+        /// `BLAKE2b-256(lowercase name)` ([`crate::ons::Name::hash`]).
+        name_hash: [u8; 32],
+    },
     /// Subrequests answered independently.
     Batch(Vec<Self>),
     /// Subrequests answered in order, stopping at the first failure.
@@ -216,7 +221,7 @@ impl Request {
             Self::GetExpiries { .. } => "get_expiries",
             Self::Info => "info",
             Self::GetSwarm { .. } => "get_swarm",
-            Self::OxendRequest { .. } => "oxend_request",
+            Self::OxendRequest { .. } | Self::OnsResolve { .. } => "oxend_request",
             Self::Batch(_) => "batch",
             Self::Sequence(_) => "sequence",
         }
@@ -236,6 +241,7 @@ impl Request {
             Self::Info
             | Self::GetSwarm { .. }
             | Self::OxendRequest { .. }
+            | Self::OnsResolve { .. }
             | Self::Batch(_)
             | Self::Sequence(_) => None,
         }
@@ -356,6 +362,9 @@ fn parse_method(method: &str, params: &RawParams, nested: bool) -> Result<Reques
                     echo(&endpoint)
                 )));
             }
+            if endpoint == "ons_resolve" {
+                return parse_ons_resolve(p.get("params"));
+            }
             let fields = match p.get("params") {
                 Some(Field::Object(o)) => o
                     .iter()
@@ -383,6 +392,30 @@ fn parse_method(method: &str, params: &RawParams, nested: bool) -> Result<Reques
         ))),
         other => Err(RpcError::new(400, format!("no method {}", echo(other)))),
     }
+}
+
+/// `ons_resolve` params: `{"type": 0, "name_hash": "<base64 of 32 bytes>"}` (type 0 is
+/// Session, the only type sesh asks about; absent means 0 as in oxend).
+fn parse_ons_resolve(params: Option<&Field>) -> Result<Request, RpcError> {
+    let Some(Field::Object(o)) = params else {
+        return Err(RpcError::parse("ons_resolve: no `params` object"));
+    };
+    let get = |k: &str| o.iter().find(|(n, _)| n == k).map(|(_, f)| f);
+    match get("type") {
+        None => {}
+        Some(t) if t.as_u64() == Some(0) => {}
+        Some(_) => {
+            return Err(RpcError::parse(
+                "ons_resolve: only type 0 (Session) is supported",
+            ));
+        }
+    }
+    let name_hash = get("name_hash")
+        .and_then(Field::as_str)
+        .and_then(|h| BASE64.decode(h).ok())
+        .and_then(|h| <[u8; 32]>::try_from(h).ok())
+        .ok_or_else(|| RpcError::parse("ons_resolve: `name_hash` is not 32 bytes of base64"))?;
+    Ok(Request::OnsResolve { name_hash })
 }
 
 /// Batch subrequests: all or nothing (protocol.md §15.4).
@@ -1112,6 +1145,7 @@ impl Request {
             Self::Info
             | Self::GetSwarm { .. }
             | Self::OxendRequest { .. }
+            | Self::OnsResolve { .. }
             | Self::Batch(_)
             | Self::Sequence(_) => return None,
         })
@@ -1265,6 +1299,13 @@ impl Serialize for ParamsOf<'_> {
                 if let Some(f) = fields {
                     m.serialize_entry("params", &FieldsParam(f))?;
                 }
+            }
+            Request::OnsResolve { name_hash } => {
+                m.serialize_entry("endpoint", "ons_resolve")?;
+                m.serialize_entry(
+                    "params",
+                    &serde_json::json!({"type": 0, "name_hash": BASE64.encode(name_hash)}),
+                )?;
             }
             Request::Batch(subs) | Request::Sequence(subs) => {
                 m.serialize_entry("requests", subs)?;

@@ -853,6 +853,35 @@ impl Answer for OxendResponse<ServiceNodes> {
     const WHAT: &'static str = "oxend_request get_service_nodes";
 }
 
+/// oxend's `ons_resolve` result: both fields absent when no name is registered (protocol.md
+/// §9); other fields (`expiration_height`, …) are skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnsResolved {
+    /// The encrypted Session ID, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_value: Option<String>,
+    /// The nonce, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// The most hex characters of an `ons_resolve` field sesh reads (a Session ID record is 98).
+pub const MAX_ONS_FIELD_LEN: usize = 512;
+
+impl Answer for OxendResponse<OnsResolved> {
+    const WHAT: &'static str = "oxend_request ons_resolve";
+
+    fn check(&self) -> Result<(), String> {
+        let long = |f: &Option<String>| f.as_ref().is_some_and(|v| v.len() > MAX_ONS_FIELD_LEN);
+        if long(&self.result.encrypted_value) || long(&self.result.nonce) {
+            return Err(format!(
+                "in 'result': a field over {MAX_ONS_FIELD_LEN} characters"
+            ));
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // batch and sequence
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ mod path;
 mod probe;
 mod profile;
 mod receive;
+mod resolve;
 mod send;
 mod swarm;
 
@@ -247,6 +248,7 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Probe(a) => probe::run(ctx, &a),
         Command::Path(a) => path::run(ctx, &a),
         Command::Swarm(a) => swarm::run(ctx, &a),
+        Command::Resolve(a) => resolve::run(ctx, &a),
         Command::Profile(a) => profile::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)

@@ -46,6 +46,15 @@ pub(crate) enum Record<'a> {
     Profile(ProfileRecord),
     /// `sesh devnet`, once every node answers.
     Devnet(DevnetRecord),
+    /// `sesh resolve`.
+    Resolved(ResolvedRecord),
+}
+
+/// `sesh resolve`: the name (lowercased) and the Session ID registered for it.
+#[derive(Debug, Serialize)]
+pub(crate) struct ResolvedRecord {
+    pub(crate) name: String,
+    pub(crate) session_id: String,
 }
 
 /// A service node's keys and address: flattened into every record about a node.

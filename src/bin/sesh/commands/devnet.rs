@@ -42,7 +42,7 @@ pub(crate) fn run(ctx: &Ctx, args: &DevnetArgs) -> Result<()> {
             .map_err(Report::failure)
             .context("listening for SIGTERM")?;
         let net = tokio::select! {
-            net = Devnet::start(opts) => net.context("starting the devnet")?,
+            net = Devnet::start_with_names(opts, &args.ons) => net.context("starting the devnet")?,
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = term.recv() => return Ok(()),
         };

@@ -13,7 +13,7 @@ use sesh::profile::{AvatarUpload, DEFAULT_FILE_TTL_S, Profile};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
 
-use super::message::{load_sender, parse_recipient, text_or_refuse_empty};
+use super::message::{load_sender, text_or_refuse_empty};
 use super::{Ctx, Result, runtime};
 use crate::output::{Record, SentAttachment, SentRecord};
 use crate::render::{self, Report};
@@ -32,7 +32,7 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     let mut recipients = args
         .recipients
         .iter()
-        .map(|r| parse_recipient(r))
+        .map(|r| super::resolve::recipient(ctx, r))
         .collect::<Result<Vec<_>, _>>()?;
     // A recipient named twice (a list built by a script) gets one message, not two.
     let mut seen = std::collections::HashSet::new();

@@ -1,0 +1,140 @@
+//! ONS: a name's Session ID, asked of three nodes that must agree (protocol.md §9).
+
+use super::*;
+use crate::ons::{self, Name, Record};
+use crate::rpc::request::Request;
+use crate::rpc::response::{self, OnsResolved, OxendResponse};
+
+/// How many nodes are asked; all must give the same answer (as the apps do).
+pub const ONS_NODES: usize = 3;
+
+const METHOD: &str = "oxend_request ons_resolve";
+
+/// One node's answer, judged: the ID, or `None` when the name is not registered.
+fn judge(name: &Name, node: &Snode, status: u16, body: &[u8]) -> Result<Option<SessionId>, Error> {
+    let node = short_key(&node.ed25519);
+    if status != 200 {
+        return Err(Error::NodeFailed {
+            node,
+            method: METHOD.into(),
+            status,
+            message: message_of(body),
+        });
+    }
+    let bad = |reason: String| Error::BadAnswer {
+        node: node.clone(),
+        method: METHOD.into(),
+        reason,
+    };
+    let answer: OxendResponse<OnsResolved> =
+        response::decode(body).map_err(|e| bad(e.to_string()))?;
+    let Some(encrypted_value) = answer.result.encrypted_value else {
+        return Ok(None);
+    };
+    let record = Record {
+        encrypted_value,
+        nonce: answer.result.nonce,
+    };
+    ons::decrypt(name, &record)
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// The common answer of the nodes, or an error naming who said what.
+pub(crate) fn agree(
+    answers: &[(Ed25519Pub, Option<SessionId>)],
+) -> Result<Option<SessionId>, Error> {
+    let Some((_, first)) = answers.first() else {
+        return Err(Error::InvalidInput("no node answered".into()));
+    };
+    if answers.iter().all(|(_, a)| a == first) {
+        return Ok(*first);
+    }
+    let said: Vec<String> = answers
+        .iter()
+        .map(|(k, a)| {
+            let what = a.map_or_else(|| "not registered".to_owned(), |id| id.to_string());
+            format!("{} says {what}", short_key(k))
+        })
+        .collect();
+    Err(Error::BadAnswer {
+        node: answers
+            .iter()
+            .map(|(k, _)| short_key(k))
+            .collect::<Vec<_>>()
+            .join(", "),
+        method: METHOD.into(),
+        reason: format!("the nodes disagree: {}", said.join("; ")),
+    })
+}
+
+impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
+    /// The Session ID registered for `name` (`None`: not registered), asked through onion
+    /// paths of [`ONS_NODES`] different random nodes of the pool, which must all agree.
+    ///
+    /// # Errors
+    /// [`Error::BadAnswer`] when the nodes disagree (naming who said what) or a record does
+    /// not decrypt to a Session ID; [`Error::InvalidInput`] when the pool has fewer than
+    /// [`ONS_NODES`] nodes; the errors of [`Client::onion_rpc`].
+    pub async fn resolve_ons(&mut self, name: &Name) -> Result<Option<SessionId>, Error> {
+        let mut nodes = self.pool(false).await?.nodes().to_vec();
+        if nodes.len() < ONS_NODES {
+            return Err(Error::InvalidInput(format!(
+                "ONS needs {ONS_NODES} service nodes, the pool has {}",
+                nodes.len()
+            )));
+        }
+        // A partial Fisher-Yates shuffle: the first ONS_NODES are a uniform random choice.
+        for i in 0..ONS_NODES {
+            let span = u64::try_from(nodes.len() - i).unwrap_or(u64::MAX);
+            let j = i + usize::try_from(self.rng.next_u64() % span).unwrap_or(0);
+            nodes.swap(i, j);
+        }
+        let request = Request::OnsResolve {
+            name_hash: name.hash(),
+        };
+        let mut answers = Vec::with_capacity(ONS_NODES);
+        for node in &nodes[..ONS_NODES] {
+            let (status, body) = self.onion_rpc(node, &request).await?;
+            answers.push((node.ed25519, judge(name, node, status, &body)?));
+        }
+        agree(&answers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(b: u8) -> SessionId {
+        SessionId::from_x25519(X25519Pub([b; 32]))
+    }
+
+    #[test]
+    fn three_equal_answers_agree() {
+        let k = |b| Ed25519Pub([b; 32]);
+        assert_eq!(
+            agree(&[
+                (k(1), Some(id(7))),
+                (k(2), Some(id(7))),
+                (k(3), Some(id(7)))
+            ])
+            .unwrap(),
+            Some(id(7))
+        );
+        assert_eq!(
+            agree(&[(k(1), None), (k(2), None), (k(3), None)]).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn one_dissenter_is_named() {
+        let k = |b| Ed25519Pub([b; 32]);
+        let e = agree(&[(k(1), Some(id(7))), (k(2), Some(id(7))), (k(3), None)]).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("disagree"), "{text}");
+        assert!(text.contains("not registered"), "{text}");
+        assert!(text.contains(&id(7).to_string()), "{text}");
+    }
+}
