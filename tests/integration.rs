@@ -22,6 +22,7 @@ mod integration {
     mod onion_laws;
     mod onion_v4;
     mod onion_vectors;
+    mod ons;
     mod phrase_props;
     mod probe_path;
     mod profile;
