@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe service nodes directly: are they up, healthy, and usable as onion relays?')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them')
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Print the Session ID registered for an ONS name')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -146,6 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--nodes', '--nodes', [CompletionResultType]::ParameterName, 'How many service nodes')
             [CompletionResult]::new('--swarm-size', '--swarm-size', [CompletionResultType]::ParameterName, 'How many nodes per swarm')
             [CompletionResult]::new('--clock-offset-ms', '--clock-offset-ms', [CompletionResultType]::ParameterName, 'Add this many milliseconds to every node''s clock (to test clock skew)')
+            [CompletionResult]::new('--ons', '--ons', [CompletionResultType]::ParameterName, 'Register the ONS name NAME for SESSION_ID on the devnet (repeatable)')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
@@ -326,6 +328,18 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sesh;resolve' {
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sesh;profile' {
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
@@ -401,6 +415,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe service nodes directly: are they up, healthy, and usable as onion relays?')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them')
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Print the Session ID registered for an ONS name')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -454,6 +469,9 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             break
         }
         'sesh;help;swarm' {
+            break
+        }
+        'sesh;help;resolve' {
             break
         }
         'sesh;help;profile' {

@@ -52,6 +52,9 @@ _sesh() {
             sesh,recover)
                 cmd="sesh__subcmd__recover"
                 ;;
+            sesh,resolve)
+                cmd="sesh__subcmd__resolve"
+                ;;
             sesh,seal)
                 cmd="sesh__subcmd__seal"
                 ;;
@@ -96,6 +99,9 @@ _sesh() {
                 ;;
             sesh__subcmd__help,recover)
                 cmd="sesh__subcmd__help__subcmd__recover"
+                ;;
+            sesh__subcmd__help,resolve)
+                cmd="sesh__subcmd__help__subcmd__resolve"
                 ;;
             sesh__subcmd__help,seal)
                 cmd="sesh__subcmd__help__subcmd__seal"
@@ -170,7 +176,7 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help"
+            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,7 +198,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__devnet)
-            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --ons --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,6 +220,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ons)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --network)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -230,7 +240,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help)
-            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm profile help"
+            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,6 +478,20 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help__subcmd__recover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__resolve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1084,6 +1108,28 @@ _sesh() {
                     COMPREPLY=($(compgen -W "auto session bip39" -- "${cur}"))
                     return 0
                     ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__resolve)
+            opts="-q -h -V --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --network)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand probe 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
+            cand resolve 'Print the Session ID registered for an ONS name'
             cand profile 'Set or show the display name and avatar your messages carry'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -136,6 +137,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --nodes 'How many service nodes'
             cand --swarm-size 'How many nodes per swarm'
             cand --clock-offset-ms 'Add this many milliseconds to every node''s clock (to test clock skew)'
+            cand --ons 'Register the ONS name NAME for SESSION_ID on the devnet (repeatable)'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --json 'Print JSON Lines on standard output instead of text'
@@ -301,6 +303,17 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sesh;resolve'= {
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sesh;profile'= {
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
@@ -369,6 +382,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand probe 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
+            cand resolve 'Print the Session ID registered for an ONS name'
             cand profile 'Set or show the display name and avatar your messages carry'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -406,6 +420,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;help;path;test'= {
         }
         &'sesh;help;swarm'= {
+        }
+        &'sesh;help;resolve'= {
         }
         &'sesh;help;profile'= {
             cand set 'Set the display name or the avatar that every message sent carries'
