@@ -43,6 +43,18 @@ pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
     };
     match Name::parse(text) {
         Ok(name) => resolve(ctx, &name),
+        // Hex of an ID's length (no name is over 64 characters) or longer: an ID, misread;
+        // its own error has the hints.
+        Err(_)
+            if text.len() > sesh::ons::MAX_NAME_LEN
+                && text.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Err(sesh::Error::SessionId {
+                input: text.to_owned(),
+                source: id_error,
+            }
+            .into())
+        }
         Err(name_error) => Err(sesh::Error::Input(format!(
             "'{}' is neither a valid Session ID ({id_error}) nor a valid ONS name ({name_error})",
             crate::escape::line(text)
