@@ -41,20 +41,23 @@ pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
         Ok(id) => return Ok(id),
         Err(e) => e,
     };
+    // ID-shaped text (empty, longer than any name, or hex after an ID prefix) is an ID,
+    // misread: its own error has the hints.
+    let id_shaped = text.is_empty()
+        || text.len() > sesh::ons::MAX_NAME_LEN
+        || (["05", "03", "15", "25", "00"]
+            .iter()
+            .any(|p| text.starts_with(p))
+            && text.bytes().all(|b| b.is_ascii_hexdigit()));
+    if id_shaped {
+        return Err(sesh::Error::SessionId {
+            input: text.to_owned(),
+            source: id_error,
+        }
+        .into());
+    }
     match Name::parse(text) {
         Ok(name) => resolve(ctx, &name),
-        // Hex of an ID's length (no name is over 64 characters) or longer: an ID, misread;
-        // its own error has the hints.
-        Err(_)
-            if text.len() > sesh::ons::MAX_NAME_LEN
-                && text.bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Err(sesh::Error::SessionId {
-                input: text.to_owned(),
-                source: id_error,
-            }
-            .into())
-        }
         Err(name_error) => Err(sesh::Error::Input(format!(
             "'{}' is neither a valid Session ID ({id_error}) nor a valid ONS name ({name_error})",
             crate::escape::line(text)
