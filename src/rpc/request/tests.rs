@@ -448,3 +448,15 @@ proptest! {
         let _ = parse(text.as_bytes());
     }
 }
+
+#[test]
+fn ons_resolve_round_trips_in_the_apps_shape() {
+    let r = Request::OnsResolve { name_hash: [7; 32] };
+    let json: serde_json::Value = serde_json::from_slice(&r.to_json()).unwrap();
+    assert_eq!(json["method"], "oxend_request");
+    assert_eq!(json["params"]["endpoint"], "ons_resolve");
+    assert_eq!(json["params"]["params"]["type"], 0);
+    assert_eq!(parse(&r.to_json()).unwrap(), r);
+    let bad = br#"{"method":"oxend_request","params":{"endpoint":"ons_resolve","params":{"type":0,"name_hash":"AAAA"}}}"#;
+    assert_eq!(parse(bad).unwrap_err().status, 400);
+}
