@@ -83,8 +83,8 @@ pub use files::{MAX_DOWNLOAD_LEN, MAX_UPLOAD_LEN, Uploaded};
 use onion_rpc::{Attempt, build_request, send_request};
 use router::addr;
 pub use state::{PathRecord, SentMessage, State, StateError};
-pub use storage::{ENVELOPE_FUTURE_MS, plausible_envelope_timestamp, seen_until};
 pub use storage::{DeleteOutcome, Retrieved, RetrievedMessage, StoreOutcome};
+pub use storage::{ENVELOPE_FUTURE_MS, plausible_envelope_timestamp, seen_until};
 pub use swarms::SWARM_MAX_AGE;
 
 /// A cached pool older than this is fetched again (libsession: 2 h).

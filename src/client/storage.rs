@@ -512,7 +512,10 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     ///
     /// # Errors
     /// As [`Client::delete_messages`].
-    pub async fn delete_all_messages(&mut self, identity: &Identity) -> Result<DeleteOutcome, Error> {
+    pub async fn delete_all_messages(
+        &mut self,
+        identity: &Identity,
+    ) -> Result<DeleteOutcome, Error> {
         let account = identity.session_id();
         let (_, outcome) = self
             .swarm_request(

@@ -10,6 +10,7 @@ mod profile;
 mod receive;
 mod send;
 mod swarm;
+mod unsend;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -248,6 +249,8 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Path(a) => path::run(ctx, &a),
         Command::Swarm(a) => swarm::run(ctx, &a),
         Command::Profile(a) => profile::run(ctx, &a),
+        Command::Delete(a) => unsend::delete(ctx, &a),
+        Command::Unsend(a) => unsend::unsend(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

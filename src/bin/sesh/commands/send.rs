@@ -168,6 +168,19 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
                         None => None,
                     };
                     let (hash, timestamp) = (sent.hash, sent.timestamp);
+                    // Recorded for `sesh unsend` before the line says it was sent. The
+                    // message is stored whatever happens here: a failure is a warning.
+                    let record = sesh::client::SentMessage {
+                        hash: hash.clone(),
+                        recipient: *to,
+                        timestamp_ms: timestamp,
+                        sync_hash: sync_hash.clone(),
+                    };
+                    if let Err(e) = client.state().record_sent(&me, &record) {
+                        render::warning_line(&format!(
+                            "sent to {to} (hash {hash}), but not recorded for 'sesh unsend': {e}"
+                        ));
+                    }
                     let printed = if ctx.json {
                         ctx.record(&Record::Sent(SentRecord {
                             to: to.to_string(),
