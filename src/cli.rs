@@ -700,6 +700,21 @@ pub struct SendArgs {
     /// Do not store a copy of the message in your own swarm for your other devices.
     #[arg(long)]
     pub no_sync: bool,
+    /// Make the message disappear DURATION (10s to 14d) after it is read or sent (--after).
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    pub disappear: Option<std::time::Duration>,
+    /// When the --disappear timer starts [default: read, as the apps' one-to-one chats].
+    #[arg(long, value_enum, value_name = "WHEN", requires = "disappear")]
+    pub after: Option<DisappearAfter>,
+}
+
+/// When a disappearing message's timer starts (`Content.expirationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DisappearAfter {
+    /// When the recipient reads it (DELETE_AFTER_READ).
+    Read,
+    /// When it is sent (DELETE_AFTER_SEND): the swarm keeps it only that long.
+    Send,
 }
 
 /// Arguments of `sesh delete`.
