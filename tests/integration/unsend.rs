@@ -102,8 +102,21 @@ async fn a_disappearing_message_carries_its_timer_and_ttl() {
         assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
     }
     let out = alice.run(&["send", "--after", "send", "-m", "x", &bob.id]);
-    assert_eq!(out.status.code(), Some(2), "--after without --disappear: {out:?}");
-    let sent = alice.json(&["send", "--disappear", "1h", "--after", "send", "-m", "a", &bob.id]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--after without --disappear: {out:?}"
+    );
+    let sent = alice.json(&[
+        "send",
+        "--disappear",
+        "1h",
+        "--after",
+        "send",
+        "-m",
+        "a",
+        &bob.id,
+    ]);
     let ts = sent[0]["timestamp"].as_u64().unwrap();
     alice.json(&["send", "--disappear", "5m", "-m", "b", &bob.id]);
     let got = bob.json(&["receive"]);
