@@ -45,6 +45,8 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Print the Session ID registered for an ONS name')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete messages from your own swarm')
+            [CompletionResult]::new('unsend', 'unsend', [CompletionResultType]::ParameterValue, 'Unsend messages you sent: delete them from the recipient''s view')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -183,6 +185,8 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach FILE (''-'' for standard input); give it again for more files')
             [CompletionResult]::new('--attach-name', '--attach-name', [CompletionResultType]::ParameterName, 'The file name of the attachment read from standard input (required with --attach -)')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the swarm keeps the message (10s to 14d)')
+            [CompletionResult]::new('--disappear', '--disappear', [CompletionResultType]::ParameterName, 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'When the --disappear timer starts [default: read, as the apps'' one-to-one chats]')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
             [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Do not store a copy of the message in your own swarm for your other devices')
@@ -401,6 +405,35 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
         'sesh;profile;help;help' {
             break
         }
+        'sesh;delete' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Delete every message of your swarm''s namespace 0')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sesh;unsend' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sesh;help' {
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create a new identity and print its Session ID')
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'Restore an identity from its recovery phrase')
@@ -417,6 +450,8 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'Show the swarm that stores a Session ID''s messages, as the network answers it')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Print the Session ID registered for an ONS name')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Set or show the display name and avatar your messages carry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete messages from your own swarm')
+            [CompletionResult]::new('unsend', 'unsend', [CompletionResultType]::ParameterValue, 'Unsend messages you sent: delete them from the recipient''s view')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -483,6 +518,12 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             break
         }
         'sesh;help;profile;show' {
+            break
+        }
+        'sesh;help;delete' {
+            break
+        }
+        'sesh;help;unsend' {
             break
         }
         'sesh;help;help' {

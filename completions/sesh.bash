@@ -16,6 +16,9 @@ _sesh() {
             ",$1")
                 cmd="sesh"
                 ;;
+            sesh,delete)
+                cmd="sesh__subcmd__delete"
+                ;;
             sesh,devnet)
                 cmd="sesh__subcmd__devnet"
                 ;;
@@ -52,9 +55,6 @@ _sesh() {
             sesh,recover)
                 cmd="sesh__subcmd__recover"
                 ;;
-            sesh,resolve)
-                cmd="sesh__subcmd__resolve"
-                ;;
             sesh,seal)
                 cmd="sesh__subcmd__seal"
                 ;;
@@ -63,6 +63,12 @@ _sesh() {
                 ;;
             sesh,swarm)
                 cmd="sesh__subcmd__swarm"
+                ;;
+            sesh,unsend)
+                cmd="sesh__subcmd__unsend"
+                ;;
+            sesh__subcmd__help,delete)
+                cmd="sesh__subcmd__help__subcmd__delete"
                 ;;
             sesh__subcmd__help,devnet)
                 cmd="sesh__subcmd__help__subcmd__devnet"
@@ -100,9 +106,6 @@ _sesh() {
             sesh__subcmd__help,recover)
                 cmd="sesh__subcmd__help__subcmd__recover"
                 ;;
-            sesh__subcmd__help,resolve)
-                cmd="sesh__subcmd__help__subcmd__resolve"
-                ;;
             sesh__subcmd__help,seal)
                 cmd="sesh__subcmd__help__subcmd__seal"
                 ;;
@@ -111,6 +114,9 @@ _sesh() {
                 ;;
             sesh__subcmd__help,swarm)
                 cmd="sesh__subcmd__help__subcmd__swarm"
+                ;;
+            sesh__subcmd__help,unsend)
+                cmd="sesh__subcmd__help__subcmd__unsend"
                 ;;
             sesh__subcmd__help__subcmd__path,new)
                 cmd="sesh__subcmd__help__subcmd__path__subcmd__new"
@@ -176,7 +182,7 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile help"
+            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm profile delete unsend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,8 +203,38 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sesh__subcmd__delete)
+            opts="-i -q -h -V --all --identity --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sesh__subcmd__devnet)
-            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --ons --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,10 +256,6 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --ons)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --network)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -240,8 +272,22 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help)
-            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile help"
+            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm profile delete unsend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -491,20 +537,6 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sesh__subcmd__help__subcmd__resolve)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         sesh__subcmd__help__subcmd__seal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -534,6 +566,20 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help__subcmd__swarm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__unsend)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1123,28 +1169,6 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sesh__subcmd__resolve)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --network)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --state-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         sesh__subcmd__seal)
             opts="-i -m -q -h -V --identity --message --name --timestamp --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1192,7 +1216,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__send)
-            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --json --quiet --network --state-dir --help --version"
+            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --disappear --after --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1234,6 +1258,14 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --disappear)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
+                    COMPREPLY=($(compgen -W "read send" -- "${cur}"))
+                    return 0
+                    ;;
                 --network)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1251,6 +1283,36 @@ _sesh() {
             ;;
         sesh__subcmd__swarm)
             opts="-i -q -h -V --identity --reveal --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__unsend)
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -42,6 +42,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
             cand resolve 'Print the Session ID registered for an ONS name'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand delete 'Delete messages from your own swarm'
+            cand unsend 'Unsend messages you sent: delete them from the recipient''s view'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;keygen'= {
@@ -171,6 +173,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --attach 'Attach FILE (''-'' for standard input); give it again for more files'
             cand --attach-name 'The file name of the attachment read from standard input (required with --attach -)'
             cand --ttl 'How long the swarm keeps the message (10s to 14d)'
+            cand --disappear 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)'
+            cand --after 'When the --disappear timer starts [default: read, as the apps'' one-to-one chats]'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --no-sync 'Do not store a copy of the message in your own swarm for your other devices'
@@ -368,6 +372,33 @@ set edit:completion:arg-completer[sesh] = {|@words|
         }
         &'sesh;profile;help;help'= {
         }
+        &'sesh;delete'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --all 'Delete every message of your swarm''s namespace 0'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;unsend'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sesh;help'= {
             cand keygen 'Create a new identity and print its Session ID'
             cand recover 'Restore an identity from its recovery phrase'
@@ -384,6 +415,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
             cand resolve 'Print the Session ID registered for an ONS name'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand delete 'Delete messages from your own swarm'
+            cand unsend 'Unsend messages you sent: delete them from the recipient''s view'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;help;keygen'= {
@@ -430,6 +463,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;help;profile;set'= {
         }
         &'sesh;help;profile;show'= {
+        }
+        &'sesh;help;delete'= {
+        }
+        &'sesh;help;unsend'= {
         }
         &'sesh;help;help'= {
         }

@@ -524,6 +524,29 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Profile(ProfileArgs),
+    /// Delete messages from your own swarm.
+    #[command(
+        long_about = "Delete messages from your own swarm with a signed 'delete' (the hashes \
+                      given) or 'delete_all' (--all: every message of namespace 0), sent through \
+                      an onion path to one member, which passes it to the rest of the swarm. \
+                      Prints the hashes deleted; with --json, one object with \"type\": \
+                      \"deleted\", \"deleted\" (the hashes), \"confirmed\" and \"members\". \
+                      Exit status 4 when some members did not confirm.",
+        after_long_help = AFTER_HELP
+    )]
+    Delete(DeleteArgs),
+    /// Unsend messages you sent: delete them from the recipient's view.
+    #[command(
+        long_about = "Unsend messages sent with 'sesh send', named by the hash it printed: for \
+                      each, an unsend message (its timestamp and your Session ID as the author) \
+                      to the recipient and to your own swarm, as the apps send it, then a signed \
+                      'delete' of its copy in your own swarm. A hash 'sesh send' did not record \
+                      is refused (exit status 2). With --json, one object per hash with \
+                      \"type\": \"unsent\", \"hash\", \"to\", \"timestamp\" and \
+                      \"deleted\" (the copies deleted from your swarm).",
+        after_long_help = AFTER_HELP
+    )]
+    Unsend(UnsendArgs),
 }
 
 /// Where an identity is read from.
@@ -700,6 +723,50 @@ pub struct SendArgs {
     /// Do not store a copy of the message in your own swarm for your other devices.
     #[arg(long)]
     pub no_sync: bool,
+    /// Make the message disappear DURATION (10s to 14d) after it is read or sent (--after).
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    pub disappear: Option<std::time::Duration>,
+    /// When the --disappear timer starts [default: read, as the apps' one-to-one chats].
+    #[arg(long, value_enum, value_name = "WHEN", requires = "disappear")]
+    pub after: Option<DisappearAfter>,
+}
+
+/// When a disappearing message's timer starts (`Content.expirationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DisappearAfter {
+    /// When the recipient reads it (DELETE_AFTER_READ).
+    Read,
+    /// When it is sent (DELETE_AFTER_SEND): the swarm keeps it only that long.
+    Send,
+}
+
+/// Arguments of `sesh delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The hashes of the messages to delete.
+    #[arg(
+        value_name = "HASH",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub hashes: Vec<String>,
+    /// Delete every message of your swarm's namespace 0.
+    #[arg(long)]
+    pub all: bool,
+    /// Whose swarm.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh unsend`.
+#[derive(Debug, Args)]
+pub struct UnsendArgs {
+    /// The hashes 'sesh send' printed for the messages.
+    #[arg(value_name = "HASH", required = true)]
+    pub hashes: Vec<String>,
+    /// The sender's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
 }
 
 /// Arguments of `sesh profile`.

@@ -83,9 +83,9 @@ use error::{message_of, shorten};
 pub use files::{MAX_DOWNLOAD_LEN, MAX_UPLOAD_LEN, Uploaded};
 use onion_rpc::{Attempt, build_request, send_request};
 use router::addr;
-pub use state::{PathRecord, State, StateError};
+pub use state::{PathRecord, SentMessage, State, StateError};
+pub use storage::{DeleteOutcome, Retrieved, RetrievedMessage, StoreOutcome};
 pub use storage::{ENVELOPE_FUTURE_MS, plausible_envelope_timestamp, seen_until};
-pub use storage::{Retrieved, RetrievedMessage, StoreOutcome};
 pub use swarms::SWARM_MAX_AGE;
 
 /// A cached pool older than this is fetched again (libsession: 2 h).

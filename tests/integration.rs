@@ -29,4 +29,5 @@ mod integration {
     mod secrets;
     mod send_files;
     mod send_receive;
+    mod unsend;
 }

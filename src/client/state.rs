@@ -1416,6 +1416,8 @@ fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
 mod attachments;
 pub use attachments::PendingAttachment;
 mod profile_sent;
+mod sent;
+pub use sent::SentMessage;
 
 #[cfg(test)]
 mod tests;

@@ -260,6 +260,96 @@ pub(crate) fn parse_retrieve(body: &[u8]) -> Result<RetrieveResponse, String> {
     response::decode(body).map_err(|e| e.to_string())
 }
 
+/// What a signed `delete` or `delete_all` did in the account's swarm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// The hashes some member says it deleted (their union, sorted).
+    pub deleted: Vec<String>,
+    /// How many members confirmed the deletion (answered without failing, with a list).
+    pub confirmed: usize,
+    /// How many members the answer names.
+    pub members: usize,
+}
+
+impl DeleteOutcome {
+    /// Whether every member named confirmed.
+    pub fn complete(&self) -> bool {
+        self.members > 0 && self.confirmed == self.members
+    }
+}
+
+/// Signs `request` with `identity` (§4.3: the codec's own signed string for its method).
+fn signed(identity: &Identity, mut request: Request) -> Request {
+    let Some(message) = request.signed_message() else {
+        return request;
+    };
+    let auth = request::Auth {
+        signature: identity.sign(&message),
+        pubkey_ed25519: Some(identity.ed25519_pub().0),
+    };
+    match &mut request {
+        Request::Delete { auth: a, .. } | Request::DeleteAll { auth: a, .. } => *a = auth,
+        _ => {}
+    }
+    request
+}
+
+/// A signed `delete` of `identity`'s messages `hashes` (`"delete" ‖ hash₀ ‖ …`).
+pub(crate) fn delete_request(identity: &Identity, hashes: &[String]) -> Request {
+    signed(
+        identity,
+        Request::Delete {
+            pubkey: identity.session_id().to_bytes(),
+            messages: hashes.to_vec(),
+            required: false,
+            timestamp: None,
+            auth: request::Auth {
+                signature: [0; 64],
+                pubkey_ed25519: None,
+            },
+        },
+    )
+}
+
+/// A signed `delete_all` of `identity`'s namespace 0 at network time `now`
+/// (`"delete_all" ‖ "" ‖ now`).
+pub(crate) fn delete_all_request(identity: &Identity, now: u64) -> Request {
+    signed(
+        identity,
+        Request::DeleteAll {
+            pubkey: identity.session_id().to_bytes(),
+            namespace: Namespace::DEFAULT.into(),
+            timestamp: now,
+            auth: request::Auth {
+                signature: [0; 64],
+                pubkey_ed25519: None,
+            },
+        },
+    )
+}
+
+/// A `delete`/`delete_all` answer: each member's entry of the `swarm` dict, counted.
+pub(crate) fn parse_delete(body: &[u8]) -> Result<DeleteOutcome, String> {
+    let answer: StoreResponse = response::decode(body).map_err(|e| e.to_string())?;
+    let mut deleted = std::collections::BTreeSet::new();
+    let mut confirmed = 0;
+    for entry in answer.swarm.values() {
+        let Some(list) = entry.deleted.as_ref().filter(|_| !entry.failed) else {
+            continue;
+        };
+        confirmed += 1;
+        match list {
+            response::Deleted::List(l) => deleted.extend(l.iter().cloned()),
+            response::Deleted::ByNamespace(m) => deleted.extend(m.values().flatten().cloned()),
+        }
+    }
+    Ok(DeleteOutcome {
+        deleted: deleted.into_iter().collect(),
+        confirmed,
+        members: answer.swarm.len(),
+    })
+}
+
 // ---- policy ------------------------------------------------------------------------------
 
 /// Whether a message timestamped `timestamp_ms` may still be held by a swarm at network time
@@ -397,6 +487,45 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             hash: expected,
             node: node.ed25519,
         })
+    }
+
+    /// Deletes `identity`'s messages `hashes` from its swarm with a signed `delete` (§4.3),
+    /// sent to one member, which passes it to the others.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] when the signature is refused, [`Error::BadAnswer`] for a
+    /// malformed answer, transient errors when no member could be reached.
+    pub async fn delete_messages(
+        &mut self,
+        identity: &Identity,
+        hashes: &[String],
+    ) -> Result<DeleteOutcome, Error> {
+        let account = identity.session_id();
+        let request = delete_request(identity, hashes);
+        let (_, outcome) = self
+            .swarm_request(&account, "delete", |_, _| request.clone(), parse_delete)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Deletes every message of `identity`'s namespace 0 with a signed `delete_all` (§4.3).
+    ///
+    /// # Errors
+    /// As [`Client::delete_messages`].
+    pub async fn delete_all_messages(
+        &mut self,
+        identity: &Identity,
+    ) -> Result<DeleteOutcome, Error> {
+        let account = identity.session_id();
+        let (_, outcome) = self
+            .swarm_request(
+                &account,
+                "delete_all",
+                |_, now| delete_all_request(identity, now),
+                parse_delete,
+            )
+            .await?;
+        Ok(outcome)
     }
 
     /// Retrieves the messages of `identity`'s `namespace` after `last_hash` (from the oldest
@@ -595,6 +724,36 @@ mod tests {
             request::parse(list.as_bytes()).unwrap(),
             Request::OxendRequest { fields: Some(f), .. } if f.len() == NODE_LIST_FIELDS.len()
         ));
+    }
+
+    #[test]
+    fn deletes_are_signed_over_the_codecs_string_and_counted_by_member() {
+        let id = Identity::from_seed(Seed::from_legacy(&[7; 16]));
+        let del = delete_request(&id, &["a".into(), "b".into()]);
+        let parsed = request::parse(&del.to_json()).unwrap();
+        assert_eq!(parsed, del);
+        assert_eq!(parsed.signed_message().unwrap(), b"deleteab");
+        let Request::Delete { auth, .. } = &parsed else {
+            panic!("not a delete: {parsed:?}");
+        };
+        assert_eq!(auth.signature, id.sign(b"deleteab"));
+        let all = delete_all_request(&id, NOW);
+        let parsed = request::parse(&all.to_json()).unwrap();
+        assert_eq!(parsed.signed_message().unwrap(), b"delete_all1700000000000");
+        let Request::DeleteAll { auth, .. } = &parsed else {
+            panic!("not a delete_all: {parsed:?}");
+        };
+        assert_eq!(auth.signature, id.sign(b"delete_all1700000000000"));
+        // One member failed: the deletion is not complete.
+        let out = parse_delete(
+            br#"{"swarm": {"k1": {"deleted": ["a"], "signature": "x"},
+                           "k2": {"deleted": ["a", "b"]},
+                           "k3": {"failed": true, "timeout": true}}}"#,
+        )
+        .unwrap();
+        assert_eq!(out.deleted, vec!["a".to_owned(), "b".to_owned()]);
+        assert_eq!((out.confirmed, out.members), (2, 3));
+        assert!(!out.complete());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod receive;
 mod resolve;
 mod send;
 mod swarm;
+mod unsend;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -250,6 +251,8 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Swarm(a) => swarm::run(ctx, &a),
         Command::Resolve(a) => resolve::run(ctx, &a),
         Command::Profile(a) => profile::run(ctx, &a),
+        Command::Delete(a) => unsend::delete(ctx, &a),
+        Command::Unsend(a) => unsend::unsend(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -23,6 +23,10 @@ pub(crate) enum Record<'a> {
     Sealed(SealedRecord),
     /// `sesh send`, per recipient.
     Sent(SentRecord),
+    /// `sesh delete`.
+    Deleted(DeletedRecord),
+    /// `sesh unsend`, per hash.
+    Unsent(UnsentRecord),
     /// `sesh open` and `sesh receive`, per message.
     Message(MessageRecord),
     /// `sesh receive --include-sent`: a copy of a message sent from another device.
@@ -121,6 +125,25 @@ pub(crate) struct SentRecord {
     /// The files the message carries (`--attach`); absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) attachments: Vec<SentAttachment>,
+}
+
+/// What `sesh delete` deleted.
+#[derive(Debug, Serialize)]
+pub(crate) struct DeletedRecord {
+    pub(crate) deleted: Vec<String>,
+    /// How many swarm members confirmed, of `members`.
+    pub(crate) confirmed: usize,
+    pub(crate) members: usize,
+}
+
+/// A message `sesh unsend` unsent.
+#[derive(Debug, Serialize)]
+pub(crate) struct UnsentRecord {
+    pub(crate) hash: String,
+    pub(crate) to: String,
+    pub(crate) timestamp: u64,
+    /// The copies deleted from the sender's own swarm.
+    pub(crate) deleted: Vec<String>,
 }
 
 /// One file of a [`SentRecord`], as uploaded.

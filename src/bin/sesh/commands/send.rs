@@ -42,7 +42,12 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
         sesh::profile::check_name(name)?;
     }
     // The parser held --ttl to what a swarm keeps (10s to 14d).
-    let ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
+    let mut ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
+    let expiration = disappearing(args);
+    if let Some((message::wire::ExpirationType::DeleteAfterSend, secs)) = expiration {
+        // Gone from the swarm when it disappears from the apps.
+        ttl_ms = ttl_ms.min(u64::from(secs) * 1000);
+    }
     timings.mark("arguments");
     // Attachments: every file read, checked and encrypted before anything else (standard
     // input may be one of them); with them the text is the caption, and may be absent.
@@ -65,6 +70,7 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     let sync = !args.no_sync;
     let mut out = Outgoing::new(text);
     out.display_name.clone_from(&args.name);
+    out.expiration = expiration;
     // A message too long to seal is the input's fault: say so before touching the network
     // or the state, and again once the profile is in it.
     size_check(&identity, &recipients[0], &out, sync)?;
@@ -168,6 +174,19 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
                         None => None,
                     };
                     let (hash, timestamp) = (sent.hash, sent.timestamp);
+                    // Recorded for `sesh unsend` before the line says it was sent. The
+                    // message is stored whatever happens here: a failure is a warning.
+                    let record = sesh::client::SentMessage {
+                        hash: hash.clone(),
+                        recipient: *to,
+                        timestamp_ms: timestamp,
+                        sync_hash: sync_hash.clone(),
+                    };
+                    if let Err(e) = client.state().record_sent(&me, &record) {
+                        render::warning_line(&format!(
+                            "sent to {to} (hash {hash}), but not recorded for 'sesh unsend': {e}"
+                        ));
+                    }
                     let printed = if ctx.json {
                         ctx.record(&Record::Sent(SentRecord {
                             to: to.to_string(),
@@ -206,6 +225,19 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     drop(rt);
     timings.mark("shutdown");
     outcome(recipients.len(), &failures, copies, sync_failures)
+}
+
+/// The disappearing-message setting `--disappear`/`--after` ask for: the expiration type and
+/// timer (whole seconds; the parser held the duration to 10 s–14 d), as the apps set them.
+fn disappearing(args: &SendArgs) -> Option<(message::wire::ExpirationType, u32)> {
+    let secs = u32::try_from(args.disappear?.as_secs()).unwrap_or(u32::MAX);
+    let kind = match args.after {
+        Some(sesh::cli::DisappearAfter::Send) => message::wire::ExpirationType::DeleteAfterSend,
+        Some(sesh::cli::DisappearAfter::Read) | None => {
+            message::wire::ExpirationType::DeleteAfterRead
+        }
+    };
+    Some((kind, secs))
 }
 
 /// The command's result once every recipient was tried: `failures` are the recipients that

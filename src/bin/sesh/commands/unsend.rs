@@ -1,0 +1,147 @@
+//! `sesh delete` and `sesh unsend`: delete messages from one's own swarm (signed `delete` /
+//! `delete_all`, §4.3), and take back a message sent (an unsend message to its recipient and
+//! to one's own swarm, then a `delete` of its copy in one's own swarm).
+
+use rand_core::OsRng;
+use sesh::cli::{DeleteArgs, UnsendArgs};
+use sesh::client::{DeleteOutcome, SentMessage};
+use sesh::message::wire::{Content, Unsend};
+use sesh::rpc::limits::MAX_TTL_PUBLIC_MS;
+use sesh::{ErrorKind, Identity};
+
+use super::{Ctx, NetClient, Result, runtime};
+use crate::output::{DeletedRecord, Record, UnsentRecord};
+use crate::render::Report;
+
+pub(crate) fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
+    let identity = ctx.load_identity(&args.identity)?;
+    let mut client = ctx.client()?;
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        if args.all {
+            client.delete_all_messages(&identity).await
+        } else {
+            client.delete_messages(&identity, &args.hashes).await
+        }
+    })?;
+    if ctx.json {
+        ctx.record(&Record::Deleted(DeletedRecord {
+            deleted: outcome.deleted.clone(),
+            confirmed: outcome.confirmed,
+            members: outcome.members,
+        }))?;
+    } else {
+        for h in &outcome.deleted {
+            ctx.line(h)?;
+        }
+    }
+    ctx.note(format_args!(
+        "{} message(s) deleted; {} of {} swarm member(s) confirmed",
+        outcome.deleted.len(),
+        outcome.confirmed,
+        outcome.members
+    ));
+    unconfirmed(&outcome)
+}
+
+/// Exit status 4 when some members of the swarm did not confirm a deletion.
+fn unconfirmed(outcome: &DeleteOutcome) -> Result<()> {
+    if outcome.complete() {
+        return Ok(());
+    }
+    Err(Report::with_kind(
+        ErrorKind::Partial,
+        format!(
+            "only {} of {} swarm members confirmed the deletion",
+            outcome.confirmed, outcome.members
+        ),
+        Some("run the command again: a member that missed it may keep the messages".into()),
+    ))
+}
+
+pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
+    let identity = ctx.load_identity(&args.identity)?;
+    let me = identity.session_id();
+    let mut client = ctx.client()?;
+    // Every hash known before anything is sent.
+    let mut sent = Vec::with_capacity(args.hashes.len());
+    for hash in &args.hashes {
+        match client.state().sent_message(&me, hash)? {
+            Some(s) => sent.push(s),
+            None => {
+                return Err(Report::with_kind(
+                    ErrorKind::InvalidInput,
+                    format!("no message sent with hash {hash} is recorded"),
+                    Some("give a hash 'sesh send' printed, from this state directory".into()),
+                ));
+            }
+        }
+    }
+    let rt = runtime()?;
+    let mut partial = false;
+    for s in &sent {
+        let deleted = rt.block_on(unsend_one(&mut client, &identity, s))?;
+        let complete = deleted.as_ref().is_none_or(DeleteOutcome::complete);
+        partial |= !complete;
+        let deleted = deleted.map(|d| d.deleted).unwrap_or_default();
+        if ctx.json {
+            ctx.record(&Record::Unsent(UnsentRecord {
+                hash: s.hash.clone(),
+                to: s.recipient.to_string(),
+                timestamp: s.timestamp_ms,
+                deleted,
+            }))?;
+        } else {
+            ctx.line(format_args!("{} {}", s.recipient, s.hash))?;
+        }
+    }
+    if partial {
+        return Err(Report::with_kind(
+            ErrorKind::Partial,
+            "the unsend messages were sent, but not every member of your swarm confirmed \
+             deleting the copies"
+                .into(),
+            Some("delete them with 'sesh delete HASH'".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// Sends the unsend message for `s` to its recipient and to one's own swarm, then deletes the
+/// copy in one's own swarm: what that deletion did, when there was a copy.
+async fn unsend_one(
+    client: &mut NetClient,
+    identity: &Identity,
+    s: &SentMessage,
+) -> Result<Option<DeleteOutcome>> {
+    let me = identity.session_id();
+    let timestamp = client.settled_now_ms().await;
+    let content = Content {
+        unsend_request: Some(Unsend {
+            timestamp: s.timestamp_ms,
+            author: me.to_string(),
+        }),
+        sig_timestamp: Some(timestamp),
+        ..Content::default()
+    };
+    let mut targets = vec![s.recipient];
+    if s.recipient != me {
+        targets.push(me);
+    }
+    for to in &targets {
+        let data = sesh::message::seal_content(identity, to, &content, timestamp, &mut OsRng)
+            .map_err(Report::failure)?;
+        let b64 = sesh::message::to_base64(&data);
+        client.store(to, &b64, MAX_TTL_PUBLIC_MS, timestamp).await?;
+    }
+    // The copy in one's own swarm: the sync copy, or the message itself when sent to oneself.
+    let copy = if s.recipient == me {
+        Some(s.hash.clone())
+    } else {
+        s.sync_hash.clone()
+    };
+    let Some(copy) = copy else {
+        return Ok(None);
+    };
+    Ok(Some(client.delete_messages(identity, &[copy]).await?))
+}
