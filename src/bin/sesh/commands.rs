@@ -1,5 +1,6 @@
 //! The commands: each turns resolved arguments into library calls and prints the result.
 
+mod conversation;
 mod devnet;
 mod identity;
 mod message;
@@ -248,6 +249,10 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Path(a) => path::run(ctx, &a),
         Command::Swarm(a) => swarm::run(ctx, &a),
         Command::Profile(a) => profile::run(ctx, &a),
+        Command::React(a) => conversation::react(ctx, &a),
+        Command::Read(a) => conversation::read(ctx, &a),
+        Command::Typing(a) => conversation::typing(ctx, &a),
+        Command::Accept(a) => conversation::accept(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

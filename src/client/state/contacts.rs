@@ -37,7 +37,11 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn note_incoming(&mut self, account: &SessionId, peer: &SessionId) -> Result<bool, StateError> {
+    pub fn note_incoming(
+        &mut self,
+        account: &SessionId,
+        peer: &SessionId,
+    ) -> Result<bool, StateError> {
         if account == peer {
             return Ok(false);
         }
@@ -78,7 +82,11 @@ impl State {
     ///
     /// # Errors
     /// [`StateError::Sql`].
-    pub fn mark_accepted(&mut self, account: &SessionId, peer: &SessionId) -> Result<(), StateError> {
+    pub fn mark_accepted(
+        &mut self,
+        account: &SessionId,
+        peer: &SessionId,
+    ) -> Result<(), StateError> {
         self.contact_table()?;
         self.conn
             .execute(
