@@ -41,6 +41,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand react 'React to a message with an emoji, or take the reaction back'
+            cand read 'Tell RECIPIENT you read their messages (a read receipt)'
+            cand typing 'Show RECIPIENT that you are typing, or that you stopped'
+            cand accept 'Accept RECIPIENT''s message request'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;keygen'= {
@@ -355,6 +359,60 @@ set edit:completion:arg-completer[sesh] = {|@words|
         }
         &'sesh;profile;help;help'= {
         }
+        &'sesh;react'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --remove 'Take the reaction back'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;read'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;typing'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --stop 'Typing stopped'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;accept'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sesh;help'= {
             cand keygen 'Create a new identity and print its Session ID'
             cand recover 'Restore an identity from its recovery phrase'
@@ -370,6 +428,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand react 'React to a message with an emoji, or take the reaction back'
+            cand read 'Tell RECIPIENT you read their messages (a read receipt)'
+            cand typing 'Show RECIPIENT that you are typing, or that you stopped'
+            cand accept 'Accept RECIPIENT''s message request'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;help;keygen'= {
@@ -414,6 +476,14 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;help;profile;set'= {
         }
         &'sesh;help;profile;show'= {
+        }
+        &'sesh;help;react'= {
+        }
+        &'sesh;help;read'= {
+        }
+        &'sesh;help;typing'= {
+        }
+        &'sesh;help;accept'= {
         }
         &'sesh;help;help'= {
         }

@@ -88,7 +88,7 @@ async fn reactions_receipts_and_typing_reach_the_recipient() {
     .await
     .unwrap()
     .unwrap();
-    let expiry = |sent: &Value| {
+    let expiry = |sent: &[Value]| {
         let m = got
             .messages
             .iter()
