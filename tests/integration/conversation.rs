@@ -20,7 +20,7 @@ fn stored<'m>(msgs: &'m [(String, Message)], hash: &Value) -> &'m Message {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reactions_receipts_and_typing_reach_the_recipient() {
-    let (net, dir) = devnet(3, 3).await;
+    let (net, dir) = devnet(6, 3).await;
     let d = dir.path();
     let alice = User::new(d, "alice", &net);
     let bob = User::new(d, "bob", &net);
@@ -135,7 +135,7 @@ fn receive(user: &User) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_message_is_a_request_until_accepted_or_answered() {
-    let (net, dir) = devnet(3, 3).await;
+    let (net, dir) = devnet(6, 3).await;
     let d = dir.path();
     let alice = User::new(d, "alice", &net);
     let bob = User::new(d, "bob", &net);
