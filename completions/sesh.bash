@@ -16,8 +16,8 @@ _sesh() {
             ",$1")
                 cmd="sesh"
                 ;;
-            sesh,delete)
-                cmd="sesh__subcmd__delete"
+            sesh,accept)
+                cmd="sesh__subcmd__accept"
                 ;;
             sesh,devnet)
                 cmd="sesh__subcmd__devnet"
@@ -49,6 +49,12 @@ _sesh() {
             sesh,profile)
                 cmd="sesh__subcmd__profile"
                 ;;
+            sesh,react)
+                cmd="sesh__subcmd__react"
+                ;;
+            sesh,read)
+                cmd="sesh__subcmd__read"
+                ;;
             sesh,receive)
                 cmd="sesh__subcmd__receive"
                 ;;
@@ -64,11 +70,11 @@ _sesh() {
             sesh,swarm)
                 cmd="sesh__subcmd__swarm"
                 ;;
-            sesh,unsend)
-                cmd="sesh__subcmd__unsend"
+            sesh,typing)
+                cmd="sesh__subcmd__typing"
                 ;;
-            sesh__subcmd__help,delete)
-                cmd="sesh__subcmd__help__subcmd__delete"
+            sesh__subcmd__help,accept)
+                cmd="sesh__subcmd__help__subcmd__accept"
                 ;;
             sesh__subcmd__help,devnet)
                 cmd="sesh__subcmd__help__subcmd__devnet"
@@ -100,6 +106,12 @@ _sesh() {
             sesh__subcmd__help,profile)
                 cmd="sesh__subcmd__help__subcmd__profile"
                 ;;
+            sesh__subcmd__help,react)
+                cmd="sesh__subcmd__help__subcmd__react"
+                ;;
+            sesh__subcmd__help,read)
+                cmd="sesh__subcmd__help__subcmd__read"
+                ;;
             sesh__subcmd__help,receive)
                 cmd="sesh__subcmd__help__subcmd__receive"
                 ;;
@@ -115,8 +127,8 @@ _sesh() {
             sesh__subcmd__help,swarm)
                 cmd="sesh__subcmd__help__subcmd__swarm"
                 ;;
-            sesh__subcmd__help,unsend)
-                cmd="sesh__subcmd__help__subcmd__unsend"
+            sesh__subcmd__help,typing)
+                cmd="sesh__subcmd__help__subcmd__typing"
                 ;;
             sesh__subcmd__help__subcmd__path,new)
                 cmd="sesh__subcmd__help__subcmd__path__subcmd__new"
@@ -182,7 +194,7 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm profile delete unsend help"
+            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,8 +215,8 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sesh__subcmd__delete)
-            opts="-i -q -h -V --all --identity --json --quiet --network --state-dir --help --version"
+        sesh__subcmd__accept)
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,7 +284,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help)
-            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm profile delete unsend help"
+            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,7 +297,7 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sesh__subcmd__help__subcmd__delete)
+        sesh__subcmd__help__subcmd__accept)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -509,6 +521,34 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sesh__subcmd__help__subcmd__react)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__read)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sesh__subcmd__help__subcmd__receive)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -579,7 +619,7 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sesh__subcmd__help__subcmd__unsend)
+        sesh__subcmd__help__subcmd__typing)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1089,6 +1129,66 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sesh__subcmd__react)
+            opts="-i -q -h -V --remove --identity --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__read)
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sesh__subcmd__receive)
             opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1216,7 +1316,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__send)
-            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --disappear --after --json --quiet --network --state-dir --help --version"
+            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1256,14 +1356,6 @@ _sesh() {
                     ;;
                 --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --disappear)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --after)
-                    COMPREPLY=($(compgen -W "read send" -- "${cur}"))
                     return 0
                     ;;
                 --network)
@@ -1311,8 +1403,8 @@ _sesh() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sesh__subcmd__unsend)
-            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+        sesh__subcmd__typing)
+            opts="-i -q -h -V --stop --identity --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

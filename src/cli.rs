@@ -547,6 +547,48 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Unsend(UnsendArgs),
+    /// React to a message with an emoji, or take the reaction back.
+    #[command(
+        long_about = "React to the message AUTHOR sent at TIMESTAMP (ms, as 'sesh receive' \
+                      shows it) in the conversation with RECIPIENT, as the Session apps do: a \
+                      message carrying the reaction and your profile, and a copy for your \
+                      other devices in your own swarm. --remove takes the reaction back. The \
+                      emoji is at most 64 bytes, without white space or control characters. \
+                      With --json: {\"type\": \"sent\", \"kind\": \"reaction\", \"to\", \
+                      \"hash\", \"timestamp\", \"sync_hash\"}.",
+        after_long_help = AFTER_HELP
+    )]
+    React(ReactArgs),
+    /// Tell RECIPIENT you read their messages (a read receipt).
+    #[command(
+        long_about = "Send RECIPIENT a read receipt for their messages sent at TIMESTAMP... \
+                      (ms, as 'sesh receive' shows them). With --json: {\"type\": \"sent\", \
+                      \"kind\": \"receipt\", \"to\", \"hash\", \"timestamp\", \
+                      \"sync_hash\": null}.",
+        after_long_help = AFTER_HELP
+    )]
+    Read(ReadArgs),
+    /// Show RECIPIENT that you are typing, or that you stopped.
+    #[command(
+        long_about = "Send RECIPIENT a typing indicator (started; --stop: stopped), kept by \
+                      the swarm for 20 seconds as the apps send it. With --json: {\"type\": \
+                      \"sent\", \"kind\": \"typing\", \"to\", \"hash\", \"timestamp\", \
+                      \"sync_hash\": null}.",
+        after_long_help = AFTER_HELP
+    )]
+    Typing(TypingArgs),
+    /// Accept RECIPIENT's message request.
+    #[command(
+        long_about = "Accept the message request of RECIPIENT (someone who wrote to you \
+                      first): send the message request response the apps send, with your \
+                      profile, and remember the conversation as accepted, so that their \
+                      messages are no longer marked as requests. 'sesh send' sends the same \
+                      response before its first reply to a request. With --json: {\"type\": \
+                      \"sent\", \"kind\": \"request_accepted\", \"to\", \"hash\", \
+                      \"timestamp\", \"sync_hash\": null}.",
+        after_long_help = AFTER_HELP
+    )]
+    Accept(AcceptArgs),
 }
 
 /// Where an identity is read from.
@@ -813,6 +855,68 @@ pub struct ProfileSetArgs {
 #[derive(Debug, Args)]
 pub struct ProfileShowArgs {
     /// The identity whose profile it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh react`.
+#[derive(Debug, Args)]
+pub struct ReactArgs {
+    /// The conversation: the Session ID the reaction goes to.
+    #[arg(value_name = "RECIPIENT")]
+    pub recipient: String,
+    /// The reacted message's timestamp, in ms.
+    #[arg(value_name = "TIMESTAMP")]
+    pub timestamp: u64,
+    /// The Session ID of the reacted message's sender.
+    #[arg(value_name = "AUTHOR")]
+    pub author: String,
+    /// The emoji.
+    #[arg(value_name = "EMOJI")]
+    pub emoji: String,
+    /// Take the reaction back.
+    #[arg(long)]
+    pub remove: bool,
+    /// The sender's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh read`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The Session ID the receipt goes to.
+    #[arg(value_name = "RECIPIENT")]
+    pub recipient: String,
+    /// The timestamps (ms) of the messages read.
+    #[arg(value_name = "TIMESTAMP", required = true)]
+    pub timestamps: Vec<u64>,
+    /// The sender's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh typing`.
+#[derive(Debug, Args)]
+pub struct TypingArgs {
+    /// The Session ID the indicator goes to.
+    #[arg(value_name = "RECIPIENT")]
+    pub recipient: String,
+    /// Typing stopped.
+    #[arg(long)]
+    pub stop: bool,
+    /// The sender's identity.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh accept`.
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The Session ID whose message request is accepted.
+    #[arg(value_name = "RECIPIENT")]
+    pub recipient: String,
+    /// The accepting identity.
     #[command(flatten)]
     pub identity: IdentityArg,
 }

@@ -19,6 +19,7 @@
 //!
 //! This module does no I/O: randomness and the timestamp are arguments.
 
+pub mod control;
 pub mod pad;
 pub mod wire;
 

@@ -8,6 +8,7 @@ mod integration {
     mod bad_input;
     mod cli;
     mod client_devnet;
+    mod conversation;
     mod curve_vectors;
     mod devnet;
     mod fileserver;

@@ -1415,6 +1415,7 @@ fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
 
 mod attachments;
 pub use attachments::PendingAttachment;
+mod contacts;
 mod profile_sent;
 mod sent;
 pub use sent::SentMessage;

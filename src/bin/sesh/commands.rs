@@ -1,5 +1,6 @@
 //! The commands: each turns resolved arguments into library calls and prints the result.
 
+mod conversation;
 mod devnet;
 mod identity;
 mod message;
@@ -253,6 +254,10 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Profile(a) => profile::run(ctx, &a),
         Command::Delete(a) => unsend::delete(ctx, &a),
         Command::Unsend(a) => unsend::unsend(ctx, &a),
+        Command::React(a) => conversation::react(ctx, &a),
+        Command::Read(a) => conversation::read(ctx, &a),
+        Command::Typing(a) => conversation::typing(ctx, &a),
+        Command::Accept(a) => conversation::accept(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -308,6 +308,7 @@ async fn poll_once(
         .map(|m| !seen.contains(&m.hash) && in_page.insert(m.hash.as_str()))
         .collect();
     let json = ctx.json;
+    let requests = super::conversation::Requests::load(client, &account)?;
     let (save, include_sent) = (opts.save_dir.is_some(), opts.include_sent);
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
@@ -325,7 +326,7 @@ async fn poll_once(
             } else if save && (!msg.attachments.is_empty() || new_avatar_possible(&msg, &account)) {
                 Shown::Later(Box::new(msg))
             } else {
-                Shown::Ready(render_row(&msg, copy, json, m, None))
+                Shown::Ready(requests.mark(render_row(&msg, copy, json, m, None), &msg, json))
             };
             (sent, shown)
         }))
@@ -461,6 +462,7 @@ async fn poll_once(
     // In page order, so that the member's cursor ends on the page's last recorded message.
     marks.sort_by_key(|(i, _)| *i);
     let marks: Vec<Delivered<'_>> = marks.into_iter().map(|(_, d)| d).collect();
+    requests.save(client)?;
     client
         .state()
         .mark_delivered_batch(&account, NS, &got.node, &marks)

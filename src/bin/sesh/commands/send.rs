@@ -13,6 +13,7 @@ use sesh::profile::{AvatarUpload, DEFAULT_FILE_TTL_S, Profile};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, SessionId};
 
+use super::conversation;
 use super::message::{load_sender, text_or_refuse_empty};
 use super::{Ctx, Result, runtime};
 use crate::output::{Record, SentAttachment, SentRecord};
@@ -149,19 +150,27 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
             .collect();
         for to in &recipients {
             let sync_to = (sync && *to != me).then_some(&identity);
-            let sent = send_one(
-                ctx,
-                &mut client,
-                &identity,
-                to,
-                &out,
-                sync_to,
-                ttl_ms,
-                timings,
-            )
-            .await;
+            // A reply to a message request is preceded by its acceptance (issue 13).
+            let sent =
+                match conversation::accept_pending(ctx, &mut client, &identity, to, &out).await {
+                    Ok(()) => {
+                        send_one(
+                            ctx,
+                            &mut client,
+                            &identity,
+                            to,
+                            &out,
+                            sync_to,
+                            ttl_ms,
+                            timings,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
             match sent {
                 Ok(sent) => {
+                    conversation::mark_talked(&mut client, &me, to);
                     copies += usize::from(sent.sync.is_some());
                     let sync_hash = match sent.sync {
                         Some(Ok(hash)) => Some(hash),
@@ -447,7 +456,7 @@ async fn store_sync_copy(
 }
 
 /// Stores the sealed payload, again with a corrected store timestamp after a 406.
-async fn store(
+pub(super) async fn store(
     ctx: &Ctx,
     client: &mut super::NetClient,
     to: &SessionId,
@@ -539,7 +548,7 @@ fn hash_mismatch(computed: &str, answered: &str) -> Option<String> {
 }
 
 /// Why one recipient's send failed.
-enum SendError {
+pub(super) enum SendError {
     /// The message could not be sealed.
     Seal(sesh::Error),
     /// The store failed; `hash` is the hash the message would have in the swarm.
@@ -552,7 +561,7 @@ enum SendError {
 impl SendError {
     /// The error of a copy for the sender's other devices that was not stored, although the
     /// message to `to` was (as `hash`).
-    fn report_sync(self, to: &SessionId, hash: &str) -> Report {
+    pub(super) fn report_sync(self, to: &SessionId, hash: &str) -> Report {
         let what = format!(
             "storing the copy of the message to {} for your other devices",
             to.short()
@@ -569,7 +578,7 @@ impl SendError {
     /// The error as the command reports it, naming the recipient. When the request may have
     /// reached the swarm before the failure, the hint names the hash it would have, so that
     /// a re-run can be checked rather than doubled.
-    fn report(self, to: &SessionId) -> Report {
+    pub(super) fn report(self, to: &SessionId) -> Report {
         let what = format!("sending to {}", to.short());
         match self {
             Self::Seal(e) => Report::from(e).context(what),

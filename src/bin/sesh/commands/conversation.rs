@@ -1,0 +1,310 @@
+//! `sesh react`, `read`, `typing` and `accept`: the conversation's messages other than text
+//! (issue 13), sealed and stored as `sesh send` stores a message ([`super::send`]'s store,
+//! with its retry after a node's clock correction). Also what `sesh send` does for message
+//! requests: [`accept_pending`] before a reply, [`mark_talked`] after.
+//!
+//! Each prints, per message stored, `RECIPIENT HASH`, or with `--json`
+//! `{"type": "sent", "kind", "to", "hash", "timestamp", "sync_hash"}`, `kind` one of
+//! `reaction`, `receipt`, `typing`, `request_accepted`.
+
+use rand_core::OsRng;
+use sesh::cli::{AcceptArgs, ReactArgs, ReadArgs, TypingArgs};
+use sesh::clock::{Clock as _, SystemClock};
+use sesh::message::control::{self, ReactionTo};
+use sesh::message::wire::Content;
+use sesh::message::{self, Outgoing};
+use sesh::rpc::{self, Namespace};
+use sesh::{Identity, SessionId};
+
+use super::message::parse_recipient;
+use super::send::{SendError, store};
+use super::{Ctx, NetClient, Result, runtime};
+use crate::render::Report;
+
+/// `sesh react`.
+pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
+    let to = parse_recipient(&args.recipient)?;
+    let author = parse_recipient(&args.author)?;
+    control::check_emoji(&args.emoji).map_err(input)?;
+    let r = ReactionTo {
+        timestamp_ms: args.timestamp,
+        author,
+        emoji: args.emoji.clone(),
+        remove: args.remove,
+    };
+    let identity = ctx.load_identity(&args.identity)?;
+    let mut client = ctx.client()?;
+    let from = profile_of(&mut client, &identity)?;
+    // A copy for the sender's other devices, as for a text message; none to oneself.
+    let sync = (to != identity.session_id()).then(|| from.sync_copy(&to));
+    let kind = Kind {
+        name: "reaction",
+        ttl_ms: control::CONTROL_TTL_MS,
+    };
+    run_one(ctx, client, &identity, &to, kind, &|t| {
+        (
+            control::reaction(&r, &from, t),
+            sync.as_ref().map(|s| control::reaction(&r, s, t)),
+        )
+    })
+}
+
+/// `sesh read`.
+pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
+    let to = parse_recipient(&args.recipient)?;
+    control::read_receipt(&args.timestamps, 0).map_err(input)?;
+    let identity = ctx.load_identity(&args.identity)?;
+    let client = ctx.client()?;
+    let kind = Kind {
+        name: "receipt",
+        ttl_ms: control::CONTROL_TTL_MS,
+    };
+    run_one(ctx, client, &identity, &to, kind, &|t| {
+        // Checked above: never empty.
+        let c = control::read_receipt(&args.timestamps, t).unwrap_or_default();
+        (c, None)
+    })
+}
+
+/// `sesh typing`.
+pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
+    let to = parse_recipient(&args.recipient)?;
+    let identity = ctx.load_identity(&args.identity)?;
+    let client = ctx.client()?;
+    let kind = Kind {
+        name: "typing",
+        ttl_ms: control::TYPING_TTL_MS,
+    };
+    run_one(ctx, client, &identity, &to, kind, &|t| {
+        (control::typing(!args.stop, t), None)
+    })
+}
+
+/// `sesh accept`.
+pub(crate) fn accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
+    let to = parse_recipient(&args.recipient)?;
+    let identity = ctx.load_identity(&args.identity)?;
+    let mut client = ctx.client()?;
+    let from = profile_of(&mut client, &identity)?;
+    let kind = Kind {
+        name: "request_accepted",
+        ttl_ms: control::CONTROL_TTL_MS,
+    };
+    run_one(ctx, client, &identity, &to, kind, &|t| {
+        (control::request_accepted(&from, t), None)
+    })
+}
+
+/// What is sent: its name in the output and how long the swarm keeps it.
+#[derive(Clone, Copy)]
+struct Kind {
+    name: &'static str,
+    ttl_ms: u64,
+}
+
+/// A refused argument: exit status 2.
+fn input(e: control::ControlError) -> sesh::Error {
+    sesh::Error::Input(e.to_string())
+}
+
+/// The profile every message of `identity` carries (`sesh profile set`), as an [`Outgoing`]
+/// without text: the display name, and the avatar once uploaded (`sesh send` uploads it).
+fn profile_of(client: &mut NetClient, identity: &Identity) -> Result<Outgoing> {
+    let me = identity.session_id();
+    let mut out = Outgoing::default();
+    if let Some(p) = client.state().profile(&me)? {
+        let last_sent = client.state().last_sent_name(&me)?;
+        p.apply_to(&mut out, SystemClock.now_ms() / 1000, last_sent.as_ref());
+    }
+    Ok(out)
+}
+
+/// Seals what `build` makes at the network's time for `to` and stores it, then the copy for
+/// the sender's other devices when `build` makes one; prints the row.
+fn run_one(
+    ctx: &Ctx,
+    mut client: NetClient,
+    identity: &Identity,
+    to: &SessionId,
+    kind: Kind,
+    build: &dyn Fn(u64) -> (Content, Option<Content>),
+) -> Result<()> {
+    let me = identity.session_id();
+    let rt = runtime()?;
+    let (hash, timestamp, sync_hash) = rt.block_on(async {
+        let timestamp = client.settled_now_ms().await;
+        let (content, sync) = build(timestamp);
+        let hash = seal_and_store(ctx, &mut client, identity, to, &content, timestamp, kind)
+            .await
+            .map_err(|e| e.report(to))?;
+        let sync_hash = match sync {
+            Some(c) => Some(
+                seal_and_store(ctx, &mut client, identity, &me, &c, timestamp, kind)
+                    .await
+                    .map_err(|e| e.report_sync(to, &hash))?,
+            ),
+            None => None,
+        };
+        Ok::<_, Report>((hash, timestamp, sync_hash))
+    })?;
+    if kind.name == "request_accepted" {
+        client.state().mark_accepted(&me, to)?;
+    }
+    if ctx.json {
+        ctx.line(serde_json::json!({
+            "type": "sent",
+            "kind": kind.name,
+            "to": to.to_string(),
+            "hash": hash,
+            "timestamp": timestamp,
+            "sync_hash": sync_hash,
+        }))
+    } else {
+        ctx.line(format_args!("{to} {hash}"))
+    }
+}
+
+/// Seals `content` (its `sigTimestamp` is `timestamp`) from `identity` to `to` and stores it
+/// in `to`'s swarm: its hash.
+async fn seal_and_store(
+    ctx: &Ctx,
+    client: &mut NetClient,
+    identity: &Identity,
+    to: &SessionId,
+    content: &Content,
+    timestamp: u64,
+    kind: Kind,
+) -> Result<String, SendError> {
+    let data = message::seal_content(identity, to, content, timestamp, &mut OsRng)
+        .map_err(|e| SendError::Seal(sesh::Error::Seal(e)))?;
+    let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
+    let b64 = message::to_base64(&data);
+    store(ctx, client, to, &b64, &hash, kind.ttl_ms, timestamp).await?;
+    Ok(hash)
+}
+
+/// Before `sesh send`'s message to `to`: when `to` wrote first and was never answered, the
+/// acceptance the apps send before the first reply to a message request (with the profile
+/// `out` carries), stored first.
+pub(super) async fn accept_pending(
+    ctx: &Ctx,
+    client: &mut NetClient,
+    identity: &Identity,
+    to: &SessionId,
+    out: &Outgoing,
+) -> Result<(), SendError> {
+    let me = identity.session_id();
+    let pending = client.state().is_pending_request(&me, to).unwrap_or(false);
+    if !pending {
+        return Ok(());
+    }
+    let timestamp = client.settled_now_ms().await;
+    let content = control::request_accepted(out, timestamp);
+    let kind = Kind {
+        name: "request_accepted",
+        ttl_ms: control::CONTROL_TTL_MS,
+    };
+    seal_and_store(ctx, client, identity, to, &content, timestamp, kind)
+        .await
+        .map(drop)
+}
+
+/// After `sesh send` stored a message to `to`: the conversation is accepted (their messages
+/// are no longer requests). A state that cannot record it is a warning: the message was sent.
+pub(super) fn mark_talked(client: &mut NetClient, me: &SessionId, to: &SessionId) {
+    if let Err(e) = client.state().mark_accepted(me, to) {
+        crate::render::warning_line(&format!(
+            "the conversation with {} could not be recorded as accepted: {e}",
+            to.short()
+        ));
+    }
+}
+
+/// `sesh receive`'s message requests: a message from a sender this account never sent to nor
+/// accepted is marked `"request": true` (text: ` [request]` after its heading), and its sender
+/// recorded as requesting, so that the first `sesh send` to them accepts first.
+pub(super) struct Requests {
+    account: SessionId,
+    /// Who the account sent to or accepted, when the page was fetched.
+    accepted: std::collections::HashSet<String>,
+    /// The senders of the page's requests, recorded by [`Requests::save`].
+    senders: std::sync::Mutex<Vec<SessionId>>,
+}
+
+impl Requests {
+    /// The account's accepted peers, from the state.
+    pub(super) fn load(client: &mut NetClient, account: &SessionId) -> Result<Self> {
+        let accepted = client.state().accepted_peers(account)?;
+        Ok(Self {
+            account: *account,
+            accepted: accepted.into_iter().collect(),
+            senders: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// `row`, the rendering of `msg`, marked when `msg` is a request.
+    pub(super) fn mark(
+        &self,
+        row: Result<String>,
+        msg: &message::Message,
+        json: bool,
+    ) -> Result<String> {
+        let row = row?;
+        if msg.sender == self.account || self.accepted.contains(&msg.sender.to_string()) {
+            return Ok(row);
+        }
+        if let Ok(mut senders) = self.senders.lock() {
+            senders.push(msg.sender);
+        }
+        Ok(mark_row(row, json))
+    }
+
+    /// Records the page's requesting senders.
+    pub(super) fn save(&self, client: &mut NetClient) -> Result<()> {
+        let senders = match self.senders.lock() {
+            Ok(mut s) => std::mem::take(&mut *s),
+            Err(_) => return Ok(()),
+        };
+        for sender in senders {
+            client.state().note_incoming(&self.account, &sender)?;
+        }
+        Ok(())
+    }
+}
+
+/// A message row marked as a request: `"request": true` in its JSON object, or ` [request]`
+/// at the end of its first text line.
+fn mark_row(row: String, json: bool) -> String {
+    if json {
+        if let Ok(serde_json::Value::Object(mut o)) = serde_json::from_str(&row) {
+            o.insert("request".to_owned(), serde_json::Value::Bool(true));
+            return serde_json::Value::Object(o).to_string();
+        }
+        return row;
+    }
+    match row.split_once('\n') {
+        Some((head, rest)) => format!("{head} [request]\n{rest}"),
+        None => format!("{row} [request]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_row_is_marked_in_json_and_text() {
+        let row = mark_row(r#"{"type":"message","text":"hi"}"#.to_owned(), true);
+        let v: serde_json::Value = serde_json::from_str(&row).unwrap();
+        assert_eq!(v["request"], true);
+        assert_eq!(v["text"], "hi");
+        assert_eq!(
+            mark_row("from 05ab at 12:00\n    hi".to_owned(), false),
+            "from 05ab at 12:00 [request]\n    hi"
+        );
+        assert_eq!(
+            mark_row("from 05ab".to_owned(), false),
+            "from 05ab [request]"
+        );
+    }
+}

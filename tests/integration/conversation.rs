@@ -1,0 +1,208 @@
+//! `sesh react`, `read`, `typing`, `accept` and message requests on a devnet, issue 13 (4,
+//! 6): each sent sesh → sesh, checked by opening what was stored with the library.
+
+use serde_json::Value;
+use sesh::message::Message;
+use sesh::rpc::Namespace;
+
+use super::devnet::devnet;
+use super::send_files::{User, library_client};
+use super::support::COMMAND_LIMIT;
+
+/// The message stored as `hash` among `msgs`.
+fn stored<'m>(msgs: &'m [(String, Message)], hash: &Value) -> &'m Message {
+    let hash = hash.as_str().expect("a hash");
+    msgs.iter()
+        .find(|(h, _)| h == hash)
+        .map(|(_, m)| m)
+        .unwrap_or_else(|| panic!("{hash} is not stored"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactions_receipts_and_typing_reach_the_recipient() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    let bob = User::new(d, "bob", &net);
+    let hello = bob.json(&["send", &bob.id.clone(), "-m", "note to self"]);
+    let ts = hello[0]["timestamp"].as_u64().unwrap().to_string();
+
+    let react = alice.json(&["react", &bob.id, &ts, &bob.id, "👍"]);
+    assert_eq!(react[0]["type"], "sent");
+    assert_eq!(react[0]["kind"], "reaction");
+    assert_eq!(react[0]["to"], bob.id.as_str());
+    let removed = alice.json(&["react", &bob.id, &ts, &bob.id, "👍", "--remove"]);
+    let read = alice.json(&["read", &bob.id, &ts, "5"]);
+    assert_eq!(read[0]["kind"], "receipt");
+    assert_eq!(read[0]["sync_hash"], Value::Null);
+    let typing = alice.json(&["typing", &bob.id]);
+    assert_eq!(typing[0]["kind"], "typing");
+    let stopped = alice.json(&["typing", &bob.id, "--stop"]);
+
+    let msgs = bob.swarm_messages(&net).await;
+    let m = stored(&msgs, &react[0]["hash"]);
+    assert_eq!(m.sender.to_string(), alice.id);
+    assert_eq!(Some(m.timestamp_ms), react[0]["timestamp"].as_u64());
+    let data = m.content.data_message.as_ref().unwrap();
+    assert_eq!(data.body, None);
+    let r = data.reaction.as_ref().unwrap();
+    assert_eq!(r.id.to_string(), ts);
+    assert_eq!(r.author, bob.id);
+    assert_eq!(r.emoji.as_deref(), Some("👍"));
+    assert_eq!(r.action, 0);
+    let m = stored(&msgs, &removed[0]["hash"]);
+    assert_eq!(
+        m.content
+            .data_message
+            .as_ref()
+            .unwrap()
+            .reaction
+            .as_ref()
+            .unwrap()
+            .action,
+        1
+    );
+    let m = stored(&msgs, &read[0]["hash"]);
+    let receipt = m.content.receipt_message.as_ref().unwrap();
+    assert_eq!(receipt.r#type, 1);
+    assert_eq!(
+        receipt.timestamp,
+        [ts.parse::<u64>().unwrap(), 5],
+        "the timestamps read, in order"
+    );
+    let m = stored(&msgs, &typing[0]["hash"]);
+    assert_eq!(m.content.typing_message.as_ref().unwrap().action, 0);
+    assert_eq!(
+        Some(m.content.typing_message.as_ref().unwrap().timestamp),
+        typing[0]["timestamp"].as_u64()
+    );
+    let m = stored(&msgs, &stopped[0]["hash"]);
+    assert_eq!(m.content.typing_message.as_ref().unwrap().action, 1);
+
+    // A typing indicator is kept 20 seconds, a receipt 14 days.
+    let (mut c, _state) = library_client(&net);
+    let got = tokio::time::timeout(
+        COMMAND_LIMIT,
+        c.retrieve(&bob.identity(), Namespace::DEFAULT, None),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let expiry = |sent: &[Value]| {
+        let m = got
+            .messages
+            .iter()
+            .find(|m| m.hash == sent[0]["hash"].as_str().unwrap())
+            .unwrap();
+        m.expiration_ms - sent[0]["timestamp"].as_u64().unwrap()
+    };
+    assert_eq!(expiry(&typing), 20_000);
+    assert_eq!(expiry(&read), 14 * 24 * 3600 * 1000);
+
+    // The reaction's copy for Alice's other devices names the conversation.
+    let own = alice.swarm_messages(&net).await;
+    let copy = stored(&own, &react[0]["sync_hash"]);
+    let data = copy.content.data_message.as_ref().unwrap();
+    assert_eq!(data.sync_target.as_deref(), Some(bob.id.as_str()));
+    assert_eq!(data.reaction.as_ref().unwrap().emoji.as_deref(), Some("👍"));
+
+    // Refused before anything is sent: exit status 2.
+    let bad = |args: &[&str], says: &str| {
+        let out = alice.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    bad(&["react", &bob.id, &ts, &bob.id, ""], "the emoji is empty");
+    bad(&["react", &bob.id, &ts, &bob.id, "a b"], "white space");
+    bad(
+        &["react", &bob.id, &ts, &bob.id, &"x".repeat(65)],
+        "at most 64",
+    );
+    bad(&["react", &bob.id, "yesterday", &bob.id, "👍"], "TIMESTAMP");
+    bad(&["react", &bob.id, &ts, "05nope", "👍"], "05nope");
+    bad(&["read", &bob.id], "TIMESTAMP");
+    bad(&["typing", "bob"], "bob");
+    bad(&["accept", "05"], "05");
+    // Nothing more reached Bob.
+    assert_eq!(bob.swarm_messages(&net).await.len(), msgs.len());
+}
+
+/// The receive rows of `user`'s new messages.
+fn receive(user: &User) -> Vec<Value> {
+    user.json(&["receive"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_message_is_a_request_until_accepted_or_answered() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    let bob = User::new(d, "bob", &net);
+    let carol = User::new(d, "carol", &net);
+    let dave = User::new(d, "dave", &net);
+
+    // Bob writes first: a request, until Alice accepts.
+    bob.json(&["send", &alice.id, "-m", "hi"]);
+    bob.json(&["send", &alice.id, "-m", "hi again"]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r["request"] == true), "{rows:?}");
+    let accepted = alice.json(&["accept", &bob.id]);
+    assert_eq!(accepted[0]["kind"], "request_accepted");
+    let msgs = bob.swarm_messages(&net).await;
+    let m = stored(&msgs, &accepted[0]["hash"]);
+    assert_eq!(m.sender.to_string(), alice.id);
+    assert!(
+        m.content
+            .message_request_response
+            .as_ref()
+            .unwrap()
+            .is_approved
+    );
+    bob.json(&["send", &alice.id, "-m", "thanks"]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["text"], "thanks");
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // Carol writes first; Alice's reply is preceded by an acceptance, once.
+    carol.json(&["send", &alice.id, "-m", "yo"]);
+    let rows = receive(&alice);
+    assert_eq!(rows[0]["request"], true);
+    let reply = alice.json(&["send", &carol.id, "-m", "hello carol"]);
+    let again = alice.json(&["send", &carol.id, "-m", "still here"]);
+    let msgs = carol.swarm_messages(&net).await;
+    let from_alice: Vec<&Message> = msgs
+        .iter()
+        .map(|(_, m)| m)
+        .filter(|m| m.sender.to_string() == alice.id)
+        .collect();
+    assert_eq!(from_alice.len(), 3, "{from_alice:?}");
+    let response = from_alice
+        .iter()
+        .find(|m| m.content.message_request_response.is_some())
+        .expect("an acceptance");
+    assert!(response.timestamp_ms <= reply[0]["timestamp"].as_u64().unwrap());
+    assert!(
+        stored(&msgs, &again[0]["hash"])
+            .content
+            .message_request_response
+            .is_none()
+    );
+
+    // Alice wrote to Dave first: his answer is no request.
+    alice.json(&["send", &dave.id, "-m", "hi dave"]);
+    dave.json(&["send", &alice.id, "-m", "hi alice"]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+    // Dave's reply to Alice was not preceded by an acceptance either: he never got a request
+    // recorded (he had not received yet), and Alice's messages were no request to him.
+    let msgs = alice.swarm_messages(&net).await;
+    assert!(
+        msgs.iter()
+            .all(|(_, m)| m.content.message_request_response.is_none()
+                || m.sender.to_string() != dave.id)
+    );
+}
