@@ -760,6 +760,172 @@ pub(crate) fn format_time(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sesh::identity::Seed;
+    use sesh::message::wire::{
+        Content, DataExtractionNotification, DataMessage, MessageRequestResponse, Reaction,
+        ReceiptMessage, TypingMessage, Unsend,
+    };
+
+    const SENT: u64 = 1_800_000_000_000;
+
+    /// `content`, sealed by a fixed identity to itself and opened.
+    fn opened(mut content: Content) -> Message {
+        let me = Identity::from_seed(Seed::from_legacy(&[1; 16]));
+        content.sig_timestamp = Some(SENT);
+        let data = message::seal_content(&me, &me.session_id(), &content, SENT, &mut OsRng)
+            .expect("seals");
+        message::open_data(&me, &data).expect("opens")
+    }
+
+    /// The JSON row of `content`, as `open --json` prints it.
+    fn row(content: Content) -> serde_json::Value {
+        let line = render_message(true, &opened(content)).expect("renders");
+        serde_json::from_str(&line).expect("JSON")
+    }
+
+    fn data(d: DataMessage) -> Content {
+        Content {
+            data_message: Some(d),
+            ..Content::default()
+        }
+    }
+
+    const AUTHOR: &str = "05aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    #[test]
+    fn every_content_kind_is_its_own_row() {
+        let reaction = |action| {
+            data(DataMessage {
+                reaction: Some(Reaction {
+                    id: 1234,
+                    author: AUTHOR.into(),
+                    emoji: Some("👍".into()),
+                    action,
+                }),
+                ..DataMessage::default()
+            })
+        };
+        let r = row(reaction(0));
+        assert_eq!(r["type"], "reaction");
+        assert_eq!(r["emoji"], "👍");
+        assert_eq!(r["removed"], false);
+        assert_eq!(r["timestamp"], 1234);
+        assert_eq!(r["author"], AUTHOR);
+        assert_eq!(r["sent_at"], SENT);
+        assert_eq!(row(reaction(1))["removed"], true);
+        assert_eq!(row(reaction(7))["type"], "unknown");
+
+        let r = row(Content {
+            receipt_message: Some(ReceiptMessage {
+                r#type: 1,
+                timestamp: vec![5, 6],
+            }),
+            ..Content::default()
+        });
+        assert_eq!(r["type"], "receipt");
+        assert_eq!(r["timestamps"], serde_json::json!([5, 6]));
+
+        for (action, started) in [(0, true), (1, false)] {
+            let r = row(Content {
+                typing_message: Some(TypingMessage {
+                    timestamp: SENT,
+                    action,
+                }),
+                ..Content::default()
+            });
+            assert_eq!(r["type"], "typing");
+            assert_eq!(r["started"], started);
+        }
+
+        let r = row(Content {
+            unsend_request: Some(Unsend {
+                timestamp: 99,
+                author: AUTHOR.into(),
+            }),
+            ..Content::default()
+        });
+        assert_eq!(r["type"], "unsend");
+        assert_eq!(r["timestamp"], 99);
+        assert_eq!(r["author"], AUTHOR);
+
+        let accept = |is_approved| Content {
+            message_request_response: Some(MessageRequestResponse {
+                is_approved,
+                ..MessageRequestResponse::default()
+            }),
+            ..Content::default()
+        };
+        assert_eq!(row(accept(true))["type"], "request_accepted");
+        assert_eq!(row(accept(false))["type"], "unknown");
+
+        for (t, event) in [(1, "screenshot"), (2, "media_saved")] {
+            let r = row(Content {
+                data_extraction_notification: Some(DataExtractionNotification {
+                    r#type: t,
+                    timestamp: None,
+                }),
+                ..Content::default()
+            });
+            assert_eq!(r["type"], "data_extraction");
+            assert_eq!(r["event"], event);
+        }
+
+        let r = row(Content {
+            expiration_type: Some(ExpirationType::DeleteAfterSend as i32),
+            expiration_timer: Some(3600),
+            ..data(DataMessage {
+                flags: Some(wire::DATA_FLAG_EXPIRATION_TIMER_UPDATE),
+                ..DataMessage::default()
+            })
+        });
+        assert_eq!(r["type"], "expiration_update");
+        assert_eq!(r["expiration_type"], "delete_after_send");
+        assert_eq!(r["expiration_timer"], 3600);
+
+        // Nothing sesh knows: named by the fields that are set.
+        let r = row(Content::default());
+        assert_eq!(r["type"], "unknown");
+        assert_eq!(r["fields"], serde_json::json!(["sigTimestamp"]));
+
+        // A visible message keeps its row.
+        let r = row(data(DataMessage {
+            body: Some("hi".into()),
+            ..DataMessage::default()
+        }));
+        assert_eq!(r["type"], "message");
+        assert_eq!(r["text"], "hi");
+        assert_eq!(r["timestamp"], SENT);
+    }
+
+    #[test]
+    fn kinds_are_one_line_of_escaped_text() {
+        let m = opened(data(DataMessage {
+            reaction: Some(Reaction {
+                id: 1234,
+                author: "05x\nfrom 05ff at 2020".into(),
+                emoji: Some("\u{1b}[2J".into()),
+                action: 0,
+            }),
+            ..DataMessage::default()
+        }));
+        assert_eq!(row_kind(&m), RowKind::Reaction);
+        let text = render_message(false, &m).expect("renders");
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.contains("[reacted \\u{1b}[2J to the message of 05x\\nfrom"),
+            "{text}"
+        );
+        let m = opened(Content {
+            typing_message: Some(TypingMessage {
+                timestamp: SENT,
+                action: 1,
+            }),
+            ..Content::default()
+        });
+        assert_eq!(row_kind(&m), RowKind::Typing);
+        let text = render_message(false, &m).expect("renders");
+        assert!(text.ends_with(": [stopped typing]"), "{text}");
+    }
 
     #[test]
     fn a_time_from_1970_or_two_days_ahead_is_called_out() {
