@@ -204,6 +204,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--max', '--max', [CompletionResultType]::ParameterName, 'Stop after N messages')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --follow polls')
             [CompletionResult]::new('--save-attachments', '--save-attachments', [CompletionResultType]::ParameterName, 'Download each attachment, and a sender''s changed avatar, into DIR/SENDER-SESSION-ID/')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Print only these kinds of rows (comma-separated); by default every kind but typing')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep polling for new messages until interrupted')

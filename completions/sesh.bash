@@ -1190,7 +1190,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__receive)
-            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --json --quiet --network --state-dir --help --version"
+            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1218,10 @@ _sesh() {
                     ;;
                 --save-attachments)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -W "message reaction receipt typing unsend request_accepted data_extraction expiration_update unknown" -- "${cur}"))
                     return 0
                     ;;
                 --network)

@@ -191,6 +191,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --max 'Stop after N messages'
             cand --interval 'How often --follow polls'
             cand --save-attachments 'Download each attachment, and a sender''s changed avatar, into DIR/SENDER-SESSION-ID/'
+            cand --only 'Print only these kinds of rows (comma-separated); by default every kind but typing'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand -f 'Keep polling for new messages until interrupted'

@@ -137,6 +137,15 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -l timeout -d 'Stop a
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l max -d 'Stop after N messages' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l interval -d 'How often --follow polls' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l save-attachments -d 'Download each attachment, and a sender\'s changed avatar, into DIR/SENDER-SESSION-ID/' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l only -d 'Print only these kinds of rows (comma-separated); by default every kind but typing' -r -f -a "message\t'A visible message: text and/or attachments'
+reaction\t'An emoji reaction to a message, or its removal'
+receipt\t'A read receipt'
+typing\t'A typing indicator (not printed unless asked for)'
+unsend\t'A request to delete a message already sent'
+request_accepted\t'A message request, accepted'
+data_extraction\t'A screenshot or media-saved notice'
+expiration_update\t'A change of the conversation\'s disappearing-message setting'
+unknown\t'Anything else'"
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s f -l follow -d 'Keep polling for new messages until interrupted'

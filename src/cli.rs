@@ -404,7 +404,19 @@ pub enum Command {
                       A copy of a message this identity sent from another device (it carries \
                       the conversation's Session ID, 'syncTarget') is skipped, unless \
                       --include-sent is given: then it is printed as 'to … at …', or with \
-                      --json as {\"type\": \"sent\", \"to\", …} with the fields of a message.",
+                      --json as {\"type\": \"sent\", \"to\", …} with the fields of a message.\n\n\
+                      Every Content is one row, nothing is dropped. Besides messages: \
+                      {\"type\": \"reaction\", \"emoji\", \"removed\", \"timestamp\" and \
+                      \"author\" (of the message reacted to)}, \"receipt\" (\"timestamps\" \
+                      read), \"typing\" (\"started\": true or false), \"unsend\" \
+                      (\"timestamp\" and \"author\" of the message unsent), \
+                      \"request_accepted\", \"data_extraction\" (\"event\": screenshot or \
+                      media_saved), \"expiration_update\" (\"expiration_type\", \
+                      \"expiration_timer\") and \"unknown\" (\"fields\": the Content's field \
+                      names); each with \"from\", \"sent_at\" (ms), \"sender_ed25519\", \
+                      \"hash\" and \"expires_at\". Text output has one line per such row. \
+                      --only KIND,... prints only those kinds (the rest are still recorded as \
+                      delivered); by default typing indicators are not printed.",
         after_long_help = AFTER_HELP
     )]
     Receive(ReceiveArgs),
@@ -945,6 +957,58 @@ pub struct ReceiveArgs {
     /// Also print the copies of messages this identity sent from its other devices.
     #[arg(long)]
     pub include_sent: bool,
+    /// Print only these kinds of rows (comma-separated); by default every kind but typing.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
+    pub only: Vec<RowKind>,
+}
+
+/// The kinds of rows `sesh receive` and `sesh open` print, one per Content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum RowKind {
+    /// A visible message: text and/or attachments.
+    #[value(name = "message")]
+    Message,
+    /// An emoji reaction to a message, or its removal.
+    #[value(name = "reaction")]
+    Reaction,
+    /// A read receipt.
+    #[value(name = "receipt")]
+    Receipt,
+    /// A typing indicator (not printed unless asked for).
+    #[value(name = "typing")]
+    Typing,
+    /// A request to delete a message already sent.
+    #[value(name = "unsend")]
+    Unsend,
+    /// A message request, accepted.
+    #[value(name = "request_accepted")]
+    RequestAccepted,
+    /// A screenshot or media-saved notice.
+    #[value(name = "data_extraction")]
+    DataExtraction,
+    /// A change of the conversation's disappearing-message setting.
+    #[value(name = "expiration_update")]
+    ExpirationUpdate,
+    /// Anything else.
+    #[value(name = "unknown")]
+    Unknown,
+}
+
+impl RowKind {
+    /// Its name: the row's `"type"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Reaction => "reaction",
+            Self::Receipt => "receipt",
+            Self::Typing => "typing",
+            Self::Unsend => "unsend",
+            Self::RequestAccepted => "request_accepted",
+            Self::DataExtraction => "data_extraction",
+            Self::ExpirationUpdate => "expiration_update",
+            Self::Unknown => "unknown",
+        }
+    }
 }
 
 fn parse_interval(s: &str) -> Result<std::time::Duration, String> {

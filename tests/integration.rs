@@ -17,6 +17,7 @@ mod integration {
     mod generated;
     mod hostile;
     mod identity_vectors;
+    mod kinds;
     mod message_cli;
     mod message_vectors;
     mod node_plumbing;

@@ -52,6 +52,10 @@ pub(crate) enum Record<'a> {
     Devnet(DevnetRecord),
     /// `sesh resolve`.
     Resolved(ResolvedRecord),
+    /// `sesh open` and `sesh receive`, per Content that is not a visible message (a
+    /// reaction, a read receipt, …): its own `"type"`.
+    #[serde(untagged)]
+    Kind(KindRecord),
 }
 
 /// `sesh resolve`: the name (lowercased) and the Session ID registered for it.
@@ -59,6 +63,79 @@ pub(crate) enum Record<'a> {
 pub(crate) struct ResolvedRecord {
     pub(crate) name: String,
     pub(crate) session_id: String,
+}
+
+/// A Content that is not a visible message, as `open` and `receive` print it.
+#[derive(Debug, Serialize)]
+pub(crate) struct KindRecord {
+    /// Its kind: `reaction`, `receipt`, `typing`, `unsend`, `request_accepted`,
+    /// `data_extraction`, `expiration_update` or `unknown`.
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    /// A copy sent from another device only: the conversation's Session ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<String>,
+    pub(crate) from: String,
+    /// When it was sent: the envelope's timestamp (ms).
+    pub(crate) sent_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) display_name: Option<String>,
+    pub(crate) sender_ed25519: String,
+    #[serde(flatten)]
+    pub(crate) fields: KindFields,
+    /// `receive` only: the message's hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hash: Option<String>,
+    /// `receive` only: when the swarm deletes it (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at: Option<u64>,
+}
+
+/// The fields of a [`KindRecord`] that its kind has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum KindFields {
+    /// `dataMessage.reaction`: `timestamp` and `author` name the message reacted to.
+    Reaction {
+        emoji: Option<String>,
+        removed: bool,
+        timestamp: u64,
+        author: String,
+    },
+    /// `receiptMessage` of type READ.
+    Receipt { timestamps: Vec<u64> },
+    /// `typingMessage`.
+    Typing { started: bool },
+    /// `unsendRequest`: the message to delete.
+    Unsend { timestamp: u64, author: String },
+    /// `messageRequestResponse` with `isApproved`.
+    RequestAccepted {},
+    /// `dataExtractionNotification`: `screenshot` or `media_saved`.
+    DataExtraction { event: &'static str },
+    /// A `dataMessage` flagged EXPIRATION_TIMER_UPDATE: the Content's setting.
+    ExpirationUpdate {
+        expiration_type: Option<&'static str>,
+        expiration_timer: Option<u32>,
+    },
+    /// Anything else: the Content's fields that are set.
+    Unknown { fields: Vec<&'static str> },
+}
+
+impl KindFields {
+    /// The row kind these fields are of.
+    pub(crate) fn kind(&self) -> sesh::cli::RowKind {
+        use sesh::cli::RowKind;
+        match self {
+            Self::Reaction { .. } => RowKind::Reaction,
+            Self::Receipt { .. } => RowKind::Receipt,
+            Self::Typing { .. } => RowKind::Typing,
+            Self::Unsend { .. } => RowKind::Unsend,
+            Self::RequestAccepted {} => RowKind::RequestAccepted,
+            Self::DataExtraction { .. } => RowKind::DataExtraction,
+            Self::ExpirationUpdate { .. } => RowKind::ExpirationUpdate,
+            Self::Unknown { .. } => RowKind::Unknown,
+        }
+    }
 }
 
 /// A service node's keys and address: flattened into every record about a node.

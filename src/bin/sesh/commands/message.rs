@@ -4,16 +4,17 @@ use std::io::{BufRead, Write as _};
 use std::path::PathBuf;
 
 use rand_core::OsRng;
-use sesh::cli::{IdentityArg, OpenArgs, SealArgs};
+use sesh::cli::{IdentityArg, OpenArgs, RowKind, SealArgs};
 use sesh::clock::{self, Clock, SystemClock};
-use sesh::message::{self, Attachment, Message, Outgoing, wire::ExpirationType};
+use sesh::message::wire::{self, ExpirationType};
+use sesh::message::{self, Attachment, Message, Outgoing};
 use sesh::parallel::{self, Event};
 use sesh::rpc::{self, Namespace};
 use sesh::{ErrorKind, Identity, SessionId};
 
 use super::{Ctx, Result, is_stdio, read_stdin, stdin_is_terminal};
 use crate::escape;
-use crate::output::{AttachmentRow, MessageRecord, Record, SealedRecord};
+use crate::output::{AttachmentRow, KindFields, KindRecord, MessageRecord, Record, SealedRecord};
 use crate::render::{self, Report};
 
 pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> Result<()> {
@@ -346,12 +347,213 @@ impl StdoutBuf {
     }
 }
 
-/// A message as `open` prints it: its `message` record, or its text for people.
+/// A message as `open` prints it: its record (`message` or its kind's), or its text for
+/// people.
 fn render_message(json: bool, m: &Message) -> Result<String> {
-    if json {
-        return serde_json::to_string(&Record::Message(message_record(m))).map_err(Report::failure);
+    match kind_fields(m) {
+        None if json => {
+            serde_json::to_string(&Record::Message(message_record(m))).map_err(Report::failure)
+        }
+        None => Ok(message_text(m)),
+        Some(f) if json => {
+            serde_json::to_string(&Record::Kind(kind_record(m, f, None))).map_err(Report::failure)
+        }
+        Some(f) => Ok(kind_text(m, &f, None)),
     }
-    Ok(message_text(m))
+}
+
+/// The row kind of a Content: `message` for a visible one.
+pub(crate) fn row_kind(m: &Message) -> RowKind {
+    kind_fields(m).map_or(RowKind::Message, |f| f.kind())
+}
+
+/// What a Content that is not a visible message says, or `None` for a visible message (a
+/// `dataMessage` that is neither a reaction nor a disappearing-message update). The kind is
+/// that of the first message field set, in field order; a value sesh does not know (a
+/// reaction action, receipt type, typing action or notice type past those defined, a request
+/// refused) makes it `unknown`, never dropped.
+pub(crate) fn kind_fields(m: &Message) -> Option<KindFields> {
+    let c = &m.content;
+    let unknown = || {
+        Some(KindFields::Unknown {
+            fields: set_fields(c),
+        })
+    };
+    if let Some(d) = &c.data_message {
+        if let Some(r) = &d.reaction {
+            if r.action > 1 {
+                return unknown();
+            }
+            return Some(KindFields::Reaction {
+                emoji: r.emoji.clone(),
+                removed: r.action == 1,
+                timestamp: r.id,
+                author: r.author.clone(),
+            });
+        }
+        if d.flags.unwrap_or(0) & wire::DATA_FLAG_EXPIRATION_TIMER_UPDATE != 0 {
+            return Some(KindFields::ExpirationUpdate {
+                expiration_type: m.expiration_type.map(expiration_str),
+                expiration_timer: m.expiration_timer_s,
+            });
+        }
+        return None;
+    }
+    if c.call_message.is_some() {
+        return unknown();
+    }
+    if let Some(r) = &c.receipt_message {
+        // READ = 1 (DELIVERY = 0 is no longer sent).
+        if r.r#type != 1 {
+            return unknown();
+        }
+        return Some(KindFields::Receipt {
+            timestamps: r.timestamp.clone(),
+        });
+    }
+    if let Some(t) = &c.typing_message {
+        return match t.action {
+            0 => Some(KindFields::Typing { started: true }),
+            1 => Some(KindFields::Typing { started: false }),
+            _ => unknown(),
+        };
+    }
+    if let Some(n) = &c.data_extraction_notification {
+        return match n.r#type {
+            1 => Some(KindFields::DataExtraction {
+                event: "screenshot",
+            }),
+            2 => Some(KindFields::DataExtraction {
+                event: "media_saved",
+            }),
+            _ => unknown(),
+        };
+    }
+    if let Some(u) = &c.unsend_request {
+        return Some(KindFields::Unsend {
+            timestamp: u.timestamp,
+            author: u.author.clone(),
+        });
+    }
+    if let Some(r) = &c.message_request_response {
+        if !r.is_approved {
+            return unknown();
+        }
+        return Some(KindFields::RequestAccepted {});
+    }
+    unknown()
+}
+
+/// The Content's fields that are set, by their protobuf names.
+fn set_fields(c: &wire::Content) -> Vec<&'static str> {
+    [
+        ("dataMessage", c.data_message.is_some()),
+        ("callMessage", c.call_message.is_some()),
+        ("receiptMessage", c.receipt_message.is_some()),
+        ("typingMessage", c.typing_message.is_some()),
+        (
+            "dataExtractionNotification",
+            c.data_extraction_notification.is_some(),
+        ),
+        ("unsendRequest", c.unsend_request.is_some()),
+        (
+            "messageRequestResponse",
+            c.message_request_response.is_some(),
+        ),
+        ("expirationType", c.expiration_type.is_some()),
+        ("expirationTimer", c.expiration_timer.is_some()),
+        ("sigTimestamp", c.sig_timestamp.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
+}
+
+/// A Content that is not a visible message as its record; `to` for a copy sent from another
+/// device. `receive` fills in `hash` and `expires_at`.
+pub(crate) fn kind_record(m: &Message, fields: KindFields, to: Option<&SessionId>) -> KindRecord {
+    KindRecord {
+        kind: fields.kind().as_str(),
+        to: to.map(ToString::to_string),
+        from: m.sender.to_string(),
+        sent_at: m.timestamp_ms,
+        display_name: m.display_name.clone(),
+        sender_ed25519: m.sender_ed25519.to_hex(),
+        fields,
+        hash: None,
+        expires_at: None,
+    }
+}
+
+/// A Content that is not a visible message, for people: one line, `from … at …: ` (or `to
+/// …` for a copy sent from another device) and what it says, every word the sender chose
+/// escaped.
+pub(crate) fn kind_text(m: &Message, fields: &KindFields, to: Option<&SessionId>) -> String {
+    let mut out = match to {
+        Some(to) => format!("to {to}"),
+        None => format!("from {}", m.sender),
+    };
+    if let Some(n) = &m.display_name {
+        out.push_str(&format!(" ({})", escape::line(n)));
+    }
+    out.push_str(&format!(" at {}: ", format_time(m.timestamp_ms)));
+    let message_of = |author: &str, ts: u64| {
+        format!(
+            "the message of {} sent at {}",
+            escape::line(author),
+            format_time(ts)
+        )
+    };
+    let said = match fields {
+        KindFields::Reaction {
+            emoji,
+            removed,
+            timestamp,
+            author,
+        } => {
+            let emoji = emoji
+                .as_deref()
+                .map_or_else(|| "(no emoji)".to_owned(), escape::line);
+            let verb = if *removed {
+                "removed the reaction"
+            } else {
+                "reacted"
+            };
+            format!("[{verb} {emoji} to {}]", message_of(author, *timestamp))
+        }
+        KindFields::Receipt { timestamps } => {
+            let times: Vec<String> = timestamps.iter().map(|&t| format_time(t)).collect();
+            format!(
+                "[read receipt for the messages sent at {}]",
+                times.join(", ")
+            )
+        }
+        KindFields::Typing { started: true } => "[started typing]".to_owned(),
+        KindFields::Typing { started: false } => "[stopped typing]".to_owned(),
+        KindFields::Unsend { timestamp, author } => {
+            format!("[unsent {}]", message_of(author, *timestamp))
+        }
+        KindFields::RequestAccepted {} => "[accepted the message request]".to_owned(),
+        KindFields::DataExtraction { event } => match *event {
+            "screenshot" => "[took a screenshot]".to_owned(),
+            _ => "[saved media]".to_owned(),
+        },
+        KindFields::ExpirationUpdate {
+            expiration_type,
+            expiration_timer,
+        } => match (expiration_type, expiration_timer) {
+            (Some(t), Some(s)) if *s > 0 => format!(
+                "[disappearing messages: {t}, after {}]",
+                span(u64::from(*s) * 1000)
+            ),
+            _ => "[disappearing messages turned off]".to_owned(),
+        },
+        KindFields::Unknown { fields } => {
+            format!("[a message of an unknown kind: {}]", fields.join(", "))
+        }
+    };
+    out.push_str(&said);
+    out
 }
 
 /// What to say about a message's time (`sent_ms`) against this computer's clock (`now_ms`),
@@ -558,6 +760,172 @@ pub(crate) fn format_time(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sesh::identity::Seed;
+    use sesh::message::wire::{
+        Content, DataExtractionNotification, DataMessage, MessageRequestResponse, Reaction,
+        ReceiptMessage, TypingMessage, Unsend,
+    };
+
+    const SENT: u64 = 1_800_000_000_000;
+
+    /// `content`, sealed by a fixed identity to itself and opened.
+    fn opened(mut content: Content) -> Message {
+        let me = Identity::from_seed(Seed::from_legacy(&[1; 16]));
+        content.sig_timestamp = Some(SENT);
+        let data = message::seal_content(&me, &me.session_id(), &content, SENT, &mut OsRng)
+            .expect("seals");
+        message::open_data(&me, &data).expect("opens")
+    }
+
+    /// The JSON row of `content`, as `open --json` prints it.
+    fn row(content: Content) -> serde_json::Value {
+        let line = render_message(true, &opened(content)).expect("renders");
+        serde_json::from_str(&line).expect("JSON")
+    }
+
+    fn data(d: DataMessage) -> Content {
+        Content {
+            data_message: Some(d),
+            ..Content::default()
+        }
+    }
+
+    const AUTHOR: &str = "05aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    #[test]
+    fn every_content_kind_is_its_own_row() {
+        let reaction = |action| {
+            data(DataMessage {
+                reaction: Some(Reaction {
+                    id: 1234,
+                    author: AUTHOR.into(),
+                    emoji: Some("👍".into()),
+                    action,
+                }),
+                ..DataMessage::default()
+            })
+        };
+        let r = row(reaction(0));
+        assert_eq!(r["type"], "reaction");
+        assert_eq!(r["emoji"], "👍");
+        assert_eq!(r["removed"], false);
+        assert_eq!(r["timestamp"], 1234);
+        assert_eq!(r["author"], AUTHOR);
+        assert_eq!(r["sent_at"], SENT);
+        assert_eq!(row(reaction(1))["removed"], true);
+        assert_eq!(row(reaction(7))["type"], "unknown");
+
+        let r = row(Content {
+            receipt_message: Some(ReceiptMessage {
+                r#type: 1,
+                timestamp: vec![5, 6],
+            }),
+            ..Content::default()
+        });
+        assert_eq!(r["type"], "receipt");
+        assert_eq!(r["timestamps"], serde_json::json!([5, 6]));
+
+        for (action, started) in [(0, true), (1, false)] {
+            let r = row(Content {
+                typing_message: Some(TypingMessage {
+                    timestamp: SENT,
+                    action,
+                }),
+                ..Content::default()
+            });
+            assert_eq!(r["type"], "typing");
+            assert_eq!(r["started"], started);
+        }
+
+        let r = row(Content {
+            unsend_request: Some(Unsend {
+                timestamp: 99,
+                author: AUTHOR.into(),
+            }),
+            ..Content::default()
+        });
+        assert_eq!(r["type"], "unsend");
+        assert_eq!(r["timestamp"], 99);
+        assert_eq!(r["author"], AUTHOR);
+
+        let accept = |is_approved| Content {
+            message_request_response: Some(MessageRequestResponse {
+                is_approved,
+                ..MessageRequestResponse::default()
+            }),
+            ..Content::default()
+        };
+        assert_eq!(row(accept(true))["type"], "request_accepted");
+        assert_eq!(row(accept(false))["type"], "unknown");
+
+        for (t, event) in [(1, "screenshot"), (2, "media_saved")] {
+            let r = row(Content {
+                data_extraction_notification: Some(DataExtractionNotification {
+                    r#type: t,
+                    timestamp: None,
+                }),
+                ..Content::default()
+            });
+            assert_eq!(r["type"], "data_extraction");
+            assert_eq!(r["event"], event);
+        }
+
+        let r = row(Content {
+            expiration_type: Some(ExpirationType::DeleteAfterSend as i32),
+            expiration_timer: Some(3600),
+            ..data(DataMessage {
+                flags: Some(wire::DATA_FLAG_EXPIRATION_TIMER_UPDATE),
+                ..DataMessage::default()
+            })
+        });
+        assert_eq!(r["type"], "expiration_update");
+        assert_eq!(r["expiration_type"], "delete_after_send");
+        assert_eq!(r["expiration_timer"], 3600);
+
+        // Nothing sesh knows: named by the fields that are set.
+        let r = row(Content::default());
+        assert_eq!(r["type"], "unknown");
+        assert_eq!(r["fields"], serde_json::json!(["sigTimestamp"]));
+
+        // A visible message keeps its row.
+        let r = row(data(DataMessage {
+            body: Some("hi".into()),
+            ..DataMessage::default()
+        }));
+        assert_eq!(r["type"], "message");
+        assert_eq!(r["text"], "hi");
+        assert_eq!(r["timestamp"], SENT);
+    }
+
+    #[test]
+    fn kinds_are_one_line_of_escaped_text() {
+        let m = opened(data(DataMessage {
+            reaction: Some(Reaction {
+                id: 1234,
+                author: "05x\nfrom 05ff at 2020".into(),
+                emoji: Some("\u{1b}[2J".into()),
+                action: 0,
+            }),
+            ..DataMessage::default()
+        }));
+        assert_eq!(row_kind(&m), RowKind::Reaction);
+        let text = render_message(false, &m).expect("renders");
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.contains("[reacted \\u{1b}[2J to the message of 05x\\nfrom"),
+            "{text}"
+        );
+        let m = opened(Content {
+            typing_message: Some(TypingMessage {
+                timestamp: SENT,
+                action: 1,
+            }),
+            ..Content::default()
+        });
+        assert_eq!(row_kind(&m), RowKind::Typing);
+        let text = render_message(false, &m).expect("renders");
+        assert!(text.ends_with(": [stopped typing]"), "{text}");
+    }
 
     #[test]
     fn a_time_from_1970_or_two_days_ahead_is_called_out() {

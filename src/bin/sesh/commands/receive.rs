@@ -27,7 +27,7 @@ use std::path::Path;
 
 use prost::Message as _;
 use sesh::attachment::{self, FileUrl, content_type, extension_for, safe_file_name};
-use sesh::cli::ReceiveArgs;
+use sesh::cli::{ReceiveArgs, RowKind};
 use sesh::client::RetrievedMessage;
 use sesh::client::state::{Delivered, PendingAttachment};
 use sesh::message::{Attachment, Message, wire};
@@ -36,7 +36,8 @@ use sesh::rpc::Namespace;
 use sesh::{ErrorKind, HasKind as _, SessionId, message};
 
 use super::message::{
-    StdoutBuf, attachment_line, attachment_row, format_time, message_record, message_text_with,
+    StdoutBuf, attachment_line, attachment_row, format_time, kind_fields, kind_record, kind_text,
+    message_record, message_text_with, row_kind,
 };
 use super::{Ctx, NetClient, Result};
 use crate::escape;
@@ -57,6 +58,7 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
     let opts = Options {
         save_dir: args.save_attachments.as_deref(),
         include_sent: args.include_sent,
+        only: &args.only,
     };
     if let Some(dir) = opts.save_dir {
         check_save_dir(&client, dir)?;
@@ -309,7 +311,7 @@ async fn poll_once(
         .collect();
     let json = ctx.json;
     let requests = super::conversation::Requests::load(client, &account)?;
-    let (save, include_sent) = (opts.save_dir.is_some(), opts.include_sent);
+    let (save, include_sent, only) = (opts.save_dir.is_some(), opts.include_sent, opts.only);
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
             return None;
@@ -321,7 +323,7 @@ async fn poll_once(
         Some(opened.map(|msg| {
             let sent = msg.timestamp_ms;
             let copy = sent_copy(&msg, &account);
-            let shown = if copy.is_some() && !include_sent {
+            let shown = if (copy.is_some() && !include_sent) || !wanted(only, row_kind(&msg)) {
                 Shown::Skip
             } else if save && (!msg.attachments.is_empty() || new_avatar_possible(&msg, &account)) {
                 Shown::Later(Box::new(msg))
@@ -506,6 +508,18 @@ struct Options<'a> {
     save_dir: Option<&'a Path>,
     /// --include-sent.
     include_sent: bool,
+    /// --only: the kinds of rows to print (empty: all but typing indicators).
+    only: &'a [RowKind],
+}
+
+/// Whether `--only` (`only`) asks for rows of `kind`; without it, every kind but typing
+/// indicators is printed. The others are delivered silently.
+fn wanted(only: &[RowKind], kind: RowKind) -> bool {
+    if only.is_empty() {
+        kind != RowKind::Typing
+    } else {
+        only.contains(&kind)
+    }
 }
 
 /// How many times a failed download is tried (the first time included) before it is given
@@ -545,6 +559,15 @@ fn render_row(
 ) -> Result<String> {
     let files = saved.map_or(&[][..], |s| s.files.as_slice());
     let avatar = saved.and_then(|s| s.avatar.as_ref());
+    if let Some(fields) = kind_fields(msg) {
+        if !json {
+            return Ok(kind_text(msg, &fields, copy));
+        }
+        let mut r = kind_record(msg, fields, copy);
+        r.hash = Some(m.hash.clone());
+        r.expires_at = Some(m.expiration_ms);
+        return serde_json::to_string(&Record::Kind(r)).map_err(Report::failure);
+    }
     if json {
         let mut r = message_record(msg);
         r.hash = Some(m.hash.clone());
