@@ -40,7 +40,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand probe 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
+            cand resolve 'Print the Session ID registered for an ONS name'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand delete 'Delete messages from your own swarm'
+            cand unsend 'Unsend messages you sent: delete them from the recipient''s view'
             cand react 'React to a message with an emoji, or take the reaction back'
             cand read 'Tell RECIPIENT you read their messages (a read receipt)'
             cand typing 'Show RECIPIENT that you are typing, or that you stopped'
@@ -140,6 +143,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --nodes 'How many service nodes'
             cand --swarm-size 'How many nodes per swarm'
             cand --clock-offset-ms 'Add this many milliseconds to every node''s clock (to test clock skew)'
+            cand --ons 'Register the ONS name NAME for SESSION_ID on the devnet (repeatable)'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --json 'Print JSON Lines on standard output instead of text'
@@ -173,6 +177,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --attach 'Attach FILE (''-'' for standard input); give it again for more files'
             cand --attach-name 'The file name of the attachment read from standard input (required with --attach -)'
             cand --ttl 'How long the swarm keeps the message (10s to 14d)'
+            cand --disappear 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)'
+            cand --after 'When the --disappear timer starts [default: read, as the apps'' one-to-one chats]'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --no-sync 'Do not store a copy of the message in your own swarm for your other devices'
@@ -306,6 +312,17 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sesh;resolve'= {
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sesh;profile'= {
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
@@ -359,6 +376,33 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;profile;help;show'= {
         }
         &'sesh;profile;help;help'= {
+        }
+        &'sesh;delete'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --all 'Delete every message of your swarm''s namespace 0'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sesh;unsend'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'sesh;react'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
@@ -428,7 +472,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand probe 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
             cand path 'Show, rebuild or test the onion paths, as the Session apps'' Path screen shows them'
             cand swarm 'Show the swarm that stores a Session ID''s messages, as the network answers it'
+            cand resolve 'Print the Session ID registered for an ONS name'
             cand profile 'Set or show the display name and avatar your messages carry'
+            cand delete 'Delete messages from your own swarm'
+            cand unsend 'Unsend messages you sent: delete them from the recipient''s view'
             cand react 'React to a message with an emoji, or take the reaction back'
             cand read 'Tell RECIPIENT you read their messages (a read receipt)'
             cand typing 'Show RECIPIENT that you are typing, or that you stopped'
@@ -470,6 +517,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
         }
         &'sesh;help;swarm'= {
         }
+        &'sesh;help;resolve'= {
+        }
         &'sesh;help;profile'= {
             cand set 'Set the display name or the avatar that every message sent carries'
             cand show 'Show the profile'
@@ -477,6 +526,10 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;help;profile;set'= {
         }
         &'sesh;help;profile;show'= {
+        }
+        &'sesh;help;delete'= {
+        }
+        &'sesh;help;unsend'= {
         }
         &'sesh;help;react'= {
         }

@@ -43,7 +43,10 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "receive" -d 'Receive new 
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "probe" -d 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "resolve" -d 'Print the Session ID registered for an ONS name'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "profile" -d 'Set or show the display name and avatar your messages carry'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "delete" -d 'Delete messages from your own swarm'
+complete -c sesh -n "__fish_sesh_needs_command" -f -a "unsend" -d 'Unsend messages you sent: delete them from the recipient\'s view'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "react" -d 'React to a message with an emoji, or take the reaction back'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "read" -d 'Tell RECIPIENT you read their messages (a read receipt)'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "typing" -d 'Show RECIPIENT that you are typing, or that you stopped'
@@ -105,6 +108,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l dir -d 'The directo
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l nodes -d 'How many service nodes' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l swarm-size -d 'How many nodes per swarm' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l clock-offset-ms -d 'Add this many milliseconds to every node\'s clock (to test clock skew)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l ons -d 'Register the ONS name NAME for SESSION_ID on the devnet (repeatable)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand devnet" -l json -d 'Print JSON Lines on standard output instead of text'
@@ -125,6 +129,9 @@ complete -c sesh -n "__fish_sesh_using_subcommand send" -l name -d 'Send DISPLAY
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s a -l attach -d 'Attach FILE (\'-\' for standard input); give it again for more files' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l attach-name -d 'The file name of the attachment read from standard input (required with --attach -)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l ttl -d 'How long the swarm keeps the message (10s to 14d)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l disappear -d 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)' -r
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l after -d 'When the --disappear timer starts [default: read, as the apps\' one-to-one chats]' -r -f -a "read\t'When the recipient reads it (DELETE_AFTER_READ)'
+send\t'When it is sent (DELETE_AFTER_SEND): the swarm keeps it only that long'"
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l no-sync -d 'Do not store a copy of the message in your own swarm for your other devices'
@@ -214,6 +221,12 @@ complete -c sesh -n "__fish_sesh_using_subcommand swarm" -l json -d 'Print JSON 
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand swarm" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand resolve" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand resolve" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand resolve" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand resolve" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand resolve" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and not __fish_seen_subcommand_from set show help" -l json -d 'Print JSON Lines on standard output instead of text'
@@ -243,6 +256,21 @@ complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subco
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set the display name or the avatar that every message sent carries'
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the profile'
 complete -c sesh -n "__fish_sesh_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -l all -d 'Delete every message of your swarm\'s namespace 0'
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand delete" -s V -l version -d 'Print version'
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -l json -d 'Print JSON Lines on standard output instead of text'
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -s q -l quiet -d 'Print nothing on standard error but errors'
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sesh -n "__fish_sesh_using_subcommand unsend" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand react" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand react" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand react" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
@@ -273,25 +301,28 @@ complete -c sesh -n "__fish_sesh_using_subcommand accept" -l json -d 'Print JSON
 complete -c sesh -n "__fish_sesh_using_subcommand accept" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand accept" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand accept" -s V -l version -d 'Print version'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "keygen" -d 'Create a new identity and print its Session ID'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "recover" -d 'Restore an identity from its recovery phrase'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "id" -d 'Print the Session ID of an identity'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "phrase" -d 'Print the recovery phrase of an identity'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "nodes" -d 'List the service nodes of the network'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "send" -d 'Send a message to one or more Session IDs through onion paths'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "receive" -d 'Receive new messages through onion paths, each exactly once'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "probe" -d 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "profile" -d 'Set or show the display name and avatar your messages carry'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "react" -d 'React to a message with an emoji, or take the reaction back'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "read" -d 'Tell RECIPIENT you read their messages (a read receipt)'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "typing" -d 'Show RECIPIENT that you are typing, or that you stopped'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "accept" -d 'Accept RECIPIENT\'s message request'
-complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm profile react read typing accept help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "keygen" -d 'Create a new identity and print its Session ID'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "recover" -d 'Restore an identity from its recovery phrase'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "id" -d 'Print the Session ID of an identity'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "phrase" -d 'Print the recovery phrase of an identity'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "seal" -d 'Seal a message for a recipient: print the base64 data a swarm stores'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "open" -d 'Open sealed messages: read base64 payloads from standard input, print the messages'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "devnet" -d 'Run a local Session network on loopback: service nodes in swarms, a seed, and a file server'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "nodes" -d 'List the service nodes of the network'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "send" -d 'Send a message to one or more Session IDs through onion paths'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "receive" -d 'Receive new messages through onion paths, each exactly once'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "probe" -d 'Probe service nodes directly: are they up, healthy, and usable as onion relays?'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "path" -d 'Show, rebuild or test the onion paths, as the Session apps\' Path screen shows them'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "swarm" -d 'Show the swarm that stores a Session ID\'s messages, as the network answers it'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "resolve" -d 'Print the Session ID registered for an ONS name'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "profile" -d 'Set or show the display name and avatar your messages carry'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "delete" -d 'Delete messages from your own swarm'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "unsend" -d 'Unsend messages you sent: delete them from the recipient\'s view'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "react" -d 'React to a message with an emoji, or take the reaction back'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "read" -d 'Tell RECIPIENT you read their messages (a read receipt)'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "typing" -d 'Show RECIPIENT that you are typing, or that you stopped'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "accept" -d 'Accept RECIPIENT\'s message request'
+complete -c sesh -n "__fish_sesh_using_subcommand help; and not __fish_seen_subcommand_from keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from path" -f -a "show" -d 'Show the onion paths (building them when there are none)'
 complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from path" -f -a "new" -d 'Drop the onion paths and their guards, build new ones, and show them'
 complete -c sesh -n "__fish_sesh_using_subcommand help; and __fish_seen_subcommand_from path" -f -a "test" -d 'Measure each hop\'s latency with onion requests ending at hop 1, 2 and 3'
