@@ -8,7 +8,9 @@
 #   3. session-python sends a file, through the devnet's file server, to the sesh identity;
 #      `sesh receive --save-attachments` must save it with identical bytes and name;
 #   4. `sesh send --attach` sends a file to the session-python identity; session-python's own
-#      get_file must download and decrypt it with identical bytes and name.
+#      get_file must download and decrypt it with identical bytes and name;
+#   5. session-python sends a reaction, a read receipt, a typing indicator and an unsend to the
+#      sesh identity; `sesh receive --json` must print each as its row type with its fields.
 # session-python is installed unmodified into a scratch virtual environment; the driver
 # (scripts/interop_session_python.py) only replaces its seed list at run time with the devnet's
 # seed and refuses any connection outside 127.0.0.0/8. Only pip talks to PyPI.
@@ -38,7 +40,7 @@ cleanup() {
         tail -n 20 "$work/devnet.err" >&2
     fi
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages and files both ways";
+    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages, files and the other kinds of content";
     else echo "FAIL (exit status $status)" >&2; fi
 }
 trap cleanup EXIT
@@ -156,3 +158,44 @@ got_name=$("${driver[@]}" fetch-file "$network" "$py_mnemonic" "$sesh_id" "$work
 [ "$got_name" = "$name4" ] || { echo "session-python saw the name \"$got_name\", expected \"$name4\"" >&2; exit 1; }
 cmp "$work/from-sesh.bin" "$work/fetched.bin" || { echo "session-python decrypted different bytes" >&2; exit 1; }
 echo "  OK: session-python's get_file returned the bytes sesh sent, named $name4"
+
+say "5. session-python sends a reaction, a read receipt, a typing indicator and an unsend; sesh receives"
+react_ts=$("$sesh" send -q --json -i "$work/sesh.key" "$py_id" -m "react to this" |
+    "$py" -c 'import json,sys; print(json.loads(sys.stdin.readline())["timestamp"])')
+"${driver[@]}" kinds "$network" "$py_mnemonic" "$sesh_id" "$react_ts" >"$work/kinds.json"
+: >"$work/received-kinds.jsonl"
+ok=""
+for _ in 1 2 3 4 5; do
+    "$sesh" receive -q -i "$work/sesh.key" --json --only message,reaction,receipt,typing,unsend \
+        >>"$work/received-kinds.jsonl"
+    if "$py" - "$work/received-kinds.jsonl" "$work/kinds.json" "$sesh_id" <<'PY'
+import json, sys
+rows_path, sent_path, sesh_id = sys.argv[1:]
+sent = json.load(open(sent_path))
+rows = [json.loads(l) for l in open(rows_path) if l.strip()]
+mine = [r for r in rows if r.get("from") == sent["from"]]
+def has(pred):
+    return any(pred(r) for r in mine)
+checks = {
+    "reaction": has(lambda r: r.get("type") == "reaction" and r.get("emoji") == sent["emoji"]
+                    and r.get("timestamp") == sent["react_ts"] and r.get("author") == sesh_id
+                    and r.get("removed") is False),
+    "receipt": has(lambda r: r.get("type") == "receipt" and r.get("timestamps") == [sent["react_ts"]]),
+    "typing": has(lambda r: r.get("type") == "typing" and r.get("started") is True),
+    "unsend": has(lambda r: r.get("type") == "unsend" and r.get("timestamp") == sent["unsent_ts"]
+                  and r.get("author") == sent["from"]),
+}
+missing = [k for k, v in checks.items() if not v]
+if missing:
+    print("missing: " + ", ".join(missing), file=sys.stderr)
+    sys.exit(1)
+PY
+    then ok=1; break; fi
+    sleep 1
+done
+if [ -z "$ok" ]; then
+    echo "sesh receive did not print every kind session-python sent; it printed:" >&2
+    cat "$work/received-kinds.jsonl" >&2
+    exit 1
+fi
+echo "  OK: sesh receive --json printed the reaction, read receipt, typing indicator and unsend as their row types"

@@ -21,6 +21,11 @@ before anything is sent.
       first attachment with session-python's own get_file, writes it to OUT and prints its
       file name
 
+  python interop_session_python.py kinds NETWORK_TOML MNEMONIC TO REACT_TS
+      with session-python's own methods, sends TO a reaction to TO's message sent at REACT_TS,
+      a text message, a read receipt of REACT_TS, a typing indicator and an unsend of the text
+      message; prints what it sent as JSON
+
 For attachments, session-python's two file-server functions (which hard-code
 http://filev2.getsession.org) are replaced by copies that use the devnet's file server, the
 `url` of the network file's [file_server] table, over plain HTTP as session-python does;
@@ -135,6 +140,21 @@ def main(argv):
         print(f"session-python did not receive {text!r} from {sender}; it saw {seen!r}",
               file=sys.stderr)
         return 1
+    if cmd == "kinds" and len(argv) == 6:
+        _, _, network_toml, mnemonic, to, react_ts = argv
+        point_at_devnet(network_toml)
+        with client(mnemonic) as s:
+            me = s.get_session_id()
+            # A reaction goes to the reacted message's author: a message TO sent at REACT_TS.
+            s.add_reaction(int(react_ts), to, "\U0001F44D")
+            sent = s.send_message(to, "forget me")
+            ts, h = sent["timestamp"], sent["messageHash"]
+            s.mark_messages_as_read(to, [int(react_ts)])
+            s.show_typing_indicator(to)
+            s.delete_message(to, ts, h)
+        print(json.dumps({"from": me, "react_ts": int(react_ts), "emoji": "\U0001F44D",
+                          "unsent_ts": ts}))
+        return 0
     if cmd == "send-file" and len(argv) == 8:
         _, _, network_toml, mnemonic, to, path, name, text = argv
         point_at_devnet(network_toml)
