@@ -212,6 +212,10 @@ pub(super) async fn accept_pending(
 /// After `sesh send` stored a message to `to`: the conversation is accepted (their messages
 /// are no longer requests). A state that cannot record it is a warning: the message was sent.
 pub(super) fn mark_talked(client: &mut NetClient, me: &SessionId, to: &SessionId) {
+    // Already accepted (every send after the first to someone): no write, no fsync.
+    if matches!(client.state().is_accepted(me, to), Ok(true)) {
+        return;
+    }
     if let Err(e) = client.state().mark_accepted(me, to) {
         crate::render::warning_line(&format!(
             "the conversation with {} could not be recorded as accepted: {e}",
