@@ -290,15 +290,30 @@ impl State {
         url: &str,
         path: &str,
     ) -> Result<(), StateError> {
-        self.set_avatar_seen(account, sender, url)?;
-        self.conn
-            .execute(
+        self.attachment_tables()?;
+        const ACTION: &str = "recording where a sender's avatar was saved";
+        let on_err = self.sql(ACTION);
+        // One commit: the URL and the file it was saved as change together (one fsync, and
+        // never a URL recorded without its file).
+        let (account, sender) = (account.to_string(), sender.to_string());
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(self.sql(ACTION))?;
+        tx.execute(
+            "INSERT INTO avatar_seen (account, sender, url) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET url = excluded.url",
+            params![account, sender, url],
+        )
+        .and_then(|_| {
+            tx.execute(
                 "INSERT INTO avatar_file (account, sender, path) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO UPDATE SET path = excluded.path",
-                params![account.to_string(), sender.to_string(), path],
+                params![account, sender, path],
             )
-            .map(drop)
-            .map_err(self.sql("recording where a sender's avatar was saved"))
+        })
+        .and_then(|_| tx.commit())
+        .map_err(on_err)
     }
 }
 
