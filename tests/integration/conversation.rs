@@ -206,3 +206,49 @@ async fn a_first_message_is_a_request_until_accepted_or_answered() {
                 || m.sender.to_string() != dave.id)
     );
 }
+
+/// A reaction answers a message request as a reply does (the acceptance goes first, and the
+/// conversation is accepted); a read receipt or typing indicator from a stranger opens no
+/// request (the apps make no conversation of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reaction_accepts_a_request_and_a_receipt_is_none() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    let bob = User::new(d, "bob", &net);
+    let carol = User::new(d, "carol", &net);
+
+    bob.json(&["send", &alice.id, "-m", "hi"]);
+    let rows = receive(&alice);
+    assert_eq!(rows[0]["request"], true, "{rows:?}");
+    let ts = rows[0]["timestamp"].as_u64().unwrap().to_string();
+    let react = alice.json(&["react", &bob.id, &ts, &bob.id, "👍"]);
+    let msgs = bob.swarm_messages(&net).await;
+    let reaction = stored(&msgs, &react[0]["hash"]);
+    let response = msgs
+        .iter()
+        .map(|(_, m)| m)
+        .find(|m| m.content.message_request_response.is_some())
+        .expect("the acceptance went with the reaction");
+    assert_eq!(response.sender.to_string(), alice.id);
+    assert!(response.timestamp_ms <= reaction.timestamp_ms);
+    bob.json(&["send", &alice.id, "-m", "thanks"]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    carol.json(&["read", &alice.id, "12345"]);
+    carol.json(&["typing", &alice.id]);
+    let rows = alice.json(&["receive", "--only", "receipt,typing"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r.get("request").is_none()), "{rows:?}");
+    // Nor is Carol waiting for an acceptance: Alice's first message to her is a plain one.
+    alice.json(&["send", &carol.id, "-m", "who are you?"]);
+    let msgs = carol.swarm_messages(&net).await;
+    assert!(
+        msgs.iter()
+            .all(|(_, m)| m.content.message_request_response.is_none()),
+        "{msgs:?}"
+    );
+    net.shutdown().await;
+}

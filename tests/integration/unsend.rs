@@ -128,5 +128,22 @@ async fn a_disappearing_message_carries_its_timer_and_ttl() {
     assert_eq!(got[1]["expiration_timer"], 300);
     // After read, the swarm keeps it for the default TTL: the reader's app starts the timer.
     assert!(got[1]["expires_at"].as_u64().unwrap() > ts + 13 * 24 * 3_600_000);
+    // The sender's own copy of it is read already: the swarm keeps it for the timer only.
+    let own = alice.json(&["receive", "--include-sent"]);
+    let copy = own
+        .iter()
+        .find(|r| r["text"] == "b")
+        .unwrap_or_else(|| panic!("{own:?}"));
+    let sent_b = copy["timestamp"].as_u64().unwrap();
+    assert!(
+        copy["expires_at"].as_u64().unwrap() <= sent_b + 300_000 + 60_000,
+        "{copy:?}"
+    );
+    // To oneself, a message is read as it is sent: "after read" becomes "after send".
+    alice.json(&["send", "--disappear", "5m", "-m", "c", &alice.id]);
+    let own = alice.json(&["receive", "--include-sent"]);
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["expiration_type"], "delete_after_send");
+    assert_eq!(own[0]["expiration_timer"], 300);
     net.shutdown().await;
 }

@@ -8,7 +8,7 @@
 //! `reaction`, `receipt`, `typing`, `request_accepted`.
 
 use rand_core::OsRng;
-use sesh::cli::{AcceptArgs, ReactArgs, ReadArgs, TypingArgs};
+use sesh::cli::{AcceptArgs, ReactArgs, ReadArgs, RowKind, TypingArgs};
 use sesh::clock::{Clock as _, SystemClock};
 use sesh::message::control::{self, ReactionTo};
 use sesh::message::wire::Content;
@@ -41,7 +41,9 @@ pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
         name: "reaction",
         ttl_ms: control::CONTROL_TTL_MS,
     };
-    run_one(ctx, client, &identity, &to, kind, &|t| {
+    // A reaction is a reply: to a message request, the acceptance goes first (as the apps'
+    // sendMessageJob does before a reaction too).
+    run_one(ctx, client, &identity, &to, kind, Some(&from), &|t| {
         (
             control::reaction(&r, &from, t),
             sync.as_ref().map(|s| control::reaction(&r, s, t)),
@@ -59,7 +61,7 @@ pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
         name: "receipt",
         ttl_ms: control::CONTROL_TTL_MS,
     };
-    run_one(ctx, client, &identity, &to, kind, &|t| {
+    run_one(ctx, client, &identity, &to, kind, None, &|t| {
         // Checked above: never empty.
         let c = control::read_receipt(&args.timestamps, t).unwrap_or_default();
         (c, None)
@@ -75,7 +77,7 @@ pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
         name: "typing",
         ttl_ms: control::TYPING_TTL_MS,
     };
-    run_one(ctx, client, &identity, &to, kind, &|t| {
+    run_one(ctx, client, &identity, &to, kind, None, &|t| {
         (control::typing(!args.stop, t), None)
     })
 }
@@ -90,7 +92,7 @@ pub(crate) fn accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         name: "request_accepted",
         ttl_ms: control::CONTROL_TTL_MS,
     };
-    run_one(ctx, client, &identity, &to, kind, &|t| {
+    run_one(ctx, client, &identity, &to, kind, None, &|t| {
         (control::request_accepted(&from, t), None)
     })
 }
@@ -120,18 +122,26 @@ fn profile_of(client: &mut NetClient, identity: &Identity) -> Result<Outgoing> {
 }
 
 /// Seals what `build` makes at the network's time for `to` and stores it, then the copy for
-/// the sender's other devices when `build` makes one; prints the row.
+/// the sender's other devices when `build` makes one; prints the row. With `reply` (the
+/// sender's profile), what is sent answers `to` as a message does: a pending request from
+/// `to` is accepted first, and the conversation is then accepted.
 fn run_one(
     ctx: &Ctx,
     mut client: NetClient,
     identity: &Identity,
     to: &SessionId,
     kind: Kind,
+    reply: Option<&Outgoing>,
     build: &dyn Fn(u64) -> (Content, Option<Content>),
 ) -> Result<()> {
     let me = identity.session_id();
     let rt = runtime()?;
     let (hash, timestamp, sync_hash) = rt.block_on(async {
+        if let Some(profile) = reply {
+            accept_pending(ctx, &mut client, identity, to, profile)
+                .await
+                .map_err(|e| e.report(to))?;
+        }
         let timestamp = client.settled_now_ms().await;
         let (content, sync) = build(timestamp);
         let hash = seal_and_store(ctx, &mut client, identity, to, &content, timestamp, kind)
@@ -149,6 +159,8 @@ fn run_one(
     })?;
     if kind.name == "request_accepted" {
         client.state().mark_accepted(&me, to)?;
+    } else if reply.is_some() {
+        mark_talked(&mut client, &me, to);
     }
     if ctx.json {
         ctx.line(serde_json::json!({
@@ -255,6 +267,14 @@ impl Requests {
     ) -> Result<String> {
         let row = row?;
         if msg.sender == self.account || self.accepted.contains(&msg.sender.to_string()) {
+            return Ok(row);
+        }
+        // What opens a request in the apps: a visible message, or a reaction (both made a
+        // conversation there). A receipt, typing indicator or unsend from a stranger does not.
+        if !matches!(
+            super::message::row_kind(msg),
+            RowKind::Message | RowKind::Reaction
+        ) {
             return Ok(row);
         }
         if let Ok(mut senders) = self.senders.lock() {

@@ -430,6 +430,12 @@ pub(crate) fn kind_fields(m: &Message) -> Option<KindFields> {
         };
     }
     if let Some(u) = &c.unsend_request {
+        // One may only take back one's own messages: an unsend naming another author is not
+        // one (the apps drop it), and is shown as the unknown content it is, never as an
+        // unsend a script would act on.
+        if !u.author.eq_ignore_ascii_case(&m.sender.to_string()) {
+            return unknown();
+        }
         return Some(KindFields::Unsend {
             timestamp: u.timestamp,
             author: u.author.clone(),
@@ -837,16 +843,22 @@ mod tests {
             assert_eq!(r["started"], started);
         }
 
-        let r = row(Content {
+        let unsend = |author: String| Content {
             unsend_request: Some(Unsend {
                 timestamp: 99,
-                author: AUTHOR.into(),
+                author,
             }),
             ..Content::default()
-        });
+        };
+        let sender = Identity::from_seed(Seed::from_legacy(&[1; 16])).session_id();
+        let r = row(unsend(sender.to_string()));
         assert_eq!(r["type"], "unsend");
         assert_eq!(r["timestamp"], 99);
-        assert_eq!(r["author"], AUTHOR);
+        assert_eq!(r["author"], sender.to_string());
+        // Another author's message cannot be taken back by this sender.
+        let r = row(unsend(AUTHOR.into()));
+        assert_eq!(r["type"], "unknown");
+        assert_eq!(r["fields"][0], "unsendRequest");
 
         let accept = |is_approved| Content {
             message_request_response: Some(MessageRequestResponse {

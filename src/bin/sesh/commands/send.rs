@@ -397,6 +397,27 @@ async fn send_one(
     ttl_ms: u64,
     timings: &mut Timings,
 ) -> Result<Sent, SendError> {
+    use message::wire::ExpirationType::{DeleteAfterRead, DeleteAfterSend};
+    // A message to oneself is read as it is sent: the apps only offer "after send" there
+    // (desktop's changeToDisappearingMessageType), and the swarm keeps it no longer.
+    let to_self;
+    let (out, ttl_ms) = match out.expiration {
+        Some((DeleteAfterRead, secs)) if *to == identity.session_id() => {
+            to_self = {
+                let mut o = out.clone();
+                o.expiration = Some((DeleteAfterSend, secs));
+                o
+            };
+            (&to_self, ttl_ms.min(u64::from(secs) * 1000))
+        }
+        _ => (out, ttl_ms),
+    };
+    // The sender's own copy of a message that disappears after reading is read already: the
+    // apps store it for the timer only.
+    let sync_ttl_ms = match out.expiration {
+        Some((DeleteAfterRead, secs)) => ttl_ms.min(u64::from(secs) * 1000),
+        _ => ttl_ms,
+    };
     // Settled first: a payload sealed with a skewed clock keeps that time inside, even when a
     // node's 406 later corrects the store timestamp.
     let timestamp = client.settled_now_ms().await;
@@ -409,7 +430,7 @@ async fn send_one(
     timings.mark("store (network)");
     let sync = match sync_to {
         Some(me) => {
-            Some(store_sync_copy(ctx, client, me, to, out, ttl_ms, timestamp, timings).await)
+            Some(store_sync_copy(ctx, client, me, to, out, sync_ttl_ms, timestamp, timings).await)
         }
         None => None,
     };

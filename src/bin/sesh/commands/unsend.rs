@@ -1,6 +1,6 @@
 //! `sesh delete` and `sesh unsend`: delete messages from one's own swarm (signed `delete` /
-//! `delete_all`, §4.3), and take back a message sent (an unsend message to its recipient and
-//! to one's own swarm, then a `delete` of its copy in one's own swarm).
+//! `delete_all`, §4.3), and take back a message sent (a `delete` of its copy in one's own
+//! swarm, then an unsend message to its recipient and to one's own swarm).
 
 use rand_core::OsRng;
 use sesh::cli::{DeleteArgs, UnsendArgs};
@@ -79,8 +79,9 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
     }
     let rt = runtime()?;
     let mut partial = false;
+    let mut last_ms = 0;
     for s in &sent {
-        let deleted = rt.block_on(unsend_one(&mut client, &identity, s))?;
+        let deleted = rt.block_on(unsend_one(&mut client, &identity, s, &mut last_ms))?;
         let complete = deleted.as_ref().is_none_or(DeleteOutcome::complete);
         partial |= !complete;
         let deleted = deleted.map(|d| d.deleted).unwrap_or_default();
@@ -107,15 +108,33 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
     Ok(())
 }
 
-/// Sends the unsend message for `s` to its recipient and to one's own swarm, then deletes the
-/// copy in one's own swarm: what that deletion did, when there was a copy.
+/// Deletes the copy of `s` in one's own swarm, then sends the unsend message for it to its
+/// recipient and to one's own swarm (in the apps' order: a deletion that fails sends
+/// nothing, and the command can be run again): what the deletion did, when there was a copy.
+/// The unsend is stamped after `after_ms` (one per message, strictly increasing, as the apps
+/// stamp them: a receiver may drop two alike); `after_ms` becomes its timestamp.
 async fn unsend_one(
     client: &mut NetClient,
     identity: &Identity,
     s: &SentMessage,
+    after_ms: &mut u64,
 ) -> Result<Option<DeleteOutcome>> {
     let me = identity.session_id();
-    let timestamp = client.settled_now_ms().await;
+    // The copy in one's own swarm: the sync copy, or the message itself when sent to oneself.
+    let copy = if s.recipient == me {
+        Some(s.hash.clone())
+    } else {
+        s.sync_hash.clone()
+    };
+    let deleted = match copy {
+        Some(copy) => Some(client.delete_messages(identity, &[copy]).await?),
+        None => None,
+    };
+    let timestamp = client
+        .settled_now_ms()
+        .await
+        .max(after_ms.saturating_add(1));
+    *after_ms = timestamp;
     let content = Content {
         unsend_request: Some(Unsend {
             timestamp: s.timestamp_ms,
@@ -134,14 +153,5 @@ async fn unsend_one(
         let b64 = sesh::message::to_base64(&data);
         client.store(to, &b64, MAX_TTL_PUBLIC_MS, timestamp).await?;
     }
-    // The copy in one's own swarm: the sync copy, or the message itself when sent to oneself.
-    let copy = if s.recipient == me {
-        Some(s.hash.clone())
-    } else {
-        s.sync_hash.clone()
-    };
-    let Some(copy) = copy else {
-        return Ok(None);
-    };
-    Ok(Some(client.delete_messages(identity, &[copy]).await?))
+    Ok(deleted)
 }
