@@ -190,7 +190,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--attach-name', '--attach-name', [CompletionResultType]::ParameterName, 'The file name of the attachment read from standard input (required with --attach -)')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the swarm keeps the message (10s to 14d)')
             [CompletionResult]::new('--disappear', '--disappear', [CompletionResultType]::ParameterName, 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)')
-            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'When the --disappear timer starts [default: read, as the apps'' one-to-one chats]')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'When the --disappear timer starts [default: read; to yourself always send, as in the apps'' Note to Self]')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
             [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Do not store a copy of the message in your own swarm for your other devices')

@@ -178,7 +178,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --attach-name 'The file name of the attachment read from standard input (required with --attach -)'
             cand --ttl 'How long the swarm keeps the message (10s to 14d)'
             cand --disappear 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)'
-            cand --after 'When the --disappear timer starts [default: read, as the apps'' one-to-one chats]'
+            cand --after 'When the --disappear timer starts [default: read; to yourself always send, as in the apps'' Note to Self]'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --no-sync 'Do not store a copy of the message in your own swarm for your other devices'

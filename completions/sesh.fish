@@ -130,7 +130,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand send" -s a -l attach -d 'Attac
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l attach-name -d 'The file name of the attachment read from standard input (required with --attach -)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l ttl -d 'How long the swarm keeps the message (10s to 14d)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l disappear -d 'Make the message disappear DURATION (10s to 14d) after it is read or sent (--after)' -r
-complete -c sesh -n "__fish_sesh_using_subcommand send" -l after -d 'When the --disappear timer starts [default: read, as the apps\' one-to-one chats]' -r -f -a "read\t'When the recipient reads it (DELETE_AFTER_READ)'
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l after -d 'When the --disappear timer starts [default: read; to yourself always send, as in the apps\' Note to Self]' -r -f -a "read\t'When the recipient reads it (DELETE_AFTER_READ)'
 send\t'When it is sent (DELETE_AFTER_SEND): the swarm keeps it only that long'"
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F

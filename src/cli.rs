@@ -550,9 +550,10 @@ pub enum Command {
     /// Unsend messages you sent: delete them from the recipient's view.
     #[command(
         long_about = "Unsend messages sent with 'sesh send', named by the hash it printed: for \
-                      each, an unsend message (its timestamp and your Session ID as the author) \
-                      to the recipient and to your own swarm, as the apps send it, then a signed \
-                      'delete' of its copy in your own swarm. A hash 'sesh send' did not record \
+                      each, in the apps' order, a signed 'delete' of its copy in your own swarm \
+                      (when that fails, nothing is sent: run the command again), then an unsend \
+                      message (its timestamp and your Session ID as the author) to the recipient \
+                      and to your own swarm. A hash 'sesh send' did not record \
                       is refused (exit status 2). With --json, one object per hash with \
                       \"type\": \"unsent\", \"hash\", \"to\", \"timestamp\" and \
                       \"deleted\" (the copies deleted from your swarm).",
@@ -780,7 +781,8 @@ pub struct SendArgs {
     /// Make the message disappear DURATION (10s to 14d) after it is read or sent (--after).
     #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
     pub disappear: Option<std::time::Duration>,
-    /// When the --disappear timer starts [default: read, as the apps' one-to-one chats].
+    /// When the --disappear timer starts [default: read; to yourself always send, as in the
+    /// apps' Note to Self].
     #[arg(long, value_enum, value_name = "WHEN", requires = "disappear")]
     pub after: Option<DisappearAfter>,
 }
