@@ -960,8 +960,12 @@ pub struct ReceiveArgs {
     #[arg(long)]
     pub include_sent: bool,
     /// Print only these kinds of rows (comma-separated); by default every kind but typing.
+    /// The others are consumed unseen: without 'message' in KINDs this needs --discard-others.
     #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
     pub only: Vec<RowKind>,
+    /// With --only, consume the messages it does not print, even text messages.
+    #[arg(long, requires = "only")]
+    pub discard_others: bool,
 }
 
 /// The kinds of rows `sesh receive` and `sesh open` print, one per Content.

@@ -105,12 +105,11 @@ impl Name {
 
     /// The record key: `BLAKE2b-256(name, key = name_hash)`.
     fn key(&self) -> [u8; 32] {
-        // A 32-byte key is always accepted (BLAKE2b takes up to 64).
-        let Ok(mac) = <Blake2bMac<U32> as blake2::digest::KeyInit>::new_from_slice(&self.hash())
-        else {
-            return [0; 32];
-        };
-        mac.chain_update(self.0.as_bytes()).finalize_fixed().into()
+        <Blake2bMac<U32> as blake2::digest::KeyInit>::new_from_slice(&self.hash())
+            .expect("should accept a 32-byte key: BLAKE2b takes up to 64")
+            .chain_update(self.0.as_bytes())
+            .finalize_fixed()
+            .into()
     }
 }
 
@@ -132,10 +131,9 @@ pub struct Record {
 /// Encrypts `id` for `name` with `nonce`, as the network stores it.
 pub fn encrypt(name: &Name, id: &SessionId, nonce: [u8; NONCE_LEN]) -> Record {
     let cipher = XChaCha20Poly1305::new(&name.key().into());
-    // Encryption into a Vec does not fail for a 33-byte message.
     let ct = cipher
         .encrypt(&nonce.into(), id.to_bytes().as_slice())
-        .unwrap_or_default();
+        .expect("should encrypt: a 33-byte message into a Vec cannot fail");
     Record {
         encrypted_value: hex::encode(ct),
         nonce: Some(hex::encode(nonce)),

@@ -218,12 +218,21 @@ async fn every_kind_is_a_row_of_its_own() {
         json!(["callMessage", "sigTimestamp"])
     );
 
+    // A filter without 'message' would consume messages unseen: only when asked to.
+    let out = run(
+        &key,
+        &state,
+        &network,
+        &["receive", "--json", "--only", "typing"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--discard-others"));
     // The typing indicator was delivered: asked for now, nothing is left to print.
     let again = rows(&run(
         &key,
         &state,
         &network,
-        &["receive", "--json", "--only", "typing"],
+        &["receive", "--json", "--only", "typing", "--discard-others"],
     ));
     assert!(again.is_empty(), "{again:?}");
 

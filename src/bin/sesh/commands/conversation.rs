@@ -258,7 +258,20 @@ impl Requests {
         })
     }
 
-    /// `row`, the rendering of `msg`, marked when `msg` is a request.
+    /// Whether `msg` is a message request: from a sender never sent to nor accepted, and of
+    /// a kind that opens a request in the apps — a visible message, or a reaction (both made
+    /// a conversation there); a receipt, typing indicator or unsend from a stranger does not.
+    pub(super) fn is_request(&self, msg: &message::Message) -> bool {
+        msg.sender != self.account
+            && !self.accepted.contains(&msg.sender.to_string())
+            && matches!(
+                super::message::row_kind(msg),
+                RowKind::Message | RowKind::Reaction
+            )
+    }
+
+    /// `row`, the rendering of `msg`, marked when `msg` is a request. Nothing is recorded:
+    /// [`Requests::shown`] does that once the row is out.
     pub(super) fn mark(
         &self,
         row: Result<String>,
@@ -266,21 +279,18 @@ impl Requests {
         json: bool,
     ) -> Result<String> {
         let row = row?;
-        if msg.sender == self.account || self.accepted.contains(&msg.sender.to_string()) {
-            return Ok(row);
-        }
-        // What opens a request in the apps: a visible message, or a reaction (both made a
-        // conversation there). A receipt, typing indicator or unsend from a stranger does not.
-        if !matches!(
-            super::message::row_kind(msg),
-            RowKind::Message | RowKind::Reaction
-        ) {
-            return Ok(row);
-        }
+        Ok(if self.is_request(msg) {
+            mark_row(row, json)
+        } else {
+            row
+        })
+    }
+
+    /// Notes that a request from `sender` was shown, for [`Requests::save`].
+    pub(super) fn shown(&self, sender: SessionId) {
         if let Ok(mut senders) = self.senders.lock() {
-            senders.push(msg.sender);
+            senders.push(sender);
         }
-        Ok(mark_row(row, json))
     }
 
     /// Records the page's requesting senders.

@@ -397,6 +397,17 @@ pub(crate) fn kind_fields(m: &Message) -> Option<KindFields> {
                 expiration_timer: m.expiration_timer_s,
             });
         }
+        // A message shows something: text, files, a quote, a link preview or an invitation.
+        // A dataMessage with none of them (a group update sesh does not decode, say) is no
+        // empty message but an unknown content.
+        let shows = d.body.as_deref().is_some_and(|b| !b.is_empty())
+            || !d.attachments.is_empty()
+            || d.quote.is_some()
+            || !d.preview.is_empty()
+            || d.open_group_invitation.is_some();
+        if !shows {
+            return unknown();
+        }
         return None;
     }
     if c.call_message.is_some() {
@@ -820,6 +831,11 @@ mod tests {
         assert_eq!(r["sent_at"], SENT);
         assert_eq!(row(reaction(1))["removed"], true);
         assert_eq!(row(reaction(7))["type"], "unknown");
+
+        // A dataMessage that shows nothing is no message.
+        let r = row(data(DataMessage::default()));
+        assert_eq!(r["type"], "unknown");
+        assert_eq!(r["fields"][0], "dataMessage");
 
         let r = row(Content {
             receipt_message: Some(ReceiptMessage {

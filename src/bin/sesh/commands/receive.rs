@@ -48,6 +48,15 @@ use crate::render::{self, Context as _, Report};
 const NS: Namespace = Namespace::DEFAULT;
 
 pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
+    // Rows --only does not print are delivered all the same: a filter that would consume
+    // the messages people write must be asked for as such.
+    if !args.only.is_empty() && !args.only.contains(&RowKind::Message) && !args.discard_others {
+        return Err(Report::with_kind(
+            ErrorKind::InvalidInput,
+            "--only without 'message' would consume the messages it does not print".into(),
+            Some("add 'message' to --only, or pass --discard-others to consume them unseen".into()),
+        ));
+    }
     let identity = ctx.load_identity(&args.identity)?;
     let account = identity.session_id();
     let mut client = ctx.client()?;
@@ -328,7 +337,10 @@ async fn poll_once(
             } else if save && (!msg.attachments.is_empty() || new_avatar_possible(&msg, &account)) {
                 Shown::Later(Box::new(msg))
             } else {
-                Shown::Ready(requests.mark(render_row(&msg, copy, json, m, None), &msg, json))
+                Shown::Ready(
+                    requests.mark(render_row(&msg, copy, json, m, None), &msg, json),
+                    requests.is_request(&msg).then_some(msg.sender),
+                )
             };
             (sent, shown)
         }))
@@ -384,8 +396,11 @@ async fn poll_once(
                     format_time(sent)
                 ));
             }
-            Some(Ok((_, Shown::Ready(shown)))) => {
+            Some(Ok((_, Shown::Ready(shown, requester)))) => {
                 out.push(&shown?);
+                if let Some(sender) = requester {
+                    requests.shown(sender);
+                }
                 delivered += 1;
             }
             // A copy of our own message for our other devices, not asked for: delivered
@@ -441,13 +456,17 @@ async fn poll_once(
             let copy = sent_copy(&msg, &account);
             let step = async {
                 let saved = save_message(client, &account, dir, &msg, m, unsaved).await?;
-                out.push(&render_row(&msg, copy, json, m, Some(&saved))?);
+                let row = render_row(&msg, copy, json, m, Some(&saved));
+                out.push(&requests.mark(row, &msg, json)?);
                 out.flush()
             };
             if let Err(e) = step.await {
                 held_from = i;
                 error = Some(e);
                 break;
+            }
+            if requests.is_request(&msg) {
+                requests.shown(msg.sender);
             }
             marks.push((
                 i,
@@ -494,8 +513,8 @@ type Opened = std::result::Result<(u64, Shown), String>;
 
 /// What to do with an opened message.
 enum Shown {
-    /// Print this.
-    Ready(Result<String>),
+    /// Print this; the sender when it is a message request (recorded once printed).
+    Ready(Result<String>, Option<SessionId>),
     /// Print nothing: a copy of a message sent from another device, without --include-sent.
     Skip,
     /// Save its files first, then print it.

@@ -9,7 +9,11 @@ use sesh::message::wire::{Content, Unsend};
 use sesh::rpc::limits::MAX_TTL_PUBLIC_MS;
 use sesh::{ErrorKind, Identity};
 
+use sesh::rpc::{self, Namespace};
+
+use super::send::store;
 use super::{Ctx, NetClient, Result, runtime};
+use crate::escape;
 use crate::output::{DeletedRecord, Record, UnsentRecord};
 use crate::render::Report;
 
@@ -17,13 +21,25 @@ pub(crate) fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let mut client = ctx.client()?;
     let rt = runtime()?;
-    let outcome = rt.block_on(async {
+    let mut outcome = rt.block_on(async {
         if args.all {
             client.delete_all_messages(&identity).await
         } else {
             client.delete_messages(&identity, &args.hashes).await
         }
     })?;
+    // What the members say they deleted is theirs to say: of `delete HASH…`, only the hashes
+    // asked for count (a member cannot have deleted anything else).
+    if !args.all {
+        outcome.deleted.retain(|h| args.hashes.contains(h));
+        for h in args.hashes.iter().filter(|h| !outcome.deleted.contains(h)) {
+            ctx.note(format_args!(
+                "warning: no member of your swarm deleted {} (mistyped, expired, or already \
+                 deleted?)",
+                escape::line(h)
+            ));
+        }
+    }
     if ctx.json {
         ctx.record(&Record::Deleted(DeletedRecord {
             deleted: outcome.deleted.clone(),
@@ -31,8 +47,9 @@ pub(crate) fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
             members: outcome.members,
         }))?;
     } else {
+        // Escaped: after `delete --all`, these strings are the members' own.
         for h in &outcome.deleted {
-            ctx.line(h)?;
+            ctx.line(escape::line(h))?;
         }
     }
     ctx.note(format_args!(
@@ -80,8 +97,21 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
     let rt = runtime()?;
     let mut partial = false;
     let mut last_ms = 0;
-    for s in &sent {
-        let deleted = rt.block_on(unsend_one(&mut client, &identity, s, &mut last_ms))?;
+    for (i, s) in sent.iter().enumerate() {
+        let deleted = rt
+            .block_on(unsend_one(ctx, &mut client, &identity, s, &mut last_ms))
+            .map_err(|r| {
+                let r = r.context(format!("unsending {} (to {})", s.hash, s.recipient.short()));
+                if i == 0 {
+                    r
+                } else {
+                    r.with_hint(Some(
+                        "the hashes printed above were unsent; run 'sesh unsend' again with \
+                         the others"
+                            .into(),
+                    ))
+                }
+            })?;
         let complete = deleted.as_ref().is_none_or(DeleteOutcome::complete);
         partial |= !complete;
         let deleted = deleted.map(|d| d.deleted).unwrap_or_default();
@@ -114,6 +144,7 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
 /// The unsend is stamped after `after_ms` (one per message, strictly increasing, as the apps
 /// stamp them: a receiver may drop two alike); `after_ms` becomes its timestamp.
 async fn unsend_one(
+    ctx: &Ctx,
     client: &mut NetClient,
     identity: &Identity,
     s: &SentMessage,
@@ -150,8 +181,13 @@ async fn unsend_one(
     for to in &targets {
         let data = sesh::message::seal_content(identity, to, &content, timestamp, &mut OsRng)
             .map_err(Report::failure)?;
+        let hash = rpc::message_hash(&to.to_bytes(), Namespace::DEFAULT, &data);
         let b64 = sesh::message::to_base64(&data);
-        client.store(to, &b64, MAX_TTL_PUBLIC_MS, timestamp).await?;
+        // As every message is stored: again once with the node's time after a clock
+        // complaint, and the swarm's hash checked.
+        store(ctx, client, to, &b64, &hash, MAX_TTL_PUBLIC_MS, timestamp)
+            .await
+            .map_err(|e| e.report(to))?;
     }
     Ok(deleted)
 }
