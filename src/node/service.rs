@@ -340,6 +340,12 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             },
             Request::OnsResolve { name_hash } => {
                 let result = ons_record(&self.roster.path().with_file_name(ONS_FILE), name_hash);
+                // The answer, not the name: a line per lookup (tests count them).
+                let found = result.as_object().is_some_and(|o| !o.is_empty());
+                self.log.line(format_args!(
+                    "ons_resolve {}",
+                    if found { "found" } else { "not registered" }
+                ));
                 (200, self.misc(json!({ "result": result })))
             }
             Request::Retrieve(r) => self.retrieve(r, now).await,

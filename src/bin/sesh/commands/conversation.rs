@@ -16,16 +16,19 @@ use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{Identity, SessionId};
 
-use super::message::parse_recipient;
+use super::resolve::{recipient, recipients};
 use super::send::{SendError, store};
 use super::{Ctx, NetClient, Result, runtime};
 use crate::render::Report;
 
 /// `sesh react`.
 pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
-    let author = parse_recipient(&args.author)?;
     control::check_emoji(&args.emoji).map_err(input)?;
+    // The conversation and the reacted message's author: the same name is asked once.
+    let (to, author) = match recipients(ctx, &[&args.recipient, &args.author])?[..] {
+        [to, author] => (to, author),
+        _ => return Err(sesh::Error::Input("RECIPIENT and AUTHOR are needed".into()).into()),
+    };
     let r = ReactionTo {
         timestamp_ms: args.timestamp,
         author,
@@ -51,8 +54,8 @@ pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
 
 /// `sesh read`.
 pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
     control::read_receipt(&args.timestamps, 0).map_err(input)?;
+    let to = recipient(ctx, &args.recipient)?;
     let identity = ctx.load_identity(&args.identity)?;
     let client = ctx.client()?;
     let kind = Kind {
@@ -68,7 +71,7 @@ pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
 
 /// `sesh typing`.
 pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
+    let to = recipient(ctx, &args.recipient)?;
     let identity = ctx.load_identity(&args.identity)?;
     let client = ctx.client()?;
     let kind = Kind {
@@ -82,7 +85,7 @@ pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
 
 /// `sesh accept`.
 pub(crate) fn accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
+    let to = recipient(ctx, &args.recipient)?;
     let identity = ctx.load_identity(&args.identity)?;
     let mut client = ctx.client()?;
     let from = profile_of(&mut client, &identity)?;
