@@ -25,9 +25,9 @@ use crate::render::Report;
 pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
     control::check_emoji(&args.emoji).map_err(input)?;
     // The conversation and the reacted message's author: the same name is asked once.
-    let (to, author) = match recipients(ctx, &[&args.recipient, &args.author])?[..] {
-        [to, author] => (to, author),
-        _ => return Err(sesh::Error::Input("RECIPIENT and AUTHOR are needed".into()).into()),
+    let [to, author] = recipients(ctx, &[&args.recipient, &args.author])?[..] else {
+        // Two texts, two IDs.
+        return Err(sesh::Error::Input("RECIPIENT and AUTHOR are needed".into()).into());
     };
     let r = ReactionTo {
         timestamp_ms: args.timestamp,
