@@ -229,3 +229,54 @@ async fn every_recipient_takes_a_name() {
     );
     net.shutdown().await;
 }
+
+/// Issue 13 (7): nodes that disagree about a name. Every node has its own record for
+/// "carol", each a different Session ID, so any three asked disagree: `sesh resolve` and
+/// `sesh send` fail with exit 3 (the network's fault, not the input's), saying the nodes
+/// disagree and naming no node address. A name only the shared file holds still resolves,
+/// and an unregistered one still exits 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_that_disagree_are_refused() {
+    use sesh::identity::X25519Pub;
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let state = d.join("state");
+    let (alice_key, _) = super::support::keygen(d, "alice");
+    let (_, dave_id) = super::support::keygen(d, "dave");
+    let name = |s: &str| sesh::ons::Name::parse(s).unwrap();
+    let shared = sesh::SessionId::from_x25519(X25519Pub([200; 32]));
+    net.register_names(&[
+        (name("carol"), shared),
+        (name("dave"), dave_id.parse().unwrap()),
+    ])
+    .unwrap();
+    for i in 0..net.nodes().len() {
+        let own = sesh::SessionId::from_x25519(X25519Pub([u8::try_from(i).unwrap() + 1; 32]));
+        net.register_names_on(i, &[(name("carol"), own)]).unwrap();
+    }
+
+    let refused = |out: &Output| {
+        let err = stderr(out);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("the service nodes asked disagree about the ONS name carol"),
+            "{err}"
+        );
+        assert!(err.contains("hint: "), "{err}");
+        assert!(!err.contains("127."), "no node address: {err}");
+        assert!(!err.contains(&shared.to_string()), "{err}");
+    };
+    refused(&sesh(&net, &state, &["resolve", "carol"]));
+    let alice = alice_key.to_str().unwrap();
+    let out = sesh(&net, &state, &["send", "-i", alice, "-m", "x", "Carol"]);
+    refused(&out);
+    assert!(out.stdout.is_empty(), "nothing sent");
+
+    // Agreement elsewhere is unaffected.
+    let out = sesh(&net, &state, &["resolve", "DAVE"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), dave_id);
+    let out = sesh(&net, &state, &["resolve", "erin"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    net.shutdown().await;
+}
