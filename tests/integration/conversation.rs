@@ -206,3 +206,80 @@ async fn a_first_message_is_a_request_until_accepted_or_answered() {
                 || m.sender.to_string() != dave.id)
     );
 }
+
+/// Issue 13, "done when": the apps' sequence sesh to sesh, as `sesh receive --json` shows it
+/// on each side. A writes first (a request to B); B accepts (A gets `request_accepted`) and
+/// replies (no second acceptance, no request); A replies; A unsends its first message: B
+/// gets an `unsend` row naming it by timestamp and author, and A's copy for its other
+/// devices is deleted from A's swarm. The original stays in B's swarm (only B can sign its
+/// deletion, as in the apps, where the recipient deletes it): B's `sesh delete` of the row's
+/// hash removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_accept_reply_unsend_sesh_to_sesh() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    let bob = User::new(d, "bob", &net);
+
+    // A writes first: a request to B.
+    let first = alice.json(&["send", &bob.id, "-m", "hi bob"]);
+    let (hash, sync_hash) = (&first[0]["hash"], &first[0]["sync_hash"]);
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "message");
+    assert_eq!(rows[0]["text"], "hi bob");
+    assert_eq!(rows[0]["from"], alice.id.as_str());
+    assert_eq!(rows[0]["request"], true, "{rows:?}");
+    assert_eq!(&rows[0]["hash"], hash);
+
+    // B accepts: A gets the acceptance, from someone A wrote to (no request).
+    bob.json(&["accept", &alice.id]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "request_accepted");
+    assert_eq!(rows[0]["from"], bob.id.as_str());
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // B replies: the message alone, no second acceptance.
+    bob.json(&["send", &alice.id, "-m", "hi alice"]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1, "only the reply: {rows:?}");
+    assert_eq!(rows[0]["type"], "message");
+    assert_eq!(rows[0]["text"], "hi alice");
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // A replies: no request to B any more.
+    alice.json(&["send", &bob.id, "-m", "how are you"]);
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["text"], "how are you");
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // A unsends its first message.
+    let unsent = alice.json(&["unsend", hash.as_str().unwrap()]);
+    assert_eq!(unsent[0]["deleted"], serde_json::json!([sync_hash]));
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "unsend");
+    assert_eq!(rows[0]["from"], alice.id.as_str());
+    assert_eq!(rows[0]["author"], alice.id.as_str());
+    assert_eq!(rows[0]["timestamp"], first[0]["timestamp"]);
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+    // A's copy for its other devices is gone from A's swarm.
+    let own = alice.swarm_messages(&net).await;
+    assert!(own.iter().all(|(h, _)| h != sync_hash), "{own:?}");
+    // B deletes the unsent message from B's swarm, as the apps do on the recipient's side.
+    assert!(
+        bob.swarm_messages(&net)
+            .await
+            .iter()
+            .any(|(h, _)| h == hash)
+    );
+    let deleted = bob.json(&["delete", hash.as_str().unwrap()]);
+    assert_eq!(deleted[0]["deleted"], serde_json::json!([hash]));
+    let left = bob.swarm_messages(&net).await;
+    assert!(left.iter().all(|(h, _)| h != hash), "{left:?}");
+    // A's reply, the unsend, and the copy of B's reply for its other devices.
+    assert_eq!(left.len(), 3, "{left:?}");
+    net.shutdown().await;
+}
