@@ -414,7 +414,9 @@ pub enum Command {
                       {\"type\": \"reaction\", \"emoji\", \"removed\", \"timestamp\" and \
                       \"author\" (of the message reacted to)}, \"receipt\" (\"timestamps\" \
                       read), \"typing\" (\"started\": true or false), \"unsend\" \
-                      (\"timestamp\" and \"author\" of the message unsent), \
+                      (\"timestamp\" and \"author\" of the message unsent; when its \
+                      author sent it, that message is also deleted from your swarm, as the \
+                      apps do), \
                       \"request_accepted\", \"data_extraction\" (\"event\": screenshot or \
                       media_saved), \"expiration_update\" (\"expiration_type\", \
                       \"expiration_timer\") and \"unknown\" (\"fields\": the Content's field \

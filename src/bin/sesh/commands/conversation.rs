@@ -279,6 +279,91 @@ impl Requests {
     }
 }
 
+/// `sesh receive`'s unsends: an unsend from the author of the message it names (as the apps,
+/// one from anyone else is ignored) has that message deleted from this account's swarm too,
+/// as the apps do on the recipient's side (only the swarm's owner can sign the deletion).
+/// Unsends of this account's own messages are skipped: `sesh unsend` deleted the copy.
+pub(super) struct Unsends {
+    account: SessionId,
+    /// `(author, timestamp)` of the messages unsent in the page.
+    unsent: std::sync::Mutex<Vec<(SessionId, u64)>>,
+}
+
+impl Unsends {
+    pub(super) fn new(account: SessionId) -> Self {
+        Self {
+            account,
+            unsent: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Notes `msg` when it is an unsend to act on.
+    pub(super) fn note(&self, msg: &message::Message) {
+        let Some(u) = &msg.content.unsend_request else {
+            return;
+        };
+        if u.author != msg.sender.to_string() || msg.sender == self.account {
+            return;
+        }
+        if let Ok(mut unsent) = self.unsent.lock() {
+            unsent.push((msg.sender, u.timestamp));
+        }
+    }
+
+    /// Deletes the noted messages from `identity`'s swarm: found by reading it through (only
+    /// when there is an unsend), matched by sender and timestamp. A failure is a warning: the
+    /// unsend rows were printed, and the messages expire anyway.
+    pub(super) async fn apply(&self, client: &mut NetClient, identity: &Identity) {
+        let unsent = match self.unsent.lock() {
+            Ok(mut u) => std::mem::take(&mut *u),
+            Err(_) => return,
+        };
+        if unsent.is_empty() {
+            return;
+        }
+        if let Err(e) = delete_unsent(client, identity, &unsent).await {
+            crate::render::warning_line(&format!(
+                "unsent message(s) could not be deleted from your swarm: {e}"
+            ));
+        }
+    }
+}
+
+/// Deletes from `identity`'s swarm the messages sent by `unsent`'s authors at its timestamps.
+async fn delete_unsent(
+    client: &mut NetClient,
+    identity: &Identity,
+    unsent: &[(SessionId, u64)],
+) -> Result<(), sesh::client::Error> {
+    let mut hashes = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let got = client
+            .retrieve(identity, Namespace::DEFAULT, last.as_deref())
+            .await?;
+        for m in &got.messages {
+            let Ok(data) = m.decode_data() else { continue };
+            let Ok(msg) = message::open_data(identity, &data) else {
+                continue;
+            };
+            // The unsend itself names the message too: only the message is deleted.
+            if msg.content.unsend_request.is_none()
+                && unsent.contains(&(msg.sender, msg.timestamp_ms))
+            {
+                hashes.push(m.hash.clone());
+            }
+        }
+        last = got.messages.last().map(|m| m.node_hash.clone());
+        if !got.more || last.is_none() {
+            break;
+        }
+    }
+    if !hashes.is_empty() {
+        client.delete_messages(identity, &hashes).await?;
+    }
+    Ok(())
+}
+
 /// A message row marked as a request: `"request": true` in its JSON object, or ` [request]`
 /// at the end of its first text line.
 fn mark_row(row: String, json: bool) -> String {
