@@ -274,3 +274,49 @@ async fn request_accept_reply_unsend_sesh_to_sesh() {
     assert_eq!(left.len(), 3, "{left:?}");
     net.shutdown().await;
 }
+
+/// An unsend from someone other than the author of the message it names is shown, but
+/// deletes nothing (as the apps drop it): Carol cannot have Alice's message to Bob deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsend_by_another_sender_deletes_nothing() {
+    use rand_core::OsRng;
+    use sesh::clock::{Clock as _, SystemClock};
+    use sesh::message::wire::{Content, Unsend};
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob, carol) = (
+        User::new(d, "alice", &net),
+        User::new(d, "bob", &net),
+        User::new(d, "carol", &net),
+    );
+    let sent = alice.json(&["send", &bob.id, "-m", "keep me"]);
+    let hash = &sent[0]["hash"];
+    let now = SystemClock.now_ms();
+    let forged = Content {
+        unsend_request: Some(Unsend {
+            timestamp: sent[0]["timestamp"].as_u64().unwrap(),
+            author: alice.id.clone(),
+        }),
+        sig_timestamp: Some(now),
+        ..Content::default()
+    };
+    let to: sesh::SessionId = bob.id.parse().unwrap();
+    let data =
+        sesh::message::seal_content(&carol.identity(), &to, &forged, now, &mut OsRng).unwrap();
+    let (mut c, _state) = library_client(&net);
+    tokio::time::timeout(
+        COMMAND_LIMIT,
+        c.store(&to, &sesh::message::to_base64(&data), 600_000, now),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1]["type"], "unsend");
+    assert_eq!(rows[1]["from"], carol.id.as_str());
+    let left = bob.swarm_messages(&net).await;
+    assert!(left.iter().any(|(h, _)| h == hash), "{left:?}");
+    net.shutdown().await;
+}
