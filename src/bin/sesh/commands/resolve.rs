@@ -47,8 +47,8 @@ pub(crate) enum Recipient {
     Name(Name),
 }
 
-/// Reads a recipient offline: a Session ID as is; else a valid ONS name (resolved later,
-/// [`resolve_all`]); else an input error saying it is neither, and why.
+/// Reads a recipient offline: a Session ID as is; else a valid ONS name (resolved by
+/// [`recipients`]); else an input error saying it is neither, and why.
 pub(crate) fn parse(text: &str) -> Result<Recipient> {
     let id_error = match text.parse::<SessionId>() {
         Ok(id) => return Ok(Recipient::Id(id)),
@@ -112,7 +112,7 @@ pub(crate) fn recipients(ctx: &Ctx, texts: &[&str]) -> Result<Vec<SessionId>> {
     Ok(ids)
 }
 
-/// A recipient: [`recipients`] of one.
+/// One recipient, as [`recipients`] reads it: a client is made only for a name.
 pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
     let given = parse(text)?;
     match given {
