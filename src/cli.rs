@@ -190,10 +190,12 @@ pub enum Command {
     Phrase(PhraseArgs),
     /// Seal a message for a recipient: print the base64 data a swarm stores.
     #[command(
-        long_about = "Seal a 1:1 message from an identity to RECIPIENT (a Session ID) and print, \
-                      on one line, the base64 data a service node stores for it: the same bytes \
-                      the Session apps send, readable by them and by 'sesh open'. Nothing is \
-                      sent over the network.\n\n\
+        long_about = "Seal a 1:1 message from an identity to RECIPIENT (a Session ID or an ONS \
+                      name) and print, on one line, the base64 data a service node stores for \
+                      it: the same bytes the Session apps send, readable by them and by 'sesh \
+                      open'. Nothing is sent over the network; only a RECIPIENT given as an \
+                      ONS name goes online, to resolve it as 'sesh resolve' does (give a \
+                      Session ID to stay offline).\n\n\
                       The text is TEXT, or all of standard input less one trailing newline; \
                       empty standard input is refused (give -m '' to seal an empty text). A \
                       sealed message is at most 76 800 bytes, so a text can be a little over \
@@ -291,7 +293,10 @@ pub enum Command {
         long_about = "Seal a message for each RECIPIENT and store it in the recipient's swarm \
                       through a 3-hop onion request: no service node learns both who sends and \
                       who receives. The text comes from -m, or from standard input (less one \
-                      trailing newline). A recipient named more than once gets one message.\n\nFor each recipient one line is printed: the \
+                      trailing newline). A RECIPIENT is a Session ID or an ONS name (resolved \
+                      as 'sesh resolve' does, each name once); a string that is neither a \
+                      valid Session ID nor a registered name exits 2 before anything is sent. \
+                      A recipient named more than once gets one message.\n\nFor each recipient one line is printed: the \
                       recipient's Session ID and the stored message's hash (with --json: \
                       {\"type\": \"sent\", \"to\", \"hash\", \"timestamp\", \"sync_hash\" and, with \
                       --attach, \"attachments\"}). 'sesh receive --include-sent' prints rows of the same \
@@ -409,7 +414,9 @@ pub enum Command {
                       {\"type\": \"reaction\", \"emoji\", \"removed\", \"timestamp\" and \
                       \"author\" (of the message reacted to)}, \"receipt\" (\"timestamps\" \
                       read), \"typing\" (\"started\": true or false), \"unsend\" \
-                      (\"timestamp\" and \"author\" of the message unsent), \
+                      (\"timestamp\" and \"author\" of the message unsent; when its \
+                      author sent it, that message is also deleted from your swarm, as the \
+                      apps do), \
                       \"request_accepted\", \"data_extraction\" (\"event\": screenshot or \
                       media_saved), \"expiration_update\" (\"expiration_type\", \
                       \"expiration_timer\") and \"unknown\" (\"fields\": the Content's field \
@@ -508,7 +515,10 @@ pub enum Command {
                       is registered for the ONS name NAME (case does not matter), and print \
                       it; the three must agree. With --json, print one object \
                       {\"type\": \"resolved\", \"name\" (lowercased), \"session_id\"}. \
-                      A name no one registered exits 2.",
+                      A name no one registered exits 2; nodes that disagree exit 3, naming \
+                      what each said (by node key, never by address). Every command that \
+                      takes a recipient (send, react, read, typing, accept, seal, swarm) also \
+                      takes an ONS name and resolves it the same way.",
         after_long_help = AFTER_HELP
     )]
     Resolve(ResolveArgs),
@@ -685,7 +695,8 @@ pub struct PhraseArgs {
 /// Arguments of `sesh seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
-    /// The recipient's Session ID (66 hex characters starting with 05).
+    /// The recipient: a Session ID (66 hex characters starting with 05) or an ONS name
+    /// (resolved on the network).
     #[arg(value_name = "RECIPIENT")]
     pub recipient: String,
     /// The sender's identity.
@@ -754,7 +765,7 @@ fn parse_ons_entry(s: &str) -> Result<(crate::ons::Name, crate::identity::Sessio
 /// Arguments of `sesh send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The recipients' Session IDs (66 hex characters starting with 05).
+    /// The recipients: Session IDs (66 hex characters starting with 05) or ONS names.
     #[arg(value_name = "RECIPIENT", required = true)]
     pub recipients: Vec<String>,
     /// The sender's identity.
@@ -876,13 +887,13 @@ pub struct ProfileShowArgs {
 /// Arguments of `sesh react`.
 #[derive(Debug, Args)]
 pub struct ReactArgs {
-    /// The conversation: the Session ID the reaction goes to.
+    /// The conversation: a Session ID or an ONS name, who the reaction goes to.
     #[arg(value_name = "RECIPIENT")]
     pub recipient: String,
     /// The reacted message's timestamp, in ms.
     #[arg(value_name = "TIMESTAMP")]
     pub timestamp: u64,
-    /// The Session ID of the reacted message's sender.
+    /// The reacted message's sender: a Session ID or an ONS name.
     #[arg(value_name = "AUTHOR")]
     pub author: String,
     /// The emoji.
@@ -899,7 +910,7 @@ pub struct ReactArgs {
 /// Arguments of `sesh read`.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// The Session ID the receipt goes to.
+    /// Who the receipt goes to: a Session ID or an ONS name.
     #[arg(value_name = "RECIPIENT")]
     pub recipient: String,
     /// The timestamps (ms) of the messages read.
@@ -913,7 +924,7 @@ pub struct ReadArgs {
 /// Arguments of `sesh typing`.
 #[derive(Debug, Args)]
 pub struct TypingArgs {
-    /// The Session ID the indicator goes to.
+    /// Who the indicator goes to: a Session ID or an ONS name.
     #[arg(value_name = "RECIPIENT")]
     pub recipient: String,
     /// Typing stopped.
@@ -927,7 +938,7 @@ pub struct TypingArgs {
 /// Arguments of `sesh accept`.
 #[derive(Debug, Args)]
 pub struct AcceptArgs {
-    /// The Session ID whose message request is accepted.
+    /// Whose message request is accepted: a Session ID or an ONS name.
     #[arg(value_name = "RECIPIENT")]
     pub recipient: String,
     /// The accepting identity.
@@ -1150,7 +1161,7 @@ pub struct ResolveArgs {
 /// Arguments of `sesh swarm`.
 #[derive(Debug, Args)]
 pub struct SwarmArgs {
-    /// The Session ID [default: the identity's].
+    /// A Session ID or an ONS name [default: the identity's Session ID].
     #[arg(value_name = "SESSION_ID")]
     pub session_id: Option<String>,
     /// The identity whose swarm to show when no SESSION_ID is given.

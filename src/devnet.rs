@@ -17,9 +17,12 @@
 //!                         as a devnet's, and keeps a second devnet out while one runs
 //! DIR/network.toml        the network file (`--network DIR/network.toml`)
 //! DIR/roster.json         the node list, as get_n_service_nodes returns it
+//! DIR/ons.json            the ONS records every node answers from (`--ons`)
 //! DIR/seed/               the seed's identity, certificate, log and pid
 //! DIR/node-01/ …          each node's identity, certificate, database, log (node.log), pid and
-//!                         lock (the node's, see [`crate::node::LOCK_FILE`])
+//!                         lock (the node's, see [`crate::node::LOCK_FILE`]); in tests,
+//!                         ons.json: that node's own records, answered before the shared
+//!                         ones ([`Devnet::register_names_on`]), to make nodes disagree
 //! DIR/files/              the file server's identity, files (files.db), log (node.log), pid,
 //!                         lock, and its last address (address)
 //! ```
@@ -393,23 +396,26 @@ impl Devnet {
         &self,
         names: &[(crate::ons::Name, crate::identity::SessionId)],
     ) -> Result<(), Error> {
-        use base64::Engine as _;
-        use rand_core::RngCore as _;
-        let mut records = serde_json::Map::new();
-        for (name, id) in names {
-            let mut nonce = [0u8; crate::ons::NONCE_LEN];
-            rand_core::OsRng.fill_bytes(&mut nonce);
-            let r = crate::ons::encrypt(name, id, nonce);
-            records.insert(
-                base64::engine::general_purpose::STANDARD.encode(name.hash()),
-                serde_json::json!({"encrypted_value": r.encrypted_value, "nonce": r.nonce}),
-            );
-        }
-        let path = self.opts.dir.join(crate::node::service::ONS_FILE);
-        let tmp = self.opts.dir.join(".ons.json.tmp");
-        let text = serde_json::to_vec_pretty(&records).unwrap_or_default();
-        std::fs::write(&tmp, text).map_err(io("writing", &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io("writing", &path))
+        write_ons(&self.opts.dir, names)
+    }
+
+    /// Registers ONS names on the `index`th node only (from 0), in its own
+    /// [`crate::node::service::ONS_FILE`], which it reads before the shared one: for tests
+    /// of nodes that disagree. Replaces that node's earlier names.
+    ///
+    /// # Errors
+    /// [`Error::Options`] when there is no such node; [`Error::Io`] when the file cannot be
+    /// written.
+    pub fn register_names_on(
+        &self,
+        index: usize,
+        names: &[(crate::ons::Name, crate::identity::SessionId)],
+    ) -> Result<(), Error> {
+        let node = self
+            .nodes
+            .get(index)
+            .ok_or_else(|| Error::Options(format!("no node {index}")))?;
+        write_ons(&node.dir, names)
     }
 
     /// The roster file the nodes re-read (who is on the network).
@@ -841,6 +847,31 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Writes ONS records for `names` into `dir`'s [`crate::node::service::ONS_FILE`], encrypted
+/// as the real network's ([`crate::ons::encrypt`], a random nonce each), replacing the file.
+fn write_ons(
+    dir: &Path,
+    names: &[(crate::ons::Name, crate::identity::SessionId)],
+) -> Result<(), Error> {
+    use base64::Engine as _;
+    use rand_core::RngCore as _;
+    let mut records = serde_json::Map::new();
+    for (name, id) in names {
+        let mut nonce = [0u8; crate::ons::NONCE_LEN];
+        rand_core::OsRng.fill_bytes(&mut nonce);
+        let r = crate::ons::encrypt(name, id, nonce);
+        records.insert(
+            base64::engine::general_purpose::STANDARD.encode(name.hash()),
+            serde_json::json!({"encrypted_value": r.encrypted_value, "nonce": r.nonce}),
+        );
+    }
+    let path = dir.join(crate::node::service::ONS_FILE);
+    let tmp = dir.join(".ons.json.tmp");
+    let text = serde_json::to_vec_pretty(&records).unwrap_or_default();
+    std::fs::write(&tmp, text).map_err(io("writing", &tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io("writing", &path))
 }
 
 #[cfg(test)]

@@ -146,6 +146,14 @@ pub enum Error {
         /// The body, shortened.
         message: String,
     },
+    /// The nodes asked about an ONS name gave different answers.
+    #[error("the service nodes asked disagree about the ONS name {name}: {said}")]
+    OnsDisagree {
+        /// The name (lowercased).
+        name: String,
+        /// What each node said, by its short key.
+        said: String,
+    },
     /// The node's answer does not have the expected shape.
     #[error("node {node} gave an unexpected answer to {method}: {reason}")]
     BadAnswer {
@@ -263,6 +271,7 @@ impl HasKind for Error {
             | Self::WrongSwarm { .. }
             | Self::NodeFailed { .. }
             | Self::BadAnswer { .. }
+            | Self::OnsDisagree { .. }
             | Self::NoSwarm { .. } => ErrorKind::Transient,
             Self::Refused { .. } | Self::BadRequest { .. } => ErrorKind::Failure,
             Self::InvalidInput(_) | Self::FileTooLarge { .. } => ErrorKind::InvalidInput,
@@ -297,6 +306,11 @@ impl HasKind for Error {
             Self::ServerPathsFailed { .. } => {
                 Some("the file server or the paths to it may be down; re-run later".into())
             }
+            Self::OnsDisagree { .. } => Some(
+                "a node may be out of date or lying; re-run to ask three other nodes, or give \
+                 the Session ID"
+                    .into(),
+            ),
             Self::ServerFailed { status: 404, .. } => {
                 Some("the file is not on the server: it expired or was never uploaded".into())
             }

@@ -40,8 +40,10 @@ fn judge(name: &Name, node: &Snode, status: u16, body: &[u8]) -> Result<Option<S
         .map_err(|e| bad(e.to_string()))
 }
 
-/// The common answer of the nodes, or an error naming who said what.
+/// The common answer of the nodes about `name`, or an error naming who (by short key, never
+/// by address) said what.
 pub(crate) fn agree(
+    name: &Name,
     answers: &[(Ed25519Pub, Option<SessionId>)],
 ) -> Result<Option<SessionId>, Error> {
     let Some((_, first)) = answers.first() else {
@@ -57,14 +59,9 @@ pub(crate) fn agree(
             format!("{} says {what}", short_key(k))
         })
         .collect();
-    Err(Error::BadAnswer {
-        node: answers
-            .iter()
-            .map(|(k, _)| short_key(k))
-            .collect::<Vec<_>>()
-            .join(", "),
-        method: METHOD.into(),
-        reason: format!("the nodes disagree: {}", said.join("; ")),
+    Err(Error::OnsDisagree {
+        name: name.to_string(),
+        said: said.join("; "),
     })
 }
 
@@ -73,8 +70,8 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// paths of [`ONS_NODES`] different random nodes of the pool, which must all agree.
     ///
     /// # Errors
-    /// [`Error::BadAnswer`] when the nodes disagree (naming who said what) or a record does
-    /// not decrypt to a Session ID; [`Error::InvalidInput`] when the pool has fewer than
+    /// [`Error::OnsDisagree`] when the nodes disagree (naming who said what);
+    /// [`Error::BadAnswer`] when a record does not decrypt to a Session ID; [`Error::InvalidInput`] when the pool has fewer than
     /// [`ONS_NODES`] nodes; the errors of [`Client::onion_rpc`].
     pub async fn resolve_ons(&mut self, name: &Name) -> Result<Option<SessionId>, Error> {
         let mut nodes = self.pool(false).await?.nodes().to_vec();
@@ -98,13 +95,17 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             let (status, body) = self.onion_rpc(node, &request).await?;
             answers.push((node.ed25519, judge(name, node, status, &body)?));
         }
-        agree(&answers)
+        agree(name, &answers)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn n() -> Name {
+        Name::parse("Bob").unwrap()
+    }
 
     fn id(b: u8) -> SessionId {
         SessionId::from_x25519(X25519Pub([b; 32]))
@@ -114,16 +115,19 @@ mod tests {
     fn three_equal_answers_agree() {
         let k = |b| Ed25519Pub([b; 32]);
         assert_eq!(
-            agree(&[
-                (k(1), Some(id(7))),
-                (k(2), Some(id(7))),
-                (k(3), Some(id(7)))
-            ])
+            agree(
+                &n(),
+                &[
+                    (k(1), Some(id(7))),
+                    (k(2), Some(id(7))),
+                    (k(3), Some(id(7)))
+                ]
+            )
             .unwrap(),
             Some(id(7))
         );
         assert_eq!(
-            agree(&[(k(1), None), (k(2), None), (k(3), None)]).unwrap(),
+            agree(&n(), &[(k(1), None), (k(2), None), (k(3), None)]).unwrap(),
             None
         );
     }
@@ -131,9 +135,19 @@ mod tests {
     #[test]
     fn one_dissenter_is_named() {
         let k = |b| Ed25519Pub([b; 32]);
-        let e = agree(&[(k(1), Some(id(7))), (k(2), Some(id(7))), (k(3), None)]).unwrap_err();
+        let e = agree(
+            &n(),
+            &[(k(1), Some(id(7))), (k(2), Some(id(7))), (k(3), None)],
+        )
+        .unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("disagree"), "{text}");
+        assert!(matches!(e, Error::OnsDisagree { .. }), "{e:?}");
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Transient,
+            "exit 3: the network's fault"
+        );
+        assert!(text.contains("disagree about the ONS name bob"), "{text}");
         assert!(text.contains("not registered"), "{text}");
         assert!(text.contains(&id(7).to_string()), "{text}");
     }

@@ -120,6 +120,9 @@ pub struct NodeService<T = Arc<HttpTransport>> {
     servers: OnceLock<Result<ServerClient, String>>,
     clock: Arc<dyn Clock + Send + Sync>,
     log: Log,
+    /// This node's own ONS records ([`NodeService::with_own_ons_file`]), before the shared
+    /// ones.
+    own_ons: Option<std::path::PathBuf>,
 }
 
 impl<T> std::fmt::Debug for NodeService<T> {
@@ -135,19 +138,19 @@ type Answer = (u16, Value);
 
 /// The file of ONS records next to the roster (`sesh devnet --ons` writes it): a JSON object
 /// from base64 `name_hash` to `{"encrypted_value", "nonce"}`, records encrypted as the real
-/// network's ([`crate::ons::encrypt`]).
+/// network's ([`crate::ons::encrypt`]). A node may also have its own, in its directory
+/// ([`NodeService::with_own_ons_file`]): its records come first.
 pub const ONS_FILE: &str = "ons.json";
 
-/// The `ons_resolve` result for `name_hash`: its record, or `{}` as oxend answers for a name
-/// no one registered (also when the file is missing or unreadable).
-fn ons_record(file: &std::path::Path, name_hash: &[u8; 32]) -> Value {
+/// The record for `name_hash` in the ONS file `file`: `None` when it has none (also when the
+/// file is missing or unreadable).
+fn ons_record(file: &std::path::Path, name_hash: &[u8; 32]) -> Option<Value> {
     let key = BASE64.encode(name_hash);
     std::fs::read(file)
         .ok()
         .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok())
         .and_then(|mut m| m.remove(&key))
         .filter(Value::is_object)
-        .unwrap_or_else(|| json!({}))
 }
 
 fn no_store() -> Answer {
@@ -181,7 +184,28 @@ impl<T: Transport + Send + Sync> NodeService<T> {
             servers: OnceLock::new(),
             clock,
             log,
+            own_ons: None,
         }
+    }
+
+    /// ONS records of this node only (its directory's [`ONS_FILE`]), answered before those
+    /// of the file next to the roster, which every node shares: a devnet whose nodes
+    /// disagree about a name (`sesh devnet` never writes this file; tests do, through
+    /// [`crate::devnet::Devnet::register_names_on`]).
+    #[must_use]
+    pub fn with_own_ons_file(mut self, file: std::path::PathBuf) -> Self {
+        self.own_ons = Some(file);
+        self
+    }
+
+    /// The `ons_resolve` result for `name_hash`: this node's own record, else the shared
+    /// one, else `{}` as oxend answers for a name no one registered.
+    fn ons_resolve(&self, name_hash: &[u8; 32]) -> Value {
+        self.own_ons
+            .as_deref()
+            .and_then(|f| ons_record(f, name_hash))
+            .or_else(|| ons_record(&self.roster.path().with_file_name(ONS_FILE), name_hash))
+            .unwrap_or_else(|| json!({}))
     }
 
     /// The client to use for onion requests proxied to servers (file servers), instead of
@@ -339,7 +363,13 @@ impl<T: Transport + Send + Sync> NodeService<T> {
                 _ => (200, self.misc(json!({"result": {"entries": []}}))),
             },
             Request::OnsResolve { name_hash } => {
-                let result = ons_record(&self.roster.path().with_file_name(ONS_FILE), name_hash);
+                let result = self.ons_resolve(name_hash);
+                // The answer, not the name: a line per lookup (tests count them).
+                let found = result.as_object().is_some_and(|o| !o.is_empty());
+                self.log.line(format_args!(
+                    "ons_resolve {}",
+                    if found { "found" } else { "not registered" }
+                ));
                 (200, self.misc(json!({ "result": result })))
             }
             Request::Retrieve(r) => self.retrieve(r, now).await,

@@ -252,3 +252,119 @@ async fn a_reaction_accepts_a_request_and_a_receipt_is_none() {
     );
     net.shutdown().await;
 }
+
+/// Issue 13, "done when": the apps' sequence sesh to sesh, as `sesh receive --json` shows it
+/// on each side. A writes first (a request to B); B accepts (A gets `request_accepted`) and
+/// replies (no second acceptance, no request); A replies; A unsends its first message: B
+/// gets an `unsend` row naming it by timestamp and author, and A's copy for its other
+/// devices is deleted from A's swarm, and B's receive deletes the original from B's swarm
+/// (as the apps do on the recipient's side: only B can sign that deletion).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_accept_reply_unsend_sesh_to_sesh() {
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let alice = User::new(d, "alice", &net);
+    let bob = User::new(d, "bob", &net);
+
+    // A writes first: a request to B.
+    let first = alice.json(&["send", &bob.id, "-m", "hi bob"]);
+    let (hash, sync_hash) = (&first[0]["hash"], &first[0]["sync_hash"]);
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "message");
+    assert_eq!(rows[0]["text"], "hi bob");
+    assert_eq!(rows[0]["from"], alice.id.as_str());
+    assert_eq!(rows[0]["request"], true, "{rows:?}");
+    assert_eq!(&rows[0]["hash"], hash);
+
+    // B accepts: A gets the acceptance, from someone A wrote to (no request).
+    bob.json(&["accept", &alice.id]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "request_accepted");
+    assert_eq!(rows[0]["from"], bob.id.as_str());
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // B replies: the message alone, no second acceptance.
+    bob.json(&["send", &alice.id, "-m", "hi alice"]);
+    let rows = receive(&alice);
+    assert_eq!(rows.len(), 1, "only the reply: {rows:?}");
+    assert_eq!(rows[0]["type"], "message");
+    assert_eq!(rows[0]["text"], "hi alice");
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // A replies: no request to B any more.
+    alice.json(&["send", &bob.id, "-m", "how are you"]);
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["text"], "how are you");
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+
+    // A unsends its first message.
+    let unsent = alice.json(&["unsend", hash.as_str().unwrap()]);
+    assert_eq!(unsent[0]["deleted"], serde_json::json!([sync_hash]));
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["type"], "unsend");
+    assert_eq!(rows[0]["from"], alice.id.as_str());
+    assert_eq!(rows[0]["author"], alice.id.as_str());
+    assert_eq!(rows[0]["timestamp"], first[0]["timestamp"]);
+    assert_eq!(rows[0].get("request"), None, "{rows:?}");
+    // A's copy for its other devices is gone from A's swarm.
+    let own = alice.swarm_messages(&net).await;
+    assert!(own.iter().all(|(h, _)| h != sync_hash), "{own:?}");
+    // B's receive deleted the original from B's swarm.
+    let left = bob.swarm_messages(&net).await;
+    assert!(left.iter().all(|(h, _)| h != hash), "{left:?}");
+    // A's reply, the unsend, and the copy of B's reply for its other devices.
+    assert_eq!(left.len(), 3, "{left:?}");
+    net.shutdown().await;
+}
+
+/// An unsend from someone other than the author of the message it names is shown as unknown
+/// content and deletes nothing (the apps drop it): Carol cannot have Alice's message to Bob
+/// deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsend_by_another_sender_deletes_nothing() {
+    use rand_core::OsRng;
+    use sesh::clock::{Clock as _, SystemClock};
+    use sesh::message::wire::{Content, Unsend};
+    let (net, dir) = devnet(6, 3).await;
+    let d = dir.path();
+    let (alice, bob, carol) = (
+        User::new(d, "alice", &net),
+        User::new(d, "bob", &net),
+        User::new(d, "carol", &net),
+    );
+    let sent = alice.json(&["send", &bob.id, "-m", "keep me"]);
+    let hash = &sent[0]["hash"];
+    let now = SystemClock.now_ms();
+    let forged = Content {
+        unsend_request: Some(Unsend {
+            timestamp: sent[0]["timestamp"].as_u64().unwrap(),
+            author: alice.id.clone(),
+        }),
+        sig_timestamp: Some(now),
+        ..Content::default()
+    };
+    let to: sesh::SessionId = bob.id.parse().unwrap();
+    let data =
+        sesh::message::seal_content(&carol.identity(), &to, &forged, now, &mut OsRng).unwrap();
+    let (mut c, _state) = library_client(&net);
+    tokio::time::timeout(
+        COMMAND_LIMIT,
+        c.store(&to, &sesh::message::to_base64(&data), 600_000, now),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let rows = receive(&bob);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // Not an unsend (one may only take back one's own): an unknown content.
+    assert_eq!(rows[1]["type"], "unknown");
+    assert_eq!(rows[1]["from"], carol.id.as_str());
+    let left = bob.swarm_messages(&net).await;
+    assert!(left.iter().any(|(h, _)| h == hash), "{left:?}");
+    net.shutdown().await;
+}

@@ -182,6 +182,7 @@ async fn serve(cli: NodeCli, misbehave: Misbehave) -> anyhow::Result<()> {
             Arc::clone(&clock),
             log.clone(),
         )
+        .with_own_ons_file(home.dir.join(node::service::ONS_FILE))
         .with_server_client(servers),
     );
     // A test-only liar around the real service. An environment variable rather than an

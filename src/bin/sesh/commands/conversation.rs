@@ -16,16 +16,19 @@ use sesh::message::{self, Outgoing};
 use sesh::rpc::{self, Namespace};
 use sesh::{Identity, SessionId};
 
-use super::message::parse_recipient;
+use super::resolve::{recipient, recipients};
 use super::send::{SendError, store};
 use super::{Ctx, NetClient, Result, runtime};
 use crate::render::Report;
 
 /// `sesh react`.
 pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
-    let author = parse_recipient(&args.author)?;
     control::check_emoji(&args.emoji).map_err(input)?;
+    // The conversation and the reacted message's author: the same name is asked once.
+    let [to, author] = recipients(ctx, &[&args.recipient, &args.author])?[..] else {
+        // Two texts, two IDs.
+        return Err(sesh::Error::Input("RECIPIENT and AUTHOR are needed".into()).into());
+    };
     let r = ReactionTo {
         timestamp_ms: args.timestamp,
         author,
@@ -53,8 +56,8 @@ pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
 
 /// `sesh read`.
 pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
     control::read_receipt(&args.timestamps, 0).map_err(input)?;
+    let to = recipient(ctx, &args.recipient)?;
     let identity = ctx.load_identity(&args.identity)?;
     let client = ctx.client()?;
     let kind = Kind {
@@ -70,7 +73,7 @@ pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
 
 /// `sesh typing`.
 pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
+    let to = recipient(ctx, &args.recipient)?;
     let identity = ctx.load_identity(&args.identity)?;
     let client = ctx.client()?;
     let kind = Kind {
@@ -84,7 +87,7 @@ pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
 
 /// `sesh accept`.
 pub(crate) fn accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
-    let to = parse_recipient(&args.recipient)?;
+    let to = recipient(ctx, &args.recipient)?;
     let identity = ctx.load_identity(&args.identity)?;
     let mut client = ctx.client()?;
     let from = profile_of(&mut client, &identity)?;
@@ -304,6 +307,91 @@ impl Requests {
         }
         Ok(())
     }
+}
+
+/// `sesh receive`'s unsends: an unsend from the author of the message it names (as the apps,
+/// one from anyone else is ignored) has that message deleted from this account's swarm too,
+/// as the apps do on the recipient's side (only the swarm's owner can sign the deletion).
+/// Unsends of this account's own messages are skipped: `sesh unsend` deleted the copy.
+pub(super) struct Unsends {
+    account: SessionId,
+    /// `(author, timestamp)` of the messages unsent in the page.
+    unsent: std::sync::Mutex<Vec<(SessionId, u64)>>,
+}
+
+impl Unsends {
+    pub(super) fn new(account: SessionId) -> Self {
+        Self {
+            account,
+            unsent: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Notes `msg` when it is an unsend to act on.
+    pub(super) fn note(&self, msg: &message::Message) {
+        let Some(u) = &msg.content.unsend_request else {
+            return;
+        };
+        if u.author != msg.sender.to_string() || msg.sender == self.account {
+            return;
+        }
+        if let Ok(mut unsent) = self.unsent.lock() {
+            unsent.push((msg.sender, u.timestamp));
+        }
+    }
+
+    /// Deletes the noted messages from `identity`'s swarm: found by reading it through (only
+    /// when there is an unsend), matched by sender and timestamp. A failure is a warning: the
+    /// unsend rows were printed, and the messages expire anyway.
+    pub(super) async fn apply(&self, client: &mut NetClient, identity: &Identity) {
+        let unsent = match self.unsent.lock() {
+            Ok(mut u) => std::mem::take(&mut *u),
+            Err(_) => return,
+        };
+        if unsent.is_empty() {
+            return;
+        }
+        if let Err(e) = delete_unsent(client, identity, &unsent).await {
+            crate::render::warning_line(&format!(
+                "unsent message(s) could not be deleted from your swarm: {e}"
+            ));
+        }
+    }
+}
+
+/// Deletes from `identity`'s swarm the messages sent by `unsent`'s authors at its timestamps.
+async fn delete_unsent(
+    client: &mut NetClient,
+    identity: &Identity,
+    unsent: &[(SessionId, u64)],
+) -> Result<(), sesh::client::Error> {
+    let mut hashes = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let got = client
+            .retrieve(identity, Namespace::DEFAULT, last.as_deref())
+            .await?;
+        for m in &got.messages {
+            let Ok(data) = m.decode_data() else { continue };
+            let Ok(msg) = message::open_data(identity, &data) else {
+                continue;
+            };
+            // The unsend itself names the message too: only the message is deleted.
+            if msg.content.unsend_request.is_none()
+                && unsent.contains(&(msg.sender, msg.timestamp_ms))
+            {
+                hashes.push(m.hash.clone());
+            }
+        }
+        last = got.messages.last().map(|m| m.node_hash.clone());
+        if !got.more || last.is_none() {
+            break;
+        }
+    }
+    if !hashes.is_empty() {
+        client.delete_messages(identity, &hashes).await?;
+    }
+    Ok(())
 }
 
 /// A message row marked as a request: `"request": true` in its JSON object, or ` [request]`

@@ -19,7 +19,8 @@ use crate::render::{self, Report};
 
 pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> Result<()> {
     // Resolve everything before doing anything (style §2.13).
-    let to = parse_recipient(&args.recipient)?;
+    // Offline for a Session ID; a name is resolved on the network (its help says so).
+    let to = super::resolve::recipient(ctx, &args.recipient)?;
     let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
     let text = text_or_refuse_empty(args.message.as_ref(), text)?;
     let timestamp = args.timestamp.unwrap_or_else(|| SystemClock.now_ms());
@@ -39,14 +40,6 @@ pub(crate) fn seal(ctx: &Ctx, args: &SealArgs) -> Result<()> {
     } else {
         ctx.line(b64)
     }
-}
-
-/// A recipient's Session ID from the command line (exit 2 when it is not one).
-pub(crate) fn parse_recipient(text: &str) -> Result<SessionId, sesh::Error> {
-    text.parse().map_err(|source| sesh::Error::SessionId {
-        input: text.to_owned(),
-        source,
-    })
 }
 
 /// The sender's identity and the text, from `-i` and `-m` or standard input (never both

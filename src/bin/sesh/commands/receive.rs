@@ -320,6 +320,7 @@ async fn poll_once(
         .collect();
     let json = ctx.json;
     let requests = super::conversation::Requests::load(client, &account)?;
+    let unsends = super::conversation::Unsends::new(account);
     let (save, include_sent, only) = (opts.save_dir.is_some(), opts.include_sent, opts.only);
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
@@ -330,6 +331,7 @@ async fn poll_once(
             .map_err(|e| format!("not base64: {e}"))
             .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
         Some(opened.map(|msg| {
+            unsends.note(&msg);
             let sent = msg.timestamp_ms;
             let copy = sent_copy(&msg, &account);
             let shown = if (copy.is_some() && !include_sent) || !wanted(only, row_kind(&msg)) {
@@ -491,6 +493,7 @@ async fn poll_once(
     if let Some(e) = error {
         return Err(e);
     }
+    unsends.apply(client, identity).await;
     if out_of_budget {
         return Ok((delivered, failed, true));
     }

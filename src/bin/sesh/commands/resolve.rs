@@ -1,10 +1,12 @@
 //! `sesh resolve`: the Session ID of an ONS name; and recipients given as names.
 
+use std::collections::HashMap;
+
 use sesh::SessionId;
 use sesh::cli::ResolveArgs;
 use sesh::ons::Name;
 
-use super::{Ctx, Result, block_on};
+use super::{Ctx, NetClient, Result, block_on};
 use crate::output::{Record, ResolvedRecord};
 
 pub(crate) fn run(ctx: &Ctx, args: &ResolveArgs) -> Result<()> {
@@ -29,16 +31,27 @@ pub(crate) fn run(ctx: &Ctx, args: &ResolveArgs) -> Result<()> {
 /// The Session ID registered for `name`, asked of the network.
 pub(crate) fn resolve(ctx: &Ctx, name: &Name) -> Result<SessionId> {
     let mut client = ctx.client()?;
-    let found = block_on(client.resolve_ons(name))??;
-    found
+    resolve_with(&mut client, name)?
         .ok_or_else(|| sesh::Error::Input(format!("no Session ID is registered for {name}")).into())
 }
 
-/// A recipient: a Session ID as is; else a valid ONS name, resolved; else an input error
-/// saying it is neither, and why.
-pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
+/// The Session ID registered for `name` (`None`: not registered), asked with `client`.
+fn resolve_with(client: &mut NetClient, name: &Name) -> Result<Option<SessionId>> {
+    Ok(block_on(client.resolve_ons(name))??)
+}
+
+/// A recipient as given on the command line: a Session ID, or a valid ONS name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Recipient {
+    Id(SessionId),
+    Name(Name),
+}
+
+/// Reads a recipient offline: a Session ID as is; else a valid ONS name (resolved by
+/// [`recipients`]); else an input error saying it is neither, and why.
+pub(crate) fn parse(text: &str) -> Result<Recipient> {
     let id_error = match text.parse::<SessionId>() {
-        Ok(id) => return Ok(id),
+        Ok(id) => return Ok(Recipient::Id(id)),
         Err(e) => e,
     };
     // ID-shaped text (empty, longer than any name, or hex after an ID prefix) is an ID,
@@ -57,11 +70,64 @@ pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
         .into());
     }
     match Name::parse(text) {
-        Ok(name) => resolve(ctx, &name),
+        Ok(name) => Ok(Recipient::Name(name)),
         Err(name_error) => Err(sesh::Error::Input(format!(
             "'{}' is neither a valid Session ID ({id_error}) nor a valid ONS name ({name_error})",
             crate::escape::line(text)
         ))
         .into()),
     }
+}
+
+/// The Session IDs of `texts`, in order: each read with [`parse`] before anything goes
+/// online, then the names resolved, each distinct name once, with one client made at the
+/// first name (a command given only IDs stays offline until it sends). A name no one
+/// registered is an input error (exit 2) saying it was not a Session ID and was tried as an
+/// ONS name.
+pub(crate) fn recipients(ctx: &Ctx, texts: &[&str]) -> Result<Vec<SessionId>> {
+    let given = texts.iter().map(|t| parse(t)).collect::<Result<Vec<_>>>()?;
+    let mut client: Option<NetClient> = None;
+    let mut known: HashMap<Name, SessionId> = HashMap::new();
+    let mut ids = Vec::with_capacity(given.len());
+    for r in given {
+        let name = match r {
+            Recipient::Id(id) => {
+                ids.push(id);
+                continue;
+            }
+            Recipient::Name(name) => name,
+        };
+        if let Some(id) = known.get(&name) {
+            ids.push(*id);
+            continue;
+        }
+        let c = match &mut client {
+            Some(c) => c,
+            None => client.insert(ctx.client()?),
+        };
+        let id = resolve_with(c, &name)?.ok_or_else(|| unregistered(&name))?;
+        known.insert(name, id);
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// One recipient, as [`recipients`] reads it: a client is made only for a name.
+pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
+    let given = parse(text)?;
+    match given {
+        Recipient::Id(id) => Ok(id),
+        Recipient::Name(name) => {
+            let mut client = ctx.client()?;
+            Ok(resolve_with(&mut client, &name)?.ok_or_else(|| unregistered(&name))?)
+        }
+    }
+}
+
+/// A recipient that is no Session ID and, as an ONS name, not registered.
+fn unregistered(name: &Name) -> sesh::Error {
+    sesh::Error::Input(format!(
+        "'{name}' is not a Session ID, and tried as an ONS name: no Session ID is registered \
+         for {name}"
+    ))
 }

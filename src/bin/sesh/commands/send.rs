@@ -30,11 +30,8 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
 
 fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     // Resolve everything before touching the network.
-    let mut recipients = args
-        .recipients
-        .iter()
-        .map(|r| super::resolve::recipient(ctx, r))
-        .collect::<Result<Vec<_>, _>>()?;
+    let texts: Vec<&str> = args.recipients.iter().map(String::as_str).collect();
+    let mut recipients = super::resolve::recipients(ctx, &texts)?;
     // A recipient named twice (a list built by a script) gets one message, not two.
     let mut seen = std::collections::HashSet::new();
     recipients.retain(|r| seen.insert(*r));

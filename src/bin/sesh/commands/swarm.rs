@@ -10,10 +10,7 @@ use crate::output::{NodeFields, Record, SwarmMember, SwarmRecord};
 
 pub(crate) fn run(ctx: &Ctx, args: &SwarmArgs) -> Result<()> {
     let account: SessionId = match &args.session_id {
-        Some(s) => s.parse().map_err(|source| sesh::Error::SessionId {
-            input: s.clone(),
-            source,
-        })?,
+        Some(s) => super::resolve::recipient(ctx, s)?,
         None => ctx.load_identity(&args.identity)?.session_id(),
     };
     let mut client = ctx.client()?;
