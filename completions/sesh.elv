@@ -84,6 +84,9 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;id'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --qr 'Also show the Session ID as a QR code, the one the apps'' QR screens show: drawn on standard output above the ID (text, the default, or ascii), or as a PNG image written with -o. A drawing is not mixed into --json''s JSON Lines: --json goes with --qr only when -o FILE takes the code elsewhere'
+            cand -o 'Write the QR code to FILE instead of standard output (''-'': standard output, which for a PNG must not be a terminal); the ID is then printed as without --qr, or on standard error when the code took standard output'
+            cand --output 'Write the QR code to FILE instead of standard output (''-'': standard output, which for a PNG must not be a terminal); the ID is then printed as without --qr, or on standard error when the code took standard output'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --json 'Print JSON Lines on standard output instead of text'

@@ -666,7 +666,8 @@ pub struct RecoverArgs {
 /// How `sesh id --qr` shows the QR code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QrFormat {
-    /// Unicode half blocks, two module rows per line (as `qrencode -t UTF8`).
+    /// Unicode half blocks, two module rows per line (as `qrencode -t UTF8`); white on
+    /// black on a terminal, unless NO_COLOR is set.
     Text,
     /// ASCII, '##' for a dark module and two spaces for a light one.
     Ascii,
