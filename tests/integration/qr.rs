@@ -113,8 +113,8 @@ fn qr_ascii_scans_as_the_id() {
 fn png_size(png: &[u8]) -> (u32, u32) {
     assert_eq!(png[..8], *b"\x89PNG\r\n\x1a\n");
     assert_eq!(png[12..16], *b"IHDR");
-    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    let w = u32::from_be_bytes(png[16..20].try_into().expect("4 bytes"));
+    let h = u32::from_be_bytes(png[20..24].try_into().expect("4 bytes"));
     (w, h)
 }
 
@@ -164,4 +164,61 @@ fn qr_usage_errors_exit_2() {
     usage_error(&id(d, &["--json", "--qr=ascii"]), "--json");
     usage_error(&id(d, &["--json", "--qr=png", "-o", "-"]), "--json");
     assert!(!d.join("x.png").exists());
+}
+
+/// Runs `sesh id -i KEY ARGS` with standard output on a pseudo-terminal, through util-linux
+/// `script` (in Debian's essential bsdutils): its exit status and what the terminal showed.
+fn on_terminal(dir: &Path, args: &str, no_color: bool) -> (Option<i32>, String) {
+    let key = dir.join("k.key");
+    std::fs::write(&key, KEY).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let line = format!(
+        "'{}' id -i '{}' {args}",
+        env!("CARGO_BIN_EXE_sesh"),
+        key.display()
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let o = cmd.output().expect("script (util-linux) runs");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_png_is_refused_and_the_drawing_has_fixed_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, shown) = on_terminal(d, "--qr=png -o -", false);
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(shown.contains("standard output is a terminal"), "{shown}");
+    assert!(shown.contains("hint: name a file with -o FILE"), "{shown}");
+    assert!(!shown.contains("PNG\r\n"), "{shown}");
+
+    let (code, shown) = on_terminal(d, "--qr", false);
+    assert_eq!(code, Some(0), "{shown}");
+    let drawn: Vec<&str> = shown.lines().filter(|l| l.contains('█')).collect();
+    assert!(!drawn.is_empty(), "{shown}");
+    for line in drawn {
+        assert!(line.starts_with("\x1b[97;40m"), "{line:?}");
+        assert!(line.trim_end_matches('\r').ends_with("\x1b[0m"), "{line:?}");
+    }
+    assert!(shown.contains(SID), "{shown}");
+
+    let (code, shown) = on_terminal(d, "--qr", true);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(!shown.contains('\x1b'), "NO_COLOR: {shown:?}");
+    assert!(shown.contains('█'), "{shown}");
 }
