@@ -170,11 +170,12 @@ fn qr_usage_errors_exit_2() {
 /// `script` (in Debian's essential bsdutils): its exit status and what the terminal showed.
 fn on_terminal(dir: &Path, args: &str, no_color: bool) -> (Option<i32>, String) {
     let key = dir.join("k.key");
-    std::fs::write(&key, KEY).unwrap();
+    std::fs::write(&key, KEY).expect("the key is written");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .expect("the key is made private");
     }
     let line = format!(
         "'{}' id -i '{}' {args}",
