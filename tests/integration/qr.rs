@@ -14,6 +14,14 @@ fn id(dir: &Path, extra: &[&str]) -> Output {
     sesh(dir, &args, KEY)
 }
 
+/// Like [`id`] with nothing on standard input: a usage error exits before reading it, and
+/// feeding it could then meet a closed pipe.
+fn refused(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["id", "-i", "-"];
+    args.extend_from_slice(extra);
+    sesh(dir, &args, b"")
+}
+
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -157,12 +165,12 @@ fn qr_png_writes_the_image_and_prints_the_id_as_without_qr() {
 fn qr_usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    usage_error(&id(d, &["--qr=png"]), "--output <FILE>");
-    usage_error(&id(d, &["--qr=svg"]), "svg");
-    usage_error(&id(d, &["-o", "x.png"]), "--qr");
-    usage_error(&id(d, &["--json", "--qr"]), "--json");
-    usage_error(&id(d, &["--json", "--qr=ascii"]), "--json");
-    usage_error(&id(d, &["--json", "--qr=png", "-o", "-"]), "--json");
+    usage_error(&refused(d, &["--qr=png"]), "--output <FILE>");
+    usage_error(&refused(d, &["--qr=svg"]), "svg");
+    usage_error(&refused(d, &["-o", "x.png"]), "--qr");
+    usage_error(&refused(d, &["--json", "--qr"]), "--json");
+    usage_error(&refused(d, &["--json", "--qr=ascii"]), "--json");
+    usage_error(&refused(d, &["--json", "--qr=png", "-o", "-"]), "--json");
     assert!(!d.join("x.png").exists());
 }
 
