@@ -8,8 +8,12 @@
 //! `ts/components/dialog/edit-profile/EditProfileDialog.tsx` passes the account's own ID
 //! (`QRView sessionID={us}`) to `ts/components/dialog/edit-profile/components.tsx`
 //! (`SessionQRCode value={sessionID}`), and `ts/components/SessionQRCode.tsx` renders it
-//! with `ecLevel={'Q'}` (repository session-foundation/session-desktop). [`encode`] takes
-//! the text as it is; `sesh id --qr` gives it the Session ID's canonical (lowercase) form.
+//! with `ecLevel={'Q'}` (repository session-foundation/session-desktop). session-android
+//! encodes the same plain hex key (`QRCodeUtilities.encode(hexEncodedPublicKey, ...)`,
+//! `app/src/main/java/org/thoughtcrime/securesms/util/QRCodeUtilities.kt` in a stored fork,
+//! tujuhre12/session-android) at level M; any scanner reads either level, and Q, the
+//! desktop's, survives more damage. [`encode`] takes the text as it is; `sesh id --qr` gives
+//! it the Session ID's canonical (lowercase) form.
 //!
 //! The matrix comes from the `qrcode` crate; the drawings and the PNG file (one-bit
 //! greyscale, a zlib stream of stored deflate blocks, CRC-32 and Adler-32) are made here.
