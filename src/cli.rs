@@ -176,8 +176,8 @@ pub enum Command {
     #[command(
         long_about = "Print the Session ID of an identity. With --json, print one object with \
                       \"type\": \"identity\", \"session_id\", \"pubkey_ed25519\" and \
-                      \"pubkey_x25519\" (64 lowercase hex characters each, no prefix). With --qr, draw \
-                      it as a QR code too.",
+                      \"pubkey_x25519\" (64 lowercase hex characters each, no prefix). With \
+                      --qr, draw it as a QR code too.",
         after_long_help = AFTER_HELP
     )]
     Id(IdArgs),
@@ -694,9 +694,9 @@ pub struct IdArgs {
         default_missing_value = "text"
     )]
     pub qr: Option<QrFormat>,
-    /// Write the QR code to FILE instead of standard output ('-': standard output, which
-    /// for a PNG must not be a terminal); the ID is then printed as without --qr, or on
-    /// standard error when the code took standard output.
+    /// Write the QR code to FILE instead of standard output, and the ID as without --qr.
+    /// '-' is standard output: a drawing goes there above the ID as without -o, a PNG alone
+    /// (standard output must not be a terminal) with the ID on standard error.
     #[arg(
         short,
         long,

@@ -152,6 +152,12 @@ fn qr_png_writes_the_image_and_prints_the_id_as_without_qr() {
     assert_eq!(o.stdout, png);
     assert_eq!(String::from_utf8_lossy(&o.stderr), format!("{SID}\n"));
 
+    // A drawing with -o - is what it is without -o: the drawing, then the ID.
+    assert_eq!(
+        ok(&id(d, &["--qr=ascii", "-o", "-"])),
+        ok(&id(d, &["--qr=ascii"]))
+    );
+
     // A drawing can go to a file too.
     let o = id(d, &["--qr=ascii", "-o", "code.txt"]);
     assert_eq!(ok(&o), plain);
