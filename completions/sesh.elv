@@ -84,6 +84,9 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;id'= {
             cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
             cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --qr 'Also show the Session ID as a QR code, the one the apps'' QR screens show: drawn on standard output above the ID (text, the default, or ascii), or as a PNG image written with -o. A drawing is not mixed into --json''s JSON Lines: --json goes with --qr only when -o FILE takes the code elsewhere'
+            cand -o 'Write the QR code to FILE instead of standard output, and the ID as without --qr. ''-'' is standard output: a drawing goes there above the ID as without -o, a PNG alone (standard output must not be a terminal) with the ID on standard error'
+            cand --output 'Write the QR code to FILE instead of standard output, and the ID as without --qr. ''-'' is standard output: a drawing goes there above the ID as without -o, a PNG alone (standard output must not be a terminal) with the ID on standard error'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand --json 'Print JSON Lines on standard output instead of text'

@@ -72,6 +72,10 @@ complete -c sesh -n "__fish_sesh_using_subcommand recover" -s q -l quiet -d 'Pri
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sesh -n "__fish_sesh_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s i -l identity -d 'The identity file (\'-\' for standard input) [default: the default identity file]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand id" -l qr -d 'Also show the Session ID as a QR code, the one the apps\' QR screens show: drawn on standard output above the ID (text, the default, or ascii), or as a PNG image written with -o. A drawing is not mixed into --json\'s JSON Lines: --json goes with --qr only when -o FILE takes the code elsewhere' -r -f -a "text\t'Unicode half blocks, two module rows per line (as `qrencode -t UTF8`); white on black on a terminal, unless NO_COLOR is set'
+ascii\t'ASCII, \'##\' for a dark module and two spaces for a light one'
+png\t'A PNG image (8 pixels per module); needs -o'"
+complete -c sesh -n "__fish_sesh_using_subcommand id" -s o -l output -d 'Write the QR code to FILE instead of standard output, and the ID as without --qr. \'-\' is standard output: a drawing goes there above the ID as without -o, a PNG alone (standard output must not be a terminal) with the ID on standard error' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l json -d 'Print JSON Lines on standard output instead of text'

@@ -176,7 +176,8 @@ pub enum Command {
     #[command(
         long_about = "Print the Session ID of an identity. With --json, print one object with \
                       \"type\": \"identity\", \"session_id\", \"pubkey_ed25519\" and \
-                      \"pubkey_x25519\" (64 lowercase hex characters each, no prefix).",
+                      \"pubkey_x25519\" (64 lowercase hex characters each, no prefix). With \
+                      --qr, draw it as a QR code too.",
         after_long_help = AFTER_HELP
     )]
     Id(IdArgs),
@@ -673,12 +674,48 @@ pub struct RecoverArgs {
     pub format: RecoverFormat,
 }
 
+/// How `sesh id --qr` shows the QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QrFormat {
+    /// Unicode half blocks, two module rows per line (as `qrencode -t UTF8`); white on
+    /// black on a terminal, unless NO_COLOR is set.
+    Text,
+    /// ASCII, '##' for a dark module and two spaces for a light one.
+    Ascii,
+    /// A PNG image (8 pixels per module); needs -o.
+    Png,
+}
+
 /// Arguments of `sesh id`.
 #[derive(Debug, Args)]
 pub struct IdArgs {
     /// The identity.
     #[command(flatten)]
     pub identity: IdentityArg,
+    /// Also show the Session ID as a QR code, the one the apps' QR screens show: drawn on
+    /// standard output above the ID (text, the default, or ascii), or as a PNG image written
+    /// with -o. A drawing is not mixed into --json's JSON Lines: --json goes with --qr only
+    /// when -o FILE takes the code elsewhere.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "text"
+    )]
+    pub qr: Option<QrFormat>,
+    /// Write the QR code to FILE instead of standard output, and the ID as without --qr.
+    /// '-' is standard output: a drawing goes there above the ID as without -o, a PNG alone
+    /// (standard output must not be a terminal) with the ID on standard error.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        requires = "qr",
+        required_if_eq("qr", "png")
+    )]
+    pub output: Option<PathBuf>,
 }
 
 /// Arguments of `sesh phrase`.

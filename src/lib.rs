@@ -77,6 +77,7 @@ pub mod onion;
 pub mod ons;
 pub mod parallel;
 pub mod profile;
+pub mod qr;
 pub mod rpc;
 pub mod store;
 pub mod swarm;

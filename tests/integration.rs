@@ -28,6 +28,7 @@ mod integration {
     mod phrase_props;
     mod probe_path;
     mod profile;
+    mod qr;
     mod secrets;
     mod send_files;
     mod send_receive;

@@ -1,19 +1,20 @@
 //! `sesh keygen`, `sesh recover`, `sesh id` and `sesh phrase`.
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 
 use rand_core::OsRng;
 use sesh::cli::{
-    IdArgs, KeygenArgs, OutputArg, PhraseArgs, PhraseFormat, RecoverArgs, RecoverFormat,
+    IdArgs, KeygenArgs, OutputArg, PhraseArgs, PhraseFormat, QrFormat, RecoverArgs, RecoverFormat,
 };
 use sesh::clock::{Clock, SystemClock};
 use sesh::identity::{Seed, keyfile};
-use sesh::{Identity, mnemonic, store};
+use sesh::{ErrorKind, Identity, mnemonic, store};
 use zeroize::Zeroizing;
 
 use super::{Ctx, Result, is_stdio, read_stdin, stdin_is_terminal};
 use crate::output::{IdentityRecord, PhraseRecord, Record};
+use crate::render::Report;
 
 pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> Result<()> {
     refuse_json_with_stdout(ctx, &args.output)?;
@@ -116,8 +117,84 @@ fn print_id(ctx: &Ctx, identity: &Identity) -> Result<()> {
 }
 
 pub(crate) fn id(ctx: &Ctx, args: &IdArgs) -> Result<()> {
+    let Some(format) = args.qr else {
+        let identity = ctx.load_identity(&args.identity)?;
+        return print_id(ctx, &identity);
+    };
+    let to_stdout = args.output.as_deref().is_none_or(is_stdio);
+    if ctx.json && to_stdout {
+        return Err(Report::with_kind(
+            ErrorKind::InvalidInput,
+            "--json cannot be used with a QR code on standard output: JSON Lines carry no \
+             drawings"
+                .to_owned(),
+            Some("write the code to a file with -o FILE, or leave out --json".to_owned()),
+        ));
+    }
+    if format == QrFormat::Png && to_stdout && std::io::stdout().is_terminal() {
+        return Err(Report::with_kind(
+            ErrorKind::InvalidInput,
+            "standard output is a terminal: a PNG image is not written to it".to_owned(),
+            Some("name a file with -o FILE, or pipe the output (-o - | ...)".to_owned()),
+        ));
+    }
     let identity = ctx.load_identity(&args.identity)?;
-    print_id(ctx, &identity)
+    let sid = identity.session_id();
+    // The payload of the apps' QR screens: the Session ID as it is printed (lowercase hex).
+    let qr = sesh::qr::encode(&sid.to_string())?;
+    let bytes = match format {
+        // Fixed colours on a terminal that takes them, so the code reads the same on light
+        // and dark themes; plain glyphs in a file or a pipe, or when NO_COLOR is set.
+        QrFormat::Text if to_stdout && colour_on_stdout() => qr.to_ansi_half_blocks().into_bytes(),
+        QrFormat::Text => qr.to_half_blocks().into_bytes(),
+        QrFormat::Ascii => qr.to_ascii().into_bytes(),
+        QrFormat::Png => qr.to_png(sesh::qr::DEFAULT_SCALE),
+    };
+    match &args.output {
+        Some(path) if !is_stdio(path) => {
+            std::fs::write(path, &bytes).map_err(|source| sesh::Error::Io {
+                action: "writing the QR code to",
+                path: path.clone(),
+                source,
+            })?;
+            ctx.note(format_args!("wrote QR code '{}'", path.display()));
+            print_id(ctx, &identity)
+        }
+        _ => {
+            write_stdout(&bytes)?;
+            if format == QrFormat::Png {
+                // Standard output is the image alone; the ID goes to stderr, as keygen's.
+                if !ctx.quiet {
+                    let _ = writeln!(std::io::stderr(), "{sid}");
+                }
+                Ok(())
+            } else {
+                // Under the drawing, so that a person can compare what a phone reads.
+                ctx.line(sid)
+            }
+        }
+    }
+}
+
+/// Whether standard output is a terminal that may be given colours (`NO_COLOR` unset or
+/// empty, see no-color.org; `TERM=dumb` has none).
+fn colour_on_stdout() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|source| sesh::Error::Io {
+            action: "writing the QR code to",
+            path: PathBuf::from("-"),
+            source,
+        })?;
+    Ok(())
 }
 
 pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> Result<()> {
