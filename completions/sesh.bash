@@ -1296,7 +1296,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__receive)
-            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --json --quiet --network --state-dir --help --version"
+            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --discard-others --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -148,7 +148,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -l timeout -d 'Stop a
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l max -d 'Stop after N messages' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l interval -d 'How often --follow polls' -r
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l save-attachments -d 'Download each attachment, and a sender\'s changed avatar, into DIR/SENDER-SESSION-ID/' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand receive" -l only -d 'Print only these kinds of rows (comma-separated); by default every kind but typing' -r -f -a "message\t'A visible message: text and/or attachments'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l only -d 'Print only these kinds of rows (comma-separated); by default every kind but typing. The others are consumed unseen: without \'message\' in KINDs this needs --discard-others' -r -f -a "message\t'A visible message: text and/or attachments'
 reaction\t'An emoji reaction to a message, or its removal'
 receipt\t'A read receipt'
 typing\t'A typing indicator (not printed unless asked for)'
@@ -161,6 +161,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -l network -d 'The Se
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s f -l follow -d 'Keep polling for new messages until interrupted'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l include-sent -d 'Also print the copies of messages this identity sent from its other devices'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l discard-others -d 'With --only, consume the messages it does not print, even text messages'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s h -l help -d 'Print help (see more with \'--help\')'
