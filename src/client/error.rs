@@ -16,6 +16,14 @@ pub enum Error {
     /// The state database failed.
     #[error("client state")]
     State(#[source] StateError),
+    /// ONS asks this many different nodes, and the pool has fewer.
+    #[error("ONS asks {needed} different service nodes; the pool has {have}")]
+    TooFewNodes {
+        /// How many nodes are asked.
+        needed: usize,
+        /// How many the pool has.
+        have: usize,
+    },
     /// No seed node gave a usable node list.
     #[error("no seed node of network '{network}' gave a node list ({tried} tried): {last}")]
     NoSeed {
@@ -273,7 +281,9 @@ impl HasKind for Error {
             | Self::BadAnswer { .. }
             | Self::OnsDisagree { .. }
             | Self::NoSwarm { .. } => ErrorKind::Transient,
-            Self::Refused { .. } | Self::BadRequest { .. } => ErrorKind::Failure,
+            Self::Refused { .. } | Self::BadRequest { .. } | Self::TooFewNodes { .. } => {
+                ErrorKind::Failure
+            }
             Self::InvalidInput(_) | Self::FileTooLarge { .. } => ErrorKind::InvalidInput,
             Self::ServerPathsFailed { .. } => ErrorKind::Transient,
             // A server error, a clock complaint or a rate limit may pass; a refusal won't.
@@ -306,6 +316,10 @@ impl HasKind for Error {
             Self::ServerPathsFailed { .. } => {
                 Some("the file server or the paths to it may be down; re-run later".into())
             }
+            Self::TooFewNodes { .. } => Some(
+                "names need a network of at least three nodes; give the Session ID instead"
+                    .into(),
+            ),
             Self::OnsDisagree { .. } => Some(
                 "a node may be out of date or lying; re-run to ask three other nodes, or give \
                  the Session ID"

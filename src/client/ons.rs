@@ -71,15 +71,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     ///
     /// # Errors
     /// [`Error::OnsDisagree`] when the nodes disagree (naming who said what);
-    /// [`Error::BadAnswer`] when a record does not decrypt to a Session ID; [`Error::InvalidInput`] when the pool has fewer than
+    /// [`Error::BadAnswer`] when a record does not decrypt to a Session ID; [`Error::TooFewNodes`] when the pool has fewer than
     /// [`ONS_NODES`] nodes; the errors of [`Client::onion_rpc`].
     pub async fn resolve_ons(&mut self, name: &Name) -> Result<Option<SessionId>, Error> {
         let mut nodes = self.pool(false).await?.nodes().to_vec();
         if nodes.len() < ONS_NODES {
-            return Err(Error::InvalidInput(format!(
-                "ONS needs {ONS_NODES} service nodes, the pool has {}",
-                nodes.len()
-            )));
+            return Err(Error::TooFewNodes {
+                needed: ONS_NODES,
+                have: nodes.len(),
+            });
         }
         // A partial Fisher-Yates shuffle: the first ONS_NODES are a uniform random choice.
         for i in 0..ONS_NODES {

@@ -166,6 +166,7 @@ async fn every_recipient_takes_a_name() {
         "receive",
         "--only",
         "request_accepted,reaction,receipt,typing",
+        "--discard-others",
     ]);
     let kinds: Vec<&str> = rows.iter().map(|r| r["type"].as_str().unwrap()).collect();
     assert_eq!(
@@ -223,7 +224,8 @@ async fn every_recipient_takes_a_name() {
             .json(&[
                 "receive",
                 "--only",
-                "request_accepted,reaction,receipt,typing"
+                "request_accepted,reaction,receipt,typing",
+                "--discard-others",
             ])
             .is_empty()
     );

@@ -43,6 +43,9 @@ async fn an_unsend_reaches_both_swarms_and_deletes_the_copy() {
     let alices = alice.swarm_messages(&net).await;
     assert_eq!(unsends(&alices), 1);
     assert!(alices.iter().all(|(h, _)| *h != sync_hash), "{alices:?}");
+    // The unsend's copy in Alice's own swarm is for her other devices: not a row of hers.
+    let rows = alice.json(&["receive"]);
+    assert!(rows.is_empty(), "{rows:?}");
     net.shutdown().await;
 }
 

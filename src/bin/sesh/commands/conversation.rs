@@ -160,9 +160,8 @@ fn run_one(
         };
         Ok::<_, Report>((hash, timestamp, sync_hash))
     })?;
-    if kind.name == "request_accepted" {
-        client.state().mark_accepted(&me, to)?;
-    } else if reply.is_some() {
+    // Stored: from here on a failure of the state is a warning, and the row is printed.
+    if kind.name == "request_accepted" || reply.is_some() {
         mark_talked(&mut client, &me, to);
     }
     if ctx.json {
@@ -198,6 +197,10 @@ async fn seal_and_store(
     Ok(hash)
 }
 
+/// How much earlier than the reply an acceptance sent with it is stamped (session-desktop's
+/// `sendMessageJob`).
+const ACCEPTANCE_LEAD_MS: u64 = 100;
+
 /// Before `sesh send`'s message to `to`: when `to` wrote first and was never answered, the
 /// acceptance the apps send before the first reply to a message request (with the profile
 /// `out` carries), stored first.
@@ -209,11 +212,25 @@ pub(super) async fn accept_pending(
     out: &Outgoing,
 ) -> Result<(), SendError> {
     let me = identity.session_id();
-    let pending = client.state().is_pending_request(&me, to).unwrap_or(false);
+    let pending = client
+        .state()
+        .is_pending_request(&me, to)
+        .unwrap_or_else(|e| {
+            crate::render::warning_line(&format!(
+                "whether {} waits for an acceptance could not be read ({e}); none is sent",
+                to.short()
+            ));
+            false
+        });
     if !pending {
         return Ok(());
     }
-    let timestamp = client.settled_now_ms().await;
+    // Stamped before the reply that follows, as the apps stamp it (now - 100 ms): a
+    // receiver ordering by time sees the acceptance first, and never two alike.
+    let timestamp = client
+        .settled_now_ms()
+        .await
+        .saturating_sub(ACCEPTANCE_LEAD_MS);
     let content = control::request_accepted(out, timestamp);
     let kind = Kind {
         name: "request_accepted",

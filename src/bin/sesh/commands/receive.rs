@@ -334,7 +334,12 @@ async fn poll_once(
             unsends.note(&msg);
             let sent = msg.timestamp_ms;
             let copy = sent_copy(&msg, &account);
-            let shown = if (copy.is_some() && !include_sent) || !wanted(only, row_kind(&msg)) {
+            // What `sesh unsend` (or another device) stored for this account's own other
+            // devices: an unsend of its own message, which names no conversation.
+            let own_unsend = msg.sender == account && row_kind(&msg) == RowKind::Unsend;
+            let shown = if ((copy.is_some() || own_unsend) && !include_sent)
+                || !wanted(only, row_kind(&msg))
+            {
                 Shown::Skip
             } else if save && (!msg.attachments.is_empty() || new_avatar_possible(&msg, &account)) {
                 Shown::Later(Box::new(msg))
