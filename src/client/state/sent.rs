@@ -46,8 +46,15 @@ impl State {
             .map_err(self.sql("creating the sent table"))
     }
 
-    /// Records a message `account` sent (durably: the database is `synchronous=FULL`).
-    /// Recording the same hash again replaces the record.
+    /// Records a message `account` sent. Recording the same hash again replaces the record.
+    ///
+    /// Committed with `synchronous=NORMAL` (WAL: the commit is not fsync'd by itself), then
+    /// the connection is set back to `FULL`. The record only lets `sesh unsend` name the
+    /// message: a power cut may lose it (a process crash may not: the commit is in the WAL
+    /// file), and it costs no fsync of its own. The next `FULL` commit on this database (a
+    /// receive cursor, or the checkpoint when the last connection closes) syncs the WAL,
+    /// record included. SQLite reads the setting at each commit, so every other write stays
+    /// as durable as before.
     ///
     /// # Errors
     /// [`StateError::Sql`].
@@ -58,6 +65,10 @@ impl State {
     ) -> Result<(), StateError> {
         self.sent_table()?;
         self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(self.sql("setting synchronous=NORMAL"))?;
+        let written = self
+            .conn
             .execute(
                 "INSERT OR REPLACE INTO sent (account, hash, recipient, timestamp, sync_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -70,7 +81,14 @@ impl State {
                 ],
             )
             .map(drop)
-            .map_err(self.sql("recording a sent message"))
+            .map_err(self.sql("recording a sent message"));
+        // Back to FULL whatever the insert did: a failure here is the call's error, since the
+        // writes after it must not run at NORMAL.
+        let restored = self
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(self.sql("setting synchronous=FULL"));
+        written.and(restored)
     }
 
     /// The message `account` sent whose hash (in the recipient's swarm, or its sync copy's
@@ -139,5 +157,32 @@ mod tests {
         assert_eq!(st.sent_message(&me, "s1").unwrap(), Some(sent));
         // Another account's record is not its.
         assert_eq!(st.sent_message(&you, "h1").unwrap(), None);
+    }
+
+    fn synchronous(st: &State) -> i64 {
+        st.conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap()
+    }
+
+    /// The record is written at NORMAL, and the connection is FULL again afterwards (2 =
+    /// FULL), so that cursors and the rest stay fsync'd on commit; and the record is there
+    /// for another connection (another `sesh` process) to read.
+    #[test]
+    fn recording_a_sent_message_leaves_the_connection_fully_synchronous() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = State::open(dir.path()).unwrap();
+        assert_eq!(synchronous(&st), 2);
+        let me: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
+        let sent = SentMessage {
+            hash: "h1".into(),
+            recipient: me,
+            timestamp_ms: 1,
+            sync_hash: None,
+        };
+        st.record_sent(&me, &sent).unwrap();
+        assert_eq!(synchronous(&st), 2);
+        let other = State::open(dir.path()).unwrap();
+        assert_eq!(other.sent_message(&me, "h1").unwrap(), Some(sent));
     }
 }
