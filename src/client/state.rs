@@ -840,12 +840,43 @@ impl State {
         self.meta("clock_offset_ms")
     }
 
-    /// Saves the network clock offset.
+    /// Saves the network clock offset, without an fsync of its own ([`State::relaxed`]): a
+    /// power cut may lose it, and the next command measures it again.
     ///
     /// # Errors
     /// [`StateError::Sql`].
     pub fn save_clock_offset_ms(&mut self, offset: i64) -> Result<(), StateError> {
-        self.set_meta("clock_offset_ms", offset)
+        self.relaxed(|st| st.set_meta("clock_offset_ms", offset))
+    }
+
+    /// Runs `write` (one or more autocommitted statements) at `synchronous=NORMAL`, then sets
+    /// the connection back to `FULL`, whatever `write` returned. In WAL mode a commit at
+    /// NORMAL is appended to the WAL without an fsync: it survives a crash of the process,
+    /// not necessarily a power cut, until the next `FULL` commit or checkpoint syncs the WAL
+    /// (which syncs it too: the WAL is written in order). SQLite reads the setting at each
+    /// commit, so the writes after this one are as durable as before. Only for records whose
+    /// loss costs no message: never a receive cursor or the seen set.
+    ///
+    /// # Errors
+    /// `write`'s, else [`StateError::Sql`] from the pragmas.
+    pub(crate) fn relaxed<T>(
+        &mut self,
+        write: impl FnOnce(&mut Self) -> Result<T, StateError>,
+    ) -> Result<T, StateError> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(self.sql("setting synchronous=NORMAL"))?;
+        let written = write(self);
+        // Back to FULL whatever the write did; failing that is the call's error, since the
+        // writes after it must not run at NORMAL.
+        let restored = self
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(self.sql("setting synchronous=FULL"));
+        match (written, restored) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        }
     }
 
     // ---- receiving -----------------------------------------------------------------------

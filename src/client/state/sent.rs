@@ -48,13 +48,8 @@ impl State {
 
     /// Records a message `account` sent. Recording the same hash again replaces the record.
     ///
-    /// Committed with `synchronous=NORMAL` (WAL: the commit is not fsync'd by itself), then
-    /// the connection is set back to `FULL`. The record only lets `sesh unsend` name the
-    /// message: a power cut may lose it (a process crash may not: the commit is in the WAL
-    /// file), and it costs no fsync of its own. The next `FULL` commit on this database (a
-    /// receive cursor, or the checkpoint when the last connection closes) syncs the WAL,
-    /// record included. SQLite reads the setting at each commit, so every other write stays
-    /// as durable as before.
+    /// Committed without an fsync of its own ([`State::relaxed`]): the record only lets
+    /// `sesh unsend` name the message, so a power cut may lose it (a process crash may not).
     ///
     /// # Errors
     /// [`StateError::Sql`].
@@ -64,31 +59,22 @@ impl State {
         sent: &SentMessage,
     ) -> Result<(), StateError> {
         self.sent_table()?;
-        self.conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(self.sql("setting synchronous=NORMAL"))?;
-        let written = self
-            .conn
-            .execute(
-                "INSERT OR REPLACE INTO sent (account, hash, recipient, timestamp, sync_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    account.to_string(),
-                    sent.hash,
-                    sent.recipient.to_string(),
-                    ms_to_sql(sent.timestamp_ms),
-                    sent.sync_hash
-                ],
-            )
-            .map(drop)
-            .map_err(self.sql("recording a sent message"));
-        // Back to FULL whatever the insert did: a failure here is the call's error, since the
-        // writes after it must not run at NORMAL.
-        let restored = self
-            .conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(self.sql("setting synchronous=FULL"));
-        written.and(restored)
+        self.relaxed(|st| {
+            st.conn
+                .execute(
+                    "INSERT OR REPLACE INTO sent (account, hash, recipient, timestamp, sync_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        account.to_string(),
+                        sent.hash,
+                        sent.recipient.to_string(),
+                        ms_to_sql(sent.timestamp_ms),
+                        sent.sync_hash
+                    ],
+                )
+                .map(drop)
+                .map_err(st.sql("recording a sent message"))
+        })
     }
 
     /// The message `account` sent whose hash (in the recipient's swarm, or its sync copy's
@@ -182,7 +168,20 @@ mod tests {
         };
         st.record_sent(&me, &sent).unwrap();
         assert_eq!(synchronous(&st), 2);
+        st.save_clock_offset_ms(-5).unwrap();
+        assert_eq!(synchronous(&st), 2);
+        // Inside, the write runs at NORMAL (1); after a failed write, FULL again.
+        let inside = st.relaxed(|st| Ok(synchronous(st))).unwrap();
+        assert_eq!(inside, 1);
+        let failed = st.relaxed(|st| {
+            st.conn
+                .execute("INSERT INTO no_such_table VALUES (1)", [])
+                .map_err(st.sql("failing"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(synchronous(&st), 2);
         let other = State::open(dir.path()).unwrap();
         assert_eq!(other.sent_message(&me, "h1").unwrap(), Some(sent));
+        assert_eq!(other.clock_offset_ms().unwrap(), Some(-5));
     }
 }
