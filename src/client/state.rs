@@ -6,7 +6,8 @@
 //! twice.
 //!
 //! # Format
-//! `<state dir>/state.sqlite3` (WAL, `synchronous=FULL`, `user_version` = [`SCHEMA_VERSION`]):
+//! `<state dir>/state.sqlite3` (WAL, kept between processes; `synchronous=FULL` except the
+//! writes of `State::relaxed`; `user_version` = [`SCHEMA_VERSION`]):
 //! ```text
 //! meta      (key TEXT PRIMARY KEY, value INTEGER)         pool_fetched_ms, clock_offset_ms
 //! pool_node (pubkey_ed25519 TEXT PRIMARY KEY, pubkey_x25519 TEXT, public_ip TEXT,
@@ -864,7 +865,7 @@ impl State {
         self.meta("clock_offset_ms")
     }
 
-    /// Saves the network clock offset, without an fsync of its own ([`State::relaxed`]): a
+    /// Saves the network clock offset, without an fsync of its own (`State::relaxed`): a
     /// power cut may lose it, and the next command measures it again.
     ///
     /// # Errors

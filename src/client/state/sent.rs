@@ -48,7 +48,7 @@ impl State {
 
     /// Records a message `account` sent. Recording the same hash again replaces the record.
     ///
-    /// Committed without an fsync of its own ([`State::relaxed`]): the record only lets
+    /// Committed without an fsync of its own (`State::relaxed`): the record only lets
     /// `sesh unsend` name the message, so a power cut may lose it (a process crash may not).
     ///
     /// # Errors
