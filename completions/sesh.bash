@@ -770,7 +770,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__keygen)
-            opts="-o -f -q -h -V --output --force --json --quiet --network --state-dir --help --version"
+            opts="-o -f -q -h -V --output --force --prefix --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,6 +781,10 @@ _sesh() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -157,7 +157,14 @@ pub enum Command {
                       an existing file is never replaced without --force. With -o - the \
                       identity file goes to standard output and the Session ID to standard \
                       error; --json is refused with -o -, since standard output then carries \
-                      the identity file.",
+                      the identity file.\n\nWith --prefix HEX, keygen tries random seeds on \
+                      every core until a Session ID starts with 05HEX. It first measures how many \
+                      keys a second it can try and prints the expected time on standard error \
+                      (with progress while it runs, when standard error is a terminal), and \
+                      refuses (exit 2) when that is over 10 minutes unless --force, which then \
+                      also allows replacing an existing file. The identity found is an \
+                      ordinary one: it has a recovery phrase. Ctrl-C stops the search and \
+                      writes nothing (exit 1).",
         after_long_help = AFTER_HELP
     )]
     Keygen(KeygenArgs),
@@ -641,6 +648,11 @@ pub struct KeygenArgs {
     /// Where the identity goes.
     #[command(flatten)]
     pub output: OutputArg,
+    /// Search on every core for a Session ID that starts with 05 and these hex digits (at
+    /// most 10); each extra digit takes 16 times longer. A search expected to take more than
+    /// 10 minutes is refused unless --force.
+    #[arg(long, value_name = "HEX")]
+    pub prefix: Option<String>,
 }
 
 /// The phrase formats `sesh recover` reads.

@@ -13,6 +13,7 @@
 //! This module does no I/O: it turns bytes into keys and text into IDs.
 
 pub mod keyfile;
+pub mod vanity;
 
 use std::fmt;
 use std::str::FromStr;

@@ -33,4 +33,5 @@ mod integration {
     mod send_files;
     mod send_receive;
     mod unsend;
+    mod vanity;
 }

@@ -6,7 +6,8 @@
 //! twice.
 //!
 //! # Format
-//! `<state dir>/state.sqlite3` (WAL, `synchronous=FULL`, `user_version` = [`SCHEMA_VERSION`]):
+//! `<state dir>/state.sqlite3` (WAL, kept between processes; `synchronous=FULL` except the
+//! writes of `State::relaxed`; `user_version` = [`SCHEMA_VERSION`]):
 //! ```text
 //! meta      (key TEXT PRIMARY KEY, value INTEGER)         pool_fetched_ms, clock_offset_ms
 //! pool_node (pubkey_ed25519 TEXT PRIMARY KEY, pubkey_x25519 TEXT, public_ip TEXT,
@@ -63,6 +64,10 @@ use crate::swarm::{Snode, Swarm};
 
 /// The database file's name in the state directory.
 pub(crate) const DB_FILE: &str = "state.sqlite3";
+
+/// The WAL's size in bytes above which [`State::open`] checkpoints it into the database and
+/// truncates it (about 32 pages: a cold `sesh send` appends two or three).
+const WAL_TRUNCATE_BYTES: u64 = 128 * 1024;
 
 /// The schema this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 3;
@@ -332,6 +337,26 @@ impl State {
         // FULL: a receive cursor, once committed, survives a power loss.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sql_err(&db, "setting synchronous=FULL"))?;
+        // The WAL outlives the process: no checkpoint when the last connection closes, so a
+        // command that wrote pays no checkpoint's two fsyncs at exit, and the next one appends
+        // to the WAL instead of creating it again (a new WAL costs an fsync of its header and
+        // one of the directory, whatever `synchronous` says). Durability is unchanged: a
+        // commit at FULL is fsync'd in the WAL, and a checkpoint syncs before and after.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(sql_err(&db, "keeping the WAL at close"))?;
+        // A process's first read rebuilds the WAL index from the whole WAL, and forgets what
+        // earlier processes checkpointed (so each of its commits would checkpoint again once
+        // the WAL is over wal_autocheckpoint): past WAL_TRUNCATE_BYTES, the WAL is moved into
+        // the database and truncated here, once per about ten sends. Busy (another process
+        // reads): left for a later open.
+        let wal = db.with_file_name(format!("{DB_FILE}-wal"));
+        if fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_BYTES) {
+            // Only housekeeping: a failure leaves the WAL as it was, to the next open.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
         let mut state = Self {
             conn,
             dir: dir.to_owned(),
@@ -840,12 +865,43 @@ impl State {
         self.meta("clock_offset_ms")
     }
 
-    /// Saves the network clock offset.
+    /// Saves the network clock offset, without an fsync of its own (`State::relaxed`): a
+    /// power cut may lose it, and the next command measures it again.
     ///
     /// # Errors
     /// [`StateError::Sql`].
     pub fn save_clock_offset_ms(&mut self, offset: i64) -> Result<(), StateError> {
-        self.set_meta("clock_offset_ms", offset)
+        self.relaxed(|st| st.set_meta("clock_offset_ms", offset))
+    }
+
+    /// Runs `write` (one or more autocommitted statements) at `synchronous=NORMAL`, then sets
+    /// the connection back to `FULL`, whatever `write` returned. In WAL mode a commit at
+    /// NORMAL is appended to the WAL without an fsync: it survives a crash of the process,
+    /// not necessarily a power cut, until the next `FULL` commit or checkpoint syncs the WAL
+    /// (which syncs it too: the WAL is written in order). SQLite reads the setting at each
+    /// commit, so the writes after this one are as durable as before. Only for records whose
+    /// loss costs no message: never a receive cursor or the seen set.
+    ///
+    /// # Errors
+    /// `write`'s, else [`StateError::Sql`] from the pragmas.
+    pub(crate) fn relaxed<T>(
+        &mut self,
+        write: impl FnOnce(&mut Self) -> Result<T, StateError>,
+    ) -> Result<T, StateError> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(self.sql("setting synchronous=NORMAL"))?;
+        let written = write(self);
+        // Back to FULL whatever the write did; failing that is the call's error, since the
+        // writes after it must not run at NORMAL.
+        let restored = self
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(self.sql("setting synchronous=FULL"));
+        match (written, restored) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        }
     }
 
     // ---- receiving -----------------------------------------------------------------------

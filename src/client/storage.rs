@@ -328,13 +328,33 @@ pub(crate) fn delete_all_request(identity: &Identity, now: u64) -> Request {
     )
 }
 
-/// A `delete`/`delete_all` answer: each member's entry of the `swarm` dict, counted.
-pub(crate) fn parse_delete(body: &[u8]) -> Result<DeleteOutcome, String> {
+/// A `delete`/`delete_all` answer for `account`: each member's entry of the `swarm` dict,
+/// counted. An entry confirms only when it is keyed by one of `members` (the swarm as the
+/// client knows it) and carries that member's signature of what it deleted
+/// ([`response::delete_entry_verifies`]); any other entry counts as a member that failed, and
+/// what it claims deleted is not reported.
+pub(crate) fn parse_delete(
+    body: &[u8],
+    account: &SessionId,
+    asked: response::DeleteAsked<'_>,
+    members: &[Ed25519Pub],
+) -> Result<DeleteOutcome, String> {
     let answer: StoreResponse = response::decode(body).map_err(|e| e.to_string())?;
+    let account = account.to_bytes();
     let mut deleted = std::collections::BTreeSet::new();
     let mut confirmed = 0;
-    for entry in answer.swarm.values() {
-        let Some(list) = entry.deleted.as_ref().filter(|_| !entry.failed) else {
+    for (key, entry) in &answer.swarm {
+        let Some(member) = key
+            .parse::<Ed25519Pub>()
+            .ok()
+            .filter(|k| members.contains(k))
+        else {
+            continue;
+        };
+        if !response::delete_entry_verifies(&account, asked, &member, entry) {
+            continue;
+        }
+        let Some(list) = entry.deleted.as_ref() else {
             continue;
         };
         confirmed += 1;
@@ -502,8 +522,15 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     ) -> Result<DeleteOutcome, Error> {
         let account = identity.session_id();
         let request = delete_request(identity, hashes);
+        let members = self.swarm_keys(&account).await?;
+        let asked = response::DeleteAsked::Hashes(hashes);
         let (_, outcome) = self
-            .swarm_request(&account, "delete", |_, _| request.clone(), parse_delete)
+            .swarm_request(
+                &account,
+                "delete",
+                |_, _| request.clone(),
+                |body| parse_delete(body, &account, asked, &members),
+            )
             .await?;
         Ok(outcome)
     }
@@ -517,15 +544,32 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         identity: &Identity,
     ) -> Result<DeleteOutcome, Error> {
         let account = identity.session_id();
+        let members = self.swarm_keys(&account).await?;
+        // The timestamp of the request the answer is to (each attempt signs its own).
+        let asked_at = std::cell::Cell::new(0);
         let (_, outcome) = self
             .swarm_request(
                 &account,
                 "delete_all",
-                |_, now| delete_all_request(identity, now),
-                parse_delete,
+                |_, now| {
+                    asked_at.set(now);
+                    delete_all_request(identity, now)
+                },
+                |body| {
+                    let asked = response::DeleteAsked::Timestamp(asked_at.get());
+                    parse_delete(body, &account, asked, &members)
+                },
             )
             .await?;
         Ok(outcome)
+    }
+
+    /// The Ed25519 keys of `account`'s swarm members, which sign their `delete` answers. A
+    /// member that joins the swarm after this (a wrong-swarm answer moves the request) is
+    /// not among them: its entry counts as failed, never as deleted.
+    async fn swarm_keys(&mut self, account: &SessionId) -> Result<Vec<Ed25519Pub>, Error> {
+        let swarm = self.swarm_for(account).await?;
+        Ok(swarm.members.iter().map(|m| m.ed25519).collect())
     }
 
     /// Retrieves the messages of `identity`'s `namespace` after `last_hash` (from the oldest
@@ -744,16 +788,57 @@ mod tests {
             panic!("not a delete_all: {parsed:?}");
         };
         assert_eq!(auth.signature, id.sign(b"delete_all1700000000000"));
-        // One member failed: the deletion is not complete.
+        // Each member's entry counts only with its own signature of what it deleted.
+        let members: Vec<Identity> = (1..=5u8)
+            .map(|n| Identity::from_seed(Seed::from_legacy(&[n; 16])))
+            .collect();
+        let known: Vec<Ed25519Pub> = members[..4].iter().map(|m| m.ed25519_pub()).collect();
+        let account = id.session_id();
+        let signed = |m: &Identity, what: &str| {
+            let s = format!("{}{what}", account);
+            base64::engine::general_purpose::STANDARD.encode(m.sign(s.as_bytes()))
+        };
+        let entry = |m: &Identity, sig: Option<String>| {
+            let sig = sig.map_or(String::new(), |s| format!(r#", "signature": "{s}""#));
+            format!(
+                r#""{}": {{"deleted": ["a", "b"]{sig}}}"#,
+                m.ed25519_pub().to_hex()
+            )
+        };
+        let body = format!(
+            r#"{{"swarm": {{{}, {}, {}, {}, {}, "{}": {{"failed": true, "timeout": true}}}}}}"#,
+            // account ‖ asked "a" "b" ‖ deleted "a" "b"
+            entry(&members[0], Some(signed(&members[0], "abab"))),
+            // Signed by another key, unsigned, over other hashes, not a swarm member.
+            entry(&members[1], Some(signed(&members[2], "abab"))),
+            entry(&members[2], None),
+            entry(&members[3], Some(signed(&members[3], "abb"))),
+            entry(&members[4], Some(signed(&members[4], "abab"))),
+            "cd".repeat(32),
+        );
+        let asked = ["a".to_owned(), "b".to_owned()];
         let out = parse_delete(
-            br#"{"swarm": {"k1": {"deleted": ["a"], "signature": "x"},
-                           "k2": {"deleted": ["a", "b"]},
-                           "k3": {"failed": true, "timeout": true}}}"#,
+            body.as_bytes(),
+            &account,
+            response::DeleteAsked::Hashes(&asked),
+            &known,
         )
         .unwrap();
         assert_eq!(out.deleted, vec!["a".to_owned(), "b".to_owned()]);
-        assert_eq!((out.confirmed, out.members), (2, 3));
+        assert_eq!((out.confirmed, out.members), (1, 6));
         assert!(!out.complete());
+        // delete_all: the timestamp of the request, not another.
+        let body = format!(
+            r#"{{"swarm": {{{}}}}}"#,
+            entry(&members[0], Some(signed(&members[0], &format!("{NOW}ab"))))
+        );
+        let all = |t| {
+            let asked = response::DeleteAsked::Timestamp(t);
+            parse_delete(body.as_bytes(), &account, asked, &known).unwrap()
+        };
+        assert!(all(NOW).complete());
+        assert_eq!(all(NOW + 1).confirmed, 0);
+        assert!(all(NOW + 1).deleted.is_empty());
     }
 
     #[test]

@@ -244,6 +244,75 @@ pub struct StoreEntry {
 /// Any member's entry of a recursive request's `swarm` dict.
 pub type SwarmEntry = StoreEntry;
 
+/// What a `delete` or `delete_all` asked, which each member's answer signs after the account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DeleteAsked<'a> {
+    /// `delete`: the requested hashes, in the request's order.
+    Hashes(&'a [String]),
+    /// `delete_all`: the request's timestamp (ms).
+    Timestamp(u64),
+}
+
+/// The string a member signs in its entry of a `delete`/`delete_all` answer (SS
+/// `client_rpc_endpoints.h`): the account's Session ID in hex ‖ the request's hashes (delete)
+/// or its timestamp in decimal (delete_all) ‖ the deleted hashes, in the entry's order; for
+/// lists by namespace, namespace after namespace in numeric order.
+pub(crate) fn delete_signed_string(
+    account: &[u8; 33],
+    asked: DeleteAsked<'_>,
+    deleted: &Deleted,
+) -> Vec<u8> {
+    let mut out = hex::encode(account).into_bytes();
+    match asked {
+        DeleteAsked::Hashes(h) => h.iter().for_each(|h| out.extend_from_slice(h.as_bytes())),
+        DeleteAsked::Timestamp(t) => out.extend_from_slice(t.to_string().as_bytes()),
+    }
+    match deleted {
+        Deleted::List(l) => l.iter().for_each(|h| out.extend_from_slice(h.as_bytes())),
+        Deleted::ByNamespace(m) => {
+            let mut by_ns: Vec<(i64, &Vec<String>)> = m
+                .iter()
+                .map(|(k, v)| (k.parse().unwrap_or(i64::MAX), v))
+                .collect();
+            by_ns.sort_by_key(|(n, _)| *n);
+            for (_, l) in by_ns {
+                l.iter().for_each(|h| out.extend_from_slice(h.as_bytes()));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `entry`, the entry of swarm member `member` (its Ed25519 key, as the client knows
+/// it from the swarm's list, not as the answer names it) in a `delete`/`delete_all` answer for
+/// `account`, confirms a deletion: it has not failed, lists what it deleted, and carries
+/// `member`'s Ed25519 signature (standard base64) of [`delete_signed_string`]. A missing,
+/// malformed or wrong signature, or one over other hashes, confirms nothing.
+pub(crate) fn delete_entry_verifies(
+    account: &[u8; 33],
+    asked: DeleteAsked<'_>,
+    member: &Ed25519Pub,
+    entry: &StoreEntry,
+) -> bool {
+    let (Some(deleted), Some(sig), false) = (&entry.deleted, &entry.signature, entry.failed) else {
+        return false;
+    };
+    let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig.as_bytes()) else {
+        return false;
+    };
+    let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else {
+        return false;
+    };
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&member.0) else {
+        return false;
+    };
+    key.verify_strict(
+        &delete_signed_string(account, asked, deleted),
+        &ed25519_dalek::Signature::from_bytes(&sig),
+    )
+    .is_ok()
+}
+
 /// What a member deleted: a list, or lists by namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

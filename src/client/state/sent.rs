@@ -46,8 +46,10 @@ impl State {
             .map_err(self.sql("creating the sent table"))
     }
 
-    /// Records a message `account` sent (durably: the database is `synchronous=FULL`).
-    /// Recording the same hash again replaces the record.
+    /// Records a message `account` sent. Recording the same hash again replaces the record.
+    ///
+    /// Committed without an fsync of its own (`State::relaxed`): the record only lets
+    /// `sesh unsend` name the message, so a power cut may lose it (a process crash may not).
     ///
     /// # Errors
     /// [`StateError::Sql`].
@@ -57,20 +59,22 @@ impl State {
         sent: &SentMessage,
     ) -> Result<(), StateError> {
         self.sent_table()?;
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO sent (account, hash, recipient, timestamp, sync_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    account.to_string(),
-                    sent.hash,
-                    sent.recipient.to_string(),
-                    ms_to_sql(sent.timestamp_ms),
-                    sent.sync_hash
-                ],
-            )
-            .map(drop)
-            .map_err(self.sql("recording a sent message"))
+        self.relaxed(|st| {
+            st.conn
+                .execute(
+                    "INSERT OR REPLACE INTO sent (account, hash, recipient, timestamp, sync_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        account.to_string(),
+                        sent.hash,
+                        sent.recipient.to_string(),
+                        ms_to_sql(sent.timestamp_ms),
+                        sent.sync_hash
+                    ],
+                )
+                .map(drop)
+                .map_err(st.sql("recording a sent message"))
+        })
     }
 
     /// The message `account` sent whose hash (in the recipient's swarm, or its sync copy's
@@ -139,5 +143,45 @@ mod tests {
         assert_eq!(st.sent_message(&me, "s1").unwrap(), Some(sent));
         // Another account's record is not its.
         assert_eq!(st.sent_message(&you, "h1").unwrap(), None);
+    }
+
+    fn synchronous(st: &State) -> i64 {
+        st.conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap()
+    }
+
+    /// The record is written at NORMAL, and the connection is FULL again afterwards (2 =
+    /// FULL), so that cursors and the rest stay fsync'd on commit; and the record is there
+    /// for another connection (another `sesh` process) to read.
+    #[test]
+    fn recording_a_sent_message_leaves_the_connection_fully_synchronous() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = State::open(dir.path()).unwrap();
+        assert_eq!(synchronous(&st), 2);
+        let me: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
+        let sent = SentMessage {
+            hash: "h1".into(),
+            recipient: me,
+            timestamp_ms: 1,
+            sync_hash: None,
+        };
+        st.record_sent(&me, &sent).unwrap();
+        assert_eq!(synchronous(&st), 2);
+        st.save_clock_offset_ms(-5).unwrap();
+        assert_eq!(synchronous(&st), 2);
+        // Inside, the write runs at NORMAL (1); after a failed write, FULL again.
+        let inside = st.relaxed(|st| Ok(synchronous(st))).unwrap();
+        assert_eq!(inside, 1);
+        let failed = st.relaxed(|st| {
+            st.conn
+                .execute("INSERT INTO no_such_table VALUES (1)", [])
+                .map_err(st.sql("failing"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(synchronous(&st), 2);
+        let other = State::open(dir.path()).unwrap();
+        assert_eq!(other.sent_message(&me, "h1").unwrap(), Some(sent));
+        assert_eq!(other.clock_offset_ms().unwrap(), Some(-5));
     }
 }

@@ -728,3 +728,31 @@ fn schema_2_migrates_to_3_with_a_profile_table() {
     st.save_profile(&a, &p).unwrap();
     assert_eq!(st.profile(&a).unwrap(), Some(p));
 }
+
+/// The WAL is kept when the state closes (no checkpoint, so no fsync at exit, and no new WAL
+/// for the next process), and checkpointed into the database and truncated by the first open
+/// that finds it over `WAL_TRUNCATE_BYTES`, losing nothing.
+#[test]
+fn the_wal_outlives_the_state_and_is_truncated_at_open_when_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join(format!("{DB_FILE}-wal"));
+    {
+        let mut st = State::open(dir.path()).unwrap();
+        st.save_clock_offset_ms(7).unwrap();
+    }
+    assert!(
+        wal.metadata().unwrap().len() > 0,
+        "the WAL was checkpointed away"
+    );
+    {
+        let mut st = State::open(dir.path()).unwrap();
+        assert_eq!(st.clock_offset_ms().unwrap(), Some(7));
+        for i in 0..100 {
+            st.save_clock_offset_ms(i).unwrap();
+        }
+    }
+    assert!(wal.metadata().unwrap().len() > WAL_TRUNCATE_BYTES);
+    let st = State::open(dir.path()).unwrap();
+    assert_eq!(wal.metadata().unwrap().len(), 0);
+    assert_eq!(st.clock_offset_ms().unwrap(), Some(99));
+}

@@ -322,3 +322,42 @@ proptest! {
         let _ = decode::<BatchResponse<StoreResponse>>(bytes);
     }
 }
+
+/// A `delete` answer's entry verifies under the member's key only with its signature of the
+/// account ‖ the asked hashes ‖ the deleted hashes: not with another key's, none, or one over
+/// other hashes; a `delete_all`'s over the request's timestamp.
+#[test]
+fn delete_entries_verify_only_with_the_members_signature_of_what_it_deleted() {
+    use crate::identity::{Identity, Seed};
+    let account = [5u8; 33];
+    let member = Identity::from_seed(Seed::from_legacy(&[1; 16]));
+    let other = Identity::from_seed(Seed::from_legacy(&[2; 16]));
+    let prefix = hex::encode(account);
+    let entry = |signer: &Identity, signed: &str| StoreEntry {
+        deleted: Some(Deleted::List(vec!["h1".into(), "h2".into()])),
+        signature: Some(
+            base64::engine::general_purpose::STANDARD
+                .encode(signer.sign(format!("{prefix}{signed}").as_bytes())),
+        ),
+        ..StoreEntry::default()
+    };
+    let asked = ["h1".to_owned(), "h2".to_owned(), "h3".to_owned()];
+    let verifies =
+        |e: &StoreEntry, asked| delete_entry_verifies(&account, asked, &member.ed25519_pub(), e);
+    let hashes = DeleteAsked::Hashes(&asked);
+    assert!(verifies(&entry(&member, "h1h2h3h1h2"), hashes));
+    assert!(!verifies(&entry(&other, "h1h2h3h1h2"), hashes));
+    assert!(!verifies(&entry(&member, "h1h2h3h1"), hashes));
+    let mut unsigned = entry(&member, "h1h2h3h1h2");
+    unsigned.signature = None;
+    assert!(!verifies(&unsigned, hashes));
+    let mut failed = entry(&member, "h1h2h3h1h2");
+    failed.failed = true;
+    assert!(!verifies(&failed, hashes));
+    let mut garbage = entry(&member, "h1h2h3h1h2");
+    garbage.signature = Some("not base64!".into());
+    assert!(!verifies(&garbage, hashes));
+    let at = entry(&member, "1700000000000h1h2");
+    assert!(verifies(&at, DeleteAsked::Timestamp(1_700_000_000_000)));
+    assert!(!verifies(&at, DeleteAsked::Timestamp(1_700_000_000_001)));
+}

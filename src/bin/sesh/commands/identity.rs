@@ -18,8 +18,207 @@ use crate::render::Report;
 
 pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> Result<()> {
     refuse_json_with_stdout(ctx, &args.output)?;
-    let identity = Identity::generate(&mut OsRng);
+    let identity = match &args.prefix {
+        None => Identity::generate(&mut OsRng),
+        Some(hex) => vanity::find(ctx, hex, &args.output)?,
+    };
     save(ctx, &identity, &args.output)
+}
+
+/// `sesh keygen --prefix HEX` (issue 14): the search on every core, its estimate, progress
+/// and Ctrl-C. What one try is lives in `sesh::identity::vanity`.
+mod vanity {
+    use std::io::{IsTerminal as _, Write as _};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use rand_core::OsRng;
+    use sesh::cli::OutputArg;
+    use sesh::identity::vanity::{self, Prefix};
+    use sesh::{ErrorKind, Identity, store};
+
+    use super::super::{Ctx, Result, is_stdio};
+    use crate::render::Report;
+
+    /// A search expected to take longer is refused without --force.
+    const LIMIT: Duration = Duration::from_secs(10 * 60);
+    /// How long the rate is measured before the estimate is printed.
+    const MEASURE: Duration = Duration::from_millis(300);
+    /// Seeds a thread tries between two looks at the stop flag.
+    const BATCH: u64 = 256;
+
+    /// The threads' shared state.
+    #[derive(Default)]
+    struct Search {
+        tries: AtomicU64,
+        stop: AtomicBool,
+        found: Mutex<Option<Identity>>,
+    }
+
+    /// Searches for an identity whose Session ID starts with `05` + `hex`.
+    pub(super) fn find(ctx: &Ctx, hex: &str, out: &OutputArg) -> Result<Identity> {
+        let prefix = Prefix::parse(hex).map_err(|e| {
+            Report::with_kind(
+                ErrorKind::InvalidInput,
+                format!("--prefix: {e}"),
+                Some("give 1 to 10 hex digits, those that follow 05 (e.g. --prefix abc)".into()),
+            )
+        })?;
+        // A file that would be refused at the end is refused before the search.
+        if let Some(p) = out.output.as_ref().filter(|p| !is_stdio(p))
+            && !out.force
+            && p.symlink_metadata().is_ok()
+        {
+            return Err(sesh::Error::AlreadyExists { path: p.clone() }.into());
+        }
+        if out.output.is_none() && !out.force {
+            let path = store::default_identity_path()?;
+            if path.symlink_metadata().is_ok() {
+                return Err(sesh::Error::AlreadyExists { path }.into());
+            }
+        }
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let search = Arc::new(Search::default());
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (search, prefix) = (Arc::clone(&search), prefix.clone());
+                std::thread::spawn(move || work(&search, &prefix))
+            })
+            .collect();
+        let result = watch(ctx, &search, &prefix, threads, out.force);
+        search.stop.store(true, Ordering::Relaxed);
+        for w in workers {
+            let _ = w.join();
+        }
+        result
+    }
+
+    /// One thread: batches of random seeds until one matches or the search stops.
+    fn work(search: &Search, prefix: &Prefix) {
+        while !search.stop.load(Ordering::Relaxed) {
+            if let Some(id) = vanity::search(prefix, &mut OsRng, BATCH) {
+                if let Ok(mut found) = search.found.lock() {
+                    found.get_or_insert(id);
+                }
+                search.stop.store(true, Ordering::Relaxed);
+            }
+            search.tries.fetch_add(BATCH, Ordering::Relaxed);
+        }
+    }
+
+    /// The main thread: measures the rate, prints the estimate, refuses a search over
+    /// [`LIMIT`], shows progress on a terminal, and stops on Ctrl-C.
+    fn watch(
+        ctx: &Ctx,
+        search: &Search,
+        prefix: &Prefix,
+        threads: usize,
+        force: bool,
+    ) -> Result<Identity> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Report::failure)?;
+        let progress = std::io::stderr().is_terminal() && !ctx.quiet;
+        let start = Instant::now();
+        let expected = prefix.expected_tries();
+        rt.block_on(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            tokio::pin!(ctrl_c);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            let mut estimated = false;
+            let mut shown = Instant::now();
+            loop {
+                tokio::select! {
+                    _ = &mut ctrl_c => {
+                        search.stop.store(true, Ordering::Relaxed);
+                        if progress {
+                            let _ = write!(std::io::stderr(), "\r\x1b[K");
+                        }
+                        return Err(Report::with_kind(
+                            ErrorKind::Failure,
+                            format!(
+                                "the search for 05{} was interrupted after {} keys; nothing \
+                                 was written",
+                                prefix.to_hex(),
+                                search.tries.load(Ordering::Relaxed)
+                            ),
+                            None,
+                        ));
+                    }
+                    _ = tick.tick() => {}
+                }
+                let elapsed = start.elapsed();
+                let tries = search.tries.load(Ordering::Relaxed);
+                let rate = tries as f64 / elapsed.as_secs_f64().max(1e-3);
+                if !estimated && (elapsed >= MEASURE || search.stop.load(Ordering::Relaxed)) {
+                    estimated = true;
+                    let eta = expected / rate.max(1.0);
+                    ctx.note(format_args!(
+                        "searching for a Session ID starting with 05{}: {:.0} keys/s on {threads} \
+                         threads, {} keys on average, expected time {}",
+                        prefix.to_hex(),
+                        rate,
+                        expected,
+                        human(eta)
+                    ));
+                    if !force && eta > LIMIT.as_secs_f64() && !search.stop.load(Ordering::Relaxed) {
+                        search.stop.store(true, Ordering::Relaxed);
+                        return Err(Report::with_kind(
+                            ErrorKind::InvalidInput,
+                            format!(
+                                "a search for 05{} is expected to take {}, more than the limit \
+                                 of {}",
+                                prefix.to_hex(),
+                                human(eta),
+                                human(LIMIT.as_secs_f64())
+                            ),
+                            Some("use a shorter prefix, or --force to search anyway".into()),
+                        ));
+                    }
+                }
+                if search.stop.load(Ordering::Relaxed) {
+                    if progress {
+                        let _ = write!(std::io::stderr(), "\r\x1b[K");
+                    }
+                    let found = search.found.lock().ok().and_then(|mut f| f.take());
+                    return found.ok_or_else(|| {
+                        Report::failure(anyhow::anyhow!("the search stopped without a key"))
+                    });
+                }
+                if progress && estimated && shown.elapsed() >= Duration::from_millis(500) {
+                    shown = Instant::now();
+                    let _ = write!(
+                        std::io::stderr(),
+                        "\r\x1b[K{tries} keys in {}, {:.0}/s ({:.0}% of the average)",
+                        human(elapsed.as_secs_f64()),
+                        rate,
+                        100.0 * tries as f64 / expected
+                    );
+                }
+            }
+        })
+    }
+
+    /// A duration for people: "under a second", "40 s", "12 min", "3.5 h", "20 days",
+    /// "3 years".
+    pub(super) fn human(secs: f64) -> String {
+        const MIN: f64 = 60.0;
+        const HOUR: f64 = 60.0 * MIN;
+        const DAY: f64 = 24.0 * HOUR;
+        const YEAR: f64 = 365.25 * DAY;
+        match secs {
+            s if s < 1.0 => "under a second".to_owned(),
+            s if s < 90.0 => format!("{s:.0} s"),
+            s if s < 90.0 * MIN => format!("{:.0} min", s / MIN),
+            s if s < 48.0 * HOUR => format!("{:.1} h", s / HOUR),
+            s if s < 2.0 * YEAR => format!("{:.0} days", s / DAY),
+            s => format!("{:.0} years", s / YEAR),
+        }
+    }
 }
 
 pub(crate) fn recover(ctx: &Ctx, args: &RecoverArgs) -> Result<()> {
