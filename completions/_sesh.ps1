@@ -57,7 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
         'sesh;keygen' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]')
-            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Search on every core for a Session ID that starts with 05 and these hex digits (at most 10); each extra digit takes 16 times longer. A search expected to take more than 10 minutes is refused unless --force')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Search on every core for a Session ID that starts with 05 and these hex digits (at most 10); each extra digit takes 16 times longer. A search expected to take more than 10 minutes is refused unless --force (which, with --prefix, never replaces an existing identity file)')
             [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Replace an existing identity file')

@@ -53,7 +53,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;keygen'= {
             cand -o 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
             cand --output 'Write the identity file to FILE (''-'' for standard output) [default: the default identity file]'
-            cand --prefix 'Search on every core for a Session ID that starts with 05 and these hex digits (at most 10); each extra digit takes 16 times longer. A search expected to take more than 10 minutes is refused unless --force'
+            cand --prefix 'Search on every core for a Session ID that starts with 05 and these hex digits (at most 10); each extra digit takes 16 times longer. A search expected to take more than 10 minutes is refused unless --force (which, with --prefix, never replaces an existing identity file)'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
             cand -f 'Replace an existing identity file'

@@ -53,7 +53,7 @@ complete -c sesh -n "__fish_sesh_needs_command" -f -a "typing" -d 'Show RECIPIEN
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "accept" -d 'Accept RECIPIENT\'s message request'
 complete -c sesh -n "__fish_sesh_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s o -l output -d 'Write the identity file to FILE (\'-\' for standard output) [default: the default identity file]' -r -F
-complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l prefix -d 'Search on every core for a Session ID that starts with 05 and these hex digits (at most 10); each extra digit takes 16 times longer. A search expected to take more than 10 minutes is refused unless --force' -r
+complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l prefix -d 'Search on every core for a Session ID that starts with 05 and these hex digits (at most 10); each extra digit takes 16 times longer. A search expected to take more than 10 minutes is refused unless --force (which, with --prefix, never replaces an existing identity file)' -r
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand keygen" -s f -l force -d 'Replace an existing identity file'

@@ -161,8 +161,9 @@ pub enum Command {
                       every core until a Session ID starts with 05HEX. It first measures how many \
                       keys a second it can try and prints the expected time on standard error \
                       (with progress while it runs, when standard error is a terminal), and \
-                      refuses (exit 2) when that is over 10 minutes unless --force, which then \
-                      also allows replacing an existing file. The identity found is an \
+                      refuses (exit 2) when that is over 10 minutes unless --force. A search \
+                      never replaces an existing identity file, --force or not (exit 1, before \
+                      searching). The identity found is an \
                       ordinary one: it has a recovery phrase. Ctrl-C stops the search and \
                       writes nothing (exit 1).",
         after_long_help = AFTER_HELP
@@ -631,7 +632,7 @@ pub struct IdentityArg {
 }
 
 /// Where a new identity file is written.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArg {
     /// Write the identity file to FILE ('-' for standard output) [default: the default
     /// identity file].
@@ -650,7 +651,8 @@ pub struct KeygenArgs {
     pub output: OutputArg,
     /// Search on every core for a Session ID that starts with 05 and these hex digits (at
     /// most 10); each extra digit takes 16 times longer. A search expected to take more than
-    /// 10 minutes is refused unless --force.
+    /// 10 minutes is refused unless --force (which, with --prefix, never replaces an
+    /// existing identity file).
     #[arg(long, value_name = "HEX")]
     pub prefix: Option<String>,
 }

@@ -22,7 +22,13 @@ pub(crate) fn keygen(ctx: &Ctx, args: &KeygenArgs) -> Result<()> {
         None => Identity::generate(&mut OsRng),
         Some(hex) => vanity::find(ctx, hex, &args.output)?,
     };
-    save(ctx, &identity, &args.output)
+    // With --prefix, --force lifts the search's time limit; it never lets a search replace
+    // an identity file (an account would be lost for a nicer ID).
+    let mut output = args.output.clone();
+    if args.prefix.is_some() {
+        output.force = false;
+    }
+    save(ctx, &identity, &output)
 }
 
 /// `sesh keygen --prefix HEX` (issue 14): the search on every core, its estimate, progress
@@ -67,18 +73,23 @@ mod vanity {
                 Some("give 1 to 10 hex digits, those that follow 05 (e.g. --prefix abc)".into()),
             )
         })?;
-        // A file that would be refused at the end is refused before the search.
-        if let Some(p) = out.output.as_ref().filter(|p| !is_stdio(p))
-            && !out.force
-            && p.symlink_metadata().is_ok()
-        {
-            return Err(sesh::Error::AlreadyExists { path: p.clone() }.into());
-        }
-        if out.output.is_none() && !out.force {
-            let path = store::default_identity_path()?;
-            if path.symlink_metadata().is_ok() {
-                return Err(sesh::Error::AlreadyExists { path }.into());
-            }
+        // A file that would be refused at the end is refused before the search: a search
+        // never replaces an identity, --force or not (--force lifts the time limit).
+        let target = match &out.output {
+            Some(p) if is_stdio(p) => None,
+            Some(p) => Some(p.clone()),
+            None => Some(store::default_identity_path()?),
+        };
+        if let Some(path) = target.filter(|p| p.symlink_metadata().is_ok()) {
+            return Err(Report::with_kind(
+                ErrorKind::Failure,
+                format!("'{}' already exists", path.display()),
+                Some(
+                    "a vanity search never replaces an identity (with --prefix, --force only \
+                     lifts the time limit): give another file with -o, or move this one away"
+                        .into(),
+                ),
+            ));
         }
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let search = Arc::new(Search::default());
