@@ -81,7 +81,11 @@ fn an_existing_file_is_refused_before_searching() {
     assert_eq!(std::fs::read_to_string(d.join("v.key")).unwrap(), "keep me");
     // Not even with --force, which lifts the time limit only: a search never replaces an
     // identity.
-    let out = sesh(d, &["keygen", "--prefix", "a", "--force", "-o", "v.key"], b"");
+    let out = sesh(
+        d,
+        &["keygen", "--prefix", "a", "--force", "-o", "v.key"],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(text(&out.stderr).contains("never replaces"), "{out:?}");
     assert_eq!(std::fs::read_to_string(d.join("v.key")).unwrap(), "keep me");
