@@ -432,7 +432,11 @@ pub enum Command {
                       names); each with \"from\", \"sent_at\" (ms), \"sender_ed25519\", \
                       \"hash\" and \"expires_at\". Text output has one line per such row. \
                       --only KIND,... prints only those kinds (the rest are still recorded as \
-                      delivered); by default typing indicators are not printed.",
+                      delivered, so without 'message' it needs --discard-others); by default \
+                      typing indicators are not printed.\n\n\
+                      A message that disappears after reading starts its timer once \
+                      delivered: receive then tells your swarm to keep it no longer (a signed \
+                      'expire' that shortens), as the apps do when a message is read.",
         after_long_help = AFTER_HELP
     )]
     Receive(ReceiveArgs),

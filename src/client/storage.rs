@@ -288,10 +288,40 @@ fn signed(identity: &Identity, mut request: Request) -> Request {
         pubkey_ed25519: Some(identity.ed25519_pub().0),
     };
     match &mut request {
-        Request::Delete { auth: a, .. } | Request::DeleteAll { auth: a, .. } => *a = auth,
+        Request::Delete { auth: a, .. }
+        | Request::DeleteAll { auth: a, .. }
+        | Request::Expire { auth: a, .. } => *a = auth,
         _ => {}
     }
     request
+}
+
+/// A signed `expire` shortening `identity`'s messages `hashes` to `expiry_ms`
+/// (`"expire" ‖ "shorten" ‖ expiry ‖ hash₀ ‖ …`).
+pub(crate) fn expire_request(identity: &Identity, hashes: &[String], expiry_ms: u64) -> Request {
+    signed(
+        identity,
+        Request::Expire {
+            pubkey: identity.session_id().to_bytes(),
+            messages: hashes.to_vec(),
+            expiry: expiry_ms,
+            mode: request::ExpireMode::Shorten,
+            auth: request::Auth {
+                signature: [0; 64],
+                pubkey_ed25519: None,
+            },
+        },
+    )
+}
+
+/// An `expire` answer: how many members' entries say they updated something.
+pub(crate) fn parse_expire(body: &[u8]) -> Result<usize, String> {
+    let answer: StoreResponse = response::decode(body).map_err(|e| e.to_string())?;
+    Ok(answer
+        .swarm
+        .values()
+        .filter(|e| !e.failed && e.updated.as_ref().is_some_and(|u| !u.is_empty()))
+        .count())
 }
 
 /// A signed `delete` of `identity`'s messages `hashes` (`"delete" ‖ hash₀ ‖ …`).
@@ -562,6 +592,28 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
             )
             .await?;
         Ok(outcome)
+    }
+
+    /// Shortens the expiry of `identity`'s messages `hashes` to `expiry_ms` with a signed
+    /// `expire` in "shorten" mode (§4.3: a member never lengthens one this way): what the
+    /// apps do to a message that disappears after reading once it is read. How many members
+    /// say they changed something; their word only, since nothing rests on it but how long
+    /// a swarm keeps a message that was already delivered.
+    ///
+    /// # Errors
+    /// As [`Client::delete_messages`].
+    pub async fn shorten_expiry(
+        &mut self,
+        identity: &Identity,
+        hashes: &[String],
+        expiry_ms: u64,
+    ) -> Result<usize, Error> {
+        let account = identity.session_id();
+        let request = expire_request(identity, hashes, expiry_ms);
+        let (_, updated) = self
+            .swarm_request(&account, "expire", |_, _| request.clone(), parse_expire)
+            .await?;
+        Ok(updated)
     }
 
     /// The Ed25519 keys of `account`'s swarm members, which sign their `delete` answers. A

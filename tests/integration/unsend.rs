@@ -1,9 +1,12 @@
 //! `sesh unsend` and `sesh delete`, issue 13 (4).
 
+use sesh::clock::{Clock as _, SystemClock};
 use sesh::message::wire::Unsend;
+use sesh::rpc::Namespace;
 
 use super::devnet::devnet;
-use super::send_files::User;
+use super::send_files::{User, library_client};
+use super::support::COMMAND_LIMIT;
 
 /// An unsend reaches the recipient's swarm and the sender's own, naming the message by its
 /// timestamp and author, and the copy in the sender's swarm is deleted; a hash `sesh send`
@@ -121,7 +124,7 @@ async fn a_disappearing_message_carries_its_timer_and_ttl() {
         &bob.id,
     ]);
     let ts = sent[0]["timestamp"].as_u64().unwrap();
-    alice.json(&["send", "--disappear", "5m", "-m", "b", &bob.id]);
+    let sent_b = alice.json(&["send", "--disappear", "5m", "-m", "b", &bob.id]);
     let got = bob.json(&["receive"]);
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[0]["expiration_type"], "delete_after_send");
@@ -131,6 +134,26 @@ async fn a_disappearing_message_carries_its_timer_and_ttl() {
     assert_eq!(got[1]["expiration_timer"], 300);
     // After read, the swarm keeps it for the default TTL: the reader's app starts the timer.
     assert!(got[1]["expires_at"].as_u64().unwrap() > ts + 13 * 24 * 3_600_000);
+    // ... and once read, Bob's receive has told his swarm to keep it no longer than that.
+    let (mut c, _state) = library_client(&net);
+    let held = tokio::time::timeout(
+        COMMAND_LIMIT,
+        c.retrieve(&bob.identity(), Namespace::DEFAULT, None),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let b = held
+        .messages
+        .iter()
+        .find(|m| m.hash == sent_b[0]["hash"].as_str().unwrap())
+        .expect("still held, for the timer");
+    let read_at = SystemClock.now_ms();
+    assert!(
+        b.expiration_ms <= read_at + 300_000 && b.expiration_ms > read_at + 240_000,
+        "{} vs read at {read_at}",
+        b.expiration_ms
+    );
     // The sender's own copy of it is read already: the swarm keeps it for the timer only.
     let own = alice.json(&["receive", "--include-sent"]);
     let copy = own

@@ -20,6 +20,7 @@
 //! for by its id there, and the MAC and digest decide), a missing file or a bad pointer given
 //! up at once. Any attachment not saved makes the run end with exit status 4 (partial).
 
+mod disappear;
 mod save;
 
 use std::collections::HashSet;
@@ -321,6 +322,7 @@ async fn poll_once(
     let json = ctx.json;
     let requests = super::conversation::Requests::load(client, &account)?;
     let unsends = super::conversation::Unsends::new(account);
+    let read_timers = disappear::ReadTimers::new(account);
     let (save, include_sent, only) = (opts.save_dir.is_some(), opts.include_sent, opts.only);
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
@@ -332,6 +334,7 @@ async fn poll_once(
             .and_then(|data| message::open_data(identity, &data).map_err(|e| e.to_string()));
         Some(opened.map(|msg| {
             unsends.note(&msg);
+            read_timers.note(&msg, &m.hash);
             let sent = msg.timestamp_ms;
             let copy = sent_copy(&msg, &account);
             // What `sesh unsend` (or another device) stored for this account's own other
@@ -499,6 +502,7 @@ async fn poll_once(
         return Err(e);
     }
     unsends.apply(client, identity).await;
+    read_timers.apply(client, identity).await;
     if out_of_budget {
         return Ok((delivered, failed, true));
     }
