@@ -1,7 +1,6 @@
 //! `sesh daemon` on a devnet (issue 14): JSON-RPC over its socket and over standard
 //! input/output, subscriptions, the lock, shutdown, and exactly-once across a SIGKILL.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::net::UnixStream;
@@ -72,7 +71,7 @@ impl Daemon {
 
     /// Waits (bounded) for it to exit: its status and standard error.
     fn wait(mut self) -> (std::process::ExitStatus, String) {
-        let watch = std::time::Instant::now();
+        let watch = sesh::clock::Stopwatch::start();
         loop {
             if let Some(status) = self.child.try_wait().expect("waits") {
                 let mut err = String::new();
@@ -209,7 +208,10 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
     let sent = r["sent"].as_array().expect("sent");
     assert_eq!(sent.len(), 1, "{r}");
     assert_eq!(sent[0]["to"], bob.id.as_str());
-    assert!(sent[0]["hash"].as_str().is_some_and(|h| h.len() == 43), "{r}");
+    assert!(
+        sent[0]["hash"].as_str().is_some_and(|h| h.len() == 43),
+        "{r}"
+    );
     assert!(sent[0]["timestamp"].as_u64().is_some(), "{r}");
     let got = bob.json(&["receive"]);
     let row = got
@@ -227,7 +229,10 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
     assert_eq!(e["error"]["code"], -32601, "{e}");
     let e = rpc.call("send", json!({"message": "no one"}));
     assert_eq!(e["error"]["code"], -32602, "{e}");
-    let e = rpc.call("send", json!({"recipients": [bob.id], "message": "x", "ttl": 1}));
+    let e = rpc.call(
+        "send",
+        json!({"recipients": [bob.id], "message": "x", "ttl": 1}),
+    );
     assert_eq!(e["error"]["code"], -32602, "{e}");
     let e = rpc.call("send", json!({"recipients": ["05zz"], "message": "x"}));
     assert_eq!(e["error"]["code"], -32000, "{e}");
@@ -253,7 +258,10 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
     assert_eq!(n["type"], "message");
     assert_eq!(n["from"], bob.id.as_str());
     assert!(n["hash"].as_str().is_some(), "{n}");
-    assert_eq!(rpc.ok("unsubscribe", json!({"subscription": sub})), json!(true));
+    assert_eq!(
+        rpc.ok("unsubscribe", json!({"subscription": sub})),
+        json!(true)
+    );
     assert_eq!(rpc.ok("unsubscribe", json!({})), json!(false));
 }
 
@@ -290,7 +298,10 @@ async fn the_daemon_serves_json_rpc_on_its_socket() {
     let e = rpc.call("resolve", json!({"name": "nobody"}));
     assert_eq!(e["error"]["data"]["kind"], "invalid_input", "{e}");
     // And as recipients.
-    let r = rpc.ok("send", json!({"recipients": ["bob-d"], "message": "by name"}));
+    let r = rpc.ok(
+        "send",
+        json!({"recipients": ["bob-d"], "message": "by name"}),
+    );
     assert_eq!(r["sent"][0]["to"], bob.id.as_str(), "{r}");
     // Many clients at once.
     let mut other = daemon.connect();
@@ -360,7 +371,9 @@ async fn a_daemon_killed_mid_stream_loses_nothing() {
     let _ = daemon.wait();
     // What was written before it died.
     while let Ok(line) = rpc.lines.recv_timeout(Duration::from_millis(200)) {
-        before.push(name(&serde_json::from_str::<Value>(&line).unwrap()["params"]));
+        before.push(name(
+            &serde_json::from_str::<Value>(&line).unwrap()["params"],
+        ));
     }
     assert!(socket.exists(), "a killed daemon leaves its socket");
 

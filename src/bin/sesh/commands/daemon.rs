@@ -61,7 +61,13 @@ const MAX_CONNECTIONS: usize = 256;
 const MAX_SOCKET_PATH: usize = 107;
 
 pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
-    if args.stdio && args.identity.identity.as_deref().is_some_and(super::is_stdio) {
+    if args.stdio
+        && args
+            .identity
+            .identity
+            .as_deref()
+            .is_some_and(super::is_stdio)
+    {
         return Err(sesh::Error::Input(
             "with --stdio, standard input carries the requests, so the identity cannot; \
              name it with -i FILE"
@@ -192,10 +198,12 @@ fn default_socket(ctx: &Ctx, network: &Network, id: &SessionId) -> Result<PathBu
         .collect();
     let id = id.to_string();
     let name = format!("{net}-{}.sock", &id[2..18]);
-    Ok(match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir).join("sesh").join(name),
-        None => ctx.state_dir_of(network)?.join(name),
-    })
+    Ok(
+        match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir).join("sesh").join(name),
+            None => ctx.state_dir_of(network)?.join(name),
+        },
+    )
 }
 
 /// A listening socket, and the lock that makes it ours.
@@ -224,11 +232,13 @@ fn bind(path: &Path, own_dir: bool) -> Result<Bound> {
     }
     let io = |action: &'static str, p: &Path| {
         let path = p.to_owned();
-        move |source| Report::from(sesh::Error::Io {
-            action,
-            path,
-            source,
-        })
+        move |source| {
+            Report::from(sesh::Error::Io {
+                action,
+                path,
+                source,
+            })
+        }
     };
     if own_dir && let Some(dir) = path.parent() {
         std::fs::DirBuilder::new()
@@ -266,9 +276,7 @@ fn bind(path: &Path, own_dir: bool) -> Result<Bound> {
                     },
                     path.display()
                 ),
-                Some(
-                    "talk to that one, stop it first, or give another --socket PATH".to_owned(),
-                ),
+                Some("talk to that one, stop it first, or give another --socket PATH".to_owned()),
             ));
         }
         Err(std::fs::TryLockError::Error(e)) => {
@@ -503,7 +511,9 @@ fn acknowledge(ack: Ack, ok: bool) {
 impl Hub {
     fn subs_lock(&self) -> std::sync::MutexGuard<'_, Subs> {
         // A thread that panicked while holding it left plain data: still usable.
-        self.subs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.subs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -359,7 +359,11 @@ impl StdoutBuf {
             }
         };
         self.buf.clear();
-        let path = PathBuf::from(if self.sink.is_some() { "subscribers" } else { "-" });
+        let path = PathBuf::from(if self.sink.is_some() {
+            "subscribers"
+        } else {
+            "-"
+        });
         written.map_err(|source| {
             Report::from(sesh::Error::Io {
                 action: "writing",

@@ -228,7 +228,11 @@ impl Job {
         if let Some(server) = &self.file_server {
             let longest_url = format!("{}/file/{}", server.url, "0".repeat(attach::LONGEST_ID));
             let mut largest = out.clone();
-            largest.attachments = self.prepared.iter().map(|p| p.placeholder(server)).collect();
+            largest.attachments = self
+                .prepared
+                .iter()
+                .map(|p| p.placeholder(server))
+                .collect();
             if self.profile.as_ref().is_some_and(|p| p.avatar.is_some())
                 && out.profile_picture.is_none()
             {

@@ -157,9 +157,8 @@ pub(crate) fn parse(frame: &Frame) -> Parsed {
     if obj.get("jsonrpc") != Some(&Value::String("2.0".into())) {
         return invalid(&answer_id, "\"jsonrpc\" must be \"2.0\"");
     }
-    let method = match obj.remove("method") {
-        Some(Value::String(m)) => m,
-        _ => return invalid(&answer_id, "\"method\" must be a string"),
+    let Some(Value::String(method)) = obj.remove("method") else {
+        return invalid(&answer_id, "\"method\" must be a string");
     };
     let params = match obj.remove("params") {
         None | Some(Value::Null) => Value::Object(serde_json::Map::new()),
@@ -386,7 +385,14 @@ mod tests {
     fn no_input_panics() {
         // A few hostile shapes; parse must answer each without panicking.
         for s in [
-            "", "null", "1e999", "{}", r#"{"jsonrpc":"2.0"}"#, "\u{0}", "[]", "{\"a\":",
+            "",
+            "null",
+            "1e999",
+            "{}",
+            r#"{"jsonrpc":"2.0"}"#,
+            "\u{0}",
+            "[]",
+            "{\"a\":",
             r#"{"jsonrpc":"2.0","id":1e400,"method":"x"}"#,
         ] {
             let _ = parse(&line(s));
