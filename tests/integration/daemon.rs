@@ -423,3 +423,49 @@ async fn a_daemon_killed_mid_stream_loses_nothing() {
     drop(bob_daemon);
     net.shutdown().await;
 }
+
+/// The guide's bot (contrib/echo-bot.py) answers a message through the daemon, and the
+/// answer arrives (issue 14's "done when", with `sesh send` as the other side).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contrib_echo_bot_answers_through_the_daemon() {
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let socket = dir.path().join("bot.sock");
+    let daemon = Daemon::socket(&alice, &socket);
+    let bot = concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/echo-bot.py");
+    let mut bot = match std::process::Command::new("python3")
+        .arg(bot)
+        .arg(&socket)
+        .stdin(Stdio::null())
+        .spawn()
+    {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("skipped: no python3 ({e})");
+            return;
+        }
+    };
+    let out = bob.run(&["send", "-m", "ping", &alice.id]);
+    assert!(out.status.success(), "{out:?}");
+    // Bob's receive polls until the answer is there (bounded).
+    let out = bob.run(&[
+        "--json",
+        "receive",
+        "--follow",
+        "--max",
+        "1",
+        "--interval",
+        "200ms",
+        "--timeout",
+        "60s",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let row: Value = serde_json::from_slice(&out.stdout).expect("one JSON row");
+    assert_eq!(row["text"], "you said: ping", "{row}");
+    assert_eq!(row["from"], alice.id.as_str());
+    let _ = bot.kill();
+    let _ = bot.wait();
+    drop(daemon);
+    net.shutdown().await;
+}
