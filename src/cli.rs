@@ -620,10 +620,16 @@ pub enum Command {
                       name...], message, attachments?: [path...], ttl?: seconds, disappear?: \
                       seconds, after?: \"read\"|\"send\"} -> {\"sent\": [{\"to\", \"hash\", \
                       \"timestamp\"}], \"failed\": [{\"to\", \"error\", \"kind\"}]}; \
-                      subscribe -> a subscription id, then every incoming message arrives as \
-                      a notification {\"method\": \"receive\", \"params\": the object \
-                      'sesh receive --json' prints}; unsubscribe. One subscription per \
-                      connection. The swarm is polled (every --interval, backing off after \
+                      react {recipient, timestamp, author, emoji, remove?}, read \
+                      {recipient, timestamps}, typing {recipient, stop?} -> the record 'sesh \
+                      react --json' prints; unsend {hashes} -> {\"unsent\": [...], \
+                      \"complete\"}; delete {hashes} or {all: true} -> {\"deleted\", \
+                      \"confirmed\", \"members\", \"complete\"}; subscribe -> a subscription \
+                      id, then every incoming message arrives as a notification {\"method\": \
+                      \"receive\", \"params\": the object 'sesh receive --json' prints}; \
+                      unsubscribe. One subscription per connection (notifications carry no \
+                      subscription id); a subscriber that takes more than 10 seconds to \
+                      take a page of notifications is unsubscribed. The swarm is polled (every --interval, backing off after \
                       network failures) only while someone is subscribed: with no \
                       subscriber, messages wait in the swarm. A message is recorded as \
                       delivered only once its notification was written to every subscriber \

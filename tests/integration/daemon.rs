@@ -309,6 +309,54 @@ async fn the_daemon_serves_json_rpc_on_its_socket() {
     check_methods(&mut rpc, &alice, &bob, "the socket");
     drop(other);
 
+    // The conversation's other messages, with the command line's argument names.
+    let r = rpc.ok(
+        "send",
+        json!({"recipients": [bob.id], "message": "react to me"}),
+    );
+    let (hash, ts) = (
+        r["sent"][0]["hash"].clone(),
+        r["sent"][0]["timestamp"].clone(),
+    );
+    let sent = |v: &Value, kind: &str| {
+        assert_eq!(v["type"], "sent", "{v}");
+        assert_eq!(v["kind"], kind, "{v}");
+        assert_eq!(v["to"], bob.id.as_str(), "{v}");
+    };
+    sent(&rpc.ok("typing", json!({"recipient": bob.id})), "typing");
+    sent(
+        &rpc.ok("read", json!({"recipient": bob.id, "timestamps": [ts]})),
+        "receipt",
+    );
+    let r = rpc.ok(
+        "react",
+        json!({"recipient": bob.id, "timestamp": ts, "author": alice.id, "emoji": "👍"}),
+    );
+    sent(&r, "reaction");
+    let copy = r["sync_hash"]
+        .as_str()
+        .expect("a copy for alice's devices")
+        .to_owned();
+    let r = rpc.ok("unsend", json!({"hashes": [hash]}));
+    assert_eq!(r["unsent"][0]["hash"], hash, "{r}");
+    assert_eq!(r["complete"], true, "{r}");
+    let e = rpc.call("unsend", json!({"hashes": ["not-sent"]}));
+    assert_eq!(e["error"]["data"]["kind"], "invalid_input", "{e}");
+    let r = rpc.ok("delete", json!({"hashes": [copy]}));
+    assert_eq!(r["deleted"], json!([copy]), "{r}");
+    let e = rpc.call("delete", json!({}));
+    assert_eq!(e["error"]["code"], -32602, "{e}");
+    let e = rpc.call("react", json!({"recipient": bob.id}));
+    assert_eq!(e["error"]["code"], -32602, "{e}");
+    let kinds: Vec<Value> = bob
+        .json(&["receive"])
+        .iter()
+        .map(|r| r["type"].clone())
+        .collect();
+    for kind in ["receipt", "reaction", "unsend"] {
+        assert!(kinds.contains(&json!(kind)), "{kind} not in {kinds:?}");
+    }
+
     // SIGTERM: exit 0, the socket removed.
     daemon.signal("-TERM");
     let (status, err) = daemon.wait();

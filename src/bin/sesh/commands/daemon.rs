@@ -34,7 +34,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sesh::cli::{DaemonArgs, DisappearAfter, IdentityArg, SendArgs};
+use sesh::cli::{
+    DaemonArgs, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, SendArgs, TypingArgs,
+};
 use sesh::client::state::ReceiveLock;
 use sesh::network::Network;
 use sesh::{ErrorKind, Identity, SessionId};
@@ -551,7 +553,7 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &mpsc::UnboundedSender<Out>, fram
         }))),
         "subscribe" => reply(subscribe(shared, conn, tx)),
         "unsubscribe" => reply(unsubscribe(shared, conn, req.params)),
-        "send" | "resolve" => {
+        "send" | "resolve" | "react" | "read" | "typing" | "unsend" | "delete" => {
             let call = match Call::parse(&req.method, req.params) {
                 Ok(c) => c,
                 Err(e) => return reply(Err(e)),
@@ -708,26 +710,116 @@ fn unsubscribe(shared: &Shared, conn: u64, params: Value) -> std::result::Result
     }
 }
 
-/// A request for the request thread, with its params read.
+/// A request for the request thread, with its params read: named as the command's
+/// arguments.
 enum Call {
     Send(Box<SendArgs>),
     Resolve(String),
+    React(ReactArgs),
+    Read(ReadArgs),
+    Typing(TypingArgs),
+    Unsend(Vec<String>),
+    /// The hashes, or every message (`all`).
+    Delete(Vec<String>, bool),
 }
 
 impl Call {
     fn parse(method: &str, params: Value) -> std::result::Result<Self, Reply> {
-        match method {
-            "send" => Ok(Self::Send(Box::new(send_args(params)?))),
-            _ => {
+        fn read<T: serde::de::DeserializeOwned>(params: Value) -> std::result::Result<T, Reply> {
+            serde_json::from_value(params).map_err(bad_params)
+        }
+        let none = || IdentityArg { identity: None };
+        Ok(match method {
+            "send" => Self::Send(Box::new(send_args(params)?)),
+            "resolve" => {
                 #[derive(Deserialize)]
                 #[serde(deny_unknown_fields)]
                 struct Params {
                     name: String,
                 }
-                let p: Params = serde_json::from_value(params).map_err(bad_params)?;
-                Ok(Self::Resolve(p.name))
+                Self::Resolve(read::<Params>(params)?.name)
             }
-        }
+            "react" => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Params {
+                    recipient: String,
+                    timestamp: u64,
+                    author: String,
+                    emoji: String,
+                    #[serde(default)]
+                    remove: bool,
+                }
+                let p: Params = read(params)?;
+                Self::React(ReactArgs {
+                    recipient: p.recipient,
+                    timestamp: p.timestamp,
+                    author: p.author,
+                    emoji: p.emoji,
+                    remove: p.remove,
+                    identity: none(),
+                })
+            }
+            "read" => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Params {
+                    recipient: String,
+                    timestamps: Vec<u64>,
+                }
+                let p: Params = read(params)?;
+                if p.timestamps.is_empty() {
+                    return Err(bad_params("\"timestamps\" is empty"));
+                }
+                Self::Read(ReadArgs {
+                    recipient: p.recipient,
+                    timestamps: p.timestamps,
+                    identity: none(),
+                })
+            }
+            "typing" => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Params {
+                    recipient: String,
+                    #[serde(default)]
+                    stop: bool,
+                }
+                let p: Params = read(params)?;
+                Self::Typing(TypingArgs {
+                    recipient: p.recipient,
+                    stop: p.stop,
+                    identity: none(),
+                })
+            }
+            "unsend" => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Params {
+                    hashes: Vec<String>,
+                }
+                let p: Params = read(params)?;
+                if p.hashes.is_empty() {
+                    return Err(bad_params("\"hashes\" is empty"));
+                }
+                Self::Unsend(p.hashes)
+            }
+            _ => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Params {
+                    #[serde(default)]
+                    hashes: Vec<String>,
+                    #[serde(default)]
+                    all: bool,
+                }
+                let p: Params = read(params)?;
+                if p.hashes.is_empty() != p.all {
+                    return Err(bad_params("give \"hashes\" or \"all\": true, not both"));
+                }
+                Self::Delete(p.hashes, p.all)
+            }
+        })
     }
 }
 
@@ -815,6 +907,20 @@ fn spawn_requests(
                 let result = match task.call {
                     Call::Send(args) => send(&ctx, &rt, &mut client, &identity, &args),
                     Call::Resolve(name) => resolve(&rt, &mut client, &name),
+                    Call::Unsend(hashes) => unsend(&rt, &mut client, &identity, &hashes),
+                    Call::Delete(hashes, all) => delete(&rt, &mut client, &identity, &hashes, all),
+                    Call::React(a) => conversation(&ctx, &rt, &mut client, &identity, |c| {
+                        let (to, r) = super::conversation::react_args(&a)?;
+                        super::conversation::react_control(c, &identity, to, r)
+                    }),
+                    Call::Read(a) => conversation(&ctx, &rt, &mut client, &identity, |_| {
+                        let to = super::conversation::read_args(&a)?;
+                        Ok(super::conversation::read_control(to, a.timestamps.clone()))
+                    }),
+                    Call::Typing(a) => conversation(&ctx, &rt, &mut client, &identity, |_| {
+                        let to = super::conversation::typing_args(&a)?;
+                        Ok(super::conversation::typing_control(to, !a.stop))
+                    }),
                 };
                 let _ = task.reply.send(result);
             }
@@ -822,6 +928,74 @@ fn spawn_requests(
         .map_err(Report::failure)
         .context("starting the request thread")?;
     Ok(tx)
+}
+
+/// `react`, `read`, `typing`: the conversation message `make` makes, sent as the command
+/// sends it -> `{"type": "sent", "kind", "to", "hash", "timestamp", "sync_hash"}`.
+fn conversation(
+    ctx: &Ctx,
+    rt: &tokio::runtime::Runtime,
+    client: &mut NetClient,
+    identity: &Identity,
+    make: impl FnOnce(&mut NetClient) -> Result<super::conversation::Control>,
+) -> std::result::Result<Value, Reply> {
+    let c = make(client)?;
+    let sent = rt.block_on(super::conversation::send_control(ctx, client, identity, c))?;
+    Ok(sent.to_json())
+}
+
+/// `unsend {hashes}` -> `{"unsent": [{"hash", "to", "timestamp", "deleted"}], "complete"}`
+/// (`complete`: every member of one's swarm confirmed deleting the copies; else `sesh
+/// unsend` would exit 4).
+fn unsend(
+    rt: &tokio::runtime::Runtime,
+    client: &mut NetClient,
+    identity: &Identity,
+    hashes: &[String],
+) -> std::result::Result<Value, Reply> {
+    let sent = super::unsend::recorded(client, &identity.session_id(), hashes)?;
+    let mut rows = Vec::new();
+    let complete = rt.block_on(super::unsend::unsend_all(
+        client,
+        identity,
+        &sent,
+        &mut |r| {
+            rows.push(json!({
+                "hash": r.hash,
+                "to": r.to,
+                "timestamp": r.timestamp,
+                "deleted": r.deleted,
+            }));
+            Ok(())
+        },
+    ))?;
+    Ok(json!({"unsent": rows, "complete": complete}))
+}
+
+/// `delete {hashes}` or `delete {all: true}` -> `{"deleted", "confirmed", "members",
+/// "complete"}`, as `sesh delete --json` (`complete`: every member confirmed).
+fn delete(
+    rt: &tokio::runtime::Runtime,
+    client: &mut NetClient,
+    identity: &Identity,
+    hashes: &[String],
+    all: bool,
+) -> std::result::Result<Value, Reply> {
+    let outcome = rt
+        .block_on(async {
+            if all {
+                client.delete_all_messages(identity).await
+            } else {
+                client.delete_messages(identity, hashes).await
+            }
+        })
+        .map_err(Report::from)?;
+    Ok(json!({
+        "deleted": outcome.deleted,
+        "confirmed": outcome.confirmed,
+        "members": outcome.members,
+        "complete": outcome.complete(),
+    }))
 }
 
 /// `resolve {name}` -> `{"name", "session_id"}`, as `sesh resolve --json`.
