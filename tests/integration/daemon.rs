@@ -240,6 +240,10 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
     assert_eq!(e["error"]["data"]["exit_status"], 2, "{e}");
     assert!(e["error"]["data"].get("hint").is_some(), "{e}");
 
+    // Sent while no one is subscribed: it waits in the swarm for the first subscriber.
+    let waited = format!("waited for a subscriber over {tag}");
+    let out = bob.run(&["send", "-m", &waited, &alice.id]);
+    assert!(out.status.success(), "{out:?}");
     // Subscribed: the receive lock is the daemon's, and a message sent by `sesh send`
     // arrives as the object `sesh receive --json` prints.
     let sub = rpc.ok("subscribe", json!({}));
@@ -249,12 +253,18 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
     let reply = format!("hello alice over {tag}");
     let out = bob.run(&["send", "-m", &reply, &alice.id]);
     assert!(out.status.success(), "{out:?}");
+    let mut got_waited = false;
     let n = loop {
         let n = rpc.notification();
+        got_waited |= n["text"] == waited.as_str();
         if n["text"] == reply.as_str() {
             break n;
         }
     };
+    assert!(
+        got_waited,
+        "the message sent before subscribe did not arrive first"
+    );
     assert_eq!(n["type"], "message");
     assert_eq!(n["from"], bob.id.as_str());
     assert!(n["hash"].as_str().is_some(), "{n}");
@@ -496,11 +506,14 @@ async fn the_contrib_echo_bot_answers_through_the_daemon() {
     };
     let out = bob.run(&["send", "-m", "ping", &alice.id]);
     assert!(out.status.success(), "{out:?}");
-    // Bob's receive polls until the answer is there (bounded).
+    // Bob's receive polls until the answer is there (bounded); the acceptance of bob's
+    // message request that comes before it is not a message.
     let out = bob.run(&[
         "--json",
         "receive",
         "--follow",
+        "--only",
+        "message",
         "--max",
         "1",
         "--interval",
@@ -516,4 +529,85 @@ async fn the_contrib_echo_bot_answers_through_the_daemon() {
     let _ = bot.wait();
     drop(daemon);
     net.shutdown().await;
+}
+
+/// Where the socket goes by default: `$XDG_RUNTIME_DIR/sesh/` (made 0700), else the
+/// network's state directory; named by the network and the Session ID, short enough for
+/// a socket address. Nothing is asked of the network to start.
+#[test]
+fn the_default_socket_is_private_and_in_the_runtime_directory() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (key, id) = super::support::keygen(dir.path(), "alice");
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    let start = |xdg: Option<&Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"));
+        cmd.args(["--network", "mainnet", "daemon", "-i"])
+            .arg(&key)
+            .env("SESH_STATE_DIR", dir.path().join("state"))
+            .env_remove("SESH_IDENTITY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match xdg {
+            Some(x) => cmd.env("XDG_RUNTIME_DIR", x),
+            None => cmd.env_remove("XDG_RUNTIME_DIR"),
+        };
+        let mut child = cmd.spawn().expect("sesh daemon starts");
+        let out = child.stdout.take().expect("stdout");
+        let line = read_line_within(BufReader::new(out), WAIT).expect("a socket path");
+        let d = Daemon {
+            child,
+            socket: Some(PathBuf::from(line.trim_end())),
+        };
+        let path = d.socket.clone().unwrap();
+        (d, path)
+    };
+    let name = format!("mainnet-{}.sock", &id[2..18]);
+
+    let (d, path) = start(Some(&runtime));
+    assert_eq!(path, runtime.join("sesh").join(&name));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&runtime.join("sesh")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(d.connect().ok("id", json!({}))["session_id"], id.as_str());
+    d.signal("-INT");
+    let (status, err) = d.wait();
+    assert!(status.success(), "{status:?}: {err}");
+    assert!(!path.exists());
+
+    let (d, path) = start(None);
+    assert_eq!(path, dir.path().join("state/mainnet").join(&name));
+    assert_eq!(mode(&path), 0o600);
+    // Something that is not a socket at the path is not ours to remove.
+    d.signal("-TERM");
+    assert!(d.wait().0.success());
+    std::fs::write(&path, "keep").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"));
+    cmd.args(["--network", "mainnet", "daemon", "-i"])
+        .arg(&key)
+        .env("SESH_STATE_DIR", dir.path().join("state"))
+        .env_remove("XDG_RUNTIME_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a socket"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep");
+
+    // --stdio takes its requests from standard input: the identity cannot come from it.
+    let out = super::support::output_within(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sesh")).args([
+            "--network",
+            "mainnet",
+            "daemon",
+            "--stdio",
+            "-i",
+            "-",
+        ]),
+        None,
+        super::support::COMMAND_LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
