@@ -273,6 +273,13 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
         json!(true)
     );
     assert_eq!(rpc.ok("unsubscribe", json!({})), json!(false));
+    // No subscriber left: the receive lock is let go (by the poller, soon).
+    let free = (0..100).any(|_| {
+        let out = alice.run(&["receive"]);
+        std::thread::sleep(Duration::from_millis(50));
+        out.status.success()
+    });
+    assert!(free, "the receive lock is still held after unsubscribe");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,8 +374,20 @@ async fn the_daemon_serves_json_rpc_on_its_socket() {
         assert!(kinds.contains(&json!(kind)), "{kind} not in {kinds:?}");
     }
 
-    // SIGTERM: exit 0, the socket removed.
+    // SIGTERM: a request under way is answered (sent, or refused as the daemon stops),
+    // then exit 0, the socket removed.
+    rpc.raw(
+        &json!({"jsonrpc": "2.0", "id": "last", "method": "send",
+            "params": {"recipients": [bob.id], "message": "last"}})
+        .to_string(),
+    );
     daemon.signal("-TERM");
+    let r = rpc.response_to(&json!("last"));
+    assert!(
+        r["result"]["sent"][0]["to"] == bob.id.as_str()
+            || r["error"]["data"]["kind"] == "transient",
+        "{r}"
+    );
     let (status, err) = daemon.wait();
     assert!(status.success(), "{status:?}: {err}");
     assert!(!socket.exists());

@@ -470,7 +470,7 @@ async fn serve(shared: Arc<Shared>, mut input: Input, writer: Writer, conn: u64)
         handle(&shared, conn, &tx, &frame);
     }
     // Gone: no more notifications for it.
-    shared.hub.subs_lock().by_conn.remove(&conn);
+    shared.hub.unsubscribe(conn);
     drop(tx);
     let _ = writing.await;
 }
@@ -511,6 +511,15 @@ fn acknowledge(ack: Ack, ok: bool) {
 }
 
 impl Hub {
+    /// Ends `conn`'s subscription, if any. The last one gone, the poller is woken to let go
+    /// of the receive lock at once (not after its next sleep).
+    fn unsubscribe(&self, conn: u64) {
+        let mut subs = self.subs_lock();
+        if subs.by_conn.remove(&conn).is_some() && subs.by_conn.is_empty() {
+            self.wake.notify_one();
+        }
+    }
+
     fn subs_lock(&self) -> std::sync::MutexGuard<'_, Subs> {
         // A thread that panicked while holding it left plain data: still usable.
         self.subs
@@ -694,7 +703,7 @@ fn unsubscribe(shared: &Shared, conn: u64, params: Value) -> std::result::Result
         subscription: Option<u64>,
     }
     let p: Params = serde_json::from_value(params).map_err(bad_params)?;
-    let mut subs = shared.hub.subs_lock();
+    let subs = shared.hub.subs_lock();
     match (subs.by_conn.get(&conn), p.subscription) {
         (Some((id, _)), Some(asked)) if *id != asked => Err(bad_params(format_args!(
             "subscription {asked} is not this connection's"
@@ -704,7 +713,8 @@ fn unsubscribe(shared: &Shared, conn: u64, params: Value) -> std::result::Result
         ))),
         (found, _) => {
             let was = found.is_some();
-            subs.by_conn.remove(&conn);
+            drop(subs);
+            shared.hub.unsubscribe(conn);
             Ok(json!(was))
         }
     }
