@@ -628,7 +628,8 @@ pub enum Command {
                       id, then every incoming message arrives as a notification {\"method\": \
                       \"receive\", \"params\": the object 'sesh receive --json' prints}; \
                       unsubscribe. One subscription per connection (notifications carry no \
-                      subscription id); a subscriber that takes more than 10 seconds to \
+                      subscription id); a client that closes its writing side ends its \
+                      subscription (answers to its requests under way are still written); a subscriber that takes more than 10 seconds to \
                       take a page of notifications is unsubscribed. The swarm is polled (every --interval, backing off after \
                       network failures) only while someone is subscribed: with no \
                       subscriber, messages wait in the swarm. A message is recorded as \

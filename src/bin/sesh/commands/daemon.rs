@@ -165,8 +165,15 @@ pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
         // Stop: no new request; those under way finish (bounded), then the poll under way.
         shared.closing.store(true, Ordering::SeqCst);
         let drained = async {
-            while shared.in_flight.load(Ordering::SeqCst) > 0 {
-                shared.idle.notified().await;
+            loop {
+                // Registered before the count is read: a last answer in between still wakes.
+                let idle = shared.idle.notified();
+                tokio::pin!(idle);
+                idle.as_mut().enable();
+                if shared.in_flight.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                idle.await;
             }
         };
         if tokio::time::timeout(SHUTDOWN_WAIT, drained).await.is_err() {
@@ -265,17 +272,15 @@ fn bind(path: &Path, own_dir: bool) -> Result<Bound> {
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            let pid = std::fs::read_to_string(&lock_path).unwrap_or_default();
-            let pid = pid.trim();
+            // The holder's pid, shown only when it is one (the file is not trusted text).
+            let pid = std::fs::read_to_string(&lock_path)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok());
             return Err(Report::with_kind(
                 ErrorKind::Failure,
                 format!(
                     "another sesh daemon{} is serving '{}'",
-                    if pid.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (pid {pid})")
-                    },
+                    pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
                     path.display()
                 ),
                 Some("talk to that one, stop it first, or give another --socket PATH".to_owned()),
