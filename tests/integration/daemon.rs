@@ -309,6 +309,57 @@ async fn the_daemon_serves_json_rpc_on_its_socket() {
     assert!(err.contains("hint:"), "{err}");
 
     let mut rpc = daemon.connect();
+    // A `sesh receive --follow` holds the receive lock: subscribe is refused (transient),
+    // as a second receive is.
+    let follow = || {
+        alice
+            .cmd(&["receive", "--follow", "--interval", "200ms"])
+            .spawn()
+            .expect("receive starts")
+    };
+    let mut follower = follow();
+    let held = (0..100).any(|_| {
+        // Our own check may have held the lock when the follower started: it then left.
+        if follower.try_wait().unwrap().is_some() {
+            follower = follow();
+        }
+        let out = alice.run(&["receive"]);
+        let busy = String::from_utf8_lossy(&out.stderr).contains("is running");
+        if !busy {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        busy
+    });
+    if !held {
+        let _ = follower.kill();
+        let out = follower.wait_with_output().unwrap();
+        panic!("the follower never held the lock: {out:?}");
+    }
+    let e = rpc.call("subscribe", json!({}));
+    assert_eq!(e["error"]["data"]["kind"], "transient", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is running"),
+        "{e}"
+    );
+    let _ = follower.kill();
+    let _ = follower.wait();
+    // Files, read by the daemon from the paths given.
+    let file = dir.path().join("note.txt");
+    std::fs::write(&file, "a file through the daemon").unwrap();
+    let r = rpc.ok(
+        "send",
+        json!({"recipients": [bob.id], "message": "with a file", "attachments": [file]}),
+    );
+    assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{r}");
+    let rows = bob.json(&["receive"]);
+    let row = rows
+        .iter()
+        .find(|m| m["text"] == "with a file")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(row["attachments"][0]["file_name"], "note.txt", "{row}");
     // Names resolve with the daemon's client.
     let r = rpc.ok("resolve", json!({"name": "Bob-D"}));
     assert_eq!(r, json!({"name": "bob-d", "session_id": bob.id}));
