@@ -1083,6 +1083,8 @@ fn send(
 /// Where the poller's rows go: every subscriber, as `receive` notifications.
 struct Subscribers {
     hub: Arc<Hub>,
+    /// How long a subscriber may take to write a page ([`WRITE_WAIT`]).
+    wait: Duration,
     /// Set when a page reached no subscriber (so it was not recorded).
     lost: AtomicBool,
 }
@@ -1120,7 +1122,7 @@ impl Sink for Subscribers {
         let mut took = 0usize;
         let watch = sesh::clock::Stopwatch::start();
         while !waiting.is_empty() {
-            let left = WRITE_WAIT.saturating_sub(watch.elapsed());
+            let left = self.wait.saturating_sub(watch.elapsed());
             match ack_rx.recv_timeout(left) {
                 Ok((conn, ok)) => {
                     waiting.remove(&conn);
@@ -1186,6 +1188,7 @@ fn spawn_poller(
                     }
                     let sink = Arc::new(Subscribers {
                         hub: hub.clone(),
+                        wait: WRITE_WAIT,
                         lost: AtomicBool::new(false),
                     });
                     let opts = super::receive::Options {
@@ -1240,4 +1243,89 @@ fn spawn_poller(
         .map_err(Report::failure)
         .context("starting the poller thread")?;
     Ok(done_rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub(dir: &Path) -> Arc<Hub> {
+        Arc::new(Hub {
+            subs: Mutex::new(Subs::default()),
+            state: Mutex::new(sesh::client::State::open(dir).expect("a state")),
+            account: Identity::from_seed(sesh::identity::Seed::from_legacy(&[1; 16])).session_id(),
+            wake: Notify::new(),
+        })
+    }
+
+    /// A subscriber on connection `conn` whose writer answers `ok` (or never, with `None`)
+    /// and hands over what it was given.
+    fn subscriber(hub: &Hub, conn: u64, ok: Option<bool>) -> std::thread::JoinHandle<Vec<u8>> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
+        hub.subs_lock().by_conn.insert(conn, (conn + 100, tx));
+        std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut held = Vec::new();
+            while let Some(out) = rx.blocking_recv() {
+                got.extend_from_slice(&out.bytes);
+                match ok {
+                    Some(ok) => acknowledge(out.ack, ok),
+                    // Never answers (a stuck client): the ack is kept, unsent.
+                    None => held.push(out.ack),
+                }
+            }
+            got
+        })
+    }
+
+    fn sink(hub: &Arc<Hub>) -> Subscribers {
+        Subscribers {
+            hub: hub.clone(),
+            wait: Duration::from_millis(200),
+            lost: AtomicBool::new(false),
+        }
+    }
+
+    #[test]
+    fn a_page_is_delivered_when_a_subscriber_took_it_and_lost_when_none_did() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let hub = hub(dir.path());
+        let rows = b"{\"type\":\"message\",\"text\":\"a\"}\n{\"type\":\"receipt\"}\n";
+
+        // No one subscribed: not delivered (not recorded; it waits in the swarm).
+        let s = sink(&hub);
+        assert!(s.write_lines(rows).is_err());
+        assert!(s.lost.load(Ordering::SeqCst));
+
+        // One took it, one broke, one is stuck: delivered; the other two are dropped.
+        let good = subscriber(&hub, 1, Some(true));
+        let broken = subscriber(&hub, 2, Some(false));
+        let stuck = subscriber(&hub, 3, None);
+        let s = sink(&hub);
+        s.write_lines(rows).expect("delivered");
+        assert!(!s.lost.load(Ordering::SeqCst));
+        assert_eq!(
+            hub.subs_lock().by_conn.keys().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        hub.subs_lock().by_conn.clear();
+        let got = String::from_utf8(good.join().unwrap()).unwrap();
+        // Each row is a notification whose params are the row, byte for byte.
+        assert_eq!(
+            got,
+            "{\"jsonrpc\":\"2.0\",\"method\":\"receive\",\"params\":{\"type\":\"message\",\
+             \"text\":\"a\"}}\n{\"jsonrpc\":\"2.0\",\"method\":\"receive\",\"params\":\
+             {\"type\":\"receipt\"}}\n"
+        );
+        assert_eq!(broken.join().unwrap().len(), got.len());
+        assert_eq!(stuck.join().unwrap().len(), got.len());
+
+        // Every subscriber broke: not delivered.
+        let broken = subscriber(&hub, 4, Some(false));
+        let s = sink(&hub);
+        assert!(s.write_lines(rows).is_err());
+        assert!(s.lost.load(Ordering::SeqCst));
+        assert!(hub.subs_lock().by_conn.is_empty());
+        broken.join().unwrap();
+    }
 }
