@@ -6,8 +6,10 @@
 //!   answers `version`, `id`, `subscribe` and `unsubscribe` itself, and writes every line
 //!   (responses and notifications) through one writer task per connection;
 //! - the request thread owns a network client (pool, paths, connections) and runs the
-//!   requests that need the network (`send`, `resolve`) one after another, through the same
-//!   code as the commands ([`super::send::deliver`]);
+//!   requests that need the network (`send`, `resolve`, `react`, `read`, `typing`,
+//!   `unsend`, `delete`) one after another, through the same code as the commands
+//!   ([`super::send::deliver`], [`super::conversation::send_control`],
+//!   [`super::unsend::unsend_all`]);
 //! - the poller thread owns a second client and, only while someone is subscribed, polls
 //!   the swarm as `receive --follow` does, through [`super::receive::poll_once`], whose rows
 //!   go to the subscribers ([`Subscribers`]) instead of standard output.
@@ -21,7 +23,13 @@
 //! the swarm for the next subscriber. A daemon killed after a write and before the record
 //! delivers that page again once restarted: never lost, at worst the last page repeated.
 //! "Written" means handed to the kernel: a client that dies after that loses what it did not
-//! read (as a pipe reader of `sesh receive` would).
+//! read (as a pipe reader of `sesh receive` would). A subscriber dropped for being slow may
+//! still be written the page it was slow on, later: when it was the only one, that page was
+//! not recorded and comes again.
+//!
+//! # Errors
+//! JSON-RPC's codes for what is not a good request ([`jsonrpc`]); -32000 for what the
+//! command would have failed at, with its kind, exit status and hint in `data`.
 
 mod jsonrpc;
 
