@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Tell RECIPIENT you read their messages (a read receipt)')
             [CompletionResult]::new('typing', 'typing', [CompletionResultType]::ParameterValue, 'Show RECIPIENT that you are typing, or that you stopped')
             [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept RECIPIENT''s message request')
+            [CompletionResult]::new('daemon', 'daemon', [CompletionResultType]::ParameterValue, 'Serve JSON-RPC 2.0 for one identity on a Unix socket or standard input/output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -502,6 +503,23 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sesh;daemon' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity file (''-'' for standard input) [default: the default identity file]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Listen on this Unix socket [default: $XDG_RUNTIME_DIR/sesh/NETWORK-ID.sock]')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often the swarm is polled while someone is subscribed')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'The Session network: mainnet, testnet, or the path of a network file')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]')
+            [CompletionResult]::new('--stdio', '--stdio', [CompletionResultType]::ParameterName, 'Speak JSON-RPC on standard input and output instead of a socket')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines on standard output instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sesh;help' {
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create a new identity and print its Session ID')
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'Restore an identity from its recovery phrase')
@@ -524,6 +542,7 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Tell RECIPIENT you read their messages (a read receipt)')
             [CompletionResult]::new('typing', 'typing', [CompletionResultType]::ParameterValue, 'Show RECIPIENT that you are typing, or that you stopped')
             [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept RECIPIENT''s message request')
+            [CompletionResult]::new('daemon', 'daemon', [CompletionResultType]::ParameterValue, 'Serve JSON-RPC 2.0 for one identity on a Unix socket or standard input/output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -608,6 +627,9 @@ Register-ArgumentCompleter -Native -CommandName 'sesh' -ScriptBlock {
             break
         }
         'sesh;help;accept' {
+            break
+        }
+        'sesh;help;daemon' {
             break
         }
         'sesh;help;help' {

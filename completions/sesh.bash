@@ -19,6 +19,9 @@ _sesh() {
             sesh,accept)
                 cmd="sesh__subcmd__accept"
                 ;;
+            sesh,daemon)
+                cmd="sesh__subcmd__daemon"
+                ;;
             sesh,delete)
                 cmd="sesh__subcmd__delete"
                 ;;
@@ -84,6 +87,9 @@ _sesh() {
                 ;;
             sesh__subcmd__help,accept)
                 cmd="sesh__subcmd__help__subcmd__accept"
+                ;;
+            sesh__subcmd__help,daemon)
+                cmd="sesh__subcmd__help__subcmd__daemon"
                 ;;
             sesh__subcmd__help,delete)
                 cmd="sesh__subcmd__help__subcmd__delete"
@@ -212,7 +218,7 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help"
+            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept daemon help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +251,44 @@ _sesh() {
                     return 0
                     ;;
                 -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__daemon)
+            opts="-i -q -h -V --identity --socket --stdio --interval --json --quiet --network --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -336,7 +380,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help)
-            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help"
+            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept daemon help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +394,20 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help__subcmd__accept)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__daemon)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -48,6 +48,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand read 'Tell RECIPIENT you read their messages (a read receipt)'
             cand typing 'Show RECIPIENT that you are typing, or that you stopped'
             cand accept 'Accept RECIPIENT''s message request'
+            cand daemon 'Serve JSON-RPC 2.0 for one identity on a Unix socket or standard input/output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;keygen'= {
@@ -463,6 +464,22 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sesh;daemon'= {
+            cand -i 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --identity 'The identity file (''-'' for standard input) [default: the default identity file]'
+            cand --socket 'Listen on this Unix socket [default: $XDG_RUNTIME_DIR/sesh/NETWORK-ID.sock]'
+            cand --interval 'How often the swarm is polled while someone is subscribed'
+            cand --network 'The Session network: mainnet, testnet, or the path of a network file'
+            cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand --stdio 'Speak JSON-RPC on standard input and output instead of a socket'
+            cand --json 'Print JSON Lines on standard output instead of text'
+            cand -q 'Print nothing on standard error but errors'
+            cand --quiet 'Print nothing on standard error but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sesh;help'= {
             cand keygen 'Create a new identity and print its Session ID'
             cand recover 'Restore an identity from its recovery phrase'
@@ -485,6 +502,7 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand read 'Tell RECIPIENT you read their messages (a read receipt)'
             cand typing 'Show RECIPIENT that you are typing, or that you stopped'
             cand accept 'Accept RECIPIENT''s message request'
+            cand daemon 'Serve JSON-RPC 2.0 for one identity on a Unix socket or standard input/output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sesh;help;keygen'= {
@@ -543,6 +561,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
         &'sesh;help;typing'= {
         }
         &'sesh;help;accept'= {
+        }
+        &'sesh;help;daemon'= {
         }
         &'sesh;help;help'= {
         }

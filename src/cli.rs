@@ -625,6 +625,50 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Accept(AcceptArgs),
+    /// Serve JSON-RPC 2.0 for one identity on a Unix socket or standard input/output.
+    #[command(
+        long_about = "Run one long-lived process for an identity that keeps the node pool, \
+                      onion paths, connections and keys warm, and speaks JSON-RPC 2.0, one \
+                      JSON object per line, on a Unix socket (by default \
+                      $XDG_RUNTIME_DIR/sesh/NETWORK-ID.sock, else in the state directory; \
+                      directory 0700, socket 0600) or, with --stdio, on standard input and \
+                      output. A second daemon for the same socket is refused (exit 1). Once \
+                      listening, the socket's path is printed on standard output (one line); \
+                      notes go to standard error. SIGINT or SIGTERM stops it: no new \
+                      connection is taken, requests under way finish (for up to 30 seconds), \
+                      the socket is removed, and it exits 0; with --stdio it also ends when \
+                      standard input does.\n\n\
+                      Methods (params by name): version; id -> {\"session_id\"}; resolve \
+                      {name} -> {\"name\", \"session_id\"}; send {recipients: [ID or ONS \
+                      name...], message, attachments?: [path...], ttl?: seconds, disappear?: \
+                      seconds, after?: \"read\"|\"send\"} -> {\"sent\": [{\"to\", \"hash\", \
+                      \"timestamp\"}], \"failed\": [{\"to\", \"error\", \"kind\"}]}; \
+                      react {recipient, timestamp, author, emoji, remove?}, read \
+                      {recipient, timestamps}, typing {recipient, stop?} -> the record 'sesh \
+                      react --json' prints; unsend {hashes} -> {\"unsent\": [...], \
+                      \"complete\"}; delete {hashes} or {all: true} -> {\"deleted\", \
+                      \"confirmed\", \"members\", \"complete\"}; subscribe -> a subscription \
+                      id, then every incoming message arrives as a notification {\"method\": \
+                      \"receive\", \"params\": the object 'sesh receive --json' prints}; \
+                      unsubscribe. One subscription per connection (notifications carry no \
+                      subscription id); a client that closes its writing side ends its \
+                      subscription (answers to its requests under way are still written); a subscriber that takes more than 10 seconds to \
+                      take a page of notifications is unsubscribed. The swarm is polled (every --interval, backing off after \
+                      network failures) only while someone is subscribed: with no \
+                      subscriber, messages wait in the swarm. A message is recorded as \
+                      delivered only once its notification was written to every subscriber \
+                      (a subscriber whose connection broke is dropped; with none left, \
+                      nothing is recorded and it comes again); a daemon killed between the \
+                      write and the record delivers that last page again after a restart: \
+                      never lost, at worst repeated. While subscribed, the daemon holds the \
+                      identity's receive lock, so a 'sesh receive' alongside is refused.\n\n\
+                      Errors: -32700 parse error, -32600 invalid request (a batch, a line \
+                      over 1 MiB), -32601 unknown method, -32602 bad params, and -32000 for \
+                      a sesh error, whose data is {\"kind\": \"failure\"|\"invalid_input\"|\
+                      \"transient\"|\"partial\", \"exit_status\": the command's, \"hint\"}.",
+        after_long_help = AFTER_HELP
+    )]
+    Daemon(DaemonArgs),
 }
 
 /// Where an identity is read from.
@@ -999,6 +1043,23 @@ pub struct AcceptArgs {
     /// The accepting identity.
     #[command(flatten)]
     pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// The identity served.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+    /// Listen on this Unix socket [default: $XDG_RUNTIME_DIR/sesh/NETWORK-ID.sock].
+    #[arg(long, value_name = "PATH", conflicts_with = "stdio")]
+    pub socket: Option<std::path::PathBuf>,
+    /// Speak JSON-RPC on standard input and output instead of a socket.
+    #[arg(long)]
+    pub stdio: bool,
+    /// How often the swarm is polled while someone is subscribed.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
 }
 
 /// Arguments of `sesh receive`.

@@ -10,6 +10,7 @@ mod integration {
     mod client_devnet;
     mod conversation;
     mod curve_vectors;
+    mod daemon;
     mod devnet;
     mod fileserver;
     mod first_use;

@@ -1,6 +1,7 @@
 //! The commands: each turns resolved arguments into library calls and prints the result.
 
 mod conversation;
+mod daemon;
 mod devnet;
 mod identity;
 mod message;
@@ -41,6 +42,7 @@ const MAX_NETWORK_FILE: u64 = 1 << 20;
 pub(crate) type NetClient = Client<HttpTransport, SystemClock, OsRng>;
 
 /// What every command needs: the output mode, the streams, and where the network is.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub(crate) json: bool,
     pub(crate) quiet: bool,
@@ -258,6 +260,7 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Read(a) => conversation::read(ctx, &a),
         Command::Typing(a) => conversation::typing(ctx, &a),
         Command::Accept(a) => conversation::accept(ctx, &a),
+        Command::Daemon(a) => daemon::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,10 +19,18 @@ use sesh::{Identity, SessionId};
 use super::resolve::{recipient, recipients};
 use super::send::{SendError, store};
 use super::{Ctx, NetClient, Result, runtime};
-use crate::render::Report;
 
 /// `sesh react`.
 pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
+    let (to, r) = react_args(ctx, args)?;
+    let identity = ctx.load_identity(&args.identity)?;
+    let mut client = ctx.client()?;
+    let c = react_control(&mut client, &identity, to, r)?;
+    finish(ctx, client, &identity, c)
+}
+
+/// `sesh react`'s arguments, checked: the recipient and the reaction.
+pub(crate) fn react_args(ctx: &Ctx, args: &ReactArgs) -> Result<(SessionId, ReactionTo)> {
     control::check_emoji(&args.emoji).map_err(input)?;
     // The conversation and the reacted message's author: the same name is asked once.
     let [to, author] = recipients(ctx, &[&args.recipient, &args.author])?[..] else {
@@ -35,54 +43,97 @@ pub(crate) fn react(ctx: &Ctx, args: &ReactArgs) -> Result<()> {
         emoji: args.emoji.clone(),
         remove: args.remove,
     };
-    let identity = ctx.load_identity(&args.identity)?;
-    let mut client = ctx.client()?;
-    let from = profile_of(&mut client, &identity)?;
+    Ok((to, r))
+}
+
+/// The reaction `r` for `to`, carrying the sender's profile.
+pub(crate) fn react_control(
+    client: &mut NetClient,
+    identity: &Identity,
+    to: SessionId,
+    r: ReactionTo,
+) -> Result<Control> {
+    let from = profile_of(client, identity)?;
     // A copy for the sender's other devices, as for a text message; none to oneself.
     let sync = (to != identity.session_id()).then(|| from.sync_copy(&to));
-    let kind = Kind {
-        name: "reaction",
-        ttl_ms: control::CONTROL_TTL_MS,
-    };
     // A reaction is a reply: to a message request, the acceptance goes first (as the apps'
     // sendMessageJob does before a reaction too).
-    run_one(ctx, client, &identity, &to, kind, Some(&from), &|t| {
-        (
-            control::reaction(&r, &from, t),
-            sync.as_ref().map(|s| control::reaction(&r, s, t)),
-        )
+    Ok(Control {
+        to,
+        kind: Kind {
+            name: "reaction",
+            ttl_ms: control::CONTROL_TTL_MS,
+        },
+        reply: Some(from.clone()),
+        build: Box::new(move |t| {
+            (
+                control::reaction(&r, &from, t),
+                sync.as_ref().map(|s| control::reaction(&r, s, t)),
+            )
+        }),
     })
 }
 
 /// `sesh read`.
 pub(crate) fn read(ctx: &Ctx, args: &ReadArgs) -> Result<()> {
-    control::read_receipt(&args.timestamps, 0).map_err(input)?;
-    let to = recipient(ctx, &args.recipient)?;
+    let to = read_args(ctx, args)?;
     let identity = ctx.load_identity(&args.identity)?;
     let client = ctx.client()?;
-    let kind = Kind {
-        name: "receipt",
-        ttl_ms: control::CONTROL_TTL_MS,
-    };
-    run_one(ctx, client, &identity, &to, kind, None, &|t| {
-        // Checked above: never empty.
-        let c = control::read_receipt(&args.timestamps, t).unwrap_or_default();
-        (c, None)
-    })
+    finish(
+        ctx,
+        client,
+        &identity,
+        read_control(to, args.timestamps.clone()),
+    )
+}
+
+/// `sesh read`'s arguments, checked: the recipient (the timestamps are a receipt's).
+pub(crate) fn read_args(ctx: &Ctx, args: &ReadArgs) -> Result<SessionId> {
+    control::read_receipt(&args.timestamps, 0).map_err(input)?;
+    recipient(ctx, &args.recipient)
+}
+
+/// A read receipt of `timestamps` (checked by [`read_args`]) for `to`.
+pub(crate) fn read_control(to: SessionId, timestamps: Vec<u64>) -> Control {
+    Control {
+        to,
+        kind: Kind {
+            name: "receipt",
+            ttl_ms: control::CONTROL_TTL_MS,
+        },
+        reply: None,
+        build: Box::new(move |t| {
+            // Checked before: never empty.
+            let c = control::read_receipt(&timestamps, t).unwrap_or_default();
+            (c, None)
+        }),
+    }
 }
 
 /// `sesh typing`.
 pub(crate) fn typing(ctx: &Ctx, args: &TypingArgs) -> Result<()> {
-    let to = recipient(ctx, &args.recipient)?;
+    let to = typing_args(ctx, args)?;
     let identity = ctx.load_identity(&args.identity)?;
     let client = ctx.client()?;
-    let kind = Kind {
-        name: "typing",
-        ttl_ms: control::TYPING_TTL_MS,
-    };
-    run_one(ctx, client, &identity, &to, kind, None, &|t| {
-        (control::typing(!args.stop, t), None)
-    })
+    finish(ctx, client, &identity, typing_control(to, !args.stop))
+}
+
+/// `sesh typing`'s recipient.
+pub(crate) fn typing_args(ctx: &Ctx, args: &TypingArgs) -> Result<SessionId> {
+    recipient(ctx, &args.recipient)
+}
+
+/// A typing indicator for `to`: started, or stopped.
+pub(crate) fn typing_control(to: SessionId, started: bool) -> Control {
+    Control {
+        to,
+        kind: Kind {
+            name: "typing",
+            ttl_ms: control::TYPING_TTL_MS,
+        },
+        reply: None,
+        build: Box::new(move |t| (control::typing(started, t), None)),
+    }
 }
 
 /// `sesh accept`.
@@ -91,13 +142,16 @@ pub(crate) fn accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let mut client = ctx.client()?;
     let from = profile_of(&mut client, &identity)?;
-    let kind = Kind {
-        name: "request_accepted",
-        ttl_ms: control::CONTROL_TTL_MS,
+    let c = Control {
+        to,
+        kind: Kind {
+            name: "request_accepted",
+            ttl_ms: control::CONTROL_TTL_MS,
+        },
+        reply: None,
+        build: Box::new(move |t| (control::request_accepted(&from, t), None)),
     };
-    run_one(ctx, client, &identity, &to, kind, None, &|t| {
-        (control::request_accepted(&from, t), None)
-    })
+    finish(ctx, client, &identity, c)
 }
 
 /// What is sent: its name in the output and how long the swarm keeps it.
@@ -105,6 +159,39 @@ pub(crate) fn accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
 struct Kind {
     name: &'static str,
     ttl_ms: u64,
+}
+
+/// A conversation message to send: to whom, of what kind, and how to build it at the
+/// network's time (the Content, and the copy for the sender's other devices if any). With
+/// `reply` (the sender's profile), it answers `to` as a message does.
+pub(crate) struct Control {
+    to: SessionId,
+    kind: Kind,
+    reply: Option<Outgoing>,
+    build: Box<dyn Fn(u64) -> (Content, Option<Content>)>,
+}
+
+/// A conversation message stored: its row.
+pub(crate) struct ControlSent {
+    kind: &'static str,
+    to: SessionId,
+    hash: String,
+    timestamp: u64,
+    sync_hash: Option<String>,
+}
+
+impl ControlSent {
+    /// `{"type": "sent", "kind", "to", "hash", "timestamp", "sync_hash"}`.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "sent",
+            "kind": self.kind,
+            "to": self.to.to_string(),
+            "hash": self.hash,
+            "timestamp": self.timestamp,
+            "sync_hash": self.sync_hash,
+        })
+    }
 }
 
 /// A refused argument: exit status 2.
@@ -124,58 +211,64 @@ fn profile_of(client: &mut NetClient, identity: &Identity) -> Result<Outgoing> {
     Ok(out)
 }
 
-/// Seals what `build` makes at the network's time for `to` and stores it, then the copy for
-/// the sender's other devices when `build` makes one; prints the row. With `reply` (the
-/// sender's profile), what is sent answers `to` as a message does: a pending request from
-/// `to` is accepted first, and the conversation is then accepted.
-fn run_one(
-    ctx: &Ctx,
-    mut client: NetClient,
-    identity: &Identity,
-    to: &SessionId,
-    kind: Kind,
-    reply: Option<&Outgoing>,
-    build: &dyn Fn(u64) -> (Content, Option<Content>),
-) -> Result<()> {
-    let me = identity.session_id();
+/// Sends `c` ([`send_control`]) and prints its row.
+fn finish(ctx: &Ctx, mut client: NetClient, identity: &Identity, c: Control) -> Result<()> {
     let rt = runtime()?;
-    let (hash, timestamp, sync_hash) = rt.block_on(async {
-        if let Some(profile) = reply {
-            accept_pending(ctx, &mut client, identity, to, profile)
-                .await
-                .map_err(|e| e.report(to))?;
-        }
-        let timestamp = client.settled_now_ms().await;
-        let (content, sync) = build(timestamp);
-        let hash = seal_and_store(ctx, &mut client, identity, to, &content, timestamp, kind)
+    let sent = rt.block_on(send_control(ctx, &mut client, identity, c))?;
+    if ctx.json {
+        ctx.line(sent.to_json())
+    } else {
+        ctx.line(format_args!("{} {}", sent.to, sent.hash))
+    }
+}
+
+/// Seals what `c` builds at the network's time for its recipient and stores it, then the
+/// copy for the sender's other devices when it makes one. With `reply` (the sender's
+/// profile), what is sent answers the recipient as a message does: a pending request from
+/// them is accepted first, and the conversation is then accepted.
+pub(crate) async fn send_control(
+    ctx: &Ctx,
+    client: &mut NetClient,
+    identity: &Identity,
+    c: Control,
+) -> Result<ControlSent> {
+    let me = identity.session_id();
+    let Control {
+        to,
+        kind,
+        reply,
+        build,
+    } = c;
+    let to = &to;
+    if let Some(profile) = &reply {
+        accept_pending(ctx, client, identity, to, profile)
             .await
             .map_err(|e| e.report(to))?;
-        let sync_hash = match sync {
-            Some(c) => Some(
-                seal_and_store(ctx, &mut client, identity, &me, &c, timestamp, kind)
-                    .await
-                    .map_err(|e| e.report_sync(to, &hash))?,
-            ),
-            None => None,
-        };
-        Ok::<_, Report>((hash, timestamp, sync_hash))
-    })?;
+    }
+    let timestamp = client.settled_now_ms().await;
+    let (content, sync) = build(timestamp);
+    let hash = seal_and_store(ctx, client, identity, to, &content, timestamp, kind)
+        .await
+        .map_err(|e| e.report(to))?;
+    let sync_hash = match sync {
+        Some(c) => Some(
+            seal_and_store(ctx, client, identity, &me, &c, timestamp, kind)
+                .await
+                .map_err(|e| e.report_sync(to, &hash))?,
+        ),
+        None => None,
+    };
     // Stored: from here on a failure of the state is a warning, and the row is printed.
     if kind.name == "request_accepted" || reply.is_some() {
-        mark_talked(&mut client, &me, to);
+        mark_talked(client, &me, to);
     }
-    if ctx.json {
-        ctx.line(serde_json::json!({
-            "type": "sent",
-            "kind": kind.name,
-            "to": to.to_string(),
-            "hash": hash,
-            "timestamp": timestamp,
-            "sync_hash": sync_hash,
-        }))
-    } else {
-        ctx.line(format_args!("{to} {hash}"))
-    }
+    Ok(ControlSent {
+        kind: kind.name,
+        to: *to,
+        hash,
+        timestamp,
+        sync_hash,
+    })
 }
 
 /// Seals `content` (its `sigTimestamp` is `timestamp`) from `identity` to `to` and stores it

@@ -292,8 +292,18 @@ enum Opened {
 /// Standard output, written a batch of lines at a time: the caller flushes before anything
 /// goes to standard error (so that the two interleave as when every line was flushed), when
 /// the buffer is full, when the work stalls, and at the end.
+///
+/// Its lines go to a [`Sink`] instead when it has one (the daemon's subscribers).
 pub(crate) struct StdoutBuf {
     buf: Vec<u8>,
+    sink: Option<std::sync::Arc<dyn Sink>>,
+}
+
+/// Where a [`StdoutBuf`] writes instead of standard output: `sesh daemon`'s subscribers.
+pub(crate) trait Sink: Send + Sync {
+    /// Writes `lines` (whole lines, each ending in `\n`), returning once they are out: an
+    /// error when they may not be.
+    fn write_lines(&self, lines: &[u8]) -> std::io::Result<()>;
 }
 
 impl StdoutBuf {
@@ -301,7 +311,15 @@ impl StdoutBuf {
     const FULL: usize = 64 * 1024;
 
     pub(crate) fn new() -> Self {
-        Self { buf: Vec::new() }
+        Self::with(None)
+    }
+
+    /// Writing to `sink`, or to standard output when `None`.
+    pub(crate) fn with(sink: Option<std::sync::Arc<dyn Sink>>) -> Self {
+        Self {
+            buf: Vec::new(),
+            sink,
+        }
     }
 
     /// Adds one line (a `\n` is added).
@@ -326,13 +344,23 @@ impl StdoutBuf {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let mut out = std::io::stdout().lock();
-        let written = out.write_all(&self.buf).and_then(|()| out.flush());
+        let written = match &self.sink {
+            Some(sink) => sink.write_lines(&self.buf),
+            None => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&self.buf).and_then(|()| out.flush())
+            }
+        };
         self.buf.clear();
+        let path = PathBuf::from(if self.sink.is_some() {
+            "subscribers"
+        } else {
+            "-"
+        });
         written.map_err(|source| {
             Report::from(sesh::Error::Io {
                 action: "writing",
-                path: PathBuf::from("-"),
+                path,
                 source,
             })
             .not_transient()

@@ -69,6 +69,7 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
         save_dir: args.save_attachments.as_deref(),
         include_sent: args.include_sent,
         only: &args.only,
+        sink: None,
     };
     if let Some(dir) = opts.save_dir {
         check_save_dir(&client, dir)?;
@@ -246,7 +247,7 @@ fn check_save_dir(client: &NetClient, dir: &Path) -> Result<()> {
 }
 
 /// The longest wait between polls after network failures.
-const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(300);
+pub(super) const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Completes when standard output is a pipe or socket whose reader has gone (as `tail -f`
 /// notices): a follower whose output nobody reads stops, and frees the receive lock. Watched
@@ -291,7 +292,7 @@ fn stdout_closed() -> tokio::sync::oneshot::Receiver<()> {
 /// in the page's order; what they print is flushed, and only then is the page recorded as
 /// delivered, in one transaction. A write that fails records only what was flushed before
 /// it: the rest comes again on the next run (repeated, never lost).
-async fn poll_once(
+pub(super) async fn poll_once(
     ctx: &Ctx,
     client: &mut NetClient,
     identity: &sesh::Identity,
@@ -356,7 +357,7 @@ async fn poll_once(
         }))
     };
     let (mut delivered, mut failed) = (0u64, 0u64);
-    let mut out = StdoutBuf::new();
+    let mut out = StdoutBuf::with(opts.sink.clone());
     // Handled in order, with their place in the page: `marks[..written]` had what they print
     // flushed.
     let mut marks: Vec<(usize, Delivered<'_>)> = Vec::with_capacity(got.messages.len());
@@ -534,13 +535,15 @@ enum Shown {
 }
 
 /// What `receive` was asked to do besides printing.
-struct Options<'a> {
+pub(super) struct Options<'a> {
     /// --save-attachments.
-    save_dir: Option<&'a Path>,
+    pub(super) save_dir: Option<&'a Path>,
     /// --include-sent.
-    include_sent: bool,
+    pub(super) include_sent: bool,
     /// --only: the kinds of rows to print (empty: all but typing indicators).
-    only: &'a [RowKind],
+    pub(super) only: &'a [RowKind],
+    /// Where the rows go instead of standard output (`sesh daemon`'s subscribers).
+    pub(super) sink: Option<std::sync::Arc<dyn super::message::Sink>>,
 }
 
 /// Whether `--only` (`only`) asks for rows of `kind`; without it, every kind but typing

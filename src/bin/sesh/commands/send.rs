@@ -2,6 +2,7 @@
 //! onion path.
 
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand_core::OsRng;
@@ -15,7 +16,7 @@ use sesh::{ErrorKind, SessionId};
 
 use super::conversation;
 use super::message::{load_sender, text_or_refuse_empty};
-use super::{Ctx, Result, runtime};
+use super::{Ctx, NetClient, Result, runtime};
 use crate::output::{Record, SentAttachment, SentRecord};
 use crate::render::{self, Report};
 
@@ -29,85 +30,240 @@ pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
 }
 
 fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
-    // Resolve everything before touching the network.
-    let texts: Vec<&str> = args.recipients.iter().map(String::as_str).collect();
-    let mut recipients = super::resolve::recipients(ctx, &texts)?;
-    // A recipient named twice (a list built by a script) gets one message, not two.
-    let mut seen = std::collections::HashSet::new();
-    recipients.retain(|r| seen.insert(*r));
-    // The name a message carries is held to what `profile set --name` accepts.
-    if let Some(name) = &args.name {
-        sesh::profile::check_name(name)?;
-    }
-    // The parser held --ttl to what a swarm keeps (10s to 14d).
-    let mut ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
-    let expiration = disappearing(args);
-    if let Some((message::wire::ExpirationType::DeleteAfterSend, secs)) = expiration {
-        // Gone from the swarm when it disappears from the apps.
-        ttl_ms = ttl_ms.min(u64::from(secs) * 1000);
-    }
-    timings.mark("arguments");
-    // Attachments: every file read, checked and encrypted before anything else (standard
-    // input may be one of them); with them the text is the caption, and may be absent.
-    let attaching = !args.attach.is_empty();
-    let prepared = attach::prepare(args)?;
-    if attaching {
-        timings.mark("attachments read and encrypted");
-    }
-    let (identity, text) = if attaching {
-        let identity = ctx.load_identity(&args.identity)?;
-        (identity, args.message.clone().unwrap_or_default())
-    } else {
-        let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
-        (identity, text_or_refuse_empty(args.message.as_ref(), text)?)
-    };
-    timings.mark("identity and text");
-    let me = identity.session_id();
-    // Copies for the sender's other devices (§3.5 step 7), unless asked not to; a message to
-    // oneself is already in one's own swarm.
-    let sync = !args.no_sync;
-    let mut out = Outgoing::new(text);
-    out.display_name.clone_from(&args.name);
-    out.expiration = expiration;
-    // A message too long to seal is the input's fault: say so before touching the network
-    // or the state, and again once the profile is in it.
-    size_check(&identity, &recipients[0], &out, sync)?;
-    timings.mark("size check");
-
+    let mut job = Job::new(ctx, args, None, timings)?;
     let mut client = ctx.client_with(|step| timings.mark(step))?;
-    // The profile, which every message carries (`sesh profile set`).
-    let mut profile = client.state().profile(&me)?;
-    // The name and time the last message carried: a name that differs is a newer change.
-    let last_sent = match &profile {
-        Some(_) => client.state().last_sent_name(&me)?,
-        None => None,
-    };
-    if let Some(p) = &profile {
-        p.apply_to(&mut out, SystemClock.now_ms() / 1000, last_sent.as_ref());
-        size_check(&identity, &recipients[0], &out, sync)?;
-    }
-    timings.mark("profile");
-    let file_server = client.network().file_server.clone();
-    if attaching && file_server.is_none() {
-        return Err(sesh::Error::Input(format!(
-            "network '{}' has no file server to upload attachments to",
-            client.network().name
-        ))
-        .into());
-    }
-    // What the uploads below add to the message, checked before any: the attachments'
-    // pointers and an avatar not yet uploaded, with the longest file id a server gives.
-    if let Some(server) = &file_server {
-        let longest_url = format!("{}/file/{}", server.url, "0".repeat(attach::LONGEST_ID));
-        let mut largest = out.clone();
-        largest.attachments = prepared.iter().map(|p| p.placeholder(server)).collect();
-        if profile.as_ref().is_some_and(|p| p.avatar.is_some()) && out.profile_picture.is_none() {
-            largest.profile_picture = Some(ProfilePicture::new(longest_url, [0; 32]));
-        }
-        size_check(&identity, &recipients[0], &largest, sync)?;
-    }
+    job.ready(&mut client, timings)?;
     let rt = runtime()?;
     timings.mark("runtime");
+    let tally = rt.block_on(deliver(
+        ctx,
+        &mut client,
+        job,
+        timings,
+        &mut Printer { ctx },
+    ))?;
+    drop(client);
+    drop(rt);
+    timings.mark("shutdown");
+    outcome(
+        tally.recipients,
+        &tally.failures,
+        tally.copies,
+        tally.sync_failures,
+    )
+}
+
+/// One send, resolved: what `sesh send` and `sesh daemon`'s `send` method deliver.
+pub(crate) struct Job {
+    recipients: Vec<SessionId>,
+    identity: Arc<sesh::Identity>,
+    out: Outgoing,
+    ttl_ms: u64,
+    /// Copies for the sender's other devices.
+    sync: bool,
+    prepared: Vec<attach::Prepared>,
+    attaching: bool,
+    /// Filled by [`Job::ready`].
+    profile: Option<Profile>,
+    last_sent: Option<sesh::profile::SentName>,
+    file_server: Option<sesh::network::FileServer>,
+}
+
+/// How a [`deliver`] went: the recipients, those that failed (each already reported), and
+/// the copies for the sender's other devices (how many were to be stored, how many failed).
+pub(crate) struct Tally {
+    pub(crate) recipients: usize,
+    pub(crate) failures: Vec<ErrorKind>,
+    pub(crate) copies: usize,
+    pub(crate) sync_failures: usize,
+}
+
+/// What becomes of each recipient's result: printed (`sesh send`) or collected (the
+/// daemon).
+pub(crate) trait Deliveries {
+    /// The message to `record.to` was stored (and recorded for `sesh unsend`).
+    fn sent(&mut self, record: SentRecord);
+    /// The message to `to` was not stored; `alone` when it was the only recipient. An
+    /// error stops the send.
+    fn failed(&mut self, to: &SessionId, report: Report, alone: bool) -> Result<()>;
+}
+
+/// `sesh send`'s [`Deliveries`]: a line (or record) per message sent, on standard output;
+/// an error per failure, on standard error (the only recipient's is the command's).
+struct Printer<'a> {
+    ctx: &'a Ctx,
+}
+
+impl Deliveries for Printer<'_> {
+    fn sent(&mut self, record: SentRecord) {
+        let (to, hash) = (record.to.clone(), record.hash.clone());
+        let printed = if self.ctx.json {
+            self.ctx.record(&Record::Sent(record))
+        } else {
+            self.ctx.line(format_args!("{to} {hash}"))
+        };
+        // The message is stored: it was sent, whatever happens to its line. A full disk or
+        // a closed standard output does not make it a failure (a script that retries would
+        // send it twice) nor stop the other recipients' sends; the warning names the hash
+        // instead.
+        if let Err(e) = printed {
+            render::warning_line(&format!(
+                "sent to {to} (hash {hash}), but its line could not be written: {}",
+                e.message()
+            ));
+        }
+    }
+
+    fn failed(&mut self, _to: &SessionId, report: Report, alone: bool) -> Result<()> {
+        // One recipient: its error is the command's, printed once.
+        if alone {
+            return Err(report);
+        }
+        render::error_line(&report.message(), report.hint());
+        Ok(())
+    }
+}
+
+impl Job {
+    /// Resolves and checks everything before touching the network: the recipients, the
+    /// text (or standard input), the attachments (read and encrypted), the size. `identity`
+    /// is the sender's when already loaded (the daemon); else `args.identity` is read.
+    pub(crate) fn new(
+        ctx: &Ctx,
+        args: &SendArgs,
+        identity: Option<Arc<sesh::Identity>>,
+        timings: &mut Timings,
+    ) -> Result<Self> {
+        // Resolved before anything else; each distinct name asked once.
+        let texts: Vec<&str> = args.recipients.iter().map(String::as_str).collect();
+        let mut recipients = super::resolve::recipients(ctx, &texts)?;
+        // A recipient named twice (a list built by a script) gets one message, not two.
+        let mut seen = std::collections::HashSet::new();
+        recipients.retain(|r| seen.insert(*r));
+        // The name a message carries is held to what `profile set --name` accepts.
+        if let Some(name) = &args.name {
+            sesh::profile::check_name(name)?;
+        }
+        // The parser held --ttl to what a swarm keeps (10s to 14d).
+        let mut ttl_ms = u64::try_from(args.ttl.as_millis()).unwrap_or(u64::MAX);
+        let expiration = disappearing(args);
+        if let Some((message::wire::ExpirationType::DeleteAfterSend, secs)) = expiration {
+            // Gone from the swarm when it disappears from the apps.
+            ttl_ms = ttl_ms.min(u64::from(secs) * 1000);
+        }
+        timings.mark("arguments");
+        // Attachments: every file read, checked and encrypted before anything else (standard
+        // input may be one of them); with them the text is the caption, and may be absent.
+        let attaching = !args.attach.is_empty();
+        let prepared = attach::prepare(args)?;
+        if attaching {
+            timings.mark("attachments read and encrypted");
+        }
+        let (identity, text) = match identity {
+            Some(identity) => (identity, args.message.clone().unwrap_or_default()),
+            None if attaching => {
+                let identity = ctx.load_identity(&args.identity)?;
+                (Arc::new(identity), args.message.clone().unwrap_or_default())
+            }
+            None => {
+                let (identity, text) = load_sender(ctx, &args.identity, args.message.as_ref())?;
+                let text = text_or_refuse_empty(args.message.as_ref(), text)?;
+                (Arc::new(identity), text)
+            }
+        };
+        timings.mark("identity and text");
+        // Copies for the sender's other devices (§3.5 step 7), unless asked not to; a
+        // message to oneself is already in one's own swarm.
+        let sync = !args.no_sync;
+        let mut out = Outgoing::new(text);
+        out.display_name.clone_from(&args.name);
+        out.expiration = expiration;
+        // A message too long to seal is the input's fault: say so before touching the
+        // network or the state, and again once the profile is in it.
+        size_check(&identity, &recipients[0], &out, sync)?;
+        timings.mark("size check");
+        Ok(Self {
+            recipients,
+            identity,
+            out,
+            ttl_ms,
+            sync,
+            prepared,
+            attaching,
+            profile: None,
+            last_sent: None,
+            file_server: None,
+        })
+    }
+
+    /// Adds the profile, which every message carries (`sesh profile set`), and checks what
+    /// the uploads will add, before any.
+    pub(crate) fn ready(&mut self, client: &mut NetClient, timings: &mut Timings) -> Result<()> {
+        let me = self.identity.session_id();
+        let (identity, out, sync) = (&*self.identity, &mut self.out, self.sync);
+        let to = &self.recipients[0];
+        self.profile = client.state().profile(&me)?;
+        // The name and time the last message carried: a name that differs is a newer change.
+        self.last_sent = match &self.profile {
+            Some(_) => client.state().last_sent_name(&me)?,
+            None => None,
+        };
+        if let Some(p) = &self.profile {
+            p.apply_to(out, SystemClock.now_ms() / 1000, self.last_sent.as_ref());
+            size_check(identity, to, out, sync)?;
+        }
+        timings.mark("profile");
+        self.file_server = client.network().file_server.clone();
+        if self.attaching && self.file_server.is_none() {
+            return Err(sesh::Error::Input(format!(
+                "network '{}' has no file server to upload attachments to",
+                client.network().name
+            ))
+            .into());
+        }
+        // What the uploads below add to the message, checked before any: the attachments'
+        // pointers and an avatar not yet uploaded, with the longest file id a server gives.
+        if let Some(server) = &self.file_server {
+            let longest_url = format!("{}/file/{}", server.url, "0".repeat(attach::LONGEST_ID));
+            let mut largest = out.clone();
+            largest.attachments = self
+                .prepared
+                .iter()
+                .map(|p| p.placeholder(server))
+                .collect();
+            if self.profile.as_ref().is_some_and(|p| p.avatar.is_some())
+                && out.profile_picture.is_none()
+            {
+                largest.profile_picture = Some(ProfilePicture::new(longest_url, [0; 32]));
+            }
+            size_check(identity, to, &largest, sync)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends a [`Job`] (made [`Job::ready`]) to each recipient in turn through `client`, telling
+/// `results` how each went.
+pub(crate) async fn deliver(
+    ctx: &Ctx,
+    client: &mut NetClient,
+    job: Job,
+    timings: &mut Timings,
+    results: &mut dyn Deliveries,
+) -> Result<Tally> {
+    let Job {
+        recipients,
+        identity,
+        mut out,
+        ttl_ms,
+        sync,
+        prepared,
+        attaching,
+        mut profile,
+        last_sent,
+        file_server,
+    } = job;
+    let me = identity.session_id();
     // The pool and paths the state holds, loaded here rather than inside the first request
     // only to time them apart from the round trips (a store would load them the same way).
     client.load_cached()?;
@@ -115,122 +271,92 @@ fn send(ctx: &Ctx, args: &SendArgs, timings: &mut Timings) -> Result<()> {
     let mut failures: Vec<ErrorKind> = Vec::new();
     // Copies for the sender's other devices: how many were to be stored, how many failed.
     let (mut copies, mut sync_failures) = (0usize, 0usize);
-    rt.block_on(async {
-        if let Some(p) = &mut profile {
-            // Now with the network's time, which decides whether the avatar's upload is
-            // still good, or must be made again before a message points to it.
-            let now_s = client.settled_now_ms().await / 1000;
-            if refresh_avatar(ctx, &mut client, &me, p, now_s).await? {
-                timings.mark("avatar upload");
-            }
-            let sent = p.apply_to(&mut out, now_s, last_sent.as_ref());
-            // Recorded before the sends: whatever of them reaches a receiver, the next
-            // message's time is at least this one's.
-            if last_sent.as_ref() != Some(&sent) {
-                client.state().save_sent_name(&me, &sent)?;
-            }
+    if let Some(p) = &mut profile {
+        // Now with the network's time, which decides whether the avatar's upload is
+        // still good, or must be made again before a message points to it.
+        let now_s = client.settled_now_ms().await / 1000;
+        if refresh_avatar(ctx, client, &me, p, now_s).await? {
+            timings.mark("avatar upload");
         }
-        // Each file uploaded once, before any message refers to it.
-        if let Some(server) = file_server.as_ref().filter(|_| attaching) {
-            out.attachments = attach::upload_all(ctx, &mut client, server, prepared).await?;
-            timings.mark("attachments upload");
+        let sent = p.apply_to(&mut out, now_s, last_sent.as_ref());
+        // Recorded before the sends: whatever of them reaches a receiver, the next
+        // message's time is at least this one's.
+        if last_sent.as_ref() != Some(&sent) {
+            client.state().save_sent_name(&me, &sent)?;
         }
-        let attachments: Vec<SentAttachment> = out
-            .attachments
-            .iter()
-            .map(|a| SentAttachment {
-                file_name: a.file_name.clone(),
-                content_type: a.content_type.clone(),
-                size: a.size,
-                url: a.url.clone(),
-            })
-            .collect();
-        for to in &recipients {
-            let sync_to = (sync && *to != me).then_some(&identity);
-            // A reply to a message request is preceded by its acceptance (issue 13).
-            let sent =
-                match conversation::accept_pending(ctx, &mut client, &identity, to, &out).await {
-                    Ok(()) => {
-                        send_one(
-                            ctx,
-                            &mut client,
-                            &identity,
-                            to,
-                            &out,
-                            sync_to,
-                            ttl_ms,
-                            timings,
-                        )
-                        .await
+    }
+    // Each file uploaded once, before any message refers to it.
+    if let Some(server) = file_server.as_ref().filter(|_| attaching) {
+        out.attachments = attach::upload_all(ctx, client, server, prepared).await?;
+        timings.mark("attachments upload");
+    }
+    let attachments: Vec<SentAttachment> = out
+        .attachments
+        .iter()
+        .map(|a| SentAttachment {
+            file_name: a.file_name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            url: a.url.clone(),
+        })
+        .collect();
+    for to in &recipients {
+        let sync_to = (sync && *to != me).then_some(&*identity);
+        // A reply to a message request is preceded by its acceptance (issue 13).
+        let sent = match conversation::accept_pending(ctx, client, &identity, to, &out).await {
+            Ok(()) => send_one(ctx, client, &identity, to, &out, sync_to, ttl_ms, timings).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(sent) => {
+                conversation::mark_talked(client, &me, to);
+                copies += usize::from(sent.sync.is_some());
+                let sync_hash = match sent.sync {
+                    Some(Ok(hash)) => Some(hash),
+                    Some(Err(e)) => {
+                        sync_failures += 1;
+                        let r = e.report_sync(to, &sent.hash);
+                        render::error_line(&r.message(), r.hint());
+                        None
                     }
-                    Err(e) => Err(e),
+                    None => None,
                 };
-            match sent {
-                Ok(sent) => {
-                    conversation::mark_talked(&mut client, &me, to);
-                    copies += usize::from(sent.sync.is_some());
-                    let sync_hash = match sent.sync {
-                        Some(Ok(hash)) => Some(hash),
-                        Some(Err(e)) => {
-                            sync_failures += 1;
-                            let r = e.report_sync(to, &sent.hash);
-                            render::error_line(&r.message(), r.hint());
-                            None
-                        }
-                        None => None,
-                    };
-                    let (hash, timestamp) = (sent.hash, sent.timestamp);
-                    // Recorded for `sesh unsend` before the line says it was sent. The
-                    // message is stored whatever happens here: a failure is a warning.
-                    let record = sesh::client::SentMessage {
-                        hash: hash.clone(),
-                        recipient: *to,
-                        timestamp_ms: timestamp,
-                        sync_hash: sync_hash.clone(),
-                    };
-                    if let Err(e) = client.state().record_sent(&me, &record) {
-                        render::warning_line(&format!(
-                            "sent to {to} (hash {hash}), but not recorded for 'sesh unsend': {e}"
-                        ));
-                    }
-                    let printed = if ctx.json {
-                        ctx.record(&Record::Sent(SentRecord {
-                            to: to.to_string(),
-                            hash: hash.clone(),
-                            timestamp,
-                            sync_hash,
-                            attachments: attachments.clone(),
-                        }))
-                    } else {
-                        ctx.line(format_args!("{to} {hash}"))
-                    };
-                    // The message is stored: it was sent, whatever happens to its line. A
-                    // full disk or a closed standard output does not make it a failure (a
-                    // script that retries would send it twice) nor stop the other
-                    // recipients' sends; the warning names the hash instead.
-                    if let Err(e) = printed {
-                        render::warning_line(&format!(
-                            "sent to {to} (hash {hash}), but its line could not be written: {}",
-                            e.message()
-                        ));
-                    }
-                    timings.mark("output");
+                let (hash, timestamp) = (sent.hash, sent.timestamp);
+                // Recorded for `sesh unsend` before the line says it was sent. The
+                // message is stored whatever happens here: a failure is a warning.
+                let record = sesh::client::SentMessage {
+                    hash: hash.clone(),
+                    recipient: *to,
+                    timestamp_ms: timestamp,
+                    sync_hash: sync_hash.clone(),
+                };
+                if let Err(e) = client.state().record_sent(&me, &record) {
+                    render::warning_line(&format!(
+                        "sent to {to} (hash {hash}), but not recorded for 'sesh unsend': {e}"
+                    ));
                 }
-                // One recipient: its error is the command's, printed once.
-                Err(e) if recipients.len() == 1 => return Err(e.report(to)),
-                Err(e) => {
-                    let r = e.report(to);
-                    failures.push(r.kind());
-                    render::error_line(&r.message(), r.hint());
-                }
+                results.sent(SentRecord {
+                    to: to.to_string(),
+                    hash,
+                    timestamp,
+                    sync_hash,
+                    attachments: attachments.clone(),
+                });
+                timings.mark("output");
+            }
+            Err(e) => {
+                let r = e.report(to);
+                failures.push(r.kind());
+                results.failed(to, r, recipients.len() == 1)?;
             }
         }
-        Ok::<(), Report>(())
-    })?;
-    drop(client);
-    drop(rt);
-    timings.mark("shutdown");
-    outcome(recipients.len(), &failures, copies, sync_failures)
+    }
+    Ok(Tally {
+        recipients: recipients.len(),
+        failures,
+        copies,
+        sync_failures,
+    })
 }
 
 /// The disappearing-message setting `--disappear`/`--after` ask for: the expiration type and
@@ -510,14 +636,14 @@ pub(super) async fn store(
 /// `SESH_TIMINGS=1`: how long each step of the command took, on standard error when it
 /// ends, to see where a send's time goes. Step names and durations only: never the text, a
 /// key or an address.
-struct Timings {
+pub(crate) struct Timings {
     /// `None` unless `SESH_TIMINGS=1`: the stopwatch, and when the last step ended on it.
     on: Option<(Stopwatch, Duration)>,
     steps: Vec<(&'static str, Duration)>,
 }
 
 impl Timings {
-    fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         let on = std::env::var_os("SESH_TIMINGS").is_some_and(|v| v == "1");
         Self {
             on: on.then(|| (Stopwatch::start(), Duration::ZERO)),

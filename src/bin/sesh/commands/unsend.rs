@@ -80,10 +80,37 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let me = identity.session_id();
     let mut client = ctx.client()?;
-    // Every hash known before anything is sent.
-    let mut sent = Vec::with_capacity(args.hashes.len());
-    for hash in &args.hashes {
-        match client.state().sent_message(&me, hash)? {
+    let sent = recorded(&mut client, &me, &args.hashes)?;
+    let rt = runtime()?;
+    let complete = rt.block_on(unsend_all(ctx, &mut client, &identity, &sent, &mut |r| {
+        if ctx.json {
+            ctx.record(&Record::Unsent(r))
+        } else {
+            ctx.line(format_args!("{} {}", r.to, r.hash))
+        }
+    }))?;
+    if !complete {
+        return Err(Report::with_kind(
+            ErrorKind::Partial,
+            "the unsend messages were sent, but not every member of your swarm confirmed \
+             deleting the copies"
+                .into(),
+            Some("delete them with 'sesh delete HASH'".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// The messages `hashes` name, as `sesh send` recorded them: every one known before
+/// anything is sent (exit status 2 for one that is not).
+pub(crate) fn recorded(
+    client: &mut NetClient,
+    me: &sesh::SessionId,
+    hashes: &[String],
+) -> Result<Vec<SentMessage>> {
+    let mut sent = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        match client.state().sent_message(me, hash)? {
             Some(s) => sent.push(s),
             None => {
                 return Err(Report::with_kind(
@@ -94,20 +121,31 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
             }
         }
     }
-    let rt = runtime()?;
+    Ok(sent)
+}
+
+/// Takes back each of `sent` in turn ([`unsend_one`]), giving `done` its row once it is
+/// done: whether every member of one's swarm confirmed deleting the copies.
+pub(crate) async fn unsend_all(
+    ctx: &Ctx,
+    client: &mut NetClient,
+    identity: &Identity,
+    sent: &[SentMessage],
+    done: &mut dyn FnMut(UnsentRecord) -> Result<()>,
+) -> Result<bool> {
     let mut partial = false;
     let mut last_ms = 0;
     for (i, s) in sent.iter().enumerate() {
-        let deleted = rt
-            .block_on(unsend_one(ctx, &mut client, &identity, s, &mut last_ms))
+        let deleted = unsend_one(ctx, client, identity, s, &mut last_ms)
+            .await
             .map_err(|r| {
                 let r = r.context(format!("unsending {} (to {})", s.hash, s.recipient.short()));
                 if i == 0 {
                     r
                 } else {
                     r.with_hint(Some(
-                        "the hashes printed above were unsent; run 'sesh unsend' again with \
-                         the others"
+                        "the hashes before it were unsent; run 'sesh unsend' again with the \
+                         others"
                             .into(),
                     ))
                 }
@@ -115,27 +153,14 @@ pub(crate) fn unsend(ctx: &Ctx, args: &UnsendArgs) -> Result<()> {
         let complete = deleted.as_ref().is_none_or(DeleteOutcome::complete);
         partial |= !complete;
         let deleted = deleted.map(|d| d.deleted).unwrap_or_default();
-        if ctx.json {
-            ctx.record(&Record::Unsent(UnsentRecord {
-                hash: s.hash.clone(),
-                to: s.recipient.to_string(),
-                timestamp: s.timestamp_ms,
-                deleted,
-            }))?;
-        } else {
-            ctx.line(format_args!("{} {}", s.recipient, s.hash))?;
-        }
+        done(UnsentRecord {
+            hash: s.hash.clone(),
+            to: s.recipient.to_string(),
+            timestamp: s.timestamp_ms,
+            deleted,
+        })?;
     }
-    if partial {
-        return Err(Report::with_kind(
-            ErrorKind::Partial,
-            "the unsend messages were sent, but not every member of your swarm confirmed \
-             deleting the copies"
-                .into(),
-            Some("delete them with 'sesh delete HASH'".into()),
-        ));
-    }
-    Ok(())
+    Ok(!partial)
 }
 
 /// Deletes the copy of `s` in one's own swarm, then sends the unsend message for it to its
