@@ -786,7 +786,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__id)
-            opts="-i -o -q -h -V --identity --qr --output --json --quiet --network --state-dir --help --version"
+            opts="-i -o -f -q -h -V --identity --qr --output --force --json --quiet --network --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

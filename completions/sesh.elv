@@ -91,6 +91,8 @@ set edit:completion:arg-completer[sesh] = {|@words|
             cand --output 'Write the QR code to FILE instead of standard output, and the ID as without --qr. ''-'' is standard output: a drawing goes there above the ID as without -o, a PNG alone (standard output must not be a terminal) with the ID on standard error'
             cand --network 'The Session network: mainnet, testnet, or the path of a network file'
             cand --state-dir 'Where sesh keeps what it learns about the network [default: the platform''s state directory for sesh]'
+            cand -f 'Replace FILE when it exists (never through a symbolic link)'
+            cand --force 'Replace FILE when it exists (never through a symbolic link)'
             cand --json 'Print JSON Lines on standard output instead of text'
             cand -q 'Print nothing on standard error but errors'
             cand --quiet 'Print nothing on standard error but errors'

@@ -80,6 +80,7 @@ png\t'A PNG image (8 pixels per module); needs -o'"
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s o -l output -d 'Write the QR code to FILE instead of standard output, and the ID as without --qr. \'-\' is standard output: a drawing goes there above the ID as without -o, a PNG alone (standard output must not be a terminal) with the ID on standard error' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l network -d 'The Session network: mainnet, testnet, or the path of a network file' -r
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
+complete -c sesh -n "__fish_sesh_using_subcommand id" -s f -l force -d 'Replace FILE when it exists (never through a symbolic link)'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand id" -s h -l help -d 'Print help (see more with \'--help\')'

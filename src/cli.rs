@@ -778,6 +778,9 @@ pub struct IdArgs {
         required_if_eq("qr", "png")
     )]
     pub output: Option<PathBuf>,
+    /// Replace FILE when it exists (never through a symbolic link).
+    #[arg(short, long, requires = "output")]
+    pub force: bool,
 }
 
 /// Arguments of `sesh phrase`.

@@ -8,6 +8,10 @@ use crate::rpc::response::{self, OnsResolved, OxendResponse};
 /// How many nodes are asked; all must give the same answer (as the apps do).
 pub const ONS_NODES: usize = 3;
 
+/// How many nodes are tried at most to get [`ONS_NODES`] answers (others are passed over
+/// when they cannot be reached or answer no record).
+const ONS_MAX_TRIES: usize = 6;
+
 const METHOD: &str = "oxend_request ons_resolve";
 
 /// One node's answer, judged: the ID, or `None` when the name is not registered.
@@ -67,12 +71,15 @@ pub(crate) fn agree(
 
 impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
     /// The Session ID registered for `name` (`None`: not registered), asked through onion
-    /// paths of [`ONS_NODES`] different random nodes of the pool, which must all agree.
+    /// paths of [`ONS_NODES`] different random nodes of the pool, which must all agree. A
+    /// node that cannot be reached or answers no valid record is replaced by another, up to
+    /// [`ONS_MAX_TRIES`] nodes in all.
     ///
     /// # Errors
     /// [`Error::OnsDisagree`] when the nodes disagree (naming who said what);
-    /// [`Error::BadAnswer`] when a record does not decrypt to a Session ID; [`Error::TooFewNodes`] when the pool has fewer than
-    /// [`ONS_NODES`] nodes; the errors of [`Client::onion_rpc`].
+    /// [`Error::TooFewNodes`] when the pool has fewer than [`ONS_NODES`] nodes; when too few
+    /// of the nodes tried gave an answer, the last one's error ([`Error::BadAnswer`] for a
+    /// record that does not decrypt to a Session ID, or those of [`Client::onion_rpc`]).
     pub async fn resolve_ons(&mut self, name: &Name) -> Result<Option<SessionId>, Error> {
         let mut nodes = self.pool(false).await?.nodes().to_vec();
         if nodes.len() < ONS_NODES {
@@ -81,8 +88,9 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
                 have: nodes.len(),
             });
         }
-        // A partial Fisher-Yates shuffle: the first ONS_NODES are a uniform random choice.
-        for i in 0..ONS_NODES {
+        // A partial Fisher-Yates shuffle: the first `tries` are a uniform random choice.
+        let tries = nodes.len().min(ONS_MAX_TRIES);
+        for i in 0..tries {
             let span = u64::try_from(nodes.len() - i).unwrap_or(u64::MAX);
             let j = i + usize::try_from(self.rng.next_u64() % span).unwrap_or(0);
             nodes.swap(i, j);
@@ -90,10 +98,30 @@ impl<T: Transport, C: Clock, R: RngCore + CryptoRng> Client<T, C, R> {
         let request = Request::OnsResolve {
             name_hash: name.hash(),
         };
+        // A node that cannot be reached, or answers something that is no record, is passed
+        // over for another (one broken node must not make a name unusable); a node that
+        // answers a valid record is counted, and every counted answer must agree (one lying
+        // node makes the resolution fail, never go wrong).
         let mut answers = Vec::with_capacity(ONS_NODES);
-        for node in &nodes[..ONS_NODES] {
-            let (status, body) = self.onion_rpc(node, &request).await?;
-            answers.push((node.ed25519, judge(name, node, status, &body)?));
+        let mut last_error = None;
+        for node in &nodes[..tries] {
+            if answers.len() == ONS_NODES {
+                break;
+            }
+            let judged = match self.onion_rpc(node, &request).await {
+                Ok((status, body)) => judge(name, node, status, &body),
+                Err(e) => Err(e),
+            };
+            match judged {
+                Ok(answer) => answers.push((node.ed25519, answer)),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        if answers.len() < ONS_NODES {
+            return Err(last_error.unwrap_or(Error::TooFewNodes {
+                needed: ONS_NODES,
+                have: answers.len(),
+            }));
         }
         agree(name, &answers)
     }

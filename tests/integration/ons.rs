@@ -280,5 +280,19 @@ async fn nodes_that_disagree_are_refused() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), dave_id);
     let out = sesh(&net, &state, &["resolve", "erin"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // Nodes that answer no valid record (broken, or denying service) are passed over for
+    // others: with half the nodes broken, the other three still agree, every time.
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.encode(name("dave").hash());
+    let garbage = serde_json::json!({ key: {"encrypted_value": "00", "nonce": "11"} });
+    for node in &net.nodes()[..3] {
+        std::fs::write(node.dir.join("ons.json"), garbage.to_string()).unwrap();
+    }
+    for _ in 0..4 {
+        let out = sesh(&net, &state, &["resolve", "dave"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), dave_id);
+    }
     net.shutdown().await;
 }

@@ -165,6 +165,23 @@ fn qr_png_writes_the_image_and_prints_the_id_as_without_qr() {
         std::fs::read_to_string(d.join("code.txt")).unwrap(),
         qr.to_ascii()
     );
+
+    // An existing file (an identity file, say) is not replaced without --force, and never
+    // through a symbolic link.
+    std::fs::write(d.join("me.key"), "secret").unwrap();
+    let o = id(d, &["--qr=png", "-o", "me.key"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--force"),
+        "{o:?}"
+    );
+    assert_eq!(std::fs::read_to_string(d.join("me.key")).unwrap(), "secret");
+    std::os::unix::fs::symlink(d.join("me.key"), d.join("link.png")).unwrap();
+    let o = id(d, &["--qr=png", "-o", "link.png", "--force"]);
+    assert_ne!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(std::fs::read_to_string(d.join("me.key")).unwrap(), "secret");
+    let o = id(d, &["--qr=ascii", "-o", "code.txt", "--force"]);
+    assert_eq!(ok(&o), plain);
 }
 
 #[test]

@@ -73,6 +73,12 @@ mod vanity {
                 Some("give 1 to 10 hex digits, those that follow 05 (e.g. --prefix abc)".into()),
             )
         })?;
+        if prefix.to_hex().starts_with("05") {
+            ctx.note(format_args!(
+                "note: HEX follows the 05 every Session ID starts with: searching for 05{}",
+                prefix.to_hex()
+            ));
+        }
         // A file that would be refused at the end is refused before the search: a search
         // never replaces an identity, --force or not (--force lifts the time limit).
         let target = match &out.output {
@@ -362,11 +368,7 @@ pub(crate) fn id(ctx: &Ctx, args: &IdArgs) -> Result<()> {
     };
     match &args.output {
         Some(path) if !is_stdio(path) => {
-            std::fs::write(path, &bytes).map_err(|source| sesh::Error::Io {
-                action: "writing the QR code to",
-                path: path.clone(),
-                source,
-            })?;
+            write_new(path, &bytes, args.force)?;
             ctx.note(format_args!("wrote QR code '{}'", path.display()));
             print_id(ctx, &identity)
         }
@@ -429,4 +431,45 @@ pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> Result<()> {
     } else {
         ctx.line(phrase.as_str())
     }
+}
+
+/// Writes `bytes` to a new file at `path`: an existing file is refused (it may be an identity
+/// file) unless `force`, and a symbolic link is never followed.
+fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<()> {
+    use std::io::Write as _;
+    let io = |source| sesh::Error::Io {
+        action: "writing the QR code to",
+        path: path.to_owned(),
+        source,
+    };
+    let existing = path.symlink_metadata().ok();
+    if existing.as_ref().is_some_and(std::fs::Metadata::is_symlink) {
+        return Err(sesh::Error::Input(format!(
+            "'{}' is a symbolic link: the QR code is not written through it",
+            path.display()
+        ))
+        .into());
+    }
+    if existing.is_some() && !force {
+        return Err(sesh::Error::AlreadyExists {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    // Nor one made since the check.
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0),
+    );
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        // Made here and now: a file that appeared since the check is not replaced.
+        opts.create_new(true);
+    }
+    let mut file = opts.open(path).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    Ok(())
 }

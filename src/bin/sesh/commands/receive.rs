@@ -324,6 +324,9 @@ pub(super) async fn poll_once(
     let requests = super::conversation::Requests::load(client, &account)?;
     let unsends = super::conversation::Unsends::new(account);
     let read_timers = disappear::ReadTimers::new(account);
+    // When this page is read: a message that disappears after reading expires its timer
+    // after this (its row says so; `read_timers` tells the swarm).
+    let read_at_ms = client.network_now_ms();
     let (save, include_sent, only) = (opts.save_dir.is_some(), opts.include_sent, opts.only);
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
@@ -349,7 +352,11 @@ pub(super) async fn poll_once(
                 Shown::Later(Box::new(msg))
             } else {
                 Shown::Ready(
-                    requests.mark(render_row(&msg, copy, json, m, None), &msg, json),
+                    requests.mark(
+                        render_row(&msg, copy, json, m, None, read_at_ms),
+                        &msg,
+                        json,
+                    ),
                     requests.is_request(&msg).then_some(msg.sender),
                 )
             };
@@ -467,7 +474,7 @@ pub(super) async fn poll_once(
             let copy = sent_copy(&msg, &account);
             let step = async {
                 let saved = save_message(client, &account, dir, &msg, m, unsaved).await?;
-                let row = render_row(&msg, copy, json, m, Some(&saved));
+                let row = render_row(&msg, copy, json, m, Some(&saved), read_at_ms);
                 out.push(&requests.mark(row, &msg, json)?);
                 out.flush()
             };
@@ -583,14 +590,17 @@ fn new_avatar_possible(msg: &Message, account: &SessionId) -> bool {
 }
 
 /// A message's row, JSON or text: a `sent` row headed `to` for a copy sent from another
-/// device (`copy`), with where its files were saved when they were.
+/// device (`copy`), with where its files were saved when they were. Read at `read_at_ms`:
+/// a message that disappears after reading expires at most its timer later.
 fn render_row(
     msg: &Message,
     copy: Option<&SessionId>,
     json: bool,
     m: &RetrievedMessage,
     saved: Option<&Saved>,
+    read_at_ms: u64,
 ) -> Result<String> {
+    let expires_at = disappear::expires_at(msg, m.expiration_ms, read_at_ms);
     let files = saved.map_or(&[][..], |s| s.files.as_slice());
     let avatar = saved.and_then(|s| s.avatar.as_ref());
     if let Some(fields) = kind_fields(msg) {
@@ -599,13 +609,13 @@ fn render_row(
         }
         let mut r = kind_record(msg, fields, copy);
         r.hash = Some(m.hash.clone());
-        r.expires_at = Some(m.expiration_ms);
+        r.expires_at = Some(expires_at);
         return serde_json::to_string(&Record::Kind(r)).map_err(Report::failure);
     }
     if json {
         let mut r = message_record(msg);
         r.hash = Some(m.hash.clone());
-        r.expires_at = Some(m.expiration_ms);
+        r.expires_at = Some(expires_at);
         for (row, result) in r.attachments.iter_mut().zip(files) {
             match result {
                 Ok(path) => row.path = Some(path.clone()),

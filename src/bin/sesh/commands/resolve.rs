@@ -6,14 +6,17 @@ use sesh::SessionId;
 use sesh::cli::ResolveArgs;
 use sesh::ons::Name;
 
+use sesh::ErrorKind;
+
 use super::{Ctx, NetClient, Result, block_on};
 use crate::output::{Record, ResolvedRecord};
+use crate::render::Report;
 
 pub(crate) fn run(ctx: &Ctx, args: &ResolveArgs) -> Result<()> {
     let name = Name::parse(&args.name).map_err(|e| {
         sesh::Error::Input(format!(
             "'{}' is not a valid ONS name: {e}",
-            crate::escape::line(&args.name)
+            shown(&args.name)
         ))
     })?;
     let id = resolve(ctx, &name)?;
@@ -31,8 +34,13 @@ pub(crate) fn run(ctx: &Ctx, args: &ResolveArgs) -> Result<()> {
 /// The Session ID registered for `name`, asked of the network.
 pub(crate) fn resolve(ctx: &Ctx, name: &Name) -> Result<SessionId> {
     let mut client = ctx.client()?;
-    resolve_with(&mut client, name)?
-        .ok_or_else(|| sesh::Error::Input(format!("no Session ID is registered for {name}")).into())
+    resolve_with(&mut client, name)?.ok_or_else(|| {
+        Report::with_kind(
+            ErrorKind::InvalidInput,
+            format!("no Session ID is registered for {name}"),
+            Some(NAME_HINT.into()),
+        )
+    })
 }
 
 /// The Session ID registered for `name` (`None`: not registered), asked with `client`.
@@ -55,13 +63,11 @@ pub(crate) fn parse(text: &str) -> Result<Recipient> {
         Err(e) => e,
     };
     // ID-shaped text (empty, longer than any name, or hex after an ID prefix) is an ID,
-    // misread: its own error has the hints.
-    let id_shaped = text.is_empty()
-        || text.len() > sesh::ons::MAX_NAME_LEN
-        || (["05", "03", "15", "25", "00"]
-            .iter()
-            .any(|p| text.starts_with(p))
-            && text.bytes().all(|b| b.is_ascii_hexdigit()));
+    // misread — most likely cut short when pasted: its own error has the hints, and it is
+    // not sent to the network as a name. (An ONS name of that shape, which the apps would
+    // resolve, is given with `sesh resolve` first.)
+    let id_shaped =
+        text.is_empty() || text.len() > sesh::ons::MAX_NAME_LEN || id_prefixed_hex(text);
     if id_shaped {
         return Err(sesh::Error::SessionId {
             input: text.to_owned(),
@@ -73,7 +79,7 @@ pub(crate) fn parse(text: &str) -> Result<Recipient> {
         Ok(name) => Ok(Recipient::Name(name)),
         Err(name_error) => Err(sesh::Error::Input(format!(
             "'{}' is neither a valid Session ID ({id_error}) nor a valid ONS name ({name_error})",
-            crate::escape::line(text)
+            shown(text)
         ))
         .into()),
     }
@@ -125,9 +131,43 @@ pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
 }
 
 /// A recipient that is no Session ID and, as an ONS name, not registered.
-fn unregistered(name: &Name) -> sesh::Error {
-    sesh::Error::Input(format!(
-        "'{name}' is not a Session ID, and tried as an ONS name: no Session ID is registered \
-         for {name}"
-    ))
+fn unregistered(name: &Name) -> Report {
+    Report::with_kind(
+        ErrorKind::InvalidInput,
+        format!(
+            "'{name}' is not a Session ID, and tried as an ONS name: no Session ID is \
+             registered for {name}"
+        ),
+        Some(NAME_HINT.into()),
+    )
+}
+
+/// Whether `text` is hex after a Session ID prefix (`05`, `03`, `15`, `25`, `00`).
+fn id_prefixed_hex(text: &str) -> bool {
+    ["05", "03", "15", "25", "00"]
+        .iter()
+        .any(|p| text.starts_with(p))
+        && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The hint for a name no one registered.
+const NAME_HINT: &str = "check the spelling (names are not case-sensitive), or give the \
+                         66-character Session ID";
+
+/// `text` as an error message shows it: escaped, and cut short past what any name or ID
+/// is (an argument of megabytes is not echoed back whole).
+fn shown(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.len() <= MAX {
+        return crate::escape::line(text);
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… ({} bytes)",
+        crate::escape::line(&text[..end]),
+        text.len()
+    )
 }

@@ -14,6 +14,17 @@ use sesh::{Identity, SessionId};
 
 use super::NetClient;
 
+/// When a message read at `read_at_ms` and held by the swarm until `held_until_ms` is gone:
+/// for one that disappears after reading, at most its timer after it was read.
+pub(super) fn expires_at(msg: &Message, held_until_ms: u64, read_at_ms: u64) -> u64 {
+    match (msg.expiration_type, msg.expiration_timer_s) {
+        (Some(ExpirationType::DeleteAfterRead), Some(timer)) if timer > 0 => {
+            held_until_ms.min(read_at_ms.saturating_add(u64::from(timer) * 1000))
+        }
+        _ => held_until_ms,
+    }
+}
+
 /// The page's messages to disappear after reading: their hashes, by timer (seconds).
 pub(super) struct ReadTimers {
     account: SessionId,
