@@ -1122,7 +1122,7 @@ fn parse_clock_offset_ms(s: &str) -> Result<i64, String> {
 
 /// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
 /// here, so that the error quotes the value as the user spelled it.
-fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
     const RANGE: &str = "a swarm keeps a message from 10s to 14d";
     // Any length that parses, however long (or too long to count), is out of the TTL's
     // range: say that range, not the general limit of durations.

@@ -63,6 +63,7 @@
 
 pub mod attachment;
 pub mod cli;
+pub mod config;
 pub mod client;
 pub mod clock;
 pub mod curve;
