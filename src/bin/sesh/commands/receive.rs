@@ -321,6 +321,7 @@ async fn poll_once(
         .collect();
     let json = ctx.json;
     let requests = super::conversation::Requests::load(client, &account)?;
+    let contacts = super::contact::names(client.state(), &account)?;
     let unsends = super::conversation::Unsends::new(account);
     let read_timers = disappear::ReadTimers::new(account);
     let (save, include_sent, only) = (opts.save_dir.is_some(), opts.include_sent, opts.only);
@@ -348,7 +349,7 @@ async fn poll_once(
                 Shown::Later(Box::new(msg))
             } else {
                 Shown::Ready(
-                    requests.mark(render_row(&msg, copy, json, m, None), &msg, json),
+                    requests.mark(render_row(&msg, copy, json, m, None, contacts.get(&msg.sender)), &msg, json),
                     requests.is_request(&msg).then_some(msg.sender),
                 )
             };
@@ -466,7 +467,7 @@ async fn poll_once(
             let copy = sent_copy(&msg, &account);
             let step = async {
                 let saved = save_message(client, &account, dir, &msg, m, unsaved).await?;
-                let row = render_row(&msg, copy, json, m, Some(&saved));
+                let row = render_row(&msg, copy, json, m, Some(&saved), contacts.get(&msg.sender));
                 out.push(&requests.mark(row, &msg, json)?);
                 out.flush()
             };
@@ -587,6 +588,7 @@ fn render_row(
     json: bool,
     m: &RetrievedMessage,
     saved: Option<&Saved>,
+    contact: Option<&String>,
 ) -> Result<String> {
     let files = saved.map_or(&[][..], |s| s.files.as_slice());
     let avatar = saved.and_then(|s| s.avatar.as_ref());
@@ -619,11 +621,21 @@ fn render_row(
                 r.to = Some(to.to_string());
                 Record::SentCopy(r)
             }
-            None => Record::Message(r),
+            None => {
+                r.contact = contact.cloned();
+                Record::Message(r)
+            }
         };
         return serde_json::to_string(&record).map_err(Report::failure);
     }
     let mut text = message_text_with(msg, copy, files);
+    if let (None, Some(name)) = (copy, contact) {
+        // `from ID …` as `from NAME (ID) …`.
+        let from = format!("from {}", msg.sender);
+        if let Some(rest) = text.strip_prefix(&from) {
+            text = format!("from {} ({}){rest}", escape::line(name), msg.sender);
+        }
+    }
     match avatar {
         Some(Ok(path)) => text.push_str(&format!(
             "\n{}[avatar saved as {}]",
