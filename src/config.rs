@@ -89,9 +89,9 @@ impl ConfigError {
     #[must_use]
     pub fn line(&self) -> usize {
         match self {
-            Self::Syntax { line, .. } | Self::UnknownKey { line, .. } | Self::Value { line, .. } => {
-                *line
-            }
+            Self::Syntax { line, .. }
+            | Self::UnknownKey { line, .. }
+            | Self::Value { line, .. } => *line,
         }
     }
 }
@@ -143,7 +143,10 @@ impl Config {
                 message,
             };
             let DeValue::String(s) = value.get_ref() else {
-                return Err(bad(format!("must be a string, not {}", value.get_ref().type_str())));
+                return Err(bad(format!(
+                    "must be a string, not {}",
+                    value.get_ref().type_str()
+                )));
             };
             let s = s.to_string();
             if s.is_empty() {
@@ -234,7 +237,10 @@ mod tests {
                 column: 3
             }
         );
-        assert!(e.to_string().starts_with("line 3, column 3: unknown key 'netwrok'"));
+        assert!(
+            e.to_string()
+                .starts_with("line 3, column 3: unknown key 'netwrok'")
+        );
         // A table is no key sesh knows either.
         assert_eq!(Config::parse("[daemon]\nx = 1\n").unwrap_err().line(), 1);
     }
@@ -242,13 +248,41 @@ mod tests {
     #[test]
     fn bad_values_and_syntax_name_their_line() {
         let e = Config::parse("network = \"testnet\"\nttl = \"15d\"\n").unwrap_err();
-        assert!(matches!(e, ConfigError::Value { key: "ttl", line: 2, .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ConfigError::Value {
+                    key: "ttl",
+                    line: 2,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = Config::parse("ttl = 7\n").unwrap_err();
         assert!(e.to_string().contains("must be a string"), "{e}");
         let e = Config::parse("display_name = \"a\\u0007b\"\n").unwrap_err();
-        assert!(matches!(e, ConfigError::Value { key: "display_name", .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ConfigError::Value {
+                    key: "display_name",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = Config::parse("identity = \"\"\n").unwrap_err();
-        assert!(matches!(e, ConfigError::Value { key: "identity", .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ConfigError::Value {
+                    key: "identity",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = Config::parse("network = \"testnet\"\nnetwork = \n").unwrap_err();
         assert!(matches!(e, ConfigError::Syntax { line: 2, .. }), "{e:?}");
     }

@@ -63,9 +63,9 @@
 
 pub mod attachment;
 pub mod cli;
-pub mod config;
 pub mod client;
 pub mod clock;
+pub mod config;
 pub mod curve;
 pub mod devnet;
 pub mod error;

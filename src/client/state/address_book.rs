@@ -221,10 +221,19 @@ mod tests {
         assert_eq!(check_contact_name(""), Err(ContactNameError::Empty));
         assert_eq!(check_contact_name(" mom"), Err(ContactNameError::Padded));
         assert_eq!(check_contact_name("mom\t"), Err(ContactNameError::Padded));
-        assert_eq!(check_contact_name("m\u{1b}m"), Err(ContactNameError::Control));
-        assert_eq!(check_contact_name("m\u{202e}m"), Err(ContactNameError::Control));
+        assert_eq!(
+            check_contact_name("m\u{1b}m"),
+            Err(ContactNameError::Control)
+        );
+        assert_eq!(
+            check_contact_name("m\u{202e}m"),
+            Err(ContactNameError::Control)
+        );
         assert_eq!(check_contact_name(&"é".repeat(64)), Ok(()));
-        assert_eq!(check_contact_name(&"é".repeat(65)), Err(ContactNameError::TooLong(65)));
+        assert_eq!(
+            check_contact_name(&"é".repeat(65)),
+            Err(ContactNameError::TooLong(65))
+        );
         assert_eq!(
             check_contact_name(&id(7).to_string()),
             Err(ContactNameError::SessionId)

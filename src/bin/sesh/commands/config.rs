@@ -157,7 +157,9 @@ impl Ctx {
 /// `sesh config`.
 pub(crate) fn run(ctx: &Ctx, args: &ConfigArgs) -> Result<()> {
     let Some(file) = &ctx.config_path else {
-        return Err(Report::failure(anyhow::anyhow!("no configuration file path")));
+        return Err(Report::failure(anyhow::anyhow!(
+            "no configuration file path"
+        )));
     };
     match args.action {
         ConfigAction::Path => {

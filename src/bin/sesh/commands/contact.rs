@@ -51,9 +51,8 @@ pub(crate) fn run(ctx: &Ctx, args: &ContactArgs) -> Result<()> {
 
 /// `sesh contact add`: everything checked, and an ONS name resolved, before the book changes.
 fn add(ctx: &Ctx, a: &ContactAddArgs) -> Result<()> {
-    check_contact_name(&a.name).map_err(|e| {
-        sesh::Error::Input(format!("'{}': {e}", escape::line(&a.name)))
-    })?;
+    check_contact_name(&a.name)
+        .map_err(|e| sesh::Error::Input(format!("'{}': {e}", escape::line(&a.name))))?;
     let me = ctx.load_identity(&a.identity)?.session_id();
     let id = super::resolve::id_or_ons(ctx, &a.target)?;
     let mut state = ctx.state()?;

@@ -349,7 +349,11 @@ async fn poll_once(
                 Shown::Later(Box::new(msg))
             } else {
                 Shown::Ready(
-                    requests.mark(render_row(&msg, copy, json, m, None, contacts.get(&msg.sender)), &msg, json),
+                    requests.mark(
+                        render_row(&msg, copy, json, m, None, contacts.get(&msg.sender)),
+                        &msg,
+                        json,
+                    ),
                     requests.is_request(&msg).then_some(msg.sender),
                 )
             };

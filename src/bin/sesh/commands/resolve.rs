@@ -82,7 +82,11 @@ pub(crate) fn parse(text: &str) -> Result<Recipient> {
 /// Reads a recipient offline, as every command does: a valid Session ID is always that ID;
 /// else a contact name in the address book of the command's identity (`book`, opened at the
 /// first text that is no ID); else as [`parse`] reads it (an ONS name, to resolve).
-fn read(ctx: &Ctx, book: &mut Option<Option<sesh::client::State>>, text: &str) -> Result<Recipient> {
+fn read(
+    ctx: &Ctx,
+    book: &mut Option<Option<sesh::client::State>>,
+    text: &str,
+) -> Result<Recipient> {
     if let Ok(id) = text.parse::<SessionId>() {
         return Ok(Recipient::Id(id));
     }
