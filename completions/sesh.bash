@@ -19,6 +19,12 @@ _sesh() {
             sesh,accept)
                 cmd="sesh__subcmd__accept"
                 ;;
+            sesh,config)
+                cmd="sesh__subcmd__config"
+                ;;
+            sesh,contact)
+                cmd="sesh__subcmd__contact"
+                ;;
             sesh,delete)
                 cmd="sesh__subcmd__delete"
                 ;;
@@ -82,8 +88,56 @@ _sesh() {
             sesh,unsend)
                 cmd="sesh__subcmd__unsend"
                 ;;
+            sesh__subcmd__config,help)
+                cmd="sesh__subcmd__config__subcmd__help"
+                ;;
+            sesh__subcmd__config,path)
+                cmd="sesh__subcmd__config__subcmd__path"
+                ;;
+            sesh__subcmd__config,show)
+                cmd="sesh__subcmd__config__subcmd__show"
+                ;;
+            sesh__subcmd__config__subcmd__help,help)
+                cmd="sesh__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            sesh__subcmd__config__subcmd__help,path)
+                cmd="sesh__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            sesh__subcmd__config__subcmd__help,show)
+                cmd="sesh__subcmd__config__subcmd__help__subcmd__show"
+                ;;
+            sesh__subcmd__contact,add)
+                cmd="sesh__subcmd__contact__subcmd__add"
+                ;;
+            sesh__subcmd__contact,help)
+                cmd="sesh__subcmd__contact__subcmd__help"
+                ;;
+            sesh__subcmd__contact,list)
+                cmd="sesh__subcmd__contact__subcmd__list"
+                ;;
+            sesh__subcmd__contact,rm)
+                cmd="sesh__subcmd__contact__subcmd__rm"
+                ;;
+            sesh__subcmd__contact__subcmd__help,add)
+                cmd="sesh__subcmd__contact__subcmd__help__subcmd__add"
+                ;;
+            sesh__subcmd__contact__subcmd__help,help)
+                cmd="sesh__subcmd__contact__subcmd__help__subcmd__help"
+                ;;
+            sesh__subcmd__contact__subcmd__help,list)
+                cmd="sesh__subcmd__contact__subcmd__help__subcmd__list"
+                ;;
+            sesh__subcmd__contact__subcmd__help,rm)
+                cmd="sesh__subcmd__contact__subcmd__help__subcmd__rm"
+                ;;
             sesh__subcmd__help,accept)
                 cmd="sesh__subcmd__help__subcmd__accept"
+                ;;
+            sesh__subcmd__help,config)
+                cmd="sesh__subcmd__help__subcmd__config"
+                ;;
+            sesh__subcmd__help,contact)
+                cmd="sesh__subcmd__help__subcmd__contact"
                 ;;
             sesh__subcmd__help,delete)
                 cmd="sesh__subcmd__help__subcmd__delete"
@@ -147,6 +201,21 @@ _sesh() {
                 ;;
             sesh__subcmd__help,unsend)
                 cmd="sesh__subcmd__help__subcmd__unsend"
+                ;;
+            sesh__subcmd__help__subcmd__config,path)
+                cmd="sesh__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            sesh__subcmd__help__subcmd__config,show)
+                cmd="sesh__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            sesh__subcmd__help__subcmd__contact,add)
+                cmd="sesh__subcmd__help__subcmd__contact__subcmd__add"
+                ;;
+            sesh__subcmd__help__subcmd__contact,list)
+                cmd="sesh__subcmd__help__subcmd__contact__subcmd__list"
+                ;;
+            sesh__subcmd__help__subcmd__contact,rm)
+                cmd="sesh__subcmd__help__subcmd__contact__subcmd__rm"
                 ;;
             sesh__subcmd__help__subcmd__path,new)
                 cmd="sesh__subcmd__help__subcmd__path__subcmd__new"
@@ -212,7 +281,7 @@ _sesh() {
 
     case "${cmd}" in
         sesh)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help"
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept config contact help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,6 +295,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -234,7 +307,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__accept)
-            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +326,342 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config)
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version path show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config__subcmd__help)
+            opts="path show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config__subcmd__path)
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__config__subcmd__show)
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact)
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version add list rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__add)
+            opts="-f -i -q -h -V --force --identity --json --quiet --network --state-dir --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__help)
+            opts="add list rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__list)
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__contact__subcmd__rm)
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -264,7 +673,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__delete)
-            opts="-i -q -h -V --all --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --all --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,6 +695,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -294,7 +707,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__devnet)
-            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --ons --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --dir --nodes --swarm-size --clock-offset-ms --ons --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +741,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -336,7 +753,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__help)
-            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept help"
+            opts="keygen recover id phrase seal open devnet nodes send receive probe path swarm resolve profile delete unsend react read typing accept config contact help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,6 +769,104 @@ _sesh() {
         sesh__subcmd__help__subcmd__accept)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__config)
+            opts="path show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__contact)
+            opts="add list rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__contact__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__contact__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sesh__subcmd__help__subcmd__contact__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -728,7 +1243,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__id)
-            opts="-i -o -q -h -V --identity --qr --output --json --quiet --network --state-dir --help --version"
+            opts="-i -o -q -h -V --identity --qr --output --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -762,6 +1277,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -770,7 +1289,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__keygen)
-            opts="-o -f -q -h -V --output --force --prefix --json --quiet --network --state-dir --help --version"
+            opts="-o -f -q -h -V --output --force --prefix --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -796,6 +1315,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -804,7 +1327,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__nodes)
-            opts="-q -h -V --refresh --reveal --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --refresh --reveal --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -818,6 +1341,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -826,7 +1353,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__open)
-            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +1375,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -856,7 +1387,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__path)
-            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --help --version show new test help"
+            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --config --help --version show new test help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,6 +1402,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -952,7 +1487,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__path__subcmd__new)
-            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -967,6 +1502,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -978,7 +1517,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__path__subcmd__show)
-            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -993,6 +1532,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1004,7 +1547,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__path__subcmd__test)
-            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --reveal --geoip --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1022,6 +1565,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1030,7 +1577,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__phrase)
-            opts="-i -q -h -V --identity --format --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --format --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1056,6 +1603,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1064,7 +1615,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__probe)
-            opts="-q -h -V --all --concurrency --timeout --onion --refresh --reveal --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --all --concurrency --timeout --onion --refresh --reveal --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1086,6 +1637,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1094,7 +1649,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__profile)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version set show help"
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version set show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1105,6 +1660,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1172,7 +1731,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__profile__subcmd__set)
-            opts="-i -q -h -V --identity --name --avatar --no-avatar --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --name --avatar --no-avatar --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1202,6 +1761,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1210,7 +1773,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__profile__subcmd__show)
-            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1232,6 +1795,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1240,7 +1807,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__react)
-            opts="-i -q -h -V --remove --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --remove --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1259,6 +1826,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1270,7 +1841,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__read)
-            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1292,6 +1863,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1300,7 +1875,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__receive)
-            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --discard-others --json --quiet --network --state-dir --help --version"
+            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --discard-others --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1342,6 +1917,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1350,7 +1929,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__recover)
-            opts="-o -f -q -h -V --output --force --format --json --quiet --network --state-dir --help --version"
+            opts="-o -f -q -h -V --output --force --format --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1376,6 +1955,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1384,7 +1967,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__resolve)
-            opts="-q -h -V --json --quiet --network --state-dir --help --version"
+            opts="-q -h -V --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1398,6 +1981,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1406,7 +1993,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__seal)
-            opts="-i -m -q -h -V --identity --message --name --timestamp --json --quiet --network --state-dir --help --version"
+            opts="-i -m -q -h -V --identity --message --name --timestamp --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1444,6 +2031,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1452,7 +2043,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__send)
-            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --disappear --after --json --quiet --network --state-dir --help --version"
+            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --disappear --after --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1510,6 +2101,10 @@ _sesh() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1518,7 +2113,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__swarm)
-            opts="-i -q -h -V --identity --reveal --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --reveal --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1537,6 +2132,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1548,7 +2147,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__typing)
-            opts="-i -q -h -V --stop --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --stop --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1567,6 +2166,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1578,7 +2181,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__unsend)
-            opts="-i -q -h -V --identity --json --quiet --network --state-dir --help --version"
+            opts="-i -q -h -V --identity --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1597,6 +2200,10 @@ _sesh() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -16,8 +16,6 @@ fn golden_cases() {
             "XDG_CONFIG_HOME",
             super::support::no_config_dir().display().to_string(),
         )
-        // Named, and empty: no configuration, whatever the developer's environment says.
-        .env("SESH_CONFIG", "/dev/null")
         .case("tests/cmd/*.toml");
 }
 

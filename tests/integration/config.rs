@@ -240,3 +240,16 @@ fn home_relative_paths_are_under_home() {
     let dl = Path::new(s["attachments_dir"].0.as_str().unwrap()).to_owned();
     assert_eq!(dl, h.path("dl"));
 }
+
+#[test]
+fn the_hand_written_man_page_documents_every_key() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/sesh-config.5"))
+            .expect("man/sesh-config.5 is there");
+    for key in sesh::config::KEYS {
+        assert!(
+            page.contains(&format!("\n.B {key}\n")),
+            "sesh-config(5) does not document {key}"
+        );
+    }
+}
