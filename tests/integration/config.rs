@@ -1,6 +1,11 @@
 //! The configuration file (issue 14): where it is, what it sets, and that the command line
 //! and the environment come before it.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -140,10 +140,8 @@ impl Ctx {
                     a.ttl = ttl;
                 }
             }
-            Command::Receive(a) => {
-                if a.save_attachments.is_none() {
-                    a.save_attachments.clone_from(&config.attachments_dir);
-                }
+            Command::Receive(a) if a.save_attachments.is_none() => {
+                a.save_attachments.clone_from(&config.attachments_dir);
             }
             _ => {}
         }
