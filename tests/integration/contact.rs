@@ -96,6 +96,18 @@ fn contacts_are_added_listed_and_removed_per_identity() {
     let out = offline(&state, &me, &["--json", "seal", "-m", "hi", "Dad & co"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(lines(&out)[0]["to"], dad.as_str());
+    // An identity from standard input is read once, for the contacts and the command.
+    let mut c = sesh_command();
+    c.args(["--json", "seal", "-m", "hi", "-i", "-", "Dad & co"])
+        .env("SESH_STATE_DIR", &state)
+        .env("SESH_NETWORK", "mainnet")
+        .env_remove("SESH_IDENTITY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let key = std::fs::read(&me).unwrap();
+    let out = output_within(&mut c, Some(&key), COMMAND_LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out)[0]["to"], dad.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -97,19 +97,24 @@ impl Ctx {
     }
 
     /// The Session ID of the identity whose address book recipients are looked up in: the
-    /// command's identity, read once (and kept for [`Ctx::load_identity`]). `None` when it
-    /// cannot be read: recipients then go without contacts, and the command reports the
-    /// identity when it loads it.
-    pub(crate) fn owner(&self) -> Option<SessionId> {
-        *self.owner.get_or_init(|| {
-            let path = self
-                .identity_path(self.recipient_identity.as_deref())
-                .ok()?;
-            let identity = read_identity_at(&path).ok()?;
-            let id = identity.session_id();
-            *self.read_identity.borrow_mut() = Some((path, identity));
-            Some(id)
-        })
+    /// command's identity, read once (and kept for [`Ctx::load_identity`]). `None` when there
+    /// is no identity file: recipients then go without contacts (a command that needs the
+    /// identity says so when it loads it). An identity that cannot be read is an error.
+    pub(crate) fn owner(&self) -> Result<Option<SessionId>> {
+        if let Some(id) = self.owner.get() {
+            return Ok(*id);
+        }
+        let path = self.identity_path(self.recipient_identity.as_deref())?;
+        let id = match read_identity_at(&path) {
+            Ok(identity) => {
+                let id = identity.session_id();
+                *self.read_identity.borrow_mut() = Some((path, identity));
+                Some(id)
+            }
+            Err(sesh::Error::NoIdentity { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(*self.owner.get_or_init(|| id))
     }
 
     /// The network named by `--network`: a built-in name, else a network file.
@@ -238,19 +243,16 @@ impl Ctx {
         {
             return Ok(identity);
         }
-        read_identity_at(&path)
+        Ok(read_identity_at(&path)?)
     }
 }
 
 /// Reads the identity file at `path` ('-': standard input).
-fn read_identity_at(path: &Path) -> Result<Identity> {
+fn read_identity_at(path: &Path) -> std::result::Result<Identity, sesh::Error> {
     if is_stdio(path) {
-        return Ok(store::read_identity_from(
-            std::io::stdin().lock(),
-            Path::new("-"),
-        )?);
+        return store::read_identity_from(std::io::stdin().lock(), Path::new("-"));
     }
-    Ok(store::read_identity(path)?)
+    store::read_identity(path)
 }
 
 /// The `-i` of a command that takes recipients (whose address book they are looked up in).

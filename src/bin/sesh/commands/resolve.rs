@@ -90,7 +90,7 @@ fn read(
     if let Ok(id) = text.parse::<SessionId>() {
         return Ok(Recipient::Id(id));
     }
-    if let Some(owner) = ctx.owner() {
+    if let Some(owner) = ctx.owner()? {
         let state = match book {
             Some(s) => s,
             None => book.insert(Some(ctx.state()?)),
