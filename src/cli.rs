@@ -38,6 +38,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "the state directory, when --state-dir is not given",
     ),
     (
+        "SESH_CONFIG",
+        "the configuration file, when --config is not given",
+    ),
+    (
         "SESH_THREADS",
         "how many threads open and receive decrypt on (default: one per core)",
     ),
@@ -50,6 +54,12 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 
 /// Files used (`sesh(1)` FILES).
 pub const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_CONFIG_HOME/sesh/config.toml",
+        "the configuration file, sesh-config(5): defaults for -i, --network, send --name and \
+         --ttl, receive --save-attachments (~/.config/sesh/config.toml when XDG_CONFIG_HOME \
+         is unset); the command line and the environment come before it",
+    ),
     (
         "$XDG_DATA_HOME/sesh/identity",
         "the default identity file (~/.local/share/sesh/identity when XDG_DATA_HOME is unset)",
@@ -94,8 +104,9 @@ Exit status: 0 success; 1 failure; 2 usage error or invalid input; 3 network or 
 failure (a retry may help); 4 partial failure (some items failed, others succeeded).
 
 Environment: SESH_IDENTITY names the identity file when -i is not given; the default is \
-$XDG_DATA_HOME/sesh/identity. SESH_NETWORK and SESH_STATE_DIR stand for --network and \
---state-dir.
+$XDG_DATA_HOME/sesh/identity. SESH_NETWORK, SESH_STATE_DIR and SESH_CONFIG stand for \
+--network, --state-dir and --config. Defaults can be set in $XDG_CONFIG_HOME/sesh/config.toml \
+(sesh-config(5)); the command line and the environment come before it.
 
 Data goes to standard output; messages for people, errors and hints go to standard error. \
 With --json, standard output carries JSON Lines. Secrets are never taken from arguments.";
@@ -131,7 +142,8 @@ pub struct GlobalArgs {
     /// Print nothing on standard error but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// The Session network: mainnet, testnet, or the path of a network file.
+    /// The Session network: mainnet, testnet, or the path of a network file; network in
+    /// sesh-config(5) comes before the default.
     #[arg(
         long,
         global = true,
@@ -144,6 +156,9 @@ pub struct GlobalArgs {
     /// directory for sesh].
     #[arg(long, global = true, value_name = "DIR", env = "SESH_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// The configuration file (sesh-config(5)) [default: $XDG_CONFIG_HOME/sesh/config.toml].
+    #[arg(long, global = true, value_name = "FILE", env = "SESH_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -669,12 +684,123 @@ pub enum Command {
         after_long_help = AFTER_HELP
     )]
     Daemon(DaemonArgs),
+    /// Print where the configuration file is, or the settings in effect.
+    #[command(
+        long_about = "Print where the configuration file (sesh-config(5)) is: 'sesh config \
+                      path' prints its path, whether or not the file exists (--config FILE, \
+                      else SESH_CONFIG, else $XDG_CONFIG_HOME/sesh/config.toml). 'sesh config \
+                      show' reads it and prints each setting in effect and where its value \
+                      came from (command line, environment, file or default); with --json, \
+                      one object per setting {\"type\": \"setting\", \"key\", \"value\" \
+                      (null when unset), \"source\"}.\n\n\
+                      A configuration file that is not valid (not TOML, an unknown key, a bad \
+                      value) is an error naming the file and the line, for every command but \
+                      'sesh config path' (exit status 2). A missing file is no configuration, \
+                      unless it was named with --config or SESH_CONFIG (exit status 1).",
+        after_long_help = AFTER_HELP
+    )]
+    Config(ConfigArgs),
+    /// Name Session IDs: send to 'mom' rather than to 66 hex characters.
+    #[command(
+        long_about = "Keep an address book: names for Session IDs, per identity, in the state \
+                      directory of the network (as the profile). Every command that takes a \
+                      recipient (send, react, read, typing, accept, seal, swarm) then takes a \
+                      contact name: a RECIPIENT is read as a Session ID when it is one, else as \
+                      a contact name of the identity (exactly, case counts; no network \
+                      needed), else as an ONS name (resolved on the network). With -i -, the \
+                      identity is not known when recipients are read: contacts are not used.\n\n\
+                      'sesh contact add NAME ID_OR_ONS' names a Session ID, or the Session ID an \
+                      ONS name has now (resolved once, when added). NAME is at most 64 \
+                      characters, printable, without white space at either end, and not itself \
+                      a Session ID; a NAME already in the book is refused (exit status 2) \
+                      unless --force replaces it. 'sesh contact list' prints 'NAME SESSION_ID' \
+                      lines, by name (with --json, {\"type\": \"contact\", \"name\", \
+                      \"session_id\"} objects). 'sesh contact rm NAME' removes one (exit \
+                      status 1 when there is none). 'sesh receive' shows the contact name of a \
+                      sender it knows: 'from NAME (SESSION_ID) at …', and \"contact\" in \
+                      --json message rows.",
+        after_long_help = AFTER_HELP
+    )]
+    Contact(ContactArgs),
+}
+
+/// Arguments of `sesh config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// What `sesh config` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigAction {
+    /// Print the path of the configuration file, whether or not it exists.
+    Path,
+    /// Print the settings in effect and where each came from.
+    Show,
+}
+
+/// Arguments of `sesh contact`.
+#[derive(Debug, Args)]
+pub struct ContactArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ContactAction,
+}
+
+/// What `sesh contact` does.
+#[derive(Debug, Subcommand)]
+pub enum ContactAction {
+    /// Name a Session ID (or the Session ID of an ONS name, resolved now).
+    Add(ContactAddArgs),
+    /// List the contacts.
+    List(ContactListArgs),
+    /// Remove a contact.
+    Rm(ContactRmArgs),
+}
+
+/// Arguments of `sesh contact add`.
+#[derive(Debug, Args)]
+pub struct ContactAddArgs {
+    /// The name (at most 64 characters, not a Session ID).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// A Session ID, or an ONS name (resolved now; the Session ID is kept).
+    #[arg(value_name = "ID_OR_ONS")]
+    pub target: String,
+    /// Replace a contact of the same name.
+    #[arg(short, long)]
+    pub force: bool,
+    /// The identity whose address book it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh contact list`.
+#[derive(Debug, Args)]
+pub struct ContactListArgs {
+    /// The identity whose address book it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
+}
+
+/// Arguments of `sesh contact rm`.
+#[derive(Debug, Args)]
+pub struct ContactRmArgs {
+    /// The name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The identity whose address book it is.
+    #[command(flatten)]
+    pub identity: IdentityArg,
 }
 
 /// Where an identity is read from.
 #[derive(Debug, Args)]
 pub struct IdentityArg {
-    /// The identity file ('-' for standard input) [default: the default identity file].
+    /// The identity file ('-' for standard input) [default: identity in sesh-config(5), else
+    /// the default identity file].
     #[arg(short, long, value_name = "FILE", env = "SESH_IDENTITY")]
     pub identity: Option<PathBuf>,
 }
@@ -876,7 +1002,8 @@ pub struct SendArgs {
     /// The text [default: standard input, less one trailing newline; none when attaching].
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
-    /// Send DISPLAY_NAME as the sender's display name for this message (at most 100 bytes).
+    /// Send DISPLAY_NAME as the sender's display name for this message (at most 100 bytes)
+    /// [default: display_name in sesh-config(5), else the profile's].
     #[arg(long, value_name = "DISPLAY_NAME")]
     pub name: Option<String>,
     /// Attach FILE ('-' for standard input); give it again for more files.
@@ -885,7 +1012,8 @@ pub struct SendArgs {
     /// The file name of the attachment read from standard input (required with --attach -).
     #[arg(long, value_name = "NAME", requires = "attach")]
     pub attach_name: Option<String>,
-    /// How long the swarm keeps the message (10s to 14d).
+    /// How long the swarm keeps the message (10s to 14d); ttl in sesh-config(5) comes
+    /// before the default.
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_ttl)]
     pub ttl: std::time::Duration,
     /// Do not store a copy of the message in your own swarm for your other devices.
@@ -1083,7 +1211,8 @@ pub struct ReceiveArgs {
     /// How often --follow polls.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: std::time::Duration,
-    /// Download each attachment, and a sender's changed avatar, into DIR/SENDER-SESSION-ID/.
+    /// Download each attachment, and a sender's changed avatar, into DIR/SENDER-SESSION-ID/
+    /// [default: attachments_dir in sesh-config(5), else none].
     #[arg(long, value_name = "DIR")]
     pub save_attachments: Option<std::path::PathBuf>,
     /// Also print the copies of messages this identity sent from its other devices.
@@ -1186,7 +1315,7 @@ fn parse_clock_offset_ms(s: &str) -> Result<i64, String> {
 
 /// A message's TTL: a duration a swarm accepts for a public namespace, 10s to 14d. Refused
 /// here, so that the error quotes the value as the user spelled it.
-fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
     const RANGE: &str = "a swarm keeps a message from 10s to 14d";
     // Any length that parses, however long (or too long to count), is out of the TTL's
     // range: say that range, not the general limit of durations.

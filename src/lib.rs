@@ -65,6 +65,7 @@ pub mod attachment;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod config;
 pub mod curve;
 pub mod devnet;
 pub mod error;

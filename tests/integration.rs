@@ -8,6 +8,8 @@ mod integration {
     mod bad_input;
     mod cli;
     mod client_devnet;
+    mod config;
+    mod contact;
     mod conversation;
     mod curve_vectors;
     mod daemon;

@@ -1469,6 +1469,8 @@ fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("should serialize nodes: plain strings and numbers")
 }
 
+mod address_book;
+pub use address_book::{ContactNameError, MAX_CONTACT_NAME_CHARS, check_contact_name};
 mod attachments;
 pub use attachments::PendingAttachment;
 mod contacts;

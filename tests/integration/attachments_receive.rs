@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -203,7 +203,7 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut c = super::support::sesh_command();
         c.args(args)
             .arg("-i")
             .arg(&self.key)
@@ -789,7 +789,7 @@ async fn follow_retries_failed_downloads_while_running() {
     )
     .await;
 
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut c = super::support::sesh_command();
     c.args(["receive", "--json", "--follow", "--interval", "200ms"])
         .arg("--save-attachments")
         .arg(&save)

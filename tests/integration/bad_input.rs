@@ -128,7 +128,7 @@ impl Fixture {
         stdout: Out,
     ) -> Output {
         let d = self.dir.path();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut cmd = super::support::sesh_command();
         cmd.args(args)
             .current_dir(d)
             .env("HOME", d)
@@ -712,7 +712,7 @@ fn bad_network_files_are_refused_by_every_network_command() {
     }
     check(&fx, cases);
     // SESH_NETWORK is read the same way.
-    let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
+    let out = super::support::sesh_command()
         .arg("nodes")
         .current_dir(fx.dir.path())
         .env("SESH_NETWORK", "garbage.toml")
@@ -1186,7 +1186,7 @@ async fn a_sent_message_whose_line_cannot_be_written_is_sent_once() {
         (user("alice"), user("bob"), user("carol"));
     let network = net.network_file();
     let run = |key: &PathBuf, args: &[&str], stdout: Out| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut cmd = super::support::sesh_command();
         cmd.args(args)
             .arg("-i")
             .arg(key)

@@ -5,19 +5,23 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 #[test]
 fn golden_cases() {
     trycmd::TestCases::new()
         .register_bin("sesh", Path::new(env!("CARGO_BIN_EXE_sesh")))
         .env("NO_COLOR", "1")
+        .env(
+            "XDG_CONFIG_HOME",
+            super::support::no_config_dir().display().to_string(),
+        )
         .case("tests/cmd/*.toml");
 }
 
 /// Runs `sesh` with `args` in `dir`, feeding `stdin`, with a private HOME.
 pub(crate) fn sesh(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+    let mut child = super::support::sesh_command()
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
@@ -115,7 +119,7 @@ fn default_identity_location_and_env_override() {
 
     // SESH_IDENTITY names another file.
     stdout_of(&sesh(d, &["keygen", "-o", "other"], b""));
-    let out = Command::new(env!("CARGO_BIN_EXE_sesh"))
+    let out = super::support::sesh_command()
         .args(["id"])
         .current_dir(d)
         .env("XDG_DATA_HOME", d.join("data"))
@@ -184,7 +188,7 @@ fn devnet_points_later_commands_at_it(json: bool) {
             None
         })
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+    let mut child = super::support::sesh_command()
         .args(json_flag)
         .args(["devnet", "--nodes", "2", "--swarm-size", "1", "--dir"])
         .arg(&net_dir)
@@ -240,7 +244,7 @@ fn devnet_points_later_commands_at_it(json: bool) {
         let value = export
             .strip_prefix("export SESH_NETWORK=")
             .expect("the variable");
-        let nodes = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        let nodes = super::support::sesh_command()
             .arg("nodes")
             .env("SESH_NETWORK", value)
             .env("SESH_STATE_DIR", dir.path().join("state"))

@@ -319,7 +319,7 @@ async fn sesh_nodes_lists_the_devnet_without_addresses() {
         let file = file.clone();
         let state = state.clone();
         tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_sesh"))
+            super::support::sesh_command()
                 .args(args)
                 .arg("--network")
                 .arg(&file)

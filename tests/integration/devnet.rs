@@ -520,7 +520,7 @@ async fn a_directory_in_use_is_refused_and_left_alone() {
     let read = |f: &str| std::fs::read(dir.join(f)).expect("a devnet file");
     let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
 
-    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut second = super::support::sesh_command();
     second
         .args(["devnet", "--nodes", "1", "--swarm-size", "1", "--dir"])
         .arg(&dir)

@@ -18,7 +18,7 @@ const PROCESSES: usize = 50;
 const DEADLINE: Duration = Duration::from_secs(240);
 
 fn sesh(network: &Path, state: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut c = super::support::sesh_command();
     c.env("SESH_NETWORK", network)
         .env("SESH_STATE_DIR", state)
         .env_remove("SESH_IDENTITY")

@@ -59,7 +59,7 @@ impl User {
     }
 
     fn run_unchecked(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut c = super::support::sesh_command();
         c.args(args)
             .env("SESH_NETWORK", &self.network)
             .env("SESH_STATE_DIR", &self.state)

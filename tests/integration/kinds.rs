@@ -10,7 +10,7 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -29,7 +29,7 @@ use super::devnet::{devnet, identity};
 
 /// Runs sesh as the user whose key and state are given.
 fn run(key: &Path, state: &Path, network: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut c = super::support::sesh_command();
     c.args(args)
         .arg("-i")
         .arg(key)

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use super::support::{cases, identity_of, str_of};
 
@@ -23,7 +23,7 @@ impl Env {
 
     /// Runs sesh with `args` and `stdin`, in the temp dir, with no default identity.
     fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        let mut child = super::support::sesh_command()
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("SESH_IDENTITY")
@@ -497,7 +497,7 @@ fn open_on_every_core_prints_what_one_at_a_time_would_in_order() {
         if json {
             args.insert(0, "--json");
         }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sesh"))
+        let mut child = super::support::sesh_command()
             .args(&args)
             .current_dir(env.dir.path())
             .env_remove("SESH_IDENTITY")

@@ -1,14 +1,14 @@
 //! ONS on a devnet (issue 13): `sesh resolve`, and names as recipients.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
 use super::devnet::devnet;
 
 fn sesh(net: &sesh::devnet::Devnet, state: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut c = super::support::sesh_command();
     c.args(args)
         .env("SESH_NETWORK", net.network_file())
         .env("SESH_STATE_DIR", state)

@@ -3,7 +3,7 @@
 //! order and types).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 use sesh::devnet::Devnet;
@@ -26,7 +26,7 @@ impl Cli {
 
     /// Runs `sesh args…`, killed if it takes more than two minutes.
     fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut cmd = super::support::sesh_command();
         cmd.args(args)
             .env("SESH_NETWORK", &self.network)
             .env("SESH_STATE_DIR", &self.state)

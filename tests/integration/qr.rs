@@ -214,6 +214,8 @@ fn on_terminal(dir: &Path, args: &str, no_color: bool) -> (Option<i32>, String) 
         key.display()
     );
     let mut cmd = std::process::Command::new("script");
+    cmd.env("XDG_CONFIG_HOME", super::support::no_config_dir())
+        .env_remove("SESH_CONFIG");
     cmd.args(["-qec", &line, "/dev/null"])
         .current_dir(dir)
         .env("TERM", "xterm")

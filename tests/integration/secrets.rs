@@ -62,7 +62,7 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut c = super::support::sesh_command();
         c.args(args);
         if self.network.as_os_str().is_empty() {
             c.env_remove("SESH_NETWORK");

@@ -36,7 +36,7 @@ impl User {
     }
 
     pub(crate) fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut c = super::support::sesh_command();
         c.args(args)
             .arg("-i")
             .arg(&self.key)

@@ -39,7 +39,7 @@ impl User {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sesh"));
+        let mut c = super::support::sesh_command();
         c.args(args)
             .arg("-i")
             .arg(&self.key)
@@ -346,7 +346,7 @@ async fn a_skewed_network_clock_is_learned() {
     // her first store is refused (406), and the same payload is stored again with a
     // corrected store timestamp.
     // (`sesh nodes` first: a state that belongs to no network yet starts from scratch.)
-    let mut nodes = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut nodes = super::support::sesh_command();
     nodes
         .arg("nodes")
         .env("SESH_NETWORK", &alice.network)
@@ -676,7 +676,7 @@ async fn with_half_the_network_down_paths_avoid_the_dead_and_sends_work() {
     for i in 0..5 {
         alice.send_with(&["--no-sync"], &[&bob], &format!("during {i}"));
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sesh"));
+    let mut cmd = super::support::sesh_command();
     cmd.args(["path", "new"])
         .env("SESH_NETWORK", &alice.network)
         .env("SESH_STATE_DIR", &alice.state)

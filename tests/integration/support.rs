@@ -9,6 +9,21 @@ pub fn sesh_bin() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_sesh"))
 }
 
+/// A `sesh` command that reads no configuration file but one a test writes: its
+/// `XDG_CONFIG_HOME` is a directory that does not exist (a test may set its own after), and
+/// `SESH_CONFIG` is unset, so a developer's own configuration never changes a test's result.
+pub fn sesh_command() -> std::process::Command {
+    let mut c = std::process::Command::new(sesh_bin());
+    c.env("XDG_CONFIG_HOME", no_config_dir())
+        .env_remove("SESH_CONFIG");
+    c
+}
+
+/// A directory no one creates: as `XDG_CONFIG_HOME`, no configuration file.
+pub fn no_config_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sesh-tests-no-config-home")
+}
+
 /// The `sesh-node` binary Cargo built beside these tests or benches.
 pub fn node_bin() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_sesh-node"))
@@ -595,7 +610,7 @@ pub const COMMAND_LIMIT: Duration = Duration::from_secs(120);
 /// Makes a new identity at `dir/NAME.key` with `sesh keygen`; returns its path and Session ID.
 pub fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
     let key = dir.join(format!("{name}.key"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"))
+    let out = super::support::sesh_command()
         .args(["keygen", "-q", "-o"])
         .arg(&key)
         .output()

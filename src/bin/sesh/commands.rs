@@ -1,5 +1,7 @@
 //! The commands: each turns resolved arguments into library calls and prints the result.
 
+mod config;
+mod contact;
 mod conversation;
 mod daemon;
 mod devnet;
@@ -18,6 +20,7 @@ mod unsend;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use rand_core::OsRng;
 use sesh::cli::{Command, GlobalArgs, IdentityArg};
@@ -25,7 +28,7 @@ use sesh::client::Client;
 use sesh::clock::SystemClock;
 use sesh::network::Network;
 use sesh::transport::http::HttpTransport;
-use sesh::{Identity, store};
+use sesh::{Identity, SessionId, store};
 
 use crate::escape;
 use crate::output::Record;
@@ -41,13 +44,45 @@ const MAX_NETWORK_FILE: u64 = 1 << 20;
 /// The network client the commands use.
 pub(crate) type NetClient = Client<HttpTransport, SystemClock, OsRng>;
 
-/// What every command needs: the output mode, the streams, and where the network is.
-#[derive(Clone)]
+/// What every command needs: the output mode, the streams, where the network is, and the
+/// configuration file's settings. Shared between threads by `sesh daemon`.
 pub(crate) struct Ctx {
     pub(crate) json: bool,
     pub(crate) quiet: bool,
     network: String,
     state_dir: Option<PathBuf>,
+    /// Where the `network` came from (`sesh config show`).
+    network_source: sesh::config::Source,
+    /// The configuration file's path, once [`Ctx::configure`]d.
+    config_path: Option<PathBuf>,
+    /// The configuration file's settings (none until [`Ctx::configure`]d).
+    config: sesh::config::Config,
+    /// The command's `-i`, whose address book recipients are looked up in.
+    recipient_identity: Option<PathBuf>,
+    /// The Session ID of that identity, once read (`None`: it could not be).
+    owner: OnceLock<Option<SessionId>>,
+    /// An identity read to look contacts up, for [`Ctx::load_identity`] to take (an identity
+    /// from standard input or a FIFO can be read once only).
+    read_identity: Mutex<Option<(PathBuf, Identity)>>,
+}
+
+impl Clone for Ctx {
+    /// The same settings; an identity kept for [`Ctx::load_identity`] stays with the
+    /// original.
+    fn clone(&self) -> Self {
+        Self {
+            json: self.json,
+            quiet: self.quiet,
+            network: self.network.clone(),
+            state_dir: self.state_dir.clone(),
+            network_source: self.network_source,
+            config_path: self.config_path.clone(),
+            config: self.config.clone(),
+            recipient_identity: self.recipient_identity.clone(),
+            owner: self.owner.clone(),
+            read_identity: Mutex::new(None),
+        }
+    }
 }
 
 impl Ctx {
@@ -57,7 +92,52 @@ impl Ctx {
             quiet: global.quiet,
             network: global.network.clone(),
             state_dir: global.state_dir.clone(),
+            network_source: sesh::config::Source::Default,
+            config_path: None,
+            config: sesh::config::Config::default(),
+            recipient_identity: None,
+            owner: OnceLock::new(),
+            read_identity: Mutex::new(None),
         }
+    }
+
+    /// The configuration file's settings (after the command line and the environment were
+    /// applied, the file's own values: e.g. `daemon_socket`).
+    pub(crate) fn config(&self) -> &sesh::config::Config {
+        &self.config
+    }
+
+    /// The identity file: `-i` (or `SESH_IDENTITY`), else the configuration file's, else the
+    /// default identity file.
+    fn identity_path(&self, given: Option<&Path>) -> Result<PathBuf> {
+        Ok(match (given, self.config.identity.as_deref()) {
+            (Some(p), _) | (None, Some(p)) => p.to_owned(),
+            (None, None) => store::default_identity_path()?,
+        })
+    }
+
+    /// The Session ID of the identity whose address book recipients are looked up in: the
+    /// command's identity, read once (and kept for [`Ctx::load_identity`]). `None` when there
+    /// is no identity file: recipients then go without contacts (a command that needs the
+    /// identity says so when it loads it). An identity that cannot be read is an error.
+    pub(crate) fn owner(&self) -> Result<Option<SessionId>> {
+        if let Some(id) = self.owner.get() {
+            return Ok(*id);
+        }
+        let path = self.identity_path(self.recipient_identity.as_deref())?;
+        let id = match read_identity_at(&path) {
+            Ok(identity) => {
+                let id = identity.session_id();
+                *self
+                    .read_identity
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((path, identity));
+                Some(id)
+            }
+            Err(sesh::Error::NoIdentity { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(*self.owner.get_or_init(|| id))
     }
 
     /// The network named by `--network`: a built-in name, else a network file.
@@ -176,19 +256,42 @@ impl Ctx {
         self.line(text)
     }
 
-    /// Loads the identity named by `-i`, `SESH_IDENTITY` or the default path.
+    /// Loads the identity named by `-i`, `SESH_IDENTITY`, the configuration file or the
+    /// default path.
     pub(crate) fn load_identity(&self, arg: &IdentityArg) -> Result<Identity> {
-        let path = match &arg.identity {
-            Some(p) => p.clone(),
-            None => store::default_identity_path()?,
-        };
-        if is_stdio(&path) {
-            return Ok(store::read_identity_from(
-                std::io::stdin().lock(),
-                Path::new("-"),
-            )?);
+        let path = self.identity_path(arg.identity.as_deref())?;
+        let mut read = self
+            .read_identity
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if read.as_ref().is_some_and(|(p, _)| *p == path)
+            && let Some((_, identity)) = read.take()
+        {
+            return Ok(identity);
         }
-        Ok(store::read_identity(&path)?)
+        Ok(read_identity_at(&path)?)
+    }
+}
+
+/// Reads the identity file at `path` ('-': standard input).
+fn read_identity_at(path: &Path) -> std::result::Result<Identity, sesh::Error> {
+    if is_stdio(path) {
+        return store::read_identity_from(std::io::stdin().lock(), Path::new("-"));
+    }
+    store::read_identity(path)
+}
+
+/// The `-i` of a command that takes recipients (whose address book they are looked up in).
+fn recipient_identity(command: &Command) -> Option<&IdentityArg> {
+    match command {
+        Command::Send(a) => Some(&a.identity),
+        Command::Seal(a) => Some(&a.identity),
+        Command::Swarm(a) => Some(&a.identity),
+        Command::React(a) => Some(&a.identity),
+        Command::Read(a) => Some(&a.identity),
+        Command::Typing(a) => Some(&a.identity),
+        Command::Accept(a) => Some(&a.identity),
+        _ => None,
     }
 }
 
@@ -261,6 +364,8 @@ pub(crate) fn run(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Typing(a) => conversation::typing(ctx, &a),
         Command::Accept(a) => conversation::accept(ctx, &a),
         Command::Daemon(a) => daemon::run(ctx, &a),
+        Command::Config(a) => config::run(ctx, &a),
+        Command::Contact(a) => contact::run(ctx, &a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

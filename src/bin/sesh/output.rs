@@ -265,6 +265,9 @@ pub(crate) struct MessageRecord {
     pub(crate) kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) display_name: Option<String>,
+    /// `sesh receive`: the sender's name in the address book, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) contact: Option<String>,
     pub(crate) sender_ed25519: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expiration_type: Option<&'static str>,

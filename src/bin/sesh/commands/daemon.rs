@@ -100,6 +100,9 @@ pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
     // Rows as `receive --json` prints them.
     let mut dctx = ctx.clone();
     dctx.json = true;
+    // Recipients are looked up in this identity's contacts (never by reading -i again: it
+    // may have been standard input).
+    let _ = dctx.owner.set(Some(identity.session_id()));
     let dctx = Arc::new(dctx);
     let hub = Arc::new(Hub {
         subs: Mutex::new(Subs::default()),

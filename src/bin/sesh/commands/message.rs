@@ -697,6 +697,7 @@ pub(crate) fn message_record(m: &Message) -> MessageRecord {
         text: m.text.clone(),
         kind: m.kind.as_str(),
         display_name: m.display_name.clone(),
+        contact: None,
         sender_ed25519: m.sender_ed25519.to_hex(),
         expiration_type: m.expiration_type.map(expiration_str),
         expiration_timer: m.expiration_timer_s.map(u64::from),

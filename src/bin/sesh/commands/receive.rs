@@ -322,6 +322,7 @@ pub(super) async fn poll_once(
         .collect();
     let json = ctx.json;
     let requests = super::conversation::Requests::load(client, &account)?;
+    let contacts = super::contact::names(client.state(), &account)?;
     let unsends = super::conversation::Unsends::new(account);
     let read_timers = disappear::ReadTimers::new(account);
     // When this page is read: a message that disappears after reading expires its timer
@@ -353,7 +354,15 @@ pub(super) async fn poll_once(
             } else {
                 Shown::Ready(
                     requests.mark(
-                        render_row(&msg, copy, json, m, None, read_at_ms),
+                        render_row(
+                            &msg,
+                            copy,
+                            json,
+                            m,
+                            None,
+                            read_at_ms,
+                            contacts.get(&msg.sender),
+                        ),
                         &msg,
                         json,
                     ),
@@ -474,7 +483,15 @@ pub(super) async fn poll_once(
             let copy = sent_copy(&msg, &account);
             let step = async {
                 let saved = save_message(client, &account, dir, &msg, m, unsaved).await?;
-                let row = render_row(&msg, copy, json, m, Some(&saved), read_at_ms);
+                let row = render_row(
+                    &msg,
+                    copy,
+                    json,
+                    m,
+                    Some(&saved),
+                    read_at_ms,
+                    contacts.get(&msg.sender),
+                );
                 out.push(&requests.mark(row, &msg, json)?);
                 out.flush()
             };
@@ -599,6 +616,7 @@ fn render_row(
     m: &RetrievedMessage,
     saved: Option<&Saved>,
     read_at_ms: u64,
+    contact: Option<&String>,
 ) -> Result<String> {
     let expires_at = disappear::expires_at(msg, m.expiration_ms, read_at_ms);
     let files = saved.map_or(&[][..], |s| s.files.as_slice());
@@ -632,11 +650,21 @@ fn render_row(
                 r.to = Some(to.to_string());
                 Record::SentCopy(r)
             }
-            None => Record::Message(r),
+            None => {
+                r.contact = contact.cloned();
+                Record::Message(r)
+            }
         };
         return serde_json::to_string(&record).map_err(Report::failure);
     }
     let mut text = message_text_with(msg, copy, files);
+    if let (None, Some(name)) = (copy, contact) {
+        // `from ID …` as `from NAME (ID) …`.
+        let from = format!("from {}", msg.sender);
+        if let Some(rest) = text.strip_prefix(&from) {
+            text = format!("from {} ({}){rest}", escape::line(name), msg.sender);
+        }
+    }
     match avatar {
         Some(Ok(path)) => text.push_str(&format!(
             "\n{}[avatar saved as {}]",

@@ -85,13 +85,45 @@ pub(crate) fn parse(text: &str) -> Result<Recipient> {
     }
 }
 
-/// The Session IDs of `texts`, in order: each read with [`parse`] before anything goes
-/// online, then the names resolved, each distinct name once, with one client made at the
-/// first name (a command given only IDs stays offline until it sends). A name no one
-/// registered is an input error (exit 2) saying it was not a Session ID and was tried as an
-/// ONS name.
+/// Reads a recipient offline, as every command does: a valid Session ID is always that ID;
+/// else a contact name in the address book of the command's identity (`book`, opened at the
+/// first text that is no ID); else as [`parse`] reads it (an ONS name, to resolve).
+fn read(
+    ctx: &Ctx,
+    book: &mut Option<Option<sesh::client::State>>,
+    text: &str,
+) -> Result<Recipient> {
+    if let Ok(id) = text.parse::<SessionId>() {
+        return Ok(Recipient::Id(id));
+    }
+    if let Some(owner) = ctx.owner()? {
+        let state = match book {
+            Some(s) => s,
+            None => book.insert(Some(ctx.state()?)),
+        };
+        if let Some(state) = state
+            && let Some(id) = state
+                .contact_id(&owner, text)
+                .map_err(sesh::client::Error::State)?
+        {
+            return Ok(Recipient::Id(id));
+        }
+    }
+    parse(text)
+}
+
+/// The Session IDs of `texts`, in order: each read with [`read`] (Session IDs, then contact
+/// names, offline) before anything goes online, then the ONS names resolved, each distinct
+/// name once, with one client made at the first name (a command given only IDs and contacts
+/// stays offline until it sends). A name no one registered is an input error (exit 2)
+/// saying it was not a Session ID and was tried as an ONS name.
 pub(crate) fn recipients(ctx: &Ctx, texts: &[&str]) -> Result<Vec<SessionId>> {
-    let given = texts.iter().map(|t| parse(t)).collect::<Result<Vec<_>>>()?;
+    let mut book = None;
+    let given = texts
+        .iter()
+        .map(|t| read(ctx, &mut book, t))
+        .collect::<Result<Vec<_>>>()?;
+    drop(book);
     let mut client: Option<NetClient> = None;
     let mut known: HashMap<Name, SessionId> = HashMap::new();
     let mut ids = Vec::with_capacity(given.len());
@@ -118,9 +150,20 @@ pub(crate) fn recipients(ctx: &Ctx, texts: &[&str]) -> Result<Vec<SessionId>> {
     Ok(ids)
 }
 
-/// One recipient, as [`recipients`] reads it: a client is made only for a name.
+/// One recipient, as [`recipients`] reads it: a client is made only for an ONS name.
 pub(crate) fn recipient(ctx: &Ctx, text: &str) -> Result<SessionId> {
-    let given = parse(text)?;
+    let given = read(ctx, &mut None, text)?;
+    id_or_name(ctx, given)
+}
+
+/// A Session ID, or the Session ID an ONS name has now (no contact names: what `sesh contact
+/// add` names).
+pub(crate) fn id_or_ons(ctx: &Ctx, text: &str) -> Result<SessionId> {
+    id_or_name(ctx, parse(text)?)
+}
+
+/// `given`'s Session ID: itself, or its name's, resolved with a new client.
+fn id_or_name(ctx: &Ctx, given: Recipient) -> Result<SessionId> {
     match given {
         Recipient::Id(id) => Ok(id),
         Recipient::Name(name) => {
