@@ -393,11 +393,24 @@ pub(crate) fn parse_delete(
             response::Deleted::ByNamespace(m) => deleted.extend(m.values().flatten().cloned()),
         }
     }
+    // Of a `delete`, only what was asked for can have been deleted; of a `delete_all`, only
+    // what has a message hash's form is reported (the strings are the members' own).
+    match asked {
+        response::DeleteAsked::Hashes(h) => deleted.retain(|d| h.iter().any(|a| a == d)),
+        response::DeleteAsked::Timestamp(_) => deleted.retain(|d| looks_like_hash(d)),
+    }
     Ok(DeleteOutcome {
         deleted: deleted.into_iter().collect(),
         confirmed,
         members: answer.swarm.len(),
     })
+}
+
+/// Whether `s` has a message hash's form: 43 characters of unpadded base64 (§4.6).
+fn looks_like_hash(s: &str) -> bool {
+    s.len() == 43
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 // ---- policy ------------------------------------------------------------------------------
@@ -891,6 +904,24 @@ mod tests {
         assert!(all(NOW).complete());
         assert_eq!(all(NOW + 1).confirmed, 0);
         assert!(all(NOW + 1).deleted.is_empty());
+        // What a member says it deleted besides what was asked (signed, even) is not
+        // reported; nor, of a delete_all, what has no hash's form (the "a" and "b" above).
+        assert!(all(NOW).deleted.is_empty());
+        let extra = r"\u001b[2J";
+        let body = format!(
+            r#"{{"swarm": {{"{}": {{"deleted": ["a", "{extra}"], "signature": "{}"}}}}}}"#,
+            members[0].ed25519_pub().to_hex(),
+            signed(&members[0], "aa\u{1b}[2J"),
+        );
+        let asked = ["a".to_owned()];
+        let out = parse_delete(
+            body.as_bytes(),
+            &account,
+            response::DeleteAsked::Hashes(&asked),
+            &known,
+        )
+        .unwrap();
+        assert_eq!((out.deleted, out.confirmed), (vec!["a".to_owned()], 1));
     }
 
     #[test]

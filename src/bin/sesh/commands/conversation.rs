@@ -305,16 +305,23 @@ pub(super) async fn accept_pending(
     out: &Outgoing,
 ) -> Result<(), SendError> {
     let me = identity.session_id();
-    let pending = client
-        .state()
-        .is_pending_request(&me, to)
-        .unwrap_or_else(|e| {
-            crate::render::warning_line(&format!(
-                "whether {} waits for an acceptance could not be read ({e}); none is sent",
-                to.short()
-            ));
-            false
-        });
+    // Shown by a receive in this process (the daemon's poller) but not recorded yet: the
+    // page is recorded once written, and a bot may answer first.
+    let shown = shown_requests()
+        .lock()
+        .is_ok_and(|s| s.contains(&(me, *to)))
+        && !client.state().is_accepted(&me, to).unwrap_or(false);
+    let pending = shown
+        || client
+            .state()
+            .is_pending_request(&me, to)
+            .unwrap_or_else(|e| {
+                crate::render::warning_line(&format!(
+                    "whether {} waits for an acceptance could not be read ({e}); none is sent",
+                    to.short()
+                ));
+                false
+            });
     if !pending {
         return Ok(());
     }
@@ -347,6 +354,16 @@ pub(super) fn mark_talked(client: &mut NetClient, me: &SessionId, to: &SessionId
             to.short()
         ));
     }
+}
+
+/// The requests this process showed, as (account, sender): what [`accept_pending`] knows
+/// before the page that showed them is recorded.
+fn shown_requests() -> &'static std::sync::Mutex<std::collections::HashSet<(SessionId, SessionId)>>
+{
+    static SHOWN: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashSet<(SessionId, SessionId)>>,
+    > = std::sync::OnceLock::new();
+    SHOWN.get_or_init(Default::default)
 }
 
 /// `sesh receive`'s message requests: a message from a sender this account never sent to nor
@@ -399,8 +416,12 @@ impl Requests {
         })
     }
 
-    /// Notes that a request from `sender` was shown, for [`Requests::save`].
+    /// Notes that a request from `sender` was shown, for [`Requests::save`] — and at once
+    /// for this process's sends ([`accept_pending`]), before the row is written.
     pub(super) fn shown(&self, sender: SessionId) {
+        if let Ok(mut shown) = shown_requests().lock() {
+            shown.insert((self.account, sender));
+        }
         if let Ok(mut senders) = self.senders.lock() {
             senders.push(sender);
         }

@@ -21,17 +21,16 @@ pub(crate) fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let identity = ctx.load_identity(&args.identity)?;
     let mut client = ctx.client()?;
     let rt = runtime()?;
-    let mut outcome = rt.block_on(async {
+    let outcome = rt.block_on(async {
         if args.all {
             client.delete_all_messages(&identity).await
         } else {
             client.delete_messages(&identity, &args.hashes).await
         }
     })?;
-    // What the members say they deleted is theirs to say: of `delete HASH…`, only the hashes
-    // asked for count (a member cannot have deleted anything else).
+    // Of `delete HASH…`, only the hashes asked for are reported (`Client::delete_messages`):
+    // each one no member deleted is said.
     if !args.all {
-        outcome.deleted.retain(|h| args.hashes.contains(h));
         for h in args.hashes.iter().filter(|h| !outcome.deleted.contains(h)) {
             ctx.note(format_args!(
                 "warning: no member of your swarm deleted {} (mistyped, expired, or already \
