@@ -278,6 +278,8 @@ fn bind(path: &Path, own_dir: bool) -> Result<Bound> {
         .create(true)
         .truncate(false)
         .mode(0o600)
+        // Never through a symbolic link planted at PATH.lock (it is truncated below).
+        .custom_flags(i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0))
         .open(&lock_path)
         .map_err(io("opening the lock file", &lock_path))?;
     match lock.try_lock() {
