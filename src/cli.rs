@@ -657,7 +657,8 @@ pub enum Command {
                       {name} -> {\"name\", \"session_id\"}; send {recipients: [ID or ONS \
                       name...], message, attachments?: [path...], ttl?: seconds, disappear?: \
                       seconds, after?: \"read\"|\"send\"} -> {\"sent\": [{\"to\", \"hash\", \
-                      \"timestamp\"}], \"failed\": [{\"to\", \"error\", \"kind\"}]}; \
+                      \"timestamp\", \"sync_hash\"}], \"failed\": [{\"to\", \"error\", \"kind\", \"hint\"}], \
+                      \"sync_failures\": copies for your other devices not stored}; \
                       react {recipient, timestamp, author, emoji, remove?}, read \
                       {recipient, timestamps}, typing {recipient, stop?} -> the record 'sesh \
                       react --json' prints; unsend {hashes} -> {\"unsent\": [...], \

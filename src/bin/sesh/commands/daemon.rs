@@ -1091,8 +1091,14 @@ fn send(
     let mut job = Job::new(ctx, args, Some(identity.clone()), &mut timings)?;
     job.ready(client, &mut timings)?;
     let mut got = Collected::default();
-    rt.block_on(deliver(ctx, client, job, &mut timings, &mut got))?;
-    Ok(json!({"sent": got.sent, "failed": got.failed}))
+    let tally = rt.block_on(deliver(ctx, client, job, &mut timings, &mut got))?;
+    // A copy for your other devices that could not be stored (`sesh send` exits 4): its
+    // message was sent (`sync_hash` null), and the count says so.
+    Ok(json!({
+        "sent": got.sent,
+        "failed": got.failed,
+        "sync_failures": tally.sync_failures,
+    }))
 }
 
 /// Where the poller's rows go: every subscriber, as `receive` notifications.
@@ -1112,16 +1118,14 @@ impl Sink for Subscribers {
             bytes.extend_from_slice(jsonrpc::notification_raw("receive", text).as_bytes());
             bytes.push(b'\n');
         }
-        let targets: Vec<(u64, mpsc::UnboundedSender<Out>)> = self
-            .hub
-            .subs_lock()
-            .by_conn
-            .iter()
-            .map(|(conn, (_, tx))| (*conn, tx.clone()))
-            .collect();
         let (ack_tx, ack_rx) = std::sync::mpsc::channel();
         let mut waiting: HashSet<u64> = HashSet::new();
-        for (conn, tx) in &targets {
+        // Queued under the subscribers' lock: an `unsubscribe` is answered either before
+        // (its connection is no target) or after the page (which its client then sees
+        // before the answer), never in between with the page counted as taken.
+        let mut subs = self.hub.subs_lock();
+        let mut gone = Vec::new();
+        for (conn, (_, tx)) in &subs.by_conn {
             let out = Out {
                 bytes: bytes.clone(),
                 ack: Ack::Page(*conn, ack_tx.clone()),
@@ -1130,9 +1134,13 @@ impl Sink for Subscribers {
                 waiting.insert(*conn);
             } else {
                 // Its connection is gone.
-                self.hub.subs_lock().by_conn.remove(conn);
+                gone.push(*conn);
             }
         }
+        for conn in gone {
+            subs.by_conn.remove(&conn);
+        }
+        drop(subs);
         drop(ack_tx);
         let mut took = 0usize;
         let watch = sesh::clock::Stopwatch::start();
