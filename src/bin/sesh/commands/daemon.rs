@@ -110,7 +110,13 @@ pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
         account: identity.session_id(),
         wake: Notify::new(),
     });
-    let requests = spawn_requests(dctx.clone(), ctx.client()?, identity.clone())?;
+    let closing = Arc::new(AtomicBool::new(false));
+    let requests = spawn_requests(
+        dctx.clone(),
+        ctx.client()?,
+        identity.clone(),
+        closing.clone(),
+    )?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let poller = spawn_poller(
         dctx.clone(),
@@ -126,7 +132,7 @@ pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
         requests,
         in_flight: AtomicUsize::new(0),
         idle: Notify::new(),
-        closing: AtomicBool::new(false),
+        closing,
         next_id: AtomicU64::new(1),
     });
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -341,8 +347,9 @@ struct Shared {
     in_flight: AtomicUsize,
     /// Notified when `in_flight` drops to 0.
     idle: Notify,
-    /// Stopping: requests that need the network are refused.
-    closing: AtomicBool,
+    /// Stopping: requests that need the network are refused, and those queued but not
+    /// started are answered so.
+    closing: Arc<AtomicBool>,
     /// Connection and subscription ids.
     next_id: AtomicU64,
 }
@@ -925,6 +932,7 @@ fn spawn_requests(
     ctx: Arc<Ctx>,
     mut client: NetClient,
     identity: Arc<Identity>,
+    closing: Arc<AtomicBool>,
 ) -> Result<std::sync::mpsc::Sender<Task>> {
     let (tx, rx) = std::sync::mpsc::channel::<Task>();
     let rt = super::runtime()?;
@@ -932,6 +940,16 @@ fn spawn_requests(
         .name("sesh-requests".into())
         .spawn(move || {
             while let Ok(task) = rx.recv() {
+                // Queued before the stop and not started: answered, not run (a send begun
+                // now could be cut off by the end of the wait, stored but unanswered).
+                if closing.load(Ordering::SeqCst) {
+                    let _ = task.reply.send(Err(Reply::Sesh(Report::with_kind(
+                        ErrorKind::Transient,
+                        "the daemon is stopping; this request was not started".to_owned(),
+                        Some("send the request again once it runs again".to_owned()),
+                    ))));
+                    continue;
+                }
                 let result = match task.call {
                     Call::Send(args) => send(&ctx, &rt, &mut client, &identity, &args),
                     Call::Resolve(name) => resolve(&rt, &mut client, &name),
