@@ -669,7 +669,8 @@ pub enum Command {
                       unsubscribe. One subscription per connection (notifications carry no \
                       subscription id); a client that closes its writing side ends its \
                       subscription (answers to its requests under way are still written); a subscriber that takes more than 10 seconds to \
-                      take a page of notifications is unsubscribed. The swarm is polled (every --interval, backing off after \
+                      take a page of notifications is unsubscribed, and told so by an \
+                      \"unsubscribed\" notification. The swarm is polled (every --interval, backing off after \
                       network failures) only while someone is subscribed: with no \
                       subscriber, messages wait in the swarm. A message is recorded as \
                       delivered only once its notification was written to every subscriber \

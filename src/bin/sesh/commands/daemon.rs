@@ -1176,10 +1176,23 @@ impl Sink for Subscribers {
                 Err(_) => break,
             }
         }
-        // Too slow: unsubscribed, so that it cannot stall the others.
+        // Too slow: unsubscribed, so that it cannot stall the others, and told so (after
+        // the page it did not take in time, which comes again to whoever subscribes).
         let mut subs = self.hub.subs_lock();
         for conn in &waiting {
-            subs.by_conn.remove(conn);
+            if let Some((_, tx)) = subs.by_conn.remove(conn) {
+                let note = jsonrpc::notification_raw(
+                    "unsubscribed",
+                    r#"{"reason":"too slow: a page of notifications was not taken in time"}"#,
+                );
+                let _ = tx.send(Out {
+                    bytes: format!("{note}\n").into_bytes(),
+                    ack: Ack::None,
+                });
+            }
+        }
+        if subs.by_conn.is_empty() {
+            self.hub.wake.notify_one();
         }
         drop(subs);
         if took == 0 {
@@ -1322,7 +1335,8 @@ mod tests {
     fn sink(hub: &Arc<Hub>) -> Subscribers {
         Subscribers {
             hub: hub.clone(),
-            wait: Duration::from_millis(200),
+            // Long enough for a loaded machine's good subscriber; a stuck one costs it once.
+            wait: Duration::from_secs(2),
             lost: AtomicBool::new(false),
         }
     }
@@ -1359,7 +1373,13 @@ mod tests {
              {\"type\":\"receipt\"}}\n"
         );
         assert_eq!(broken.join().unwrap().len(), got.len());
-        assert_eq!(stuck.join().unwrap().len(), got.len());
+        // The stuck one is told it was unsubscribed, after the page it did not take.
+        let stuck = String::from_utf8(stuck.join().unwrap()).unwrap();
+        assert!(stuck.starts_with(&got), "{stuck}");
+        assert!(
+            stuck[got.len()..].starts_with("{\"jsonrpc\":\"2.0\",\"method\":\"unsubscribed\""),
+            "{stuck}"
+        );
 
         // Every subscriber broke: not delivered.
         let broken = subscriber(&hub, 4, Some(false));
