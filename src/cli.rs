@@ -895,6 +895,10 @@ pub struct SendArgs {
     /// apps' Note to Self].
     #[arg(long, value_enum, value_name = "WHEN", requires = "disappear")]
     pub after: Option<DisappearAfter>,
+    /// Send alone even when a `sesh daemon` runs for this identity (by default the message
+    /// goes through it).
+    #[arg(long)]
+    pub no_daemon: bool,
 }
 
 /// When a disappearing message's timer starts (`Content.expirationType`).

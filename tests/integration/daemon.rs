@@ -681,3 +681,129 @@ fn the_default_socket_is_private_and_in_the_runtime_directory() {
     );
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// `sesh send` goes through the daemon that runs for its identity (on the default socket),
+/// printing what it prints alone, with the same exit statuses; with none, or with
+/// `--no-daemon`, it works alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sesh_send_goes_through_a_running_daemon_and_prints_what_it_prints_alone() {
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let carol = User::new(dir.path(), "carol", &net);
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    // The same network, by name, with a seed nobody answers at, and no state: alone, a
+    // send cannot reach the network; through the daemon (which has the real one) it can.
+    let text = std::fs::read_to_string(&alice.network).unwrap();
+    let seed = net.seed().addr.to_string();
+    assert!(text.contains(&seed), "{text}");
+    let dead = dir.path().join("dead.toml");
+    std::fs::write(&dead, text.replace(&seed, "127.0.0.1:1")).unwrap();
+    let cut_off = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = alice.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime)
+            .env("SESH_NETWORK", &dead)
+            .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+        super::support::output_within(&mut cmd, stdin, super::support::COMMAND_LIMIT)
+    };
+    // Alone with the real network, for comparison.
+    let alone = |args: &[&str]| {
+        let mut cmd = alice.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime);
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
+    };
+    let text_of = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+
+    // No daemon: alone, and cut off from the network.
+    let out = cut_off(&["send", &bob.id, "-m", "x"], None);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+
+    let mut cmd = alice.cmd(&["daemon", "--interval", "200ms"]);
+    cmd.env("XDG_RUNTIME_DIR", &runtime);
+    let mut child = cmd.spawn().expect("sesh daemon starts");
+    let line = read_line_within(BufReader::new(child.stdout.take().unwrap()), WAIT)
+        .expect("the daemon says it listens");
+    let daemon = Daemon {
+        child,
+        socket: Some(PathBuf::from(line.trim_end())),
+    };
+
+    // Text: one line per recipient, as alone.
+    let out = cut_off(&["send", &bob.id, &carol.id, "-m", "through"], None);
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<String> = text_of(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let reference = alone(&["send", &bob.id, &carol.id, "-m", "alone"]);
+    assert!(reference.status.success(), "{reference:?}");
+    let shape = |l: &str| {
+        let (to, hash) = l.split_once(' ').expect("TO HASH");
+        (to.to_owned(), hash.len())
+    };
+    assert_eq!(
+        lines.iter().map(|l| shape(l)).collect::<Vec<_>>(),
+        text_of(&reference.stdout)
+            .lines()
+            .map(shape)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(out.stderr, reference.stderr);
+    // The message from standard input, and --json: the same records.
+    let out = cut_off(&["--json", "send", &bob.id], Some(b"from stdin\n"));
+    assert!(out.status.success(), "{out:?}");
+    let reference = alone(&["--json", "send", &bob.id, "-m", "x"]);
+    let keys = |b: &[u8]| -> Vec<Vec<String>> {
+        text_of(b)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+                k.sort();
+                k.push(v["type"].to_string());
+                k.push(v["to"].to_string());
+                k
+            })
+            .collect()
+    };
+    assert_eq!(keys(&out.stdout), keys(&reference.stdout));
+    // An attachment by a relative path: made absolute for the daemon.
+    std::fs::write(dir.path().join("note.txt"), "a note").unwrap();
+    let mut cmd = alice.cmd(&["--json", "send", &bob.id, "-a", "note.txt", "-m", "file"]);
+    cmd.current_dir(dir.path())
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("SESH_NETWORK", &dead)
+        .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+    let out = super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["attachments"][0]["file_name"], "note.txt", "{v}");
+    let got: Vec<Value> = bob.json(&["receive"]);
+    let texts: Vec<&str> = got.iter().filter_map(|m| m["text"].as_str()).collect();
+    for t in ["through", "from stdin", "file"] {
+        assert!(texts.contains(&t), "{t} not received: {texts:?}");
+    }
+
+    // Errors: the same message, hint and exit status as alone.
+    for args in [
+        &["send", "05zz", "-m", "x"][..],
+        &["send", &bob.id, "--name", &"n".repeat(200), "-m", "x"][..],
+    ] {
+        let out = cut_off(args, None);
+        let reference = alone(args);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert_eq!(out.status.code(), reference.status.code());
+        assert_eq!(text_of(&out.stderr), text_of(&reference.stderr));
+        assert!(out.stdout.is_empty());
+    }
+    // The escape hatch: alone, so cut off.
+    let out = cut_off(&["send", "--no-daemon", &bob.id, "-m", "x"], None);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+
+    // A daemon gone (killed: its socket stays, nobody listens): alone again.
+    drop(daemon);
+    let out = cut_off(&["send", &bob.id, "-m", "x"], None);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let out = alone(&["send", &bob.id, "-m", "alone again"]);
+    assert!(out.status.success(), "{out:?}");
+    net.shutdown().await;
+}

@@ -31,6 +31,7 @@
 //! JSON-RPC's codes for what is not a good request ([`jsonrpc`]); -32000 for what the
 //! command would have failed at, with its kind, exit status and hint in `data`.
 
+pub(crate) mod client;
 mod jsonrpc;
 
 use std::collections::{BTreeMap, HashSet};
@@ -66,6 +67,12 @@ const WRITE_WAIT: Duration = Duration::from_secs(10);
 
 /// The most connections served at once; more wait to be accepted.
 const MAX_CONNECTIONS: usize = 256;
+
+/// The most lines (responses, pages of notifications) waiting to be written to one
+/// connection. A client that sends requests but does not read its answers fills it: it is
+/// then disconnected (and unsubscribed), with a note on standard error, rather than let the
+/// daemon's memory grow.
+const MAX_QUEUED: usize = 1024;
 
 /// The longest `sun_path` of a Unix socket address (108 bytes with its NUL on Linux).
 const MAX_SOCKET_PATH: usize = 107;
@@ -355,7 +362,7 @@ struct Hub {
 #[derive(Default)]
 struct Subs {
     /// By connection: the subscription id and the connection's writer.
-    by_conn: BTreeMap<u64, (u64, mpsc::UnboundedSender<Out>)>,
+    by_conn: BTreeMap<u64, (u64, Outbox)>,
     /// Held while anyone is subscribed (taken by `subscribe`, let go by the poller once no
     /// one is).
     lock: Option<ReceiveLock>,
@@ -451,7 +458,7 @@ fn stdin_reader() -> mpsc::Receiver<Vec<u8>> {
 
 /// Serves one connection until its input ends.
 async fn serve(shared: Arc<Shared>, mut input: Input, writer: Writer, conn: u64) {
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = Outbox::new(conn, MAX_QUEUED);
     let writing = match writer {
         Writer::Socket(w) => tokio::spawn(write_loop(w, rx)),
         Writer::Stdout => tokio::task::spawn_blocking(move || write_stdout(rx)),
@@ -459,37 +466,96 @@ async fn serve(shared: Arc<Shared>, mut input: Input, writer: Writer, conn: u64)
     let mut framer = Framer::new(jsonrpc::MAX_LINE);
     let mut buf = vec![0u8; 64 * 1024];
     let mut frames = Vec::new();
+    let overflow = tx.overflow.clone();
+    let mut overflowed = false;
     loop {
-        let chunk;
-        let data = match &mut input {
-            Input::Socket(r) => match r.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => &buf[..n],
-            },
-            Input::Stdin(rx) => match rx.recv().await {
-                None => break,
-                Some(c) => {
-                    chunk = c;
-                    &chunk[..]
-                }
-            },
+        // What came: a length of `buf`, or a chunk of standard input.
+        let read = async {
+            match &mut input {
+                Input::Socket(r) => match r.read(&mut buf).await {
+                    Ok(0) | Err(_) => None,
+                    Ok(n) => Some(Err(n)),
+                },
+                Input::Stdin(rx) => rx.recv().await.map(Ok),
+            }
+        };
+        let came = tokio::select! {
+            c = read => c,
+            () = overflow.notified() => {
+                overflowed = true;
+                None
+            }
+        };
+        let chunk: Vec<u8>;
+        let data = match came {
+            None => break,
+            Some(Err(n)) => &buf[..n],
+            Some(Ok(c)) => {
+                chunk = c;
+                &chunk[..]
+            }
         };
         framer.feed(data, &mut frames);
         for frame in frames.drain(..) {
             handle(&shared, conn, &tx, &frame);
         }
     }
-    if let Some(frame) = framer.finish() {
+    if !overflowed && let Some(frame) = framer.finish() {
         handle(&shared, conn, &tx, &frame);
     }
     // Gone: no more notifications for it.
     shared.hub.unsubscribe(conn);
     drop(tx);
-    let _ = writing.await;
+    if overflowed {
+        // Its writer may be stuck on a client that does not read: not waited for.
+        writing.abort();
+    } else {
+        let _ = writing.await;
+    }
+}
+
+/// A connection's queue of lines to write, bounded ([`MAX_QUEUED`]).
+#[derive(Clone)]
+struct Outbox {
+    conn: u64,
+    tx: mpsc::Sender<Out>,
+    /// Notified when the queue was full: the connection is to be closed.
+    overflow: Arc<Notify>,
+}
+
+impl Outbox {
+    fn new(conn: u64, capacity: usize) -> (Self, mpsc::Receiver<Out>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let outbox = Self {
+            conn,
+            tx,
+            overflow: Arc::new(Notify::new()),
+        };
+        (outbox, rx)
+    }
+
+    /// Queues `out`; false when the connection is gone or its queue is full (then it is to
+    /// be closed; whoever waits on `out`'s ack is told by its drop).
+    fn push(&self, out: Out) -> bool {
+        match self.tx.try_send(out) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "sesh: warning: connection {} does not read its answers ({MAX_QUEUED} \
+                     lines waiting); disconnecting it",
+                    self.conn
+                );
+                self.overflow.notify_one();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
 }
 
 /// Writes the connection's lines in order, each batch flushed; tells who waits.
-async fn write_loop<W: AsyncWrite + Unpin + Send>(mut w: W, mut rx: mpsc::UnboundedReceiver<Out>) {
+async fn write_loop<W: AsyncWrite + Unpin + Send>(mut w: W, mut rx: mpsc::Receiver<Out>) {
     let mut broken = false;
     while let Some(out) = rx.recv().await {
         let ok = !broken && w.write_all(&out.bytes).await.is_ok() && w.flush().await.is_ok();
@@ -499,7 +565,7 @@ async fn write_loop<W: AsyncWrite + Unpin + Send>(mut w: W, mut rx: mpsc::Unboun
 }
 
 /// [`write_loop`] for standard output, on a blocking thread.
-fn write_stdout(mut rx: mpsc::UnboundedReceiver<Out>) {
+fn write_stdout(mut rx: mpsc::Receiver<Out>) {
     let mut broken = false;
     while let Some(out) = rx.blocking_recv() {
         let ok = !broken && {
@@ -542,11 +608,11 @@ impl Hub {
 }
 
 /// Answers one line.
-fn handle(shared: &Arc<Shared>, conn: u64, tx: &mpsc::UnboundedSender<Out>, frame: &Frame) {
+fn handle(shared: &Arc<Shared>, conn: u64, tx: &Outbox, frame: &Frame) {
     let send = |line: String| {
         let mut bytes = line.into_bytes();
         bytes.push(b'\n');
-        let _ = tx.send(Out {
+        tx.push(Out {
             bytes,
             ack: Ack::None,
         });
@@ -621,12 +687,10 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &mpsc::UnboundedSender<Out>, fram
                     .into_bytes();
                     bytes.push(b'\n');
                     let (ack_tx, ack_rx) = oneshot::channel();
-                    if tx
-                        .send(Out {
-                            bytes,
-                            ack: Ack::Response(ack_tx),
-                        })
-                        .is_ok()
+                    if tx.push(Out {
+                        bytes,
+                        ack: Ack::Response(ack_tx),
+                    })
                     {
                         let _ = ack_rx.await;
                     }
@@ -684,7 +748,7 @@ fn bad_params(e: impl std::fmt::Display) -> Reply {
 fn subscribe(
     shared: &Shared,
     conn: u64,
-    tx: &mpsc::UnboundedSender<Out>,
+    tx: &Outbox,
 ) -> std::result::Result<Value, Reply> {
     let hub = &shared.hub;
     let mut subs = hub.subs_lock();
@@ -906,6 +970,7 @@ fn send_args(params: Value) -> std::result::Result<SendArgs, Reply> {
         no_sync: p.no_sync,
         disappear,
         after,
+        no_daemon: true,
     })
 }
 
@@ -1061,14 +1126,26 @@ fn send(
     struct Collected {
         sent: Vec<Value>,
         failed: Vec<Value>,
+        sync_failed: Vec<Value>,
     }
     impl Deliveries for Collected {
         fn sent(&mut self, r: SentRecord) {
-            self.sent.push(json!({
+            let mut v = json!({
                 "to": r.to,
                 "hash": r.hash,
                 "timestamp": r.timestamp,
                 "sync_hash": r.sync_hash,
+            });
+            if !r.attachments.is_empty() {
+                v["attachments"] = json!(r.attachments);
+            }
+            self.sent.push(v);
+        }
+        fn sync_failed(&mut self, to: &SessionId, report: Report) {
+            self.sync_failed.push(json!({
+                "to": to.to_string(),
+                "error": report.message(),
+                "hint": report.hint(),
             }));
         }
         fn failed(&mut self, to: &SessionId, report: Report, _alone: bool) -> Result<()> {
@@ -1086,8 +1163,15 @@ fn send(
     let mut job = Job::new(ctx, args, Some(identity.clone()), &mut timings)?;
     job.ready(client, &mut timings)?;
     let mut got = Collected::default();
-    rt.block_on(deliver(ctx, client, job, &mut timings, &mut got))?;
-    Ok(json!({"sent": got.sent, "failed": got.failed}))
+    let tally = rt.block_on(deliver(ctx, client, job, &mut timings, &mut got))?;
+    // `copies` and `sync_failed`: the copies for one's other devices that were to be
+    // stored, and those that failed (what makes `sesh send` exit 4 when all else went).
+    Ok(json!({
+        "sent": got.sent,
+        "failed": got.failed,
+        "copies": tally.copies,
+        "sync_failed": got.sync_failed,
+    }))
 }
 
 /// Where the poller's rows go: every subscriber, as `receive` notifications.
@@ -1107,7 +1191,7 @@ impl Sink for Subscribers {
             bytes.extend_from_slice(jsonrpc::notification_raw("receive", text).as_bytes());
             bytes.push(b'\n');
         }
-        let targets: Vec<(u64, mpsc::UnboundedSender<Out>)> = self
+        let targets: Vec<(u64, Outbox)> = self
             .hub
             .subs_lock()
             .by_conn
@@ -1121,7 +1205,7 @@ impl Sink for Subscribers {
                 bytes: bytes.clone(),
                 ack: Ack::Page(*conn, ack_tx.clone()),
             };
-            if tx.send(out).is_ok() {
+            if tx.push(out) {
                 waiting.insert(*conn);
             } else {
                 // Its connection is gone.
@@ -1271,7 +1355,7 @@ mod tests {
     /// A subscriber on connection `conn` whose writer answers `ok` (or never, with `None`)
     /// and hands over what it was given.
     fn subscriber(hub: &Hub, conn: u64, ok: Option<bool>) -> std::thread::JoinHandle<Vec<u8>> {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
+        let (tx, mut rx) = Outbox::new(conn, 16);
         hub.subs_lock().by_conn.insert(conn, (conn + 100, tx));
         std::thread::spawn(move || {
             let mut got = Vec::new();
@@ -1294,6 +1378,26 @@ mod tests {
             wait: Duration::from_millis(200),
             lost: AtomicBool::new(false),
         }
+    }
+
+    #[test]
+    fn a_connection_whose_queue_is_full_is_to_be_closed() {
+        let (tx, mut rx) = Outbox::new(7, 2);
+        let line = || Out {
+            bytes: b"x\n".to_vec(),
+            ack: Ack::None,
+        };
+        assert!(tx.push(line()));
+        assert!(tx.push(line()));
+        // Nobody reads: the third is refused and the connection told to close.
+        let closing = tx.overflow.clone();
+        let told = closing.notified();
+        tokio::pin!(told);
+        assert!(!tx.push(line()));
+        assert!(told.as_mut().enable(), "the overflow was signalled");
+        // Read, there is room again.
+        assert!(rx.try_recv().is_ok());
+        assert!(tx.push(line()));
     }
 
     #[test]
