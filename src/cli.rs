@@ -1097,6 +1097,10 @@ pub struct ReceiveArgs {
     /// With --only, consume the messages it does not print, even text messages.
     #[arg(long, requires = "only")]
     pub discard_others: bool,
+    /// Receive alone even when a `sesh daemon` runs for this identity (by default the
+    /// messages come from its subscription; it must not be subscribed to meanwhile).
+    #[arg(long)]
+    pub no_daemon: bool,
 }
 
 /// The kinds of rows `sesh receive` and `sesh open` print, one per Content.

@@ -807,3 +807,135 @@ async fn sesh_send_goes_through_a_running_daemon_and_prints_what_it_prints_alone
     assert!(out.status.success(), "{out:?}");
     net.shutdown().await;
 }
+
+/// `sesh receive` reads from the daemon that runs for its identity, with the same rows
+/// (text and JSON) and ending as alone: without --follow once caught up, after --max rows
+/// (the rest left for the next), after --timeout while following.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sesh_receive_reads_from_a_running_daemon_as_it_reads_alone() {
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    let text = std::fs::read_to_string(&bob.network).unwrap();
+    let seed = net.seed().addr.to_string();
+    let dead = dir.path().join("dead.toml");
+    std::fs::write(&dead, text.replace(&seed, "127.0.0.1:1")).unwrap();
+    // Bob cut off from the network: only the daemon can fetch his messages.
+    let cut_off = |args: &[&str]| {
+        let mut cmd = bob.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime)
+            .env("SESH_NETWORK", &dead)
+            .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
+    };
+    let alone = |args: &[&str]| {
+        let mut cmd = bob.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime);
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
+    };
+    let send = |texts: &[&str]| {
+        for t in texts {
+            let out = alice.run(&["send", &bob.id, "-m", t]);
+            assert!(out.status.success(), "{out:?}");
+        }
+    };
+    // Times and hashes aside, the same text.
+    let shape = |b: &[u8]| -> String {
+        String::from_utf8_lossy(b)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { 'x' } else { c })
+            .collect()
+    };
+
+    let mut cmd = bob.cmd(&["daemon", "--interval", "200ms"]);
+    cmd.env("XDG_RUNTIME_DIR", &runtime);
+    let mut child = cmd.spawn().expect("sesh daemon starts");
+    let line = read_line_within(BufReader::new(child.stdout.take().unwrap()), WAIT)
+        .expect("the daemon says it listens");
+    let daemon = Daemon {
+        child,
+        socket: Some(PathBuf::from(line.trim_end())),
+    };
+
+    // Nothing yet: ends at once, caught up.
+    let out = cut_off(&["receive"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+
+    // Text rows, then the same through --no-daemon (alone).
+    send(&["one", "two"]);
+    let through = cut_off(&["receive"]);
+    assert!(through.status.success(), "{through:?}");
+    let t = String::from_utf8_lossy(&through.stdout).into_owned();
+    assert!(t.contains("one") && t.contains("two"), "{t}");
+    send(&["one", "two"]);
+    let reference = alone(&["receive", "--no-daemon"]);
+    assert!(reference.status.success(), "{reference:?}");
+    assert_eq!(shape(&through.stdout), shape(&reference.stdout));
+    assert_eq!(through.stderr, reference.stderr);
+
+    // JSON rows: the same records.
+    send(&["three"]);
+    let through = cut_off(&["--json", "receive"]);
+    send(&["three"]);
+    let reference = alone(&["--json", "receive", "--no-daemon"]);
+    assert!(through.status.success() && reference.status.success());
+    let keys = |b: &[u8]| -> Vec<Vec<String>> {
+        String::from_utf8_lossy(b)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+                k.push(v["type"].to_string());
+                k.push(v["text"].to_string());
+                k
+            })
+            .collect()
+    };
+    assert_eq!(keys(&through.stdout), keys(&reference.stdout));
+    assert_eq!(keys(&through.stdout).len(), 1);
+
+    // --max: one row, the other left for the next receive (not consumed unseen).
+    send(&["four", "five"]);
+    let out = cut_off(&["--json", "receive", "--max", "1"]);
+    assert!(out.status.success(), "{out:?}");
+    let first: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let out = cut_off(&["--json", "receive"]);
+    let rest: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut texts: Vec<&str> = first
+        .iter()
+        .chain(&rest)
+        .filter_map(|v| v["text"].as_str())
+        .collect();
+    texts.sort_unstable();
+    assert_eq!(texts, ["five", "four"]);
+
+    // Following, until --timeout: a message sent meanwhile arrives.
+    let mut cmd = bob.cmd(&["--json", "receive", "--follow", "--timeout", "20s"]);
+    cmd.env("XDG_RUNTIME_DIR", &runtime)
+        .env("SESH_NETWORK", &dead)
+        .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+    let mut follower = cmd.spawn().expect("receive --follow starts");
+    let rows = BufReader::new(follower.stdout.take().unwrap());
+    send(&["six"]);
+    let row = read_line_within(rows, WAIT).expect("a row while following");
+    let v: Value = serde_json::from_str(&row).unwrap();
+    assert_eq!(v["text"], "six", "{v}");
+    let _ = follower.kill();
+    let _ = follower.wait();
+
+    // An option the daemon does not do: alone, so cut off (the lock is free again).
+    let out = cut_off(&["receive", "--save-attachments", "x"]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+    drop(daemon);
+    net.shutdown().await;
+}

@@ -44,7 +44,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sesh::cli::{
-    DaemonArgs, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, SendArgs, TypingArgs,
+    DaemonArgs, RowKind, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, SendArgs, TypingArgs,
 };
 use sesh::client::state::ReceiveLock;
 use sesh::network::Network;
@@ -53,7 +53,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use self::jsonrpc::{ErrorData, Frame, Framer, Parsed};
-use super::message::Sink;
+use super::message::{Sink, SinkRow};
 use super::{Ctx, NetClient, Result};
 use crate::output::SentRecord;
 use crate::render::{Context as _, Report};
@@ -361,11 +361,38 @@ struct Hub {
 
 #[derive(Default)]
 struct Subs {
-    /// By connection: the subscription id and the connection's writer.
-    by_conn: BTreeMap<u64, (u64, Outbox)>,
+    /// By connection: its subscription.
+    by_conn: BTreeMap<u64, Sub>,
+    /// The polls started so far (the one under way included).
+    round: u64,
     /// Held while anyone is subscribed (taken by `subscribe`, let go by the poller once no
     /// one is).
     lock: Option<ReceiveLock>,
+}
+
+/// A connection's subscription: what it asked for (`subscribe`'s params).
+struct Sub {
+    id: u64,
+    outbox: Outbox,
+    /// Rows as `sesh receive` prints them for people (`receive_text`), not JSON.
+    text: bool,
+    /// The kinds of rows it gets (as `--only`; empty: all but typing indicators).
+    only: Vec<RowKind>,
+    /// Whether it gets one's own messages sent from other devices (`--include-sent`).
+    include_sent: bool,
+    /// How many rows it takes still (`--max`): ended once they are written.
+    left: Option<u64>,
+    /// Ended (with a `caught_up` notification) after the first poll that started after it
+    /// subscribed and found nothing more (`sesh receive` without `--follow`).
+    until_caught_up: bool,
+    /// [`Subs::round`] when it subscribed.
+    joined: u64,
+}
+
+impl Sub {
+    fn wants(&self, row: &SinkRow) -> bool {
+        (!row.own || self.include_sent) && super::receive::wanted(&self.only, row.kind)
+    }
 }
 
 /// A line (or lines) for a connection's writer, and whom to tell once written.
@@ -639,7 +666,7 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &Outbox, frame: &Frame) {
         "id" => reply(Ok(json!({
             "session_id": shared.identity.session_id().to_string(),
         }))),
-        "subscribe" => reply(subscribe(shared, conn, tx)),
+        "subscribe" => reply(subscribe(shared, conn, tx, req.params)),
         "unsubscribe" => reply(unsubscribe(shared, conn, req.params)),
         "send" | "resolve" | "react" | "read" | "typing" | "unsend" | "delete" => {
             let call = match Call::parse(&req.method, req.params) {
@@ -744,16 +771,52 @@ fn bad_params(e: impl std::fmt::Display) -> Reply {
 
 /// `subscribe`: this connection gets every incoming message as a `receive` notification
 /// from now on; the first subscriber takes the receive lock. A connection has one
-/// subscription: subscribing again returns the same id.
+/// subscription: subscribing again returns the same id (its params unchanged).
+///
+/// Params, all optional, as `sesh receive`'s options: `only` (row kinds), `include_sent`,
+/// `max` (rows; the subscription ends once they are written), `format` (`"json"`, or
+/// `"text"`: `receive_text` notifications `{"row": TEXT}` instead), `until_caught_up`
+/// (ends, with a `caught_up` notification, after the first poll that started after it
+/// and found nothing more; a poll that failed ends it with `caught_up` `{"error": {...}}`).
 fn subscribe(
     shared: &Shared,
     conn: u64,
     tx: &Outbox,
+    params: Value,
 ) -> std::result::Result<Value, Reply> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        #[serde(default)]
+        only: Vec<String>,
+        #[serde(default)]
+        include_sent: bool,
+        max: Option<u64>,
+        format: Option<String>,
+        #[serde(default)]
+        until_caught_up: bool,
+    }
+    let p: Params = serde_json::from_value(params).map_err(bad_params)?;
+    let only = p
+        .only
+        .iter()
+        .map(|k| {
+            <RowKind as clap::ValueEnum>::from_str(k, false)
+                .map_err(|_| bad_params(format_args!("no row kind '{}'", crate::escape::line(k))))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let text = match p.format.as_deref() {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(_) => return Err(bad_params("\"format\" is \"json\" or \"text\"")),
+    };
+    if p.max == Some(0) {
+        return Err(bad_params("\"max\" is at least 1"));
+    }
     let hub = &shared.hub;
     let mut subs = hub.subs_lock();
-    if let Some((id, _)) = subs.by_conn.get(&conn) {
-        return Ok(json!(id));
+    if let Some(sub) = subs.by_conn.get(&conn) {
+        return Ok(json!(sub.id));
     }
     if subs.lock.is_none() {
         let state = hub
@@ -766,7 +829,20 @@ fn subscribe(
         subs.lock = Some(lock);
     }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    subs.by_conn.insert(conn, (id, tx.clone()));
+    let joined = subs.round;
+    subs.by_conn.insert(
+        conn,
+        Sub {
+            id,
+            outbox: tx.clone(),
+            text,
+            only,
+            include_sent: p.include_sent,
+            left: p.max,
+            until_caught_up: p.until_caught_up,
+            joined,
+        },
+    );
     hub.wake.notify_one();
     Ok(json!(id))
 }
@@ -781,8 +857,8 @@ fn unsubscribe(shared: &Shared, conn: u64, params: Value) -> std::result::Result
     }
     let p: Params = serde_json::from_value(params).map_err(bad_params)?;
     let subs = shared.hub.subs_lock();
-    match (subs.by_conn.get(&conn), p.subscription) {
-        (Some((id, _)), Some(asked)) if *id != asked => Err(bad_params(format_args!(
+    match (subs.by_conn.get(&conn).map(|s| s.id), p.subscription) {
+        (Some(id), Some(asked)) if id != asked => Err(bad_params(format_args!(
             "subscription {asked} is not this connection's"
         ))),
         (None, Some(asked)) => Err(bad_params(format_args!(
@@ -1191,29 +1267,81 @@ impl Sink for Subscribers {
             bytes.extend_from_slice(jsonrpc::notification_raw("receive", text).as_bytes());
             bytes.push(b'\n');
         }
-        let targets: Vec<(u64, Outbox)> = self
-            .hub
-            .subs_lock()
-            .by_conn
-            .iter()
-            .map(|(conn, (_, tx))| (*conn, tx.clone()))
-            .collect();
+        self.page(|_| (bytes.clone(), 0))
+    }
+
+    fn write_rows(&self, rows: &[SinkRow]) -> std::io::Result<()> {
+        self.page(|sub| {
+            let mut bytes = Vec::new();
+            let mut n = 0u64;
+            for row in rows.iter().filter(|r| sub.wants(r)) {
+                let line = if sub.text {
+                    jsonrpc::notification("receive_text", &json!({"row": row.text}))
+                } else {
+                    jsonrpc::notification_raw("receive", &row.json)
+                };
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
+                n += 1;
+            }
+            (bytes, n)
+        })
+    }
+
+    fn failed(&self, message: &str) {
+        let mut line = jsonrpc::notification("receive_error", &json!({"message": message}));
+        line.push('\n');
+        let subs = self.hub.subs_lock();
+        for sub in subs.by_conn.values() {
+            sub.outbox.push(Out {
+                bytes: line.clone().into_bytes(),
+                ack: Ack::None,
+            });
+        }
+    }
+}
+
+impl Subscribers {
+    /// Hands a page to every subscriber (`bytes_for` gives its lines and how many rows they
+    /// are; none is a page taken with nothing to write) and waits until each wrote it: Ok
+    /// when at least one did. A subscriber whose connection broke, or that was too slow, is
+    /// dropped; one whose `max` the page reaches is ended.
+    fn page(&self, bytes_for: impl Fn(&Sub) -> (Vec<u8>, u64)) -> std::io::Result<()> {
         let (ack_tx, ack_rx) = std::sync::mpsc::channel();
         let mut waiting: HashSet<u64> = HashSet::new();
-        for (conn, tx) in &targets {
-            let out = Out {
-                bytes: bytes.clone(),
-                ack: Ack::Page(*conn, ack_tx.clone()),
-            };
-            if tx.push(out) {
-                waiting.insert(*conn);
-            } else {
-                // Its connection is gone.
-                self.hub.subs_lock().by_conn.remove(conn);
+        let mut took = 0usize;
+        {
+            let mut subs = self.hub.subs_lock();
+            let mut gone = Vec::new();
+            for (conn, sub) in &mut subs.by_conn {
+                let (bytes, n) = bytes_for(sub);
+                if bytes.is_empty() {
+                    took += 1;
+                    continue;
+                }
+                let out = Out {
+                    bytes,
+                    ack: Ack::Page(*conn, ack_tx.clone()),
+                };
+                if sub.outbox.push(out) {
+                    waiting.insert(*conn);
+                } else {
+                    // Its connection is gone (or does not read).
+                    gone.push(*conn);
+                }
+                if let Some(left) = &mut sub.left {
+                    *left = left.saturating_sub(n);
+                    if *left == 0 {
+                        // All it asked for: no more, whether this write succeeds or not.
+                        gone.push(*conn);
+                    }
+                }
+            }
+            for conn in gone {
+                subs.by_conn.remove(&conn);
             }
         }
         drop(ack_tx);
-        let mut took = 0usize;
         let watch = sesh::clock::Stopwatch::start();
         while !waiting.is_empty() {
             let left = self.wait.saturating_sub(watch.elapsed());
@@ -1245,6 +1373,63 @@ impl Sink for Subscribers {
     }
 }
 
+/// What the poll serves: the union of what the subscribers asked (the kinds, one's own
+/// messages) and the fewest rows one of them still takes. Each subscriber's rows are then
+/// filtered to what it asked ([`Sub::wants`]).
+fn poll_for(subs: &Subs) -> (Vec<RowKind>, bool, Option<u64>) {
+    use clap::ValueEnum as _;
+    let mut kinds: Vec<RowKind> = Vec::new();
+    for sub in subs.by_conn.values() {
+        for k in RowKind::value_variants() {
+            if super::receive::wanted(&sub.only, *k) && !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+    }
+    let include_sent = subs.by_conn.values().any(|s| s.include_sent);
+    let budget = subs.by_conn.values().filter_map(|s| s.left).min();
+    (kinds, include_sent, budget)
+}
+
+/// After a poll that started as round `round` and found nothing more (or failed: `error`),
+/// ends the subscriptions that wait for that (`until_caught_up`, subscribed before it
+/// started) with a `caught_up` notification.
+fn caught_up(hub: &Hub, round: u64, error: Option<&Report>) {
+    let params = match error {
+        None => json!({}),
+        Some(e) => json!({"error": {
+            "message": e.message(),
+            "kind": e.kind().as_str(),
+            "exit_status": e.kind().exit_code(),
+            "hint": e.hint(),
+        }}),
+    };
+    let mut line = jsonrpc::notification("caught_up", &params);
+    line.push('\n');
+    let mut subs = hub.subs_lock();
+    let done: Vec<u64> = subs
+        .by_conn
+        .iter()
+        .filter(|(_, s)| s.until_caught_up && s.joined < round)
+        .map(|(c, _)| *c)
+        .collect();
+    let ended: Vec<Sub> = done
+        .iter()
+        .filter_map(|c| subs.by_conn.remove(c))
+        .collect();
+    if subs.by_conn.is_empty() {
+        // Let go before they are told: a `sesh receive --no-daemon` run after one that
+        // ended here finds the lock free.
+        subs.lock = None;
+    }
+    for sub in ended {
+        sub.outbox.push(Out {
+            bytes: line.clone().into_bytes(),
+            ack: Ack::None,
+        });
+    }
+}
+
 /// Starts the poller thread; the receiver completes when it has stopped.
 fn spawn_poller(
     ctx: Arc<Ctx>,
@@ -1265,21 +1450,24 @@ fn spawn_poller(
                     if *stop.borrow() {
                         break;
                     }
-                    let anyone = {
+                    let asked = {
                         let mut subs = hub.subs_lock();
                         if subs.by_conn.is_empty() {
                             // No one to deliver to: messages wait, and `sesh receive` may run.
                             subs.lock = None;
+                            None
+                        } else {
+                            subs.round += 1;
+                            Some((poll_for(&subs), subs.round))
                         }
-                        !subs.by_conn.is_empty()
                     };
-                    if !anyone {
+                    let Some(((only, include_sent, budget), round)) = asked else {
                         tokio::select! {
                             () = hub.wake.notified() => {}
                             _ = stop.changed() => {}
                         }
                         continue;
-                    }
+                    };
                     let sink = Arc::new(Subscribers {
                         hub: hub.clone(),
                         wait: WRITE_WAIT,
@@ -1287,8 +1475,8 @@ fn spawn_poller(
                     });
                     let opts = super::receive::Options {
                         save_dir: None,
-                        include_sent: false,
-                        only: &[],
+                        include_sent,
+                        only: &only,
                         sink: Some(sink.clone()),
                     };
                     let polled = super::receive::poll_once(
@@ -1296,7 +1484,7 @@ fn spawn_poller(
                         &mut client,
                         &identity,
                         &opts,
-                        None,
+                        budget,
                         &mut HashSet::new(),
                     )
                     .await;
@@ -1306,11 +1494,15 @@ fn spawn_poller(
                             if more {
                                 continue;
                             }
+                            caught_up(&hub, round, None);
                             interval
                         }
                         // Its subscribers left: the page waits for the next one.
                         Err(_) if sink.lost.load(Ordering::SeqCst) => continue,
                         Err(e) => {
+                            // Those waiting for this poll get its error (as `sesh receive`
+                            // without --follow would have had it).
+                            caught_up(&hub, round, Some(&e));
                             if e.kind() == ErrorKind::Transient {
                                 // As `receive --follow`: read the state again, wait longer.
                                 client.reload();
@@ -1356,7 +1548,19 @@ mod tests {
     /// and hands over what it was given.
     fn subscriber(hub: &Hub, conn: u64, ok: Option<bool>) -> std::thread::JoinHandle<Vec<u8>> {
         let (tx, mut rx) = Outbox::new(conn, 16);
-        hub.subs_lock().by_conn.insert(conn, (conn + 100, tx));
+        hub.subs_lock().by_conn.insert(
+            conn,
+            Sub {
+                id: conn + 100,
+                outbox: tx,
+                text: false,
+                only: Vec::new(),
+                include_sent: false,
+                left: None,
+                until_caught_up: false,
+                joined: 0,
+            },
+        );
         std::thread::spawn(move || {
             let mut got = Vec::new();
             let mut held = Vec::new();

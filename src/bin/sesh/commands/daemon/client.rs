@@ -22,7 +22,7 @@ use sesh::{ErrorKind, SessionId};
 
 use super::super::{Ctx, Result};
 use crate::output::{Record, SentAttachment, SentRecord};
-use crate::render::{self, Report};
+use crate::render::{self, Context as _, Report};
 
 /// Where the daemon for `identity` listens: the default socket for it and the network
 /// ([`super::default_socket`]). The one place a configured socket is to be plugged in.
@@ -394,4 +394,181 @@ mod tests {
         assert_eq!(r.kind(), ErrorKind::Failure);
         assert!(r.hint().is_some_and(|h| h.contains("--no-daemon")));
     }
+}
+
+/// `sesh receive` through the daemon: `None` when there is none (or the identity comes
+/// from standard input, or --save-attachments is asked for, which the daemon does not do),
+/// so that the command works alone.
+///
+/// It subscribes with the command's options (`only`, `include_sent`, `max`, the format,
+/// and, without --follow, `until_caught_up`) and prints each row as it comes, as alone.
+/// The daemon records a page as delivered once written to this connection: a `sesh
+/// receive` killed between that and its own write to standard output loses those rows
+/// (alone, they would come again).
+pub(crate) fn receive(ctx: &Ctx, args: &sesh::cli::ReceiveArgs) -> Option<Result<()>> {
+    if args.save_attachments.is_some()
+        || args
+            .identity
+            .identity
+            .as_deref()
+            .is_some_and(super::super::is_stdio)
+    {
+        return None;
+    }
+    let identity = ctx.load_identity(&args.identity).ok()?;
+    let conn = Conn::to_daemon_of(ctx, &identity.session_id())?;
+    Some(receive_through(ctx, args, conn))
+}
+
+/// What a subscription brought, until it ended.
+#[derive(Default)]
+struct Received {
+    delivered: u64,
+    failed: u64,
+}
+
+fn receive_through(ctx: &Ctx, args: &sesh::cli::ReceiveArgs, conn: Conn) -> Result<()> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let rt = super::super::runtime()?;
+    let path = conn.path.clone();
+    let broken = move |what: String| {
+        Report::with_kind(
+            ErrorKind::Failure,
+            format!("{what} (the daemon at '{}')", path.display()),
+            Some("look at the daemon's log; pass --no-daemon to work without it".to_owned()),
+        )
+    };
+    let mut params = json!({
+        "only": args.only.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "include_sent": args.include_sent,
+        "format": if ctx.json { "json" } else { "text" },
+        "until_caught_up": !args.follow,
+    });
+    if let Some(max) = args.max {
+        params["max"] = json!(max);
+    }
+    let request = json!({"jsonrpc": "2.0", "id": "subscribe", "method": "subscribe",
+        "params": params});
+    let got = rt.block_on(async {
+        let stream = conn.writer;
+        drop(conn.reader);
+        stream
+            .set_nonblocking(true)
+            .map_err(|e| broken(format!("using the connection: {e}")))?;
+        let stream = tokio::net::UnixStream::from_std(stream)
+            .map_err(|e| broken(format!("using the connection: {e}")))?;
+        let (r, mut w) = stream.into_split();
+        let mut lines = tokio::io::BufReader::new(r).lines();
+        w.write_all(format!("{request}\n").as_bytes())
+            .await
+            .map_err(|e| broken(format!("writing: {e}")))?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(Report::failure)
+            .context("listening for SIGTERM")?;
+        let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
+        let until_deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(until_deadline);
+        let mut stdout_closed = super::super::receive::stdout_closed();
+        let mut got = Received::default();
+        loop {
+            let line = tokio::select! {
+                l = lines.next_line() => l,
+                () = &mut until_deadline => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                _ = &mut stdout_closed => break,
+            };
+            let line = match line {
+                Ok(Some(l)) => l,
+                Ok(None) => return Err(broken("the daemon closed the connection".to_owned())),
+                Err(e) => return Err(broken(format!("reading: {e}"))),
+            };
+            if handle_line(&line, &mut got)? {
+                break;
+            }
+            if args.max.is_some_and(|m| got.delivered >= m) {
+                break;
+            }
+        }
+        Ok::<_, Report>(got)
+    })?;
+    if got.failed == 0 {
+        return Ok(());
+    }
+    Err(Report::summary(
+        if got.delivered == 0 {
+            ErrorKind::Failure
+        } else {
+            ErrorKind::Partial
+        },
+        format!("{} message(s) could not be opened", got.failed),
+    ))
+}
+
+/// The start of a `receive` notification as the daemon writes it: the row follows, byte
+/// for byte as `sesh receive --json` prints it.
+const RECEIVE_PREFIX: &str = "{\"jsonrpc\":\"2.0\",\"method\":\"receive\",\"params\":";
+
+/// Handles one line from the daemon; true when the subscription ended.
+fn handle_line(line: &str, got: &mut Received) -> Result<bool> {
+    let print = |row: &str| -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(row.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+            .map_err(|source| {
+                Report::from(sesh::Error::Io {
+                    action: "writing",
+                    path: PathBuf::from("-"),
+                    source,
+                })
+            })
+    };
+    if let Some(row) = line
+        .strip_prefix(RECEIVE_PREFIX)
+        .and_then(|r| r.strip_suffix('}'))
+    {
+        print(row)?;
+        got.delivered += 1;
+        return Ok(false);
+    }
+    let v: Value = serde_json::from_str(line)
+        .map_err(Report::failure)
+        .context("the daemon's line is not JSON")?;
+    if let Some(e) = v.get("error") {
+        // The answer to `subscribe`: refused.
+        return Err(error_report(e));
+    }
+    match v["method"].as_str() {
+        Some("receive") => {
+            print(&v["params"].to_string())?;
+            got.delivered += 1;
+        }
+        Some("receive_text") => {
+            print(v["params"]["row"].as_str().unwrap_or_default())?;
+            got.delivered += 1;
+        }
+        Some("receive_error") => {
+            got.failed += 1;
+            render::error_line(v["params"]["message"].as_str().unwrap_or_default(), None);
+        }
+        Some("caught_up") => {
+            if let Some(e) = v["params"].get("error") {
+                return Err(error_report(&json!({
+                    "code": super::jsonrpc::SESH_ERROR,
+                    "message": e["message"],
+                    "data": e,
+                })));
+            }
+            return Ok(true);
+        }
+        // The answer to `subscribe` (its id), and anything else: nothing to print.
+        _ => {}
+    }
+    Ok(false)
 }
