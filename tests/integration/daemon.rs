@@ -939,3 +939,76 @@ async fn sesh_receive_reads_from_a_running_daemon_as_it_reads_alone() {
     drop(daemon);
     net.shutdown().await;
 }
+
+/// 1,000 messages sent through one daemon make one TLS handshake with each node it talks to
+/// (the seed, the guards of its paths), all during the first send: its connections stay
+/// warm. Counted in the nodes' logs ("TLS handshake with ADDR"; the daemon connects from
+/// 127.0.0.1, the nodes to each other from their own 127.0.X.1), less those the devnet made
+/// to see its nodes up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_sends_through_one_daemon_make_one_handshake_per_node() {
+    const SENDS: usize = 1000;
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let socket = dir.path().join("a.sock");
+    let daemon = Daemon::socket(&alice, &socket);
+    let mut rpc = daemon.connect();
+    // The client handshakes each node's log shows (the seed last).
+    let handshakes = || -> Vec<usize> {
+        net.nodes()
+            .iter()
+            .chain(std::iter::once(net.seed()))
+            .map(|node| {
+                std::fs::read_to_string(node.log_file())
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| l.contains("TLS handshake with 127.0.0.1:"))
+                    .count()
+            })
+            .collect()
+    };
+    let mut send = |i: usize| {
+        let r = rpc.ok(
+            "send",
+            json!({"recipients": [bob.id], "message": format!("m{i}")}),
+        );
+        assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{i}: {r}");
+        assert_eq!(r["failed"], json!([]), "{i}: {r}");
+    };
+    // Those the devnet made to see its nodes up, and the daemon's start, if any.
+    let before = handshakes();
+    send(0);
+    let first: Vec<usize> = handshakes()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| a - b)
+        .collect();
+    let watch = sesh::clock::Stopwatch::start();
+    for i in 1..SENDS {
+        send(i);
+    }
+    let took = watch.elapsed();
+    let all: Vec<usize> = handshakes()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| a - b)
+        .collect();
+    eprintln!(
+        "{} sends in {took:?} after the first; client handshakes per node (seed last): \
+         {first:?} after the first send, {all:?} after all",
+        SENDS - 1
+    );
+    assert_eq!(all, first, "handshakes after the first send");
+    // The seed and a guard at least; one handshake each.
+    assert!(first.iter().filter(|&&n| n > 0).count() >= 2, "{first:?}");
+    assert!(first.iter().all(|&n| n <= 1), "{first:?}");
+    drop(rpc);
+    drop(daemon);
+    // Every message arrived.
+    let got = bob.json(&["receive"]);
+    let texts: std::collections::HashSet<&str> =
+        got.iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(texts.len(), SENDS, "{} received", texts.len());
+    net.shutdown().await;
+}

@@ -44,7 +44,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sesh::cli::{
-    DaemonArgs, RowKind, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, SendArgs, TypingArgs,
+    DaemonArgs, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, RowKind, SendArgs, TypingArgs,
 };
 use sesh::client::state::ReceiveLock;
 use sesh::network::Network;
@@ -717,8 +717,7 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &Outbox, frame: &Frame) {
                     if tx.push(Out {
                         bytes,
                         ack: Ack::Response(ack_tx),
-                    })
-                    {
+                    }) {
                         let _ = ack_rx.await;
                     }
                 }
@@ -1413,10 +1412,7 @@ fn caught_up(hub: &Hub, round: u64, error: Option<&Report>) {
         .filter(|(_, s)| s.until_caught_up && s.joined < round)
         .map(|(c, _)| *c)
         .collect();
-    let ended: Vec<Sub> = done
-        .iter()
-        .filter_map(|c| subs.by_conn.remove(c))
-        .collect();
+    let ended: Vec<Sub> = done.iter().filter_map(|c| subs.by_conn.remove(c)).collect();
     if subs.by_conn.is_empty() {
         // Let go before they are told: a `sesh receive --no-daemon` run after one that
         // ended here finds the lock free.

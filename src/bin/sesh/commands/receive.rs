@@ -37,8 +37,8 @@ use sesh::rpc::Namespace;
 use sesh::{ErrorKind, HasKind as _, SessionId, message};
 
 use super::message::{
-    SinkRow, StdoutBuf, attachment_line, attachment_row, format_time, kind_fields, kind_record, kind_text,
-    message_record, message_text_with, row_kind,
+    SinkRow, StdoutBuf, attachment_line, attachment_row, format_time, kind_fields, kind_record,
+    kind_text, message_record, message_text_with, row_kind,
 };
 use super::{Ctx, NetClient, Result};
 use crate::escape;

@@ -112,15 +112,18 @@ impl Conn {
             CallError::Broken(Report::with_kind(
                 ErrorKind::Failure,
                 what,
-                Some(
-                    "look at the daemon's log; pass --no-daemon to work without it".to_owned(),
-                ),
+                Some("look at the daemon's log; pass --no-daemon to work without it".to_owned()),
             ))
         };
         self.writer
             .write_all(line.as_bytes())
             .and_then(|()| self.writer.flush())
-            .map_err(|e| broken(format!("writing to the daemon at '{}': {e}", self.path.display())))?;
+            .map_err(|e| {
+                broken(format!(
+                    "writing to the daemon at '{}': {e}",
+                    self.path.display()
+                ))
+            })?;
         loop {
             let mut answer = String::new();
             match self.reader.read_line(&mut answer) {
@@ -155,7 +158,9 @@ impl Conn {
 /// command's exit status) and hint; any other (the daemon did not understand the request)
 /// is a failure.
 fn error_report(e: &Value) -> Report {
-    let message = e["message"].as_str().unwrap_or("the daemon refused the request");
+    let message = e["message"]
+        .as_str()
+        .unwrap_or("the daemon refused the request");
     let data = &e["data"];
     let kind = match (data["kind"].as_str(), data["exit_status"].as_u64()) {
         (Some("invalid_input"), _) | (None, Some(2)) => ErrorKind::InvalidInput,
