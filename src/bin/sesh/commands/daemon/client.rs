@@ -194,7 +194,7 @@ pub(crate) fn send(ctx: &Ctx, args: &SendArgs) -> Option<Result<()>> {
         return None;
     }
     // Durations the daemon takes in whole seconds; any other works alone.
-    let secs = |d: std::time::Duration| (d.subsec_nanos() == 0).then(|| d.as_secs());
+    let secs = |d: std::time::Duration| (d.subsec_nanos() == 0).then_some(d.as_secs());
     let ttl = secs(args.ttl)?;
     let disappear = match args.disappear {
         Some(d) => Some(secs(d)?),
