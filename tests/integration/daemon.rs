@@ -1012,3 +1012,54 @@ async fn a_thousand_sends_through_one_daemon_make_one_handshake_per_node() {
     assert_eq!(texts.len(), SENDS, "{} received", texts.len());
     net.shutdown().await;
 }
+
+/// A client that sends requests and never reads the answers is disconnected once too many
+/// wait for it, instead of the daemon holding them all; the daemon serves others on.
+#[test]
+fn a_client_that_does_not_read_is_disconnected() {
+    use std::io::Read as _;
+    const REQUESTS: usize = 100_000;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (key, id) = super::support::keygen(dir.path(), "alice");
+    let socket = dir.path().join("d.sock");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"));
+    cmd.args(["--network", "mainnet", "daemon", "--socket"])
+        .arg(&socket)
+        .arg("-i")
+        .arg(&key)
+        .env("SESH_STATE_DIR", dir.path().join("state"))
+        .env_remove("SESH_IDENTITY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("sesh daemon starts");
+    let out = child.stdout.take().expect("stdout");
+    read_line_within(BufReader::new(out), WAIT).expect("the daemon listens");
+    let d = Daemon {
+        child,
+        socket: Some(socket.clone()),
+    };
+    let mut s = UnixStream::connect(&socket).expect("connects");
+    s.set_write_timeout(Some(WAIT)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let line = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"version\"}\n".repeat(100);
+    let mut written = 0;
+    while written < REQUESTS {
+        if s.write_all(&line).is_err() {
+            break;
+        }
+        written += 100;
+    }
+    // What was written to it before it was cut off, then the end.
+    let mut answers = Vec::new();
+    let _ = s.read_to_end(&mut answers);
+    let n = answers.iter().filter(|&&b| b == b'\n').count();
+    assert!(
+        n < REQUESTS,
+        "all {n} answers were held for a client that did not read"
+    );
+    // The daemon serves on.
+    assert_eq!(d.connect().ok("id", json!({}))["session_id"], id.as_str());
+    d.signal("-TERM");
+    assert!(d.wait().0.success());
+}

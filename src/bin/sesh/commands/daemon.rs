@@ -569,9 +569,10 @@ impl Outbox {
             Err(mpsc::error::TrySendError::Full(_)) => {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "sesh: warning: connection {} does not read its answers ({MAX_QUEUED} \
-                     lines waiting); disconnecting it",
-                    self.conn
+                    "sesh: warning: connection {} does not read its answers ({} lines \
+                     waiting); disconnecting it",
+                    self.conn,
+                    self.tx.max_capacity()
                 );
                 self.overflow.notify_one();
                 false
@@ -1578,6 +1579,82 @@ mod tests {
             wait: Duration::from_millis(200),
             lost: AtomicBool::new(false),
         }
+    }
+
+    #[test]
+    fn each_subscriber_gets_the_rows_it_asked_for_and_ends_when_it_asked() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let hub = hub(dir.path());
+        // 1: defaults; 2: text, reactions only, at most 1 row; 3: with one's own, until
+        // caught up.
+        let plain = subscriber(&hub, 1, Some(true));
+        let picky = subscriber(&hub, 2, Some(true));
+        let own = subscriber(&hub, 3, Some(true));
+        {
+            let mut subs = hub.subs_lock();
+            let s = subs.by_conn.get_mut(&2).unwrap();
+            s.text = true;
+            s.only = vec![RowKind::Reaction];
+            s.left = Some(1);
+            let s = subs.by_conn.get_mut(&3).unwrap();
+            s.include_sent = true;
+            s.until_caught_up = true;
+            s.joined = 1;
+            let (kinds, include_sent, budget) = poll_for(&subs);
+            assert!(kinds.contains(&RowKind::Message) && kinds.contains(&RowKind::Reaction));
+            assert!(!kinds.contains(&RowKind::Typing));
+            assert!(include_sent);
+            assert_eq!(budget, Some(1));
+        }
+        let row = |kind, own: bool, n: u32| SinkRow {
+            kind,
+            own,
+            json: format!("{{\"n\":{n}}}"),
+            text: format!("row {n}"),
+        };
+        let s = sink(&hub);
+        s.write_rows(&[
+            row(RowKind::Message, false, 1),
+            row(RowKind::Reaction, false, 2),
+            row(RowKind::Message, true, 3),
+            row(RowKind::Typing, false, 4),
+        ])
+        .expect("delivered");
+        // 2 had its one row: ended.
+        assert_eq!(
+            hub.subs_lock().by_conn.keys().copied().collect::<Vec<_>>(),
+            [1, 3]
+        );
+        // A poll that started before 3 subscribed does not end it; the next one does.
+        caught_up(&hub, 1, None);
+        assert_eq!(hub.subs_lock().by_conn.len(), 2);
+        caught_up(&hub, 2, None);
+        assert_eq!(
+            hub.subs_lock().by_conn.keys().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        hub.subs_lock().by_conn.clear();
+        let text =
+            |h: std::thread::JoinHandle<Vec<u8>>| String::from_utf8(h.join().unwrap()).unwrap();
+        let plain = text(plain);
+        assert!(
+            plain.contains("{\"n\":1}") && plain.contains("{\"n\":2}"),
+            "{plain}"
+        );
+        assert!(
+            !plain.contains("{\"n\":3}") && !plain.contains("{\"n\":4}"),
+            "{plain}"
+        );
+        assert_eq!(
+            text(picky),
+            "{\"jsonrpc\":\"2.0\",\"method\":\"receive_text\",\"params\":{\"row\":\"row 2\"}}\n"
+        );
+        let own = text(own);
+        assert!(own.contains("{\"n\":3}"), "{own}");
+        assert!(
+            own.ends_with("{\"jsonrpc\":\"2.0\",\"method\":\"caught_up\",\"params\":{}}\n"),
+            "{own}"
+        );
     }
 
     #[test]
