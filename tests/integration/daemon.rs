@@ -925,11 +925,31 @@ async fn sesh_receive_reads_from_a_running_daemon_as_it_reads_alone() {
         .env("SESH_NETWORK", &dead)
         .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
     let mut follower = cmd.spawn().expect("receive --follow starts");
-    let rows = BufReader::new(follower.stdout.take().unwrap());
+    // Read on a thread that keeps the pipe open (a follower whose output is closed stops).
+    let (tx, rows) = std::sync::mpsc::channel();
+    let out = follower.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
     send(&["six"]);
-    let row = read_line_within(rows, WAIT).expect("a row while following");
+    let row = rows.recv_timeout(WAIT).expect("a row while following");
     let v: Value = serde_json::from_str(&row).unwrap();
     assert_eq!(v["text"], "six", "{v}");
+    // Meanwhile the daemon holds the receive lock: what it does not do is refused, saying so.
+    let saved = dir.path().join("saved");
+    let out = alone(&["receive", "--save-attachments", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has subscribers"), "{err}");
+    assert!(
+        err.contains("hint: receive without --save-attachments"),
+        "{err}"
+    );
     let _ = follower.kill();
     let _ = follower.wait();
 

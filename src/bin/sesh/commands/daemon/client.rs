@@ -402,8 +402,9 @@ mod tests {
 }
 
 /// `sesh receive` through the daemon: `None` when there is none (or the identity comes
-/// from standard input, or --save-attachments is asked for, which the daemon does not do),
-/// so that the command works alone.
+/// from standard input), so that the command works alone; also with --save-attachments,
+/// which the daemon does not do, unless the daemon has subscribers (then an error saying
+/// so: alone would find the receive lock held).
 ///
 /// It subscribes with the command's options (`only`, `include_sent`, `max`, the format,
 /// and, without --follow, `until_caught_up`) and prints each row as it comes, as alone.
@@ -411,17 +412,40 @@ mod tests {
 /// receive` killed between that and its own write to standard output loses those rows
 /// (alone, they would come again).
 pub(crate) fn receive(ctx: &Ctx, args: &sesh::cli::ReceiveArgs) -> Option<Result<()>> {
-    if args.save_attachments.is_some()
-        || args
-            .identity
-            .identity
-            .as_deref()
-            .is_some_and(super::super::is_stdio)
+    if args
+        .identity
+        .identity
+        .as_deref()
+        .is_some_and(super::super::is_stdio)
     {
         return None;
     }
     let identity = ctx.load_identity(&args.identity).ok()?;
-    let conn = Conn::to_daemon_of(ctx, &identity.session_id())?;
+    let account = identity.session_id();
+    let conn = Conn::to_daemon_of(ctx, &account)?;
+    if args.save_attachments.is_some() {
+        // Alone, then: possible only while the daemon has no subscriber (it holds the
+        // receive lock while it has one). Said plainly rather than as a lock held.
+        drop(conn);
+        let free = ctx
+            .state()
+            .ok()
+            .map(|state| state.lock_receive(&account).is_ok());
+        return match free {
+            Some(false) => Some(Err(Report::with_kind(
+                ErrorKind::Failure,
+                "--save-attachments is not done through 'sesh daemon', and the daemon for \
+                 this identity has subscribers (it holds the receive lock meanwhile)"
+                    .to_owned(),
+                Some(
+                    "receive without --save-attachments (through the daemon), or stop its \
+                     subscribers or the daemon first"
+                        .to_owned(),
+                ),
+            ))),
+            _ => None,
+        };
+    }
     Some(receive_through(ctx, args, conn))
 }
 
