@@ -93,14 +93,14 @@ pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
         .into());
     }
     let identity = Arc::new(ctx.load_identity(&args.identity)?);
-    let network = ctx.network()?;
     // Bound before any thread starts: the umask it sets is the process's.
     let bound = if args.stdio {
         None
     } else {
         let path = match &args.socket {
             Some(p) => p.clone(),
-            None => default_socket(ctx, &network, &identity.session_id())?,
+            // Where `sesh send` and `sesh receive` look for it ([`client::daemon_socket`]).
+            None => client::daemon_socket(ctx, &identity.session_id())?,
         };
         Some(bind(&path, args.socket.is_none())?)
     };
