@@ -319,17 +319,10 @@ fn kind_of(name: Option<&str>) -> ErrorKind {
 
 /// Prints what `sesh send` alone prints for the same outcome, and returns its exit status.
 fn print_answer(ctx: &Ctx, answer: SendAnswer) -> Result<()> {
-    let recipients = answer.sent.len() + answer.failed.len();
-    // The only recipient failed: its error is the command's.
-    if recipients == 1
-        && let Some(f) = answer.failed.first()
-    {
-        return Err(Report::with_kind(
-            kind_of(f.kind.as_deref()),
-            f.error.clone(),
-            f.hint.clone(),
-        ));
+    if let Some(only) = only_failure(&answer) {
+        return Err(only);
     }
+    let outcome = answer_outcome(&answer);
     for s in answer.sent {
         let (to, hash) = (s.to.clone(), s.hash.clone());
         let printed = if ctx.json {
@@ -362,13 +355,26 @@ fn print_answer(ctx: &Ctx, answer: SendAnswer) -> Result<()> {
     for f in answer.sync_failed.iter().chain(&answer.failed) {
         render::error_line(&f.error, f.hint.as_deref());
     }
+    outcome
+}
+
+/// The only recipient failed: its error is the command's (as alone).
+fn only_failure(answer: &SendAnswer) -> Option<Report> {
+    let f = answer.failed.first()?;
+    (answer.sent.len() + answer.failed.len() == 1)
+        .then(|| Report::with_kind(kind_of(f.kind.as_deref()), f.error.clone(), f.hint.clone()))
+}
+
+/// The exit status `sesh send` alone has for the same outcome: partial (4) when some
+/// recipients, or some copies for one's other devices, failed.
+fn answer_outcome(answer: &SendAnswer) -> Result<()> {
     let failures: Vec<ErrorKind> = answer
         .failed
         .iter()
         .map(|f| kind_of(f.kind.as_deref()))
         .collect();
     super::super::send::outcome(
-        recipients,
+        answer.sent.len() + answer.failed.len(),
         &failures,
         answer.copies,
         answer.sync_failed.len(),
@@ -378,6 +384,31 @@ fn print_answer(ctx: &Ctx, answer: SendAnswer) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_send_answer_has_the_exit_status_of_the_same_send_alone() {
+        let answer = |v: Value| -> SendAnswer { serde_json::from_value(v).unwrap() };
+        let sent = json!({"to": "05aa", "hash": "h", "timestamp": 1, "sync_hash": "s"});
+        let failed = json!({"to": "05bb", "error": "sending to 05bb…: down", "kind": "transient",
+            "hint": null});
+        let a = answer(json!({"sent": [sent], "failed": [], "copies": 1, "sync_failed": []}));
+        assert!(only_failure(&a).is_none());
+        assert!(answer_outcome(&a).is_ok());
+        // One of two failed: partial (4).
+        let a = answer(json!({"sent": [sent], "failed": [failed], "copies": 1,
+            "sync_failed": []}));
+        assert!(only_failure(&a).is_none());
+        assert_eq!(answer_outcome(&a).unwrap_err().kind(), ErrorKind::Partial);
+        // The only one failed: its error, its kind (3).
+        let a = answer(json!({"sent": [], "failed": [failed], "copies": 0, "sync_failed": []}));
+        let r = only_failure(&a).expect("the command's error");
+        assert_eq!(r.kind(), ErrorKind::Transient);
+        assert_eq!(r.message(), "sending to 05bb…: down");
+        // Sent, but the copy for one's other devices failed: partial.
+        let a = answer(json!({"sent": [sent], "failed": [], "copies": 1,
+            "sync_failed": [{"to": "05aa", "error": "x", "hint": "y"}]}));
+        assert_eq!(answer_outcome(&a).unwrap_err().kind(), ErrorKind::Partial);
+    }
 
     #[test]
     fn a_daemons_error_keeps_the_commands_exit_status_and_hint() {
