@@ -27,6 +27,17 @@
 //! still be written the page it was slow on, later: when it was the only one, that page was
 //! not recorded and comes again.
 //!
+//! A subscription carries `sesh receive`'s options ([`Sub`]): the poll serves the union of
+//! what the subscribers asked ([`poll_for`]), each getting only its own rows; with `max`,
+//! the poll's budget is the fewest rows a subscriber still takes, so that no page is
+//! recorded past what was written to it (the rest comes to the next); with
+//! `until_caught_up`, it ends ([`caught_up`]) after the first poll that started after it
+//! and found nothing more. That is how `sesh receive` runs through the daemon
+//! ([`client`]), which is also where `sesh send` finds it.
+//!
+//! Each connection's lines wait in a bounded queue ([`MAX_QUEUED`]): a client that does not
+//! read its answers is disconnected rather than held in memory.
+//!
 //! # Errors
 //! JSON-RPC's codes for what is not a good request ([`jsonrpc`]); -32000 for what the
 //! command would have failed at, with its kind, exit status and hint in `data`.
