@@ -1937,7 +1937,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__receive)
-            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --discard-others --json --quiet --network --state-dir --config --help --version"
+            opts="-i -f -q -h -V --identity --follow --timeout --max --interval --save-attachments --include-sent --only --discard-others --no-daemon --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2105,7 +2105,7 @@ _sesh() {
             return 0
             ;;
         sesh__subcmd__send)
-            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --disappear --after --json --quiet --network --state-dir --config --help --version"
+            opts="-i -m -a -q -h -V --identity --message --name --attach --attach-name --ttl --no-sync --disappear --after --no-daemon --json --quiet --network --state-dir --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -154,6 +154,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand send" -l network -d 'The Sessi
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l state-dir -d 'Where sesh keeps what it learns about the network [default: the platform\'s state directory for sesh]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l config -d 'The configuration file (sesh-config(5)) [default: $XDG_CONFIG_HOME/sesh/config.toml]' -r -F
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l no-sync -d 'Do not store a copy of the message in your own swarm for your other devices'
+complete -c sesh -n "__fish_sesh_using_subcommand send" -l no-daemon -d 'Send alone even when a `sesh daemon` runs for this identity (by default the message goes through it)'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -178,6 +179,7 @@ complete -c sesh -n "__fish_sesh_using_subcommand receive" -l config -d 'The con
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s f -l follow -d 'Keep polling for new messages until interrupted'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l include-sent -d 'Also print the copies of messages this identity sent from its other devices'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l discard-others -d 'With --only, consume the messages it does not print, even text messages'
+complete -c sesh -n "__fish_sesh_using_subcommand receive" -l no-daemon -d 'Receive alone even when a `sesh daemon` runs for this identity (by default the messages come from its subscription; it must not be subscribed to meanwhile)'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -l json -d 'Print JSON Lines on standard output instead of text'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s q -l quiet -d 'Print nothing on standard error but errors'
 complete -c sesh -n "__fish_sesh_using_subcommand receive" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -10,7 +10,10 @@
 #   4. `sesh send --attach` sends a file to the session-python identity; session-python's own
 #      get_file must download and decrypt it with identical bytes and name;
 #   5. session-python sends a reaction, a read receipt, a typing indicator and an unsend to the
-#      sesh identity; `sesh receive --json` must print each as its row type with its fields.
+#      sesh identity; `sesh receive --json` must print each as its row type with its fields;
+#   6. a bot of a few lines (contrib/echo-bot.py) runs against `sesh daemon`'s socket for the
+#      sesh identity; session-python sends it a message, the bot answers through the daemon's
+#      `send`, and session-python's poller must return the answer.
 # session-python is installed unmodified into a scratch virtual environment; the driver
 # (scripts/interop_session_python.py) only replaces its seed list at run time with the devnet's
 # seed and refuses any connection outside 127.0.0.0/8. Only pip talks to PyPI.
@@ -29,8 +32,16 @@ say() { printf '\n==> %s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sesh-interop.XXXXXX")
 devnet_pid=""
+daemon_pid=""
+bot_pid=""
 cleanup() {
     status=$?
+    for pid in "$bot_pid" "$daemon_pid"; do
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     if [ -n "$devnet_pid" ]; then
         kill "$devnet_pid" 2>/dev/null || true
         wait "$devnet_pid" 2>/dev/null || true
@@ -40,7 +51,7 @@ cleanup() {
         tail -n 20 "$work/devnet.err" >&2
     fi
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages, files and the other kinds of content";
+    if [ "$status" = 0 ]; then echo "PASS: session-python $version and sesh exchange messages, files and the other kinds of content, and a bot on sesh daemon answers session-python";
     else echo "FAIL (exit status $status)" >&2; fi
 }
 trap cleanup EXIT
@@ -199,3 +210,28 @@ if [ -z "$ok" ]; then
     exit 1
 fi
 echo "  OK: sesh receive --json printed the reaction, read receipt, typing indicator and unsend as their row types"
+
+say "6. a bot on sesh daemon's socket answers session-python"
+"$sesh" daemon -i "$work/sesh.key" --interval 500ms --socket "$work/bot.sock" \
+    >"$work/daemon.out" 2>"$work/daemon.err" &
+daemon_pid=$!
+for _ in $(seq 300); do
+    [ -s "$work/daemon.out" ] && break
+    kill -0 "$daemon_pid" 2>/dev/null || { echo "sesh daemon exited:" >&2; cat "$work/daemon.err" >&2; exit 1; }
+    sleep 0.1
+done
+[ "$(head -n1 "$work/daemon.out")" = "$work/bot.sock" ] || { echo "sesh daemon did not start" >&2; exit 1; }
+echo "  sesh daemon listens on $work/bot.sock"
+echo "  the bot:"
+sed 's/^/    | /' "$repo/contrib/echo-bot.py"
+"$py" "$repo/contrib/echo-bot.py" "$work/bot.sock" 2>"$work/bot.err" &
+bot_pid=$!
+text6="Hello bot, from session-python $version ($stamp)"
+"${driver[@]}" send "$network" "$py_mnemonic" "$sesh_id" "$text6"
+"${driver[@]}" poll "$network" "$py_mnemonic" "$sesh_id" "you said: $text6" 30 || {
+    echo "--- sesh daemon's standard error:" >&2; cat "$work/daemon.err" >&2
+    echo "--- the bot's standard error:" >&2; cat "$work/bot.err" >&2
+    exit 1
+}
+kill -0 "$bot_pid" 2>/dev/null || { echo "the bot exited:" >&2; cat "$work/bot.err" >&2; exit 1; }
+echo "  OK: the bot received \"$text6\" through sesh daemon and its answer reached session-python"

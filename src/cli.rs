@@ -656,17 +656,26 @@ pub enum Command {
                       Methods (params by name): version; id -> {\"session_id\"}; resolve \
                       {name} -> {\"name\", \"session_id\"}; send {recipients: [ID or ONS \
                       name...], message, attachments?: [path...], ttl?: seconds, disappear?: \
-                      seconds, after?: \"read\"|\"send\"} -> {\"sent\": [{\"to\", \"hash\", \
-                      \"timestamp\", \"sync_hash\"}], \"failed\": [{\"to\", \"error\", \"kind\", \"hint\"}], \
-                      \"sync_failures\": copies for your other devices not stored}; \
+                      seconds, after?: \"read\"|\"send\", name?, no_sync?} -> {\"sent\": \
+                      [{\"to\", \"hash\", \"timestamp\", \"sync_hash\", \"attachments\"?}], \
+                      \"failed\": [{\"to\", \"error\", \"kind\", \"hint\"}], \"copies\": the \
+                      copies for one's other devices to store, \"sync_failed\": [{\"to\", \
+                      \"error\", \"hint\"}]}; \
                       react {recipient, timestamp, author, emoji, remove?}, read \
                       {recipient, timestamps}, typing {recipient, stop?} -> the record 'sesh \
                       react --json' prints; unsend {hashes} -> {\"unsent\": [...], \
                       \"complete\"}; delete {hashes} or {all: true} -> {\"deleted\", \
-                      \"confirmed\", \"members\", \"complete\"}; subscribe -> a subscription \
-                      id, then every incoming message arrives as a notification {\"method\": \
-                      \"receive\", \"params\": the object 'sesh receive --json' prints}; \
-                      unsubscribe. One subscription per connection (notifications carry no \
+                      \"confirmed\", \"members\", \"complete\"}; subscribe {only?: [kind...], \
+                      include_sent?, max?, format?: \"json\"|\"text\", until_caught_up?} -> a \
+                      subscription id, then every incoming message arrives as a notification \
+                      {\"method\": \"receive\", \"params\": the object 'sesh receive --json' \
+                      prints} (with format text: {\"method\": \"receive_text\", \"params\": \
+                      {\"row\": what 'sesh receive' prints}}), a message that does not open as \
+                      {\"method\": \"receive_error\", \"params\": {\"message\"}}; with max, the \
+                      subscription ends once that many rows were written; with \
+                      until_caught_up, it ends with a {\"method\": \"caught_up\"} notification \
+                      after the first poll that started after it and found nothing more (its \
+                      params {\"error\": {...}} when that poll failed); unsubscribe. One subscription per connection (notifications carry no \
                       subscription id); a client that closes its writing side ends its \
                       subscription (answers to its requests under way are still written); a subscriber that takes more than 10 seconds to \
                       take a page of notifications is unsubscribed, and told so by an \
@@ -678,7 +687,13 @@ pub enum Command {
                       nothing is recorded and it comes again); a daemon killed between the \
                       write and the record delivers that last page again after a restart: \
                       never lost, at worst repeated. While subscribed, the daemon holds the \
-                      identity's receive lock, so a 'sesh receive' alongside is refused.\n\n\
+                      identity's receive lock.\n\n\
+                      While a daemon runs on the default socket of an identity, 'sesh send' \
+                      and 'sesh receive' for that identity go through it (a send with \
+                      --attach - or a receive with --save-attachments works alone; \
+                      --no-daemon forces working alone), printing what they print alone, \
+                      with the same exit statuses. A client that does not read its answers \
+                      (1024 lines waiting) is disconnected.\n\n\
                       Errors: -32700 parse error, -32600 invalid request (a batch, a line \
                       over 1 MiB), -32601 unknown method, -32602 bad params, and -32000 for \
                       a sesh error, whose data is {\"kind\": \"failure\"|\"invalid_input\"|\
@@ -1028,6 +1043,10 @@ pub struct SendArgs {
     /// apps' Note to Self].
     #[arg(long, value_enum, value_name = "WHEN", requires = "disappear")]
     pub after: Option<DisappearAfter>,
+    /// Send alone even when a `sesh daemon` runs for this identity (by default the message
+    /// goes through it).
+    #[arg(long)]
+    pub no_daemon: bool,
 }
 
 /// When a disappearing message's timer starts (`Content.expirationType`).
@@ -1227,6 +1246,10 @@ pub struct ReceiveArgs {
     /// With --only, consume the messages it does not print, even text messages.
     #[arg(long, requires = "only")]
     pub discard_others: bool,
+    /// Receive alone even when a `sesh daemon` runs for this identity (by default the
+    /// messages come from its subscription; it must not be subscribed to meanwhile).
+    #[arg(long)]
+    pub no_daemon: bool,
 }
 
 /// The kinds of rows `sesh receive` and `sesh open` print, one per Content.

@@ -310,6 +310,9 @@ async fn connection(
         },
         _ = stop.changed() => return,
     };
+    // One line per handshake completed: how many connections clients made, which tests
+    // count (a warm client makes one per node it uses).
+    shared.log.line(format_args!("TLS handshake with {peer}"));
     let io = WriteTimeout::new(tls, write_timeout);
     let deadline = io.deadline.clone();
     serve_http(TokioIo::new(io), peer, true, shared, stop, deadline).await;

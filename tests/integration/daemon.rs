@@ -687,3 +687,405 @@ fn the_default_socket_is_private_and_in_the_runtime_directory() {
     );
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// `sesh send` goes through the daemon that runs for its identity (on the default socket),
+/// printing what it prints alone, with the same exit statuses; with none, or with
+/// `--no-daemon`, it works alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sesh_send_goes_through_a_running_daemon_and_prints_what_it_prints_alone() {
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let carol = User::new(dir.path(), "carol", &net);
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    // The same network, by name, with a seed nobody answers at, and no state: alone, a
+    // send cannot reach the network; through the daemon (which has the real one) it can.
+    let text = std::fs::read_to_string(&alice.network).unwrap();
+    let seed = net.seed().addr.to_string();
+    assert!(text.contains(&seed), "{text}");
+    let dead = dir.path().join("dead.toml");
+    std::fs::write(&dead, text.replace(&seed, "127.0.0.1:1")).unwrap();
+    let cut_off = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = alice.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime)
+            .env("SESH_NETWORK", &dead)
+            .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+        super::support::output_within(&mut cmd, stdin, super::support::COMMAND_LIMIT)
+    };
+    // Alone with the real network, for comparison.
+    let alone = |args: &[&str]| {
+        let mut cmd = alice.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime);
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
+    };
+    let text_of = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+
+    // No daemon: alone, and cut off from the network.
+    let out = cut_off(&["send", &bob.id, "-m", "x"], None);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+
+    let mut cmd = alice.cmd(&["daemon", "--interval", "200ms"]);
+    cmd.env("XDG_RUNTIME_DIR", &runtime);
+    let mut child = cmd.spawn().expect("sesh daemon starts");
+    let line = read_line_within(BufReader::new(child.stdout.take().unwrap()), WAIT)
+        .expect("the daemon says it listens");
+    let daemon = Daemon {
+        child,
+        socket: Some(PathBuf::from(line.trim_end())),
+    };
+
+    // Text: one line per recipient, as alone.
+    let out = cut_off(&["send", &bob.id, &carol.id, "-m", "through"], None);
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<String> = text_of(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let reference = alone(&["send", &bob.id, &carol.id, "-m", "alone"]);
+    assert!(reference.status.success(), "{reference:?}");
+    let shape = |l: &str| {
+        let (to, hash) = l.split_once(' ').expect("TO HASH");
+        (to.to_owned(), hash.len())
+    };
+    assert_eq!(
+        lines.iter().map(|l| shape(l)).collect::<Vec<_>>(),
+        text_of(&reference.stdout)
+            .lines()
+            .map(shape)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(out.stderr, reference.stderr);
+    // The message from standard input, and --json: the same records.
+    let out = cut_off(&["--json", "send", &bob.id], Some(b"from stdin\n"));
+    assert!(out.status.success(), "{out:?}");
+    let reference = alone(&["--json", "send", &bob.id, "-m", "x"]);
+    let keys = |b: &[u8]| -> Vec<Vec<String>> {
+        text_of(b)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+                k.sort();
+                k.push(v["type"].to_string());
+                k.push(v["to"].to_string());
+                k
+            })
+            .collect()
+    };
+    assert_eq!(keys(&out.stdout), keys(&reference.stdout));
+    // An attachment by a relative path: made absolute for the daemon.
+    std::fs::write(dir.path().join("note.txt"), "a note").unwrap();
+    let mut cmd = alice.cmd(&["--json", "send", &bob.id, "-a", "note.txt", "-m", "file"]);
+    cmd.current_dir(dir.path())
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("SESH_NETWORK", &dead)
+        .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+    let out = super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["attachments"][0]["file_name"], "note.txt", "{v}");
+    let got: Vec<Value> = bob.json(&["receive"]);
+    let texts: Vec<&str> = got.iter().filter_map(|m| m["text"].as_str()).collect();
+    for t in ["through", "from stdin", "file"] {
+        assert!(texts.contains(&t), "{t} not received: {texts:?}");
+    }
+
+    // Errors: the same message, hint and exit status as alone.
+    for args in [
+        &["send", "05zz", "-m", "x"][..],
+        &["send", &bob.id, "--name", &"n".repeat(200), "-m", "x"][..],
+    ] {
+        let out = cut_off(args, None);
+        let reference = alone(args);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert_eq!(out.status.code(), reference.status.code());
+        assert_eq!(text_of(&out.stderr), text_of(&reference.stderr));
+        assert!(out.stdout.is_empty());
+    }
+    // The escape hatch: alone, so cut off.
+    let out = cut_off(&["send", "--no-daemon", &bob.id, "-m", "x"], None);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+
+    // A daemon gone (killed: its socket stays, nobody listens): alone again.
+    drop(daemon);
+    let out = cut_off(&["send", &bob.id, "-m", "x"], None);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let out = alone(&["send", &bob.id, "-m", "alone again"]);
+    assert!(out.status.success(), "{out:?}");
+    net.shutdown().await;
+}
+
+/// `sesh receive` reads from the daemon that runs for its identity, with the same rows
+/// (text and JSON) and ending as alone: without --follow once caught up, after --max rows
+/// (the rest left for the next), after --timeout while following.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sesh_receive_reads_from_a_running_daemon_as_it_reads_alone() {
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    let text = std::fs::read_to_string(&bob.network).unwrap();
+    let seed = net.seed().addr.to_string();
+    let dead = dir.path().join("dead.toml");
+    std::fs::write(&dead, text.replace(&seed, "127.0.0.1:1")).unwrap();
+    // Bob cut off from the network: only the daemon can fetch his messages.
+    let cut_off = |args: &[&str]| {
+        let mut cmd = bob.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime)
+            .env("SESH_NETWORK", &dead)
+            .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
+    };
+    let alone = |args: &[&str]| {
+        let mut cmd = bob.cmd(args);
+        cmd.env("XDG_RUNTIME_DIR", &runtime);
+        super::support::output_within(&mut cmd, None, super::support::COMMAND_LIMIT)
+    };
+    let send = |texts: &[&str]| {
+        for t in texts {
+            let out = alice.run(&["send", &bob.id, "-m", t]);
+            assert!(out.status.success(), "{out:?}");
+        }
+    };
+    // Times and hashes aside, the same text.
+    let shape = |b: &[u8]| -> String {
+        String::from_utf8_lossy(b)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { 'x' } else { c })
+            .collect()
+    };
+
+    let mut cmd = bob.cmd(&["daemon", "--interval", "200ms"]);
+    cmd.env("XDG_RUNTIME_DIR", &runtime);
+    let mut child = cmd.spawn().expect("sesh daemon starts");
+    let line = read_line_within(BufReader::new(child.stdout.take().unwrap()), WAIT)
+        .expect("the daemon says it listens");
+    let daemon = Daemon {
+        child,
+        socket: Some(PathBuf::from(line.trim_end())),
+    };
+
+    // Nothing yet: ends at once, caught up.
+    let out = cut_off(&["receive"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+
+    // Text rows, then the same through --no-daemon (alone).
+    send(&["one", "two"]);
+    let through = cut_off(&["receive"]);
+    assert!(through.status.success(), "{through:?}");
+    let t = String::from_utf8_lossy(&through.stdout).into_owned();
+    assert!(t.contains("one") && t.contains("two"), "{t}");
+    send(&["one", "two"]);
+    let reference = alone(&["receive", "--no-daemon"]);
+    assert!(reference.status.success(), "{reference:?}");
+    assert_eq!(shape(&through.stdout), shape(&reference.stdout));
+    assert_eq!(through.stderr, reference.stderr);
+
+    // JSON rows: the same records.
+    send(&["three"]);
+    let through = cut_off(&["--json", "receive"]);
+    send(&["three"]);
+    let reference = alone(&["--json", "receive", "--no-daemon"]);
+    assert!(through.status.success() && reference.status.success());
+    let keys = |b: &[u8]| -> Vec<Vec<String>> {
+        String::from_utf8_lossy(b)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+                k.push(v["type"].to_string());
+                k.push(v["text"].to_string());
+                k
+            })
+            .collect()
+    };
+    assert_eq!(keys(&through.stdout), keys(&reference.stdout));
+    assert_eq!(keys(&through.stdout).len(), 1);
+
+    // --max: one row, the other left for the next receive (not consumed unseen).
+    send(&["four", "five"]);
+    let out = cut_off(&["--json", "receive", "--max", "1"]);
+    assert!(out.status.success(), "{out:?}");
+    let first: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let out = cut_off(&["--json", "receive"]);
+    let rest: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut texts: Vec<&str> = first
+        .iter()
+        .chain(&rest)
+        .filter_map(|v| v["text"].as_str())
+        .collect();
+    texts.sort_unstable();
+    assert_eq!(texts, ["five", "four"]);
+
+    // Following, until --timeout: a message sent meanwhile arrives.
+    let mut cmd = bob.cmd(&["--json", "receive", "--follow", "--timeout", "20s"]);
+    cmd.env("XDG_RUNTIME_DIR", &runtime)
+        .env("SESH_NETWORK", &dead)
+        .env("SESH_STATE_DIR", dir.path().join("cut-off-state"));
+    let mut follower = cmd.spawn().expect("receive --follow starts");
+    // Read on a thread that keeps the pipe open (a follower whose output is closed stops).
+    let (tx, rows) = std::sync::mpsc::channel();
+    let out = follower.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    send(&["six"]);
+    let row = rows.recv_timeout(WAIT).expect("a row while following");
+    let v: Value = serde_json::from_str(&row).unwrap();
+    assert_eq!(v["text"], "six", "{v}");
+    // Meanwhile the daemon holds the receive lock: what it does not do is refused, saying so.
+    let saved = dir.path().join("saved");
+    let out = alone(&["receive", "--save-attachments", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has subscribers"), "{err}");
+    assert!(
+        err.contains("hint: receive without --save-attachments"),
+        "{err}"
+    );
+    let _ = follower.kill();
+    let _ = follower.wait();
+
+    // An option the daemon does not do: alone, so cut off (the lock is free again).
+    let out = cut_off(&["receive", "--save-attachments", "x"]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+    drop(daemon);
+    net.shutdown().await;
+}
+
+/// 1,000 messages sent through one daemon make one TLS handshake with each node it talks to
+/// (the seed, the guards of its paths), all during the first send: its connections stay
+/// warm. Counted in the nodes' logs ("TLS handshake with ADDR"; the daemon connects from
+/// 127.0.0.1, the nodes to each other from their own 127.0.X.1), less those the devnet made
+/// to see its nodes up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_sends_through_one_daemon_make_one_handshake_per_node() {
+    const SENDS: usize = 1000;
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let socket = dir.path().join("a.sock");
+    let daemon = Daemon::socket(&alice, &socket);
+    let mut rpc = daemon.connect();
+    // The client handshakes each node's log shows (the seed last).
+    let handshakes = || -> Vec<usize> {
+        net.nodes()
+            .iter()
+            .chain(std::iter::once(net.seed()))
+            .map(|node| {
+                std::fs::read_to_string(node.log_file())
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| l.contains("TLS handshake with 127.0.0.1:"))
+                    .count()
+            })
+            .collect()
+    };
+    let mut send = |i: usize| {
+        let r = rpc.ok(
+            "send",
+            json!({"recipients": [bob.id], "message": format!("m{i}")}),
+        );
+        assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{i}: {r}");
+        assert_eq!(r["failed"], json!([]), "{i}: {r}");
+    };
+    // Those the devnet made to see its nodes up, and the daemon's start, if any.
+    let before = handshakes();
+    send(0);
+    let first: Vec<usize> = handshakes()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| a - b)
+        .collect();
+    let watch = sesh::clock::Stopwatch::start();
+    for i in 1..SENDS {
+        send(i);
+    }
+    let took = watch.elapsed();
+    let all: Vec<usize> = handshakes()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| a - b)
+        .collect();
+    eprintln!(
+        "{} sends in {took:?} after the first; client handshakes per node (seed last): \
+         {first:?} after the first send, {all:?} after all",
+        SENDS - 1
+    );
+    assert_eq!(all, first, "handshakes after the first send");
+    // The seed and a guard at least; one handshake each.
+    assert!(first.iter().filter(|&&n| n > 0).count() >= 2, "{first:?}");
+    assert!(first.iter().all(|&n| n <= 1), "{first:?}");
+    drop(rpc);
+    drop(daemon);
+    // Every message arrived.
+    let got = bob.json(&["receive"]);
+    let texts: std::collections::HashSet<&str> =
+        got.iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(texts.len(), SENDS, "{} received", texts.len());
+    net.shutdown().await;
+}
+
+/// A client that sends requests and never reads the answers is disconnected once too many
+/// wait for it, instead of the daemon holding them all; the daemon serves others on.
+#[test]
+fn a_client_that_does_not_read_is_disconnected() {
+    use std::io::Read as _;
+    const REQUESTS: usize = 100_000;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (key, id) = super::support::keygen(dir.path(), "alice");
+    let socket = dir.path().join("d.sock");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sesh"));
+    cmd.args(["--network", "mainnet", "daemon", "--socket"])
+        .arg(&socket)
+        .arg("-i")
+        .arg(&key)
+        .env("SESH_STATE_DIR", dir.path().join("state"))
+        .env_remove("SESH_IDENTITY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("sesh daemon starts");
+    let out = child.stdout.take().expect("stdout");
+    read_line_within(BufReader::new(out), WAIT).expect("the daemon listens");
+    let d = Daemon {
+        child,
+        socket: Some(socket.clone()),
+    };
+    let mut s = UnixStream::connect(&socket).expect("connects");
+    s.set_write_timeout(Some(WAIT)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let line = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"version\"}\n".repeat(100);
+    let mut written = 0;
+    while written < REQUESTS {
+        if s.write_all(&line).is_err() {
+            break;
+        }
+        written += 100;
+    }
+    // What was written to it before it was cut off, then the end.
+    let mut answers = Vec::new();
+    let _ = s.read_to_end(&mut answers);
+    let n = answers.iter().filter(|&&b| b == b'\n').count();
+    assert!(
+        n < REQUESTS,
+        "all {n} answers were held for a client that did not read"
+    );
+    // The daemon serves on.
+    assert_eq!(d.connect().ok("id", json!({}))["session_id"], id.as_str());
+    d.signal("-TERM");
+    assert!(d.wait().0.success());
+}

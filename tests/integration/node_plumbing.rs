@@ -141,6 +141,13 @@ async fn unknown_path_is_404_text() {
     assert_eq!(&r.body[..], b"GET /get_nothing/v1?x=1 Not Found");
     node.shut_down().await;
     let log = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    // One line per TLS handshake (issue 14's count of a client's connections), then the
+    // request's.
+    let (handshake, log) = log.split_once('\n').expect("two lines");
+    assert!(
+        handshake.starts_with("2023-11-14T22:13:20.000Z TLS handshake with 127.0.0.1:"),
+        "{handshake}"
+    );
     assert_eq!(
         log,
         "2023-11-14T22:13:20.000Z 404 GET /get_nothing/v1?x=1 from 127.0.0.1: no such route\n"

@@ -27,10 +27,22 @@
 //! still be written the page it was slow on, later: when it was the only one, that page was
 //! not recorded and comes again.
 //!
+//! A subscription carries `sesh receive`'s options ([`Sub`]): the poll serves the union of
+//! what the subscribers asked ([`poll_for`]), each getting only its own rows; with `max`,
+//! the poll's budget is the fewest rows a subscriber still takes, so that no page is
+//! recorded past what was written to it (the rest comes to the next); with
+//! `until_caught_up`, it ends ([`caught_up`]) after the first poll that started after it
+//! and found nothing more. That is how `sesh receive` runs through the daemon
+//! ([`client`]), which is also where `sesh send` finds it.
+//!
+//! Each connection's lines wait in a bounded queue ([`MAX_QUEUED`]): a client that does not
+//! read its answers is disconnected rather than held in memory.
+//!
 //! # Errors
 //! JSON-RPC's codes for what is not a good request ([`jsonrpc`]); -32000 for what the
 //! command would have failed at, with its kind, exit status and hint in `data`.
 
+pub(crate) mod client;
 mod jsonrpc;
 
 use std::collections::{BTreeMap, HashSet};
@@ -43,7 +55,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sesh::cli::{
-    DaemonArgs, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, SendArgs, TypingArgs,
+    DaemonArgs, DisappearAfter, IdentityArg, ReactArgs, ReadArgs, RowKind, SendArgs, TypingArgs,
 };
 use sesh::client::state::ReceiveLock;
 use sesh::network::Network;
@@ -52,7 +64,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use self::jsonrpc::{ErrorData, Frame, Framer, Parsed};
-use super::message::Sink;
+use super::message::{Sink, SinkRow};
 use super::{Ctx, NetClient, Result};
 use crate::output::SentRecord;
 use crate::render::{Context as _, Report};
@@ -66,6 +78,12 @@ const WRITE_WAIT: Duration = Duration::from_secs(10);
 
 /// The most connections served at once; more wait to be accepted.
 const MAX_CONNECTIONS: usize = 256;
+
+/// The most lines (responses, pages of notifications) waiting to be written to one
+/// connection. A client that sends requests but does not read its answers fills it: it is
+/// then disconnected (and unsubscribed), with a note on standard error, rather than let the
+/// daemon's memory grow.
+const MAX_QUEUED: usize = 1024;
 
 /// The longest `sun_path` of a Unix socket address (108 bytes with its NUL on Linux).
 const MAX_SOCKET_PATH: usize = 107;
@@ -86,14 +104,14 @@ pub(crate) fn run(ctx: &Ctx, args: &DaemonArgs) -> Result<()> {
         .into());
     }
     let identity = Arc::new(ctx.load_identity(&args.identity)?);
-    let network = ctx.network()?;
     // Bound before any thread starts: the umask it sets is the process's.
     let bound = if args.stdio {
         None
     } else {
         let path = match &args.socket {
             Some(p) => p.clone(),
-            None => default_socket(ctx, &network, &identity.session_id())?,
+            // Where `sesh send` and `sesh receive` look for it ([`client::daemon_socket`]).
+            None => client::daemon_socket(ctx, &identity.session_id())?,
         };
         Some(bind(&path, args.socket.is_none())?)
     };
@@ -366,11 +384,38 @@ struct Hub {
 
 #[derive(Default)]
 struct Subs {
-    /// By connection: the subscription id and the connection's writer.
-    by_conn: BTreeMap<u64, (u64, mpsc::UnboundedSender<Out>)>,
+    /// By connection: its subscription.
+    by_conn: BTreeMap<u64, Sub>,
+    /// The polls started so far (the one under way included).
+    round: u64,
     /// Held while anyone is subscribed (taken by `subscribe`, let go by the poller once no
     /// one is).
     lock: Option<ReceiveLock>,
+}
+
+/// A connection's subscription: what it asked for (`subscribe`'s params).
+struct Sub {
+    id: u64,
+    outbox: Outbox,
+    /// Rows as `sesh receive` prints them for people (`receive_text`), not JSON.
+    text: bool,
+    /// The kinds of rows it gets (as `--only`; empty: all but typing indicators).
+    only: Vec<RowKind>,
+    /// Whether it gets one's own messages sent from other devices (`--include-sent`).
+    include_sent: bool,
+    /// How many rows it takes still (`--max`): ended once they are written.
+    left: Option<u64>,
+    /// Ended (with a `caught_up` notification) after the first poll that started after it
+    /// subscribed and found nothing more (`sesh receive` without `--follow`).
+    until_caught_up: bool,
+    /// [`Subs::round`] when it subscribed.
+    joined: u64,
+}
+
+impl Sub {
+    fn wants(&self, row: &SinkRow) -> bool {
+        (!row.own || self.include_sent) && super::receive::wanted(&self.only, row.kind)
+    }
 }
 
 /// A line (or lines) for a connection's writer, and whom to tell once written.
@@ -463,7 +508,7 @@ fn stdin_reader() -> mpsc::Receiver<Vec<u8>> {
 
 /// Serves one connection until its input ends.
 async fn serve(shared: Arc<Shared>, mut input: Input, writer: Writer, conn: u64) {
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = Outbox::new(conn, MAX_QUEUED);
     let writing = match writer {
         Writer::Socket(w) => tokio::spawn(write_loop(w, rx)),
         Writer::Stdout => tokio::task::spawn_blocking(move || write_stdout(rx)),
@@ -471,37 +516,97 @@ async fn serve(shared: Arc<Shared>, mut input: Input, writer: Writer, conn: u64)
     let mut framer = Framer::new(jsonrpc::MAX_LINE);
     let mut buf = vec![0u8; 64 * 1024];
     let mut frames = Vec::new();
+    let overflow = tx.overflow.clone();
+    let mut overflowed = false;
     loop {
-        let chunk;
-        let data = match &mut input {
-            Input::Socket(r) => match r.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => &buf[..n],
-            },
-            Input::Stdin(rx) => match rx.recv().await {
-                None => break,
-                Some(c) => {
-                    chunk = c;
-                    &chunk[..]
-                }
-            },
+        // What came: a length of `buf`, or a chunk of standard input.
+        let read = async {
+            match &mut input {
+                Input::Socket(r) => match r.read(&mut buf).await {
+                    Ok(0) | Err(_) => None,
+                    Ok(n) => Some(Err(n)),
+                },
+                Input::Stdin(rx) => rx.recv().await.map(Ok),
+            }
+        };
+        let came = tokio::select! {
+            c = read => c,
+            () = overflow.notified() => {
+                overflowed = true;
+                None
+            }
+        };
+        let chunk: Vec<u8>;
+        let data = match came {
+            None => break,
+            Some(Err(n)) => &buf[..n],
+            Some(Ok(c)) => {
+                chunk = c;
+                &chunk[..]
+            }
         };
         framer.feed(data, &mut frames);
         for frame in frames.drain(..) {
             handle(&shared, conn, &tx, &frame);
         }
     }
-    if let Some(frame) = framer.finish() {
+    if !overflowed && let Some(frame) = framer.finish() {
         handle(&shared, conn, &tx, &frame);
     }
     // Gone: no more notifications for it.
     shared.hub.unsubscribe(conn);
     drop(tx);
-    let _ = writing.await;
+    if overflowed {
+        // Its writer may be stuck on a client that does not read: not waited for.
+        writing.abort();
+    } else {
+        let _ = writing.await;
+    }
+}
+
+/// A connection's queue of lines to write, bounded ([`MAX_QUEUED`]).
+#[derive(Clone)]
+struct Outbox {
+    conn: u64,
+    tx: mpsc::Sender<Out>,
+    /// Notified when the queue was full: the connection is to be closed.
+    overflow: Arc<Notify>,
+}
+
+impl Outbox {
+    fn new(conn: u64, capacity: usize) -> (Self, mpsc::Receiver<Out>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let outbox = Self {
+            conn,
+            tx,
+            overflow: Arc::new(Notify::new()),
+        };
+        (outbox, rx)
+    }
+
+    /// Queues `out`; false when the connection is gone or its queue is full (then it is to
+    /// be closed; whoever waits on `out`'s ack is told by its drop).
+    fn push(&self, out: Out) -> bool {
+        match self.tx.try_send(out) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "sesh: warning: connection {} does not read its answers ({} lines \
+                     waiting); disconnecting it",
+                    self.conn,
+                    self.tx.max_capacity()
+                );
+                self.overflow.notify_one();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
 }
 
 /// Writes the connection's lines in order, each batch flushed; tells who waits.
-async fn write_loop<W: AsyncWrite + Unpin + Send>(mut w: W, mut rx: mpsc::UnboundedReceiver<Out>) {
+async fn write_loop<W: AsyncWrite + Unpin + Send>(mut w: W, mut rx: mpsc::Receiver<Out>) {
     let mut broken = false;
     while let Some(out) = rx.recv().await {
         let ok = !broken && w.write_all(&out.bytes).await.is_ok() && w.flush().await.is_ok();
@@ -511,7 +616,7 @@ async fn write_loop<W: AsyncWrite + Unpin + Send>(mut w: W, mut rx: mpsc::Unboun
 }
 
 /// [`write_loop`] for standard output, on a blocking thread.
-fn write_stdout(mut rx: mpsc::UnboundedReceiver<Out>) {
+fn write_stdout(mut rx: mpsc::Receiver<Out>) {
     let mut broken = false;
     while let Some(out) = rx.blocking_recv() {
         let ok = !broken && {
@@ -554,11 +659,11 @@ impl Hub {
 }
 
 /// Answers one line.
-fn handle(shared: &Arc<Shared>, conn: u64, tx: &mpsc::UnboundedSender<Out>, frame: &Frame) {
+fn handle(shared: &Arc<Shared>, conn: u64, tx: &Outbox, frame: &Frame) {
     let send = |line: String| {
         let mut bytes = line.into_bytes();
         bytes.push(b'\n');
-        let _ = tx.send(Out {
+        tx.push(Out {
             bytes,
             ack: Ack::None,
         });
@@ -585,7 +690,7 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &mpsc::UnboundedSender<Out>, fram
         "id" => reply(Ok(json!({
             "session_id": shared.identity.session_id().to_string(),
         }))),
-        "subscribe" => reply(subscribe(shared, conn, tx)),
+        "subscribe" => reply(subscribe(shared, conn, tx, req.params)),
         "unsubscribe" => reply(unsubscribe(shared, conn, req.params)),
         "send" | "resolve" | "react" | "read" | "typing" | "unsend" | "delete" => {
             let call = match Call::parse(&req.method, req.params) {
@@ -633,13 +738,10 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &mpsc::UnboundedSender<Out>, fram
                     .into_bytes();
                     bytes.push(b'\n');
                     let (ack_tx, ack_rx) = oneshot::channel();
-                    if tx
-                        .send(Out {
-                            bytes,
-                            ack: Ack::Response(ack_tx),
-                        })
-                        .is_ok()
-                    {
+                    if tx.push(Out {
+                        bytes,
+                        ack: Ack::Response(ack_tx),
+                    }) {
                         let _ = ack_rx.await;
                     }
                 }
@@ -692,16 +794,52 @@ fn bad_params(e: impl std::fmt::Display) -> Reply {
 
 /// `subscribe`: this connection gets every incoming message as a `receive` notification
 /// from now on; the first subscriber takes the receive lock. A connection has one
-/// subscription: subscribing again returns the same id.
+/// subscription: subscribing again returns the same id (its params unchanged).
+///
+/// Params, all optional, as `sesh receive`'s options: `only` (row kinds), `include_sent`,
+/// `max` (rows; the subscription ends once they are written), `format` (`"json"`, or
+/// `"text"`: `receive_text` notifications `{"row": TEXT}` instead), `until_caught_up`
+/// (ends, with a `caught_up` notification, after the first poll that started after it
+/// and found nothing more; a poll that failed ends it with `caught_up` `{"error": {...}}`).
 fn subscribe(
     shared: &Shared,
     conn: u64,
-    tx: &mpsc::UnboundedSender<Out>,
+    tx: &Outbox,
+    params: Value,
 ) -> std::result::Result<Value, Reply> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        #[serde(default)]
+        only: Vec<String>,
+        #[serde(default)]
+        include_sent: bool,
+        max: Option<u64>,
+        format: Option<String>,
+        #[serde(default)]
+        until_caught_up: bool,
+    }
+    let p: Params = serde_json::from_value(params).map_err(bad_params)?;
+    let only = p
+        .only
+        .iter()
+        .map(|k| {
+            <RowKind as clap::ValueEnum>::from_str(k, false)
+                .map_err(|_| bad_params(format_args!("no row kind '{}'", crate::escape::line(k))))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let text = match p.format.as_deref() {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(_) => return Err(bad_params("\"format\" is \"json\" or \"text\"")),
+    };
+    if p.max == Some(0) {
+        return Err(bad_params("\"max\" is at least 1"));
+    }
     let hub = &shared.hub;
     let mut subs = hub.subs_lock();
-    if let Some((id, _)) = subs.by_conn.get(&conn) {
-        return Ok(json!(id));
+    if let Some(sub) = subs.by_conn.get(&conn) {
+        return Ok(json!(sub.id));
     }
     if subs.lock.is_none() {
         let state = hub
@@ -714,7 +852,20 @@ fn subscribe(
         subs.lock = Some(lock);
     }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    subs.by_conn.insert(conn, (id, tx.clone()));
+    let joined = subs.round;
+    subs.by_conn.insert(
+        conn,
+        Sub {
+            id,
+            outbox: tx.clone(),
+            text,
+            only,
+            include_sent: p.include_sent,
+            left: p.max,
+            until_caught_up: p.until_caught_up,
+            joined,
+        },
+    );
     hub.wake.notify_one();
     Ok(json!(id))
 }
@@ -729,8 +880,8 @@ fn unsubscribe(shared: &Shared, conn: u64, params: Value) -> std::result::Result
     }
     let p: Params = serde_json::from_value(params).map_err(bad_params)?;
     let subs = shared.hub.subs_lock();
-    match (subs.by_conn.get(&conn), p.subscription) {
-        (Some((id, _)), Some(asked)) if *id != asked => Err(bad_params(format_args!(
+    match (subs.by_conn.get(&conn).map(|s| s.id), p.subscription) {
+        (Some(id), Some(asked)) if id != asked => Err(bad_params(format_args!(
             "subscription {asked} is not this connection's"
         ))),
         (None, Some(asked)) => Err(bad_params(format_args!(
@@ -918,6 +1069,7 @@ fn send_args(params: Value) -> std::result::Result<SendArgs, Reply> {
         no_sync: p.no_sync,
         disappear,
         after,
+        no_daemon: true,
     })
 }
 
@@ -1084,14 +1236,26 @@ fn send(
     struct Collected {
         sent: Vec<Value>,
         failed: Vec<Value>,
+        sync_failed: Vec<Value>,
     }
     impl Deliveries for Collected {
         fn sent(&mut self, r: SentRecord) {
-            self.sent.push(json!({
+            let mut v = json!({
                 "to": r.to,
                 "hash": r.hash,
                 "timestamp": r.timestamp,
                 "sync_hash": r.sync_hash,
+            });
+            if !r.attachments.is_empty() {
+                v["attachments"] = json!(r.attachments);
+            }
+            self.sent.push(v);
+        }
+        fn sync_failed(&mut self, to: &SessionId, report: Report) {
+            self.sync_failed.push(json!({
+                "to": to.to_string(),
+                "error": report.message(),
+                "hint": report.hint(),
             }));
         }
         fn failed(&mut self, to: &SessionId, report: Report, _alone: bool) -> Result<()> {
@@ -1110,12 +1274,13 @@ fn send(
     job.ready(client, &mut timings)?;
     let mut got = Collected::default();
     let tally = rt.block_on(deliver(ctx, client, job, &mut timings, &mut got))?;
-    // A copy for your other devices that could not be stored (`sesh send` exits 4): its
-    // message was sent (`sync_hash` null), and the count says so.
+    // `copies` and `sync_failed`: the copies for one's other devices that were to be
+    // stored, and those that failed (what makes `sesh send` exit 4 when all else went).
     Ok(json!({
         "sent": got.sent,
         "failed": got.failed,
-        "sync_failures": tally.sync_failures,
+        "copies": tally.copies,
+        "sync_failed": got.sync_failed,
     }))
 }
 
@@ -1136,31 +1301,81 @@ impl Sink for Subscribers {
             bytes.extend_from_slice(jsonrpc::notification_raw("receive", text).as_bytes());
             bytes.push(b'\n');
         }
+        self.page(|_| (bytes.clone(), 0))
+    }
+
+    fn write_rows(&self, rows: &[SinkRow]) -> std::io::Result<()> {
+        self.page(|sub| {
+            let mut bytes = Vec::new();
+            let mut n = 0u64;
+            for row in rows.iter().filter(|r| sub.wants(r)) {
+                let line = if sub.text {
+                    jsonrpc::notification("receive_text", &json!({"row": row.text}))
+                } else {
+                    jsonrpc::notification_raw("receive", &row.json)
+                };
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
+                n += 1;
+            }
+            (bytes, n)
+        })
+    }
+
+    fn failed(&self, message: &str) {
+        let mut line = jsonrpc::notification("receive_error", &json!({"message": message}));
+        line.push('\n');
+        let subs = self.hub.subs_lock();
+        for sub in subs.by_conn.values() {
+            sub.outbox.push(Out {
+                bytes: line.clone().into_bytes(),
+                ack: Ack::None,
+            });
+        }
+    }
+}
+
+impl Subscribers {
+    /// Hands a page to every subscriber (`bytes_for` gives its lines and how many rows they
+    /// are; none is a page taken with nothing to write) and waits until each wrote it: Ok
+    /// when at least one did. A subscriber whose connection broke, or that was too slow, is
+    /// dropped; one whose `max` the page reaches is ended.
+    fn page(&self, bytes_for: impl Fn(&Sub) -> (Vec<u8>, u64)) -> std::io::Result<()> {
         let (ack_tx, ack_rx) = std::sync::mpsc::channel();
         let mut waiting: HashSet<u64> = HashSet::new();
-        // Queued under the subscribers' lock: an `unsubscribe` is answered either before
-        // (its connection is no target) or after the page (which its client then sees
-        // before the answer), never in between with the page counted as taken.
-        let mut subs = self.hub.subs_lock();
-        let mut gone = Vec::new();
-        for (conn, (_, tx)) in &subs.by_conn {
-            let out = Out {
-                bytes: bytes.clone(),
-                ack: Ack::Page(*conn, ack_tx.clone()),
-            };
-            if tx.send(out).is_ok() {
-                waiting.insert(*conn);
-            } else {
-                // Its connection is gone.
-                gone.push(*conn);
+        let mut took = 0usize;
+        {
+            let mut subs = self.hub.subs_lock();
+            let mut gone = Vec::new();
+            for (conn, sub) in &mut subs.by_conn {
+                let (bytes, n) = bytes_for(sub);
+                if bytes.is_empty() {
+                    took += 1;
+                    continue;
+                }
+                let out = Out {
+                    bytes,
+                    ack: Ack::Page(*conn, ack_tx.clone()),
+                };
+                if sub.outbox.push(out) {
+                    waiting.insert(*conn);
+                } else {
+                    // Its connection is gone (or does not read).
+                    gone.push(*conn);
+                }
+                if let Some(left) = &mut sub.left {
+                    *left = left.saturating_sub(n);
+                    if *left == 0 {
+                        // All it asked for: no more, whether this write succeeds or not.
+                        gone.push(*conn);
+                    }
+                }
+            }
+            for conn in gone {
+                subs.by_conn.remove(&conn);
             }
         }
-        for conn in gone {
-            subs.by_conn.remove(&conn);
-        }
-        drop(subs);
         drop(ack_tx);
-        let mut took = 0usize;
         let watch = sesh::clock::Stopwatch::start();
         while !waiting.is_empty() {
             let left = self.wait.saturating_sub(watch.elapsed());
@@ -1180,12 +1395,12 @@ impl Sink for Subscribers {
         // the page it did not take in time, which comes again to whoever subscribes).
         let mut subs = self.hub.subs_lock();
         for conn in &waiting {
-            if let Some((_, tx)) = subs.by_conn.remove(conn) {
+            if let Some(sub) = subs.by_conn.remove(conn) {
                 let note = jsonrpc::notification_raw(
                     "unsubscribed",
                     r#"{"reason":"too slow: a page of notifications was not taken in time"}"#,
                 );
-                let _ = tx.send(Out {
+                let _ = sub.outbox.push(Out {
                     bytes: format!("{note}\n").into_bytes(),
                     ack: Ack::None,
                 });
@@ -1202,6 +1417,60 @@ impl Sink for Subscribers {
             ));
         }
         Ok(())
+    }
+}
+
+/// What the poll serves: the union of what the subscribers asked (the kinds, one's own
+/// messages) and the fewest rows one of them still takes. Each subscriber's rows are then
+/// filtered to what it asked ([`Sub::wants`]).
+fn poll_for(subs: &Subs) -> (Vec<RowKind>, bool, Option<u64>) {
+    use clap::ValueEnum as _;
+    let mut kinds: Vec<RowKind> = Vec::new();
+    for sub in subs.by_conn.values() {
+        for k in RowKind::value_variants() {
+            if super::receive::wanted(&sub.only, *k) && !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+    }
+    let include_sent = subs.by_conn.values().any(|s| s.include_sent);
+    let budget = subs.by_conn.values().filter_map(|s| s.left).min();
+    (kinds, include_sent, budget)
+}
+
+/// After a poll that started as round `round` and found nothing more (or failed: `error`),
+/// ends the subscriptions that wait for that (`until_caught_up`, subscribed before it
+/// started) with a `caught_up` notification.
+fn caught_up(hub: &Hub, round: u64, error: Option<&Report>) {
+    let params = match error {
+        None => json!({}),
+        Some(e) => json!({"error": {
+            "message": e.message(),
+            "kind": e.kind().as_str(),
+            "exit_status": e.kind().exit_code(),
+            "hint": e.hint(),
+        }}),
+    };
+    let mut line = jsonrpc::notification("caught_up", &params);
+    line.push('\n');
+    let mut subs = hub.subs_lock();
+    let done: Vec<u64> = subs
+        .by_conn
+        .iter()
+        .filter(|(_, s)| s.until_caught_up && s.joined < round)
+        .map(|(c, _)| *c)
+        .collect();
+    let ended: Vec<Sub> = done.iter().filter_map(|c| subs.by_conn.remove(c)).collect();
+    if subs.by_conn.is_empty() {
+        // Let go before they are told: a `sesh receive --no-daemon` run after one that
+        // ended here finds the lock free.
+        subs.lock = None;
+    }
+    for sub in ended {
+        sub.outbox.push(Out {
+            bytes: line.clone().into_bytes(),
+            ack: Ack::None,
+        });
     }
 }
 
@@ -1225,21 +1494,24 @@ fn spawn_poller(
                     if *stop.borrow() {
                         break;
                     }
-                    let anyone = {
+                    let asked = {
                         let mut subs = hub.subs_lock();
                         if subs.by_conn.is_empty() {
                             // No one to deliver to: messages wait, and `sesh receive` may run.
                             subs.lock = None;
+                            None
+                        } else {
+                            subs.round += 1;
+                            Some((poll_for(&subs), subs.round))
                         }
-                        !subs.by_conn.is_empty()
                     };
-                    if !anyone {
+                    let Some(((only, include_sent, budget), round)) = asked else {
                         tokio::select! {
                             () = hub.wake.notified() => {}
                             _ = stop.changed() => {}
                         }
                         continue;
-                    }
+                    };
                     let sink = Arc::new(Subscribers {
                         hub: hub.clone(),
                         wait: WRITE_WAIT,
@@ -1247,8 +1519,8 @@ fn spawn_poller(
                     });
                     let opts = super::receive::Options {
                         save_dir: None,
-                        include_sent: false,
-                        only: &[],
+                        include_sent,
+                        only: &only,
                         sink: Some(sink.clone()),
                     };
                     let polled = super::receive::poll_once(
@@ -1256,7 +1528,7 @@ fn spawn_poller(
                         &mut client,
                         &identity,
                         &opts,
-                        None,
+                        budget,
                         &mut HashSet::new(),
                     )
                     .await;
@@ -1266,11 +1538,15 @@ fn spawn_poller(
                             if more {
                                 continue;
                             }
+                            caught_up(&hub, round, None);
                             interval
                         }
                         // Its subscribers left: the page waits for the next one.
                         Err(_) if sink.lost.load(Ordering::SeqCst) => continue,
                         Err(e) => {
+                            // Those waiting for this poll get its error (as `sesh receive`
+                            // without --follow would have had it).
+                            caught_up(&hub, round, Some(&e));
                             if e.kind() == ErrorKind::Transient {
                                 // As `receive --follow`: read the state again, wait longer.
                                 client.reload();
@@ -1315,8 +1591,20 @@ mod tests {
     /// A subscriber on connection `conn` whose writer answers `ok` (or never, with `None`)
     /// and hands over what it was given.
     fn subscriber(hub: &Hub, conn: u64, ok: Option<bool>) -> std::thread::JoinHandle<Vec<u8>> {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
-        hub.subs_lock().by_conn.insert(conn, (conn + 100, tx));
+        let (tx, mut rx) = Outbox::new(conn, 16);
+        hub.subs_lock().by_conn.insert(
+            conn,
+            Sub {
+                id: conn + 100,
+                outbox: tx,
+                text: false,
+                only: Vec::new(),
+                include_sent: false,
+                left: None,
+                until_caught_up: false,
+                joined: 0,
+            },
+        );
         std::thread::spawn(move || {
             let mut got = Vec::new();
             let mut held = Vec::new();
@@ -1339,6 +1627,102 @@ mod tests {
             wait: Duration::from_secs(2),
             lost: AtomicBool::new(false),
         }
+    }
+
+    #[test]
+    fn each_subscriber_gets_the_rows_it_asked_for_and_ends_when_it_asked() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let hub = hub(dir.path());
+        // 1: defaults; 2: text, reactions only, at most 1 row; 3: with one's own, until
+        // caught up.
+        let plain = subscriber(&hub, 1, Some(true));
+        let picky = subscriber(&hub, 2, Some(true));
+        let own = subscriber(&hub, 3, Some(true));
+        {
+            let mut subs = hub.subs_lock();
+            let s = subs.by_conn.get_mut(&2).unwrap();
+            s.text = true;
+            s.only = vec![RowKind::Reaction];
+            s.left = Some(1);
+            let s = subs.by_conn.get_mut(&3).unwrap();
+            s.include_sent = true;
+            s.until_caught_up = true;
+            s.joined = 1;
+            let (kinds, include_sent, budget) = poll_for(&subs);
+            assert!(kinds.contains(&RowKind::Message) && kinds.contains(&RowKind::Reaction));
+            assert!(!kinds.contains(&RowKind::Typing));
+            assert!(include_sent);
+            assert_eq!(budget, Some(1));
+        }
+        let row = |kind, own: bool, n: u32| SinkRow {
+            kind,
+            own,
+            json: format!("{{\"n\":{n}}}"),
+            text: format!("row {n}"),
+        };
+        let s = sink(&hub);
+        s.write_rows(&[
+            row(RowKind::Message, false, 1),
+            row(RowKind::Reaction, false, 2),
+            row(RowKind::Message, true, 3),
+            row(RowKind::Typing, false, 4),
+        ])
+        .expect("delivered");
+        // 2 had its one row: ended.
+        assert_eq!(
+            hub.subs_lock().by_conn.keys().copied().collect::<Vec<_>>(),
+            [1, 3]
+        );
+        // A poll that started before 3 subscribed does not end it; the next one does.
+        caught_up(&hub, 1, None);
+        assert_eq!(hub.subs_lock().by_conn.len(), 2);
+        caught_up(&hub, 2, None);
+        assert_eq!(
+            hub.subs_lock().by_conn.keys().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        hub.subs_lock().by_conn.clear();
+        let text =
+            |h: std::thread::JoinHandle<Vec<u8>>| String::from_utf8(h.join().unwrap()).unwrap();
+        let plain = text(plain);
+        assert!(
+            plain.contains("{\"n\":1}") && plain.contains("{\"n\":2}"),
+            "{plain}"
+        );
+        assert!(
+            !plain.contains("{\"n\":3}") && !plain.contains("{\"n\":4}"),
+            "{plain}"
+        );
+        assert_eq!(
+            text(picky),
+            "{\"jsonrpc\":\"2.0\",\"method\":\"receive_text\",\"params\":{\"row\":\"row 2\"}}\n"
+        );
+        let own = text(own);
+        assert!(own.contains("{\"n\":3}"), "{own}");
+        assert!(
+            own.ends_with("{\"jsonrpc\":\"2.0\",\"method\":\"caught_up\",\"params\":{}}\n"),
+            "{own}"
+        );
+    }
+
+    #[test]
+    fn a_connection_whose_queue_is_full_is_to_be_closed() {
+        let (tx, mut rx) = Outbox::new(7, 2);
+        let line = || Out {
+            bytes: b"x\n".to_vec(),
+            ack: Ack::None,
+        };
+        assert!(tx.push(line()));
+        assert!(tx.push(line()));
+        // Nobody reads: the third is refused and the connection told to close.
+        let closing = tx.overflow.clone();
+        let told = closing.notified();
+        tokio::pin!(told);
+        assert!(!tx.push(line()));
+        assert!(told.as_mut().enable(), "the overflow was signalled");
+        // Read, there is room again.
+        assert!(rx.try_recv().is_ok());
+        assert!(tx.push(line()));
     }
 
     #[test]

@@ -297,6 +297,8 @@ enum Opened {
 pub(crate) struct StdoutBuf {
     buf: Vec<u8>,
     sink: Option<std::sync::Arc<dyn Sink>>,
+    /// The rows for the sink ([`StdoutBuf::push_row`]).
+    rows: Vec<SinkRow>,
 }
 
 /// Where a [`StdoutBuf`] writes instead of standard output: `sesh daemon`'s subscribers.
@@ -304,6 +306,27 @@ pub(crate) trait Sink: Send + Sync {
     /// Writes `lines` (whole lines, each ending in `\n`), returning once they are out: an
     /// error when they may not be.
     fn write_lines(&self, lines: &[u8]) -> std::io::Result<()>;
+    /// Writes `rows` (each in both forms, to be filtered per reader); by default their
+    /// JSON lines.
+    fn write_rows(&self, rows: &[SinkRow]) -> std::io::Result<()> {
+        let mut lines = Vec::new();
+        for r in rows {
+            lines.extend_from_slice(r.json.as_bytes());
+            lines.push(b'\n');
+        }
+        self.write_lines(&lines)
+    }
+    /// A message that could not be opened (what `receive` prints as an error line).
+    fn failed(&self, _message: &str) {}
+}
+
+/// A row of `receive` for a [`Sink`]: its kind, whether it is one's own (a copy sent from
+/// another device, or one's own unsend), and its JSON and text forms.
+pub(crate) struct SinkRow {
+    pub(crate) kind: sesh::cli::RowKind,
+    pub(crate) own: bool,
+    pub(crate) json: String,
+    pub(crate) text: String,
 }
 
 impl StdoutBuf {
@@ -319,7 +342,15 @@ impl StdoutBuf {
         Self {
             buf: Vec::new(),
             sink,
+            rows: Vec::new(),
         }
+    }
+
+    /// Adds one row for the sink, in both forms.
+    pub(crate) fn push_row(&mut self, row: SinkRow) {
+        self.buf.extend_from_slice(row.json.as_bytes());
+        self.buf.extend_from_slice(row.text.as_bytes());
+        self.rows.push(row);
     }
 
     /// Adds one line (a `\n` is added).
@@ -345,6 +376,10 @@ impl StdoutBuf {
             return Ok(());
         }
         let written = match &self.sink {
+            Some(sink) if !self.rows.is_empty() => {
+                let rows = std::mem::take(&mut self.rows);
+                sink.write_rows(&rows)
+            }
             Some(sink) => sink.write_lines(&self.buf),
             None => {
                 let mut out = std::io::stdout().lock();

@@ -37,8 +37,8 @@ use sesh::rpc::Namespace;
 use sesh::{ErrorKind, HasKind as _, SessionId, message};
 
 use super::message::{
-    StdoutBuf, attachment_line, attachment_row, format_time, kind_fields, kind_record, kind_text,
-    message_record, message_text_with, row_kind,
+    SinkRow, StdoutBuf, attachment_line, attachment_row, format_time, kind_fields, kind_record,
+    kind_text, message_record, message_text_with, row_kind,
 };
 use super::{Ctx, NetClient, Result};
 use crate::escape;
@@ -57,6 +57,12 @@ pub(crate) fn run(ctx: &Ctx, args: &ReceiveArgs) -> Result<()> {
             "--only without 'message' would consume the messages it does not print".into(),
             Some("add 'message' to --only, or pass --discard-others to consume them unseen".into()),
         ));
+    }
+    // Through the identity's daemon when one runs (issue 14): it holds the receive lock.
+    if !args.no_daemon
+        && let Some(done) = super::daemon::client::receive(ctx, args)
+    {
+        return done;
     }
     let identity = ctx.load_identity(&args.identity)?;
     let account = identity.session_id();
@@ -252,7 +258,7 @@ pub(super) const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_se
 /// Completes when standard output is a pipe or socket whose reader has gone (as `tail -f`
 /// notices): a follower whose output nobody reads stops, and frees the receive lock. Watched
 /// by a detached thread, so that nothing waits for it at exit.
-fn stdout_closed() -> tokio::sync::oneshot::Receiver<()> {
+pub(super) fn stdout_closed() -> tokio::sync::oneshot::Receiver<()> {
     use rustix::event::{PollFd, PollFlags, poll};
     let (tx, rx) = tokio::sync::oneshot::channel();
     let is_pipe = rustix::fs::fstat(std::io::stdout())
@@ -329,6 +335,7 @@ pub(super) async fn poll_once(
     // after this (its row says so; `read_timers` tells the swarm).
     let read_at_ms = client.network_now_ms();
     let (save, include_sent, only) = (opts.save_dir.is_some(), opts.include_sent, opts.only);
+    let for_sink = opts.sink.is_some();
     let work = |(m, fresh): (&RetrievedMessage, bool)| -> Option<Opened> {
         if !fresh {
             return None;
@@ -352,6 +359,20 @@ pub(super) async fn poll_once(
             } else if save && (!msg.attachments.is_empty() || new_avatar_possible(&msg, &account)) {
                 Shown::Later(Box::new(msg))
             } else {
+                // For the daemon's subscribers, the text form too, and what they filter on.
+                let for_sink = for_sink.then(|| {
+                    let row = render_row(
+                        &msg,
+                        copy,
+                        false,
+                        m,
+                        None,
+                        read_at_ms,
+                        contacts.get(&msg.sender),
+                    );
+                    let text = requests.mark(row, &msg, false);
+                    (row_kind(&msg), copy.is_some() || own_unsend, text)
+                });
                 Shown::Ready(
                     requests.mark(
                         render_row(
@@ -367,6 +388,7 @@ pub(super) async fn poll_once(
                         json,
                     ),
                     requests.is_request(&msg).then_some(msg.sender),
+                    for_sink,
                 )
             };
             (sent, shown)
@@ -423,8 +445,16 @@ pub(super) async fn poll_once(
                     format_time(sent)
                 ));
             }
-            Some(Ok((_, Shown::Ready(shown, requester)))) => {
-                out.push(&shown?);
+            Some(Ok((_, Shown::Ready(shown, requester, for_sink)))) => {
+                match for_sink {
+                    None => out.push(&shown?),
+                    Some((kind, own, text)) => out.push_row(SinkRow {
+                        kind,
+                        own,
+                        json: shown?,
+                        text: text?,
+                    }),
+                }
                 if let Some(sender) = requester {
                     requests.shown(sender);
                 }
@@ -443,7 +473,11 @@ pub(super) async fn poll_once(
                 failed += 1;
                 out.flush()?;
                 written = marks.len();
-                render::error_line(&format!("message {hash} could not be opened: {why}"), None);
+                let line = format!("message {hash} could not be opened: {why}");
+                match &opts.sink {
+                    Some(sink) => sink.failed(&line),
+                    None => render::error_line(&line, None),
+                }
             }
         }
         // The seen set holds the hash computed from the data (a member cannot rename a
@@ -550,8 +584,13 @@ type Opened = std::result::Result<(u64, Shown), String>;
 
 /// What to do with an opened message.
 enum Shown {
-    /// Print this; the sender when it is a message request (recorded once printed).
-    Ready(Result<String>, Option<SessionId>),
+    /// Print this; the sender when it is a message request (recorded once printed); for a
+    /// sink, the row's kind, whether it is one's own, and its text form.
+    Ready(
+        Result<String>,
+        Option<SessionId>,
+        Option<(RowKind, bool, Result<String>)>,
+    ),
     /// Print nothing: a copy of a message sent from another device, without --include-sent.
     Skip,
     /// Save its files first, then print it.
@@ -572,7 +611,7 @@ pub(super) struct Options<'a> {
 
 /// Whether `--only` (`only`) asks for rows of `kind`; without it, every kind but typing
 /// indicators is printed. The others are delivered silently.
-fn wanted(only: &[RowKind], kind: RowKind) -> bool {
+pub(super) fn wanted(only: &[RowKind], kind: RowKind) -> bool {
     if only.is_empty() {
         kind != RowKind::Typing
     } else {

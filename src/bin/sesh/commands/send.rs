@@ -23,6 +23,12 @@ use crate::render::{self, Report};
 mod attach;
 
 pub(crate) fn run(ctx: &Ctx, args: &SendArgs) -> Result<()> {
+    // Through the identity's daemon when one runs (issue 14); else alone.
+    if !args.no_daemon
+        && let Some(done) = super::daemon::client::send(ctx, args)
+    {
+        return done;
+    }
     let mut timings = Timings::from_env();
     let sent = send(ctx, args, &mut timings);
     timings.report();
@@ -86,6 +92,10 @@ pub(crate) trait Deliveries {
     /// The message to `to` was not stored; `alone` when it was the only recipient. An
     /// error stops the send.
     fn failed(&mut self, to: &SessionId, report: Report, alone: bool) -> Result<()>;
+    /// The message to `to` was stored, but its copy for the sender's other devices was not.
+    fn sync_failed(&mut self, _to: &SessionId, report: Report) {
+        render::error_line(&report.message(), report.hint());
+    }
 }
 
 /// `sesh send`'s [`Deliveries`]: a line (or record) per message sent, on standard output;
@@ -315,8 +325,7 @@ pub(crate) async fn deliver(
                     Some(Ok(hash)) => Some(hash),
                     Some(Err(e)) => {
                         sync_failures += 1;
-                        let r = e.report_sync(to, &sent.hash);
-                        render::error_line(&r.message(), r.hint());
+                        results.sync_failed(to, e.report_sync(to, &sent.hash));
                         None
                     }
                     None => None,
@@ -379,7 +388,7 @@ fn disappearing(args: &SendArgs) -> Option<(message::wire::ExpirationType, u32)>
 ///
 /// A failed copy makes the command a partial failure (exit status 4): the message was sent,
 /// so a retry would send it twice, but the sender's other devices will not show it.
-fn outcome(
+pub(crate) fn outcome(
     recipients: usize,
     failures: &[ErrorKind],
     copies: usize,

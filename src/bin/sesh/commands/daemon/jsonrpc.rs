@@ -236,6 +236,21 @@ pub(crate) fn error(id: &Value, code: i64, message: &str, data: Option<&ErrorDat
     })
 }
 
+/// A notification line.
+pub(crate) fn notification(method: &str, params: &Value) -> String {
+    #[derive(Serialize)]
+    struct Notification<'a> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        params: &'a Value,
+    }
+    to_line(&Notification {
+        jsonrpc: "2.0",
+        method,
+        params,
+    })
+}
+
 /// A notification line whose params are `params`, already JSON text (a record as `sesh
 /// receive --json` prints it, kept byte for byte).
 pub(crate) fn notification_raw(method: &str, params: &str) -> String {
