@@ -1274,6 +1274,8 @@ fn send(
     job.ready(client, &mut timings)?;
     let mut got = Collected::default();
     let tally = rt.block_on(deliver(ctx, client, job, &mut timings, &mut got))?;
+    // SESH_TIMINGS=1: each send's steps on the daemon's standard error, as `sesh send`'s.
+    timings.report();
     // `copies` and `sync_failed`: the copies for one's other devices that were to be
     // stored, and those that failed (what makes `sesh send` exit 4 when all else went).
     Ok(json!({

@@ -670,7 +670,7 @@ impl Timings {
     }
 
     /// One line: `sesh: timings: arguments 0.010 ms, …, total 12.300 ms`.
-    fn report(&self) {
+    pub(crate) fn report(&self) {
         let Some((_, last)) = self.on else { return };
         let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
         let mut line = String::from("sesh: timings:");
