@@ -666,7 +666,7 @@ pub enum Command {
                       react --json' prints; unsend {hashes} -> {\"unsent\": [...], \
                       \"complete\"}; delete {hashes} or {all: true} -> {\"deleted\", \
                       \"confirmed\", \"members\", \"complete\"}; subscribe {only?: [kind...], \
-                      include_sent?, max?, format?: \"json\"|\"text\", until_caught_up?} -> a \
+                      include_sent?, max?, format?: \"json\"|\"text\", until_caught_up?, ack?} -> a \
                       subscription id, then every incoming message arrives as a notification \
                       {\"method\": \"receive\", \"params\": the object 'sesh receive --json' \
                       prints} (with format text: {\"method\": \"receive_text\", \"params\": \
@@ -675,14 +675,19 @@ pub enum Command {
                       subscription ends once that many rows were written; with \
                       until_caught_up, it ends with a {\"method\": \"caught_up\"} notification \
                       after the first poll that started after it and found nothing more (its \
-                      params {\"error\": {...}} when that poll failed); unsubscribe. One subscription per connection (notifications carry no \
+                      params {\"error\": {...}} when that poll failed); with ack, each page \
+                      of rows ends with {\"method\": \"page_end\", \"params\": {\"page\": N}} \
+                      and counts as taken only once the client sends ack {page: N} (what \
+                      'sesh receive' does once it printed them: a receive stopped before \
+                      comes again); unsubscribe. One subscription per connection (notifications carry no \
                       subscription id); a client that closes its writing side ends its \
                       subscription (answers to its requests under way are still written); a subscriber that takes more than 10 seconds to \
                       take a page of notifications is unsubscribed, and told so by an \
                       \"unsubscribed\" notification. The swarm is polled (every --interval, backing off after \
                       network failures) only while someone is subscribed: with no \
                       subscriber, messages wait in the swarm. A message is recorded as \
-                      delivered only once its notification was written to every subscriber \
+                      delivered only once its notification was written to (or, with ack, \
+                      acknowledged by) every subscriber \
                       (a subscriber whose connection broke is dropped; with none left, \
                       nothing is recorded and it comes again); a daemon killed between the \
                       write and the record delivers that last page again after a restart: \

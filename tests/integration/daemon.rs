@@ -205,7 +205,11 @@ fn check_methods<R: std::io::Read + Send + 'static, W: Write>(
     let text = format!("hello bob over {tag}");
     let r = rpc.ok("send", json!({"recipients": [bob.id], "message": text}));
     assert_eq!(r["failed"], json!([]), "{r}");
-    assert_eq!(r["sync_failures"], 0, "{r}");
+    assert_eq!(
+        (&r["copies"], &r["sync_failed"]),
+        (&json!(1), &json!([])),
+        "{r}"
+    );
     let sent = r["sent"].as_array().expect("sent");
     assert_eq!(sent.len(), 1, "{r}");
     assert!(
@@ -1088,4 +1092,47 @@ fn a_client_that_does_not_read_is_disconnected() {
     assert_eq!(d.connect().ok("id", json!({}))["session_id"], id.as_str());
     d.signal("-TERM");
     assert!(d.wait().0.success());
+}
+
+/// A subscriber that asks to acknowledge (`ack: true`, as `sesh receive` through the daemon
+/// does) gets each page followed by `page_end`; a page it does not acknowledge is not
+/// delivered (it comes again to the next subscriber), one it acknowledges is; a wrong `ack`
+/// is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_counts_as_delivered_only_once_acknowledged() {
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    bob.json(&["send", "--no-daemon", &alice.id, "-m", "keep me"]);
+    let socket = dir.path().join("a.sock");
+    let daemon = Daemon::socket(&alice, &socket);
+
+    // Read, never acknowledged, then gone (a receive killed before it printed).
+    {
+        let mut rpc = daemon.connect();
+        rpc.ok("subscribe", json!({"ack": true}));
+        assert_eq!(rpc.notification()["text"], "keep me");
+        let end = rpc.next_line();
+        assert_eq!(end["method"], "page_end", "{end}");
+        let page = end["params"]["page"].as_u64().expect("a page number");
+        let bad = rpc.call("ack", json!({"page": page + 1}));
+        assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    }
+    // The next subscriber gets it again, and acknowledges it.
+    let mut rpc = daemon.connect();
+    rpc.ok("subscribe", json!({"ack": true}));
+    assert_eq!(rpc.notification()["text"], "keep me");
+    let end = rpc.next_line();
+    assert_eq!(end["method"], "page_end", "{end}");
+    assert_eq!(
+        rpc.ok("ack", json!({"page": end["params"]["page"]})),
+        json!(true)
+    );
+    rpc.ok("unsubscribe", json!({}));
+    drop(rpc);
+    drop(daemon);
+    // Delivered: nothing is left for a receive alone.
+    let rows = alice.json(&["receive", "--no-daemon"]);
+    assert!(rows.is_empty(), "{rows:?}");
+    net.shutdown().await;
 }

@@ -391,6 +391,12 @@ struct Subs {
     /// Held while anyone is subscribed (taken by `subscribe`, let go by the poller once no
     /// one is).
     lock: Option<ReceiveLock>,
+    /// Pages written to subscribers that acknowledge (`ack`), by (connection, page), and
+    /// whom to tell when the acknowledgement comes: kept apart from `by_conn`, since a
+    /// subscriber whose `max` a page reaches is ended before it acknowledges it.
+    awaiting: BTreeMap<(u64, u64), std::sync::mpsc::Sender<(u64, bool)>>,
+    /// The pages handed out so far (their numbers in `page_end`).
+    pages: u64,
 }
 
 /// A connection's subscription: what it asked for (`subscribe`'s params).
@@ -410,6 +416,10 @@ struct Sub {
     until_caught_up: bool,
     /// [`Subs::round`] when it subscribed.
     joined: u64,
+    /// A page counts as taken only once it says so (`ack {page}` after its `page_end`
+    /// notification), not once written: what `sesh receive` through the daemon asks, so
+    /// that rows it did not print come again.
+    acks: bool,
 }
 
 impl Sub {
@@ -428,6 +438,9 @@ enum Ack {
     None,
     /// A page of notifications: (connection, written) to the poller thread.
     Page(u64, std::sync::mpsc::Sender<(u64, bool)>),
+    /// A page for a subscriber that acknowledges: only a failed write is told here (the
+    /// success comes with its `ack`).
+    PageToAcknowledge(u64, std::sync::mpsc::Sender<(u64, bool)>),
     /// A response to a request that was in flight.
     Response(oneshot::Sender<()>),
 }
@@ -553,8 +566,8 @@ async fn serve(shared: Arc<Shared>, mut input: Input, writer: Writer, conn: u64)
     if !overflowed && let Some(frame) = framer.finish() {
         handle(&shared, conn, &tx, &frame);
     }
-    // Gone: no more notifications for it.
-    shared.hub.unsubscribe(conn);
+    // Gone: no more notifications for it, nor acknowledgements.
+    shared.hub.gone(conn);
     drop(tx);
     if overflowed {
         // Its writer may be stuck on a client that does not read: not waited for.
@@ -634,6 +647,11 @@ fn acknowledge(ack: Ack, ok: bool) {
         Ack::Page(conn, tx) => {
             let _ = tx.send((conn, ok));
         }
+        Ack::PageToAcknowledge(conn, tx) => {
+            if !ok {
+                let _ = tx.send((conn, false));
+            }
+        }
         Ack::Response(tx) => {
             let _ = tx.send(());
         }
@@ -647,6 +665,24 @@ impl Hub {
         let mut subs = self.subs_lock();
         if subs.by_conn.remove(&conn).is_some() && subs.by_conn.is_empty() {
             self.wake.notify_one();
+        }
+    }
+
+    /// `conn` is gone: a page it was to acknowledge never will be (the poller is told at
+    /// once, rather than after its wait).
+    fn gone(&self, conn: u64) {
+        self.unsubscribe(conn);
+        let mut subs = self.subs_lock();
+        let pages: Vec<(u64, u64)> = subs
+            .awaiting
+            .keys()
+            .filter(|(c, _)| *c == conn)
+            .copied()
+            .collect();
+        for key in pages {
+            if let Some(tx) = subs.awaiting.remove(&key) {
+                let _ = tx.send((conn, false));
+            }
         }
     }
 
@@ -692,6 +728,7 @@ fn handle(shared: &Arc<Shared>, conn: u64, tx: &Outbox, frame: &Frame) {
         }))),
         "subscribe" => reply(subscribe(shared, conn, tx, req.params)),
         "unsubscribe" => reply(unsubscribe(shared, conn, req.params)),
+        "ack" => reply(acknowledged(shared, conn, req.params)),
         "send" | "resolve" | "react" | "read" | "typing" | "unsend" | "delete" => {
             let call = match Call::parse(&req.method, req.params) {
                 Ok(c) => c,
@@ -818,6 +855,8 @@ fn subscribe(
         format: Option<String>,
         #[serde(default)]
         until_caught_up: bool,
+        #[serde(default)]
+        ack: bool,
     }
     let p: Params = serde_json::from_value(params).map_err(bad_params)?;
     let only = p
@@ -864,10 +903,33 @@ fn subscribe(
             left: p.max,
             until_caught_up: p.until_caught_up,
             joined,
+            acks: p.ack,
         },
     );
     hub.wake.notify_one();
     Ok(json!(id))
+}
+
+/// `ack {page}`: the subscriber on this connection has taken page `page` (its rows are
+/// printed, or otherwise safe): it may now be recorded as delivered.
+fn acknowledged(shared: &Shared, conn: u64, params: Value) -> std::result::Result<Value, Reply> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        page: u64,
+    }
+    let p: Params = serde_json::from_value(params).map_err(bad_params)?;
+    let waiter = shared.hub.subs_lock().awaiting.remove(&(conn, p.page));
+    match waiter {
+        Some(tx) => {
+            let _ = tx.send((conn, true));
+            Ok(json!(true))
+        }
+        None => Err(bad_params(format_args!(
+            "no page {} awaits an acknowledgement on this connection",
+            p.page
+        ))),
+    }
 }
 
 /// `unsubscribe`: no more notifications on this connection (`{"subscription": ID}`
@@ -1349,16 +1411,30 @@ impl Subscribers {
         {
             let mut subs = self.hub.subs_lock();
             let mut gone = Vec::new();
-            for (conn, sub) in &mut subs.by_conn {
-                let (bytes, n) = bytes_for(sub);
+            let Subs {
+                by_conn,
+                awaiting,
+                pages,
+                ..
+            } = &mut *subs;
+            for (conn, sub) in by_conn.iter_mut() {
+                let (mut bytes, n) = bytes_for(sub);
                 if bytes.is_empty() {
                     took += 1;
                     continue;
                 }
-                let out = Out {
-                    bytes,
-                    ack: Ack::Page(*conn, ack_tx.clone()),
+                let ack = if sub.acks {
+                    // Ends with `page_end`; taken when the subscriber acknowledges it.
+                    *pages += 1;
+                    let end = jsonrpc::notification("page_end", &json!({"page": *pages}));
+                    bytes.extend_from_slice(end.as_bytes());
+                    bytes.push(b'\n');
+                    awaiting.insert((*conn, *pages), ack_tx.clone());
+                    Ack::PageToAcknowledge(*conn, ack_tx.clone())
+                } else {
+                    Ack::Page(*conn, ack_tx.clone())
                 };
+                let out = Out { bytes, ack };
                 if sub.outbox.push(out) {
                     waiting.insert(*conn);
                 } else {
@@ -1396,6 +1472,9 @@ impl Subscribers {
         // Too slow: unsubscribed, so that it cannot stall the others, and told so (after
         // the page it did not take in time, which comes again to whoever subscribes).
         let mut subs = self.hub.subs_lock();
+        // One page at a time: an acknowledgement that did not come in time is no longer
+        // awaited (it would come too late to count).
+        subs.awaiting.clear();
         for conn in &waiting {
             if let Some(sub) = subs.by_conn.remove(conn) {
                 let note = jsonrpc::notification_raw(
@@ -1605,6 +1684,7 @@ mod tests {
                 left: None,
                 until_caught_up: false,
                 joined: 0,
+                acks: false,
             },
         );
         std::thread::spawn(move || {

@@ -505,6 +505,9 @@ fn receive_through(ctx: &Ctx, args: &sesh::cli::ReceiveArgs, conn: Conn) -> Resu
         "include_sent": args.include_sent,
         "format": if ctx.json { "json" } else { "text" },
         "until_caught_up": !args.follow,
+        // Rows count as delivered once printed (acknowledged after each page), not once
+        // written to this connection: a receive stopped before printing gets them again.
+        "ack": true,
     });
     if let Some(max) = args.max {
         params["max"] = json!(max);
@@ -550,11 +553,20 @@ fn receive_through(ctx: &Ctx, args: &sesh::cli::ReceiveArgs, conn: Conn) -> Resu
                 Ok(None) => return Err(broken("the daemon closed the connection".to_owned())),
                 Err(e) => return Err(broken(format!("reading: {e}"))),
             };
-            if handle_line(&line, &mut got)? {
-                break;
-            }
-            if args.max.is_some_and(|m| got.delivered >= m) {
-                break;
+            match handle_line(&line, &mut got)? {
+                Step::More => {}
+                Step::End => break,
+                Step::PageEnd(page) => {
+                    // Printed and flushed (each row is): the page may be recorded.
+                    let ack = json!({"jsonrpc": "2.0", "method": "ack",
+                        "params": {"page": page}});
+                    w.write_all(format!("{ack}\n").as_bytes())
+                        .await
+                        .map_err(|e| broken(format!("writing: {e}")))?;
+                    if args.max.is_some_and(|m| got.delivered >= m) {
+                        break;
+                    }
+                }
             }
         }
         Ok::<_, Report>(got)
@@ -576,8 +588,17 @@ fn receive_through(ctx: &Ctx, args: &sesh::cli::ReceiveArgs, conn: Conn) -> Resu
 /// for byte as `sesh receive --json` prints it.
 const RECEIVE_PREFIX: &str = "{\"jsonrpc\":\"2.0\",\"method\":\"receive\",\"params\":";
 
-/// Handles one line from the daemon; true when the subscription ended.
-fn handle_line(line: &str, got: &mut Received) -> Result<bool> {
+/// What to do after a line from the daemon.
+enum Step {
+    More,
+    /// The subscription ended (`caught_up`).
+    End,
+    /// A page's rows are all here (`page_end`): acknowledge it.
+    PageEnd(u64),
+}
+
+/// Handles one line from the daemon.
+fn handle_line(line: &str, got: &mut Received) -> Result<Step> {
     let print = |row: &str| -> Result<()> {
         let mut out = std::io::stdout().lock();
         out.write_all(row.as_bytes())
@@ -597,7 +618,7 @@ fn handle_line(line: &str, got: &mut Received) -> Result<bool> {
     {
         print(row)?;
         got.delivered += 1;
-        return Ok(false);
+        return Ok(Step::More);
     }
     let v: Value = serde_json::from_str(line)
         .map_err(Report::failure)
@@ -627,10 +648,15 @@ fn handle_line(line: &str, got: &mut Received) -> Result<bool> {
                     "data": e,
                 })));
             }
-            return Ok(true);
+            return Ok(Step::End);
+        }
+        Some("page_end") => {
+            if let Some(page) = v["params"]["page"].as_u64() {
+                return Ok(Step::PageEnd(page));
+            }
         }
         // The answer to `subscribe` (its id), and anything else: nothing to print.
         _ => {}
     }
-    Ok(false)
+    Ok(Step::More)
 }
