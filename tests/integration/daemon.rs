@@ -175,6 +175,26 @@ impl<R: std::io::Read + Send + 'static, W: Write> Rpc<R, W> {
         v["result"].clone()
     }
 
+    /// The next `receive` notification's params, acknowledging each page whose end comes
+    /// first (a subscription with `ack`).
+    fn acked_notification(&mut self) -> Value {
+        loop {
+            let v = if self.notes.is_empty() {
+                self.next_line()
+            } else {
+                self.notes.remove(0)
+            };
+            if v["method"] == "page_end" {
+                let ack = json!({"jsonrpc": "2.0", "method": "ack",
+                    "params": {"page": v["params"]["page"]}});
+                self.raw(&ack.to_string());
+                continue;
+            }
+            assert_eq!(v["method"], "receive", "{v}");
+            return v["params"].clone();
+        }
+    }
+
     /// The next `receive` notification's params.
     fn notification(&mut self) -> Value {
         if !self.notes.is_empty() {
@@ -557,6 +577,91 @@ async fn a_daemon_killed_mid_stream_loses_nothing() {
         after.len(),
         repeated.len()
     );
+    drop(daemon);
+    drop(bob_daemon);
+    net.shutdown().await;
+}
+
+/// Exactly once across a daemon killed with SIGKILL, for a subscriber that acknowledges
+/// (`ack`, as `sesh receive` through the daemon): a page taken (acknowledged) is never
+/// delivered again, and a page not acknowledged when the daemon died comes again. The kill
+/// falls mid-page: the daemon records a page before it fetches the next, so every page
+/// acknowledged before a row of the next arrived is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledging_subscriber_gets_each_message_once_across_a_sigkill() {
+    const N: usize = 60;
+    let (net, dir) = devnet(6, 3).await;
+    let alice = User::new(dir.path(), "alice", &net);
+    let bob = User::new(dir.path(), "bob", &net);
+    let bob_daemon = Daemon::socket(&bob, &dir.path().join("b.sock"));
+    let mut b = bob_daemon.connect();
+    let filler = "x".repeat(40_000);
+    let mut send = |text: String| {
+        let r = b.ok("send", json!({"recipients": [alice.id], "message": text}));
+        assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{r}");
+    };
+    for i in 0..N {
+        send(format!("m{i} {filler}"));
+    }
+    let name = |n: &Value| -> String {
+        let t = n["text"].as_str().unwrap_or_else(|| panic!("{n}"));
+        t.split(' ').next().unwrap_or_default().to_owned()
+    };
+    // Reads rows, acknowledging each page at its end: the rows of acknowledged pages are
+    // taken. Stops when `stop(taken, page so far)` says so, after a row or a page's end.
+    let read = |rpc: &mut Rpc<UnixStream, UnixStream>,
+                taken: &mut Vec<String>,
+                stop: &dyn Fn(&[String], &[String]) -> bool| {
+        let mut page: Vec<String> = Vec::new();
+        loop {
+            let v = rpc.next_line();
+            if v["method"] == "page_end" {
+                let ack = json!({"jsonrpc": "2.0", "method": "ack",
+                    "params": {"page": v["params"]["page"]}});
+                rpc.raw(&ack.to_string());
+                taken.append(&mut page);
+                if stop(taken, &page) {
+                    return;
+                }
+                continue;
+            }
+            if v["method"] != "receive" {
+                continue;
+            }
+            page.push(name(&v["params"]));
+            if stop(taken, &page) {
+                return;
+            }
+        }
+    };
+
+    let socket = dir.path().join("a.sock");
+    let daemon = Daemon::socket(&alice, &socket);
+    let mut rpc = daemon.connect();
+    rpc.ok("subscribe", json!({"ack": true}));
+    let mut taken = Vec::new();
+    // Killed once half are taken, with a row of a page not yet acknowledged in hand.
+    read(&mut rpc, &mut taken, &|taken, page| {
+        taken.len() >= N / 2 && !page.is_empty()
+    });
+    daemon.signal("-KILL");
+    let _ = daemon.wait();
+
+    let daemon = Daemon::socket(&alice, &socket);
+    let mut rpc = daemon.connect();
+    rpc.ok("subscribe", json!({"ack": true}));
+    send("end".to_owned());
+    let mut after = Vec::new();
+    // Until the page with the last message is taken.
+    read(&mut rpc, &mut after, &|taken, _| {
+        taken.iter().any(|n| n == "end")
+    });
+    taken.extend(after);
+    for i in 0..N {
+        let m = format!("m{i}");
+        let times = taken.iter().filter(|t| **t == m).count();
+        assert_eq!(times, 1, "{m} taken {times} times: {taken:?}");
+    }
     drop(daemon);
     drop(bob_daemon);
     net.shutdown().await;

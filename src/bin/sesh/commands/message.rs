@@ -359,9 +359,20 @@ impl StdoutBuf {
         self.buf.push(b'\n');
     }
 
-    /// Whether it is time to flush.
+    /// Whether it is time to flush (never, into a sink: see [`StdoutBuf::flush_early`]).
     pub(crate) fn is_full(&self) -> bool {
-        self.buf.len() >= Self::FULL
+        self.sink.is_none() && self.buf.len() >= Self::FULL
+    }
+
+    /// A flush before the end of a page: standard output gets what is ready (a reader sees
+    /// rows as they open), a sink nothing — the daemon's subscribers take a retrieved page
+    /// whole, so that each page they take is recorded before the next is written (one they
+    /// acknowledged is never delivered again, even after a crash). Whether it flushed.
+    pub(crate) fn flush_early(&mut self) -> Result<bool> {
+        if self.sink.is_some() {
+            return Ok(false);
+        }
+        self.flush().map(|()| true)
     }
 
     /// Writes out and flushes what was pushed. The buffer is empty afterwards, even when

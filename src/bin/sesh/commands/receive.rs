@@ -416,8 +416,9 @@ pub(super) async fn poll_once(
     let handled = parallel::ordered_map(workers, items, work, |event| {
         let opened = match event {
             Event::Idle => {
-                out.flush()?;
-                written = marks.len();
+                if out.flush_early()? {
+                    written = marks.len();
+                }
                 return Ok(());
             }
             Event::Item(opened) => opened,
@@ -437,8 +438,9 @@ pub(super) async fn poll_once(
             Some(Ok((sent, _)))
                 if !sesh::client::plausible_envelope_timestamp(sent, net.network_now_ms()) =>
             {
-                out.flush()?;
-                written = marks.len();
+                if out.flush_early()? {
+                    written = marks.len();
+                }
                 ctx.note(format_args!(
                     "warning: message {hash} ignored: sent at {}, outside what a swarm may \
                      still hold",
@@ -471,8 +473,9 @@ pub(super) async fn poll_once(
             }
             Some(Err(why)) => {
                 failed += 1;
-                out.flush()?;
-                written = marks.len();
+                if out.flush_early()? {
+                    written = marks.len();
+                }
                 let line = format!("message {hash} could not be opened: {why}");
                 match &opts.sink {
                     Some(sink) => sink.failed(&line),
