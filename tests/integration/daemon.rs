@@ -175,26 +175,6 @@ impl<R: std::io::Read + Send + 'static, W: Write> Rpc<R, W> {
         v["result"].clone()
     }
 
-    /// The next `receive` notification's params, acknowledging each page whose end comes
-    /// first (a subscription with `ack`).
-    fn acked_notification(&mut self) -> Value {
-        loop {
-            let v = if self.notes.is_empty() {
-                self.next_line()
-            } else {
-                self.notes.remove(0)
-            };
-            if v["method"] == "page_end" {
-                let ack = json!({"jsonrpc": "2.0", "method": "ack",
-                    "params": {"page": v["params"]["page"]}});
-                self.raw(&ack.to_string());
-                continue;
-            }
-            assert_eq!(v["method"], "receive", "{v}");
-            return v["params"].clone();
-        }
-    }
-
     /// The next `receive` notification's params.
     fn notification(&mut self) -> Value {
         if !self.notes.is_empty() {
