@@ -691,7 +691,9 @@ pub enum Command {
                       (a subscriber whose connection broke is dropped; with none left, \
                       nothing is recorded and it comes again); a daemon killed between the \
                       write and the record delivers that last page again after a restart: \
-                      never lost, at worst repeated. While subscribed, the daemon holds the \
+                      never lost, at worst repeated — except to a subscriber that \
+                      acknowledges (ack): pages go out whole, one at a time, each recorded as \
+                      soon as acknowledged, so one it acknowledged never comes again. While subscribed, the daemon holds the \
                       identity's receive lock.\n\n\
                       While a daemon runs on the default socket of an identity, 'sesh send' \
                       and 'sesh receive' for that identity go through it (a send with \
