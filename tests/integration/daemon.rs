@@ -468,6 +468,23 @@ async fn the_daemon_serves_json_rpc_on_standard_input_and_output() {
     net.shutdown().await;
 }
 
+/// Message `i` of the SIGKILL tests: `m{i}` and 40 kB, so that 60 span a few retrieve pages.
+fn big(i: usize) -> String {
+    format!("m{i} {}", "x".repeat(40_000))
+}
+
+/// Sends `text` to `to` on a daemon's connection (one client for them all).
+fn send_via(b: &mut Rpc<UnixStream, UnixStream>, to: &User, text: String) {
+    let r = b.ok("send", json!({"recipients": [to.id], "message": text}));
+    assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{r}");
+}
+
+/// The name of a notification's message: `m7`, `end`.
+fn name(n: &Value) -> String {
+    let t = n["text"].as_str().unwrap_or_else(|| panic!("{n}"));
+    t.split(' ').next().unwrap_or_default().to_owned()
+}
+
 /// Exactly once across a daemon killed with SIGKILL: every message arrives, and the only
 /// repeats are of what was written to the subscriber but not yet recorded when it died (a
 /// tail of what arrived before the kill). Messages of 40 kB make the 60 span a few retrieve
@@ -478,22 +495,12 @@ async fn a_daemon_killed_mid_stream_loses_nothing() {
     let (net, dir) = devnet(6, 3).await;
     let alice = User::new(dir.path(), "alice", &net);
     let bob = User::new(dir.path(), "bob", &net);
-    // Sent through bob's own daemon: one client for all of them.
     let bob_daemon = Daemon::socket(&bob, &dir.path().join("b.sock"));
     let mut b = bob_daemon.connect();
-    let filler = "x".repeat(40_000);
-    let mut send = |text: String| {
-        let r = b.ok("send", json!({"recipients": [alice.id], "message": text}));
-        assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{r}");
-    };
+    let mut send = |text: String| send_via(&mut b, &alice, text);
     for i in 0..N {
-        send(format!("m{i} {filler}"));
+        send(big(i));
     }
-    // The name of a notification's message: `m7`, `end`.
-    let name = |n: &Value| -> String {
-        let t = n["text"].as_str().unwrap_or_else(|| panic!("{n}"));
-        t.split(' ').next().unwrap_or_default().to_owned()
-    };
 
     let socket = dir.path().join("a.sock");
     let daemon = Daemon::socket(&alice, &socket);
@@ -575,18 +582,10 @@ async fn an_acknowledging_subscriber_gets_each_message_once_across_a_sigkill() {
     let bob = User::new(dir.path(), "bob", &net);
     let bob_daemon = Daemon::socket(&bob, &dir.path().join("b.sock"));
     let mut b = bob_daemon.connect();
-    let filler = "x".repeat(40_000);
-    let mut send = |text: String| {
-        let r = b.ok("send", json!({"recipients": [alice.id], "message": text}));
-        assert_eq!(r["sent"].as_array().map(Vec::len), Some(1), "{r}");
-    };
+    let mut send = |text: String| send_via(&mut b, &alice, text);
     for i in 0..N {
-        send(format!("m{i} {filler}"));
+        send(big(i));
     }
-    let name = |n: &Value| -> String {
-        let t = n["text"].as_str().unwrap_or_else(|| panic!("{n}"));
-        t.split(' ').next().unwrap_or_default().to_owned()
-    };
     // Reads rows, acknowledging each page at its end: the rows of acknowledged pages are
     // taken. Stops when `stop(taken, page so far)` says so, after a row or a page's end.
     let read = |rpc: &mut Rpc<UnixStream, UnixStream>,
