@@ -433,43 +433,19 @@ pub(crate) fn phrase(ctx: &Ctx, args: &PhraseArgs) -> Result<()> {
     }
 }
 
-/// Writes `bytes` to a new file at `path`: an existing file is refused (it may be an identity
-/// file) unless `force`, and a symbolic link is never followed.
+/// Writes `bytes` to `path` as `store::write_secret_file` writes a key file (atomically; an
+/// existing file, perhaps an identity, refused unless `force`; a directory or device never
+/// replaced), and never to a symbolic link, even with `force`.
 fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<()> {
-    use std::io::Write as _;
-    let io = |source| sesh::Error::Io {
-        action: "writing the QR code to",
-        path: path.to_owned(),
-        source,
-    };
-    let existing = path.symlink_metadata().ok();
-    if existing.as_ref().is_some_and(std::fs::Metadata::is_symlink) {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
         return Err(sesh::Error::Input(format!(
             "'{}' is a symbolic link: the QR code is not written through it",
             path.display()
         ))
         .into());
     }
-    if existing.is_some() && !force {
-        return Err(sesh::Error::AlreadyExists {
-            path: path.to_owned(),
-        }
-        .into());
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    // Nor one made since the check.
-    std::os::unix::fs::OpenOptionsExt::custom_flags(
-        &mut opts,
-        i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0),
-    );
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        // Made here and now: a file that appeared since the check is not replaced.
-        opts.create_new(true);
-    }
-    let mut file = opts.open(path).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    Ok(())
+    Ok(store::write_secret_file(path, bytes, force, false)?)
 }
